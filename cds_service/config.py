@@ -1,0 +1,170 @@
+"""Service configuration: one TOML file plus RHEUM_CDS_* environment overrides.
+
+The service starts with safe defaults and no file at all. An invalid file stops start-up
+with a `ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+LANGUAGES = ("en", "zh-TW", "zh-CN", "ja")
+LABEL_REGIONS = ("EU", "US", "JP", "TW")
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the key."""
+
+
+@dataclass(frozen=True)
+class TrustedClient:
+    issuer: str
+    jwks_urls: tuple[str, ...] = ()
+    jwks: dict[str, Any] | None = None  # inline JWKS document
+    jku_allowed: tuple[str, ...] = ()  # jku URLs this issuer may name (besides jwks_urls)
+    fhir_servers: tuple[str, ...] = ()  # base URLs this client may name as fhirServer
+
+
+@dataclass(frozen=True)
+class Config:
+    base_url: str = "http://localhost:8080"  # public base URL: aud = base_url + path
+    deadline_ms: int = 2500
+    language: str = "en"
+    max_body_bytes: int = 5 * 1024 * 1024
+    allow_unsigned: bool = False
+    cors_origins: tuple[str, ...] = ("*",)
+    storage_url: str = "sqlite:///rheum-cds.db"
+    patient_hash_key: str = ""  # keyed hash of patient ids in the audit trail; random if empty
+    clients: tuple[TrustedClient, ...] = ()
+    label_region: str = "EU"
+    enabled_rules: tuple[str, ...] | None = None  # None = every rule
+    disabled_rules: tuple[str, ...] = ()
+    rule_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # [rules.<ID>]
+    local_codes: dict[str, Any] = field(default_factory=dict)  # [codes] additions
+    fhir_page_cap: int = 10  # max pages followed per search
+    log_level: str = "INFO"
+
+
+def _env_overrides(env: dict[str, str]) -> dict[str, Any]:
+    mapping = {
+        "RHEUM_CDS_BASE_URL": ("base_url", str),
+        "RHEUM_CDS_DEADLINE_MS": ("deadline_ms", int),
+        "RHEUM_CDS_LANGUAGE": ("language", str),
+        "RHEUM_CDS_STORAGE_URL": ("storage_url", str),
+        "RHEUM_CDS_ALLOW_UNSIGNED": ("allow_unsigned", lambda v: v.lower() in {"1", "true", "yes"}),
+        "RHEUM_CDS_LABEL_REGION": ("label_region", str),
+        "RHEUM_CDS_PATIENT_HASH_KEY": ("patient_hash_key", str),
+        "RHEUM_CDS_LOG_LEVEL": ("log_level", str),
+        "RHEUM_CDS_CORS_ORIGINS": ("cors_origins", lambda v: tuple(x.strip() for x in v.split(","))),
+    }
+    out: dict[str, Any] = {}
+    for name, (key, conv) in mapping.items():
+        if name in env:
+            try:
+                out[key] = conv(env[name])
+            except ValueError as exc:
+                raise ConfigError(f"{name}: {exc}") from exc
+    return out
+
+
+def _expect(value: Any, typ: type | tuple[type, ...], key: str) -> Any:
+    if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
+        raise ConfigError(f"{key}: expected {getattr(typ, '__name__', typ)}, got {value!r}")
+    return value
+
+
+def _clients(raw: Any) -> tuple[TrustedClient, ...]:
+    out = []
+    for i, item in enumerate(_expect(raw, list, "clients")):
+        key = f"clients[{i}]"
+        _expect(item, dict, key)
+        if "issuer" not in item:
+            raise ConfigError(f"{key}.issuer: required")
+        urls = item.get("jwks_urls", [])
+        if "jwks_url" in item:
+            urls = [item["jwks_url"], *urls]
+        if not urls and "jwks" not in item:
+            raise ConfigError(f"{key}: needs jwks_url(s) or an inline jwks")
+        out.append(
+            TrustedClient(
+                issuer=_expect(item["issuer"], str, f"{key}.issuer"),
+                jwks_urls=tuple(_expect(u, str, f"{key}.jwks_url") for u in urls),
+                jwks=_expect(item["jwks"], dict, f"{key}.jwks") if "jwks" in item else None,
+                jku_allowed=tuple(item.get("jku_allowed", [])),
+                fhir_servers=tuple(
+                    s.rstrip("/") for s in _expect(item.get("fhir_servers", []), list, f"{key}.fhir_servers")
+                ),
+            )
+        )
+    return tuple(out)
+
+
+def config_from_dict(data: dict[str, Any], env: dict[str, str] | None = None) -> Config:
+    """Build a Config from parsed TOML (and environment overrides); validate every key."""
+    known = {"service", "storage", "clients", "rules", "codes", "logging"}
+    for top in data:
+        if top not in known:
+            raise ConfigError(f"{top}: unknown section (known: {', '.join(sorted(known))})")
+    kw: dict[str, Any] = {}
+    service = _expect(data.get("service", {}), dict, "service")
+    simple = {
+        "base_url": str, "deadline_ms": int, "language": str, "max_body_bytes": int,
+        "allow_unsigned": bool, "label_region": str, "patient_hash_key": str, "fhir_page_cap": int,
+    }
+    for key, value in service.items():
+        if key in simple:
+            kw[key] = _expect(value, simple[key], f"service.{key}")
+        elif key == "cors_origins":
+            kw[key] = tuple(_expect(value, list, "service.cors_origins"))
+        else:
+            raise ConfigError(f"service.{key}: unknown key")
+    storage = _expect(data.get("storage", {}), dict, "storage")
+    for key, value in storage.items():
+        if key != "url":
+            raise ConfigError(f"storage.{key}: unknown key")
+        kw["storage_url"] = _expect(value, str, "storage.url")
+    if "clients" in data:
+        kw["clients"] = _clients(data["clients"])
+    rules = _expect(data.get("rules", {}), dict, "rules")
+    overrides: dict[str, dict[str, Any]] = {}
+    for key, value in rules.items():
+        if key == "enabled":
+            kw["enabled_rules"] = tuple(_expect(value, list, "rules.enabled"))
+        elif key == "disabled":
+            kw["disabled_rules"] = tuple(_expect(value, list, "rules.disabled"))
+        else:
+            overrides[key] = _expect(value, dict, f"rules.{key}")
+    kw["rule_overrides"] = overrides
+    kw["local_codes"] = _expect(data.get("codes", {}), dict, "codes")
+    logging_ = _expect(data.get("logging", {}), dict, "logging")
+    if "level" in logging_:
+        kw["log_level"] = _expect(logging_["level"], str, "logging.level")
+    kw.update(_env_overrides(dict(os.environ) if env is None else env))
+    cfg = Config(**kw)
+    if cfg.language not in LANGUAGES:
+        raise ConfigError(f"service.language: {cfg.language!r} not one of {LANGUAGES}")
+    if cfg.label_region not in LABEL_REGIONS:
+        raise ConfigError(f"service.label_region: {cfg.label_region!r} not one of {LABEL_REGIONS}")
+    if not 100 <= cfg.deadline_ms <= 60000:
+        raise ConfigError("service.deadline_ms: must be between 100 and 60000")
+    return cfg
+
+
+def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
+    """Read the TOML file at `path` (or $RHEUM_CDS_CONFIG, or none) into a Config."""
+    environ = dict(os.environ) if env is None else env
+    path = path or environ.get("RHEUM_CDS_CONFIG")
+    data: dict[str, Any] = {}
+    if path:
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+    return config_from_dict(data, environ)

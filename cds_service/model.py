@@ -1,0 +1,262 @@
+"""Plain data passed between the request stages (see docs/architecture.md).
+
+Every stage takes and gives these frozen dataclasses (or plain dicts of FHIR JSON), never
+objects that do I/O. The walk is one-directional:
+
+    auth -> request (HookRequest) -> gather (PatientRecord) -> normalise (Facts)
+         -> assess (Assessment) -> render (cards) -> respond and record
+
+Nothing here holds behaviour beyond trivial accessors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+Severity = Literal["info", "warning", "critical"]
+SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
+
+# --------------------------------------------------------------------------- stage 2: request
+
+
+@dataclass(frozen=True)
+class HookRequest:
+    """A validated CDS Hooks request (stage 2 output)."""
+
+    service_id: str
+    hook: str
+    hook_instance: str
+    patient_id: str  # bare id, "Patient/" prefix removed
+    fhir_server: str | None  # None when absent, null, unexpanded or not allowed
+    access_token: str | None
+    context: dict[str, Any]
+    prefetch: dict[str, Any]  # raw values as sent (resource, Bundle, None, garbage...)
+    draft_orders: list[dict[str, Any]]  # order resources (entries unwrapped) from draftOrders
+    selections: list[str]  # e.g. ["MedicationRequest/abc"] (order-select only)
+    language: str  # chosen language tag: en | zh-TW | zh-CN | ja
+    client_id: str | None = None  # issuer of the JWT, None when unsigned
+
+
+# --------------------------------------------------------------------------- stage 3: gather
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """Data the gather stage could not obtain; shown on cards as "not assessed"."""
+
+    key: str  # prefetch key / data kind, e.g. "observations", "conditions"
+    reason: str  # short, PHI-free: "timeout", "http 500", "not json", "paging cap", ...
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """Raw FHIR R4 JSON (dicts) for one patient, as gathered. Nothing interpreted yet."""
+
+    patient_id: str
+    patient: dict[str, Any] | None = None
+    observations: list[dict[str, Any]] = field(default_factory=list)
+    conditions: list[dict[str, Any]] = field(default_factory=list)
+    medication_requests: list[dict[str, Any]] = field(default_factory=list)
+    medication_statements: list[dict[str, Any]] = field(default_factory=list)
+    immunizations: list[dict[str, Any]] = field(default_factory=list)
+    unavailable: list[Unavailable] = field(default_factory=list)
+    fhir_calls: int = 0  # how many HTTP calls gather made (audit / metrics)
+
+
+# --------------------------------------------------------------------------- stage 4: normalise
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One normalised observation value for one concept.
+
+    `value` is in the concept's canonical unit (`unit`), or None for coded/text results.
+    `interpretation` is one of "positive", "negative", "indeterminate" or None.
+    """
+
+    concept: str  # concept id from knowledge/valuesets, e.g. "crp", "tjc28", "hbsag"
+    when: date
+    ref: str  # "Observation/123" (or "contained" label) — evidence pointer
+    value: float | None = None
+    unit: str | None = None  # canonical unit of the concept (UCUM), e.g. "mg/L"
+    interpretation: str | None = None
+    original: str | None = None  # value as sent, for display, e.g. "1.2 mg/dL", "<0.5"
+    code: str | None = None  # system|code that matched
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A normalised Condition (or a coded observation acting as one, e.g. smoking status)."""
+
+    concepts: frozenset[str]  # e.g. {"ra"}, {"malignancy", "lymphoma"}
+    ref: str
+    active: bool  # clinicalStatus active/recurrence/relapse (or absent and not abated)
+    onset: date | None = None
+    abatement: date | None = None
+    recorded: date | None = None
+    display: str | None = None
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class Medication:
+    """A normalised active (or recent) medication of the patient, or a drug in the order."""
+
+    drug: str | None  # ingredient concept, e.g. "tofacitinib", "methotrexate", None if unknown
+    classes: frozenset[str]  # e.g. {"jaki"}, {"biologic", "tnfi"}, {"steroid"}, {"cyp3a4_strong_inhibitor"}
+    ref: str
+    status: str | None = None
+    dose_mg: float | None = None  # per administration
+    per_day: float | None = None  # administrations per day (0.5 = every other day; weekly = 1/7)
+    route: str | None = None  # "oral" | "topical" | "iv" | "sc" | None
+    authored: date | None = None
+    display: str | None = None
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class Vaccination:
+    cvx: str | None
+    when: date | None
+    ref: str
+    status: str | None = None
+    live: bool = False
+
+
+@dataclass(frozen=True)
+class Order:
+    """A target drug recognised in draftOrders/selections (stage 4 output)."""
+
+    drug: str  # ingredient concept id, e.g. "tofacitinib", "infliximab"
+    drug_class: str  # "jaki" | "tyk2" | "biologic"
+    ref: str  # e.g. "MedicationRequest/draft-1" (or "draftOrders[0]")
+    resource: dict[str, Any]  # the draft resource as sent (for dose-update suggestions)
+    dose_mg: float | None = None
+    per_day: float | None = None
+    dose_problem: str | None = None  # why the dose could not be read, if it could not
+    route: str | None = None  # "oral" | "topical" | ...
+    topical: bool = False
+    indication: str | None = None  # "ra" | "pmr" | "myositis" | "rosacea" | ... | None
+    indication_source: str | None = None  # "reasonCode" | "conditions" | None
+    display: str | None = None  # drug text as sent (for the card, in the sender's language)
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A resource (or part of one) that normalise could not read, with the reason."""
+
+    ref: str
+    reason: str  # PHI-free, e.g. "unit 'mmol' not convertible for crp"
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything assess needs, in concepts and canonical units (stage 4 output)."""
+
+    today: date  # the order date (request time), reference for windows and age
+    orders: list[Order]
+    age: int | None = None
+    sex: str | None = None  # administrative gender: "male" | "female" | "other" | "unknown"
+    birth_date: date | None = None
+    observations: dict[str, list[Observed]] = field(default_factory=dict)  # newest first
+    problems: list[Problem] = field(default_factory=list)
+    medications: list[Medication] = field(default_factory=list)
+    vaccinations: list[Vaccination] = field(default_factory=list)
+    prednisone_mg_day: float | None = None  # prednisone-equivalent from active steroid orders
+    unavailable: list[Unavailable] = field(default_factory=list)
+    dropped: list[Dropped] = field(default_factory=list)
+
+    def latest(self, concept: str) -> Observed | None:
+        values = self.observations.get(concept)
+        return values[0] if values else None
+
+
+# --------------------------------------------------------------------------- stage 5: assess
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a finding or score used: a resource, the value with unit, and its date."""
+
+    ref: str
+    label: str  # concept id or short machine label, e.g. "egfr", "age", "condition:dvt"
+    value: str | float | int | None = None
+    unit: str | None = None
+    when: date | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"ref": self.ref, "label": self.label}
+        if self.value is not None:
+            out["value"] = self.value
+        if self.unit:
+            out["unit"] = self.unit
+        if self.when:
+            out["date"] = self.when.isoformat()
+        return out
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Machine-level suggestion; the render stage turns it into a FHIR action.
+
+    kind:
+      "order-test"   — params: {"test": "<test id of knowledge/tests>"}
+      "dose-update"  — params: {"dose_mg": float, "per_day": float}
+      "vaccinate"    — params: {"cvx": "187"}
+      "stop-order"   — params: {}
+    """
+
+    kind: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str  # id of clinical/SPEC.md, e.g. "JAKI-AGE-65"
+    severity: Severity
+    category: str  # "safety" | "activity" | "screening"
+    order_ref: str | None  # Order.ref it concerns (None: patient-level)
+    drug: str | None
+    evidence: list[Evidence] = field(default_factory=list)
+    source: str = ""  # citation text from knowledge
+    params: dict[str, Any] = field(default_factory=dict)  # values for the card phrase
+    suggestions: list[Suggestion] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NotAssessed:
+    rule_id: str
+    missing: str  # PHI-free machine phrase, e.g. "IGRA or TST result since 2025-11-23"
+    category: str = "screening"
+    order_ref: str | None = None
+    drug: str | None = None
+    since: date | None = None
+    concepts: tuple[str, ...] = ()  # concept ids that were missing (for suggestions/texts)
+    suggestions: list[Suggestion] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Score:
+    id: str  # "DAS28-ESR", "CDAI", ...
+    value: float | None
+    category: str | None  # "remission" | "low" | "moderate" | "high" | "yes" | "no" | ...
+    when: date | None
+    inputs: dict[str, Any] = field(default_factory=dict)  # component -> value (canonical unit)
+    evidence: list[Evidence] = field(default_factory=list)
+    stale: bool = False
+    recorded_total: float | None = None  # a total the EHR stored, if any
+    mismatch: bool = False  # recomputed differs from recorded total by > 0.1
+    problem: str | None = None  # why not computed (out-of-range input...), value is None then
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Stage 5 output for one request."""
+
+    orders: list[Order]
+    findings: list[Finding] = field(default_factory=list)
+    not_assessed: list[NotAssessed] = field(default_factory=list)
+    scores: list[Score] = field(default_factory=list)  # newest first per id
+    unavailable: list[Unavailable] = field(default_factory=list)
