@@ -1,0 +1,297 @@
+"""Disease activity from the patient's observations: visits -> components -> scores.
+
+`compute_scores(facts, knowledge)` finds the visits (dates of the anchor component: the tender
+joint count for RA scores, the pain VAS for PMR-AS), takes each component from that visit (the
+observation closest to the visit date within the window of knowledge/scores.toml, all components
+within that window of each other), computes every score of clinical/SPEC.md §1 it can, newest
+visit first, and keeps the last `trend_count` per score. It also shows totals the EHR recorded
+(flagging a recomputed value that differs by more than `mismatch_tolerance`), marks scores older
+than `stale_days` as stale, and derives EULAR-RESPONSE and PMR-FLARE from the score series.
+
+Pure: no I/O; all parameters come from the knowledge (read once per Knowledge object).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from cds_service.assess import scores as sc
+from cds_service.knowledge import Knowledge
+from cds_service.model import Evidence, Facts, Observed, Score
+
+# Formula arguments, in call order. The first concept of a group is the visit anchor.
+RA_ANCHOR = "tjc28"
+PMR_ANCHOR = "patient_pain_mm"
+
+_FORMULAS: dict[str, tuple[tuple[str, ...], Callable[..., float]]] = {
+    "DAS28-ESR": (("tjc28", "sjc28", "esr", "ptga_mm"), sc.das28_esr),
+    "DAS28-CRP": (("tjc28", "sjc28", "crp", "ptga_mm"), sc.das28_crp),
+    "DAS28-ESR-3": (("tjc28", "sjc28", "esr"), sc.das28_esr_3),
+    "DAS28-CRP-3": (("tjc28", "sjc28", "crp"), sc.das28_crp_3),
+    "CDAI": (("tjc28", "sjc28", "ptga_mm", "prga_mm"), sc.cdai),
+    "SDAI": (("tjc28", "sjc28", "ptga_mm", "prga_mm", "crp"), sc.sdai),
+    "PMR-AS-CRP": (
+        ("crp", "patient_pain_mm", "prga_mm", "morning_stiffness_min", "elevation_upper_limbs"),
+        sc.pmr_as_crp,
+    ),
+    "PMR-AS-ESR": (
+        ("esr", "patient_pain_mm", "prga_mm", "morning_stiffness_min", "elevation_upper_limbs"),
+        sc.pmr_as_esr,
+    ),
+}
+_ANCHOR = {sid: (PMR_ANCHOR if sid.startswith("PMR") else RA_ANCHOR) for sid in _FORMULAS}
+# 3-variable forms: computed at a visit only when the 4-variable form lacks its PtGA.
+_THREE_VARIABLE_OF = {"DAS28-ESR-3": "DAS28-ESR", "DAS28-CRP-3": "DAS28-CRP"}
+# Totals the EHR may store, by score id (concepts of concepts.toml).
+RECORDED_TOTALS = {
+    "DAS28-ESR": "das28_esr_total",
+    "DAS28-CRP": "das28_crp_total",
+    "CDAI": "cdai_total",
+    "SDAI": "sdai_total",
+    "PMR-AS-CRP": "pmr_as_total",
+}
+DAS28_FORMS = ("DAS28-ESR", "DAS28-CRP", "DAS28-ESR-3", "DAS28-CRP-3")
+RA_SCORE_IDS = ("DAS28-ESR", "DAS28-CRP", "DAS28-ESR-3", "DAS28-CRP-3", "CDAI", "SDAI")
+PMR_SCORE_IDS = ("PMR-AS-CRP", "PMR-AS-ESR")
+
+
+@dataclass(frozen=True)
+class _Params:
+    window: int
+    stale: int
+    trend: int
+    tolerance: float
+    canonical: dict[str, str]
+
+
+def _params(knowledge: Knowledge, specs: sc.ScoreSpecs) -> _Params:
+    units = {k: v.get("unit", "") for k, v in knowledge.concepts.get("observation", {}).items()}
+    v = specs.visit
+    return _Params(
+        window=int(v["window_days"]),
+        stale=int(v["stale_days"]),
+        trend=int(v["trend_count"]),
+        tolerance=float(v["mismatch_tolerance"]),
+        canonical=units,
+    )
+
+
+def _usable(obs: Sequence[Observed], canonical: str | None) -> list[Observed]:
+    """Numeric values in the concept's canonical unit (normalise converts; others are unusable)."""
+    return [o for o in obs if o.value is not None and (o.unit is None or o.unit == canonical)]
+
+
+def _closest(obs: Sequence[Observed], day: date, window: int) -> Observed | None:
+    best: Observed | None = None
+    best_key: tuple[int, int] | None = None
+    for o in obs:
+        gap = abs((o.when - day).days)
+        if gap > window:
+            continue
+        key = (gap, -o.when.toordinal())  # closest, then newest
+        if best_key is None or key < best_key:
+            best, best_key = o, key
+    return best
+
+
+def _evidence(o: Observed) -> Evidence:
+    return Evidence(ref=o.ref, label=o.concept, value=o.value, unit=o.unit, when=o.when)
+
+
+def _inputs(picked: dict[str, Observed], specs: sc.ScoreSpecs) -> dict[str, Any]:
+    """Inputs shown next to the score, in canonical units, plus the converted forms used."""
+    out: dict[str, Any] = {c: o.value for c, o in picked.items()}
+    if "crp" in picked and picked["crp"].value is not None:
+        out["crp_mg_dl"] = round(picked["crp"].value * specs.crp_mg_dl_per_mg_l, 3)
+    for vas in ("ptga_mm", "prga_mm", "patient_pain_mm"):
+        if vas in picked and picked[vas].value is not None:
+            out[vas.replace("_mm", "_0_10")] = round(picked[vas].value * specs.vas_cm_per_mm, 2)
+    return out
+
+
+def _score_at(
+    score_id: str,
+    day: date,
+    obs: dict[str, list[Observed]],
+    specs: sc.ScoreSpecs,
+    p: _Params,
+    today: date,
+) -> Score | None:
+    """The score at the visit of `day`, or None when a component is not at that visit."""
+    components, fn = _FORMULAS[score_id]
+    picked: dict[str, Observed] = {}
+    for comp in components:
+        o = _closest(obs.get(comp, []), day, p.window)
+        if o is None:
+            return None
+        picked[comp] = o
+    dates = [o.when for o in picked.values()]
+    if (max(dates) - min(dates)).days > p.window:
+        return None  # not one visit
+    evidence = [_evidence(o) for o in picked.values()]
+    inputs = _inputs(picked, specs)
+    stale = (today - day).days > p.stale
+    try:
+        value = fn(*(picked[c].value for c in components), specs=specs)
+    except sc.InvalidInput as exc:
+        return Score(score_id, None, None, day, inputs, evidence, stale, problem=exc.reason)
+    shown = sc.round_score(score_id, value, specs)
+    return Score(
+        score_id, shown, sc.categorise(score_id, value, specs), day, inputs, evidence, stale
+    )
+
+
+def _with_recorded(score: Score, total: Observed | None, tolerance: float) -> Score:
+    if total is None or total.value is None:
+        return score
+    mismatch = score.value is not None and abs(score.value - total.value) > tolerance + 1e-9
+    evidence = [*score.evidence, _evidence(total)]
+    return replace(score, recorded_total=total.value, mismatch=mismatch, evidence=evidence)
+
+
+def _recorded_only(
+    score_id: str, total: Observed, specs: sc.ScoreSpecs, p: _Params, today: date
+) -> Score:
+    value = float(total.value or 0.0)
+    return Score(
+        id=score_id,
+        value=value,
+        category=sc.categorise(score_id, value, specs),
+        when=total.when,
+        inputs={"recorded_total": value},
+        evidence=[_evidence(total)],
+        stale=(today - total.when).days > p.stale,
+        recorded_total=value,
+    )
+
+
+def _series(
+    score_id: str, obs: dict[str, list[Observed]], specs: sc.ScoreSpecs, p: _Params, today: date
+) -> list[Score]:
+    """Every visit's score of one id, newest first (not yet cut to trend_count)."""
+    anchors = sorted({o.when for o in obs.get(_ANCHOR[score_id], [])}, reverse=True)
+    four = _THREE_VARIABLE_OF.get(score_id)
+    totals = obs.get(RECORDED_TOTALS.get(score_id, ""), [])
+    used_totals: set[str] = set()
+    out: list[Score] = []
+    for day in anchors:
+        if four is not None and _closest(obs.get("ptga_mm", []), day, p.window) is not None:
+            continue  # the 4-variable form is computed for this visit
+        score = _score_at(score_id, day, obs, specs, p, today)
+        if score is None:
+            continue
+        total = _closest(totals, day, p.window)
+        if total is not None and total.ref not in used_totals:
+            used_totals.add(total.ref)
+            score = _with_recorded(score, total, p.tolerance)
+        out.append(score)
+    for total in totals:
+        if total.ref not in used_totals and total.value is not None:
+            if not any(abs((s.when - total.when).days) <= p.window for s in out if s.when):
+                out.append(_recorded_only(score_id, total, specs, p, today))
+    out.sort(key=lambda s: s.when or date.min, reverse=True)
+    return out
+
+
+def _eular(
+    series: dict[str, list[Score]], specs: sc.ScoreSpecs, p: _Params, today: date
+) -> Score | None:
+    """EULAR response of the newest DAS28 against the oldest of the same form 28-365 days before."""
+    e = specs.eular
+    for form in DAS28_FORMS:
+        valid = [s for s in series.get(form, []) if s.value is not None and s.when]
+        if len(valid) < 2:
+            continue
+        current = valid[0]
+        assert current.when is not None
+        candidates = [
+            s
+            for s in valid[1:]
+            if s.when
+            and e["baseline_min_days"] <= (current.when - s.when).days <= e["baseline_max_days"]
+        ]
+        if not candidates:
+            continue
+        baseline = candidates[-1]  # oldest in the window
+        assert current.value is not None and baseline.value is not None
+        try:
+            category = sc.eular_response(baseline.value, current.value, specs)
+        except sc.InvalidInput as exc:
+            return Score("EULAR-RESPONSE", None, None, current.when, problem=exc.reason)
+        return Score(
+            id="EULAR-RESPONSE",
+            value=round(baseline.value - current.value, 2),
+            category=category,
+            when=current.when,
+            inputs={
+                "form": form,
+                "baseline": baseline.value,
+                "baseline_date": baseline.when.isoformat() if baseline.when else None,
+                "current": current.value,
+            },
+            evidence=[*current.evidence, *baseline.evidence],
+            stale=current.stale,
+        )
+    return None
+
+
+def _flare(series: list[Score], specs: sc.ScoreSpecs) -> Score | None:
+    valid = [s for s in series if s.value is not None and s.when]
+    if not valid:
+        return None
+    current = valid[0]
+    previous = valid[1] if len(valid) > 1 else None
+    assert current.value is not None
+    prev_value = previous.value if previous else None
+    category = sc.pmr_flare(current.value, prev_value, specs)
+    delta = round(current.value - prev_value, 2) if prev_value is not None else None
+    return Score(
+        id="PMR-FLARE",
+        value=current.value,
+        category=category,
+        when=current.when,
+        inputs={
+            "pmr_as": current.value,
+            "previous": prev_value,
+            "previous_date": previous.when.isoformat() if previous and previous.when else None,
+            "delta": delta,
+        },
+        evidence=list(current.evidence),
+        stale=current.stale,
+    )
+
+
+def compute_scores(facts: Facts, knowledge: Knowledge) -> list[Score]:
+    """All scores of SPEC.md §1 the record allows: per id, the last `trend_count`, newest first."""
+    specs = sc.score_specs(knowledge)
+    p = _params(knowledge, specs)
+    obs = {c: _usable(v, p.canonical.get(c)) for c, v in facts.observations.items()}
+    series: dict[str, list[Score]] = {}
+    for score_id in _FORMULAS:
+        if specs.enabled.get(score_id, False):
+            series[score_id] = _series(score_id, obs, specs, p, facts.today)
+    out: list[Score] = []
+    for score_id in sc.SCORE_IDS:
+        if score_id in series:
+            out.extend(series[score_id][: p.trend])
+        elif score_id == "EULAR-RESPONSE" and specs.enabled.get(score_id, False):
+            eular = _eular(series, specs, p, facts.today)
+            if eular is not None:
+                out.append(eular)
+        elif score_id == "PMR-FLARE" and specs.enabled.get(score_id, False):
+            flare = _flare(series.get("PMR-AS-CRP", []), specs)
+            if flare is not None:
+                out.append(flare)
+    return out
+
+
+def latest(scores: Sequence[Score], ids: Sequence[str]) -> list[Score]:
+    """Newest score of each id in `ids` that is present (helper for the rules)."""
+    seen: dict[str, Score] = {}
+    for s in scores:
+        if s.id in ids and s.id not in seen:
+            seen[s.id] = s
+    return [seen[i] for i in ids if i in seen]
