@@ -1,0 +1,401 @@
+"""Pure screening checks shared by the JAK-inhibitor and infliximab rules: TB, HBV, HCV.
+
+Sources: clinical/SPEC.md §3 (JAKI-TB-ACTIVE, JAKI-TB-SCREEN, JAKI-HBV, JAKI-HCV) and §5
+(IFX-SCREEN "as JAKI-TB-SCREEN / JAKI-HBV"); seed 000 (screen for HBV, HCV, active and latent TB
+before a JAK inhibitor); labels (test for latent TB before starting, treat it first; do not start
+in active TB). Thresholds, windows and texts are the rule tables of knowledge/rules_jaki.toml.
+
+Every check takes the Facts, the parameters of the rule table it follows (e.g.
+`knowledge.rule("JAKI-TB-SCREEN")`), the rule id to report under and the order, and returns
+Findings and NotAssessed entries. Another rule reuses a check by passing its own id, e.g.
+
+    tb_screen(ctx.facts, ctx.params("JAKI-TB-SCREEN"), rule_id="IFX-SCREEN", order=ctx.order)
+
+and may replace "source" in the parameters with its own citation. No I/O here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from cds_service.model import (
+    Evidence,
+    Facts,
+    Finding,
+    Medication,
+    NotAssessed,
+    Observed,
+    Order,
+    Problem,
+    Suggestion,
+)
+
+Result = Finding | NotAssessed
+
+# Facts.unavailable keys are prefetch keys or data kinds; these fragments name the kind.
+_KIND_FRAGMENTS: dict[str, tuple[str, ...]] = {
+    "observations": ("observation", "lab", "vital", "social"),
+    "conditions": ("condition", "problem"),
+    "medications": ("medication",),
+    "immunizations": ("immuniz", "immunis", "vaccin"),
+    "patient": ("patient",),
+}
+
+
+# --------------------------------------------------------------------------- primitives
+
+
+def since(today: date, days: int) -> date:
+    """Start of a look-back window of `days` days ending today."""
+    return today - timedelta(days=int(days))
+
+
+def unavailable(facts: Facts, kinds: Iterable[str]) -> str | None:
+    """PHI-free reason when data of one of `kinds` could not be gathered, else None."""
+    for item in facts.unavailable:
+        key = item.key.lower()
+        for kind in kinds:
+            if any(fragment in key for fragment in _KIND_FRAGMENTS.get(kind, (kind,))):
+                return f"{kind} unavailable ({item.reason})"
+    return None
+
+
+def observed(facts: Facts, concepts: Iterable[str], start: date | None = None) -> list[Observed]:
+    """Results of any of `concepts` on or after `start` (all when None), newest first."""
+    out = [
+        o
+        for concept in concepts
+        for o in facts.observations.get(concept, ())
+        if start is None or o.when >= start
+    ]
+    out.sort(key=lambda o: o.when, reverse=True)
+    return out
+
+
+def problems(facts: Facts, concepts: Iterable[str], *, active_only: bool = False) -> list[Problem]:
+    wanted = frozenset(concepts)
+    return [p for p in facts.problems if p.concepts & wanted and (p.active or not active_only)]
+
+
+def medications(facts: Facts, classes: Iterable[str]) -> list[Medication]:
+    """Active (or status-less) medications of the patient in any of `classes`."""
+    wanted = frozenset(classes)
+    return [
+        m
+        for m in facts.medications
+        if (m.classes & wanted or (m.drug is not None and m.drug in wanted))
+        and (m.status or "active") in {"active", "on-hold", "draft", "intended"}
+    ]
+
+
+def is_positive(o: Observed) -> bool:
+    return o.interpretation == "positive"
+
+
+def is_negative(o: Observed) -> bool:
+    return o.interpretation == "negative"
+
+
+def obs_evidence(o: Observed) -> Evidence:
+    value: Any = o.value if o.value is not None else (o.interpretation or o.original)
+    return Evidence(o.ref, o.concept, value, o.unit if o.value is not None else None, o.when)
+
+
+def problem_evidence(p: Problem, concept: str) -> Evidence:
+    return Evidence(p.ref, f"condition:{concept}", p.display, None, p.onset or p.recorded)
+
+
+def med_evidence(m: Medication, label: str) -> Evidence:
+    return Evidence(m.ref, f"medication:{label}", m.display or m.drug, None, m.authored)
+
+
+def finding(
+    rule_id: str,
+    severity: str,
+    params: Mapping[str, Any],
+    order: Order | None,
+    *,
+    evidence: list[Evidence] | None = None,
+    phrase: Mapping[str, Any] | None = None,
+    suggestions: list[Suggestion] | None = None,
+    category: str | None = None,
+) -> Finding:
+    """Build a Finding; category and source come from the rule's parameters."""
+    return Finding(
+        rule_id=rule_id,
+        severity=severity,  # type: ignore[arg-type]
+        category=category or str(params.get("category", "safety")),
+        order_ref=order.ref if order else None,
+        drug=order.drug if order else None,
+        evidence=list(evidence or []),
+        source=str(params.get("source", "")),
+        params=dict(phrase or {}),
+        suggestions=list(suggestions or []),
+    )
+
+
+def order_tests(tests: Iterable[str]) -> list[Suggestion]:
+    return [Suggestion("order-test", {"test": t}) for t in tests]
+
+
+def not_assessed(
+    rule_id: str,
+    params: Mapping[str, Any],
+    case: str,
+    order: Order | None,
+    *,
+    start: date | None = None,
+    reason: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> NotAssessed:
+    """A NotAssessed entry for one `missing.<case>` of the rule's parameters.
+
+    The case table holds `text` (a template with {since}, {reason} and any `extra` keys),
+    `concepts` (what was missing) and `tests` (test ids to suggest ordering).
+    """
+    spec = params.get("missing", {}).get(case)
+    if spec is None:
+        raise KeyError(f"{rule_id}: no missing.{case} in knowledge")
+    fields = {"since": start.isoformat() if start else "", "reason": reason or "", **(extra or {})}
+    return NotAssessed(
+        rule_id=rule_id,
+        missing=str(spec["text"]).format(**fields),
+        category=str(spec.get("category", params.get("category", "screening"))),
+        order_ref=order.ref if order else None,
+        drug=order.drug if order else None,
+        since=start,
+        concepts=tuple(spec.get("concepts", ())),
+        suggestions=order_tests(spec.get("tests", ())),
+    )
+
+
+# --------------------------------------------------------------------------- tuberculosis
+
+
+def tb_active(
+    facts: Facts, params: Mapping[str, Any], *, rule_id: str, order: Order | None
+) -> list[Result]:
+    """Active tuberculosis on the problem list: do not start (labels)."""
+    found = problems(facts, params["concepts"], active_only=True)
+    if found:
+        ev = [problem_evidence(p, "tb_active") for p in found]
+        return [finding(rule_id, params["severity"], params, order, evidence=ev)]
+    reason = unavailable(facts, ("conditions",))
+    if reason:
+        return [not_assessed(rule_id, params, "conditions_unavailable", order, reason=reason)]
+    return []
+
+
+def _tst_positive(o: Observed, params: Mapping[str, Any]) -> bool | None:
+    if o.interpretation in {"positive", "negative"}:
+        return o.interpretation == "positive"
+    if o.value is not None and o.unit == "mm":
+        return o.value >= float(params["tst_positive_mm"])
+    return None
+
+
+def _tb_result(o: Observed, params: Mapping[str, Any]) -> str:
+    """'positive' | 'negative' | 'indeterminate' for one IGRA or TST result."""
+    positive = (
+        _tst_positive(o, params)
+        if o.concept == "tst"
+        else (True if is_positive(o) else False if is_negative(o) else None)
+    )
+    return "indeterminate" if positive is None else "positive" if positive else "negative"
+
+
+def tb_screen(
+    facts: Facts, params: Mapping[str, Any], *, rule_id: str, order: Order | None
+) -> list[Result]:
+    """IGRA/TST within the window, and no positive result or latent TB left untreated.
+
+    A positive result stays relevant at any age (IGRA and TST stay positive after infection):
+    a positive result or an active latent-TB condition without a latent-TB-treated condition
+    fires "treat latent TB first". No negative result in the window fires "order IGRA".
+    """
+    start = since(facts.today, params["window_days"])
+    tests = params["tests"]
+    results = observed(facts, tests)
+    treated = problems(facts, params["treated_concepts"])
+    latent = problems(facts, params["latent_concepts"], active_only=True)
+    positives = [o for o in results if _tb_result(o, params) == "positive"]
+    if (positives or latent) and not treated:
+        ev = [obs_evidence(o) for o in positives[:2]]
+        ev += [problem_evidence(p, "tb_latent") for p in latent]
+        return [
+            finding(
+                rule_id,
+                params["severity_untreated"],
+                params,
+                order,
+                evidence=ev,
+                phrase={"status": "positive_untreated"},
+                category="safety",
+            )
+        ]
+    in_window = [o for o in results if o.when >= start]
+    if any(_tb_result(o, params) == "negative" for o in in_window) or treated:
+        return []
+    reason = unavailable(facts, ("observations",))
+    if reason:
+        return [not_assessed(rule_id, params, "observations_unavailable", order, reason=reason)]
+    latest = results[0] if results else None
+    status = "indeterminate" if in_window else "stale" if latest is not None else "none"
+    phrase: dict[str, Any] = {"status": status, "since": start.isoformat()}
+    if latest is not None:
+        phrase["last_date"] = latest.when.isoformat()
+    return [
+        finding(
+            rule_id,
+            params["severity_missing"],
+            params,
+            order,
+            evidence=[obs_evidence(latest)] if latest is not None else [],
+            phrase=phrase,
+            suggestions=order_tests(params["suggest_tests"]),
+            category="screening",
+        )
+    ]
+
+
+# --------------------------------------------------------------------------- hepatitis B / C
+
+
+def hbv_screen(
+    facts: Facts, params: Mapping[str, Any], *, rule_id: str, order: Order | None
+) -> list[Result]:
+    """HBsAg+ or chronic hepatitis B (critical); anti-HBc+ without HBV DNA or prophylaxis,
+    or no HBsAg/anti-HBc on file within the window (warning)."""
+    start = since(facts.today, params["window_days"])
+    hbsag = observed(facts, ["hbsag"])
+    chronic = problems(facts, params["chronic_concepts"], active_only=True)
+    hbsag_pos = [o for o in hbsag if is_positive(o)]
+    if (hbsag and is_positive(hbsag[0])) or chronic:
+        ev = [obs_evidence(o) for o in hbsag_pos[:1]]
+        ev += [problem_evidence(p, "hbv_chronic") for p in chronic]
+        return [
+            finding(
+                rule_id,
+                params["severity_hbsag_positive"],
+                params,
+                order,
+                evidence=ev,
+                phrase={"status": "hbsag_positive"},
+                category="safety",
+            )
+        ]
+    anti_hbc = observed(facts, ["anti_hbc"])
+    if anti_hbc and is_positive(anti_hbc[0]):
+        dna = observed(facts, ["hbv_dna"], since(facts.today, params["dna_window_days"]))
+        prophylaxis = medications(facts, params["prophylaxis_classes"])
+        detectable = [o for o in dna if is_positive(o) or (o.value is not None and o.value > 0)]
+        if detectable:
+            ev = [obs_evidence(anti_hbc[0]), obs_evidence(detectable[0])]
+            return [
+                finding(
+                    rule_id,
+                    params["severity_hbsag_positive"],
+                    params,
+                    order,
+                    evidence=ev,
+                    phrase={"status": "hbv_dna_detectable"},
+                    category="safety",
+                )
+            ]
+        if not dna and not prophylaxis:
+            return [
+                finding(
+                    rule_id,
+                    params["severity_core_positive"],
+                    params,
+                    order,
+                    evidence=[obs_evidence(anti_hbc[0])],
+                    phrase={"status": "anti_hbc_positive_no_plan"},
+                    suggestions=order_tests(params.get("suggest_tests_core_positive", ())),
+                    category="safety",
+                )
+            ]
+        return []
+    recent_hbsag = [o for o in hbsag if o.when >= start and is_negative(o)]
+    recent_core = [o for o in anti_hbc if o.when >= start and is_negative(o)]
+    if recent_hbsag and recent_core:
+        return []
+    reason = unavailable(facts, ("observations",))
+    if reason:
+        return [not_assessed(rule_id, params, "observations_unavailable", order, reason=reason)]
+    pairs = (("hbsag", recent_hbsag), ("anti_hbc", recent_core))
+    missing = [name for name, got in pairs if not got]
+    ev = [obs_evidence(o) for o in (hbsag[:1] + anti_hbc[:1])]
+    return [
+        finding(
+            rule_id,
+            params["severity_missing"],
+            params,
+            order,
+            evidence=ev,
+            phrase={"status": "serology_missing", "missing": missing, "since": start.isoformat()},
+            suggestions=order_tests(params["suggest_tests"]),
+            category="screening",
+        )
+    ]
+
+
+def hcv_screen(
+    facts: Facts, params: Mapping[str, Any], *, rule_id: str, order: Order | None
+) -> list[Result]:
+    """HCV RNA detectable or hepatitis C on the problem list; HCV Ab+ without an RNA result;
+    or no HCV antibody result within the window (all warning, SPEC §3 JAKI-HCV)."""
+    start = since(facts.today, params["window_days"])
+    rna = observed(facts, ["hcv_rna"])
+    infection = problems(facts, params["infection_concepts"], active_only=True)
+    rna_pos = [o for o in rna[:1] if is_positive(o) or (o.value is not None and o.value > 0)]
+    if rna_pos or infection:
+        ev = [obs_evidence(o) for o in rna_pos] + [
+            problem_evidence(p, "hcv_infection") for p in infection
+        ]
+        return [
+            finding(
+                rule_id,
+                params["severity"],
+                params,
+                order,
+                evidence=ev,
+                phrase={"status": "hcv_active"},
+                category="safety",
+            )
+        ]
+    antibody = observed(facts, ["hcv_ab"])
+    if antibody and is_positive(antibody[0]):
+        if rna and rna[0].when >= antibody[0].when:
+            return []
+        return [
+            finding(
+                rule_id,
+                params["severity"],
+                params,
+                order,
+                evidence=[obs_evidence(antibody[0])],
+                phrase={"status": "antibody_positive_no_rna"},
+                suggestions=order_tests(params.get("suggest_tests_antibody_positive", ())),
+                category="safety",
+            )
+        ]
+    if any(o.when >= start and is_negative(o) for o in antibody):
+        return []
+    reason = unavailable(facts, ("observations",))
+    if reason:
+        return [not_assessed(rule_id, params, "observations_unavailable", order, reason=reason)]
+    return [
+        finding(
+            rule_id,
+            params["severity"],
+            params,
+            order,
+            evidence=[obs_evidence(antibody[0])] if antibody else [],
+            phrase={"status": "antibody_missing", "since": start.isoformat()},
+            suggestions=order_tests(params["suggest_tests"]),
+            category="screening",
+        )
+    ]
