@@ -15,4 +15,7 @@ def create_app(config: Config | None = None, knowledge: Knowledge | None = None)
     app.extensions["rheum_cds.knowledge"] = knowledge or load_knowledge()
     # Blueprints (discovery, hooks, feedback, ops) are registered here by their modules'
     # owners: see cds_service/routes/.
+    from cds_service.routes import ops  # storage, auth, logs, CORS, feedback + ops routes
+
+    ops.install(app, config)
     return app

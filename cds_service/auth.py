@@ -1,0 +1,264 @@
+"""Stage 1 — authenticate the CDS client (CDS Hooks 2.0 "Trusting CDS Clients").
+
+Interface for the hook and feedback routes:
+
+    authenticator = get_authenticator()              # built by create_app
+    client = authenticator.authenticate(request.headers, request.path, fhir_server=None)
+    # -> TrustedClient, or None only when config.allow_unsigned and no Authorization header
+    # raises AuthError (answer a bare 401; the reason is already logged and counted)
+    # raises storage.StorageError when the replay cache is unreachable (answer 503)
+    authenticator.may_contact(client, fhir_server) -> bool   # SSRF guard for stage 3
+
+Checks, in order (each failure is an AuthError with a short `code` and a PHI-free reason):
+1. `Authorization: Bearer <jwt>` present (absent: allowed only in unsigned mode).
+2. Header: `alg` in RS384/ES384/RS256/ES256 (`none`, HS*, everything else refused), `typ`
+   JWT, `kid` present.
+3. `iss` (read unverified only to pick the client) is a configured trusted client.
+4. Key: a `jku` header must be one of that issuer's `jwks_urls` or `jku_allowed` — otherwise
+   refused before any connection — and the key is then looked up there only; without `jku`
+   the client's inline `jwks` and its `jwks_urls` are searched. Cached; an unknown kid
+   refreshes the document (rate-limited). The key type/curve must match `alg`.
+5. Signature, `iss`, `aud` (the exact public URL of the endpoint called: config.base_url +
+   request path; an array may contain it), `exp` and `nbf` (leeway), `iat` (not in the
+   future beyond the leeway, not older than MAX_TOKEN_AGE_S), `jti` present.
+   `sub`, `tenant` are accepted, not required.
+6. `fhirServer` (when passed) listed for the client (never contacted otherwise).
+7. `jti` not seen before for this issuer (Storage.remember_jti; shared by all workers).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import jwt
+import requests
+from flask import current_app
+
+from cds_service import metrics
+from cds_service.config import Config, TrustedClient
+from cds_service.jwks import JwksCache, JwksError, jwk_to_key, keys_by_kid
+from cds_service.storage import Storage
+
+log = logging.getLogger(__name__)
+
+ALLOWED_ALGS = ("RS384", "ES384", "RS256", "ES256")
+EC_CURVES = {"ES256": "P-256", "ES384": "P-384"}
+LEEWAY_S = 30  # clock skew tolerated on exp, nbf and iat
+MAX_TOKEN_AGE_S = 600  # iat older than this (plus leeway) is refused
+MAX_TOKEN_BYTES = 16 * 1024
+
+
+class AuthError(Exception):
+    """The request is not from a trusted client. Answer a bare 401 (no reason in the body).
+
+    `code` is a short, fixed reason for metrics and logs; `str(exc)` a PHI-free detail.
+    """
+
+    def __init__(self, code: str, detail: str | None = None) -> None:
+        super().__init__(detail or code)
+        self.code = code
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is None:
+        lower = name.lower()
+        for key, val in headers.items():
+            if key.lower() == lower:
+                return val
+    return value
+
+
+def normalise_base(url: str) -> str:
+    """Compare FHIR base URLs by lower-cased scheme and host and without trailing slash."""
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
+class Authenticator:
+    """Verifies CDS client JWTs against the trusted clients of the configuration."""
+
+    def __init__(
+        self,
+        config: Config,
+        storage: Storage,
+        session: requests.Session | None = None,
+        jwks_cache: JwksCache | None = None,
+    ) -> None:
+        self.config = config
+        self.storage = storage
+        self.clients: dict[str, TrustedClient] = {c.issuer: c for c in config.clients}
+        self.jwks = jwks_cache or JwksCache(session=session)
+        self.leeway_s = LEEWAY_S
+        self.max_age_s = MAX_TOKEN_AGE_S
+
+    # ------------------------------------------------------------------ public
+
+    def authenticate(
+        self, headers: Mapping[str, str], url: str, fhir_server: str | None = None
+    ) -> TrustedClient | None:
+        """Verify the request's bearer JWT; see the module docstring for every check.
+
+        `url` is the request path (Flask `request.path`); a full URL is accepted and only its
+        path is used, since the audience is built from the configured public base URL.
+        """
+        try:
+            return self._authenticate(headers, url, fhir_server)
+        except AuthError as exc:
+            metrics.observe_auth_failure(exc.code)
+            log.warning("request refused: %s", str(exc), extra={"fields": {"reason": exc.code}})
+            raise
+
+    def may_contact(self, client: TrustedClient | None, fhir_server: str | None) -> bool:
+        """Whether stage 3 may call this fhirServer for this client.
+
+        Signed requests: only the base URLs listed for the client. Unsigned requests (only
+        possible in --allow-unsigned mode): any http(s) server except this service itself.
+        """
+        if not fhir_server or not isinstance(fhir_server, str):
+            return False
+        parts = urlsplit(fhir_server.strip())
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            return False
+        if client is None:
+            if not self.config.allow_unsigned:
+                return False
+            own = urlsplit(self.config.base_url)
+            return parts.netloc.lower() != own.netloc.lower()
+        wanted = normalise_base(fhir_server)
+        return any(normalise_base(s) == wanted for s in client.fhir_servers)
+
+    def audience(self, url: str) -> str:
+        path = urlsplit(url).path if "://" in url else url
+        return self.config.base_url.rstrip("/") + path
+
+    # ------------------------------------------------------------------ steps
+
+    def _authenticate(
+        self, headers: Mapping[str, str], url: str, fhir_server: str | None
+    ) -> TrustedClient | None:
+        raw = _header(headers, "Authorization")
+        if raw is None or not raw.strip():
+            if self.config.allow_unsigned:
+                return None
+            raise AuthError("missing_token", "no Authorization header")
+        scheme, _, token = raw.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise AuthError("bad_authorization", "Authorization is not a Bearer token")
+        if len(token) > MAX_TOKEN_BYTES:
+            raise AuthError("bad_token", "token too long")
+
+        try:
+            header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError as exc:
+            raise AuthError("bad_token", f"token not readable: {type(exc).__name__}") from exc
+        alg = header.get("alg")
+        if alg not in ALLOWED_ALGS:
+            raise AuthError("bad_alg", f"alg {str(alg)[:16]!r} not accepted")
+        typ = header.get("typ")
+        if not isinstance(typ, str) or typ.upper() != "JWT":
+            raise AuthError("bad_typ", "typ must be JWT")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise AuthError("missing_kid", "kid header missing")
+
+        issuer = unverified.get("iss")
+        client = self.clients.get(issuer) if isinstance(issuer, str) else None
+        if client is None:
+            raise AuthError("untrusted_issuer", "iss is not a trusted client")
+
+        jwk = self._find_key(client, kid, header.get("jku"))
+        self._check_key_fits(jwk, alg)
+        try:
+            key = jwk_to_key(jwk)
+        except JwksError as exc:
+            raise AuthError("bad_key", str(exc)) from exc
+
+        audience = self.audience(url)
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key=key,
+                algorithms=[alg],
+                audience=audience,
+                issuer=client.issuer,
+                leeway=self.leeway_s,
+                options={"require": ["iss", "aud", "exp", "iat", "jti"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise AuthError("expired", "token expired") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise AuthError("bad_aud", f"aud does not name {audience}") from exc
+        except jwt.MissingRequiredClaimError as exc:
+            raise AuthError("missing_claim", f"claim {exc.claim} missing") from exc
+        except jwt.ImmatureSignatureError as exc:
+            raise AuthError("not_yet_valid", "iat or nbf in the future") from exc
+        except jwt.InvalidSignatureError as exc:
+            raise AuthError("bad_signature", "signature does not verify") from exc
+        except jwt.PyJWTError as exc:
+            raise AuthError("bad_token", f"token refused: {type(exc).__name__}") from exc
+
+        now = time.time()
+        iat = claims["iat"]
+        if not isinstance(iat, int | float) or isinstance(iat, bool):
+            raise AuthError("bad_iat", "iat is not a number")
+        if iat > now + self.leeway_s:
+            raise AuthError("not_yet_valid", "iat in the future")
+        if iat < now - self.max_age_s - self.leeway_s:
+            raise AuthError("too_old", "iat too old")
+        jti = claims["jti"]
+        if not isinstance(jti, str) or not jti or len(jti) > 255:
+            raise AuthError("bad_jti", "jti must be a non-empty string")
+
+        if fhir_server is not None and not self.may_contact(client, fhir_server):
+            raise AuthError("fhir_server_not_allowed", "fhirServer not listed for this client")
+
+        exp = datetime.fromtimestamp(float(claims["exp"]), tz=UTC)
+        if not self.storage.remember_jti(client.issuer, jti, exp):
+            raise AuthError("replayed_jti", "jti already used")
+        return client
+
+    def _find_key(self, client: TrustedClient, kid: str, jku: Any) -> dict[str, Any]:
+        if jku is not None:
+            if not isinstance(jku, str) or (
+                jku not in client.jwks_urls and jku not in client.jku_allowed
+            ):
+                raise AuthError("jku_not_allowed", "jku is not on the issuer's list")
+            jwk = self.jwks.get(jku, kid)
+            if jwk is None:
+                raise AuthError("unknown_kid", "kid not found at jku")
+            return jwk
+        if client.jwks:
+            try:
+                inline = keys_by_kid(client.jwks)
+            except JwksError:
+                inline = {}
+            if kid in inline:
+                return inline[kid]
+        for url in client.jwks_urls:
+            jwk = self.jwks.get(url, kid)
+            if jwk is not None:
+                return jwk
+        raise AuthError("unknown_kid", "kid not found in the issuer's keys")
+
+    @staticmethod
+    def _check_key_fits(jwk: dict[str, Any], alg: str) -> None:
+        if "alg" in jwk and jwk["alg"] != alg:
+            raise AuthError("bad_key", "JWK alg differs from token alg")
+        kty = jwk.get("kty")
+        if alg.startswith("RS") and kty != "RSA":
+            raise AuthError("bad_key", "RS* token with a non-RSA key")
+        if alg.startswith("ES") and (kty != "EC" or jwk.get("crv") != EC_CURVES[alg]):
+            raise AuthError("bad_key", f"{alg} token needs an EC {EC_CURVES[alg]} key")
+
+
+def get_authenticator() -> Authenticator:
+    """The authenticator of the current Flask app (set up by create_app)."""
+    return current_app.extensions["rheum_cds.authenticator"]

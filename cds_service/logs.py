@@ -1,0 +1,122 @@
+"""JSON logs without PHI, one object per line, each carrying the request id.
+
+What may be logged: fixed messages, route templates, HTTP status, durations, counts, reason
+codes, service ids, issuers. Never request or response bodies, query strings, patient/order
+ids or values, tokens. Extra structured members go through `extra={"fields": {...}}`.
+
+The request id is taken from an incoming `X-Request-Id` header when it is a short token of
+safe characters, otherwise drawn at random; it is echoed in the response header.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, Response, g, request
+
+from cds_service import metrics
+
+REQUEST_ID_HEADER = "X-Request-Id"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "rheum_cds_request_id", default=None
+)
+access_log = logging.getLogger("rheum_cds.access")
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats a LogRecord as one JSON object: ts, level, logger, msg, request_id, fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        rid = getattr(record, "request_id", None) or request_id_var.get()
+        if rid:
+            out["request_id"] = rid
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            for key, value in fields.items():
+                out.setdefault(key, value)
+        if record.exc_info and record.exc_info[0] is not None:
+            # the exception type and where it happened; messages may quote data, so no text
+            out["exc_type"] = record.exc_info[0].__name__
+            tb = record.exc_info[2]
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            if tb is not None:
+                out["exc_at"] = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
+        return json.dumps(out, default=str, ensure_ascii=False)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Route the root logger to stderr in JSON (idempotent)."""
+    root = logging.getLogger()
+    root.setLevel(level.upper())
+    for handler in root.handlers:
+        if isinstance(handler.formatter, JsonFormatter):
+            return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root.addHandler(handler)
+
+
+def current_request_id() -> str | None:
+    return request_id_var.get()
+
+
+def install_request_logging(app: Flask) -> None:
+    """Request id per request, an access-log line per response (route template, no query)."""
+
+    @app.before_request
+    def _start() -> None:
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        rid = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = rid
+        g.request_started = time.perf_counter()
+        g.request_id_token = request_id_var.set(rid)
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        rid = g.get("request_id")
+        if rid:
+            response.headers[REQUEST_ID_HEADER] = rid
+        started = g.get("request_started")
+        ms = round((time.perf_counter() - started) * 1000, 1) if started else None
+        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        metrics.observe_http(route, request.method, response.status_code)
+        access_log.info(
+            "%s %s %s",
+            request.method,
+            route,
+            response.status_code,
+            extra={
+                "fields": {
+                    "method": request.method,
+                    "route": route,
+                    "status": response.status_code,
+                    "ms": ms,
+                }
+            },
+        )
+        return response
+
+    @app.teardown_request
+    def _clear(_exc: BaseException | None) -> None:
+        token = g.get("request_id_token")
+        if token is not None:
+            try:
+                request_id_var.reset(token)
+            except ValueError:
+                request_id_var.set(None)

@@ -1,0 +1,1 @@
+"""HTTP routes (Flask blueprints): discovery, hooks, feedback, operations."""

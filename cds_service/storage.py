@@ -1,0 +1,553 @@
+"""Storage: feedback, the audit trail, issued cards and the JWT replay cache (SQLAlchemy 2.0).
+
+SQLite file by default (WAL mode, busy timeout, zero set-up); PostgreSQL by URL
+(`postgresql://...` is driven by psycopg 3). Tables are created on first use
+(`metadata.create_all`); if the database is down at start-up the service still starts and
+`/readyz` answers 503 until it is reachable.
+
+Interface used by the request stages (see also cds_service/auth.py):
+
+- `Storage(url, patient_hash_key="")`
+- `ping() -> bool`                      reachable and schema present
+- `remember_jti(issuer, jti, exp) -> bool`  False when already seen (replay). The unique
+  constraint makes this atomic across gunicorn workers and replicas sharing the database.
+  Rows are purged once their `exp` (plus leeway) has passed.
+- `record_audit(row: AuditRow) -> bool` one row per hook call, plus one `issued_card` row per
+  card carrying a `uuid`. Never raises: a failure is logged and counted
+  (`rheum_cds_audit_write_failures_total`) and the hook still answers.
+- `record_cards(service_id, hook_instance, cards)` / `issued_card(uuid) -> str | None`
+- `store_feedback(service_id, items, client_id) -> FeedbackResult` idempotent; raises
+  `StorageError` when the database cannot commit (the route answers 503, never a false 200).
+
+Patient ids never reach the database: `AuditRow.patient_id` is replaced by an HMAC-SHA256
+of it under `patient_hash_key`. When that key is empty a random key is drawn per process, so
+hashes are then not comparable across restarts or workers (audit rows of one patient cannot
+be linked to each other); set `service.patient_hash_key` / RHEUM_CDS_PATIENT_HASH_KEY to keep
+them linkable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from cds_service import metrics
+
+log = logging.getLogger(__name__)
+
+JTI_PURGE_LEEWAY = timedelta(minutes=5)  # rows kept this long after exp (clock skew)
+JTI_PURGE_EVERY_S = 30.0  # at most one purge per process per this many seconds
+
+
+class StorageError(RuntimeError):
+    """The database could not be reached or could not commit. Message is PHI-free."""
+
+
+# --------------------------------------------------------------------------- tables
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SeenJti(Base):
+    __tablename__ = "seen_jti"
+    __table_args__ = (UniqueConstraint("issuer", "jti", name="uq_seen_jti"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    issuer: Mapped[str] = mapped_column(String(512))
+    jti: Mapped[str] = mapped_column(String(255))
+    exp: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class AuditRecord(Base):
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    service_id: Mapped[str] = mapped_column(String(64))
+    hook: Mapped[str] = mapped_column(String(64))
+    hook_instance: Mapped[str] = mapped_column(String(255))
+    status: Mapped[int] = mapped_column(Integer)
+    client_id: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    patient_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    rule_ids: Mapped[str] = mapped_column(Text)  # JSON array
+    card_count: Mapped[int] = mapped_column(Integer)
+    fhir_calls: Mapped[int] = mapped_column(Integer)
+    unavailable: Mapped[str] = mapped_column(Text)  # JSON array of data keys
+    timings_ms: Mapped[str] = mapped_column(Text)  # JSON object stage -> ms
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+class IssuedCard(Base):
+    __tablename__ = "issued_card"
+    uuid: Mapped[str] = mapped_column(String(255), primary_key=True)
+    service_id: Mapped[str] = mapped_column(String(64))
+    hook_instance: Mapped[str] = mapped_column(String(255))
+    indicator: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    rule_ids: Mapped[str] = mapped_column(Text)  # JSON array
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FeedbackRecord(Base):
+    __tablename__ = "feedback"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    natural_key: Mapped[str] = mapped_column(String(64), unique=True)
+    service_id: Mapped[str] = mapped_column(String(64), index=True)
+    card: Mapped[str] = mapped_column(String(255), index=True)
+    known_card: Mapped[bool] = mapped_column(Boolean)
+    outcome: Mapped[str] = mapped_column(String(16))
+    outcome_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_suggestions: Mapped[str] = mapped_column(Text)  # JSON array of ids
+    override_system: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    override_code: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    override_display: Mapped[str | None] = mapped_column(Text, nullable=True)
+    user_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    client_id: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --------------------------------------------------------------------------- plain data
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One hook call, as the hook route reports it. `patient_id` is hashed before storage."""
+
+    service_id: str
+    hook: str
+    hook_instance: str
+    status: int  # HTTP status answered
+    patient_id: str | None = None  # raw id; only its keyed hash is stored
+    client_id: str | None = None  # JWT issuer, None when unsigned
+    rule_ids: Sequence[str] = ()  # ids of findings/rules that fired
+    cards: Sequence[dict[str, Any]] = ()  # the cards answered (uuid, indicator, extension)
+    fhir_calls: int = 0
+    unavailable: Sequence[str] = ()  # PatientRecord.unavailable keys
+    timings_ms: dict[str, float] = field(default_factory=dict)  # stage -> milliseconds
+    language: str | None = None
+    at: datetime | None = None  # default: now (UTC)
+
+
+@dataclass(frozen=True)
+class FeedbackItem:
+    """One validated CDS Hooks 2.0 feedback item (see routes/feedback.py for validation)."""
+
+    card: str
+    outcome: str  # "accepted" | "overridden"
+    outcome_at: datetime  # timezone-aware
+    accepted_suggestions: tuple[str, ...] = ()
+    override_system: str | None = None
+    override_code: str | None = None
+    override_display: str | None = None
+    user_comment: str | None = None
+
+    def natural_key(self, service_id: str) -> str:
+        """Identity of a feedback item: service, card, outcome and the instant (UTC, ms).
+
+        The same item sent twice (EHR retry) maps to one row; a later, different outcome
+        for the same card (another instant) is a new row.
+        """
+        instant = self.outcome_at.astimezone(UTC).isoformat(timespec="milliseconds")
+        raw = "\x1f".join((service_id, self.card, self.outcome, instant))
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class FeedbackResult:
+    received: int  # items in the request
+    stored: int  # new rows committed
+    duplicates: int  # items already stored (or repeated in the request)
+    unknown_cards: int  # new rows about a card uuid this service never issued
+    # one (outcome, known_card, duplicate) per item received, in order (for metrics)
+    items: tuple[tuple[str, bool, bool], ...] = ()
+
+
+# --------------------------------------------------------------------------- storage
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite returns naive datetimes (stored as UTC); make them aware."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://` / `postgres://` mean psycopg 3 here (psycopg2 is not a dependency)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _make_engine(url: str) -> Engine:
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            directory = os.path.dirname(os.path.abspath(parsed.database))
+            os.makedirs(directory, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 10})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=10000")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql":
+        connect_args["connect_timeout"] = 3
+    return create_engine(
+        parsed, pool_pre_ping=True, pool_timeout=5, pool_size=5, connect_args=connect_args
+    )
+
+
+class Storage:
+    """Feedback, audit, issued cards and the JWT replay cache in one SQL database."""
+
+    def __init__(self, url: str, patient_hash_key: str = "") -> None:
+        self.url = url
+        self.engine = _make_engine(url)
+        self.backend = self.engine.dialect.name
+        if patient_hash_key:
+            self._hash_key = patient_hash_key.encode()
+            self.patient_hash_key_random = False
+        else:
+            self._hash_key = secrets.token_bytes(32)
+            self.patient_hash_key_random = True
+        self._schema_ready = False
+        self._schema_lock = threading.Lock()
+        self._last_purge = 0.0
+        # gunicorn forks workers after the app may have been built: never share pooled
+        # connections across processes.
+        os.register_at_fork(after_in_child=self._after_fork)
+        try:
+            self._ensure_schema()
+        except StorageError as exc:
+            log.warning("storage not reachable at start-up: %s", exc)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _after_fork(self) -> None:
+        self.engine.dispose(close=False)
+
+    def _ensure_schema(self) -> None:
+        if self._schema_ready:
+            return
+        with self._schema_lock:
+            if self._schema_ready:
+                return
+            try:
+                Base.metadata.create_all(self.engine)
+            except SQLAlchemyError as exc:
+                raise StorageError(f"{self.backend}: {type(exc).__name__}") from exc
+            self._schema_ready = True
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def hash_patient_id(self, patient_id: str) -> str:
+        """Keyed HMAC-SHA256 (hex) of a patient id; the raw id is never stored."""
+        return hmac.new(self._hash_key, patient_id.encode(), hashlib.sha256).hexdigest()
+
+    # ------------------------------------------------------------------ health
+
+    def ping(self) -> bool:
+        """True when the database answers and the tables exist."""
+        try:
+            self._ensure_schema()
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except (StorageError, SQLAlchemyError):
+            return False
+
+    # ------------------------------------------------------------------ replay cache
+
+    def remember_jti(self, issuer: str, jti: str, exp: datetime) -> bool:
+        """Record a token id; False when this issuer's `jti` was seen before (a replay).
+
+        Raises StorageError when the database is unavailable (the caller refuses the call:
+        a replay cannot be ruled out).
+        """
+        self._ensure_schema()
+        now = _now()
+        try:
+            with self.engine.begin() as conn:
+                if time.monotonic() - self._last_purge > JTI_PURGE_EVERY_S:
+                    conn.execute(delete(SeenJti).where(SeenJti.exp < now - JTI_PURGE_LEEWAY))
+                    self._last_purge = time.monotonic()
+            with self.engine.begin() as conn:
+                conn.execute(insert(SeenJti).values(issuer=issuer, jti=jti, exp=_aware(exp)))
+            return True
+        except IntegrityError:
+            return False
+        except SQLAlchemyError as exc:
+            raise StorageError(f"{self.backend}: {type(exc).__name__}") from exc
+
+    def purge_expired_jti(self) -> int:
+        """Delete replay-cache rows whose exp (plus leeway) has passed; returns the count."""
+        self._ensure_schema()
+        with self.engine.begin() as conn:
+            result = conn.execute(delete(SeenJti).where(SeenJti.exp < _now() - JTI_PURGE_LEEWAY))
+        self._last_purge = time.monotonic()
+        return int(result.rowcount or 0)
+
+    # ------------------------------------------------------------------ audit and cards
+
+    @staticmethod
+    def _card_rows(
+        service_id: str, hook_instance: str, cards: Iterable[dict[str, Any]], at: datetime
+    ) -> list[dict[str, Any]]:
+        rows: dict[str, dict[str, Any]] = {}
+        for card in cards:
+            uid = card.get("uuid") if isinstance(card, dict) else None
+            if not isinstance(uid, str) or not uid:
+                continue
+            ext = (card.get("extension") or {}).get("org.rheum-cds") or {}
+            findings = ext.get("findings") if isinstance(ext, dict) else None
+            rule_ids = [
+                f["id"]
+                for f in findings or []
+                if isinstance(f, dict) and isinstance(f.get("id"), str)
+            ]
+            indicator = card.get("indicator")
+            rows[uid] = {
+                "uuid": uid[:255],
+                "service_id": service_id,
+                "hook_instance": hook_instance[:255],
+                "indicator": indicator if isinstance(indicator, str) else None,
+                "rule_ids": json.dumps(rule_ids),
+                "issued_at": at,
+            }
+        return list(rows.values())
+
+    def record_cards(
+        self, service_id: str, hook_instance: str, cards: Iterable[dict[str, Any]]
+    ) -> None:
+        """Remember the uuids of cards answered, so feedback can be matched to them."""
+        self._ensure_schema()
+        rows = self._card_rows(service_id, hook_instance, cards, _now())
+        if not rows:
+            return
+        try:
+            with self.engine.begin() as conn:
+                self._insert_cards(conn, rows)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"{self.backend}: {type(exc).__name__}") from exc
+
+    @staticmethod
+    def _insert_cards(conn: Any, rows: list[dict[str, Any]]) -> None:
+        existing = set(
+            conn.execute(
+                select(IssuedCard.uuid).where(IssuedCard.uuid.in_([r["uuid"] for r in rows]))
+            ).scalars()
+        )
+        new = [r for r in rows if r["uuid"] not in existing]
+        if new:
+            conn.execute(insert(IssuedCard), new)
+
+    def issued_card(self, uuid: str) -> str | None:
+        """The service id a card uuid was issued by, or None if this service never issued it."""
+        self._ensure_schema()
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(
+                    select(IssuedCard.service_id).where(IssuedCard.uuid == uuid)
+                ).scalar_one_or_none()
+        except SQLAlchemyError as exc:
+            raise StorageError(f"{self.backend}: {type(exc).__name__}") from exc
+
+    def record_audit(self, row: AuditRow) -> bool:
+        """Write the audit row (and the issued cards) in one transaction.
+
+        Never raises: an audit failure must not turn a clinical answer into an error. The
+        failure is logged (without PHI) and counted; returns False then.
+        """
+        at = row.at or _now()
+        values = {
+            "at": at,
+            "service_id": row.service_id[:64],
+            "hook": row.hook[:64],
+            "hook_instance": row.hook_instance[:255],
+            "status": int(row.status),
+            "client_id": row.client_id,
+            "patient_hash": self.hash_patient_id(row.patient_id) if row.patient_id else None,
+            "rule_ids": json.dumps(list(row.rule_ids)),
+            "card_count": len(row.cards),
+            "fhir_calls": int(row.fhir_calls),
+            "unavailable": json.dumps(list(row.unavailable)),
+            "timings_ms": json.dumps({k: round(float(v), 2) for k, v in row.timings_ms.items()}),
+            "language": row.language,
+        }
+        cards = self._card_rows(row.service_id, row.hook_instance, row.cards, at)
+        try:
+            self._ensure_schema()
+            with self.engine.begin() as conn:
+                conn.execute(insert(AuditRecord).values(**values))
+                if cards:
+                    self._insert_cards(conn, cards)
+            return True
+        except (StorageError, SQLAlchemyError) as exc:
+            metrics.AUDIT_WRITE_FAILURES.inc()
+            log.error(
+                "audit write failed",
+                extra={"fields": {"service": row.service_id, "error": type(exc).__name__}},
+            )
+            return False
+
+    def audit_rows(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Most recent audit rows (newest first), JSON members decoded. For operators/tests."""
+        self._ensure_schema()
+        with self.engine.connect() as conn:
+            result = conn.execute(
+                select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)
+            ).mappings()
+            out = []
+            for r in result:
+                d = dict(r)
+                for key in ("rule_ids", "unavailable", "timings_ms"):
+                    d[key] = json.loads(d[key])
+                d["at"] = _aware(d["at"])
+                out.append(d)
+            return out
+
+    # ------------------------------------------------------------------ feedback
+
+    def store_feedback(
+        self, service_id: str, items: Sequence[FeedbackItem], client_id: str | None = None
+    ) -> FeedbackResult:
+        """Store feedback items idempotently (natural key: see FeedbackItem.natural_key).
+
+        Everything is committed in one transaction before this returns; raises StorageError
+        otherwise, so that the caller never acknowledges feedback it did not keep.
+        """
+        self._ensure_schema()
+        last_exc: Exception | None = None
+        for _attempt in range(3):
+            try:
+                return self._store_feedback_once(service_id, items, client_id)
+            except IntegrityError as exc:  # a concurrent writer stored one of them first
+                last_exc = exc
+                continue
+            except SQLAlchemyError as exc:
+                raise StorageError(f"{self.backend}: {type(exc).__name__}") from exc
+        raise StorageError(f"{self.backend}: {type(last_exc).__name__}")
+
+    def _store_feedback_once(
+        self,
+        service_id: str,
+        items: Sequence[FeedbackItem],
+        client_id: str | None,
+    ) -> FeedbackResult:
+        now = _now()
+        keys = [item.natural_key(service_id) for item in items]
+        with self.engine.begin() as conn:
+            existing = set(
+                conn.execute(
+                    select(FeedbackRecord.natural_key).where(
+                        FeedbackRecord.natural_key.in_(sorted(set(keys)))
+                    )
+                ).scalars()
+            )
+            new: dict[str, FeedbackItem] = {}
+            per_item: list[tuple[FeedbackItem, bool]] = []  # (item, duplicate)
+            for key, item in zip(keys, items, strict=True):
+                duplicate = key in existing or key in new
+                if not duplicate:
+                    new[key] = item
+                per_item.append((item, duplicate))
+            cards = {item.card for item in items}
+            known = (
+                set(
+                    conn.execute(
+                        select(IssuedCard.uuid).where(
+                            IssuedCard.uuid.in_(list(cards)), IssuedCard.service_id == service_id
+                        )
+                    ).scalars()
+                )
+                if cards
+                else set()
+            )
+            rows = [
+                {
+                    "natural_key": key,
+                    "service_id": service_id,
+                    "card": item.card,
+                    "known_card": item.card in known,
+                    "outcome": item.outcome,
+                    "outcome_at": item.outcome_at.astimezone(UTC),
+                    "accepted_suggestions": json.dumps(list(item.accepted_suggestions)),
+                    "override_system": item.override_system,
+                    "override_code": item.override_code,
+                    "override_display": item.override_display,
+                    "user_comment": item.user_comment,
+                    "client_id": client_id,
+                    "received_at": now,
+                }
+                for key, item in new.items()
+            ]
+            if rows:
+                conn.execute(insert(FeedbackRecord), rows)
+        unknown = sum(1 for r in rows if not r["known_card"])
+        return FeedbackResult(
+            received=len(items),
+            stored=len(rows),
+            duplicates=len(items) - len(rows),
+            unknown_cards=unknown,
+            items=tuple((i.outcome, i.card in known, dup) for i, dup in per_item),
+        )
+
+    def feedback_rows(self, service_id: str | None = None) -> list[dict[str, Any]]:
+        """Stored feedback (oldest first), for analytics and tests."""
+        self._ensure_schema()
+        query = select(FeedbackRecord).order_by(FeedbackRecord.id)
+        if service_id is not None:
+            query = query.where(FeedbackRecord.service_id == service_id)
+        with self.engine.connect() as conn:
+            out = []
+            for r in conn.execute(query).mappings():
+                d = dict(r)
+                d["accepted_suggestions"] = json.loads(d["accepted_suggestions"])
+                d["outcome_at"] = _aware(d["outcome_at"])
+                d["received_at"] = _aware(d["received_at"])
+                out.append(d)
+            return out
+
+
+def get_storage() -> Storage:
+    """The storage of the current Flask app (set up by create_app)."""
+    return current_app.extensions["rheum_cds.storage"]
