@@ -1,0 +1,231 @@
+"""HTTP access to a FHIR server for the gather stage: one read or search, with paging.
+
+Everything is bounded by an absolute deadline (`time.monotonic()` seconds): per-call timeouts
+are the remaining time, bodies are read in small pieces and abandoned when the deadline
+passes, a 429/503 `Retry-After` is honoured only if the retry still fits. Failures come back
+as short PHI-free reasons ("timeout", "http 500", "not json", "paging loop", ...), never as
+exceptions, and never carry text from the server's answer.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import orjson
+import requests
+import urllib3.exceptions
+
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+CHUNK_BYTES = 64 * 1024
+MIN_CALL_SECONDS = 0.02  # do not start a call with less time than this left
+MAX_CONNECT_SECONDS = 1.0
+
+
+class CallCounter:
+    """Counts HTTP calls across the threads of one request."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def add(self) -> None:
+        with self._lock:
+            self.value += 1
+
+
+@dataclass
+class FetchResult:
+    """Resources read for one search (all pages), and why it stopped early, if it did."""
+
+    resources: list[dict[str, Any]] = field(default_factory=list)
+    reason: str | None = None
+
+
+def fhir_headers(access_token: str | None) -> dict[str, str]:
+    headers = {
+        "Accept": "application/fhir+json, application/json;q=0.9",
+        "Cache-Control": "no-cache",
+    }
+    if access_token:
+        headers["Authorization"] = f"Bearer {access_token}"
+    return headers
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _read_body(response: requests.Response, deadline: float) -> bytes | str:
+    """The body, or a reason when it is too slow or too large."""
+    chunks: list[bytes] = []
+    size = 0
+    raw = response.raw
+    while True:
+        if time.monotonic() >= deadline:
+            return "timeout"
+        chunk = raw.read1(CHUNK_BYTES, decode_content=True)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            return "response too large"
+        chunks.append(chunk)
+
+
+def get_json(
+    session: requests.Session,
+    url: str,
+    headers: dict[str, str],
+    deadline: float,
+    counter: CallCounter,
+) -> tuple[Any, str | None]:
+    """GET `url` and parse JSON: (data, None) or (None, reason)."""
+    for _attempt in range(2):
+        remaining = deadline - time.monotonic()
+        if remaining < MIN_CALL_SECONDS:
+            return None, "timeout"
+        counter.add()
+        try:
+            with session.get(
+                url,
+                headers=headers,
+                timeout=(min(remaining, MAX_CONNECT_SECONDS), remaining),
+                stream=True,
+                allow_redirects=False,
+            ) as response:
+                status = response.status_code
+                if status in (429, 503):
+                    wait = _retry_after(response.headers.get("Retry-After"))
+                    if wait is not None and time.monotonic() + wait + MIN_CALL_SECONDS < deadline:
+                        time.sleep(wait)
+                        continue
+                    return None, f"http {status}"
+                if status >= 300:
+                    return None, f"http {status}"
+                body = _read_body(response, deadline)
+        except (requests.Timeout, urllib3.exceptions.TimeoutError):
+            return None, "timeout"
+        except urllib3.exceptions.ProtocolError:
+            return None, "incomplete response"
+        except (requests.ConnectionError, urllib3.exceptions.HTTPError, OSError):
+            return None, "connection failed"
+        except requests.RequestException:
+            return None, "request failed"
+        if isinstance(body, str):
+            return None, body
+        try:
+            return orjson.loads(body), None
+        except orjson.JSONDecodeError:
+            return None, "not json"
+    return None, "http 429"
+
+
+def bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    """Resources of a Bundle's entries, without search outcome messages."""
+    entries = bundle.get("entry")
+    out: list[dict[str, Any]] = []
+    if not isinstance(entries, list):
+        return out
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        resource = entry.get("resource")
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            continue
+        search = entry.get("search")
+        if resource["resourceType"] == "OperationOutcome" or (
+            isinstance(search, dict) and search.get("mode") == "outcome"
+        ):
+            continue
+        out.append(resource)
+    return out
+
+
+def next_link(bundle: dict[str, Any]) -> str | None:
+    links = bundle.get("link")
+    if not isinstance(links, list):
+        return None
+    for link in links:
+        if isinstance(link, dict) and link.get("relation") == "next":
+            url = link.get("url")
+            if isinstance(url, str) and url.strip():
+                return url.strip()
+    return None
+
+
+def within(url: str, base: str) -> bool:
+    """Is `url` on the FHIR server at `base` (same scheme, host, port and path prefix)?"""
+    a, b = urlsplit(url), urlsplit(base)
+    if (a.scheme, a.hostname, a.port) != (b.scheme, b.hostname, b.port):
+        return False
+    prefix = b.path.rstrip("/")
+    return a.path == prefix or a.path.startswith(prefix + "/") or (not a.path and not prefix)
+
+
+def fetch_all(
+    session: requests.Session,
+    url: str,
+    base: str,
+    headers: dict[str, str],
+    deadline: float,
+    page_cap: int,
+    counter: CallCounter,
+) -> FetchResult:
+    """Read `url` (a read or a search) and follow `next` links up to `page_cap` pages.
+
+    Resources read before a failure are kept; the result's reason says why it stopped.
+    """
+    result = FetchResult()
+    seen: set[str] = set()
+    pages = 0
+    current: str | None = url
+    while current:
+        if current in seen:
+            result.reason = "paging loop"
+            break
+        if pages >= page_cap:
+            result.reason = "paging cap"
+            break
+        seen.add(current)
+        pages += 1
+        data, reason = get_json(session, current, headers, deadline, counter)
+        if reason:
+            result.reason = reason
+            break
+        if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
+            result.reason = "not a FHIR resource"
+            break
+        kind = data["resourceType"]
+        if kind == "OperationOutcome":
+            result.reason = "OperationOutcome"
+            break
+        if kind != "Bundle":
+            result.resources.append(data)
+            break
+        result.resources.extend(bundle_resources(data))
+        link = next_link(data)
+        if link is None:
+            break
+        link = urljoin(current, link)
+        if not within(link, base):
+            result.reason = "paging link outside fhirServer"
+            break
+        current = link
+    return result

@@ -1,0 +1,232 @@
+"""Stage 3: build one `PatientRecord` from prefetch, fetching what is missing.
+
+CDS Hooks 2.0 prefetch semantics (DESIGN.md, request stage 3), per declared prefetch key:
+
+- absent: the EHR did not try; fetch the key's search from `fhirServer`;
+- `null`: the EHR looked and found nothing; do not query again;
+- an OperationOutcome, or anything that is not a FHIR resource (an HTML page, a string, `{}`):
+  the EHR's fetch failed; fetch again;
+- a resource or a Bundle (with or without `type`; the pre-1.0 `{"response", "resource"}`
+  wrapper unwrapped): use it, and follow its `next` link when it is on the allowed server.
+
+Keys the discovery document did not declare are read too (their resources are sorted into the
+record by resource type). Fetches run concurrently, one thread per key, on the pooled session,
+all bounded by `deadline`; whatever could not be had is listed in `record.unavailable` with a
+PHI-free reason. Only this stage talks to a FHIR server.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from cds_service.config import Config
+from cds_service.discovery import PATIENT_TOKEN, PrefetchItem
+from cds_service.fhir_fetch import (
+    CallCounter,
+    FetchResult,
+    bundle_resources,
+    fetch_all,
+    fhir_headers,
+    next_link,
+    within,
+)
+from cds_service.model import HookRequest, PatientRecord, Unavailable
+
+RECORD_FIELDS: dict[str, str] = {
+    "Observation": "observations",
+    "Condition": "conditions",
+    "MedicationRequest": "medication_requests",
+    "MedicationStatement": "medication_statements",
+    "Immunization": "immunizations",
+}
+
+NO_SERVER = "no fhirServer"
+
+_default_session: requests.Session | None = None
+
+
+@dataclass(frozen=True)
+class PrefetchValue:
+    """What one prefetch value holds: state "data" | "null" | "failed", resources, next link."""
+
+    state: str
+    resources: tuple[dict[str, Any], ...] = ()
+    next_url: str | None = None
+
+
+def _is_resource(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("resourceType"), str)
+
+
+def read_prefetch_value(value: Any) -> PrefetchValue:
+    """Classify one prefetch value as sent (pure)."""
+    if value is None:
+        return PrefetchValue("null")
+    if isinstance(value, dict) and "resourceType" not in value and "resource" in value:
+        response = value.get("response")  # pre-1.0 {"response": {...}, "resource": {...}}
+        status = response.get("status") if isinstance(response, dict) else None
+        if status is not None and not str(status).strip().startswith("2"):
+            return PrefetchValue("failed")
+        value = value.get("resource")
+        if value is None:
+            return PrefetchValue("null")
+    if isinstance(value, list):
+        if value and all(_is_resource(item) for item in value):
+            return PrefetchValue("data", tuple(value))
+        return PrefetchValue("null") if value == [] else PrefetchValue("failed")
+    if not _is_resource(value):
+        return PrefetchValue("failed")
+    kind = value["resourceType"]
+    if kind == "OperationOutcome":
+        return PrefetchValue("failed")
+    if kind == "Bundle":
+        return PrefetchValue("data", tuple(bundle_resources(value)), next_link(value))
+    return PrefetchValue("data", (value,))
+
+
+def _expand(template: str, patient_id: str) -> str:
+    return template.replace(PATIENT_TOKEN, patient_id)
+
+
+def _url(base: str, relative: str) -> str:
+    return f"{base.rstrip('/')}/{relative.lstrip('/')}"
+
+
+def _session() -> requests.Session:
+    global _default_session
+    if _default_session is None:
+        _default_session = requests.Session()
+    return _default_session
+
+
+def gather(
+    hook_request: HookRequest,
+    plan: Sequence[PrefetchItem],
+    config: Config,
+    deadline: float,
+    *,
+    session: requests.Session | None = None,
+) -> PatientRecord:
+    """Build the PatientRecord for `hook_request`; `deadline` is a `time.monotonic()` time."""
+    session = session or _session()
+    server = hook_request.fhir_server
+    headers = fhir_headers(hook_request.access_token)
+    counter = CallCounter()
+    declared = {item.key for item in plan}
+
+    # resources per key, in plan order, then undeclared keys in the order sent
+    found: dict[str, list[dict[str, Any]]] = {}
+    unavailable: list[Unavailable] = []
+    jobs: dict[str, str] = {}  # key -> URL to fetch (first page or the prefetch's next page)
+    for item in plan:
+        sent = item.key in hook_request.prefetch
+        value = read_prefetch_value(hook_request.prefetch.get(item.key)) if sent else None
+        if value is not None and value.state != "failed":
+            found[item.key] = list(value.resources)
+            if value.next_url:
+                if server and within(value.next_url, server):
+                    jobs[item.key] = value.next_url
+                else:
+                    unavailable.append(Unavailable(item.key, "prefetch next page not fetched"))
+            continue
+        found[item.key] = []
+        if server is None:
+            reason = NO_SERVER if value is None else "prefetch failed; " + NO_SERVER
+            unavailable.append(Unavailable(item.key, reason))
+            continue
+        jobs[item.key] = _url(server, _expand(item.template, hook_request.patient_id))
+    for key, raw in hook_request.prefetch.items():
+        if key not in declared:
+            value = read_prefetch_value(raw)
+            found[key] = list(value.resources)
+
+    if jobs and server:
+        results = _run_jobs(session, jobs, server, headers, deadline, config, counter)
+        for key, result in results.items():
+            found[key].extend(result.resources)
+            if result.reason:
+                unavailable.append(Unavailable(key, result.reason))
+
+    return _assemble(hook_request.patient_id, found, unavailable, counter.value)
+
+
+def _run_jobs(
+    session: requests.Session,
+    jobs: dict[str, str],
+    server: str,
+    headers: dict[str, str],
+    deadline: float,
+    config: Config,
+    counter: CallCounter,
+) -> dict[str, FetchResult]:
+    pool = ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="gather")
+    futures: dict[str, Future[FetchResult]] = {
+        key: pool.submit(
+            fetch_all, session, url, server, headers, deadline, config.fhir_page_cap, counter
+        )
+        for key, url in jobs.items()
+    }
+    wait(futures.values(), timeout=max(0.0, deadline - time.monotonic()))
+    pool.shutdown(wait=False, cancel_futures=True)  # stragglers end on their own timeouts
+    results: dict[str, FetchResult] = {}
+    for key, future in futures.items():
+        if future.done() and not future.cancelled():
+            try:
+                results[key] = future.result()
+            except Exception:  # a bug in fetching one key must not lose the others
+                results[key] = FetchResult(reason="fetch error")
+        else:
+            results[key] = FetchResult(reason="timeout")
+    return results
+
+
+def _assemble(
+    patient_id: str,
+    found: dict[str, list[dict[str, Any]]],
+    unavailable: list[Unavailable],
+    calls: int,
+) -> PatientRecord:
+    lists: dict[str, list[dict[str, Any]]] = {name: [] for name in RECORD_FIELDS.values()}
+    patients: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for resources in found.values():
+        for resource in resources:
+            kind = resource["resourceType"]
+            rid = resource.get("id")
+            if isinstance(rid, str):
+                if (kind, rid) in seen:
+                    continue
+                seen.add((kind, rid))
+            if kind == "Patient":
+                patients.append(resource)
+            elif kind in RECORD_FIELDS:
+                lists[RECORD_FIELDS[kind]].append(resource)
+    patient = next((p for p in patients if p.get("id") == patient_id), None)
+    if patient is None and patients:
+        patient = patients[0]
+    return PatientRecord(
+        patient_id=patient_id,
+        patient=patient,
+        unavailable=unavailable,
+        fhir_calls=calls,
+        **lists,
+    )
+
+
+def needs_precondition(record: PatientRecord, plan: Sequence[PrefetchItem]) -> bool:
+    """True when nothing at all could be had: every declared key unavailable because there
+    was no usable fhirServer (or it could not be connected to). The hook then answers 412."""
+    if record.patient is not None or any(getattr(record, name) for name in RECORD_FIELDS.values()):
+        return False
+    reasons = {u.key: u.reason for u in record.unavailable}
+    return all(
+        item.key in reasons
+        and (reasons[item.key].endswith(NO_SERVER) or reasons[item.key] == "connection failed")
+        for item in plan
+    )

@@ -1,0 +1,327 @@
+"""The OpenAPI 3.1 description of every endpoint (`GET /openapi.json`), written as data.
+
+Shapes follow CDS Hooks 2.0 (discovery, hook request, cards, feedback) and this service's own
+additions: the card extension `org.rheum-cds` (DESIGN.md, Card contract), JSON error bodies,
+the 412 OperationOutcome, and the operations endpoints.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from cds_service.config import Config
+from cds_service.discovery import Service
+
+
+def _version() -> str:
+    try:
+        return version("rheum-cds")
+    except PackageNotFoundError:
+        return "0"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+STRING = {"type": "string"}
+CODING = {
+    "type": "object",
+    "required": ["code"],
+    "properties": {"system": STRING, "code": STRING, "display": STRING},
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error", "message"],
+        "properties": {
+            "error": {"type": "string", "description": "short code, e.g. bad_request"},
+            "member": {"type": "string", "description": "the request member at fault"},
+            "message": STRING,
+        },
+    },
+    "OperationOutcome": {
+        "type": "object",
+        "required": ["resourceType", "issue"],
+        "properties": {
+            "resourceType": {"const": "OperationOutcome"},
+            "issue": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "Service": {
+        "type": "object",
+        "required": ["hook", "description", "id"],
+        "properties": {
+            "hook": STRING,
+            "title": STRING,
+            "description": STRING,
+            "id": STRING,
+            "prefetch": {"type": "object", "additionalProperties": STRING},
+            "usageRequirements": STRING,
+        },
+    },
+    "Discovery": {
+        "type": "object",
+        "required": ["services"],
+        "properties": {"services": {"type": "array", "items": _ref("Service")}},
+    },
+    "HookRequest": {
+        "type": "object",
+        "required": ["hook", "hookInstance", "context"],
+        "properties": {
+            "hook": STRING,
+            "hookInstance": STRING,
+            "fhirServer": {"type": ["string", "null"], "format": "uri"},
+            "fhirAuthorization": {
+                "type": ["object", "null"],
+                "properties": {
+                    "access_token": STRING,
+                    "token_type": STRING,
+                    "expires_in": {"type": "integer"},
+                    "scope": STRING,
+                    "subject": STRING,
+                },
+            },
+            "context": {
+                "type": "object",
+                "required": ["patientId"],
+                "properties": {
+                    "userId": STRING,
+                    "patientId": STRING,
+                    "encounterId": STRING,
+                    "selections": {"type": "array", "items": STRING},
+                    "draftOrders": {"type": "object", "description": "FHIR Bundle of orders"},
+                },
+            },
+            "prefetch": {
+                "type": ["object", "null"],
+                "additionalProperties": {"type": ["object", "null"]},
+            },
+        },
+    },
+    "Card": {
+        "type": "object",
+        "required": ["summary", "indicator", "source"],
+        "properties": {
+            "uuid": STRING,
+            "summary": {"type": "string", "maxLength": 139},
+            "detail": STRING,
+            "indicator": {"enum": ["info", "warning", "critical"]},
+            "source": {
+                "type": "object",
+                "required": ["label"],
+                "properties": {"label": STRING, "url": STRING, "icon": STRING, "topic": CODING},
+            },
+            "suggestions": {"type": "array", "items": {"type": "object"}},
+            "selectionBehavior": {"enum": ["at-most-one", "any"]},
+            "overrideReasons": {"type": "array", "items": CODING},
+            "links": {"type": "array", "items": {"type": "object"}},
+            "extension": {
+                "type": "object",
+                "properties": {
+                    "org.rheum-cds": {
+                        "type": "object",
+                        "properties": {
+                            "findings": {"type": "array"},
+                            "scores": {"type": "array"},
+                            "notAssessed": {"type": "array"},
+                            "language": STRING,
+                        },
+                    }
+                },
+            },
+        },
+    },
+    "Cards": {
+        "type": "object",
+        "required": ["cards"],
+        "properties": {
+            "cards": {"type": "array", "items": _ref("Card")},
+            "systemActions": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "Feedback": {
+        "type": "object",
+        "required": ["feedback"],
+        "properties": {
+            "feedback": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["card", "outcome", "outcomeTimestamp"],
+                    "properties": {
+                        "card": STRING,
+                        "outcome": {"enum": ["accepted", "overridden"]},
+                        "acceptedSuggestions": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["id"],
+                                "properties": {"id": STRING},
+                            },
+                        },
+                        "overrideReason": {
+                            "type": "object",
+                            "properties": {"reason": CODING, "userComment": STRING},
+                        },
+                        "outcomeTimestamp": {"type": "string", "format": "date-time"},
+                    },
+                },
+            }
+        },
+    },
+    "Health": {"type": "object", "required": ["status"], "properties": {"status": STRING}},
+}
+
+ERRORS = {
+    "400": _json(_ref("Error"), "Malformed request; `member` names the member at fault"),
+    "401": {"description": "Not from a trusted client (JWT missing or refused); empty body"},
+    "404": _json(_ref("Error"), "No such service"),
+    "413": _json(_ref("Error"), "Body larger than the configured maximum"),
+}
+
+
+def openapi_document(config: Config, services: dict[str, Service]) -> dict[str, Any]:
+    """The OpenAPI 3.1 document for this deployment (server URL from the configuration)."""
+    service_ids = list(services)
+    service_param = {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "enum": service_ids},
+        "description": "CDS service id, as listed by discovery",
+    }
+    bearer = [{"cdsClientJwt": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "rheum-cds",
+            "version": _version(),
+            "description": (
+                "CDS Hooks 2.0 service: disease activity and JAK inhibitor / biologic safety "
+                "cards. Hook and feedback calls carry the CDS client's JWT "
+                "(Authorization: Bearer) unless the operator allowed unsigned requests."
+            ),
+        },
+        "servers": [{"url": config.base_url}],
+        "paths": {
+            "/cds-services": {
+                "get": {
+                    "summary": "CDS Hooks discovery: the services and their prefetch templates",
+                    "operationId": "discovery",
+                    "responses": {"200": _json(_ref("Discovery"), "The services")},
+                }
+            },
+            "/cds-services/{id}": {
+                "post": {
+                    "summary": "Call a CDS service (order-sign, order-select or patient-view)",
+                    "operationId": "callService",
+                    "parameters": [service_param],
+                    "security": bearer,
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref("HookRequest")}},
+                    },
+                    "responses": {
+                        "200": _json(_ref("Cards"), "Cards (possibly none)"),
+                        **ERRORS,
+                        "412": {
+                            "description": (
+                                "A target order needs patient data, none was prefetched and "
+                                "no usable fhirServer was given"
+                            ),
+                            "content": {
+                                "application/fhir+json": {"schema": _ref("OperationOutcome")},
+                                "application/json": {"schema": _ref("OperationOutcome")},
+                            },
+                        },
+                        "503": _json(_ref("Error"), "Replay cache (database) not reachable"),
+                    },
+                }
+            },
+            "/cds-services/{id}/feedback": {
+                "post": {
+                    "summary": "CDS Hooks 2.0 feedback on cards (idempotent)",
+                    "operationId": "feedback",
+                    "parameters": [service_param],
+                    "security": bearer,
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref("Feedback")}},
+                    },
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["received", "stored", "duplicates"],
+                                "properties": {
+                                    "received": {"type": "integer"},
+                                    "stored": {"type": "integer"},
+                                    "duplicates": {"type": "integer"},
+                                },
+                            },
+                            "Committed (or already stored: the same item twice is kept once)",
+                        ),
+                        **ERRORS,
+                        "503": _json(_ref("Error"), "Storage not reachable; retry later"),
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "Liveness (also says when unsigned requests are accepted)",
+                    "operationId": "healthz",
+                    "responses": {"200": _json(_ref("Health"), "The process is alive")},
+                }
+            },
+            "/readyz": {
+                "get": {
+                    "summary": "Readiness: storage reachable",
+                    "operationId": "readyz",
+                    "responses": {
+                        "200": _json(_ref("Health"), "Ready"),
+                        "503": _json(_ref("Health"), "Storage not reachable"),
+                    },
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics (no PHI in labels)",
+                    "operationId": "metrics",
+                    "responses": {
+                        "200": {
+                            "description": "Prometheus text exposition format",
+                            "content": {"text/plain": {"schema": STRING}},
+                        }
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "operationId": "openapi",
+                    "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1 document")},
+                }
+            },
+        },
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "cdsClientJwt": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": (
+                        "CDS Hooks 2.0 client JWT: RS384/ES384 (RS256/ES256 accepted), kid and "
+                        "typ in the header; iss, aud (this endpoint's URL), exp, iat, jti."
+                    ),
+                }
+            },
+        },
+    }

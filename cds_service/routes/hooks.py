@@ -1,0 +1,36 @@
+"""`POST /cds-services/{id}`: a hook call (the stages run in cds_service.pipeline)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from cds_service.pipeline import handle_hook, record_outcome
+from cds_service.request import RequestError
+from cds_service.routes import get_runtime, json_response
+
+bp = Blueprint("hooks", __name__)
+
+
+def _read_body() -> bytes:
+    try:
+        return request.get_data(cache=False)
+    except RequestEntityTooLarge as exc:
+        raise RequestError(413, "body", "body: larger than the configured maximum") from exc
+
+
+@bp.post("/cds-services/<service_id>")
+def call_service(service_id: str) -> Response:
+    runtime = get_runtime()
+    outcome = handle_hook(runtime, service_id, request.path, request.headers, _read_body)
+    if outcome.status == 401:
+        response = Response(status=401)
+    else:
+        response = json_response(outcome.body, outcome.status)
+    for name, value in outcome.headers.items():
+        response.headers[name] = value
+    # Stage 7 runs once the answer has been sent (WSGI close), so the audit write does not
+    # delay the clinician. The Flask test client closes the response when it is consumed or
+    # used as a context manager (or with buffered=True).
+    response.call_on_close(lambda: record_outcome(runtime, outcome))
+    return response
