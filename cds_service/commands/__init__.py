@@ -1,0 +1,1 @@
+"""Subcommands of `rheum-cds` (registered in cds_service/cli.py)."""

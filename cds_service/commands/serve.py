@@ -1,0 +1,117 @@
+"""`rheum-cds serve`: run the service under gunicorn.
+
+The defaults need no file and no other server: SQLite storage in the working directory, port
+8080 on loopback. The configuration and knowledge are read (and checked) once in the master
+process, so an invalid file stops start-up with a message naming the key; each worker then
+builds its own app (database connections and HTTP pools are never shared across a fork).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import sys
+import tempfile
+from typing import Any
+
+HELP = "serve the CDS Hooks service (gunicorn)"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+DEFAULT_BASE_URL = "http://localhost:8080"  # config.Config.base_url default
+
+log = logging.getLogger("rheum_cds")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind ({DEFAULT_HOST})")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
+    parser.add_argument("--config", metavar="FILE", help="TOML configuration file")
+    parser.add_argument(
+        "--allow-unsigned",
+        action="store_true",
+        help="accept hook calls without a JWT (local development and the sandbox only)",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (2)")
+    parser.add_argument(
+        "--threads", type=int, default=4, help="threads per worker (4; 1 = sync workers)"
+    )
+    parser.add_argument("--timeout", type=int, default=30, help="worker timeout, seconds (30)")
+
+
+def _prepare_metrics_dir() -> None:
+    # Several workers share Prometheus samples through files; prometheus_client reads this
+    # variable when first imported, so it must be set before the service is imported.
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="rheum-cds-metrics-")
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.workers < 1 or args.threads < 1 or not 0 < args.port < 65536:
+        print("rheum-cds serve: --workers and --threads must be >= 1, --port 1-65535")
+        return 2
+    _prepare_metrics_dir()
+
+    from gunicorn.app.base import BaseApplication
+
+    from cds_service import metrics
+    from cds_service.config import ConfigError, load_config
+    from cds_service.knowledge import KnowledgeError, load_knowledge
+    from cds_service.logs import configure_logging
+
+    try:
+        config = load_config(args.config)
+        knowledge = load_knowledge()
+    except (ConfigError, KnowledgeError) as exc:
+        print(f"rheum-cds serve: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.allow_unsigned:
+        config = dataclasses.replace(config, allow_unsigned=True)
+    if config.base_url == DEFAULT_BASE_URL and args.port != DEFAULT_PORT:
+        config = dataclasses.replace(config, base_url=f"http://localhost:{args.port}")
+    configure_logging(config.log_level)
+    if config.allow_unsigned:
+        log.warning(
+            "UNSIGNED MODE: hook and feedback calls WITHOUT A JWT ARE ACCEPTED. Use only for "
+            "local development or the sandbox on loopback; never expose this service."
+        )
+
+    class Service(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            options: dict[str, Any] = {
+                "bind": f"{args.host}:{args.port}",
+                "workers": args.workers,
+                "threads": args.threads,
+                "worker_class": "gthread" if args.threads > 1 else "sync",
+                "timeout": args.timeout,
+                "graceful_timeout": 10,
+                "accesslog": None,  # the app logs one JSON line per request (logs.py)
+                "loglevel": config.log_level.lower(),
+                "child_exit": metrics.child_exit,
+                "proc_name": "rheum-cds",
+            }
+            if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1
+                options["control_socket_disable"] = True  # several instances may run at once
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            from cds_service.app import create_app
+
+            return create_app(config, knowledge)
+
+    log.info(
+        "serving",
+        extra={
+            "fields": {
+                "bind": f"{args.host}:{args.port}",
+                "workers": args.workers,
+                "threads": args.threads,
+                "base_url": config.base_url,
+                "unsigned": config.allow_unsigned,
+            }
+        },
+    )
+    Service().run()
+    return 0
