@@ -1,0 +1,84 @@
+"""Small pure queries over Facts shared by the disease-context and infliximab rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from cds_service.assess import screening
+from cds_service.model import Evidence, Facts, Medication, Observed, Order, Problem, Score
+
+MEDICATION_KEYS = ("medications",)
+CONDITION_KEYS = ("conditions",)
+OBSERVATION_KEYS = ("observations",)
+
+
+def unavailable(facts: Facts, kinds: Sequence[str]) -> bool:
+    """True when gather could not obtain data of one of these kinds (never read as "none").
+
+    Kinds as in cds_service.assess.screening.unavailable: observations, conditions, medications.
+    """
+    return screening.unavailable(facts, kinds) is not None
+
+
+def active_problems(facts: Facts, concepts: Iterable[str]) -> list[Problem]:
+    wanted = set(concepts)
+    return [p for p in facts.problems if p.active and p.concepts & wanted]
+
+
+def has_condition(facts: Facts, concepts: Iterable[str]) -> bool:
+    return bool(active_problems(facts, concepts))
+
+
+def active_medications(facts: Facts) -> list[Medication]:
+    """Medications normalise kept, except those explicitly stopped or entered in error."""
+    ended = {"stopped", "completed", "cancelled", "entered-in-error", "not-taken", "revoked"}
+    return [m for m in facts.medications if (m.status or "active") not in ended]
+
+
+def since(facts: Facts, days: int) -> date:
+    return facts.today - timedelta(days=days)
+
+
+def observed_since(facts: Facts, concept: str, days: int) -> list[Observed]:
+    """Results of `concept` no older than `days` before the order date, newest first."""
+    start = since(facts, days)
+    return [o for o in facts.observations.get(concept, []) if o.when >= start]
+
+
+def evidence_of(o: Observed) -> Evidence:
+    value: Any = o.value if o.value is not None else (o.interpretation or o.original)
+    return Evidence(ref=o.ref, label=o.concept, value=value, unit=o.unit, when=o.when)
+
+
+def problem_evidence(p: Problem, label: str) -> Evidence:
+    return Evidence(
+        ref=p.ref, label=f"condition:{label}", value=p.display, when=p.onset or p.recorded
+    )
+
+
+def score_summary(s: Score) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "value": s.value,
+        "category": s.category,
+        "date": s.when.isoformat() if s.when else None,
+        "stale": s.stale,
+        "mismatch": s.mismatch,
+        "recorded_total": s.recorded_total,
+        "problem": s.problem,
+    }
+
+
+def indication_matches(order: Order | None, facts: Facts, indications: Sequence[str]) -> bool:
+    """With an order: its indication is one of `indications`. Without: the patient has one."""
+    if order is not None:
+        return order.indication in indications
+    return has_condition(facts, indications)
+
+
+def patient_level_only(facts: Facts) -> bool:
+    """Rules registered for "patient" run on their own only when no target drug is ordered
+    (patient-view); on order hooks the same rule runs once per order instead."""
+    return not facts.orders
