@@ -42,6 +42,7 @@ from flask import current_app
 from cds_service import metrics
 from cds_service.config import Config, TrustedClient
 from cds_service.jwks import JwksCache, JwksError, jwk_to_key, keys_by_kid
+from cds_service.request import server_allowed
 from cds_service.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -72,12 +73,6 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
             if key.lower() == lower:
                 return val
     return value
-
-
-def normalise_base(url: str) -> str:
-    """Compare FHIR base URLs by lower-cased scheme and host and without trailing slash."""
-    parts = urlsplit(url.strip())
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
 
 
 class Authenticator:
@@ -115,23 +110,20 @@ class Authenticator:
             raise
 
     def may_contact(self, client: TrustedClient | None, fhir_server: str | None) -> bool:
-        """Whether stage 3 may call this fhirServer for this client.
+        """Whether stage 3 may call this fhirServer for this client (SSRF guard).
 
-        Signed requests: only the base URLs listed for the client. Unsigned requests (only
-        possible in --allow-unsigned mode): any http(s) server except this service itself.
+        One policy for the whole service, `request.server_allowed`: a signed client may name
+        only the base URLs listed for it; an unsigned request (unsigned mode only) a loopback
+        server or one listed for any client.
         """
         if not fhir_server or not isinstance(fhir_server, str):
             return False
         parts = urlsplit(fhir_server.strip())
         if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
             return False
-        if client is None:
-            if not self.config.allow_unsigned:
-                return False
-            own = urlsplit(self.config.base_url)
-            return parts.netloc.lower() != own.netloc.lower()
-        wanted = normalise_base(fhir_server)
-        return any(normalise_base(s) == wanted for s in client.fhir_servers)
+        if client is None and not self.config.allow_unsigned:
+            return False
+        return server_allowed(fhir_server.strip().rstrip("/"), self.config, client)
 
     def audience(self, url: str) -> str:
         path = urlsplit(url).path if "://" in url else url

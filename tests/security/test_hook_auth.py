@@ -1,0 +1,107 @@
+"""The same client authentication on the hook endpoint, and the SSRF guard: a fhirServer not
+listed for the client is refused with 401 and never contacted."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Flask
+
+from tests.fixtures.jwt import ClientSigner, JwksServer, bearer
+from tests.security.conftest import BASE_URL, FEEDBACK_PATH
+
+HOOK_PATH = "/cds-services/rheum-order-sign"
+
+# An order without any target drug: the service answers 200 without cards and fetches nothing.
+OTHER_DRUG_ORDER = {
+    "resourceType": "MedicationRequest",
+    "id": "draft-1",
+    "status": "draft",
+    "intent": "order",
+    "subject": {"reference": "Patient/p-1"},
+    "medicationCodeableConcept": {
+        "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "161"}],
+        "text": "paracetamol 500 mg tablet",
+    },
+}
+
+
+def hook_body(fhir_server: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "hook": "order-sign",
+        "hookInstance": str(uuid.uuid4()),
+        "context": {
+            "userId": "Practitioner/1",
+            "patientId": "p-1",
+            "draftOrders": {
+                "resourceType": "Bundle",
+                "entry": [{"resource": OTHER_DRUG_ORDER}],
+            },
+        },
+    }
+    if fhir_server is not None:
+        body["fhirServer"] = fhir_server
+        body["fhirAuthorization"] = {
+            "access_token": "opaque",
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "scope": "patient/*.read",
+            "subject": "cds",
+        }
+    return body
+
+
+def test_unlisted_fhir_server_is_refused_and_never_contacted(
+    app: Flask, signers: dict[str, ClientSigner]
+) -> None:
+    with JwksServer() as internal:  # e.g. an internal address an attacker names
+        response = app.test_client().post(
+            HOOK_PATH,
+            json=hook_body(internal.base + "/fhir"),
+            headers=bearer(signers["RS384"], BASE_URL + HOOK_PATH),
+        )
+        assert response.status_code == 401
+        assert response.data == b""
+        assert internal.connections == 0
+
+
+def test_hook_accepts_a_valid_token_for_its_own_url(
+    app: Flask, signers: dict[str, ClientSigner]
+) -> None:
+    response = app.test_client().post(
+        HOOK_PATH,
+        json=hook_body("https://fhir.example.test/r4"),
+        headers=bearer(signers["ES384"], BASE_URL + HOOK_PATH),
+    )
+    assert response.status_code == 200, response.data
+    assert response.json == {"cards": []}
+
+
+def test_hook_refuses_a_token_for_the_feedback_url(
+    app: Flask, signers: dict[str, ClientSigner]
+) -> None:
+    response = app.test_client().post(
+        HOOK_PATH,
+        json=hook_body(None),
+        headers=bearer(signers["ES384"], BASE_URL + FEEDBACK_PATH),
+    )
+    assert response.status_code == 401
+
+
+def test_hook_without_token_is_a_bare_401_with_cors(app: Flask) -> None:
+    response = app.test_client().post(
+        HOOK_PATH, json=hook_body(None), headers={"Origin": "https://sandbox.test"}
+    )
+    assert response.status_code == 401
+    assert response.data == b""
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_replayed_token_on_the_hook_is_refused(
+    app: Flask, signers: dict[str, ClientSigner]
+) -> None:
+    headers = bearer(signers["RS256"], BASE_URL + HOOK_PATH)
+    client = app.test_client()
+    assert client.post(HOOK_PATH, json=hook_body(None), headers=headers).status_code == 200
+    assert client.post(HOOK_PATH, json=hook_body(None), headers=headers).status_code == 401
