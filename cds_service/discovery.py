@@ -17,7 +17,6 @@ are applied by the rules themselves on the dates of the results.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,39 +62,23 @@ class Service:
         }
 
 
-def _codes_in(node: Any) -> Iterable[tuple[str, str]]:
-    """Every (system, code) pair anywhere in a value-set file, whatever its nesting.
-
-    Accepts tables with `system` and `code` (or a `codes` list), and strings "system|code".
-    """
-    if isinstance(node, dict):
-        system = node.get("system")
-        if isinstance(system, str):
-            if isinstance(node.get("code"), str):
-                yield system, node["code"]
-            codes = node.get("codes")
-            for code in codes if isinstance(codes, list) else []:
-                if isinstance(code, str):
-                    yield system, code.rsplit("|", 1)[-1]
-        for key, value in node.items():
-            if key not in {"system", "code", "codes"}:
-                yield from _codes_in(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _codes_in(item)
-    elif isinstance(node, str) and "|" in node and node.startswith(("http://", "https://", "urn:")):
-        system, code = node.split("|", 1)
-        yield system, code
-
-
 def prefetch_observation_codes(knowledge: Knowledge) -> list[str]:
-    """The `system|code` tokens of every observation code the engine reads, sorted, unique.
+    """Every LOINC code the engine reads an observation concept from, sorted and unique.
 
-    Read from the observation value sets (knowledge file `valuesets/observations`).
+    From the observation value sets (knowledge file `valuesets/observations`: one table per
+    concept with `loinc = [{code = ...}, ...]`; tables starting with "_" are metadata).
+    The template names bare codes (`code=4537-7,...`, any system): EHRs label LOINC with
+    "http://loinc.org" or its OID, and the normalise stage checks the system of each result.
     """
     data = knowledge.files.get("valuesets/observations", {})
-    tokens = {f"{system}|{code}" for system, code in _codes_in(data) if system and code}
-    return sorted(tokens)
+    codes: set[str] = set()
+    for concept, table in data.items():
+        if concept.startswith("_") or not isinstance(table, dict):
+            continue
+        for entry in table.get("loinc", []):
+            if isinstance(entry, dict) and isinstance(entry.get("code"), str):
+                codes.add(entry["code"].strip())
+    return sorted(code for code in codes if code)
 
 
 def _prefetch(knowledge: Knowledge) -> tuple[PrefetchItem, ...]:
