@@ -1,0 +1,156 @@
+"""The card catalogue: texts per language from cards/templates/<lang>.toml, loaded once.
+
+Texts are data so that a clinician can review or translate them without reading Python.
+Every language file has the same keys and the same {placeholders} per key (tests check it).
+"""
+
+from __future__ import annotations
+
+import math
+import string
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from cards.language import LANGUAGES
+
+TEMPLATES = Path(__file__).parent / "templates"
+_FORMATTER = string.Formatter()
+
+
+class CatalogueError(ValueError):
+    """A template file is missing or broken; start-up must stop."""
+
+
+def placeholders(template: str) -> frozenset[str]:
+    """Names of the {fields} a template uses."""
+    return frozenset(name for _, name, _, _ in _FORMATTER.parse(template) if name)
+
+
+def format_number(value: float | int) -> str:
+    """Numbers for people: 45.0 -> "45", 5.4213 -> "5.42", 0.0312 -> "0.031"."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):
+        return str(value)
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    digits = 2 if abs(value) >= 0.1 else 3
+    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    return text
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The texts of one language, with lookups that never fail on a missing label."""
+
+    language: str
+    data: dict[str, Any]
+    rule_fields: dict[str, frozenset[str]]  # rule id -> placeholders of its `facts`
+
+    def get(self, section: str, key: str) -> str:
+        """A template by section and key (both must exist: checked by tests)."""
+        return self.data[section][key]
+
+    def fill(self, section: str, key: str, **values: Any) -> str:
+        return self.data[section][key].format(**values)
+
+    def label(self, value: str) -> str:
+        """A human label for a machine word: drug, concept, test, value; else the word itself."""
+        for section in ("drug", "concept", "test", "value", "category"):
+            found = self.data[section].get(value)
+            if found is not None:
+                return found
+        if ":" in value:  # evidence labels such as "condition:dvt"
+            return self.label(value.split(":", 1)[1])
+        return value
+
+    def unit(self, unit: str | None) -> str:
+        if not unit:
+            return ""
+        return self.data["unit"].get(unit, unit)
+
+    def drug(self, drug: str | None, fallback: str | None = None) -> str:
+        if drug and drug in self.data["drug"]:
+            return self.data["drug"][drug]
+        return drug or fallback or "?"
+
+    def value(self, value: Any) -> str:
+        """One parameter or evidence value in this language."""
+        if isinstance(value, bool):
+            return self.data["value"]["true" if value else "false"]
+        if isinstance(value, int | float):
+            return format_number(value)
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, str):
+            return self.label(value)
+        if isinstance(value, list | tuple | set | frozenset):
+            items = sorted(value) if isinstance(value, set | frozenset) else value
+            return self.get("meta", "list_separator").join(self.value(v) for v in items)
+        return str(value)
+
+    def rule_short(self, rule_id: str) -> str:
+        entry = self.data["rule"].get(rule_id)
+        return entry["short"] if entry else rule_id
+
+    def param(self, key: str, value: Any) -> str:
+        """A finding parameter for a phrase: units and concepts in this language."""
+        if key == "unit" and isinstance(value, str):
+            return self.unit(value)
+        return self.value(value)
+
+    def rule_text(self, rule_id: str, params: dict[str, Any]) -> str:
+        """The rule's line: its `facts` filled with the finding's parameters, then `text`.
+
+        `facts` is left out when the finding lacks a parameter it needs (or the parameter is
+        empty): a card never shows an unfilled {placeholder}, and `text` alone still says what
+        the rule means and what to do.
+        """
+        entry = self.data["rule"].get(rule_id)
+        if entry is None:
+            return rule_id
+        text = entry["text"]
+        facts = entry.get("facts")
+        if facts:
+            needed = self.rule_fields[rule_id]
+            given = {k for k, v in params.items() if v is not None and v != [] and v != ""}
+            if needed.issubset(given):
+                filled = facts.format(**{k: self.param(k, params[k]) for k in needed})
+                text = f"{filled} {text}" if self.data["meta"]["sentence_space"] else filled + text
+        if params.get("topical") is True and params.get("original_severity") in (
+            "warning",
+            "critical",
+        ):
+            severity = self.data["severity"][params["original_severity"]]
+            note = self.data["card"]["topical_note"].format(severity=severity)
+            text = f"{text} {note}" if self.data["meta"]["sentence_space"] else text + note
+        return text
+
+
+def _load(language: str) -> Catalogue:
+    path = TEMPLATES / f"{language}.toml"
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogueError(f"{path.name}: {exc}") from exc
+    fields = {
+        rid: placeholders(entry.get("facts", "")) for rid, entry in data.get("rule", {}).items()
+    }
+    return Catalogue(language=language, data=data, rule_fields=fields)
+
+
+@cache
+def catalogue(language: str) -> Catalogue:
+    """The catalogue of `language` (one of LANGUAGES; anything else gets English). Cached."""
+    return _load(language if language in LANGUAGES else "en")
+
+
+def all_catalogues() -> dict[str, Catalogue]:
+    return {lang: catalogue(lang) for lang in LANGUAGES}

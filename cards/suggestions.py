@@ -1,0 +1,277 @@
+"""Card suggestions as real FHIR R4 resources, validated with fhir.resources before they leave.
+
+Three kinds of action (SPEC.md §7):
+- `update` of the draft MedicationRequest to the labelled dose (dose-update);
+- `create` of a ServiceRequest per missing test, coded with LOINC from knowledge/tests.toml;
+- `create` of a MedicationRequest (intent `proposal`) for recombinant zoster vaccine, CVX 187.
+  Never an Immunization: that resource records a dose already given.
+Plus `delete` of the draft order (stop-order), which carries no resource.
+
+fhir.resources 8 ships R4 as the R4B package (R4B changed nothing in the resources used here).
+Only what this module builds is validated; prefetched data never goes through fhir.resources.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import tomllib
+import uuid
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fhir.resources.R4B.medicationrequest import MedicationRequest
+from fhir.resources.R4B.servicerequest import ServiceRequest
+from pydantic import ValidationError
+
+from cards.catalogue import Catalogue, format_number
+from cds_service.knowledge import Knowledge
+from cds_service.model import Order
+
+log = logging.getLogger(__name__)
+LOINC = "http://loinc.org"
+
+
+@cache
+def fhir_codes() -> dict[str, Any]:
+    """cards/fhir_codes.toml: code systems and codes the suggestions use (with sources)."""
+    with (Path(__file__).parent / "fhir_codes.toml").open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _validated(model: type[MedicationRequest] | type[ServiceRequest], resource: dict[str, Any]):
+    """The resource if it is valid R4, else None (logged without content: it may hold PHI)."""
+    try:
+        model.model_validate(resource)
+    except ValidationError as exc:
+        log.warning(
+            "suggestion dropped: %s not valid R4 (%d errors)", model.__name__, exc.error_count()
+        )
+        return None
+    return resource
+
+
+def subject_of(order: Order) -> dict[str, Any] | None:
+    """The patient reference of the draft order (`subject`, or STU3/DSTU2 `patient`)."""
+    for key in ("subject", "patient"):
+        ref = order.resource.get(key)
+        if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
+            return {"reference": ref["reference"]}
+    return None
+
+
+# ----------------------------------------------------------------------------- dose update
+
+
+def timing_for(per_day: float) -> dict[str, Any]:
+    """FHIR Timing.repeat for a number of administrations per day (2 = twice daily)."""
+    if per_day >= 1 and abs(per_day - round(per_day)) < 1e-6:
+        return {"frequency": int(round(per_day)), "period": 1, "periodUnit": "d"}
+    if abs(per_day * 7 - 1) < 1e-3:
+        return {"frequency": 1, "period": 1, "periodUnit": "wk"}
+    period = 1 / per_day
+    if abs(period - round(period)) < 1e-6:
+        return {"frequency": 1, "period": int(round(period)), "periodUnit": "d"}
+    return {"frequency": 1, "period": round(period, 3), "periodUnit": "d"}
+
+
+def dose_text(cat: Catalogue, dose_mg: float, per_day: float | None) -> str:
+    """'5 mg twice daily' in the catalogue's language."""
+    dose = f"{format_number(dose_mg)} {cat.unit('mg')}"
+    if per_day is None:
+        return dose
+    freq = cat.data["frequency"]
+    key = format_number(per_day)
+    if key in freq:
+        return freq[key].format(dose=dose)
+    if abs(per_day * 7 - 1) < 1e-3:
+        return freq["weekly"].format(dose=dose)
+    return freq["other"].format(dose=dose, per_day=key)
+
+
+def dose_update_resource(
+    draft: dict[str, Any], dose_mg: float, per_day: float | None, text: str
+) -> dict[str, Any] | None:
+    """A copy of the draft MedicationRequest whose first dosage is `dose_mg` mg `per_day` times.
+
+    Other dosage members (route, site, asNeeded...) are kept; STU3-style `doseQuantity` on the
+    dosage and a single-object `doseAndRate` are replaced by the R4 shape. None when the draft
+    is not an R4 MedicationRequest with an id (an update needs one) or the result is invalid.
+    """
+    if draft.get("resourceType") != "MedicationRequest" or not draft.get("id"):
+        return None
+    resource = copy.deepcopy(draft)
+    dosages = resource.get("dosageInstruction")
+    first = dict(dosages[0]) if isinstance(dosages, list) and dosages else {}
+    if not isinstance(first, dict):
+        first = {}
+    first.pop("doseQuantity", None)
+    first.pop("doseRange", None)
+    first["doseAndRate"] = [
+        {
+            "doseQuantity": {
+                "value": dose_mg,
+                "unit": "mg",
+                "system": fhir_codes()["ucum"]["system"],
+                "code": "mg",
+            }
+        }
+    ]
+    if per_day is not None:
+        first["timing"] = {"repeat": timing_for(per_day)}
+    first["text"] = text
+    rest = dosages[1:] if isinstance(dosages, list) else []
+    resource["dosageInstruction"] = [first, *rest]
+    return _validated(MedicationRequest, resource)
+
+
+def dose_of(resource: dict[str, Any]) -> tuple[float | None, dict[str, Any] | None]:
+    """(dose in mg, timing repeat) of a MedicationRequest's first dosage (R4 shape)."""
+    try:
+        dosage = resource["dosageInstruction"][0]
+        quantity = dosage["doseAndRate"][0]["doseQuantity"]
+        return float(quantity["value"]), dosage.get("timing", {}).get("repeat")
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None, None
+
+
+# ----------------------------------------------------------------------------- tests
+
+
+def test_codings(knowledge: Knowledge, test_id: str) -> list[dict[str, str]]:
+    """LOINC codings of a test id in knowledge/tests.toml (one per order to create).
+
+    An entry gives `loinc` (a code or a list of codes) with `display` (or `displays`), or
+    `codes` as a list of {code, display} tables.
+    """
+    entry = knowledge.files.get("tests", {}).get(test_id)
+    if not isinstance(entry, dict):
+        return []
+    out: list[dict[str, str]] = []
+    if isinstance(entry.get("codes"), list):
+        for item in entry["codes"]:
+            if isinstance(item, dict) and item.get("code"):
+                coding = {"system": item.get("system", LOINC), "code": str(item["code"])}
+                if item.get("display"):
+                    coding["display"] = str(item["display"])
+                out.append(coding)
+        return out
+    codes = entry.get("loinc")
+    if isinstance(codes, str):
+        codes = [codes]
+    displays = entry.get("displays") or [entry.get("display")] * len(codes or [])
+    for code, display in zip(codes or [], displays, strict=False):
+        coding = {"system": LOINC, "code": str(code)}
+        if display:
+            coding["display"] = str(display)
+        out.append(coding)
+    return out
+
+
+def service_requests(
+    subject: dict[str, Any], codings: list[dict[str, str]], text: str
+) -> list[dict[str, Any]]:
+    """One draft ServiceRequest per LOINC coding (a panel of several codes gives several)."""
+    out = []
+    for coding in codings:
+        resource = {
+            "resourceType": "ServiceRequest",
+            "status": "draft",
+            "intent": "order",
+            "code": {"coding": [coding], "text": text},
+            "subject": subject,
+        }
+        if _validated(ServiceRequest, resource):
+            out.append(resource)
+    return out
+
+
+# ----------------------------------------------------------------------------- vaccine
+
+
+def zoster_vaccine_request(
+    subject: dict[str, Any], text: str, dosage_text: str
+) -> dict[str, Any] | None:
+    """A MedicationRequest (status draft, intent proposal) for recombinant zoster vaccine."""
+    codes = fhir_codes()["zoster_vaccine"]
+    route = codes["route"]
+    resource = {
+        "resourceType": "MedicationRequest",
+        "status": "draft",
+        "intent": "proposal",
+        "medicationCodeableConcept": {
+            "coding": [
+                {"system": codes["system"], "code": codes["code"], "display": codes["display"]}
+            ],
+            "text": text,
+        },
+        "subject": subject,
+        "dosageInstruction": [
+            {
+                "text": dosage_text,
+                "route": {
+                    "coding": [
+                        {
+                            "system": route["system"],
+                            "code": route["code"],
+                            "display": route["display"],
+                        }
+                    ]
+                },
+            }
+        ],
+    }
+    return _validated(MedicationRequest, resource)
+
+
+# ----------------------------------------------------------------------------- suggestions
+
+
+def _suggestion(label: str, actions: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"label": label[:200], "uuid": str(uuid.uuid4()), "actions": actions}
+
+
+def build_suggestion(
+    kind: str, params: dict[str, Any], order: Order, cat: Catalogue, knowledge: Knowledge
+) -> dict[str, Any] | None:
+    """A CDS Hooks suggestion for one engine Suggestion, or None when it cannot be built."""
+    drug = cat.drug(order.drug, order.display)
+    if kind == "dose-update":
+        dose_mg, per_day = params.get("dose_mg"), params.get("per_day")
+        if not isinstance(dose_mg, int | float):
+            return None
+        text = dose_text(cat, float(dose_mg), per_day)
+        resource = dose_update_resource(order.resource, float(dose_mg), per_day, text)
+        if resource is None:
+            return None
+        label = cat.fill("action", "dose_update", drug=drug, dose=text)
+        return _suggestion(label, [{"type": "update", "description": label, "resource": resource}])
+    if kind == "stop-order":
+        ref = order.ref
+        if "/" not in ref or ref.startswith("draftOrders"):
+            return None
+        label = cat.fill("action", "stop_order", drug=drug)
+        return _suggestion(label, [{"type": "delete", "description": label, "resourceId": ref}])
+    subject = subject_of(order)
+    if subject is None:
+        return None
+    if kind == "order-test":
+        test_id = str(params.get("test", ""))
+        text = cat.data["test"].get(test_id, test_id)
+        resources = service_requests(subject, test_codings(knowledge, test_id), text)
+        if not resources:
+            return None
+        label = cat.fill("action", "order_test", test=text)
+        actions = [{"type": "create", "description": label, "resource": r} for r in resources]
+        return _suggestion(label, actions)
+    if kind == "vaccinate":
+        if str(params.get("cvx", "187")) != fhir_codes()["zoster_vaccine"]["code"]:
+            return None
+        vaccine = cat.get("vaccine", "rzv")
+        resource = zoster_vaccine_request(subject, vaccine, cat.get("vaccine", "rzv_dosage"))
+        if resource is None:
+            return None
+        label = cat.fill("action", "vaccinate", vaccine=vaccine)
+        return _suggestion(label, [{"type": "create", "description": label, "resource": resource}])
+    return None
