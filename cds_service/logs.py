@@ -60,6 +60,27 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, default=str, ensure_ascii=False)
 
 
+_factory_installed = False
+
+
+def _install_record_factory() -> None:
+    """Stamp every LogRecord with the request id current when it is created, so handlers
+    that format later (queues, test capture) still show it."""
+    global _factory_installed
+    if _factory_installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id_var.get()
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _factory_installed = True
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Route the root logger to stderr in JSON (idempotent)."""
     root = logging.getLogger()
@@ -78,6 +99,7 @@ def current_request_id() -> str | None:
 
 def install_request_logging(app: Flask) -> None:
     """Request id per request, an access-log line per response (route template, no query)."""
+    _install_record_factory()
 
     @app.before_request
     def _start() -> None:
