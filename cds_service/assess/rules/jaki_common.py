@@ -1,0 +1,185 @@
+"""Shared plumbing of the JAK-inhibitor rules (clinical/SPEC.md §3); registers no rule itself.
+
+- `jaki_rule`: registers a rule and applies the topical policy of JAKI-TOPICAL (rules listed
+  `not_applicable` are skipped for a topical order; every other finding is capped at
+  `severity_cap` and says so with params topical=True and original_severity) and drops test
+  suggestions that knowledge/tests.toml does not define.
+- Builders for Findings / NotAssessed that read category, source and texts from the rule's
+  table in knowledge/rules_jaki.toml.
+- Label look-ups (knowledge/labels.toml) by drug, region and section, honouring `checked`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from cds_service.assess import screening
+from cds_service.assess.registry import RuleContext, RuleFn, RuleResult, rule
+from cds_service.knowledge import Knowledge
+from cds_service.model import SEVERITY_RANK, Evidence, Finding, NotAssessed, Suggestion
+
+_TOPICAL_RULE = "JAKI-TOPICAL"
+_test_ids_cache: dict[int, frozenset[str] | None] = {}
+
+
+def is_topical(ctx: RuleContext) -> bool:
+    """The order is a topical JAK inhibitor (ruxolitinib cream, delgocitinib)."""
+    order = ctx.order
+    if order is None:
+        return False
+    params = ctx.params(_TOPICAL_RULE)
+    return bool(order.topical or order.route == "topical" or order.drug in params["topical_drugs"])
+
+
+def _known_tests(knowledge: Knowledge) -> frozenset[str] | None:
+    """Test ids of knowledge/tests.toml, or None when that file is absent or unreadable."""
+    key = id(knowledge)
+    if key not in _test_ids_cache:
+        data = knowledge.files.get("tests")
+        ids: set[str] = set()
+        if isinstance(data, dict):
+            ids.update(data)
+            for value in data.values():
+                if isinstance(value, dict):
+                    ids.update(k for k, v in value.items() if isinstance(v, dict))
+        _test_ids_cache[key] = frozenset(ids) if "cbc" in ids else None
+    return _test_ids_cache[key]
+
+
+def _keep(s: Suggestion, tests: frozenset[str] | None) -> bool:
+    return s.kind != "order-test" or tests is None or s.params.get("test") in tests
+
+
+def _cap(item: Finding | NotAssessed, cap: str, tests: frozenset[str] | None):
+    if isinstance(item, NotAssessed):
+        return replace(item, suggestions=[s for s in item.suggestions if _keep(s, tests)])
+    params = dict(item.params)
+    severity = item.severity
+    if cap:
+        params["topical"] = True
+        if SEVERITY_RANK[severity] > SEVERITY_RANK[cap]:
+            params["original_severity"] = severity
+            severity = cap  # type: ignore[assignment]
+    return replace(
+        item,
+        severity=severity,
+        params=params,
+        suggestions=[s for s in item.suggestions if _keep(s, tests)],
+    )
+
+
+def jaki_rule(rule_id: str, applies_to: tuple[str, ...]) -> Callable[[RuleFn], RuleFn]:
+    """Register a JAKI rule with the topical policy and test-id filter applied."""
+
+    def register(fn: RuleFn) -> RuleFn:
+        def run(ctx: RuleContext) -> RuleResult:
+            topical = rule_id != _TOPICAL_RULE and is_topical(ctx)
+            cap = ""
+            if topical:
+                policy = ctx.params(_TOPICAL_RULE)
+                if rule_id in policy["not_applicable"]:
+                    return []
+                cap = str(policy["severity_cap"])
+            tests = _known_tests(ctx.knowledge)
+            return [_cap(item, cap, tests) for item in fn(ctx)]
+
+        run.__name__ = fn.__name__
+        run.__doc__ = fn.__doc__
+        rule(rule_id, applies_to)(run)
+        return fn
+
+    return register
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def found(
+    ctx: RuleContext,
+    rule_id: str,
+    severity: str,
+    *,
+    evidence: list[Evidence] | None = None,
+    phrase: Mapping[str, Any] | None = None,
+    suggestions: list[Suggestion] | None = None,
+    category: str | None = None,
+) -> Finding:
+    return screening.finding(
+        rule_id,
+        severity,
+        ctx.params(rule_id),
+        ctx.order,
+        evidence=evidence,
+        phrase=phrase,
+        suggestions=suggestions,
+        category=category,
+    )
+
+
+def missing(ctx: RuleContext, rule_id: str, case: str, **kw: Any) -> NotAssessed:
+    return screening.not_assessed(rule_id, ctx.params(rule_id), case, ctx.order, **kw)
+
+
+def age_evidence(ctx: RuleContext) -> Evidence:
+    return Evidence("Patient", "age", ctx.facts.age, "a", ctx.facts.birth_date)
+
+
+def conditions_unavailable(ctx: RuleContext, rule_id: str) -> list[NotAssessed]:
+    reason = screening.unavailable(ctx.facts, ("conditions",))
+    return [missing(ctx, rule_id, "conditions_unavailable", reason=reason)] if reason else []
+
+
+def dose_update(dose_mg: float, per_day: float) -> Suggestion:
+    return Suggestion("dose-update", {"dose_mg": float(dose_mg), "per_day": float(per_day)})
+
+
+def ordered_daily_mg(ctx: RuleContext) -> float | None:
+    order = ctx.order
+    if order is None or order.dose_mg is None or order.per_day is None:
+        return None
+    return order.dose_mg * order.per_day
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def region(ctx: RuleContext) -> str:
+    return ctx.settings.label_region or "EU"
+
+
+def label_region(ctx: RuleContext) -> Mapping[str, Any] | None:
+    """The [<drug>.<REGION>] table of labels.toml for the order, or None."""
+    if ctx.order is None:
+        return None
+    drug = ctx.knowledge.files.get("labels", {}).get(ctx.order.drug, {})
+    table = drug.get(region(ctx))
+    return table if isinstance(table, dict) else None
+
+
+def enabled(ctx: RuleContext, rule_id: str, entry: Mapping[str, Any]) -> bool:
+    """A label entry judges when checked, or when the institution enabled drug:region."""
+    if entry.get("checked") is True:
+        return True
+    wanted = f"{ctx.order.drug}:{region(ctx)}" if ctx.order else ""
+    return wanted in ctx.params(rule_id).get("enable_unchecked", ())
+
+
+def label_section(
+    ctx: RuleContext, rule_id: str, section: str
+) -> tuple[Mapping[str, Any], Mapping[str, Any]] | NotAssessed:
+    """(region table, section table) when configured for the label region, else NotAssessed."""
+    table = label_region(ctx)
+    part = table.get(section) if table else None
+    if not table or not isinstance(part, dict) or not enabled(ctx, rule_id, part):
+        return missing(ctx, rule_id, "region", extra={"region": region(ctx)})
+    return table, part
+
+
+def label_phrase(ctx: RuleContext, table: Mapping[str, Any]) -> dict[str, Any]:
+    return {"region": region(ctx), "label": str(table.get("label", ""))}
+
+
+def label_source(ctx: RuleContext, rule_id: str, table: Mapping[str, Any]) -> str:
+    return f"{table.get('source', '')} [{region(ctx)}]".strip()

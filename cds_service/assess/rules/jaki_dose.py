@@ -1,0 +1,296 @@
+"""JAK-inhibitor dose rules: renal dose, hepatic impairment, dose above the label.
+
+The figures are per drug, indication and label region in knowledge/labels.toml, each with its
+label (SmPC / USPI / PMDA / TFDA) as source; a figure not checked against its label answers
+"label rule not configured for this region" (clinical/SPEC.md §3). Cockcroft-Gault CrCl:
+Cockcroft & Gault, Nephron 1976;16:31-41.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from cds_service.assess import screening as s
+from cds_service.assess.registry import RuleContext, RuleResult
+from cds_service.assess.rules.jaki_common import (
+    age_evidence,
+    dose_update,
+    found,
+    jaki_rule,
+    label_phrase,
+    label_section,
+    label_source,
+    missing,
+    ordered_daily_mg,
+)
+from cds_service.model import SEVERITY_RANK, Evidence, Finding, NotAssessed
+
+RENAL = "JAKI-RENAL-DOSE"
+HEPATIC = "JAKI-HEPATIC"
+DOSE_MAX = "JAKI-DOSE-MAX"
+
+_OTHER = {"crcl": "egfr", "egfr": "crcl"}
+_UNITS = {"crcl": "mL/min", "egfr": "mL/min/{1.73_m2}"}
+
+
+@dataclass(frozen=True)
+class RenalValue:
+    measure: str  # "crcl" | "egfr" | "crcl_cockcroft_gault"
+    value: float
+    unit: str
+    evidence: list[Evidence]
+    surrogate: bool  # not the measure the label names
+
+
+def cockcroft_gault(
+    age: int, weight_kg: float, creatinine_mg_dl: float, female: bool, k: Mapping[str, float]
+) -> float:
+    """CrCl (mL/min) = (140 - age) x weight / (72 x Scr), x 0.85 for women (Cockcroft 1976)."""
+    crcl = (k["age_from"] - age) * weight_kg / (k["divisor"] * creatinine_mg_dl)
+    return round(crcl * (k["female_factor"] if female else 1.0), 1)
+
+
+def _cockcroft_gault(ctx: RuleContext, p: Mapping[str, Any]) -> RenalValue | None:
+    facts = ctx.facts
+    start = s.since(facts.today, p["window_days"])
+    creatinine = [o for o in s.observed(facts, ["creatinine"], start) if o.value]
+    weight_start = s.since(facts.today, p["weight_window_days"])
+    weight = [o for o in s.observed(facts, ["body_weight"], weight_start) if o.value]
+    if not creatinine or not weight or facts.age is None or facts.sex not in {"male", "female"}:
+        return None
+    value = cockcroft_gault(
+        facts.age,
+        float(weight[0].value or 0),
+        float(creatinine[0].value or 0),
+        facts.sex == "female",
+        p["cockcroft_gault"],
+    )
+    evidence = [s.obs_evidence(creatinine[0]), s.obs_evidence(weight[0]), age_evidence(ctx)]
+    return RenalValue("crcl_cockcroft_gault", value, "mL/min", evidence, False)
+
+
+def renal_value(ctx: RuleContext, label_measure: str) -> RenalValue | None:
+    """The label's measure if on file in the window, else (when allowed) a surrogate."""
+    p = ctx.params(RENAL)
+    start = s.since(ctx.facts.today, p["window_days"])
+
+    def measured(concept: str, surrogate: bool) -> RenalValue | None:
+        results = [o for o in s.observed(ctx.facts, [concept], start) if o.value is not None]
+        if not results:
+            return None
+        o = results[0]
+        return RenalValue(
+            concept, float(o.value or 0), _UNITS[concept], [s.obs_evidence(o)], surrogate
+        )
+
+    first = measured(label_measure, False)
+    if first or not p["allow_surrogate"]:
+        return first
+    if label_measure == "crcl":
+        computed = _cockcroft_gault(ctx, p)
+        return computed or measured("egfr", True)
+    other = measured(_OTHER[label_measure], True)
+    if other:
+        return other
+    computed = _cockcroft_gault(ctx, p)
+    return replace(computed, surrogate=True) if computed else None
+
+
+def _ordered(ctx: RuleContext) -> dict[str, Any]:
+    order = ctx.order
+    return {
+        "ordered_dose_mg": order.dose_mg if order else None,
+        "ordered_per_day": order.per_day if order else None,
+    }
+
+
+def _dose_missing(ctx: RuleContext, rule_id: str) -> NotAssessed:
+    order = ctx.order
+    reason = (order.dose_problem if order else None) or "dose or frequency not given"
+    return missing(ctx, rule_id, "dose", reason=reason)
+
+
+def _with_source(ctx: RuleContext, rule_id: str, item: Finding, table: Mapping[str, Any]):
+    return replace(item, source=label_source(ctx, rule_id, table))
+
+
+@jaki_rule(RENAL, applies_to=("jaki",))
+def renal_dose(ctx: RuleContext) -> RuleResult:
+    """eGFR/CrCl below the drug's threshold for the ordered dose, per label region."""
+    p = ctx.params(RENAL)
+    section = label_section(ctx, RENAL, "renal")
+    if isinstance(section, NotAssessed):
+        return [section]
+    table, renal = section
+    if not renal.get("bands"):
+        return []  # the label needs no renal adjustment
+    value = renal_value(ctx, renal["measure"])
+    if value is None:
+        return [missing(ctx, RENAL, "renal", start=s.since(ctx.facts.today, p["window_days"]))]
+    order = ctx.order
+    matching = [
+        b for b in renal["bands"] if b.get("from", 0.0) <= value.value < b.get("below", 1e9)
+    ]
+    band = None
+    for candidate in matching:
+        wanted = candidate.get("indications")
+        if not wanted or (order and order.indication in wanted):
+            band = candidate
+            break
+        if order and order.indication is None:
+            return [missing(ctx, RENAL, "indication")]
+    if band is None:
+        return []
+    phrase: dict[str, Any] = {
+        "measure": value.measure,
+        "value": value.value,
+        "unit": value.unit,
+        "date": next((e.when.isoformat() for e in value.evidence if e.when), None),
+        "surrogate": value.surrogate,
+        "band": f"{band.get('from', 0):g}-{band['below']:g}",
+        "action": band["action"],
+        **label_phrase(ctx, table),
+        **_ordered(ctx),
+    }
+    if band["action"] == "not_recommended":
+        item = found(ctx, RENAL, p["severity_floor"], evidence=value.evidence, phrase=phrase)
+        return [_with_source(ctx, RENAL, item, table)]
+    daily = ordered_daily_mg(ctx)
+    if daily is None:
+        return [_dose_missing(ctx, RENAL)]
+    if daily <= band["dose_mg"] * band["per_day"]:
+        return []
+    phrase.update(dose_mg=band["dose_mg"], per_day=band["per_day"])
+    item = found(
+        ctx,
+        RENAL,
+        p["severity"],
+        evidence=value.evidence,
+        phrase=phrase,
+        suggestions=[dose_update(band["dose_mg"], band["per_day"])],
+    )
+    return [_with_source(ctx, RENAL, item, table)]
+
+
+_CLASS_RANK = {"A": 0, "B": 1, "C": 2}
+
+
+def hepatic_class(ctx: RuleContext) -> tuple[str | None, list[Evidence]]:
+    """Worst Child-Pugh class from a Child-Pugh result or a hepatic impairment condition."""
+    p = ctx.params(HEPATIC)
+    found_classes: list[tuple[str, Evidence]] = []
+    scores = ctx.facts.observations.get("child_pugh", [])
+    if scores and (scores[0].interpretation or "").upper() in _CLASS_RANK:
+        found_classes.append((scores[0].interpretation.upper(), s.obs_evidence(scores[0])))  # type: ignore[union-attr]
+    for concepts, cls in ((p["severe_concepts"], "C"), (p["moderate_concepts"], "B")):
+        for x in s.problems(ctx.facts, concepts, active_only=True):
+            found_classes.append((cls, s.problem_evidence(x, concepts[0])))
+    if not found_classes:
+        return None, []
+    worst = max(found_classes, key=lambda item: _CLASS_RANK[item[0]])[0]
+    return worst, [e for c, e in found_classes if c == worst]
+
+
+@jaki_rule(HEPATIC, applies_to=("jaki", "tyk2"))
+def hepatic(ctx: RuleContext) -> RuleResult:
+    """Severe hepatic impairment: not recommended; tofacitinib in moderate: 5 mg once daily."""
+    p = ctx.params(HEPATIC)
+    cls, evidence = hepatic_class(ctx)
+    if cls is None:
+        if s.problems(ctx.facts, p["cirrhosis_concepts"], active_only=True):
+            return [missing(ctx, HEPATIC, "child_pugh")]
+        start = s.since(ctx.facts.today, p["window_days"])
+        if not s.observed(ctx.facts, p["liver_panel_concepts"], start):
+            return [missing(ctx, HEPATIC, "liver", start=start)]
+        return []
+    section = label_section(ctx, HEPATIC, "hepatic")
+    if isinstance(section, NotAssessed):
+        return [section]
+    table, hepatic_table = section
+    action = hepatic_table.get("classes", {}).get(cls)
+    if action is None:
+        return []
+    phrase: dict[str, Any] = {
+        "class": cls,
+        "action": action["action"],
+        **label_phrase(ctx, table),
+        **_ordered(ctx),
+    }
+    if action["action"] == "not_recommended":
+        item = found(ctx, HEPATIC, p["severity"], evidence=evidence, phrase=phrase)
+        return [_with_source(ctx, HEPATIC, item, table)]
+    daily = ordered_daily_mg(ctx)
+    if daily is None:
+        return [_dose_missing(ctx, HEPATIC)]
+    if daily <= action["dose_mg"] * action["per_day"]:
+        return []
+    phrase.update(dose_mg=action["dose_mg"], per_day=action["per_day"])
+    item = found(
+        ctx,
+        HEPATIC,
+        p["severity_moderate"],
+        evidence=evidence,
+        phrase=phrase,
+        suggestions=[dose_update(action["dose_mg"], action["per_day"])],
+    )
+    return [_with_source(ctx, HEPATIC, item, table)]
+
+
+@jaki_rule(DOSE_MAX, applies_to=("jaki",))
+def dose_max(ctx: RuleContext) -> RuleResult:
+    """Ordered daily dose above the labelled dose for the indication, age and region."""
+    section = label_section(ctx, DOSE_MAX, "dose")
+    if isinstance(section, NotAssessed):
+        return [section]
+    table, dose = section
+    order = ctx.order
+    daily = ordered_daily_mg(ctx)
+    if order is None or daily is None:
+        return [_dose_missing(ctx, DOSE_MAX)]
+    if order.indication is None:
+        return [missing(ctx, DOSE_MAX, "indication")]
+    limits = dose["limits"]
+    labelled = {i for limit in limits for i in limit["indications"]}
+    off_label = order.indication not in labelled
+    use = dose["reference_indication"] if off_label else order.indication
+    age = ctx.facts.age
+    age_unknown = False
+    violated = []
+    for limit in limits:
+        if use not in limit["indications"] or daily <= limit["max_daily_mg"]:
+            continue
+        if "min_age" in limit:
+            if age is None:
+                age_unknown = True
+                continue
+            if age < limit["min_age"]:
+                continue
+        violated.append(limit)
+    if not violated:
+        return [missing(ctx, DOSE_MAX, "age")] if age_unknown else []
+    worst = max(violated, key=lambda x: (SEVERITY_RANK[x["severity"]], -x["max_daily_mg"]))
+    phrase: dict[str, Any] = {
+        "dose_mg": worst["dose_mg"],
+        "per_day": worst["per_day"],
+        "max_daily_mg": worst["max_daily_mg"],
+        "indication": order.indication,
+        "reference_indication": use,
+        "off_label": off_label,
+        **label_phrase(ctx, table),
+        **_ordered(ctx),
+    }
+    evidence = [Evidence(order.ref, "dose", daily, "mg/d")]
+    if "min_age" in worst:
+        phrase.update(min_age=worst["min_age"], age=age)
+        evidence.append(age_evidence(ctx))
+    item = found(
+        ctx,
+        DOSE_MAX,
+        worst["severity"],
+        evidence=evidence,
+        phrase=phrase,
+        suggestions=[dose_update(worst["dose_mg"], worst["per_day"])],
+    )
+    return [_with_source(ctx, DOSE_MAX, item, table)]

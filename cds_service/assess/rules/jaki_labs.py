@@ -1,0 +1,118 @@
+"""JAK-inhibitor laboratory rules: ANC, ALC, haemoglobin, platelets, missing baseline labs,
+lipids (clinical/SPEC.md §3).
+
+Sources: labels ("do not initiate" below ANC 1000/uL, ALC 500/uL, Hb 8 g/dL — tofacitinib
+9 g/dL —, platelets 150 000/uL for abrocitinib and 100 000/uL for ritlecitinib); baseline CBC,
+liver enzymes and renal function, lipids 8-12 weeks after start (labels; seed 000). The latest
+result inside the window is judged; an older one counts as missing.
+"""
+
+from __future__ import annotations
+
+from cds_service.assess import screening as s
+from cds_service.assess.registry import RuleContext, RuleResult
+from cds_service.assess.rules.jaki_common import found, jaki_rule, missing
+
+ANC = "JAKI-LAB-ANC"
+ALC = "JAKI-LAB-ALC"
+HB = "JAKI-LAB-HB"
+PLT = "JAKI-LAB-PLT"
+LAB_MISSING = "JAKI-LAB-MISSING"
+LIPIDS = "JAKI-LIPIDS"
+
+
+def lab_floor(ctx: RuleContext, rule_id: str) -> RuleResult:
+    """Latest result in the window below the drug's floor -> critical; none -> not assessed."""
+    p = ctx.params(rule_id)
+    drug = ctx.order.drug if ctx.order else None
+    threshold = p["by_drug"].get(drug, p.get("below")) if drug else p.get("below")
+    if threshold is None:
+        return []  # this drug's label sets no floor for this count
+    start = s.since(ctx.facts.today, p["window_days"])
+    results = [o for o in s.observed(ctx.facts, [p["concept"]], start) if o.value is not None]
+    if not results:
+        return [missing(ctx, rule_id, "result", start=start)]
+    latest = results[0]
+    if latest.value is not None and latest.value < float(threshold):
+        phrase = {
+            "value": latest.value,
+            "threshold": float(threshold),
+            "unit": p["unit"],
+            "date": latest.when.isoformat(),
+        }
+        return [
+            found(ctx, rule_id, p["severity"], evidence=[s.obs_evidence(latest)], phrase=phrase)
+        ]
+    return []
+
+
+@jaki_rule(ANC, applies_to=("jaki",))
+def anc(ctx: RuleContext) -> RuleResult:
+    """Absolute neutrophil count below the label floor."""
+    return lab_floor(ctx, ANC)
+
+
+@jaki_rule(ALC, applies_to=("jaki",))
+def alc(ctx: RuleContext) -> RuleResult:
+    """Absolute lymphocyte count below the label floor."""
+    return lab_floor(ctx, ALC)
+
+
+@jaki_rule(HB, applies_to=("jaki",))
+def hb(ctx: RuleContext) -> RuleResult:
+    """Haemoglobin below the label floor (tofacitinib 9 g/dL, others 8 g/dL)."""
+    return lab_floor(ctx, HB)
+
+
+@jaki_rule(PLT, applies_to=("jaki",))
+def platelets(ctx: RuleContext) -> RuleResult:
+    """Platelets below the floor of drugs whose label sets one (abrocitinib, ritlecitinib)."""
+    return lab_floor(ctx, PLT)
+
+
+@jaki_rule(LAB_MISSING, applies_to=("jaki",))
+def lab_missing(ctx: RuleContext) -> RuleResult:
+    """No CBC, liver enzymes or renal function within the window: order baseline labs."""
+    p = ctx.params(LAB_MISSING)
+    start = s.since(ctx.facts.today, p["window_days"])
+    absent = [
+        group
+        for group, concepts in p["groups"].items()
+        if not s.observed(ctx.facts, concepts, start)
+    ]
+    if not absent:
+        return []
+    reason = s.unavailable(ctx.facts, ("observations",))
+    if reason:
+        return [missing(ctx, LAB_MISSING, "observations_unavailable", reason=reason)]
+    phrase = {"missing": absent, "since": start.isoformat()}
+    return [
+        found(ctx, LAB_MISSING, p["severity"], phrase=phrase, suggestions=s.order_tests(absent))
+    ]
+
+
+@jaki_rule(LIPIDS, applies_to=("jaki", "tyk2"))
+def lipids(ctx: RuleContext) -> RuleResult:
+    """No lipid panel within the window; recheck 8-12 weeks after start."""
+    p = ctx.params(LIPIDS)
+    start = s.since(ctx.facts.today, p["window_days"])
+    if s.observed(ctx.facts, p["concepts"], start):
+        return []
+    reason = s.unavailable(ctx.facts, ("observations",))
+    if reason:
+        return [missing(ctx, LIPIDS, "observations_unavailable", reason=reason)]
+    older = s.observed(ctx.facts, p["concepts"])
+    phrase = {"since": start.isoformat(), "recheck_weeks": list(p["recheck_weeks"])}
+    if older:
+        phrase["last_date"] = older[0].when.isoformat()
+    evidence = [s.obs_evidence(older[0])] if older else []
+    return [
+        found(
+            ctx,
+            LIPIDS,
+            p["severity"],
+            evidence=evidence,
+            phrase=phrase,
+            suggestions=s.order_tests(["lipid_panel"]),
+        )
+    ]
