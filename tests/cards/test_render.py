@@ -1,0 +1,276 @@
+"""Rendering: each card kind in each language carries the facts (drug, values, rule ids)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from cards.catalogue import catalogue
+from cards.language import LANGUAGES
+from cards.render import render_cards
+from cards.suggestions import dose_of
+from cds_service.model import Assessment, Finding, Suggestion
+from tests.cards import samples
+from tests.cards.fhir_check import assert_suggestions_valid_r4, validate_r4
+from tests.cards.helpers import assert_valid_card
+
+DOCS = "https://docs.example.org/rheum-cds/"
+LOCAL_DRUG = {"en": "tofacitinib", "zh-TW": "托法替尼", "zh-CN": "托法替布", "ja": "トファシチニブ"}
+NOT_RISK_FREE = {
+    "en": "This is not a finding of no risk",
+    "zh-TW": "這不代表沒有風險",
+    "zh-CN": "这不代表没有风险",
+    "ja": "リスクがないという意味ではありません",
+}
+
+
+def render(assessment: Assessment, language: str, knowledge, hook: str = "order-sign"):
+    cards = render_cards(assessment, language, knowledge, DOCS, hook)
+    for card in cards:
+        assert_valid_card(card)
+    assert_suggestions_valid_r4(cards)
+    return cards
+
+
+def ext(card: dict[str, Any]) -> dict[str, Any]:
+    return card["extension"]["org.rheum-cds"]
+
+
+def ids(card: dict[str, Any]) -> list[str]:
+    return [f["id"] for f in ext(card)["findings"]]
+
+
+def kind(cards: list[dict[str, Any]], rule_id: str) -> dict[str, Any]:
+    """The card whose findings, scores or not-assessed list name `rule_id`."""
+    for card in cards:
+        e = ext(card)
+        named = [x["id"] for x in e["findings"] + e["scores"] + e["notAssessed"]]
+        if rule_id in named:
+            return card
+    raise AssertionError(f"no card names {rule_id}")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_safety_card(language: str, knowledge) -> None:
+    cards = render(samples.elderly_smoker(), language, knowledge)
+    assert len(cards) == 3  # safety, activity, screening
+    card = cards[0]
+    assert ids(card) == ["JAKI-DOSE-MAX", "JAKI-AGE-65", "JAKI-SMOKER"]  # by severity
+    assert card["indicator"] == "critical"
+    assert LOCAL_DRUG[language] in card["summary"]
+    assert catalogue(language).rule_short("JAKI-DOSE-MAX") in card["summary"]
+    for rule_id in ids(card):
+        assert rule_id in card["detail"]
+        assert f"{DOCS}rules/{rule_id}" in [link["url"] for link in card["links"]]
+    assert card["source"]["url"] == f"{DOCS}rules/JAKI-DOSE-MAX"
+    assert "72" in card["detail"]  # the age, from the finding's params and evidence
+    assert "EMA PRAC 2022 Art. 20" in card["detail"]  # each finding cites its source
+    assert "2026-05-01" in card["detail"]  # evidence date
+    assert ext(card)["language"] == language
+    reasons = card["overrideReasons"]
+    assert {r["code"] for r in reasons} >= {"no-alternative", "specialist-reviewed"}
+    assert all(r["display"] == catalogue(language).get("override", r["code"]) for r in reasons)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_dose_suggestion_updates_the_draft_to_the_labelled_dose(language: str, knowledge) -> None:
+    card = render(samples.elderly_smoker(), language, knowledge)[0]
+    [suggestion] = card["suggestions"]
+    [action] = suggestion["actions"]
+    assert action["type"] == "update"
+    resource = action["resource"]
+    model = validate_r4(resource)
+    assert model.id == "draft-tofa"  # the draft itself, updated
+    dose, repeat = dose_of(resource)
+    assert dose == 5
+    assert repeat == {"frequency": 2, "period": 1, "periodUnit": "d"}
+    assert resource["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["code"] == "mg"
+    assert resource["medicationCodeableConcept"] == samples.TOFA_DRAFT["medicationCodeableConcept"]
+    assert resource["dosageInstruction"][0]["route"] == {"text": "oral"}  # rest kept
+    assert (
+        samples.TOFA_DRAFT["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] == 10
+    )
+    assert "5 mg" in suggestion["label"] and LOCAL_DRUG[language] in suggestion["label"]
+
+
+def test_alternative_doses_exclude_each_other(knowledge) -> None:
+    renal = Finding(
+        "JAKI-RENAL-DOSE",
+        "warning",
+        "safety",
+        samples.TOFA.ref,
+        "tofacitinib",
+        source="Xeljanz USPI",
+        params={"dose_mg": 5, "per_day": 1},
+        suggestions=[Suggestion("dose-update", {"dose_mg": 5, "per_day": 1})],
+    )
+    assessment = replace(samples.elderly_smoker(), findings=[*samples.SAFETY, renal])
+    card = render(assessment, "en", knowledge)[0]
+    assert card["selectionBehavior"] == "at-most-one"
+    doses = sorted(
+        (
+            dose_of(s["actions"][0]["resource"])[0],
+            s["actions"][0]["resource"]["dosageInstruction"][0]["timing"]["repeat"]["frequency"],
+        )
+        for s in card["suggestions"]
+    )
+    assert doses == [(5, 1), (5, 2)]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_activity_card(language: str, knowledge) -> None:
+    cards = render(samples.elderly_smoker(), language, knowledge)
+    card = kind(cards, "DAS28-ESR")
+    cat = catalogue(language)
+    assert card["indicator"] == "info"
+    assert "5.42" in card["summary"] and LOCAL_DRUG[language] in card["summary"]
+    assert cat.get("category", "high") in card["summary"]
+    assert "2026-10-02" in card["summary"]
+    # inputs, trend of the last three, second score
+    assert "38 mm/h" in card["detail"]
+    assert "5.42 (2026-10-02) ← 4.9 (2026-07-01) ← 3.1 (2026-04-01)" in card["detail"]
+    assert "CDAI 31" in card["detail"]
+    scores = ext(card)["scores"]
+    assert [s["id"] for s in scores].count("DAS28-ESR") == 3
+    assert scores[0] == {
+        "id": "DAS28-ESR",
+        "value": 5.42,
+        "category": "high",
+        "date": "2026-10-02",
+        "inputs": {"tjc28": 8, "sjc28": 6, "esr": 38, "ptga_mm": 60},
+    }
+    assert ids(card) == ["RA-ACTIVITY"]
+    assert "suggestions" not in card
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_stale_and_missing_scores_are_stated(language: str, knowledge) -> None:
+    cat = catalogue(language)
+    stale = [replace(samples.DAS[0], stale=True)]
+    card = render(replace(samples.elderly_smoker(), scores=stale), language, knowledge)[1]
+    assert cat.get("card", "stale") in card["detail"]
+    assert cat.get("card", "stale_short") in card["summary"]
+    none = replace(samples.elderly_smoker(), scores=[])
+    card = render(none, language, knowledge)[1]
+    assert cat.get("card", "no_scores") in card["detail"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_screening_card(language: str, knowledge) -> None:
+    cards = render(samples.elderly_smoker(), language, knowledge)
+    card = cards[2]
+    cat = catalogue(language)
+    assert ids(card) == ["JAKI-TB-SCREEN", "JAKI-ZOSTER"]
+    assert [n["id"] for n in ext(card)["notAssessed"]] == ["JAKI-HBV", "JAKI-RENAL-DOSE"]
+    assert card["indicator"] == "warning"
+    assert LOCAL_DRUG[language] in card["summary"]
+    # not assessed reads as "no X on file since D", never as no risk
+    assert "2026-08-25" in card["detail"]
+    assert cat.label("egfr") in card["detail"]
+    assert card["detail"].count(NOT_RISK_FREE[language]) == 2
+    resources = [a["resource"] for s in card["suggestions"] for a in s["actions"]]
+    vaccine = [r for r in resources if r["resourceType"] == "MedicationRequest"]
+    assert len(vaccine) == 1
+    assert vaccine[0]["intent"] == "proposal"
+    coding = vaccine[0]["medicationCodeableConcept"]["coding"][0]
+    assert (coding["system"], coding["code"]) == ("http://hl7.org/fhir/sid/cvx", "187")
+    assert vaccine[0]["subject"] == {"reference": "Patient/p1"}
+    tests = [r for r in resources if r["resourceType"] == "ServiceRequest"]
+    loinc = {c["code"] for r in tests for c in r["code"]["coding"]}
+    assert tests, "a ServiceRequest per missing test"
+    assert all(c["system"] == "http://loinc.org" for r in tests for c in r["code"]["coding"])
+    assert loinc, loinc
+    assert card["selectionBehavior"] == "any"
+
+
+def test_missing_tests_are_ordered_with_loinc_codes(knowledge) -> None:
+    """IGRA, HBV serology and creatinine each become ServiceRequests coded as tests.toml says."""
+    card = render(samples.elderly_smoker(), "en", knowledge)[2]
+    by_label = {s["label"]: s for s in card["suggestions"]}
+    expected = {
+        "igra": "Order IGRA (interferon-gamma release assay)",
+        "hbv_serology": "Order hepatitis B serology (HBsAg, anti-HBc, anti-HBs)",
+        "creatinine": "Order serum creatinine and eGFR",
+    }
+    for test_id, label in expected.items():
+        codes = [c["code"] for c in knowledge.files["tests"][test_id]["codes"]]
+        actions = by_label[label]["actions"]
+        assert [a["resource"]["code"]["coding"][0]["code"] for a in actions] == codes
+        assert all(a["type"] == "create" for a in actions)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_one_safety_card_per_drug_and_nothing_ordered_twice(language: str, knowledge) -> None:
+    cards = render(samples.two_drugs(), language, knowledge)
+    safety = [
+        c
+        for c in cards
+        if c["extension"]["org.rheum-cds"]["findings"]
+        and ids(c)[0] in ("JAKI-DOSE-MAX", "IFX-TDM-LOW")
+    ]
+    assert len(safety) == 2
+    assert safety[0]["indicator"] == "critical"  # the more severe card first
+    assert catalogue(language).drug("infliximab") in safety[1]["summary"]
+    screening = cards[-1]
+    labels = [s["label"] for s in screening["suggestions"]]
+    assert len(labels) == len(set(labels))
+    igra = [s for s in screening["suggestions"] if "IGRA" in s["label"]]
+    assert len(igra) == 1
+    assert len(cards) <= 3 * len(samples.two_drugs().orders)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_unavailable_data_is_stated(language: str, knowledge) -> None:
+    [card] = render(samples.data_unavailable(), language, knowledge)
+    assert card["indicator"] == "warning"
+    assert "timeout" in card["detail"]
+    assert catalogue(language).data["data"]["observations"] in card["detail"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_patient_view_summary(language: str, knowledge) -> None:
+    [card] = render(samples.patient_view(), language, knowledge, hook="patient-view")
+    assert "5.42" in card["summary"]
+    assert "suggestions" not in card
+    assert ext(card)["scores"][0]["id"] == "DAS28-ESR"
+
+
+def test_order_select_is_shorter_and_no_orders_no_cards(knowledge) -> None:
+    cards = render(samples.elderly_smoker(), "en", knowledge, hook="order-select")
+    assert [ids(c)[0] for c in cards] == ["JAKI-DOSE-MAX", "JAKI-TB-SCREEN"]
+    assert render(replace(samples.elderly_smoker(), orders=[]), "en", knowledge) == []
+    assert render(Assessment(orders=[]), "en", knowledge, hook="patient-view") == []
+
+
+def test_long_summaries_are_cut_safely(knowledge) -> None:
+    long_order = replace(samples.TOFA, drug="an-unlisted-drug-" + "x" * 200)
+    findings = [replace(f, order_ref=long_order.ref) for f in samples.SAFETY]
+    assessment = Assessment(orders=[long_order], findings=findings)
+    for language in LANGUAGES:
+        for card in render(assessment, language, knowledge):
+            assert card["summary"].endswith("…")
+
+
+def test_topical_order_says_why_severity_is_lower(knowledge) -> None:
+    topical = replace(
+        samples.SAFETY[1],
+        severity="info",
+        params={"topical": True, "original_severity": "critical"},
+    )
+    card = render(Assessment(orders=[samples.TOFA], findings=[topical]), "ja", knowledge)[0]
+    assert card["indicator"] == "info"
+    assert "外用のため重症度を下げて表示" in card["detail"]
+    assert "重大" in card["detail"]
+
+
+def test_a_phrase_missing_its_parameter_falls_back_to_the_plain_text(knowledge) -> None:
+    bare = replace(samples.SAFETY[0], params={})  # JAKI-AGE-65 without "age"
+    card = render(Assessment(orders=[samples.TOFA], findings=[bare]), "en", knowledge)[0]
+    assert "Use only if no suitable alternative" in card["detail"]
+    assert "{age}" not in card["detail"]
+    with_age = render(
+        Assessment(orders=[samples.TOFA], findings=[samples.SAFETY[0]]), "en", knowledge
+    )[0]
+    assert "Age 72." in with_age["detail"]
