@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from cds_service.config import LANGUAGES, Config, TrustedClient
+from cards.language import choose_language
+from cds_service.config import Config, TrustedClient
 from cds_service.discovery import SERVICE_HOOKS
 from cds_service.model import HookRequest
 
@@ -64,48 +65,6 @@ def _type_name(value: Any) -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean"}.get(
         type(value), "null" if value is None else "number"
     )
-
-
-# --------------------------------------------------------------------------- language
-
-
-def choose_language(accept_language: str | None, default: str) -> str:
-    """The first supported language of an Accept-Language header (by q), else `default`."""
-    if not accept_language:
-        return default
-    ranked: list[tuple[float, int, str]] = []
-    for index, part in enumerate(accept_language.split(",")):
-        tag, _, params = part.strip().partition(";")
-        q = 1.0
-        params = params.strip()
-        if params.startswith("q="):
-            try:
-                q = float(params[2:])
-            except ValueError:
-                q = 0.0
-        if tag and q > 0:
-            ranked.append((-q, index, tag.strip().lower()))
-    for _, _, tag in sorted(ranked):
-        chosen = _language_of(tag)
-        if chosen:
-            return chosen
-    return default
-
-
-def _language_of(tag: str) -> str | None:
-    if tag == "*":
-        return None
-    parts = tag.replace("_", "-").split("-")
-    primary = parts[0]
-    rest = set(parts[1:])
-    if primary == "zh":
-        if rest & {"tw", "hk", "mo", "hant"}:
-            return "zh-TW"
-        return "zh-CN"
-    for lang in LANGUAGES:
-        if lang.lower() == primary:
-            return lang
-    return None
 
 
 # --------------------------------------------------------------------------- fhirServer
