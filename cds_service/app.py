@@ -51,7 +51,7 @@ def create_app(config: Config | None = None, knowledge: Knowledge | None = None)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.extensions["rheum_cds.knowledge"] = knowledge
 
-    from cds_service.routes import discovery, hooks, ops
+    from cds_service.routes import discovery, docs, hooks, ops
 
     # storage, authenticator, JSON logs, CORS, feedback and ops routes
     ops.install(app, config)
@@ -67,4 +67,5 @@ def create_app(config: Config | None = None, knowledge: Knowledge | None = None)
     install_error_handlers(app)
     app.register_blueprint(discovery.bp)
     app.register_blueprint(hooks.bp)
+    app.register_blueprint(docs.bp)
     return app

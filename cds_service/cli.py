@@ -19,6 +19,9 @@ from collections.abc import Sequence
 
 COMMANDS: dict[str, str] = {
     "serve": "cds_service.commands.serve",
+    "docs": "cds_service.commands.docs",
+    "load-demo": "cds_service.commands.load_demo",
+    "try": "cds_service.commands.try_hook",
 }
 
 

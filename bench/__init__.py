@@ -1,0 +1,1 @@
+"""The rheum-cds benchmark: `python -m bench` (see docs/performance.md)."""

@@ -1,0 +1,165 @@
+"""Processes and servers the benchmark starts on loopback, and stops by itself."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from bench.measure import request
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if request(url, timeout=2)[0] < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
+
+
+@contextlib.contextmanager
+def service(
+    workers: int = 1,
+    threads: int = 1,
+    storage_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`rheum-cds serve` as deployed (gunicorn), unsigned, on a free loopback port."""
+    port = free_port()
+    tmp = tempfile.mkdtemp(prefix="rheum-bench-")
+    env = {
+        **os.environ,
+        "RHEUM_CDS_STORAGE_URL": storage_url or f"sqlite:///{tmp}/bench.db",
+        "RHEUM_CDS_LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    cmd = [
+        sys.executable,
+        "-m",
+        "cds_service",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--allow-unsigned",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+    ]
+    log = open(Path(tmp) / "service.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(base + "/healthz")
+        yield base, proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, 15)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait(10)
+        log.close()
+
+
+@contextlib.contextmanager
+def healthchain(venv: Path) -> Iterator[str | None]:
+    """The HealthChain comparison service under uvicorn, in its own venv; None if unavailable."""
+    python = venv / "bin" / "python"
+    if not python.exists():
+        print("bench: creating", venv, "for HealthChain (pip install healthchain)", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        result = subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "healthchain>=0.16,<0.17"], check=False
+        )
+        if result.returncode:
+            yield None
+            return
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(python), str(ROOT / "bench" / "healthchain_app.py"), str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health")
+        yield f"http://127.0.0.1:{port}/cds/cds-services/jaki-order-sign"
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(10)
+
+
+class _CannedFhir(BaseHTTPRequestHandler):
+    """Answers the service's FHIR searches from canned Bundles, after a fixed delay."""
+
+    data: dict[str, Any] = {}
+    delay_s: float = 0.02
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802
+        time.sleep(self.delay_s)
+        segments = [s for s in urlsplit(self.path).path.split("/") if s]
+        rtype = segments[-2] if len(segments) >= 2 and segments[-2] == "Patient" else segments[-1]
+        key = {
+            "Patient": "patient",
+            "Condition": "conditions",
+            "Observation": "observations",
+            "MedicationRequest": "medicationRequests",
+            "Immunization": "immunizations",
+        }.get(rtype)
+        body = self.data.get(key) if key else None
+        if body is None:
+            body = {"resourceType": "Bundle", "type": "searchset", "total": 0, "entry": []}
+        raw = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/fhir+json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, *args: Any) -> None:
+        return
+
+
+@contextlib.contextmanager
+def canned_fhir(prefetch: dict[str, Any], delay_s: float = 0.02) -> Iterator[str]:
+    """A loopback FHIR stand-in that adds `delay_s` to every request (a slow EHR)."""
+    handler = type("Handler", (_CannedFhir,), {"data": prefetch, "delay_s": delay_s})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/fhir"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,183 @@
+"""Rule and score documentation, generated from the knowledge files and the card catalogue.
+
+One page per rule id and score id (docs/rules/<ID>.md, also served at /docs/rules/<ID> so that
+every card's source link resolves), plus an index with the status of every id. The pages are
+built from the same data the engine and the cards read, so the two cannot drift: a test
+regenerates them and compares with the committed files (`rheum-cds docs` rewrites them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cards.catalogue import all_catalogues
+from cds_service.assess.registry import REGISTRY
+from cds_service.knowledge import Knowledge
+
+LANG_NAMES = {"en": "English", "zh-TW": "繁體中文", "zh-CN": "简体中文", "ja": "日本語"}
+SCORE_IDS = (
+    "DAS28-ESR",
+    "DAS28-CRP",
+    "DAS28-ESR-3",
+    "DAS28-CRP-3",
+    "CDAI",
+    "SDAI",
+    "EULAR-RESPONSE",
+    "PMR-AS-CRP",
+    "PMR-AS-ESR",
+    "PMR-FLARE",
+)
+_META_KEYS = {
+    "severity",
+    "category",
+    "applies_to",
+    "configurable",
+    "source",
+    "phrase_params",
+    "missing",
+    "indications",
+    "enabled",
+}
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, list):
+        return ", ".join(_value(x) for x in v) or "(none)"
+    if isinstance(v, dict):
+        return "; ".join(f"{k} = {_value(x)}" for k, x in v.items())
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return str(v)
+
+
+def _applies_to(rule_id: str) -> list[str]:
+    import cds_service.assess.engine  # noqa: F401  (registers every rule)
+
+    registered = REGISTRY.get(rule_id)
+    return list(registered.applies_to) if registered else []
+
+
+def _phrases(rule_id: str, section: str) -> list[str]:
+    lines = ["## Card text", "", "| language | short | text |", "|---|---|---|"]
+    for lang, cat in all_catalogues().items():
+        entry = cat.data.get(section, {}).get(rule_id)
+        if isinstance(entry, dict):
+            text = " ".join(x for x in (entry.get("facts"), entry.get("text")) if x)
+            lines.append(f"| {LANG_NAMES[lang]} | {entry.get('short', '')} | {text} |")
+        elif isinstance(entry, str):
+            lines.append(f"| {LANG_NAMES[lang]} | {entry} | |")
+    return lines
+
+
+def rule_page(rule_id: str, params: dict[str, Any]) -> str:
+    """The page of one rule, from its knowledge table."""
+    configurable = set(params.get("configurable", []))
+    applies = _applies_to(rule_id)
+    lines = [
+        f"# {rule_id}",
+        "",
+        f"- **Severity:** {_value(params.get('severity', ''))}",
+        f"- **Card:** {params.get('category', '')}",
+        f"- **Runs for:** {_value(applies) if applies else 'not registered'}",
+    ]
+    if "indications" in params:
+        lines.append(f"- **Indications:** {_value(params['indications'])}")
+    if params.get("enabled") is False:
+        lines.append("- **Status:** off by default (institution switch or *verify*)")
+    lines += ["", "## Source", "", _value(params.get("source", "(none)")), ""]
+    rest = {k: v for k, v in params.items() if k not in _META_KEYS}
+    if rest:
+        lines += ["## Parameters", "", "| parameter | value | configurable |", "|---|---|---|"]
+        for key, value in rest.items():
+            lines.append(f"| {key} | {_value(value)} | {'yes' if key in configurable else ''} |")
+        lines.append("")
+    missing = params.get("missing", {})
+    if missing:
+        lines += ["## Not assessed when", ""]
+        for case, spec in missing.items():
+            text = spec.get("text", case) if isinstance(spec, dict) else str(spec)
+            lines.append(f"- {text} — shown as *not assessed*, never as no risk")
+        lines.append("")
+    lines += _phrases(rule_id, "rule")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def score_page(score_id: str, params: dict[str, Any]) -> str:
+    lines = [
+        f"# {score_id}",
+        "",
+        f"- **Enabled by default:** {_value(params.get('enabled', True))}",
+    ]
+    if "coef" in params:
+        lines.append(f"- **Coefficients:** {_value(params['coef'])}")
+    if "decimals" in params:
+        lines.append(f"- **Rounded to:** {params['decimals']} decimals before categorising")
+    bands = params.get("bands", [])
+    if bands:
+        lines += ["", "## Categories", "", "| category | upper bound |", "|---|---|"]
+        for band in bands:
+            upper = band.get("upper")
+            bound = "—" if upper is None else ("≤ " if band.get("inclusive") else "< ") + str(upper)
+            lines.append(f"| {band['category']} | {bound} |")
+    rest = {
+        k: v
+        for k, v in params.items()
+        if k not in {"enabled", "coef", "decimals", "bands", "source"}
+    }
+    if rest:
+        lines += ["", "## Parameters", "", "| parameter | value |", "|---|---|"]
+        lines += [f"| {k} | {_value(v)} |" for k, v in rest.items()]
+    lines += ["", "## Source", "", _value(params.get("source", "(none)")), ""]
+    lines += _phrases(score_id, "score")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def pages(knowledge: Knowledge) -> dict[str, str]:
+    """Every page by file name (README.md is the index)."""
+    out: dict[str, str] = {}
+    scores = knowledge.files.get("scores", {})
+    for score_id in SCORE_IDS:
+        if score_id in scores:
+            out[f"{score_id}.md"] = score_page(score_id, scores[score_id])
+    for rule_id in sorted(knowledge.rules):
+        out[f"{rule_id}.md"] = rule_page(rule_id, knowledge.rules[rule_id])
+    out["README.md"] = index(knowledge)
+    return out
+
+
+def index(knowledge: Knowledge) -> str:
+    scores = knowledge.files.get("scores", {})
+    lines = [
+        "# Rules and scores",
+        "",
+        "Generated by `rheum-cds docs` from `cds_service/knowledge/` and `cards/templates/`;",
+        "a test fails when this folder and the knowledge files differ. Status: *implemented* =",
+        "registered in the engine and on by default; *off by default* = shipped behind a",
+        "configuration switch (institution option, or a fact still marked *verify*).",
+        "",
+        "| id | kind | severity | status | source |",
+        "|---|---|---|---|---|",
+    ]
+    for score_id in SCORE_IDS:
+        if score_id in scores:
+            p = scores[score_id]
+            status = "implemented" if p.get("enabled", True) else "off by default"
+            lines.append(
+                f"| [{score_id}]({score_id}.md) | score | | {status} | "
+                f"{_value(p.get('source', ''))} |"
+            )
+        else:
+            lines.append(f"| {score_id} | score | | **missing** | |")
+    for rule_id in sorted(knowledge.rules):
+        p = knowledge.rules[rule_id]
+        registered = bool(_applies_to(rule_id))
+        status = (
+            ("off by default" if p.get("enabled") is False else "implemented")
+            if registered
+            else "**not registered**"
+        )
+        lines.append(
+            f"| [{rule_id}]({rule_id}.md) | rule | {_value(p.get('severity', ''))} | "
+            f"{status} | {_value(p.get('source', ''))} |"
+        )
+    return "\n".join(lines) + "\n"
