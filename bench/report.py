@@ -30,7 +30,7 @@ def markdown(r: dict[str, Any]) -> str:
         _row("  of which assess", r["engine_600"]["assess"]),
         _row("  of which render", r["engine_600"]["render"]),
     ]
-    for size, case in r["order_sign"].items():
+    for case in r["order_sign"].values():
         lines.append(
             _row(
                 f"order-sign, full prefetch, {case['resources']} resources "
@@ -57,7 +57,7 @@ def markdown(r: dict[str, Any]) -> str:
             _row("HealthChain 0.16 service, same 600-resource body, one card", hc["latency"], disc)
         )
     lines += ["", "| throughput, 1 sync worker, 2 clients | requests/s | errors |", "|---|---|---|"]
-    for size, case in r["order_sign"].items():
+    for case in r["order_sign"].values():
         t = case["throughput_1_worker"]
         lines.append(f"| order-sign, {case['resources']} resources | {t['rps']} | {t['errors']} |")
     if "throughput_1_worker" in hc:
