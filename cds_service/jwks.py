@@ -29,6 +29,7 @@ class _Entry:
     keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # kid -> JWK
     fetched_at: float = 0.0  # monotonic; 0 = never fetched successfully
     attempted_at: float = -1e18  # monotonic time of the last fetch attempt
+    lock: threading.Lock = field(default_factory=threading.Lock)  # one fetch at a time
 
 
 def keys_by_kid(document: Any) -> dict[str, dict[str, Any]]:
@@ -88,6 +89,7 @@ class JwksCache:
         """The JWK with this kid at url: from cache, else fetched (rate-limited refresh)."""
         with self._lock:
             entry = self._entries.setdefault(url, _Entry())
+        with entry.lock:  # a slow issuer delays only the requests that need its keys
             now = time.monotonic()
             fresh = entry.fetched_at and now - entry.fetched_at < self.ttl_s
             if fresh and kid in entry.keys:

@@ -36,6 +36,7 @@ import os
 import secrets
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -253,16 +254,20 @@ class Storage:
         self._last_purge = 0.0
         # gunicorn forks workers after the app may have been built: never share pooled
         # connections across processes.
-        os.register_at_fork(after_in_child=self._after_fork)
+        ref = weakref.ref(self)
+
+        def _in_child() -> None:
+            storage = ref()
+            if storage is not None:
+                storage.engine.dispose(close=False)
+
+        os.register_at_fork(after_in_child=_in_child)
         try:
             self._ensure_schema()
         except StorageError as exc:
             log.warning("storage not reachable at start-up: %s", exc)
 
     # ------------------------------------------------------------------ plumbing
-
-    def _after_fork(self) -> None:
-        self.engine.dispose(close=False)
 
     def _ensure_schema(self) -> None:
         if self._schema_ready:

@@ -356,6 +356,45 @@ def test_replay_cache_is_shared_and_atomic(storage_url: str) -> None:
     assert stores[0].remember_jti("https://other.test", "jti-1", exp) is True
 
 
+def test_replay_cache_is_atomic_across_threads_of_one_worker(storage_url: str) -> None:
+    storage = Storage(storage_url)  # one gthread worker: one engine, several threads
+    exp = datetime.now(UTC) + timedelta(minutes=5)
+    results: list[bool] = []
+    barrier = threading.Barrier(6)
+
+    def worker() -> None:
+        barrier.wait()
+        results.append(storage.remember_jti("https://ehr.test", "jti-threads", exp))
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(True) == 1 and results.count(False) == 5
+
+
+def test_concurrent_duplicate_feedback_is_stored_once(storage_url: str) -> None:
+    from cds_service.storage import FeedbackItem
+
+    stores = [Storage(storage_url) for _ in range(4)]
+    fb = FeedbackItem(card="c-race", outcome="overridden", outcome_at=datetime.now(UTC))
+    results = []
+    barrier = threading.Barrier(len(stores))
+
+    def worker(s: Storage) -> None:
+        barrier.wait()
+        results.append(s.store_feedback("rheum-order-sign", [fb]))
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.stored for r in results) == [0, 0, 0, 1]
+    assert len(stores[0].feedback_rows()) == 1
+
+
 def test_replay_cache_rows_are_purged_after_exp(storage_url: str) -> None:
     storage = Storage(storage_url)
     past = datetime.now(UTC) - timedelta(hours=1)
