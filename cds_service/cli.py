@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "docs": "cds_service.commands.docs",
     "load-demo": "cds_service.commands.load_demo",
     "try": "cds_service.commands.try_hook",
+    "demo": "cds_service.commands.demo",
 }
 
 
