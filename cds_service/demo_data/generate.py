@@ -163,9 +163,11 @@ def _observation(
 
 
 def _condition(pid: str, n: int, item: dict[str, Any], anchor: date, cat: dict[str, Any]):
+    also: list[dict[str, str]] = []
     if "c" in item:
         known = cat["condition"][item["c"]]
         system, code, display = known.get("system", SNOMED), known["code"], known["display"]
+        also = [dict(c) for c in known.get("also", [])]
     else:
         system, code, display = item["system"], item["code"], item["display"]
     status = item.get("status", "active")
@@ -175,7 +177,10 @@ def _condition(pid: str, n: int, item: dict[str, Any], anchor: date, cat: dict[s
         "clinicalStatus": {"coding": [{"system": CLINICAL, "code": status}]},
         "verificationStatus": {"coding": [{"system": VERIFICATION, "code": "confirmed"}]},
         "category": [{"coding": [{"system": CONDITION_CATEGORY, "code": "problem-list-item"}]}],
-        "code": {"coding": [{"system": system, "code": code, "display": display}], "text": display},
+        "code": {
+            "coding": [{"system": system, "code": code, "display": display}, *also],
+            "text": display,
+        },
         "subject": {"reference": f"Patient/{pid}"},
         "onsetDateTime": _day(anchor, item["onset"]),
         "recordedDate": _day(anchor, item["onset"] + 2),
