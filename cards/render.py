@@ -310,7 +310,8 @@ def _card(
         "indicator": indicator,
         "detail": "\n".join(detail),
         "source": {
-            "label": cat.fill("card", "source_label", rule=source_id),
+            # no rule (only data that could not be retrieved): the index of the rule pages
+            "label": cat.fill("card", "source_label", rule=source_id) if source_id else "rheum-cds",
             "url": ctx.rule_url(source_id),
         },
     }
@@ -341,7 +342,7 @@ def _card(
 class _OrderItems:
     order: Order
     safety: list[Finding] = field(default_factory=list)
-    modifying: list[Suggestion] = field(default_factory=list)
+    modifying: list[tuple[Suggestion, str]] = field(default_factory=list)  # with its rule id
 
 
 @dataclass
@@ -377,7 +378,7 @@ def _group(assessment: Assessment) -> _Groups:
             groups.screening.append(f)
         for s in f.suggestions:
             if s.kind in MODIFYING:
-                items.modifying.append(s)
+                items.modifying.append((s, f.rule_id))
             else:
                 groups.creates.append((s, items.order))
     for n in assessment.not_assessed:
@@ -426,7 +427,7 @@ def _drugs(cat: Catalogue, orders: Iterable[Order]) -> str:
 def _safety_card(ctx: _Ctx, items: _OrderItems) -> dict[str, Any] | None:
     cat = ctx.cat
     findings = _by_severity(_dedupe_findings(items.safety))
-    suggestions = _build_suggestions(ctx, ((s, items.order) for s in items.modifying))
+    suggestions = _build_suggestions(ctx, ((s, items.order) for s, _ in items.modifying))
     if not findings and not suggestions:
         return None
     drug = cat.drug(items.order.drug, items.order.display)
@@ -459,7 +460,7 @@ def _safety_card(ctx: _Ctx, items: _OrderItems) -> dict[str, Any] | None:
         summary=summary,
         indicator=_max_severity(f.severity for f in findings),
         detail=detail,
-        source_id=findings[0].rule_id if findings else "JAKI-DOSE-MAX",
+        source_id=findings[0].rule_id if findings else items.modifying[0][1],
         findings=findings,
         nas=[],
         scores=[],
@@ -568,7 +569,7 @@ def _screening_card(
         + ["warning" for n in nas if n.category != "activity"]
         + ["warning" for _ in unavailable]
     )
-    source_id = findings[0].rule_id if findings else (nas[0].rule_id if nas else "JAKI-LAB-MISSING")
+    source_id = findings[0].rule_id if findings else (nas[0].rule_id if nas else "")
     return _card(
         ctx,
         kind="screening",

@@ -139,34 +139,32 @@ def dose_of(resource: dict[str, Any]) -> tuple[float | None, dict[str, Any] | No
 # ----------------------------------------------------------------------------- tests
 
 
-def test_codings(knowledge: Knowledge, test_id: str) -> list[dict[str, str]]:
-    """LOINC codings of a test id in knowledge/tests.toml (one per order to create).
+def codings_of_test(knowledge: Knowledge, test_id: str) -> list[dict[str, str]]:
+    """Codings of a test id in knowledge/tests.toml: one order is created per coding.
 
-    An entry gives `loinc` (a code or a list of codes) with `display` (or `displays`), or
-    `codes` as a list of {code, display} tables.
+    An entry lists `codes = [{system, code, display}, ...]` (LOINC); a panel such as hepatitis
+    B serology lists several, and the suggestion then creates one ServiceRequest for each.
     """
     entry = knowledge.files.get("tests", {}).get(test_id)
     if not isinstance(entry, dict):
         return []
     out: list[dict[str, str]] = []
-    if isinstance(entry.get("codes"), list):
-        for item in entry["codes"]:
-            if isinstance(item, dict) and item.get("code"):
-                coding = {"system": item.get("system", LOINC), "code": str(item["code"])}
-                if item.get("display"):
-                    coding["display"] = str(item["display"])
-                out.append(coding)
-        return out
-    codes = entry.get("loinc")
-    if isinstance(codes, str):
-        codes = [codes]
-    displays = entry.get("displays") or [entry.get("display")] * len(codes or [])
-    for code, display in zip(codes or [], displays, strict=False):
-        coding = {"system": LOINC, "code": str(code)}
-        if display:
-            coding["display"] = str(display)
-        out.append(coding)
+    for item in entry.get("codes", []):
+        if isinstance(item, dict) and item.get("code"):
+            coding = {"system": str(item.get("system", LOINC)), "code": str(item["code"])}
+            if item.get("display"):
+                coding["display"] = str(item["display"])
+            out.append(coding)
     return out
+
+
+def name_of_test(knowledge: Knowledge, cat: Catalogue, test_id: str) -> str:
+    """The test's name in the card language (catalogue), else the text of tests.toml."""
+    label = cat.data["test"].get(test_id)
+    if label:
+        return label
+    entry = knowledge.files.get("tests", {}).get(test_id)
+    return str(entry.get("text", test_id)) if isinstance(entry, dict) else test_id
 
 
 def service_requests(
@@ -258,8 +256,8 @@ def build_suggestion(
         return None
     if kind == "order-test":
         test_id = str(params.get("test", ""))
-        text = cat.data["test"].get(test_id, test_id)
-        resources = service_requests(subject, test_codings(knowledge, test_id), text)
+        text = name_of_test(knowledge, cat, test_id)
+        resources = service_requests(subject, codings_of_test(knowledge, test_id), text)
         if not resources:
             return None
         label = cat.fill("action", "order_test", test=text)

@@ -70,6 +70,21 @@ def format_card(card: dict[str, Any], cat: Any, colour: bool) -> str:
     return "\n".join(lines)
 
 
+def demo_local_codes(configured: dict[str, Any]) -> dict[str, Any]:
+    """The configured [codes] plus the demo clinic's local laboratory codes (configured win)."""
+    import tomllib
+
+    from cds_service.demo_data import HERE
+
+    with (HERE / "local-codes.toml").open("rb") as fh:
+        extra = tomllib.load(fh)["codes"]
+    out = {kind: dict(entries) for kind, entries in configured.items()}
+    for kind, entries in extra.items():
+        for target, spec in entries.items():
+            out.setdefault(kind, {}).setdefault(target, spec)
+    return out
+
+
 def _pipeline(example: Any, language: str, runtime: dict[str, Any], today: date):
     from cards.examples import example_record
     from cards.render import render_cards
@@ -107,7 +122,9 @@ def main(args: argparse.Namespace) -> int:
             return 2
     try:
         config = load_config(args.config)
-        knowledge = load_knowledge()
+        knowledge = load_knowledge(
+            overrides=config.rule_overrides, local_codes=demo_local_codes(config.local_codes)
+        )
     except (ConfigError, KnowledgeError) as exc:
         print(f"rheum-cds demo: {exc}", file=sys.stderr)
         return 2
