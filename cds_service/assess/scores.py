@@ -358,7 +358,9 @@ def pmr_as_esr(
     """
     s = _specs(specs)
     c = s.coef["PMR-AS-ESR"]
-    if esr is not None and esr == 0:
+    if isinstance(esr, int | float) and not isinstance(esr, bool) and esr <= 0:
+        if esr < 0:
+            raise InvalidInput("esr", "must be >= 0")
         e = 0.0
     else:
         e = check("esr", esr, s)
