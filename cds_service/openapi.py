@@ -179,6 +179,8 @@ SCHEMAS: dict[str, Any] = {
     "Health": {"type": "object", "required": ["status"], "properties": {"status": STRING}},
 }
 
+_HTML = {"description": "HTML page", "content": {"text/html": {"schema": STRING}}}
+
 ERRORS = {
     "400": _json(_ref("Error"), "Malformed request; `member` names the member at fault"),
     "401": {"description": "Not from a trusted client (JWT missing or refused); empty body"},
@@ -299,6 +301,32 @@ def openapi_document(config: Config, services: dict[str, Service]) -> dict[str, 
                             "description": "Prometheus text exposition format",
                             "content": {"text/plain": {"schema": STRING}},
                         }
+                    },
+                }
+            },
+            "/docs/rules/": {
+                "get": {
+                    "summary": "Index of the rule and score pages",
+                    "operationId": "ruleIndex",
+                    "responses": {"200": _HTML},
+                }
+            },
+            "/docs/rules/{id}": {
+                "get": {
+                    "summary": "The page of one rule or score (what, why, source): card links",
+                    "operationId": "rulePage",
+                    "parameters": [
+                        {
+                            "name": "id",
+                            "in": "path",
+                            "required": True,
+                            "schema": STRING,
+                            "description": "rule or score id, e.g. JAKI-AGE-65, DAS28-ESR",
+                        }
+                    ],
+                    "responses": {
+                        "200": _HTML,
+                        "404": _json(_ref("Error"), "No such rule or score"),
                     },
                 }
             },

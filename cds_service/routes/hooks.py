@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+from typing import TYPE_CHECKING
+
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from cds_service.pipeline import handle_hook, record_outcome
+from cds_service import metrics
+from cds_service.pipeline import HookOutcome, handle_hook, record_outcome
 from cds_service.request import RequestError
 from cds_service.routes import get_runtime, json_response
 
+if TYPE_CHECKING:
+    from cds_service.app import Runtime
+
+log = logging.getLogger(__name__)
 bp = Blueprint("hooks", __name__)
 
 
@@ -32,5 +40,13 @@ def call_service(service_id: str) -> Response:
     # Stage 7 runs once the answer has been sent (WSGI close), so the audit write does not
     # delay the clinician. The Flask test client closes the response when it is consumed or
     # used as a context manager (or with buffered=True).
-    response.call_on_close(lambda: record_outcome(runtime, outcome))
+    response.call_on_close(lambda: _record(runtime, outcome))
     return response
+
+
+def _record(runtime: Runtime, outcome: HookOutcome) -> None:
+    try:
+        record_outcome(runtime, outcome)
+    except Exception as exc:  # the answer is sent already; never fail the connection
+        log.error("recording the hook call failed: %s", type(exc).__name__)
+        metrics.observe_error("record_outcome")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
+from openapi_spec_validator import validate
+
 from cds_service.discovery import prefetch_observation_codes
 
 
@@ -45,6 +47,7 @@ def test_prefetch_templates_ask_for_what_the_engine_reads(app, knowledge):
 
 def test_openapi_describes_every_route(app):
     document = app.test_client().get("/openapi.json").json
+    validate(document)  # a valid OpenAPI 3.1 document
     assert document["openapi"].startswith("3.1")
     described = {(path, method) for path, item in document["paths"].items() for method in item}
     for rule in app.url_map.iter_rules():
