@@ -23,7 +23,8 @@ Checks, in order (each failure is an AuthError with a short `code` and a PHI-fre
    future beyond the leeway, not older than MAX_TOKEN_AGE_S), `jti` present.
    `sub`, `tenant` are accepted, not required.
 6. `fhirServer` (when passed) listed for the client (never contacted otherwise).
-7. `jti` not seen before for this issuer (Storage.remember_jti; shared by all workers).
+7. `jti` not seen before for this issuer (Storage.remember_jti; shared by all workers; kept
+   until the token could no longer be accepted: min(exp, iat + MAX_TOKEN_AGE_S) + leeway).
 """
 
 from __future__ import annotations
@@ -212,8 +213,12 @@ class Authenticator:
         if fhir_server is not None and not self.may_contact(client, fhir_server):
             raise AuthError("fhir_server_not_allowed", "fhirServer not listed for this client")
 
-        exp = datetime.fromtimestamp(float(claims["exp"]), tz=UTC)
-        if not self.storage.remember_jti(client.issuer, jti, exp):
+        # Remember the jti as long as the token could be accepted again: until exp, but no
+        # longer than the age limit on iat (after that a replay is refused as too old), so a
+        # far-future exp cannot make the replay cache grow without bound.
+        usable_until = min(float(claims["exp"]), float(iat) + self.max_age_s) + self.leeway_s
+        until = datetime.fromtimestamp(usable_until, tz=UTC)
+        if not self.storage.remember_jti(client.issuer, jti, until):
             raise AuthError("replayed_jti", "jti already used")
         return client
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC
 from collections.abc import Callable
 from typing import Any
 
@@ -321,3 +322,23 @@ def test_refusals_are_logged_with_a_reason_and_counted(
     assert "expired" in reasons
     text = app.test_client().get("/metrics").get_data(as_text=True)
     assert 'rheum_cds_auth_failures_total{reason="expired"}' in text
+
+
+def test_far_future_exp_does_not_keep_the_jti_forever_but_replay_is_still_refused(
+    app: Flask, signers: dict[str, ClientSigner]
+) -> None:
+    from sqlalchemy import select
+
+    from cds_service.auth import LEEWAY_S, MAX_TOKEN_AGE_S
+    from cds_service.storage import SeenJti, get_storage
+
+    now = time.time()
+    headers = bearer(signers["RS384"], AUD, now=now, lifetime_s=365 * 24 * 3600, jti="long")
+    assert post(app, headers).status_code == 200
+    assert_refused(post(app, headers))
+    with app.app_context():
+        with get_storage().engine.connect() as conn:
+            kept_until = conn.execute(select(SeenJti.exp).where(SeenJti.jti == "long")).scalar_one()
+    if kept_until.tzinfo is None:  # SQLite gives back the UTC time without zone
+        kept_until = kept_until.replace(tzinfo=UTC)
+    assert kept_until.timestamp() <= int(now) + MAX_TOKEN_AGE_S + LEEWAY_S + 1
