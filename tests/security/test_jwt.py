@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
 import jwt as pyjwt
