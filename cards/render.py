@@ -163,7 +163,7 @@ def _evidence_text(ctx: _Ctx, e: Evidence) -> str:
         value = cat.value(e.value)
         unit = cat.unit(e.unit)
         parts.append(f"{value} {unit}".strip())
-    text = ": ".join(parts) if len(parts) == 2 else parts[0]
+    text = cat.get("meta", "colon").join(parts) if len(parts) == 2 else parts[0]
     if e.when:
         text += f" ({e.when.isoformat()})"
     return text
@@ -178,9 +178,9 @@ def _finding_lines(ctx: _Ctx, f: Finding) -> list[str]:
     lines = [head]
     if f.evidence:
         joined = "; ".join(_evidence_text(ctx, e) for e in f.evidence)
-        lines.append(f"  - {cat.get('card', 'evidence')}: {joined}")
+        lines.append(f"  - {cat.get('card', 'evidence')}{cat.get('meta', 'colon')}{joined}")
     if f.source:
-        lines.append(f"  - {cat.get('card', 'source')}: {f.source}")
+        lines.append(f"  - {cat.get('card', 'source')}{cat.get('meta', 'colon')}{f.source}")
     return lines
 
 
@@ -245,8 +245,12 @@ def _score_lines(ctx: _Ctx, group: list[Score]) -> list[str]:
     when = latest.when.isoformat() if latest.when else "?"
     if latest.value is None:
         problem = latest.problem or cat.get("meta", "none")
-        return [f"- **{name}**: {cat.fill('card', 'not_computed', problem=problem)} ({when})"]
-    head = f"- **{name} {format_number(latest.value)}**, {_category(cat, latest.category)} ({when})"
+        colon = cat.get("meta", "colon")
+        return [f"- **{name}**{colon}{cat.fill('card', 'not_computed', problem=problem)} ({when})"]
+    sep = cat.get("meta", "list_separator")
+    head = (
+        f"- **{name} {format_number(latest.value)}**{sep}{_category(cat, latest.category)} ({when})"
+    )
     if latest.stale:
         head += f" · ⚠ {cat.get('card', 'stale')}"
     lines = [head]
@@ -256,7 +260,9 @@ def _score_lines(ctx: _Ctx, group: list[Score]) -> list[str]:
             unit = cat.unit(ctx.concept_unit(key))
             shown = cat.value(value) if not isinstance(value, dict) else str(value)
             items.append(f"{cat.label(key)} {shown}{(' ' + unit) if unit else ''}")
-        lines.append(f"  - {cat.get('card', 'inputs')}: " + "; ".join(items))
+        lines.append(
+            f"  - {cat.get('card', 'inputs')}{cat.get('meta', 'colon')}" + "; ".join(items)
+        )
     if latest.mismatch and latest.recorded_total is not None:
         recorded = format_number(latest.recorded_total)
         lines.append("  - ⚠ " + cat.fill("card", "mismatch", recorded=recorded))
@@ -266,7 +272,7 @@ def _score_lines(ctx: _Ctx, group: list[Score]) -> list[str]:
             f" ({s.when.isoformat() if s.when else '?'})"
             for s in group
         )
-        lines.append(f"  - {cat.get('card', 'trend')}: {trend}")
+        lines.append(f"  - {cat.get('card', 'trend')}{cat.get('meta', 'colon')}{trend}")
     return lines
 
 

@@ -170,14 +170,19 @@ def name_of_test(knowledge: Knowledge, cat: Catalogue, test_id: str) -> str:
 def service_requests(
     subject: dict[str, Any], codings: list[dict[str, str]], text: str
 ) -> list[dict[str, Any]]:
-    """One draft ServiceRequest per LOINC coding (a panel of several codes gives several)."""
+    """One draft ServiceRequest per LOINC coding (a panel of several codes gives several).
+
+    A test that knowledge/tests.toml lists without a code (no LOINC term could be confirmed,
+    e.g. anti-infliximab antibodies, whose codes differ by assay) is ordered by text alone.
+    """
     out = []
-    for coding in codings:
+    for code in codings or [None]:
+        concept: dict[str, Any] = {"coding": [code], "text": text} if code else {"text": text}
         resource = {
             "resourceType": "ServiceRequest",
             "status": "draft",
             "intent": "order",
-            "code": {"coding": [coding], "text": text},
+            "code": concept,
             "subject": subject,
         }
         if _validated(ServiceRequest, resource):
@@ -256,6 +261,8 @@ def build_suggestion(
         return None
     if kind == "order-test":
         test_id = str(params.get("test", ""))
+        if not isinstance(knowledge.files.get("tests", {}).get(test_id), dict):
+            return None  # not a test the knowledge files describe
         text = name_of_test(knowledge, cat, test_id)
         resources = service_requests(subject, codings_of_test(knowledge, test_id), text)
         if not resources:

@@ -66,7 +66,8 @@ def format_card(card: dict[str, Any], cat: Any, colour: bool) -> str:
             )
             lines.append(f"    -> {s['label']}  ({kinds})")
     source = card["source"]
-    lines += ["", f"  {cat.get('card', 'source')}: {source['label']} <{source['url']}>"]
+    colon = cat.get("meta", "colon")
+    lines += ["", f"  {cat.get('card', 'source')}{colon}{source['label']} <{source['url']}>"]
     return "\n".join(lines)
 
 

@@ -134,7 +134,9 @@ def test_every_score_concept_test_and_reason_has_a_label(language: str) -> None:
     tests_file = KNOWLEDGE / "tests.toml"
     if tests_file.exists():
         tests |= {k for k in _read(tests_file) if not k.startswith("_")}
-    assert not tests - set(data["test"]), f"{language}: no label for tests {tests - set(data['test'])}"
+    assert not tests - set(data["test"]), (
+        f"{language}: no label for tests {tests - set(data['test'])}"
+    )
     assert {"info", "warning", "critical"} == set(data["severity"])
 
 

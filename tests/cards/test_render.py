@@ -178,10 +178,10 @@ def test_screening_card(language: str, knowledge) -> None:
     assert (coding["system"], coding["code"]) == ("http://hl7.org/fhir/sid/cvx", "187")
     assert vaccine[0]["subject"] == {"reference": "Patient/p1"}
     tests = [r for r in resources if r["resourceType"] == "ServiceRequest"]
-    loinc = {c["code"] for r in tests for c in r["code"]["coding"]}
     assert tests, "a ServiceRequest per missing test"
-    assert all(c["system"] == "http://loinc.org" for r in tests for c in r["code"]["coding"])
-    assert loinc, loinc
+    codings = [c for r in tests for c in r["code"].get("coding", [])]
+    assert codings and all(c["system"] == "http://loinc.org" for c in codings)
+    assert all(r["code"]["text"] and r["status"] == "draft" for r in tests)
     assert card["selectionBehavior"] == "any"
 
 
@@ -219,6 +219,18 @@ def test_one_safety_card_per_drug_and_nothing_ordered_twice(language: str, knowl
     igra = [s for s in screening["suggestions"] if "IGRA" in s["label"]]
     assert len(igra) == 1
     assert len(cards) <= 3 * len(samples.two_drugs().orders)
+    # a test tests.toml lists without a confirmed LOINC code is ordered by its text
+    [antibody] = [
+        s
+        for s in screening["suggestions"]
+        if s["label"].endswith(catalogue(language).get("test", "ifx_antibody"))
+        or catalogue(language).get("test", "ifx_antibody") in s["label"]
+    ]
+    [action] = antibody["actions"]
+    assert action["resource"]["code"]["text"] == catalogue(language).get("test", "ifx_antibody")
+    expected = [c["code"] for c in knowledge.files["tests"]["ifx_antibody"]["codes"]]
+    assert [c["code"] for c in action["resource"]["code"].get("coding", [])] == expected
+    assert action["resource"]["subject"] == {"reference": "Patient/p1"}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
