@@ -74,9 +74,35 @@ def observed(facts: Facts, concepts: Iterable[str], start: date | None = None) -
     return out
 
 
+# Index of Facts.problems by concept, for the Facts object seen last (one request is assessed
+# by many rules; rebuilt when another Facts object comes). Identity-checked, so a stale entry
+# is never used; a race between threads only costs a rebuild.
+_problem_index: tuple[Facts | None, dict[str, list[tuple[int, Problem]]]] = (None, {})
+
+
+def _by_concept(facts: Facts) -> dict[str, list[tuple[int, Problem]]]:
+    global _problem_index
+    cached_facts, index = _problem_index
+    if cached_facts is facts:
+        return index
+    index = {}
+    for position, p in enumerate(facts.problems):
+        for concept in p.concepts:
+            index.setdefault(concept, []).append((position, p))
+    _problem_index = (facts, index)
+    return index
+
+
 def problems(facts: Facts, concepts: Iterable[str], *, active_only: bool = False) -> list[Problem]:
-    wanted = frozenset(concepts)
-    return [p for p in facts.problems if p.concepts & wanted and (p.active or not active_only)]
+    """Problems carrying any of `concepts` (each once, in Facts order); active ones only if
+    asked."""
+    index = _by_concept(facts)
+    hits: dict[int, Problem] = {}
+    for concept in concepts:
+        for position, p in index.get(concept, ()):
+            if p.active or not active_only:
+                hits[position] = p
+    return [hits[position] for position in sorted(hits)]
 
 
 def medications(facts: Facts, classes: Iterable[str]) -> list[Medication]:
