@@ -13,6 +13,7 @@ Pure: no I/O; all parameters come from the knowledge (read once per Knowledge ob
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -84,17 +85,31 @@ def _usable(obs: Sequence[Observed], canonical: str | None) -> list[Observed]:
     return [o for o in obs if o.value is not None and (o.unit is None or o.unit == canonical)]
 
 
-def _closest(obs: Sequence[Observed], day: date, window: int) -> Observed | None:
-    best: Observed | None = None
-    best_key: tuple[int, int] | None = None
-    for o in obs:
-        gap = abs((o.when - day).days)
-        if gap > window:
-            continue
-        key = (gap, -o.when.toordinal())  # closest, then newest
-        if best_key is None or key < best_key:
-            best, best_key = o, key
-    return best
+class _Index:
+    """Observations of one concept sorted by date, for window look-ups by bisection."""
+
+    __slots__ = ("days", "obs")
+
+    def __init__(self, obs: Sequence[Observed]) -> None:
+        ordered = sorted(obs, key=lambda o: o.when)
+        self.obs = ordered
+        self.days = [o.when.toordinal() for o in ordered]
+
+    def closest(self, day: date, window: int) -> Observed | None:
+        """The observation closest to `day` within `window` days (ties: the newer)."""
+        d = day.toordinal()
+        lo = bisect_left(self.days, d - window)
+        hi = bisect_right(self.days, d + window)
+        best: Observed | None = None
+        best_gap = window + 1
+        for i in range(lo, hi):
+            gap = abs(self.days[i] - d)
+            if gap <= best_gap:  # later entries are newer: "<=" keeps the newer on a tie
+                best, best_gap = self.obs[i], gap
+        return best
+
+
+_EMPTY = _Index(())
 
 
 def _evidence(o: Observed) -> Evidence:
@@ -115,7 +130,7 @@ def _inputs(picked: dict[str, Observed], specs: sc.ScoreSpecs) -> dict[str, Any]
 def _score_at(
     score_id: str,
     day: date,
-    obs: dict[str, list[Observed]],
+    obs: dict[str, _Index],
     specs: sc.ScoreSpecs,
     p: _Params,
     today: date,
@@ -124,7 +139,7 @@ def _score_at(
     components, fn = _FORMULAS[score_id]
     picked: dict[str, Observed] = {}
     for comp in components:
-        o = _closest(obs.get(comp, []), day, p.window)
+        o = obs.get(comp, _EMPTY).closest(day, p.window)
         if o is None:
             return None
         picked[comp] = o
@@ -168,55 +183,78 @@ def _recorded_only(
     )
 
 
-def _series(
-    score_id: str, obs: dict[str, list[Observed]], specs: sc.ScoreSpecs, p: _Params, today: date
-) -> list[Score]:
-    """Every visit's score of one id, newest first (not yet cut to trend_count)."""
-    anchors = sorted({o.when for o in obs.get(_ANCHOR[score_id], [])}, reverse=True)
+def _visit_scores(
+    score_id: str,
+    ordinals: Sequence[int],
+    obs: dict[str, _Index],
+    specs: sc.ScoreSpecs,
+    p: _Params,
+    today: date,
+    want: int,
+    *,
+    valid_only: bool = False,
+) -> tuple[list[Score], set[str]]:
+    """Scores at the visits of `ordinals` (in that order) until `want` are found, with the
+    totals the EHR recorded at those visits; also returns the refs of the totals used."""
     four = _THREE_VARIABLE_OF.get(score_id)
-    totals = obs.get(RECORDED_TOTALS.get(score_id, ""), [])
-    used_totals: set[str] = set()
+    totals = obs.get(RECORDED_TOTALS.get(score_id, ""), _EMPTY)
+    ptga = obs.get("ptga_mm", _EMPTY)
+    used: set[str] = set()
     out: list[Score] = []
-    for day in anchors:
-        if four is not None and _closest(obs.get("ptga_mm", []), day, p.window) is not None:
+    for ordinal in ordinals:
+        if len(out) >= want:
+            break
+        day = date.fromordinal(ordinal)
+        if four is not None and ptga.closest(day, p.window) is not None:
             continue  # the 4-variable form is computed for this visit
         score = _score_at(score_id, day, obs, specs, p, today)
-        if score is None:
+        if score is None or (valid_only and score.value is None):
             continue
-        total = _closest(totals, day, p.window)
-        if total is not None and total.ref not in used_totals:
-            used_totals.add(total.ref)
+        total = totals.closest(day, p.window)
+        if total is not None and total.ref not in used:
+            used.add(total.ref)
             score = _with_recorded(score, total, p.tolerance)
         out.append(score)
-    for total in totals:
-        if total.ref not in used_totals and total.value is not None:
+    return out, used
+
+
+def _series(
+    score_id: str, obs: dict[str, _Index], specs: sc.ScoreSpecs, p: _Params, today: date
+) -> list[Score]:
+    """The last `trend_count` visits' scores of one id, newest first, recorded totals included."""
+    anchors = sorted(set(obs.get(_ANCHOR[score_id], _EMPTY).days), reverse=True)
+    out, used = _visit_scores(score_id, anchors, obs, specs, p, today, p.trend)
+    totals = obs.get(RECORDED_TOTALS.get(score_id, ""), _EMPTY)
+    for total in reversed(totals.obs):
+        if total.ref not in used and total.value is not None:
             if not any(abs((s.when - total.when).days) <= p.window for s in out if s.when):
                 out.append(_recorded_only(score_id, total, specs, p, today))
     out.sort(key=lambda s: s.when or date.min, reverse=True)
-    return out
+    return out[: p.trend]
 
 
 def _eular(
-    series: dict[str, list[Score]], specs: sc.ScoreSpecs, p: _Params, today: date
+    series: dict[str, list[Score]],
+    obs: dict[str, _Index],
+    specs: sc.ScoreSpecs,
+    p: _Params,
+    today: date,
 ) -> Score | None:
-    """EULAR response of the newest DAS28 against the oldest of the same form 28-365 days before."""
+    """EULAR response of the newest DAS28 against the oldest computed DAS28 of the same form
+    `baseline_min_days`-`baseline_max_days` before it (the service knows no treatment start)."""
     e = specs.eular
     for form in DAS28_FORMS:
-        valid = [s for s in series.get(form, []) if s.value is not None and s.when]
-        if len(valid) < 2:
+        current = next((s for s in series.get(form, []) if s.value is not None and s.when), None)
+        if current is None or current.when is None or current.value is None:
             continue
-        current = valid[0]
-        assert current.when is not None
-        candidates = [
-            s
-            for s in valid[1:]
-            if s.when
-            and e["baseline_min_days"] <= (current.when - s.when).days <= e["baseline_max_days"]
-        ]
-        if not candidates:
+        top = current.when.toordinal()
+        lo, hi = top - int(e["baseline_max_days"]), top - int(e["baseline_min_days"])
+        days = sorted(d for d in set(obs.get(_ANCHOR[form], _EMPTY).days) if lo <= d <= hi)
+        found, _ = _visit_scores(form, days, obs, specs, p, today, 1, valid_only=True)
+        if not found:
             continue
-        baseline = candidates[-1]  # oldest in the window
-        assert current.value is not None and baseline.value is not None
+        baseline = found[0]
+        assert baseline.value is not None
         try:
             category = sc.eular_response(baseline.value, current.value, specs)
         except sc.InvalidInput as exc:
@@ -268,7 +306,7 @@ def compute_scores(facts: Facts, knowledge: Knowledge) -> list[Score]:
     """All scores of SPEC.md §1 the record allows: per id, the last `trend_count`, newest first."""
     specs = sc.score_specs(knowledge)
     p = _params(knowledge, specs)
-    obs = {c: _usable(v, p.canonical.get(c)) for c, v in facts.observations.items()}
+    obs = {c: _Index(_usable(v, p.canonical.get(c))) for c, v in facts.observations.items()}
     series: dict[str, list[Score]] = {}
     for score_id in _FORMULAS:
         if specs.enabled.get(score_id, False):
@@ -276,9 +314,9 @@ def compute_scores(facts: Facts, knowledge: Knowledge) -> list[Score]:
     out: list[Score] = []
     for score_id in sc.SCORE_IDS:
         if score_id in series:
-            out.extend(series[score_id][: p.trend])
+            out.extend(series[score_id])
         elif score_id == "EULAR-RESPONSE" and specs.enabled.get(score_id, False):
-            eular = _eular(series, specs, p, facts.today)
+            eular = _eular(series, obs, specs, p, facts.today)
             if eular is not None:
                 out.append(eular)
         elif score_id == "PMR-FLARE" and specs.enabled.get(score_id, False):
