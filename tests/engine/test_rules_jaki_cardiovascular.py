@@ -225,3 +225,13 @@ def test_vte_risk_not_assessed_without_bmi():
     facts = with_obs(complete_record(), drop=("bmi",))
     na = one_not_assessed(run("JAKI-VTE-RISK", facts))
     assert na.missing.startswith("no BMI on file since 2025-11-23")
+
+
+def test_vte_history_active_entry_with_old_onset_is_not_recent():
+    facts = with_problems(complete_record(), problem("dvt", active=True, onset_days_ago=3000))
+    assert one_finding(run("JAKI-VTE-HISTORY", facts)).severity == "warning"
+
+
+def test_vte_history_active_entry_without_dates_counts_as_recent():
+    facts = with_problems(complete_record(), problem("pe", active=True))
+    assert one_finding(run("JAKI-VTE-HISTORY", facts)).severity == "critical"

@@ -151,10 +151,9 @@ def vte_history(ctx: RuleContext) -> RuleResult:
     if not events:
         return conditions_unavailable(ctx, VTE_HISTORY)
     start = s.since(facts.today, p["recent_days"])
-    recent = any(
-        (x.active and x.abatement is None) or ((_latest_date(x) or date.min) >= start)
-        for x in events
-    )
+    # recent: the latest date of the record (onset, abatement, recorded) is inside the window,
+    # or an active record carries no date at all (an old active entry is not read as recent)
+    recent = any((_latest_date(x) or (date.max if x.active else date.min)) >= start for x in events)
     anticoagulants = s.medications(facts, p["anticoagulant_classes"])
     names = _names(events, p["concepts"])
     evidence = [s.problem_evidence(x, n) for x in events for n in sorted(x.concepts) if n in names]
