@@ -17,10 +17,13 @@ Texts come from cards/templates/<language>.toml; this module holds no clinical t
 
 from __future__ import annotations
 
+import re
+import string
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any
 
 from cards.catalogue import Catalogue, catalogue, format_number
@@ -184,19 +187,59 @@ def _finding_lines(ctx: _Ctx, f: Finding) -> list[str]:
     return lines
 
 
-def _na_sentence(cat: Catalogue, n: NotAssessed) -> str:
+@cache
+def _template_pattern(template: str) -> re.Pattern[str]:
+    """A regex that reads the {fields} back out of a text made from `template`."""
+    out, seen = [], set()
+    for literal, name, _, _ in string.Formatter().parse(template):
+        out.append(re.escape(literal))
+        if name:
+            out.append(f"(?P<{name}>.*?)" if name not in seen else ".*?")
+            seen.add(name)
+    return re.compile("".join(out))
+
+
+def _missing_case(knowledge: Knowledge, n: NotAssessed) -> tuple[str, dict[str, str]] | None:
+    """Which `missing.<case>` of the rule's knowledge table produced this entry, and its fields."""
+    cases = knowledge.rules.get(n.rule_id, {}).get("missing", {})
+    for case, spec in cases.items() if isinstance(cases, dict) else ():
+        text = spec.get("text") if isinstance(spec, dict) else None
+        if isinstance(text, str):
+            found = _template_pattern(text).fullmatch(n.missing)
+            if found:
+                return case, found.groupdict()
+    return None
+
+
+def _na_sentence(ctx: _Ctx, n: NotAssessed) -> str:
+    """ "Not assessed: no X on file since D" in the card language; never reads as no risk.
+
+    Entries whose reason is not missing data (data that could not be retrieved, an unreadable
+    dose, a label rule not configured for the region...) get their own phrase, found from the
+    rule's `missing.<case>` table; the rest name the missing concepts and the date.
+    """
+    cat = ctx.cat
+    matched = _missing_case(ctx.knowledge, n)
+    phrases = cat.data["not_assessed_case"]
+    if matched and matched[0] in phrases:
+        case, fields = matched
+        values = {"since": "", "reason": "", "region": "", **fields}
+        what = phrases[case].format(**values)
+        return cat.fill("card", "not_assessed_because", what=what)
     if n.concepts:
         what = cat.get("meta", "or").join(cat.label(c) for c in n.concepts)
         if n.since:
             return cat.fill("card", "not_assessed", what=what, since=n.since.isoformat())
         return cat.fill("card", "not_assessed_ever", what=what)
+    if cat.language == "en" and n.missing:
+        return cat.fill("card", "not_assessed_because", what=n.missing)
     return cat.get("card", "not_assessed_generic")
 
 
 def _na_line(ctx: _Ctx, n: NotAssessed) -> str:
     return (
         f"- **{ctx.cat.rule_short(n.rule_id)}** ([{n.rule_id}]({ctx.rule_url(n.rule_id)})): "
-        f"{_na_sentence(ctx.cat, n)}"
+        f"{_na_sentence(ctx, n)}"
     )
 
 

@@ -154,3 +154,22 @@ def test_locale_terms_follow_each_locale_guidelines() -> None:
         assert tb in concept["tb_active"] and tb in concept["tb_latent"]
     assert "肺結核" in catalogue("zh-TW").data["concept"]["tb_active"]
     assert "潛伏結核" in catalogue("zh-TW").data["concept"]["tb_latent"]
+
+
+def test_every_not_assessed_case_reads_in_every_language() -> None:
+    """Cases without missing concepts need their own phrase; with concepts, "no X since D"."""
+    problems = []
+    for rule_id, table in _knowledge_rules().items():
+        for case, spec in (table.get("missing") or {}).items():
+            if not isinstance(spec, dict):
+                continue
+            fields = placeholders(spec.get("text", ""))
+            for language, cat in all_catalogues().items():
+                phrase = cat.data["not_assessed_case"].get(case)
+                if phrase is None:
+                    if not spec.get("concepts"):
+                        problems.append(f"{language}: no phrase for {rule_id} missing.{case}")
+                elif not placeholders(phrase) <= fields:
+                    extra = sorted(placeholders(phrase) - fields)
+                    problems.append(f"{language} {case}: {extra} not in {rule_id}'s text")
+    assert not problems, "\n".join(problems)

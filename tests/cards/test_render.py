@@ -286,3 +286,30 @@ def test_a_phrase_missing_its_parameter_falls_back_to_the_plain_text(knowledge) 
         Assessment(orders=[samples.TOFA], findings=[samples.SAFETY[0]]), "en", knowledge
     )[0]
     assert "Age 72." in with_age["detail"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_not_assessed_for_other_reasons_says_why(language: str, knowledge) -> None:
+    """A label rule not configured for the region, or data not retrieved, is said as such."""
+    from cds_service.model import NotAssessed
+
+    region = NotAssessed(
+        "JAKI-RENAL-DOSE",
+        "label rule not configured for this region (JP)",
+        category="safety",
+        order_ref=samples.TOFA.ref,
+        drug="tofacitinib",
+    )
+    offline = NotAssessed(
+        "JAKI-TB-SCREEN",
+        "laboratory results could not be retrieved: timeout",
+        order_ref=samples.TOFA.ref,
+        drug="tofacitinib",
+    )
+    assessment = Assessment(orders=[samples.TOFA], not_assessed=[region, offline])
+    [card] = render(assessment, language, knowledge)
+    cases = catalogue(language).data["not_assessed_case"]
+    assert cases["region"].format(region="JP") in card["detail"]
+    assert cases["observations_unavailable"].format(reason="timeout") in card["detail"]
+    assert card["detail"].count(NOT_RISK_FREE[language]) == 2
+    assert card["indicator"] == "warning"
