@@ -52,6 +52,11 @@ def since(today: date, days: int) -> date:
     return today - timedelta(days=int(days))
 
 
+def optional_since(today: date, days: int) -> date:
+    """Like `since`, where 0 days means "any time" (date.min)."""
+    return since(today, days) if days else date.min
+
+
 def unavailable(facts: Facts, kinds: Iterable[str]) -> str | None:
     """PHI-free reason when data of one of `kinds` could not be gathered, else None."""
     for item in facts.unavailable:
@@ -197,6 +202,10 @@ def not_assessed(
     )
 
 
+def _since(start: date) -> dict[str, str]:
+    return {} if start == date.min else {"since": start.isoformat()}
+
+
 # --------------------------------------------------------------------------- tuberculosis
 
 
@@ -294,7 +303,7 @@ def hbv_screen(
 ) -> list[Result]:
     """HBsAg+ or chronic hepatitis B (critical); anti-HBc+ without HBV DNA or prophylaxis,
     or no HBsAg/anti-HBc on file within the window (warning)."""
-    start = since(facts.today, params["window_days"])
+    start = optional_since(facts.today, params["window_days"])
     hbsag = observed(facts, ["hbsag"])
     chronic = problems(facts, params["chronic_concepts"], active_only=True)
     hbsag_pos = [o for o in hbsag if is_positive(o)]
@@ -361,7 +370,7 @@ def hbv_screen(
             params,
             order,
             evidence=ev,
-            phrase={"status": "serology_missing", "missing": missing, "since": start.isoformat()},
+            phrase={"status": "serology_missing", "missing": missing, **_since(start)},
             suggestions=order_tests(params["suggest_tests"]),
             category="screening",
         )
@@ -373,7 +382,7 @@ def hcv_screen(
 ) -> list[Result]:
     """HCV RNA detectable or hepatitis C on the problem list; HCV Ab+ without an RNA result;
     or no HCV antibody result within the window (all warning, SPEC §3 JAKI-HCV)."""
-    start = since(facts.today, params["window_days"])
+    start = optional_since(facts.today, params["window_days"])
     rna = observed(facts, ["hcv_rna"])
     infection = problems(facts, params["infection_concepts"], active_only=True)
     rna_pos = [o for o in rna[:1] if is_positive(o) or (o.value is not None and o.value > 0)]
@@ -420,7 +429,7 @@ def hcv_screen(
             params,
             order,
             evidence=[obs_evidence(antibody[0])] if antibody else [],
-            phrase={"status": "antibody_missing", "since": start.isoformat()},
+            phrase={"status": "antibody_missing", **_since(start)},
             suggestions=order_tests(params["suggest_tests"]),
             category="screening",
         )

@@ -10,6 +10,7 @@ from jaki_support import (
     one_finding,
     one_not_assessed,
     order,
+    override,
     problem,
     run,
     unavailable,
@@ -116,6 +117,19 @@ def test_hbv_no_serology_orders_it():
     f = one_finding(run("JAKI-HBV", facts))
     assert f.params["status"] == "serology_missing" and f.params["missing"] == ["hbsag", "anti_hbc"]
     assert f.suggestions[0].params == {"test": "hbv_serology"}
+
+
+def test_hbv_old_negative_serology_counts_unless_the_institution_sets_a_window():
+    old = with_obs(
+        complete_record(),
+        obs("hbsag", 1100, interpretation="negative"),
+        obs("anti_hbc", 1100, interpretation="negative"),
+        drop=("hbsag", "anti_hbc"),
+    )
+    assert run("JAKI-HBV", old) == []
+    knowledge = override("JAKI-HBV", window_days=365)
+    f = one_finding(run("JAKI-HBV", old, knowledge=knowledge))
+    assert f.params["since"] == "2025-11-23" and f.params["missing"] == ["hbsag", "anti_hbc"]
 
 
 def test_hbv_not_assessed_when_observations_unavailable():
