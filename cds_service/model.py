@@ -84,6 +84,8 @@ class Observed:
     interpretation: str | None = None
     original: str | None = None  # value as sent, for display, e.g. "1.2 mg/dL", "<0.5"
     code: str | None = None  # system|code that matched
+    comparator: str | None = None  # "<", "<=", ">", ">=" when the result was sent as a bound
+    comparable: bool = True  # False: value kept in a unit not convertible to `unit` (shown only)
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,7 @@ class Order:
     indication: str | None = None  # "ra" | "pmr" | "myositis" | "rosacea" | ... | None
     indication_source: str | None = None  # "reasonCode" | "conditions" | None
     display: str | None = None  # drug text as sent (for the card, in the sender's language)
+    dose_mg_per_kg: float | None = None  # weight-based dose as ordered (dose_mg from body weight)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,11 @@ returns a read-only `Knowledge`. Institutions extend codes and override configur
 parameters through the service configuration (see cds_service.config).
 """
 
-from cds_service.knowledge.loader import Knowledge, KnowledgeError, load_knowledge
+from cds_service.knowledge.loader import (
+    Knowledge,
+    KnowledgeError,
+    load_knowledge,
+    observation_loinc_codes,
+)
 
-__all__ = ["Knowledge", "KnowledgeError", "load_knowledge"]
+__all__ = ["Knowledge", "KnowledgeError", "load_knowledge", "observation_loinc_codes"]

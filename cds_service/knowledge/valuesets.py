@@ -1,0 +1,255 @@
+"""Value-set index: the lookup tables normalise uses, built once when knowledge is loaded.
+
+The TOML files in valuesets/ are written for people (one table per concept, each code with its
+display and source); this module turns them into flat dicts keyed the way FHIR data arrive, so
+that normalising a 600-resource record is a few thousand dict look-ups.
+
+Code-system matching (decided here, documented in docs and in the report):
+- A coding's `system` is reduced to a family: loinc, snomed, icd10, rxnorm, atc, cvx, or
+  "local:<system>" for anything else (institution codes). URIs and OIDs of each family are
+  listed in valuesets/systems.toml; an unlisted URI that contains the family's marker
+  ("icd-10", "icd10", but not "pcs") is taken as that family, so national ICD-10 editions match.
+- ICD-10-CM and WHO ICD-10 share one family: a code is compared without dot, spaces or case.
+  An entry marked `descendants = true` also matches every longer code that starts with it
+  (M05 matches M05.79 and M0579); otherwise matching is exact. A less specific code never
+  matches a more specific entry: M05 does not match an entry M05.7 (the parent is listed
+  explicitly where SPEC.md section 6 asks for it, e.g. C44.9 besides C44.91).
+- SNOMED CT, LOINC, RxNorm, ATC and CVX match exactly (ATC never by prefix, SPEC.md section 2).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+# --------------------------------------------------------------------------- text
+
+
+_DROP = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"), None)
+_DASHES = {ord(c): "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"}
+
+
+def norm_text(text: str) -> str:
+    """Text as compared: NFKC (full-width -> ASCII, half-width kana -> full-width), zero-width
+    characters and soft hyphens removed, every hyphen/dash variant -> "-", white space collapsed,
+    case folded."""
+    text = unicodedata.normalize("NFKC", text).translate(_DROP).translate(_DASHES)
+    return " ".join(text.split()).casefold()
+
+
+def norm_icd10(code: str) -> str:
+    """ICD-10 code as compared: upper case, without dot, blanks or trailing dashes."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", code).upper() if ch.isalnum())
+
+
+def norm_code(code: str) -> str:
+    return unicodedata.normalize("NFKC", code).translate(_DROP).strip()
+
+
+# --------------------------------------------------------------------------- systems
+
+
+@dataclass(frozen=True)
+class Systems:
+    """Code-system URI -> family ("loinc", "snomed", "icd10", "rxnorm", "atc", "cvx", ...)."""
+
+    uris: dict[str, str]
+    markers: tuple[tuple[str, str, tuple[str, ...]], ...]  # (marker, family, excluded markers)
+
+    def family(self, system: str | None) -> str:
+        if not system:
+            return "local:"
+        fam = self.uris.get(system)
+        if fam is not None:
+            return fam
+        low = system.casefold()
+        fam = self.uris.get(low.rstrip("/"))
+        if fam is not None:
+            return fam
+        for marker, family, excluded in self.markers:
+            if marker in low and not any(x in low for x in excluded):
+                return family
+        return "local:" + system
+
+
+# --------------------------------------------------------------------------- observations
+
+
+@dataclass(frozen=True)
+class ObsCode:
+    concept: str
+    bare_unit: str | None = None  # unit of a value sent without unit (0-10 scale codes: "cm")
+    max: float | None = None  # highest value the code's scale allows (None: no scale)
+
+
+@dataclass(frozen=True)
+class UnitRule:
+    canonical: str
+    factors: dict[str, float]  # lower-cased unit -> factor to canonical
+    keep_unconvertible: bool = False
+
+
+@dataclass(frozen=True)
+class AnswerSet:
+    codes: dict[tuple[str, str], str]  # (family, code) -> value
+    texts: dict[str, str]  # normalised text -> value
+
+
+# --------------------------------------------------------------------------- medications
+
+
+@dataclass(frozen=True)
+class Drug:
+    id: str
+    classes: frozenset[str]
+    topical_classes: frozenset[str]
+    target: str | None  # "jaki" | "tyk2" | "biologic" | None (not an order the service reviews)
+    route: str | None  # usual route: "oral" | "sc" | "iv" | "topical"
+    indications: tuple[str, ...] = ()  # labelled indications, most typical first
+    prednisone_factor: float | None = None  # mg prednisone per mg of this steroid
+    display: str = ""
+
+
+@dataclass(frozen=True)
+class MedCode:
+    drug: str
+    route: str | None = None  # route implied by this code (e.g. ATC D11AH09 -> topical)
+
+
+@dataclass(frozen=True)
+class Vaccine:
+    cvx: str
+    live: bool
+    display: str
+
+
+# --------------------------------------------------------------------------- the index
+
+
+@dataclass
+class ValueSets:
+    systems: Systems
+    obs_codes: dict[tuple[str, str], ObsCode] = field(default_factory=dict)
+    obs_answers: dict[str, str] = field(default_factory=dict)  # concept -> answer set name
+    canonical_units: dict[str, str] = field(default_factory=dict)  # concept -> canonical unit
+    units: dict[str, UnitRule] = field(default_factory=dict)
+    unit_aliases: dict[str, str] = field(default_factory=dict)  # lower -> lower canonical
+    answers: dict[str, AnswerSet] = field(default_factory=dict)
+    interpretation_codes: dict[str, str] = field(default_factory=dict)
+    cond_exact: dict[tuple[str, str], str] = field(default_factory=dict)
+    cond_prefix: dict[str, str] = field(default_factory=dict)  # icd10 category -> concept
+    cond_names: dict[str, str] = field(default_factory=dict)
+    cond_implies: dict[str, frozenset[str]] = field(default_factory=dict)
+    indication_concepts: dict[str, str] = field(default_factory=dict)  # condition -> indication
+    indication_priority: tuple[str, ...] = ()
+    drugs: dict[str, Drug] = field(default_factory=dict)
+    med_codes: dict[tuple[str, str], MedCode] = field(default_factory=dict)
+    med_names: dict[str, MedCode] = field(default_factory=dict)  # normalised name -> drug
+    med_name_re: re.Pattern[str] | None = None
+    route_words: dict[str, str] = field(default_factory=dict)  # normalised word -> route
+    route_word_re: re.Pattern[str] | None = None
+    route_codes: dict[tuple[str, str], str] = field(default_factory=dict)
+    timing_codes: dict[str, float] = field(default_factory=dict)  # code -> administrations/day
+    period_days: dict[str, float] = field(default_factory=dict)  # UCUM time unit -> days
+    dose_units: dict[str, float] = field(default_factory=dict)  # lower unit -> mg factor
+    unit_dose_forms: frozenset[str] = frozenset()  # lower units meaning "one tablet/capsule..."
+    solid_form_words: tuple[str, ...] = ()  # dose-form words of oral solid products
+    per_kg_units: dict[str, float] = field(default_factory=dict)  # "mg/kg" -> mg factor
+    vaccines: dict[str, Vaccine] = field(default_factory=dict)
+    vaccine_names: dict[str, str] = field(default_factory=dict)  # normalised name -> cvx
+    observation_loinc: tuple[str, ...] = ()
+
+    # ------------------------------------------------------------------ look-ups
+
+    def observation_code(self, system: str | None, code: str) -> ObsCode | None:
+        return self.obs_codes.get((self.systems.family(system), norm_code(code)))
+
+    def condition_concept(self, system: str | None, code: str) -> str | None:
+        family = self.systems.family(system)
+        if family == "icd10":
+            key = norm_icd10(code)
+            hit = self.cond_exact.get(("icd10", key))
+            if hit is not None:
+                return hit
+            for end in range(len(key) - 1, 2, -1):
+                hit = self.cond_prefix.get(key[:end])
+                if hit is not None:
+                    return hit
+            return self.cond_prefix.get(key) if len(key) == 3 else None
+        return self.cond_exact.get((family, norm_code(code)))
+
+    def concepts_with_implied(self, concept: str) -> frozenset[str]:
+        return frozenset({concept}) | self.cond_implies.get(concept, frozenset())
+
+    def medication_code(self, system: str | None, code: str) -> MedCode | None:
+        family = self.systems.family(system)
+        key = norm_code(code)
+        if family == "atc":
+            key = key.upper().replace(" ", "")
+        return self.med_codes.get((family, key))
+
+    def medication_in_text(self, text: str) -> MedCode | None:
+        """First drug name (generic or brand, any language) found in free text."""
+        if not text or self.med_name_re is None:
+            return None
+        hit = regex_hit(self.med_name_re, norm_text(text))
+        return self.med_names.get(hit) if hit else None
+
+    def route_in_text(self, text: str) -> str | None:
+        if not text or self.route_word_re is None:
+            return None
+        hit = regex_hit(self.route_word_re, norm_text(text))
+        return self.route_words.get(hit) if hit else None
+
+    def answer(self, set_name: str, system: str | None, code: str) -> str | None:
+        answers = self.answers.get(set_name)
+        if answers is None:
+            return None
+        return answers.codes.get((self.systems.family(system), norm_code(code)))
+
+    def answer_text(self, set_name: str, text: str) -> str | None:
+        answers = self.answers.get(set_name)
+        if answers is None or not text:
+            return None
+        key = norm_text(text).strip(" .。:：!！")
+        return answers.texts.get(key)
+
+    def unit_factor(self, concept: str, unit: str | None) -> float | None:
+        rule = self.units.get(concept)
+        if rule is None:
+            return None
+        key = canonical_unit_key(unit, self.unit_aliases)
+        return rule.factors.get(key)
+
+
+def canonical_unit_key(unit: str | None, aliases: dict[str, str]) -> str:
+    if unit is None:
+        return ""
+    key = unicodedata.normalize("NFKC", unit).translate(_DROP).replace("µ", "u")
+    key = key.replace("μ", "u").strip().casefold()
+    key = key.replace(" ", "") if key not in aliases else key
+    return aliases.get(key, key)
+
+
+def build_names_regex(names: list[str]) -> re.Pattern[str] | None:
+    """Names regex where Latin names are bounded: (?<![a-z0-9])(name)(?![a-z])."""
+    if not names:
+        return None
+    latin = sorted({n for n in names if n.isascii()}, key=len, reverse=True)
+    other = sorted({n for n in names if not n.isascii()}, key=len, reverse=True)
+    alts = []
+    if latin:
+        alts.append(r"(?<![a-z0-9])(" + "|".join(map(re.escape, latin)) + r")(?![a-z])")
+    if other:
+        alts.append("(" + "|".join(map(re.escape, other)) + ")")
+    return re.compile("|".join(alts))
+
+
+def regex_hit(pattern: re.Pattern[str] | None, text: str) -> str | None:
+    if pattern is None:
+        return None
+    m = pattern.search(text)
+    if m is None:
+        return None
+    return next(g for g in m.groups() if g is not None)

@@ -1,0 +1,123 @@
+"""Defensive readers for plain FHIR JSON (R4, with STU3/DSTU2 and R5 spellings where they differ).
+
+Every function accepts whatever the EHR sent (missing members, wrong types) and returns None or
+an empty list rather than raising: the normalise stage reports what it could not read instead.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+
+def as_list(value: Any) -> list[Any]:
+    """A FHIR repeating element as a list (some senders give a single object)."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def parse_date(value: Any) -> date | None:
+    """Date of a FHIR date/dateTime/instant ("2024", "2024-05", "2024-05-03T10:00:00Z")."""
+    if not isinstance(value, str) or len(value) < 4:
+        return None
+    text = value.strip()
+    try:
+        if len(text) >= 10:
+            return date.fromisoformat(text[:10])
+        if len(text) == 7:
+            return date(int(text[:4]), int(text[5:7]), 1)
+        if len(text) == 4:
+            return date(int(text), 1, 1)
+    except ValueError:
+        return None
+    return None
+
+
+def first_date(resource: dict[str, Any], *paths: str) -> date | None:
+    """First readable date among dotted member paths ("effectivePeriod.start")."""
+    for path in paths:
+        value: Any = resource
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+            if value is None:
+                break
+        found = parse_date(value)
+        if found is not None:
+            return found
+    return None
+
+
+def ref_of(resource: dict[str, Any], index: int, default_type: str) -> str:
+    """ "Type/id" of a resource, or "Type[index]" when it has no id."""
+    rtype = resource.get("resourceType") or default_type
+    rid = resource.get("id")
+    if isinstance(rid, str) and rid:
+        return f"{rtype}/{rid}"
+    return f"{rtype}[{index}]"
+
+
+def codings(concept: Any) -> list[dict[str, Any]]:
+    """The Coding dicts of a CodeableConcept (or of a list of them)."""
+    out: list[dict[str, Any]] = []
+    for cc in as_list(concept):
+        if isinstance(cc, dict):
+            out.extend(c for c in as_list(cc.get("coding")) if isinstance(c, dict))
+    return out
+
+
+def concept_texts(concept: Any) -> list[str]:
+    """CodeableConcept.text then every coding display."""
+    out: list[str] = []
+    for cc in as_list(concept):
+        if not isinstance(cc, dict):
+            continue
+        if isinstance(cc.get("text"), str):
+            out.append(cc["text"])
+        out.extend(
+            c["display"]
+            for c in as_list(cc.get("coding"))
+            if isinstance(c, dict) and isinstance(c.get("display"), str)
+        )
+    return out
+
+
+def status_code(value: Any) -> str | None:
+    """A status given as a code (R4 Observation.status, STU3 Condition.clinicalStatus) or as a
+    CodeableConcept (R4 Condition.clinicalStatus/verificationStatus)."""
+    if isinstance(value, str):
+        return value.strip().casefold() or None
+    for coding in codings(value):
+        code = coding.get("code")
+        if isinstance(code, str) and code:
+            return code.strip().casefold()
+    if isinstance(value, dict) and isinstance(value.get("text"), str):
+        return value["text"].strip().casefold() or None
+    return None
+
+
+def number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip().replace(",", "."))
+        except ValueError:
+            return None
+    return None
+
+
+def contained(resource: dict[str, Any], reference: Any) -> dict[str, Any] | None:
+    """The contained resource a "#id" reference (string or Reference) points to."""
+    ref = reference.get("reference") if isinstance(reference, dict) else reference
+    if not isinstance(ref, str) or not ref.startswith("#"):
+        return None
+    wanted = ref[1:]
+    for item in as_list(resource.get("contained")):
+        if isinstance(item, dict) and item.get("id") == wanted:
+            return item
+    return None

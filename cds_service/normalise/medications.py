@@ -1,0 +1,196 @@
+"""Medications: which drug a MedicationRequest / MedicationStatement / MedicationOrder is, its
+route and its classes; the patient's medication list; prednisone-equivalent daily dose.
+
+A drug is identified by (first match wins):
+1. a coding of the medication (RxNorm ingredient or product, ATC exact code, institution code),
+   from medicationCodeableConcept, a contained Medication (medicationReference "#id"), or R5
+   `medication.concept`; a CVX coding of a live vaccine counts as the class live_vaccine;
+2. a generic or brand name (English, Japanese, Chinese) found in the medication text or
+   displays, or in Medication.ingredient / reference display.
+
+Route (first found): the dosage route (SNOMED route code or words), the route a code or name
+implies (ATC D11AH09, "Opzelura"), dose-form words in the medication text ("cream", "軟膏"),
+the drug's usual route. Local routes (topical, inhaled, nasal, ophthalmic, rectal, vaginal)
+use the drug's `topical_classes` (none by default).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cds_service.knowledge.valuesets import MedCode, ValueSets
+from cds_service.model import Dropped, Medication
+from cds_service.normalise.dosage import read_dose
+from cds_service.normalise.fhir import (
+    as_list,
+    codings,
+    concept_texts,
+    contained,
+    first_date,
+    ref_of,
+    status_code,
+)
+
+LOCAL_ROUTES = frozenset({"topical", "inhaled", "nasal", "ophthalmic", "rectal", "vaginal"})
+ACTIVE_STATUS = frozenset({"active", "intended", "on-hold"})
+EXCLUDED_STATUS = frozenset({"entered-in-error", "cancelled"})
+LIVE_VACCINE = "live_vaccine"
+
+
+@dataclass(frozen=True)
+class Identity:
+    drug: str | None
+    code_route: str | None  # route implied by the matched code or name
+    display: str | None  # medication text as sent
+    code: str | None  # system|code matched
+    texts: tuple[str, ...]  # every text describing the medication (for strength and form)
+
+
+def medication_concept(resource: dict[str, Any]) -> tuple[Any, list[str]]:
+    """The medication CodeableConcept of an order/statement and extra descriptive texts."""
+    extra: list[str] = []
+    cc = resource.get("medicationCodeableConcept")
+    if cc is not None:
+        return cc, extra
+    ref = resource.get("medicationReference")
+    r5 = resource.get("medication")
+    if isinstance(r5, dict):
+        if r5.get("concept") is not None:
+            return r5["concept"], extra
+        ref = r5.get("reference", ref)
+    if isinstance(ref, dict):
+        med = contained(resource, ref)
+        if isinstance(ref.get("display"), str):
+            extra.append(ref["display"])
+        if med is not None:
+            form = med.get("form")
+            extra.extend(concept_texts(form))
+            for ing in as_list(med.get("ingredient")):
+                if isinstance(ing, dict):
+                    item = ing.get("itemCodeableConcept") or (ing.get("item") or {}).get("concept")
+                    extra.extend(concept_texts(item))
+            return med.get("code"), extra
+    return None, extra
+
+
+def identify(resource: dict[str, Any], vs: ValueSets) -> Identity:
+    cc, extra = medication_concept(resource)
+    texts = tuple(concept_texts(cc)) + tuple(extra)
+    display = texts[0] if texts else None
+    for coding in codings(cc):
+        code = coding.get("code")
+        if not isinstance(code, str) or not code.strip():
+            continue
+        system = coding.get("system")
+        hit: MedCode | None = vs.medication_code(system, code)
+        if hit is None and vs.systems.family(system) == "cvx":
+            vaccine = vs.vaccines.get(code.strip())
+            if vaccine is not None and vaccine.live:
+                hit = MedCode(LIVE_VACCINE)
+        if hit is not None:
+            return Identity(hit.drug, hit.route, display, f"{system or ''}|{code}", texts)
+    for text in texts:
+        hit = vs.medication_in_text(text)
+        if hit is not None:
+            return Identity(hit.drug, hit.route, display, None, texts)
+    return Identity(None, None, display, None, texts)
+
+
+def dosages(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    items = resource.get("dosageInstruction")
+    if items is None:
+        items = resource.get("dosage")
+    return [d for d in as_list(items) if isinstance(d, dict)]
+
+
+def route_of(resource: dict[str, Any], identity: Identity, vs: ValueSets) -> str | None:
+    for dose in dosages(resource):
+        route = dose.get("route")
+        for coding in codings(route):
+            code = coding.get("code")
+            if isinstance(code, str):
+                hit = vs.route_codes.get((vs.systems.family(coding.get("system")), code.strip()))
+                if hit is not None:
+                    return hit
+        for text in concept_texts(route):
+            hit = vs.route_in_text(text)
+            if hit is not None:
+                return hit
+    if identity.code_route is not None:
+        return identity.code_route
+    for text in identity.texts:
+        hit = vs.route_in_text(text)
+        if hit is not None:
+            return hit
+    drug = vs.drugs.get(identity.drug or "")
+    return drug.route if drug is not None else None
+
+
+def classes_for(vs: ValueSets, drug_id: str | None, route: str | None) -> frozenset[str]:
+    drug = vs.drugs.get(drug_id or "")
+    if drug is None:
+        return frozenset()
+    return drug.topical_classes if route in LOCAL_ROUTES else drug.classes
+
+
+def normalise_medications(
+    requests: list[dict[str, Any]], statements: list[dict[str, Any]], vs: ValueSets
+) -> tuple[list[Medication], list[Dropped]]:
+    """The patient's medications whose drug is known (unknown drugs are not relevant)."""
+    out: list[Medication] = []
+    dropped: list[Dropped] = []
+    for kind, resources in (("MedicationRequest", requests), ("MedicationStatement", statements)):
+        for index, resource in enumerate(resources):
+            if not isinstance(resource, dict):
+                continue
+            status = status_code(resource.get("status"))
+            if status in EXCLUDED_STATUS:
+                continue
+            identity = identify(resource, vs)
+            if identity.drug is None:
+                continue
+            route = route_of(resource, identity, vs)
+            classes = classes_for(vs, identity.drug, route)
+            ref = ref_of(resource, index, kind)
+            dose = read_dose(dosages(resource), identity.texts, vs)
+            if dose.problem and "steroid" in classes and status in ACTIVE_STATUS:
+                dropped.append(Dropped(ref, f"steroid dose not readable: {dose.problem}"))
+            out.append(
+                Medication(
+                    drug=identity.drug,
+                    classes=classes,
+                    ref=ref,
+                    status=status,
+                    dose_mg=dose.dose_mg,
+                    per_day=dose.per_day,
+                    route=route,
+                    authored=first_date(
+                        resource,
+                        "authoredOn",
+                        "dateWritten",
+                        "effectiveDateTime",
+                        "effectivePeriod.start",
+                        "dateAsserted",
+                    ),
+                    display=identity.display,
+                    code=identity.code,
+                )
+            )
+    return out, dropped
+
+
+def prednisone_equivalent(meds: list[Medication], vs: ValueSets) -> float | None:
+    """Prednisone-equivalent mg/day of the active systemic glucocorticoids: sum of dose x
+    administrations per day x factor (BNF equivalences, medications.toml). 0.0 when none is
+    active; None when an active one has no readable dose (the sum would understate)."""
+    total = 0.0
+    for med in meds:
+        if "steroid" not in med.classes or (med.status or "active") not in ACTIVE_STATUS:
+            continue
+        drug = vs.drugs.get(med.drug or "")
+        factor = drug.prednisone_factor if drug is not None else None
+        if factor is None or med.dose_mg is None or med.per_day is None:
+            return None
+        total += med.dose_mg * med.per_day * factor
+    return round(total, 3)

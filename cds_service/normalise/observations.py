@@ -1,0 +1,223 @@
+"""Observations -> `Observed` values per concept, in canonical units, newest first.
+
+Rules (SPEC.md section 1 input rules, issue 5 point 2):
+- entered-in-error and cancelled results are ignored; every other status is read;
+- the date is effectiveDateTime, else effectivePeriod.start, effectiveInstant, issued;
+- the code and each `component` code are matched (a CDAI panel, a blood-pressure panel);
+- valueQuantity, valueInteger, valueString ("<0.5", "1.2 mg/dL", "陽性") and
+  valueCodeableConcept (SNOMED / LOINC answer codes, text) are read; numbers are converted to the
+  concept's canonical unit or dropped with the reason, never assumed;
+- a qualitative concept sent as a number is read from Observation.interpretation (POS/NEG...);
+- what cannot be read goes to `Dropped` with a PHI-free reason.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import replace
+from typing import Any
+
+from cds_service.knowledge.valuesets import ObsCode, ValueSets, norm_code
+from cds_service.model import Dropped, Observed
+from cds_service.normalise.fhir import (
+    as_list,
+    codings,
+    concept_texts,
+    first_date,
+    number,
+    ref_of,
+)
+from cds_service.normalise.units import convert
+
+IGNORED_STATUS = frozenset({"entered-in-error", "cancelled"})
+DATE_PATHS = ("effectiveDateTime", "effectivePeriod.start", "effectiveInstant", "issued")
+_NUMERIC_STRING = re.compile(r"^(<=|>=|<|>|≤|≥|=)?\s*([-+]?\d+(?:[.,]\d+)?)\s*(.*)$")
+_COMPARATORS = {"≤": "<=", "≥": ">=", "=": None}
+
+
+def normalise_observations(
+    resources: list[dict[str, Any]], vs: ValueSets
+) -> tuple[dict[str, list[Observed]], list[Dropped]]:
+    """Observations grouped by concept (newest first) and what could not be read."""
+    out: dict[str, list[Observed]] = {}
+    dropped: list[Dropped] = []
+    seen: set[tuple[str, str]] = set()
+    obs_codes = vs.obs_codes
+    family = vs.systems.family
+    for index, resource in enumerate(resources):
+        if not isinstance(resource, dict):
+            continue
+        status = resource.get("status")
+        if isinstance(status, str) and status in IGNORED_STATUS:
+            continue
+        parts: list[tuple[ObsCode, dict[str, Any], str]] = []
+        hit = _match(codings(resource.get("code")), obs_codes, family)
+        if hit is not None:
+            parts.append((hit[0], resource, hit[1]))
+        for component in as_list(resource.get("component")):
+            if isinstance(component, dict):
+                chit = _match(codings(component.get("code")), obs_codes, family)
+                if chit is not None:
+                    parts.append((chit[0], component, chit[1]))
+        if not parts:
+            continue
+        ref = ref_of(resource, index, "Observation")
+        when = first_date(resource, *DATE_PATHS)
+        for obs_code, holder, code in parts:
+            if (ref, obs_code.concept) in seen:
+                continue
+            seen.add((ref, obs_code.concept))
+            if when is None:
+                dropped.append(Dropped(ref, f"no date for {obs_code.concept}"))
+                continue
+            item = read_value(vs, obs_code, holder, resource, ref, when, code)
+            if isinstance(item, Dropped):
+                if holder is resource and _is_panel(resource):
+                    continue  # a panel code with its values in components or members
+                dropped.append(item)
+            else:
+                out.setdefault(obs_code.concept, []).append(item)
+    for values in out.values():
+        values.sort(key=lambda o: (o.when, o.ref), reverse=True)
+    return out, dropped
+
+
+def _match(
+    found: list[dict[str, Any]], obs_codes: dict[tuple[str, str], ObsCode], family
+) -> tuple[ObsCode, str] | None:
+    for coding in found:
+        code = coding.get("code")
+        if not isinstance(code, str):
+            continue
+        system = coding.get("system")
+        fam = family(system)
+        hit = obs_codes.get((fam, code.strip())) or obs_codes.get((fam, norm_code(code)))
+        if hit is not None:
+            return hit, f"{system or ''}|{code}"
+    return None
+
+
+def _is_panel(resource: dict[str, Any]) -> bool:
+    return bool(resource.get("component") or resource.get("hasMember"))
+
+
+def read_value(
+    vs: ValueSets,
+    obs: ObsCode,
+    holder: dict[str, Any],
+    resource: dict[str, Any],
+    ref: str,
+    when,
+    code: str,
+) -> Observed | Dropped:
+    """The value of `holder` (the Observation or one of its components) for `obs.concept`."""
+    concept = obs.concept
+    base = {"concept": concept, "when": when, "ref": ref, "code": code}
+    if "valueQuantity" in holder:
+        q = holder["valueQuantity"]
+        if not isinstance(q, dict) or number(q.get("value")) is None:
+            return Dropped(ref, f"quantity without value for {concept}")
+        unit = q.get("code") if isinstance(q.get("code"), str) else q.get("unit")
+        comparator = q.get("comparator") if isinstance(q.get("comparator"), str) else None
+        return _numeric(vs, obs, number(q.get("value")), unit, comparator, resource, base)
+    if "valueInteger" in holder and number(holder["valueInteger"]) is not None:
+        return _numeric(vs, obs, number(holder["valueInteger"]), None, None, resource, base)
+    if "valueCodeableConcept" in holder:
+        return _coded(vs, obs, holder["valueCodeableConcept"], base, ref)
+    if "valueString" in holder and isinstance(holder["valueString"], str):
+        return _string(vs, obs, holder["valueString"], resource, base, ref)
+    if "valueBoolean" in holder:
+        return Dropped(ref, f"boolean result not read for {concept}")
+    if holder.get("dataAbsentReason") is not None:
+        return Dropped(ref, f"data absent for {concept}")
+    return Dropped(ref, f"no value for {concept}")
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def _numeric(
+    vs: ValueSets,
+    obs: ObsCode,
+    value: float,
+    unit: str | None,
+    comparator: str | None,
+    resource: dict[str, Any],
+    base: dict[str, Any],
+) -> Observed | Dropped:
+    concept = obs.concept
+    comparator = _COMPARATORS.get(comparator, comparator) if comparator else None
+    original = f"{comparator or ''}{_fmt(value)} {unit or ''}".strip()
+    interp = _interpretation(vs, resource)
+    if concept not in vs.units:
+        # qualitative concept (HBsAg, IGRA, hCG...) sent as a number: read its flag, if any
+        answers = vs.obs_answers.get(concept, "qualitative")
+        if interp is None and value == int(value):
+            interp = vs.answer_text(answers, str(int(value)))
+        if interp is None:
+            return Dropped(base["ref"], f"numeric result without interpretation for {concept}")
+        return Observed(**base, interpretation=interp, original=original, comparator=comparator)
+    converted = convert(vs, obs, value, unit)
+    if converted.problem is not None:
+        return Dropped(base["ref"], converted.problem)
+    return Observed(
+        **base,
+        value=converted.value,
+        unit=converted.unit,
+        interpretation=interp,
+        original=original,
+        comparator=comparator,
+        comparable=converted.comparable,
+    )
+
+
+def _interpretation(vs: ValueSets, resource: dict[str, Any]) -> str | None:
+    for coding in codings(resource.get("interpretation")):
+        code = coding.get("code")
+        if isinstance(code, str):
+            hit = vs.interpretation_codes.get(code.strip().upper())
+            if hit is not None:
+                return hit
+    return None
+
+
+def _coded(vs: ValueSets, obs: ObsCode, value: Any, base: dict[str, Any], ref: str):
+    answers = vs.obs_answers.get(obs.concept, "qualitative")
+    for coding in codings(value):
+        code = coding.get("code")
+        if isinstance(code, str):
+            hit = vs.answer(answers, coding.get("system"), code)
+            if hit is not None:
+                original = coding.get("display") or code
+                return Observed(**base, interpretation=hit, original=str(original))
+    for text in concept_texts(value):
+        hit = vs.answer_text(answers, text)
+        if hit is not None:
+            return Observed(**base, interpretation=hit, original=text)
+    return Dropped(ref, f"coded answer not recognised for {obs.concept}")
+
+
+def _string(
+    vs: ValueSets,
+    obs: ObsCode,
+    text: str,
+    resource: dict[str, Any],
+    base: dict[str, Any],
+    ref: str,
+) -> Observed | Dropped:
+    answers = vs.obs_answers.get(obs.concept, "qualitative")
+    hit = vs.answer_text(answers, text)
+    if hit is not None:
+        return Observed(**base, interpretation=hit, original=text.strip())
+    m = _NUMERIC_STRING.match(unicodedata.normalize("NFKC", text).strip())
+    if m:
+        comparator, raw, unit = m.group(1), m.group(2), m.group(3).strip()
+        value = number(raw)
+        if value is not None:
+            item = _numeric(vs, obs, value, unit or None, comparator, resource, base)
+            if isinstance(item, Observed):
+                return replace(item, original=text.strip())
+            return item
+    return Dropped(ref, f"text result not recognised for {obs.concept}")

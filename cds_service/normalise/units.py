@@ -1,0 +1,51 @@
+"""Unit conversion to the canonical unit of an observation concept.
+
+Factors live in knowledge/valuesets/units.toml (each with its source: UCUM definitions, molar
+masses for creatinine 88.4 and lipids 38.67 / 88.57). Units are never assumed: a value without
+unit is read only when the concept is a count or score, or when its code fixes the scale
+(observations.toml `bare_unit`, e.g. a 0-10 numeric rating read as cm of a 10 cm VAS).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cds_service.knowledge.valuesets import ObsCode, ValueSets, canonical_unit_key
+
+_SCALE_UNITS = frozenset({"", "{score}", "1", "{count}"})
+
+
+@dataclass(frozen=True)
+class Converted:
+    value: float | None  # in the canonical unit; None when not convertible
+    unit: str | None  # canonical unit, or the unit as sent when kept unconverted
+    comparable: bool = True
+    problem: str | None = None  # PHI-free reason when the value cannot be used
+
+
+def convert(vs: ValueSets, obs: ObsCode, value: float, unit: str | None) -> Converted:
+    """`value` `unit` of `obs.concept` in the concept's canonical unit, or the reason why not.
+
+    Examples: CRP 1.2 mg/dL -> 12 mg/L; PtGA 5 without unit on the 0-10 code 75894-6 -> 50 mm.
+    """
+    concept = obs.concept
+    rule = vs.units.get(concept)
+    if rule is None:
+        return Converted(None, None, problem=f"no unit conversion known for {concept}")
+    key = canonical_unit_key(unit, vs.unit_aliases)
+    factor = rule.factors.get(key)
+    scaled = False
+    if factor is None and obs.bare_unit is not None and key in _SCALE_UNITS:
+        factor = rule.factors.get(canonical_unit_key(obs.bare_unit, vs.unit_aliases))
+        scaled = True
+    if factor is None:
+        if rule.keep_unconvertible and key:
+            return Converted(value, unit, comparable=False)
+        if not key:
+            return Converted(None, None, problem=f"no unit for {concept}")
+        return Converted(None, None, problem=f"unit {key!r} not convertible for {concept}")
+    if obs.max is not None and (scaled or obs.bare_unit is None) and value > obs.max:
+        return Converted(None, None, problem=f"{concept} value above the scale maximum {obs.max:g}")
+    if value < 0:
+        return Converted(None, None, problem=f"negative value for {concept}")
+    return Converted(round(value * factor, 6), rule.canonical)
