@@ -256,3 +256,50 @@ def test_pmr_as_esr_when_the_institution_enables_it(knowledge):
 
 def test_nothing_on_file_gives_no_scores(knowledge):
     assert compute_scores(Facts(today=TODAY, orders=[]), knowledge) == []
+
+
+# ------------------------------------------------------------------------------ through normalise
+
+
+def _quantity(code: str, value: float, unit: str, when: str, n: int) -> dict:
+    return {
+        "resourceType": "Observation",
+        "id": f"o{n}",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+        "effectiveDateTime": when,
+        "valueQuantity": {
+            "value": value,
+            "unit": unit,
+            "system": "http://unitsofmeasure.org",
+            "code": unit,
+        },
+    }
+
+
+def test_scores_from_fhir_observations_with_loinc_codes_and_mixed_units(knowledge):
+    from cds_service.model import PatientRecord
+    from cds_service.normalise import normalise
+
+    when = "2026-11-10T09:30:00+09:00"
+    observations = [
+        _quantity("88981-6", 4, "{count}", when, 1),  # tender joints [CDAI]
+        _quantity("88980-8", 2, "{count}", when, 2),  # swollen joints [CDAI]
+        _quantity("75894-6", 4, "cm", when, 3),  # patient global 0-10
+        _quantity("75846-6", 3, "cm", when, 4),  # evaluator global 0-10
+        _quantity("1988-5", 1.2, "mg/dL", "2026-11-08", 5),  # CRP sent in mg/dL
+        _quantity("4537-7", 20, "mm/h", "2026-11-08", 6),  # ESR Westergren
+        _quantity("75847-4", 13, "{score}", when, 7),  # CDAI total recorded by the EHR
+    ]
+    record = PatientRecord(patient_id="p1", observations=observations)
+    f = normalise(record, [], knowledge, TODAY)
+    scores = compute_scores(f, knowledge)
+    by_id = {s.id: s for s in scores}
+    assert by_id["CDAI"].value == 13.0 and by_id["CDAI"].recorded_total == 13.0
+    assert by_id["CDAI"].mismatch is False
+    # CRP 1.2 mg/dL -> 12 mg/L canonical; SDAI adds 1.2 (mg/dL): 13 + 1.2
+    assert by_id["SDAI"].inputs["crp"] == pytest.approx(12.0)
+    assert by_id["SDAI"].value == 14.2
+    assert by_id["DAS28-ESR"].value == 4.17  # PtGA 4 cm read as 40 mm
+    assert by_id["DAS28-CRP"].value == 3.96
+    assert {e.ref for e in by_id["SDAI"].evidence} >= {"Observation/o1", "Observation/o5"}

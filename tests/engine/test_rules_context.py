@@ -517,3 +517,113 @@ def test_every_context_rule_has_source_severity_configurable_and_phrase_params(r
     assert params["source"] and params["severity"] in {"info", "warning", "critical"}
     assert all(key in params for key in params["configurable"])
     assert isinstance(params["phrase_params"], dict)
+
+
+# ------------------------------------------------------------------------------ through normalise
+# Codes as EHRs send them: SNOMED CT in one record, ICD-10 in another; drugs by RxNorm + ATC +
+# text in one order, by Japanese brand name alone in another.
+
+
+def _condition(system: str, code: str, n: int) -> dict:
+    return {
+        "resourceType": "Condition",
+        "id": f"c{n}",
+        "clinicalStatus": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": "active",
+                }
+            ]
+        },
+        "code": {"coding": [{"system": system, "code": code}]},
+        "onsetDateTime": "2024-03-01",
+    }
+
+
+def _quantity(code: str, value: float, unit: str, when: str, n: int) -> dict:
+    return {
+        "resourceType": "Observation",
+        "id": f"o{n}",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+        "effectiveDateTime": when,
+        "valueQuantity": {
+            "value": value,
+            "unit": unit,
+            "system": "http://unitsofmeasure.org",
+            "code": unit,
+        },
+    }
+
+
+def _draft(medication: dict) -> dict:
+    return {
+        "resourceType": "MedicationRequest",
+        "id": "draft-1",
+        "status": "draft",
+        "intent": "order",
+        "medicationCodeableConcept": medication,
+        "dosageInstruction": [
+            {
+                "timing": {"repeat": {"frequency": 2, "period": 1, "periodUnit": "d"}},
+                "doseAndRate": [{"doseQuantity": {"value": 5, "unit": "mg"}}],
+            }
+        ],
+    }
+
+
+def _through_normalise(record, drafts):
+    from cds_service.normalise import normalise, recognise_orders
+
+    return normalise(record, recognise_orders(drafts, K), K, TODAY)
+
+
+def test_ra_activity_from_snomed_condition_and_rxnorm_atc_order():
+    from cds_service.model import PatientRecord
+
+    tofacitinib = {
+        "coding": [
+            {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "1357536"},
+            {"system": "http://www.whocc.no/atc", "code": "L04AF01"},
+        ],
+        "text": "tofacitinib 5 mg tablet",
+    }
+    when = "2026-11-02"
+    record = PatientRecord(
+        patient_id="p1",
+        conditions=[_condition("http://snomed.info/sct", "69896004", 1)],
+        observations=[
+            _quantity("88981-6", 1, "{count}", when, 1),
+            _quantity("88980-8", 0, "{count}", when, 2),
+            _quantity("75894-6", 1, "cm", when, 3),
+            _quantity("75846-6", 0.5, "cm", when, 4),
+        ],
+    )
+    f = _through_normalise(record, [_draft(tofacitinib)])
+    assert [(o.drug, o.indication) for o in f.orders] == [("tofacitinib", "ra")]
+    (activity,), _ = run(f, "RA-ACTIVITY")
+    cdai = next(s for s in activity.params["latest"] if s["id"] == "CDAI")
+    assert (cdai["value"], cdai["category"]) == (2.5, "remission")  # 1 + 0 + 1.0 + 0.5
+    (low,), _ = run(f, "RA-LOW-ACTIVITY")
+    assert low.order_ref == "MedicationRequest/draft-1"
+
+
+def test_pmr_rules_from_icd10_conditions_and_a_japanese_brand_name():
+    from cds_service.model import PatientRecord
+
+    record = PatientRecord(
+        patient_id="p2",
+        conditions=[
+            _condition("http://hl7.org/fhir/sid/icd-10", "M35.3", 1),  # PMR (WHO ICD-10)
+            _condition("http://hl7.org/fhir/sid/icd-10-cm", "R51.9", 2),  # headache (ICD-10-CM)
+        ],
+    )
+    f = _through_normalise(record, [_draft({"text": "オルミエント錠4mg"})])
+    assert [(o.drug, o.indication) for o in f.orders] == [("baricitinib", "pmr")]
+    (off_label,), _ = run(f, "PMR-OFF-LABEL")
+    assert "BACHELOR" in off_label.params["trial"]
+    (gca,), _ = run(f, "PMR-GCA-SIGNS")
+    assert gca.params["signs"] == ["headache"]
+    _, (na,) = run(f, "PMR-ACTIVITY")
+    assert "crp" in na.concepts

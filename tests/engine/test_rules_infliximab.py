@@ -258,3 +258,45 @@ def test_infliximab_rules_do_not_run_for_other_biologics():
     )
     a = assess(facts(order=other, medications=()), K)
     assert not [x for x in [*a.findings, *a.not_assessed] if x.rule_id.startswith("IFX-")]
+
+
+# ------------------------------------------------------------------------------ through normalise
+
+
+def test_low_trough_from_loinc_39803_2_and_a_chinese_drug_name():
+    from cds_service.model import PatientRecord
+    from cds_service.normalise import normalise, recognise_orders
+
+    draft = {
+        "resourceType": "MedicationRequest",
+        "id": "draft-ifx",
+        "status": "draft",
+        "intent": "order",
+        "medicationCodeableConcept": {"text": "英夫利西单抗 100mg 注射剂"},
+    }
+    trough_obs = {
+        "resourceType": "Observation",
+        "id": "t1",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "39803-2"}]},
+        "effectiveDateTime": "2026-10-30",
+        "valueQuantity": {
+            "value": 0.7,
+            "unit": "mg/L",
+            "system": "http://unitsofmeasure.org",
+            "code": "mg/L",
+        },
+    }
+    ra = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "clinicalStatus": {"coding": [{"code": "active"}]},
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M06.9"}]},
+    }
+    record = PatientRecord(patient_id="p3", observations=[trough_obs], conditions=[ra])
+    f = normalise(record, recognise_orders([draft], K), K, TODAY)
+    assert [(o.drug, o.indication) for o in f.orders] == [("infliximab", "ra")]
+    (low,), _ = run(f, "IFX-TDM-LOW")
+    assert low.params["trough"] == 0.7 and low.evidence[0].ref == "Observation/t1"
+    (mtx,), _ = run(f, "IFX-MTX")  # no methotrexate in the record
+    assert mtx.order_ref == "MedicationRequest/draft-ifx"
