@@ -54,6 +54,9 @@ RECORDED_TOTALS = {
     "SDAI": "sdai_total",
     "PMR-AS-CRP": "pmr_as_total",
 }
+_NEEDED = frozenset(
+    [c for comps, _ in _FORMULAS.values() for c in comps] + list(RECORDED_TOTALS.values())
+)
 DAS28_FORMS = ("DAS28-ESR", "DAS28-CRP", "DAS28-ESR-3", "DAS28-CRP-3")
 RA_SCORE_IDS = ("DAS28-ESR", "DAS28-CRP", "DAS28-ESR-3", "DAS28-CRP-3", "CDAI", "SDAI")
 PMR_SCORE_IDS = ("PMR-AS-CRP", "PMR-AS-ESR")
@@ -222,8 +225,11 @@ def _series(
     score_id: str, obs: dict[str, _Index], specs: sc.ScoreSpecs, p: _Params, today: date
 ) -> list[Score]:
     """The last `trend_count` visits' scores of one id, newest first, recorded totals included."""
-    anchors = sorted(set(obs.get(_ANCHOR[score_id], _EMPTY).days), reverse=True)
-    out, used = _visit_scores(score_id, anchors, obs, specs, p, today, p.trend)
+    out: list[Score] = []
+    used: set[str] = set()
+    if all(comp in obs for comp in _FORMULAS[score_id][0]):  # else no visit can have them all
+        anchors = sorted(set(obs[_ANCHOR[score_id]].days), reverse=True)
+        out, used = _visit_scores(score_id, anchors, obs, specs, p, today, p.trend)
     totals = obs.get(RECORDED_TOTALS.get(score_id, ""), _EMPTY)
     for total in reversed(totals.obs):
         if total.ref not in used and total.value is not None:
@@ -306,7 +312,11 @@ def compute_scores(facts: Facts, knowledge: Knowledge) -> list[Score]:
     """All scores of SPEC.md §1 the record allows: per id, the last `trend_count`, newest first."""
     specs = sc.score_specs(knowledge)
     p = _params(knowledge, specs)
-    obs = {c: _Index(_usable(v, p.canonical.get(c))) for c, v in facts.observations.items()}
+    obs = {
+        c: _Index(_usable(v, p.canonical.get(c)))
+        for c, v in facts.observations.items()
+        if c in _NEEDED and v
+    }
     series: dict[str, list[Score]] = {}
     for score_id in _FORMULAS:
         if specs.enabled.get(score_id, False):

@@ -627,3 +627,13 @@ def test_pmr_rules_from_icd10_conditions_and_a_japanese_brand_name():
     assert gca.params["signs"] == ["headache"]
     _, (na,) = run(f, "PMR-ACTIVITY")
     assert "crp" in na.concepts
+
+
+def test_ra_payer_das28_switched_on_through_the_institution_configuration():
+    k = load_knowledge(overrides={"RA-PAYER-DAS28": {"enabled": True, "min_das28": 3.2}})
+    high_enough = visit(days_ago(10), **RA_VISIT)  # 4.17 > 3.2: requirement met
+    assert run(facts(*high_enough, orders=[order()]), "RA-PAYER-DAS28", k) == ([], [])
+    (finding,), _ = run(
+        facts(*visit(days_ago(10), **LOW_VISIT), orders=[order()]), "RA-PAYER-DAS28", k
+    )
+    assert finding.params["min_das28"] == 3.2 and finding.params["das28"] == 2.15

@@ -300,3 +300,24 @@ def test_low_trough_from_loinc_39803_2_and_a_chinese_drug_name():
     assert low.params["trough"] == 0.7 and low.evidence[0].ref == "Observation/t1"
     (mtx,), _ = run(f, "IFX-MTX")  # no methotrexate in the record
     assert mtx.order_ref == "MedicationRequest/draft-ifx"
+
+
+def test_every_infliximab_rule_has_source_severity_configurable_and_phrase_params():
+    for rule_id in (
+        "IFX-TDM-LOW",
+        "IFX-ADA",
+        "IFX-TDM-NONE",
+        "IFX-INTERVAL",
+        "IFX-MTX",
+        "IFX-SCREEN",
+    ):
+        params = K.rule(rule_id)
+        assert params["source"] and params["severity"]
+        assert all(key in params for key in params["configurable"])
+        assert isinstance(params["phrase_params"], dict)
+
+
+def test_institution_target_overrides_the_trough_threshold():
+    k = load_knowledge(overrides={"IFX-TDM-LOW": {"low_ug_ml": 3.0}})
+    a = assess(facts(trough(2.0, days_ago(20))), k, Settings(enabled_rules=("IFX-TDM-LOW",)))
+    assert [f.params["trough"] for f in a.findings] == [2.0]
