@@ -78,6 +78,10 @@ def prefetch_observation_codes(knowledge: Knowledge) -> list[str]:
         for entry in table.get("loinc", []):
             if isinstance(entry, dict) and isinstance(entry.get("code"), str):
                 codes.add(entry["code"].strip())
+        # an institution's local codes ([codes] of the config) are searched as system|code
+        for entry in table.get("local", []):
+            if isinstance(entry, dict) and isinstance(entry.get("code"), str):
+                codes.add(f"{entry.get('system', '')}|{entry['code'].strip()}")
     return sorted(code for code in codes if code)
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import sys
 import tomllib
 import uuid
@@ -286,7 +287,12 @@ def _merge_codes(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str,
     return out
 
 
-def in_process_client(fhir: str, config_path: str | None = None, storage_url: str | None = None):
+def in_process_client(
+    fhir: str,
+    config_path: str | None = None,
+    storage_url: str | None = None,
+    log_level: str = "WARNING",
+) -> Client:
     """An in-process service (Flask test client) that trusts a key made for this run.
 
     The key's client may name only `fhir` as fhirServer; calls are signed ES384 with `aud`
@@ -309,6 +315,8 @@ def in_process_client(fhir: str, config_path: str | None = None, storage_url: st
         local_codes=local_codes,
         storage_url=storage_url or "sqlite://",
         base_url="http://localhost",
+        patient_hash_key=config.patient_hash_key or secrets.token_hex(16),
+        log_level=log_level,
     )
     knowledge = load_knowledge(overrides=config.rule_overrides, local_codes=local_codes)
     app = create_app(config, knowledge)
@@ -478,6 +486,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--user", default="Practitioner/example", help="context.userId")
     parser.add_argument("--config", metavar="FILE", help="configuration of the in-process service")
     parser.add_argument("--json", action="store_true", help="print the request and the answer")
+    parser.add_argument(
+        "--verbose", action="store_true", help="show the in-process service's log lines"
+    )
 
 
 def _print_answer(answer: ServiceAnswer, request: dict[str, Any], args: argparse.Namespace) -> None:
@@ -515,7 +526,8 @@ def main(args: argparse.Namespace) -> int:
         if args.service:
             client = remote_client(args.service, args.token, args.sign_with, args.issuer, args.kid)
         else:
-            client = in_process_client(args.fhir, args.config)
+            level = "INFO" if args.verbose else "WARNING"
+            client = in_process_client(args.fhir, args.config, log_level=level)
         request, answer = run_try(
             client,
             fhir=args.fhir,
