@@ -131,7 +131,7 @@ LOW_VISIT = {
     "esr": 8,
     "ptga_mm": 10,
     "prga_mm": 5,
-}  # DAS28-ESR 2.15, CDAI 2.5
+}  # DAS28-ESR 0.56 + 0.70*2.079442 + 0.14 = 2.16; CDAI 1 + 0 + 1.0 + 0.5 = 2.5
 
 
 # ------------------------------------------------------------------------------ RA-ACTIVITY
@@ -636,4 +636,4 @@ def test_ra_payer_das28_switched_on_through_the_institution_configuration():
     (finding,), _ = run(
         facts(*visit(days_ago(10), **LOW_VISIT), orders=[order()]), "RA-PAYER-DAS28", k
     )
-    assert finding.params["min_das28"] == 3.2 and finding.params["das28"] == 2.15
+    assert finding.params["min_das28"] == 3.2 and finding.params["das28"] == 2.16
