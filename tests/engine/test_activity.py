@@ -303,3 +303,19 @@ def test_scores_from_fhir_observations_with_loinc_codes_and_mixed_units(knowledg
     assert by_id["DAS28-ESR"].value == 4.17  # PtGA 4 cm read as 40 mm
     assert by_id["DAS28-CRP"].value == 3.96
     assert {e.ref for e in by_id["SDAI"].evidence} >= {"Observation/o1", "Observation/o5"}
+
+
+def test_score_inputs_are_concepts_with_the_units_the_formulas_assume(knowledge):
+    from cds_service.assess.activity import _FORMULAS, RECORDED_TOTALS
+
+    units = {k: v["unit"] for k, v in knowledge.concepts["observation"].items()}
+    used = {c for comps, _ in _FORMULAS.values() for c in comps} | set(RECORDED_TOTALS.values())
+    assert used <= set(units)
+    # the conversion factors of scores.toml assume these canonical units
+    assert (units["crp"], units["esr"], units["ptga_mm"], units["prga_mm"]) == (
+        "mg/L",
+        "mm/h",
+        "mm",
+        "mm",
+    )
+    assert units["patient_pain_mm"] == "mm" and units["morning_stiffness_min"] == "min"

@@ -637,3 +637,20 @@ def test_ra_payer_das28_switched_on_through_the_institution_configuration():
         facts(*visit(days_ago(10), **LOW_VISIT), orders=[order()]), "RA-PAYER-DAS28", k
     )
     assert finding.params["min_das28"] == 3.2 and finding.params["das28"] == 2.16
+
+
+def test_concept_ids_of_the_context_rules_exist_in_concepts_toml():
+    conditions = set(K.concepts["condition"])
+    classes = set(K.concepts["medication_class"])
+    for rule_id in (
+        "RA-ACTIVITY",
+        "PMR-ACTIVITY",
+        "PMR-GCA-SIGNS",
+        "ROSACEA-OFF-LABEL",
+        "MYO-CK-TREND",
+    ):
+        params = K.rule(rule_id)
+        for key in ("indications", "signs", "myositis"):
+            assert set(params.get(key, [])) <= conditions, (rule_id, key)
+    pjp = K.rule("MYO-PJP-PROPHYLAXIS")
+    assert set(pjp["agent_classes"]) | {pjp["prophylaxis_class"]} <= classes
