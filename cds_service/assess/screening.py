@@ -16,6 +16,7 @@ and may replace "source" in the parameters with its own citation. No I/O here.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
@@ -119,6 +120,49 @@ def medications(facts: Facts, classes: Iterable[str]) -> list[Medication]:
         if (m.classes & wanted or (m.drug is not None and m.drug in wanted))
         and (m.status or "active") in {"active", "on-hold", "draft", "intended"}
     ]
+
+
+def bounds(o: Observed) -> tuple[float, float] | None:
+    """Interval the true value lies in: exact value, or a bound ("<0.5", ">60"); None when the
+    result has no number in the concept's canonical unit."""
+    if o.value is None or not o.comparable:
+        return None
+    comparator = o.comparator
+    if comparator in {"<", "<="}:
+        return (-math.inf, o.value)
+    if comparator in {">", ">="}:
+        return (o.value, math.inf)
+    return (o.value, o.value)
+
+
+def is_below(o: Observed, threshold: float) -> bool | None:
+    """True / False when the result is surely below / not below `threshold`, None if unknown
+    (no comparable number, or a bound on both sides of the threshold)."""
+    interval = bounds(o)
+    if interval is None:
+        return None
+    low, high = interval
+    strict = o.comparator == "<"
+    if high < threshold or (strict and high <= threshold):
+        return True
+    if low >= threshold:
+        return False
+    return None
+
+
+def is_at_least(o: Observed, threshold: float) -> bool | None:
+    below = is_below(o, threshold)
+    return None if below is None else not below
+
+
+def detectable(o: Observed) -> bool:
+    """A viral load (HBV DNA, HCV RNA) that is positive or a number above zero (a "<x" result is
+    read as undetectable / below the limit)."""
+    if is_positive(o):
+        return True
+    if is_negative(o) or o.value is None:
+        return False
+    return o.comparator not in {"<", "<="} and o.value > 0
 
 
 def is_positive(o: Observed) -> bool:
@@ -325,9 +369,9 @@ def hbv_screen(
     if anti_hbc and is_positive(anti_hbc[0]):
         dna = observed(facts, ["hbv_dna"], since(facts.today, params["dna_window_days"]))
         prophylaxis = medications(facts, params["prophylaxis_classes"])
-        detectable = [o for o in dna if is_positive(o) or (o.value is not None and o.value > 0)]
-        if detectable:
-            ev = [obs_evidence(anti_hbc[0]), obs_evidence(detectable[0])]
+        positive_dna = [o for o in dna if detectable(o)]
+        if positive_dna:
+            ev = [obs_evidence(anti_hbc[0]), obs_evidence(positive_dna[0])]
             return [
                 finding(
                     rule_id,
@@ -385,7 +429,7 @@ def hcv_screen(
     start = optional_since(facts.today, params["window_days"])
     rna = observed(facts, ["hcv_rna"])
     infection = problems(facts, params["infection_concepts"], active_only=True)
-    rna_pos = [o for o in rna[:1] if is_positive(o) or (o.value is not None and o.value > 0)]
+    rna_pos = [o for o in rna[:1] if detectable(o)]
     if rna_pos or infection:
         ev = [obs_evidence(o) for o in rna_pos] + [
             problem_evidence(p, "hcv_infection") for p in infection

@@ -80,6 +80,8 @@ def obs(
     value: float | None = None,
     interpretation: str | None = None,
     unit: str | None = None,
+    comparator: str | None = None,
+    comparable: bool = True,
 ) -> Observed:
     canonical = KNOWLEDGE.concepts["observation"][concept]["unit"]
     return Observed(
@@ -89,6 +91,9 @@ def obs(
         value=value,
         unit=unit or (canonical if value is not None and canonical != "coded" else None),
         interpretation=interpretation,
+        original=f"{comparator or ''}{value:g}" if value is not None else interpretation,
+        comparator=comparator,
+        comparable=comparable,
     )
 
 

@@ -113,8 +113,9 @@ def mace_risk(ctx: RuleContext) -> RuleResult:
         first = next(x for x in conditions if name in x.concepts)
         evidence.append(s.problem_evidence(first, name))
     hdl_start = s.since(facts.today, p["hdl_window_days"])
-    hdl = s.observed(facts, ["hdl"], hdl_start)
-    if hdl and hdl[0].value is not None and hdl[0].value < p["hdl_below_mg_dl"]:
+    hdl = [o for o in s.observed(facts, ["hdl"], hdl_start) if s.bounds(o)]
+    low_hdl = s.is_below(hdl[0], p["hdl_below_mg_dl"]) if hdl else None
+    if low_hdl:
         factors.append("low_hdl")
         evidence.append(s.obs_evidence(hdl[0]))
     smoking, smoking_ev = smoking_status(ctx, p["smoking_window_days"])
@@ -127,7 +128,7 @@ def mace_risk(ctx: RuleContext) -> RuleResult:
     unknown = []
     if smoking in {None, "unknown"}:
         unknown.append("smoking status")
-    if not hdl:
+    if low_hdl is None:
         unknown.append("HDL cholesterol")
     if unknown:
         start = s.since(facts.today, min(p["hdl_window_days"], p["smoking_window_days"]))
@@ -196,9 +197,14 @@ def vte_risk(ctx: RuleContext) -> RuleResult:
     if hormonal:
         factors.append("combined_hormonal")
         evidence += [s.med_evidence(m, "combined_hormonal") for m in hormonal]
-    bmi = s.observed(facts, ["bmi"], s.since(facts.today, p["bmi_window_days"]))
+    bmi = [
+        o
+        for o in s.observed(facts, ["bmi"], s.since(facts.today, p["bmi_window_days"]))
+        if s.bounds(o)
+    ]
     bmi_value = bmi[0].value if bmi else None
-    if bmi_value is not None and bmi_value >= p["bmi_at_least"] and "obesity" not in factors:
+    obese = s.is_at_least(bmi[0], p["bmi_at_least"]) if bmi else None
+    if obese and "obesity" not in factors:
         factors.append("obesity")
         evidence.append(s.obs_evidence(bmi[0]))
     if factors:
@@ -207,7 +213,7 @@ def vte_risk(ctx: RuleContext) -> RuleResult:
     unavailable = conditions_unavailable(ctx, VTE_RISK)
     if unavailable:
         return unavailable
-    if bmi_value is None:
+    if obese is None:
         start = s.since(facts.today, p["bmi_window_days"])
         return [missing(ctx, VTE_RISK, "bmi", start=start)]
     return []

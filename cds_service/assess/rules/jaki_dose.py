@@ -8,6 +8,7 @@ Cockcroft & Gault, Nephron 1976;16:31-41.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -42,6 +43,10 @@ class RenalValue:
     unit: str
     evidence: list[Evidence]
     surrogate: bool  # not the measure the label names
+    low: float = -math.inf  # interval of the true value (a bound such as ">60" is open)
+    high: float = math.inf
+    original: str | None = None  # the result as sent
+    high_open: bool = False  # "<x": the value is below x, not equal to it
 
 
 def cockcroft_gault(
@@ -55,9 +60,15 @@ def cockcroft_gault(
 def _cockcroft_gault(ctx: RuleContext, p: Mapping[str, Any]) -> RenalValue | None:
     facts = ctx.facts
     start = s.since(facts.today, p["window_days"])
-    creatinine = [o for o in s.observed(facts, ["creatinine"], start) if o.value]
+    creatinine = [
+        o
+        for o in s.observed(facts, ["creatinine"], start)
+        if o.value and s.bounds(o) == (o.value, o.value)
+    ]
     weight_start = s.since(facts.today, p["weight_window_days"])
-    weight = [o for o in s.observed(facts, ["body_weight"], weight_start) if o.value]
+    weight = [
+        o for o in s.observed(facts, ["body_weight"], weight_start) if o.value and s.bounds(o)
+    ]
     if not creatinine or not weight or facts.age is None or facts.sex not in {"male", "female"}:
         return None
     value = cockcroft_gault(
@@ -68,7 +79,7 @@ def _cockcroft_gault(ctx: RuleContext, p: Mapping[str, Any]) -> RenalValue | Non
         p["cockcroft_gault"],
     )
     evidence = [s.obs_evidence(creatinine[0]), s.obs_evidence(weight[0]), age_evidence(ctx)]
-    return RenalValue("crcl_cockcroft_gault", value, "mL/min", evidence, False)
+    return RenalValue("crcl_cockcroft_gault", value, "mL/min", evidence, False, value, value)
 
 
 def renal_value(ctx: RuleContext, label_measure: str) -> RenalValue | None:
@@ -77,12 +88,23 @@ def renal_value(ctx: RuleContext, label_measure: str) -> RenalValue | None:
     start = s.since(ctx.facts.today, p["window_days"])
 
     def measured(concept: str, surrogate: bool) -> RenalValue | None:
-        results = [o for o in s.observed(ctx.facts, [concept], start) if o.value is not None]
+        results = [o for o in s.observed(ctx.facts, [concept], start) if s.bounds(o)]
         if not results:
             return None
         o = results[0]
+        low, high = s.bounds(o) or (-math.inf, math.inf)
+        evidence = [s.obs_evidence(o)]
+        value = float(o.value or 0)
         return RenalValue(
-            concept, float(o.value or 0), _UNITS[concept], [s.obs_evidence(o)], surrogate
+            concept,
+            value,
+            _UNITS[concept],
+            evidence,
+            surrogate,
+            low,
+            high,
+            o.original,
+            high_open=o.comparator == "<",
         )
 
     first = measured(label_measure, False)
@@ -96,6 +118,24 @@ def renal_value(ctx: RuleContext, label_measure: str) -> RenalValue | None:
         return other
     computed = _cockcroft_gault(ctx, p)
     return replace(computed, surrogate=True) if computed else None
+
+
+def _overlaps(value: RenalValue, band: Mapping[str, Any]) -> bool:
+    """The value's interval meets the band [from, below)."""
+    low_b, high_b = band.get("from", -math.inf), band.get("below", math.inf)
+    if value.low == value.high:
+        return low_b <= value.low < high_b
+    return max(value.low, low_b) < min(value.high, high_b)
+
+
+def _inside(value: RenalValue, band: Mapping[str, Any]) -> bool:
+    """The whole interval of the value lies in the band."""
+    low_b, high_b = band.get("from", -math.inf), band.get("below", math.inf)
+    if value.low == value.high:
+        return low_b <= value.low < high_b
+    return low_b <= value.low and (
+        value.high < high_b or (value.high_open and value.high <= high_b)
+    )
 
 
 def _ordered(ctx: RuleContext) -> dict[str, Any]:
@@ -130,26 +170,29 @@ def renal_dose(ctx: RuleContext) -> RuleResult:
     if value is None:
         return [missing(ctx, RENAL, "renal", start=s.since(ctx.facts.today, p["window_days"]))]
     order = ctx.order
-    matching = [
-        b for b in renal["bands"] if b.get("from", 0.0) <= value.value < b.get("below", 1e9)
-    ]
-    band = None
-    for candidate in matching:
-        wanted = candidate.get("indications")
-        if not wanted or (order and order.indication in wanted):
-            band = candidate
-            break
-        if order and order.indication is None:
-            return [missing(ctx, RENAL, "indication")]
-    if band is None:
+    indication = order.indication if order else None
+    candidates = []
+    for b in renal["bands"]:
+        wanted = b.get("indications")
+        if wanted and indication is not None and indication not in wanted:
+            continue
+        if _overlaps(value, b):
+            candidates.append(b)
+    if not candidates:
         return []
+    if len(candidates) > 1 or not _inside(value, candidates[0]):
+        extra = {"original": value.original or "?"}
+        return [missing(ctx, RENAL, "bound", extra=extra)]
+    band = candidates[0]
+    if band.get("indications") and indication is None:
+        return [missing(ctx, RENAL, "indication")]
     phrase: dict[str, Any] = {
         "measure": value.measure,
         "value": value.value,
         "unit": value.unit,
         "date": next((e.when.isoformat() for e in value.evidence if e.when), None),
         "surrogate": value.surrogate,
-        "band": f"{band.get('from', 0):g}-{band['below']:g}",
+        "band": f"{band.get('from', 0):g}-{band.get('below', math.inf):g}",
         "action": band["action"],
         **label_phrase(ctx, table),
         **_ordered(ctx),

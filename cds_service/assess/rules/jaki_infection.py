@@ -67,9 +67,15 @@ def infection_risk(ctx: RuleContext) -> RuleResult:
         if first is not None:
             factors.append(name)
             evidence.append(s.problem_evidence(first, name))
-    bmi = s.observed(facts, ["bmi"], s.since(facts.today, p["bmi_window_days"]))
-    bmi_value = bmi[0].value if bmi else None
-    if bmi_value is not None and (bmi_value < p["bmi_below"] or bmi_value >= p["bmi_at_least"]):
+    bmi = [
+        o
+        for o in s.observed(facts, ["bmi"], s.since(facts.today, p["bmi_window_days"]))
+        if s.bounds(o)
+    ]
+    low = s.is_below(bmi[0], p["bmi_below"]) if bmi else None
+    high = s.is_at_least(bmi[0], p["bmi_at_least"]) if bmi else None
+    bmi_known = low is not None and high is not None
+    if low or high:
         if "obesity" not in factors:
             factors.append("bmi")
             evidence.append(s.obs_evidence(bmi[0]))
@@ -81,7 +87,7 @@ def infection_risk(ctx: RuleContext) -> RuleResult:
     unknown = []
     if facts.age is None:
         unknown.append("birth date")
-    if bmi_value is None:
+    if not bmi_known:
         unknown.append("BMI")
     if s.unavailable(facts, ("conditions",)):
         unknown.append("conditions")

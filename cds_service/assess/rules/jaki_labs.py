@@ -29,11 +29,15 @@ def lab_floor(ctx: RuleContext, rule_id: str) -> RuleResult:
     if threshold is None:
         return []  # this drug's label sets no floor for this count
     start = s.since(ctx.facts.today, p["window_days"])
-    results = [o for o in s.observed(ctx.facts, [p["concept"]], start) if o.value is not None]
+    results = [o for o in s.observed(ctx.facts, [p["concept"]], start) if s.bounds(o)]
     if not results:
         return [missing(ctx, rule_id, "result", start=start)]
     latest = results[0]
-    if latest.value is not None and latest.value < float(threshold):
+    below = s.is_below(latest, float(threshold))
+    if below is None:  # a bound such as "<1500" that straddles the floor
+        extra = {"original": latest.original or "?", "date": latest.when.isoformat()}
+        return [missing(ctx, rule_id, "bound", extra=extra)]
+    if below:
         phrase = {
             "value": latest.value,
             "threshold": float(threshold),
