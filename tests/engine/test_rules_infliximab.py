@@ -321,3 +321,9 @@ def test_institution_target_overrides_the_trough_threshold():
     k = load_knowledge(overrides={"IFX-TDM-LOW": {"low_ug_ml": 3.0}})
     a = assess(facts(trough(2.0, days_ago(20))), k, Settings(enabled_rules=("IFX-TDM-LOW",)))
     assert [f.params["trough"] for f in a.findings] == [2.0]
+
+
+def test_a_trough_left_in_another_unit_is_never_read_as_ug_ml():
+    wrong = Observed("ifx_trough", days_ago(20), "Observation/t-ng", 600.0, "ng/mL")
+    findings, (na,) = run(facts(wrong), "IFX-TDM-LOW")
+    assert findings == [] and na.concepts == ("ifx_trough",)

@@ -35,9 +35,15 @@ def trough_value(o: Observed) -> float | None:
 
 
 def _troughs(ctx: RuleContext, days: int | None) -> list[Observed]:
+    """Troughs in the canonical unit (normalise converts; anything else is not read)."""
+    canonical = ctx.knowledge.concepts.get("observation", {}).get("ifx_trough", {}).get("unit")
     obs = ctx.facts.observations.get("ifx_trough", [])
     start = q.since(ctx.facts, days) if days is not None else date.min
-    return [o for o in obs if o.when >= start and trough_value(o) is not None]
+    return [
+        o
+        for o in obs
+        if o.when >= start and o.unit in (None, canonical) and trough_value(o) is not None
+    ]
 
 
 def antibody_level(o: Observed, mass_unit: str) -> float | None:
