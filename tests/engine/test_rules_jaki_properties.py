@@ -251,3 +251,15 @@ def test_every_unchecked_label_entry_names_what_to_verify():
                     assert table[section]["check"]
                     if not table[section]["checked"]:
                         assert "*verify*" in table[section]["check"]
+
+
+def test_test_suggestions_limited_to_tests_the_knowledge_defines():
+    facts = with_obs(complete_record(), obs("hcv_ab", 3, interpretation="positive"))
+    with_rna = run("JAKI-HCV", facts)
+    assert with_rna[0].suggestions[0].params == {"test": "hcv_rna"}
+    tests = {k: v for k, v in KNOWLEDGE.files["tests"].items() if k != "hcv_rna"}
+    knowledge = replace(KNOWLEDGE, files={**KNOWLEDGE.files, "tests": tests})
+    without = run("JAKI-HCV", facts, knowledge=knowledge)
+    assert (
+        without[0].suggestions == [] and without[0].params["status"] == "antibody_positive_no_rna"
+    )

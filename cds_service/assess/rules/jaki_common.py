@@ -21,7 +21,7 @@ from cds_service.knowledge import Knowledge
 from cds_service.model import SEVERITY_RANK, Evidence, Finding, NotAssessed, Suggestion
 
 _TOPICAL_RULE = "JAKI-TOPICAL"
-_test_ids_cache: dict[int, frozenset[str] | None] = {}
+_tests_cache: tuple[Knowledge | None, frozenset[str] | None] = (None, None)
 
 
 def is_topical(ctx: RuleContext) -> bool:
@@ -34,18 +34,19 @@ def is_topical(ctx: RuleContext) -> bool:
 
 
 def _known_tests(knowledge: Knowledge) -> frozenset[str] | None:
-    """Test ids of knowledge/tests.toml, or None when that file is absent or unreadable."""
-    key = id(knowledge)
-    if key not in _test_ids_cache:
-        data = knowledge.files.get("tests")
-        ids: set[str] = set()
-        if isinstance(data, dict):
-            ids.update(data)
-            for value in data.values():
-                if isinstance(value, dict):
-                    ids.update(k for k, v in value.items() if isinstance(v, dict))
-        _test_ids_cache[key] = frozenset(ids) if "cbc" in ids else None
-    return _test_ids_cache[key]
+    """Test ids of knowledge/tests.toml, or None when that file is absent (then no filter).
+
+    Cached for the Knowledge object seen last (identity-checked: knowledge is loaded once per
+    process; another object, e.g. with overrides, just rebuilds the small set)."""
+    global _tests_cache
+    cached, ids = _tests_cache
+    if cached is knowledge:
+        return ids
+    data = knowledge.files.get("tests")
+    found = frozenset(k for k in data if not k.startswith("_")) if isinstance(data, dict) else None
+    ids = found if found and "cbc" in found else None
+    _tests_cache = (knowledge, ids)
+    return ids
 
 
 def _keep(s: Suggestion, tests: frozenset[str] | None) -> bool:
