@@ -85,3 +85,15 @@ def test_lipids_not_assessed_when_observations_unavailable():
     lipids = ("hdl", "ldl", "total_cholesterol", "triglycerides")
     facts = with_obs(complete_record(unavailable=[unavailable("observations")]), drop=lipids)
     assert one_not_assessed(run("JAKI-LIPIDS", facts)).rule_id == "JAKI-LIPIDS"
+
+
+def test_lab_missing_quiet_when_each_group_has_a_recent_result():
+    facts = with_obs(
+        complete_record(), drop=("anc", "alc", "platelets", "wbc", "ast", "egfr", "crcl")
+    )
+    assert run("JAKI-LAB-MISSING", facts) == []  # hb, alt and creatinine are enough
+
+
+def test_lipids_quiet_with_any_lipid_result_in_12_months():
+    lipids = ("hdl", "ldl", "total_cholesterol")
+    assert run("JAKI-LIPIDS", with_obs(complete_record(), drop=lipids)) == []  # triglycerides
