@@ -129,3 +129,10 @@ def test_live_vaccine_older_than_4_weeks_is_quiet():
 def test_live_vaccine_not_assessed_when_immunizations_unavailable():
     facts = complete_record(vaccinations=[], unavailable=[unavailable("immunizations")])
     assert one_not_assessed(run("JAKI-LIVE-VACCINE", facts)).rule_id == "JAKI-LIVE-VACCINE"
+
+
+def test_infection_risk_prior_biologic_from_a_stopped_biologic_order():
+    facts = with_meds(complete_record(), med("adalimumab", "biologic", "tnfi", status="stopped"))
+    f = one_finding(run("JAKI-INFECTION-RISK", facts))
+    assert f.params["risk_factors"] == ["biologic_failure"]
+    assert f.evidence[0].label == "medication:prior_biologic"

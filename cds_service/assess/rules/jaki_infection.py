@@ -67,6 +67,14 @@ def infection_risk(ctx: RuleContext) -> RuleResult:
         if first is not None:
             factors.append(name)
             evidence.append(s.problem_evidence(first, name))
+    if "biologic_failure" not in factors:
+        wanted = set(p["prior_biologic_classes"])
+        prior = [
+            m for m in facts.medications if m.classes & wanted and m.status in p["prior_statuses"]
+        ]
+        if prior:
+            factors.append("biologic_failure")
+            evidence.append(s.med_evidence(prior[0], "prior_biologic"))
     bmi = [
         o
         for o in s.observed(facts, ["bmi"], s.since(facts.today, p["bmi_window_days"]))
