@@ -122,7 +122,8 @@ def test_das28_crp_3_vectors(tjc, sjc, crp, expected, category, _why):
 # ------------------------------------------------------------------------------ CDAI / SDAI
 
 CDAI_VECTORS = [
-    # published: CDAI range 0-76 (Aletaha 2005, Arthritis Res Ther 7:R796)
+    # published: CDAI range 0-76 (Aletaha & Smolen 2005, Clin Exp Rheumatol 23 Suppl 39:S100,
+    # review of SDAI and CDAI; cut-offs Aletaha 2005, Arthritis Res Ther 7:R796)
     (0, 0, 0, 0, 0.0, "remission", "0 + 0 + 0 + 0 (range minimum)"),
     (28, 28, 100, 100, 76.0, "high", "28 + 28 + 10 + 10 = 76 (range maximum)"),
     (4, 2, 40, 30, 13.0, "moderate", "4 + 2 + 4.0 + 3.0 = 13"),
@@ -139,7 +140,8 @@ def test_cdai_vectors(tjc, sjc, pt, pr, expected, category, _why):
 
 
 SDAI_VECTORS = [
-    # published: SDAI range 0.1-86 with CRP 0.1-10 mg/dL (Aletaha 2005)
+    # published: SDAI range 0.1-86 with CRP 0.1-10 mg/dL (Aletaha & Smolen 2005 review);
+    # rheumakit.com SDAI calculator: range 0-86, remission 0-3.3 included, low > 3.3-11
     (0, 0, 0, 0, 1, 0.1, "remission", "0 + CRP 1 mg/L = 0.1 mg/dL (range minimum)"),
     (
         28,
