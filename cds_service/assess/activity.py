@@ -58,8 +58,6 @@ _NEEDED = frozenset(
     [c for comps, _ in _FORMULAS.values() for c in comps] + list(RECORDED_TOTALS.values())
 )
 DAS28_FORMS = ("DAS28-ESR", "DAS28-CRP", "DAS28-ESR-3", "DAS28-CRP-3")
-RA_SCORE_IDS = ("DAS28-ESR", "DAS28-CRP", "DAS28-ESR-3", "DAS28-CRP-3", "CDAI", "SDAI")
-PMR_SCORE_IDS = ("PMR-AS-CRP", "PMR-AS-ESR")
 
 
 @dataclass(frozen=True)
@@ -334,12 +332,3 @@ def compute_scores(facts: Facts, knowledge: Knowledge) -> list[Score]:
             if flare is not None:
                 out.append(flare)
     return out
-
-
-def latest(scores: Sequence[Score], ids: Sequence[str]) -> list[Score]:
-    """Newest score of each id in `ids` that is present (helper for the rules)."""
-    seen: dict[str, Score] = {}
-    for s in scores:
-        if s.id in ids and s.id not in seen:
-            seen[s.id] = s
-    return [seen[i] for i in ids if i in seen]
