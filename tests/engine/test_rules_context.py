@@ -654,3 +654,11 @@ def test_concept_ids_of_the_context_rules_exist_in_concepts_toml():
             assert set(params.get(key, [])) <= conditions, (rule_id, key)
     pjp = K.rule("MYO-PJP-PROPHYLAXIS")
     assert set(pjp["agent_classes"]) | {pjp["prophylaxis_class"]} <= classes
+
+
+def test_pmr_gca_signs_also_for_an_order_for_another_indication_in_a_pmr_patient():
+    f = facts(
+        orders=[order("tofacitinib", indication="ra")], problems=[problem("pmr"), problem("gca")]
+    )
+    (finding,), _ = run(f, "PMR-GCA-SIGNS")
+    assert finding.params["signs"] == ["gca"]

@@ -122,8 +122,12 @@ def pmr_gca_signs(ctx: RuleContext) -> RuleResult:
     """PMR with headache, jaw claudication, visual disturbance or a GCA diagnosis (seed 004:
     exclusion criteria of BACHELOR) — giant cell arteritis must be ruled out."""
     p = ctx.params("PMR-GCA-SIGNS")
-    if not _is_pmr(ctx, p["indications"]):
+    order = ctx.order
+    has_pmr = q.has_condition(ctx.facts, p["indications"])
+    if order is None and not (q.patient_level_only(ctx.facts) and has_pmr):
         return []
+    if order is not None and not (has_pmr or order.indication in p["indications"]):
+        return []  # a patient with PMR matters whatever the order is for
     if q.unavailable(ctx.facts, q.CONDITION_KEYS):
         return [
             NotAssessed(
