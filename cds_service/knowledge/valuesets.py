@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 # --------------------------------------------------------------------------- text
 
@@ -159,6 +160,8 @@ class ValueSets:
     vaccines: dict[str, Vaccine] = field(default_factory=dict)
     vaccine_names: dict[str, str] = field(default_factory=dict)  # normalised name -> cvx
     observation_loinc: tuple[str, ...] = ()
+    # text -> result of the name/route searches (records repeat the same drug texts); bounded
+    _text_cache: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ look-ups
 
@@ -193,14 +196,26 @@ class ValueSets:
         """First drug name (generic or brand, any language) found in free text."""
         if not text or self.med_name_re is None:
             return None
+        cache = self._text_cache
+        key = ("med", text)
+        if key in cache:
+            return cache[key]
         hit = regex_hit(self.med_name_re, norm_text(text))
-        return self.med_names.get(hit) if hit else None
+        found = self.med_names.get(hit) if hit else None
+        _remember(cache, key, found)
+        return found
 
     def route_in_text(self, text: str) -> str | None:
         if not text or self.route_word_re is None:
             return None
+        cache = self._text_cache
+        key = ("route", text)
+        if key in cache:
+            return cache[key]
         hit = regex_hit(self.route_word_re, norm_text(text))
-        return self.route_words.get(hit) if hit else None
+        found = self.route_words.get(hit) if hit else None
+        _remember(cache, key, found)
+        return found
 
     def answer(self, set_name: str, system: str | None, code: str) -> str | None:
         answers = self.answers.get(set_name)
@@ -221,6 +236,15 @@ class ValueSets:
             return None
         key = canonical_unit_key(unit, self.unit_aliases)
         return rule.factors.get(key)
+
+
+_CACHE_MAX = 20_000
+
+
+def _remember(cache: dict[tuple[str, str], Any], key: tuple[str, str], value: Any) -> None:
+    if len(cache) >= _CACHE_MAX:
+        cache.clear()
+    cache[key] = value
 
 
 def canonical_unit_key(unit: str | None, aliases: dict[str, str]) -> str:

@@ -165,4 +165,4 @@ def _round(dose: Dose) -> Dose:
     def r(x: float | None) -> float | None:
         return round(x, 6) if x is not None else None
 
-    return Dose(r(dose.dose_mg), r(dose.per_day), r(dose.per_kg_mg), dose.problem)
+    return Dose(r(dose.dose_mg), dose.per_day, r(dose.per_kg_mg), dose.problem)

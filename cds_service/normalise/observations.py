@@ -52,12 +52,13 @@ def normalise_observations(
         if isinstance(status, str) and status in IGNORED_STATUS:
             continue
         parts: list[tuple[ObsCode, dict[str, Any], str]] = []
-        hit = _match(codings(resource.get("code")), obs_codes, family)
+        hit = _match(resource.get("code"), obs_codes, family)
         if hit is not None:
             parts.append((hit[0], resource, hit[1]))
-        for component in as_list(resource.get("component")):
+        components = resource.get("component")
+        for component in as_list(components) if components else ():
             if isinstance(component, dict):
-                chit = _match(codings(component.get("code")), obs_codes, family)
+                chit = _match(component.get("code"), obs_codes, family)
                 if chit is not None:
                     parts.append((chit[0], component, chit[1]))
         if not parts:
@@ -84,15 +85,25 @@ def normalise_observations(
 
 
 def _match(
-    found: list[dict[str, Any]], obs_codes: dict[tuple[str, str], ObsCode], family
+    concept: Any, obs_codes: dict[tuple[str, str], ObsCode], family
 ) -> tuple[ObsCode, str] | None:
+    """First coding of a CodeableConcept that is in the observation value sets (hot path)."""
+    if type(concept) is not dict:
+        return None
+    found = concept.get("coding")
+    if type(found) is not list:
+        found = [found] if type(found) is dict else ()
     for coding in found:
+        if type(coding) is not dict:
+            continue
         code = coding.get("code")
-        if not isinstance(code, str):
+        if type(code) is not str:
             continue
         system = coding.get("system")
         fam = family(system)
-        hit = obs_codes.get((fam, code.strip())) or obs_codes.get((fam, norm_code(code)))
+        hit = obs_codes.get((fam, code))
+        if hit is None and not (code.isascii() and code.strip() == code):
+            hit = obs_codes.get((fam, norm_code(code)))
         if hit is not None:
             return hit, f"{system or ''}|{code}"
     return None

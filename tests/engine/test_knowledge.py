@@ -1,0 +1,291 @@
+"""Knowledge files: validated at start-up (a broken file stops start-up naming file and key),
+institution overrides limited to configurable keys, local codes added to the value sets."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+import cds_service.knowledge as knowledge_pkg
+from cds_service.knowledge import KnowledgeError, load_knowledge, observation_loinc_codes
+from cds_service.normalise import recognise_orders
+
+SHIPPED = Path(knowledge_pkg.__file__).parent
+K = load_knowledge()
+
+
+@pytest.fixture
+def kdir(tmp_path: Path) -> Path:
+    """A writable copy of the shipped knowledge folder."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(SHIPPED, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_shipped_knowledge_loads_with_every_value_set():
+    vs = K.vs
+    assert len(vs.obs_codes) > 50 and len(vs.cond_exact) > 200 and len(vs.drugs) > 60
+    for drug in vs.drugs.values():
+        if "steroid" in drug.classes:
+            assert drug.prednisone_factor, drug.id
+
+
+def test_every_jak_tyk2_and_biologic_of_spec_section_2_is_an_order_target():
+    jaki = {
+        "tofacitinib",
+        "baricitinib",
+        "upadacitinib",
+        "filgotinib",
+        "peficitinib",
+        "abrocitinib",
+        "ruxolitinib",
+        "ritlecitinib",
+        "delgocitinib",
+    }
+    biologics = {
+        "infliximab",
+        "adalimumab",
+        "etanercept",
+        "golimumab",
+        "certolizumab",
+        "tocilizumab",
+        "sarilumab",
+        "abatacept",
+        "rituximab",
+    }
+    targets = {d.id: d.target for d in K.vs.drugs.values() if d.target}
+    assert targets == {
+        **dict.fromkeys(jaki, "jaki"),
+        "deucravacitinib": "tyk2",
+        **dict.fromkeys(biologics, "biologic"),
+    }
+
+
+def test_broken_toml_stops_start_up_naming_the_file(kdir: Path):
+    edit(kdir / "valuesets" / "units.toml", "[crp]", "[crp")
+    with pytest.raises(KnowledgeError, match="units.toml"):
+        load_knowledge(kdir)
+
+
+def test_unknown_concept_is_refused_naming_file_and_key(kdir: Path):
+    edit(kdir / "valuesets" / "observations.toml", "[ferritin]", "[ferriten]")
+    with pytest.raises(KnowledgeError, match=r"observations\.toml \[ferriten\]: unknown"):
+        load_knowledge(kdir)
+
+
+def test_unknown_medication_class_is_refused(kdir: Path):
+    edit(
+        kdir / "valuesets" / "medications.toml",
+        'classes = ["oat3_strong_inhibitor"]',
+        'classes = ["oat3_inhibitor"]',
+    )
+    with pytest.raises(KnowledgeError, match=r"\[probenecid\]\.classes: unknown"):
+        load_knowledge(kdir)
+
+
+def test_entry_without_source_is_refused(kdir: Path):
+    edit(
+        kdir / "valuesets" / "observations.toml",
+        '{ code = "2157-6", display = "Creatine kinase [Enzymatic activity/volume] in Serum or '
+        'Plasma", source = "spec6" }',
+        '{ code = "2157-6", display = "Creatine kinase" }',
+    )
+    with pytest.raises(KnowledgeError, match=r"\[ck\]\.loinc\[0\]: missing source"):
+        load_knowledge(kdir)
+
+
+def test_one_code_mapping_to_two_concepts_is_refused(kdir: Path):
+    edit(kdir / "valuesets" / "observations.toml", 'code = "2276-4"', 'code = "2157-6"')
+    with pytest.raises(KnowledgeError, match="2157-6.*already maps to ck, not ferritin"):
+        load_knowledge(kdir)
+
+
+def test_one_drug_name_for_two_drugs_is_refused(kdir: Path):
+    edit(
+        kdir / "valuesets" / "medications.toml",
+        'en = ["baricitinib", "olumiant"]',
+        'en = ["baricitinib", "xeljanz"]',
+    )
+    with pytest.raises(KnowledgeError, match="xeljanz.*already maps to tofacitinib"):
+        load_knowledge(kdir)
+
+
+def test_bad_icd10_range_is_refused(kdir: Path):
+    edit(kdir / "valuesets" / "conditions.toml", 'range = ["C81", "C86"]', 'range = ["C81", "D86"]')
+    with pytest.raises(KnowledgeError, match=r"\[lymphoma\]\.icd10cm\[0\]\.range"):
+        load_knowledge(kdir)
+
+
+# --------------------------------------------------------------------------- overrides
+
+
+@pytest.fixture
+def rules_dir(kdir: Path) -> Path:
+    (kdir / "rules_test.toml").write_text(
+        '["TEST-RULE"]\nwindow_days = 365\nsource = "test"\nseverity = "warning"\n'
+        'configurable = ["window_days"]\n',
+        encoding="utf-8",
+    )
+    return kdir
+
+
+def test_configurable_key_is_overridden(rules_dir: Path):
+    k = load_knowledge(rules_dir, overrides={"TEST-RULE": {"window_days": 180}})
+    assert k.rule("TEST-RULE")["window_days"] == 180
+    assert load_knowledge(rules_dir).rule("TEST-RULE")["window_days"] == 365
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"TEST-RULE": {"severity": "info"}}, r"rules\.TEST-RULE\.severity: not configurable"),
+        ({"TEST-RULE": {"window_days": "long"}}, r"window_days: expected int, got str"),
+        ({"NO-SUCH-RULE": {"window_days": 1}}, r"rules\.NO-SUCH-RULE: unknown rule id"),
+        ({"TEST-RULE": 3}, r"rules\.TEST-RULE: expected a table"),
+    ],
+)
+def test_override_outside_the_configurable_keys_is_refused(rules_dir, override, message):
+    with pytest.raises(KnowledgeError, match=message):
+        load_knowledge(rules_dir, overrides=override)
+
+
+# --------------------------------------------------------------------------- local codes
+
+
+def test_local_medication_code_and_name_recognise_an_order():
+    local = {
+        "medications": {
+            "tofacitinib": {
+                "codes": [{"system": "urn:oid:1.2.392.100495.20.2.74", "code": "3999034F1021"}],
+                "names": ["TOFA-LOCAL"],
+            }
+        }
+    }
+    k = load_knowledge(local_codes=local)
+    by_code = {
+        "resourceType": "MedicationRequest",
+        "id": "a",
+        "medicationCodeableConcept": {
+            "coding": [{"system": "urn:oid:1.2.392.100495.20.2.74", "code": "3999034F1021"}]
+        },
+    }
+    by_name = {
+        "resourceType": "MedicationRequest",
+        "id": "b",
+        "medicationCodeableConcept": {"text": "tofa-local 5"},
+    }
+    assert [o.drug for o in recognise_orders([by_code, by_name], k)] == ["tofacitinib"] * 2
+    assert recognise_orders([by_code, by_name], K) == []
+
+
+def test_local_vaccine_names_and_new_cvx_codes():
+    k = load_knowledge(
+        local_codes={
+            "vaccines": {
+                "187": {"names": ["RZV-LOCAL"]},
+                "900": {"live": True, "display": "local live"},
+            }
+        }
+    )
+    assert k.vs.vaccine_names["rzv-local"] == "187"
+    assert k.vs.vaccines["900"].live is True
+    with pytest.raises(KnowledgeError, match=r"codes\.vaccines\.901: a new CVX code needs live"):
+        load_knowledge(local_codes={"vaccines": {"901": {"names": ["x"]}}})
+
+
+@pytest.mark.parametrize(
+    ("local", "message"),
+    [
+        ({"labs": {}}, r"config codes\.labs: unknown kind"),
+        ({"observations": {"crp": {"codes": [{"code": "X"}]}}}, r"needs system and code"),
+        (
+            {"observations": {"crpp": {"codes": [{"system": "s", "code": "X"}]}}},
+            r"\[crpp\]: unknown observation concept",
+        ),
+        ({"observations": {"crp": {"codez": []}}}, r"codes\.observations\.crp\.codez: unknown"),
+        (
+            {"observations": {"ck": {"codes": [{"system": "http://loinc.org", "code": "1988-5"}]}}},
+            r"1988-5.*already maps to crp",
+        ),
+    ],
+)
+def test_broken_local_codes_are_refused(local, message):
+    with pytest.raises(KnowledgeError, match=message):
+        load_knowledge(local_codes=local)
+
+
+# --------------------------------------------------------------------------- cross-checks
+
+
+def test_observation_loinc_codes_for_the_prefetch_template():
+    codes = observation_loinc_codes(K)
+    assert len(codes) == len(set(codes))
+    for code in (
+        "88981-6",
+        "88980-8",
+        "75894-6",
+        "75846-6",
+        "75847-4",
+        "75845-8",
+        "4537-7",
+        "30341-2",
+        "1988-5",
+        "30522-7",
+        "98979-8",
+        "62238-1",
+        "33914-3",
+        "82424-3",
+        "39803-2",
+        "72166-2",
+        "39156-5",
+        "5196-1",
+        "16933-4",
+        "2157-6",
+        "2276-4",
+    ):
+        assert code in codes
+    assert all(re.fullmatch(r"\d{1,6}-\d", c) for c in codes)
+
+
+def test_every_test_a_rule_suggests_is_defined_in_tests_toml():
+    defined = {k for k in K.files["tests"] if not k.startswith("_")}
+    used: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("tests", "suggest_tests") and isinstance(value, list):
+                    used.update(value)
+                walk(value)
+
+    for key, data in K.files.items():
+        if key.startswith("rules_"):
+            walk(data)
+    assert used <= defined, used - defined
+    for test_id in defined:
+        entry = K.files["tests"][test_id]
+        assert entry["text"] and entry["source"]
+
+
+def test_spec_section_6_checked_codes_are_in_the_value_sets():
+    vs = K.vs
+    loinc = "http://loinc.org"
+    assert vs.observation_code(loinc, "98979-8").concept == "egfr"
+    assert vs.observation_code(loinc, "82424-3").concept == "anti_mda5"
+    assert vs.observation_code(loinc, "39803-2").concept == "ifx_trough"
+    assert vs.answer("qualitative", "http://snomed.info/sct", "10828004") == "positive"
+    assert vs.answer("qualitative", "http://snomed.info/sct", "260385009") == "negative"
+    assert vs.vaccines["121"].live and not vs.vaccines["187"].live
+    assert vs.condition_concept("http://hl7.org/fhir/sid/icd-10-cm", "C44.91") == "nmsc"
+    assert vs.condition_concept("http://hl7.org/fhir/sid/icd-10", "C44.9") == "nmsc"
+    assert vs.condition_concept("http://hl7.org/fhir/sid/icd-10-cm", "M33.10") == "dermatomyositis"
+    assert vs.condition_concept("http://hl7.org/fhir/sid/icd-10", "M33.1") == "dermatomyositis"
