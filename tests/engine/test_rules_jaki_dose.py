@@ -247,3 +247,12 @@ def test_dose_max_not_assessed_without_age_when_the_limit_depends_on_it():
     assert one_not_assessed(run("JAKI-DOSE-MAX", complete_record(age=None))).missing.startswith(
         "no birth date on file"
     )
+
+
+def test_japan_figures_judge_only_once_the_institution_enables_them():
+    facts = with_obs(complete_record(), obs("egfr", 3, 45.0), drop=RENAL)
+    assert "(JP)" in one_not_assessed(run("JAKI-RENAL-DOSE", facts, region="JP")).missing
+    knowledge = override("JAKI-RENAL-DOSE", enable_unchecked=["baricitinib:JP"])
+    f = one_finding(run("JAKI-RENAL-DOSE", facts, region="JP", knowledge=knowledge))
+    assert f.params["label"] == "PMDA" and f.params["measure"] == "egfr"
+    assert f.suggestions[0].params == {"dose_mg": 2.0, "per_day": 1.0}
