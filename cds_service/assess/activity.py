@@ -13,6 +13,7 @@ Pure: no I/O; all parameters come from the knowledge (read once per Knowledge ob
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -82,8 +83,19 @@ def _params(knowledge: Knowledge, specs: sc.ScoreSpecs) -> _Params:
 
 
 def _usable(obs: Sequence[Observed], canonical: str | None) -> list[Observed]:
-    """Numeric values in the concept's canonical unit (normalise converts; others are unusable)."""
-    return [o for o in obs if o.value is not None and (o.unit is None or o.unit == canonical)]
+    """Finite numbers in the concept's canonical unit (normalise converts; others unusable)."""
+    return [
+        o
+        for o in obs
+        if o.value is not None
+        and math.isfinite(o.value)
+        and (o.unit is None or o.unit == canonical)
+    ]
+
+
+def _valid_total(o: Observed) -> bool:
+    """A total the EHR stored is shown only when it is a plausible score (not negative)."""
+    return o.value is not None and o.value >= 0
 
 
 class _Index:
@@ -212,7 +224,7 @@ def _visit_scores(
         if score is None or (valid_only and score.value is None):
             continue
         total = totals.closest(day, p.window)
-        if total is not None and total.ref not in used:
+        if total is not None and _valid_total(total) and total.ref not in used:
             used.add(total.ref)
             score = _with_recorded(score, total, p.tolerance)
         out.append(score)
@@ -230,7 +242,7 @@ def _series(
         out, used = _visit_scores(score_id, anchors, obs, specs, p, today, p.trend)
     totals = obs.get(RECORDED_TOTALS.get(score_id, ""), _EMPTY)
     for total in reversed(totals.obs):
-        if total.ref not in used and total.value is not None:
+        if total.ref not in used and _valid_total(total):
             if not any(abs((s.when - total.when).days) <= p.window for s in out if s.when):
                 out.append(_recorded_only(score_id, total, specs, p, today))
     out.sort(key=lambda s: s.when or date.min, reverse=True)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cds_service.assess.activity import compute_scores
 from cds_service.knowledge import load_knowledge
@@ -319,3 +322,39 @@ def test_score_inputs_are_concepts_with_the_units_the_formulas_assume(knowledge)
         "mm",
     )
     assert units["patient_pain_mm"] == "mm" and units["morning_stiffness_min"] == "min"
+
+
+_ANY_VALUE = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True), st.integers(min_value=-100, max_value=10_000)
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(sorted(UNITS)),
+            _ANY_VALUE,
+            st.integers(min_value=0, max_value=400),
+        ),
+        max_size=40,
+    )
+)
+def test_compute_scores_never_raises_and_never_categorises_a_rejected_input(knowledge, rows):
+    f = facts([obs(c, v, TODAY - timedelta(days=d)) for c, v, d in rows])
+    for score in compute_scores(f, knowledge):
+        if score.value is None:
+            assert score.problem and score.category is None
+        else:
+            assert score.category is not None and score.problem is None
+            assert math.isfinite(score.value)
+        if score.recorded_total is not None:
+            assert score.recorded_total >= 0
+
+
+@pytest.mark.parametrize("garbage", [float("nan"), float("inf"), -4.0])
+def test_an_implausible_recorded_total_is_not_shown(knowledge, garbage):
+    scores = compute_scores(
+        facts([obs("cdai_total", garbage, TODAY - timedelta(days=3))]), knowledge
+    )
+    assert scores == []
