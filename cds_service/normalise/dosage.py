@@ -115,7 +115,7 @@ def _per_day(dosage: dict[str, Any], vs: ValueSets) -> tuple[float | None, str |
     timing = timing if isinstance(timing, dict) else {}
     repeat = timing.get("repeat") if isinstance(timing.get("repeat"), dict) else {}
     period = number(repeat.get("period"))
-    unit = repeat.get("periodUnit")
+    unit = repeat.get("periodUnit") or repeat.get("periodUnits")  # DSTU2 spelling
     if period and isinstance(unit, str) and unit in vs.period_days:
         frequency = number(repeat.get("frequency")) or 1.0
         return frequency / (period * vs.period_days[unit]), None

@@ -75,9 +75,22 @@ def medication_concept(resource: dict[str, Any]) -> tuple[Any, list[str]]:
 
 
 def identify(resource: dict[str, Any], vs: ValueSets) -> Identity:
+    """The drug of an order or statement. A code is taken unless the text sent with it names a
+    different drug: the clinician sees the text, and a mis-mapped code must not turn an
+    unrelated drug into a JAK order (nor hide one)."""
     cc, extra = medication_concept(resource)
     texts = tuple(concept_texts(cc)) + tuple(extra)
     display = texts[0] if texts else None
+    named = next((hit for hit in map(vs.medication_in_text, texts) if hit is not None), None)
+    coded = _coded_identity(cc, vs, display, texts)
+    if coded is not None and (named is None or named.drug == coded.drug):
+        return coded
+    if named is not None:
+        return Identity(named.drug, named.route, display, None, texts)
+    return Identity(None, None, display, None, texts)
+
+
+def _coded_identity(cc: Any, vs: ValueSets, display, texts) -> Identity | None:
     for coding in codings(cc):
         code = coding.get("code")
         if not isinstance(code, str) or not code.strip():
@@ -90,11 +103,7 @@ def identify(resource: dict[str, Any], vs: ValueSets) -> Identity:
                 hit = MedCode(LIVE_VACCINE)
         if hit is not None:
             return Identity(hit.drug, hit.route, display, f"{system or ''}|{code}", texts)
-    for text in texts:
-        hit = vs.medication_in_text(text)
-        if hit is not None:
-            return Identity(hit.drug, hit.route, display, None, texts)
-    return Identity(None, None, display, None, texts)
+    return None
 
 
 def dosages(resource: dict[str, Any]) -> list[dict[str, Any]]:

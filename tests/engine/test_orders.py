@@ -320,3 +320,25 @@ def test_weight_based_infliximab_dose_uses_the_latest_body_weight():
         None,
         "weight-based dose and no body weight in the last year",
     )
+
+
+def test_text_naming_another_drug_wins_over_a_mismapped_code():
+    # a code of tofacitinib sent with the text of methotrexate is not a JAK order...
+    mismapped = order([{"system": RX, "code": "1357536", "display": "Methotrexate 2.5 MG"}])
+    assert recognise_orders([mismapped], K) == []
+    # ...and a code of methotrexate sent with the text "Olumiant" is the baricitinib order
+    o = one(order([{"system": RX, "code": "6851"}], "Olumiant 2 MG Oral Tablet"))
+    assert (o.drug, o.drug_class) == ("baricitinib", "jaki")
+
+
+def test_dstu2_period_units_spelling():
+    resource = order(
+        text="Xeljanz",
+        dosage=[
+            {
+                "timing": {"repeat": {"frequency": 2, "period": 1, "periodUnits": "d"}},
+                "doseQuantity": {"value": 5, "unit": "mg"},
+            }
+        ],
+    )
+    assert (one(resource).dose_mg, one(resource).per_day) == (5.0, 2.0)
