@@ -56,6 +56,9 @@ SCORE_ORDER = (
     "PMR-FLARE",
 )
 TREND_LENGTH = 3
+# Scores whose meaning is the category (the value is a change or the score it judged): shown
+# category first, never as the headline number.
+CATEGORY_SCORES = frozenset({"EULAR-RESPONSE", "PMR-FLARE"})
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -269,12 +272,17 @@ def _score_groups(scores: list[Score]) -> list[list[Score]]:
     return sorted(groups.values(), key=lambda g: rank.get(g[0].id, len(rank)))
 
 
+def _input_label(cat: Catalogue, key: str) -> str:
+    """A score input: a concept (tjc28, crp...) or a derived part ([input] of the catalogue)."""
+    return cat.data["concept"].get(key) or cat.data["input"].get(key) or key
+
+
 def _headline(groups: list[list[Score]]) -> Score | None:
     """The newest computed score (display order breaks ties)."""
     best: Score | None = None
     for group in groups:
         latest = group[0]
-        if latest.value is None:
+        if latest.value is None or latest.id in CATEGORY_SCORES:
             continue
         if best is None or (latest.when or date.min) > (best.when or date.min):
             best = latest
@@ -291,9 +299,11 @@ def _score_lines(ctx: _Ctx, group: list[Score]) -> list[str]:
         colon = cat.get("meta", "colon")
         return [f"- **{name}**{colon}{cat.fill('card', 'not_computed', problem=problem)} ({when})"]
     sep = cat.get("meta", "list_separator")
-    head = (
-        f"- **{name} {format_number(latest.value)}**{sep}{_category(cat, latest.category)} ({when})"
-    )
+    category = _category(cat, latest.category)
+    if latest.id in CATEGORY_SCORES:
+        head = f"- **{name}**{cat.get('meta', 'colon')}{category} ({when})"
+    else:
+        head = f"- **{name} {format_number(latest.value)}**{sep}{category} ({when})"
     if latest.stale:
         head += f" · ⚠ {cat.get('card', 'stale')}"
     lines = [head]
@@ -302,7 +312,7 @@ def _score_lines(ctx: _Ctx, group: list[Score]) -> list[str]:
         for key, value in latest.inputs.items():
             unit = cat.unit(ctx.concept_unit(key))
             shown = cat.value(value) if not isinstance(value, dict) else str(value)
-            items.append(f"{cat.label(key)} {shown}{(' ' + unit) if unit else ''}")
+            items.append(f"{_input_label(cat, key)} {shown}{(' ' + unit) if unit else ''}")
         lines.append(
             f"  - {cat.get('card', 'inputs')}{cat.get('meta', 'colon')}" + "; ".join(items)
         )
