@@ -23,11 +23,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from cards.render import render_cards
 from cds_service import metrics
+from cds_service.assess.engine import assess
 from cds_service.assess.registry import Settings
 from cds_service.auth import AuthError
 from cds_service.gather import NO_SERVER, gather, needs_precondition
 from cds_service.model import Assessment, HookRequest, Order, PatientRecord
+from cds_service.normalise import normalise
+from cds_service.normalise.orders import recognise_orders
 from cds_service.request import RequestError, parse_hook_request
 from cds_service.storage import AuditRow, StorageError
 
@@ -135,12 +139,6 @@ def handle_hook(
         return outcome
     outcome.hook_request = hook_request
     clock.lap("request")
-
-    # stages 4-6 are other modules' (normalise, assess, cards)
-    from cards.render import render_cards
-    from cds_service.assess.engine import assess
-    from cds_service.normalise import normalise
-    from cds_service.normalise.orders import recognise_orders
 
     knowledge = runtime.knowledge
     orders: list[Order] = []

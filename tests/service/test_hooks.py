@@ -128,12 +128,50 @@ def test_signed_call_is_accepted_and_an_unsigned_one_refused():
 # ---------------------------------------------------------------- never a 500 for client input
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8),
     lambda inner: (
         st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
     ),
     max_leaves=12,
 )
+TRICKY = st.sampled_from(
+    [
+        "2026-02-30",
+        "2026",
+        "2026-11",
+        "20261123",
+        "2026-11-23T25:00:00Z",
+        "",
+        "\u200b",
+        "T",
+        -1,
+        0,
+        1e308,
+        -1e308,
+        10**18,
+        True,
+        [None],
+        [{}],
+        {"value": "5", "unit": "mg/dL"},
+        {"value": 1e308, "code": "mg"},
+        {"coding": [{"system": None, "code": 5}]},
+        {"coding": "x"},
+        {"text": None},
+        [{"coding": [{}]}],
+        {"start": "x", "end": 3},
+        {"reference": "Patient/"},
+        {"resourceType": "Bundle", "entry": [{"resource": None}]},
+        {"resourceType": "OperationOutcome"},
+        {"resourceType": 5},
+        {"resourceType": "Patient"},
+        {"resourceType": "Bundle", "link": [{"relation": "next", "url": "http://x/fhir?p=2"}]},
+    ]
+)
+VALUES = JSON | TRICKY
 PATHS = [
     ("hook",),
     ("hookInstance",),
@@ -181,7 +219,7 @@ def _set(body: Any, path: tuple[Any, ...], value: Any) -> Any:
 )
 @given(
     path=st.sampled_from(PATHS),
-    value=JSON,
+    value=VALUES,
     service=st.sampled_from(["rheum-order-sign", "rheum-order-select", "rheum-patient-view"]),
 )
 def test_no_client_input_gets_a_500(app, path, value, service):
