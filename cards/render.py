@@ -85,7 +85,13 @@ def _max_severity(severities: Iterable[str], default: str = "info") -> str:
 
 
 def _by_severity(findings: list[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: -SEVERITY_RANK.get(f.severity, 0))
+    """Highest severity first; within a severity, findings that change the order lead."""
+
+    def key(f: Finding) -> tuple[int, int]:
+        acts = any(s.kind in MODIFYING for s in f.suggestions)
+        return -SEVERITY_RANK.get(f.severity, 0), 0 if acts else 1
+
+    return sorted(findings, key=key)
 
 
 def _json_safe(value: Any) -> Any:

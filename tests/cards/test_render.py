@@ -313,3 +313,19 @@ def test_not_assessed_for_other_reasons_says_why(language: str, knowledge) -> No
     assert cases["observations_unavailable"].format(reason="timeout") in card["detail"]
     assert card["detail"].count(NOT_RISK_FREE[language]) == 2
     assert card["indicator"] == "warning"
+
+
+def test_within_a_severity_the_finding_that_changes_the_order_leads(knowledge) -> None:
+    renal = Finding(
+        "JAKI-RENAL-DOSE",
+        "warning",
+        "safety",
+        samples.TOFA.ref,
+        "tofacitinib",
+        source="Xeljanz USPI",
+        suggestions=[Suggestion("dose-update", {"dose_mg": 5, "per_day": 1})],
+    )
+    findings = [samples.SAFETY[0], renal]  # age first, as the engine may list them
+    card = render(Assessment(orders=[samples.TOFA], findings=findings), "en", knowledge)[0]
+    assert ids(card) == ["JAKI-RENAL-DOSE", "JAKI-AGE-65"]
+    assert "renal function" in card["summary"]
