@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from functools import cache
 
 from flask import Blueprint, Response, abort
 
@@ -13,11 +12,16 @@ from cds_service.routes import get_runtime
 bp = Blueprint("docs", __name__)
 
 
-@cache
-def _pages(knowledge_id: int, knowledge: Knowledge) -> dict[str, str]:
+_PAGES: dict[int, dict[str, str]] = {}  # id(knowledge) -> pages; knowledge lives as long as the app
+
+
+def _pages(knowledge: Knowledge) -> dict[str, str]:
     from cds_service.rule_docs import pages
 
-    return pages(knowledge)
+    key = id(knowledge)
+    if key not in _PAGES:
+        _PAGES[key] = pages(knowledge)
+    return _PAGES[key]
 
 
 def _html(title: str, markdown: str) -> str:
@@ -35,7 +39,7 @@ def _html(title: str, markdown: str) -> str:
 @bp.get("/docs/rules/<rule_id>")
 def rule_page(rule_id: str = "README") -> Response:
     knowledge = get_runtime().knowledge
-    page = _pages(id(knowledge), knowledge).get(f"{rule_id.removesuffix('.md')}.md")
+    page = _pages(knowledge).get(f"{rule_id.removesuffix('.md')}.md")
     if page is None:
         abort(404)
     return Response(_html(rule_id, page), mimetype="text/html")
