@@ -69,7 +69,31 @@ def _phrases(rule_id: str, section: str) -> list[str]:
     return lines
 
 
-def rule_page(rule_id: str, params: dict[str, Any]) -> str:
+LABEL_SECTIONS = {"JAKI-RENAL-DOSE": "renal", "JAKI-HEPATIC": "hepatic", "JAKI-DOSE-MAX": "dose"}
+
+
+def _label_lines(section: str, labels: dict[str, Any]) -> list[str]:
+    """The per-drug, per-region label figures a dose rule judges with, and whether checked."""
+    lines = [
+        "## Label figures (knowledge/labels.toml)",
+        "",
+        "| drug | region | label | checked | what was checked |",
+        "|---|---|---|---|---|",
+    ]
+    for drug, regions in sorted(labels.items()):
+        if not isinstance(regions, dict):
+            continue
+        for region, label in sorted(regions.items()):
+            if not isinstance(label, dict) or section not in label:
+                continue
+            part = label[section]
+            checked = "yes" if part.get("checked") else "no — *not configured* until checked"
+            check = str(part.get("check", "")).replace("|", "/")
+            lines.append(f"| {drug} | {region} | {label.get('source', '')} | {checked} | {check} |")
+    return lines + [""]
+
+
+def rule_page(rule_id: str, params: dict[str, Any], labels: dict[str, Any] | None = None) -> str:
     """The page of one rule, from its knowledge table."""
     configurable = set(params.get("configurable", []))
     applies = _applies_to(rule_id)
@@ -98,6 +122,8 @@ def rule_page(rule_id: str, params: dict[str, Any]) -> str:
             text = spec.get("text", case) if isinstance(spec, dict) else str(spec)
             lines.append(f"- {text} — shown as *not assessed*, never as no risk")
         lines.append("")
+    if rule_id in LABEL_SECTIONS and labels:
+        lines += _label_lines(LABEL_SECTIONS[rule_id], labels)
     lines += _phrases(rule_id, "rule")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -140,7 +166,9 @@ def pages(knowledge: Knowledge) -> dict[str, str]:
         if score_id in scores:
             out[f"{score_id}.md"] = score_page(score_id, scores[score_id])
     for rule_id in sorted(knowledge.rules):
-        out[f"{rule_id}.md"] = rule_page(rule_id, knowledge.rules[rule_id])
+        out[f"{rule_id}.md"] = rule_page(
+            rule_id, knowledge.rules[rule_id], knowledge.files.get("labels", {})
+        )
     out["README.md"] = index(knowledge)
     return out
 
