@@ -34,18 +34,15 @@ def convert(vs: ValueSets, obs: ObsCode, value: float, unit: str | None) -> Conv
         return Converted(None, None, problem=f"no unit conversion known for {concept}")
     key = canonical_unit_key(unit, vs.unit_aliases)
     factor = rule.factors.get(key)
-    scaled = False
     if factor is None and obs.bare_unit is not None and key in _SCALE_UNITS:
         factor = rule.factors.get(canonical_unit_key(obs.bare_unit, vs.unit_aliases))
-        scaled = True
     if factor is None:
         if rule.keep_unconvertible and key:
             return Converted(value, unit, comparable=False)
         if not key:
             return Converted(None, None, problem=f"no unit for {concept}")
         return Converted(None, None, problem=f"unit {key!r} not convertible for {concept}")
-    if obs.max is not None and (scaled or obs.bare_unit is None) and value > obs.max:
-        return Converted(None, None, problem=f"{concept} value above the scale maximum {obs.max:g}")
-    if value < 0:
-        return Converted(None, None, problem=f"negative value for {concept}")
+    # No range check here: out-of-range inputs (TJC 29, a negative ESR, 45 on a 0-10 scale)
+    # are passed on converted, so that the score rejects them with the reason (SPEC.md
+    # section 1) instead of reporting the input as missing.
     return Converted(round(value * factor, 6), rule.canonical)

@@ -115,10 +115,17 @@ def test_vas_in_cm_is_converted_to_mm_and_unitless_vas_is_dropped():
     assert only(facts, "prga_mm").value == 35.0
 
 
-def test_value_above_the_scale_of_a_0_to_10_code_is_dropped():
-    facts = facts_of(obs("75894-6", **qty(45, code="{score}")))
-    assert "ptga_mm" not in facts.observations
-    assert "scale maximum" in facts.dropped[0].reason
+def test_out_of_range_inputs_are_passed_on_for_the_scores_to_reject_with_the_reason():
+    facts = facts_of(
+        obs("75894-6", "a", **qty(45, code="{score}")),  # 0-100 value sent on a 0-10 code
+        obs("88981-6", "b", valueInteger=29),
+        obs("4537-7", "c", **qty(-3, code="mm/h")),
+    )
+    assert only(facts, "ptga_mm").value == 450.0
+    assert only(facts, "ptga_mm").original == "45 {score}"
+    assert only(facts, "tjc28").value == 29
+    assert only(facts, "esr").value == -3
+    assert facts.dropped == []
 
 
 def test_cdai_panel_components_become_separate_concepts():
