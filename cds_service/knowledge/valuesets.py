@@ -248,10 +248,10 @@ def _remember(cache: dict[tuple[str, str], Any], key: tuple[str, str], value: An
 
 
 def canonical_unit_key(unit: str | None, aliases: dict[str, str]) -> str:
-    if unit is None:
+    if not isinstance(unit, str):  # absent, or not text (as sent by a broken feed)
         return ""
     key = unicodedata.normalize("NFKC", unit).translate(_DROP).replace("µ", "u")
-    key = key.replace("μ", "u").strip().casefold()
+    key = key.replace("μ", "u").replace("×", "x").strip().casefold()
     key = key.replace(" ", "") if key not in aliases else key
     return aliases.get(key, key)
 
