@@ -66,6 +66,9 @@ def only(facts, concept):
         ("751-8", 950, "cells/uL", "anc", 950.0),
         ("731-0", 450, "/mm3", "alc", 450.0),
         ("777-3", 12.5, "10^4/uL", "platelets", 125000.0),  # Japanese reporting
+        ("777-3", 15.2, "万/μL", "platelets", 152000.0),
+        ("6690-2", 5.4, "×10^3/µL", "wbc", 5.4),
+        ("98979-8", 61, "mL/min/1.73m²", "egfr", 61.0),
         ("718-7", 85, "g/L", "hb", 8.5),
         ("2160-0", 88.4, "umol/L", "creatinine", 1.0),  # creatinine 88.4 umol/L = 1 mg/dL
         ("2160-0", 132.6, "µmol/L", "creatinine", 1.5),
