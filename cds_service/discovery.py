@@ -98,7 +98,8 @@ def _prefetch(knowledge: Knowledge) -> tuple[PrefetchItem, ...]:
         PrefetchItem("observations", observation_query, "Observation"),
         PrefetchItem(
             "medicationRequests",
-            f"MedicationRequest?patient={p}&status=active&_count={OTHER_PAGE_SIZE}",
+            f"MedicationRequest?patient={p}&status=active"
+            f"&_include=MedicationRequest:medication&_count={OTHER_PAGE_SIZE}",
             "MedicationRequest",
         ),
         PrefetchItem(

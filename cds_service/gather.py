@@ -194,6 +194,7 @@ def _assemble(
 ) -> PatientRecord:
     lists: dict[str, list[dict[str, Any]]] = {name: [] for name in RECORD_FIELDS.values()}
     patients: list[dict[str, Any]] = []
+    medications: dict[str, dict[str, Any]] = {}  # "Medication/id" -> resource (_include)
     seen: set[tuple[str, str]] = set()
     for resources in found.values():
         for resource in resources:
@@ -207,6 +208,11 @@ def _assemble(
                 patients.append(resource)
             elif kind in RECORD_FIELDS:
                 lists[RECORD_FIELDS[kind]].append(resource)
+            elif kind == "Medication" and isinstance(rid, str):
+                medications[f"Medication/{rid}"] = resource
+    if medications:
+        for name in ("medication_requests", "medication_statements"):
+            lists[name] = [_with_medication(r, medications) for r in lists[name]]
     patient = next((p for p in patients if p.get("id") == patient_id), None)
     if patient is None and patients:
         patient = patients[0]
@@ -217,6 +223,29 @@ def _assemble(
         fhir_calls=calls,
         **lists,
     )
+
+
+def _with_medication(
+    resource: dict[str, Any], medications: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """An order whose medicationReference names a Medication that came with the search
+    (`_include=MedicationRequest:medication`, as EHRs that code drugs as Medication resources
+    send it) gets that Medication as a contained resource, so normalise reads it like a
+    `#id` reference. The original is left untouched."""
+    ref = resource.get("medicationReference")
+    target = ref.get("reference") if isinstance(ref, dict) else None
+    if not isinstance(target, str) or target.startswith("#"):
+        return resource
+    parts = target.rstrip("/").split("/")
+    key = "/".join(parts[-2:]) if len(parts) >= 2 else target
+    medication = medications.get(key)
+    if medication is None:
+        return resource
+    local_id = str(medication.get("id"))
+    copy = dict(resource)
+    copy["contained"] = [*(resource.get("contained") or []), medication]
+    copy["medicationReference"] = {**ref, "reference": f"#{local_id}"}
+    return copy
 
 
 def needs_precondition(record: PatientRecord, plan: Sequence[PrefetchItem]) -> bool:
