@@ -183,8 +183,9 @@ def _evidence_text(ctx: _Ctx, e: Evidence) -> str:
 
 def _finding_lines(ctx: _Ctx, f: Finding) -> list[str]:
     cat = ctx.cat
+    severity = cat.data["severity"].get(f.severity, f.severity)
     head = (
-        f"- **{cat.get('severity', f.severity)}** · {cat.rule_text(f.rule_id, f.params)} "
+        f"- **{severity}** · {cat.rule_text(f.rule_id, f.params)} "
         f"([{f.rule_id}]({ctx.rule_url(f.rule_id)}))"
     )
     lines = [head]
