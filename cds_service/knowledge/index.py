@@ -1,4 +1,4 @@
-"""Value-set index: the lookup tables normalise uses, built once when knowledge is loaded.
+"""Value-set index: the look-up tables normalise uses, built once from valuesets/*.toml.
 
 The TOML files in valuesets/ are written for people (one table per concept, each code with its
 display and source); this module turns them into flat dicts keyed the way FHIR data arrive, so

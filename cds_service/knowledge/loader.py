@@ -31,13 +31,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cds_service.knowledge.valuesets import (
+from cds_service.knowledge.index import (
     AnswerSet,
     Drug,
     MedCode,
     ObsCode,
     Systems,
     UnitRule,
+    Vaccine,
     ValueSets,
     build_names_regex,
     canonical_unit_key,
@@ -563,8 +564,6 @@ def _medications(
 
 
 def _vaccines(vs: ValueSets, data: Mapping[str, Any]) -> None:
-    from cds_service.knowledge.valuesets import Vaccine
-
     sources = data.get("_sources", {})
     for i, item in enumerate(data.get("vaccine", [])):
         where = f"valuesets/vaccines.toml vaccine[{i}]"

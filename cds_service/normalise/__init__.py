@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from cds_service.knowledge import Knowledge
-from cds_service.knowledge.valuesets import ValueSets
+from cds_service.knowledge.index import ValueSets
 from cds_service.model import Facts, Order, PatientRecord, Problem
 from cds_service.normalise.conditions import condition_concepts, normalise_conditions
 from cds_service.normalise.fhir import as_list, contained

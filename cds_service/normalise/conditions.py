@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cds_service.knowledge.valuesets import ValueSets, norm_text
+from cds_service.knowledge.index import ValueSets, norm_text
 from cds_service.model import Problem
 from cds_service.normalise.fhir import (
     codings,

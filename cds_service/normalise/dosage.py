@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from cds_service.knowledge.valuesets import ValueSets, norm_text
+from cds_service.knowledge.index import ValueSets, norm_text
 from cds_service.normalise.fhir import as_list, codings, concept_texts, number
 
 _STRENGTH = re.compile(

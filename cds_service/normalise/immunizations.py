@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cds_service.knowledge.valuesets import ValueSets, norm_text
+from cds_service.knowledge.index import ValueSets, norm_text
 from cds_service.model import Dropped, Vaccination
 from cds_service.normalise.fhir import codings, concept_texts, first_date, ref_of, status_code
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cds_service.knowledge.valuesets import MedCode, ValueSets
+from cds_service.knowledge.index import MedCode, ValueSets
 from cds_service.model import Dropped, Medication
 from cds_service.normalise.dosage import read_dose
 from cds_service.normalise.fhir import (

@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import replace
 from typing import Any
 
-from cds_service.knowledge.valuesets import ObsCode, ValueSets, norm_code
+from cds_service.knowledge.index import ObsCode, ValueSets, norm_code
 from cds_service.model import Dropped, Observed
 from cds_service.normalise.fhir import (
     as_list,

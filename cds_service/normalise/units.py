@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cds_service.knowledge.valuesets import ObsCode, ValueSets, canonical_unit_key
+from cds_service.knowledge.index import ObsCode, ValueSets, canonical_unit_key
 
 _SCALE_UNITS = frozenset({"", "{score}", "1", "{count}"})
 
