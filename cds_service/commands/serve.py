@@ -97,9 +97,15 @@ def main(args: argparse.Namespace) -> int:
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
+            import gc
+
             from cds_service.app import create_app
 
-            return create_app(config, knowledge)
+            app = create_app(config, knowledge)
+            # The app's long-lived objects (knowledge, value sets, models) move out of the
+            # collector's reach: each request's garbage collection then scans only its own.
+            gc.freeze()
+            return app
 
     log.info(
         "serving",
