@@ -45,7 +45,9 @@ def fhir_session(pool_size: int = 20) -> requests.Session:
 
 def create_app(config: Config | None = None, knowledge: Knowledge | None = None) -> Flask:
     config = config or load_config()
-    knowledge = knowledge or load_knowledge()
+    knowledge = knowledge or load_knowledge(
+        overrides=config.rule_overrides, local_codes=config.local_codes
+    )
     app = Flask(__name__)
     app.config["RHEUM_CDS"] = config
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes

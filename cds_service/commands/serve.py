@@ -62,7 +62,8 @@ def main(args: argparse.Namespace) -> int:
 
     try:
         config = load_config(args.config)
-        knowledge = load_knowledge()
+        # the institution's rule parameters and local codes ([rules.<ID>], [codes])
+        knowledge = load_knowledge(overrides=config.rule_overrides, local_codes=config.local_codes)
     except (ConfigError, KnowledgeError) as exc:
         print(f"rheum-cds serve: configuration error: {exc}", file=sys.stderr)
         return 2

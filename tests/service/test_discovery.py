@@ -7,6 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from openapi_spec_validator import validate
 
+from cds_service.app import create_app
+from cds_service.config import Config
 from cds_service.discovery import prefetch_observation_codes
 
 
@@ -58,3 +60,11 @@ def test_openapi_describes_every_route(app):
             assert (path, method.lower()) in described, (path, method)
     refs = re.findall(r'"\$ref": "#/components/schemas/(\w+)"', str(document).replace("'", '"'))
     assert set(refs) <= set(document["components"]["schemas"])
+
+
+def test_local_observation_codes_of_the_configuration_are_prefetched(tmp_path):
+    local = {"observations": {"crp": {"codes": [{"system": "urn:x-local:lab", "code": "CRP-1"}]}}}
+    config = Config(storage_url=f"sqlite:///{tmp_path / 'db'}", local_codes=local)
+    app = create_app(config)  # loads the knowledge with the configuration's codes
+    template = app.test_client().get("/cds-services").json["services"][0]["prefetch"]
+    assert "urn:x-local:lab|CRP-1" in template["observations"]
