@@ -64,20 +64,31 @@ def subject_of(order: Order) -> dict[str, Any] | None:
 # ----------------------------------------------------------------------------- dose update
 
 
+def _interval(per_day: float) -> tuple[int, str] | None:
+    """(n, "d" | "wk") when one administration every n days or weeks, else None."""
+    if per_day <= 0 or per_day >= 1:
+        return None
+    days = 1 / per_day
+    weeks = days / 7
+    if abs(weeks - round(weeks)) < 0.02 and round(weeks) >= 1:
+        return int(round(weeks)), "wk"
+    if abs(days - round(days)) < 0.02:
+        return int(round(days)), "d"
+    return None
+
+
 def timing_for(per_day: float) -> dict[str, Any]:
     """FHIR Timing.repeat for a number of administrations per day (2 = twice daily)."""
     if per_day >= 1 and abs(per_day - round(per_day)) < 1e-6:
         return {"frequency": int(round(per_day)), "period": 1, "periodUnit": "d"}
-    if abs(per_day * 7 - 1) < 1e-3:
-        return {"frequency": 1, "period": 1, "periodUnit": "wk"}
-    period = 1 / per_day
-    if abs(period - round(period)) < 1e-6:
-        return {"frequency": 1, "period": int(round(period)), "periodUnit": "d"}
-    return {"frequency": 1, "period": round(period, 3), "periodUnit": "d"}
+    interval = _interval(per_day)
+    if interval:
+        return {"frequency": 1, "period": interval[0], "periodUnit": interval[1]}
+    return {"frequency": 1, "period": round(1 / per_day, 3), "periodUnit": "d"}
 
 
 def dose_text(cat: Catalogue, dose_mg: float, per_day: float | None) -> str:
-    """'5 mg twice daily' in the catalogue's language."""
+    """'5 mg twice daily', '400 mg every 8 weeks' in the catalogue's language."""
     dose = f"{format_number(dose_mg)} {cat.unit('mg')}"
     if per_day is None:
         return dose
@@ -85,8 +96,12 @@ def dose_text(cat: Catalogue, dose_mg: float, per_day: float | None) -> str:
     key = format_number(per_day)
     if key in freq:
         return freq[key].format(dose=dose)
-    if abs(per_day * 7 - 1) < 1e-3:
+    interval = _interval(per_day)
+    if interval == (1, "wk"):
         return freq["weekly"].format(dose=dose)
+    if interval:
+        which = "every_weeks" if interval[1] == "wk" else "every_days"
+        return freq[which].format(dose=dose, n=interval[0])
     return freq["other"].format(dose=dose, per_day=key)
 
 

@@ -1,0 +1,102 @@
+"""FHIR suggestions: valid R4, the labelled dose in the draft, tests and vaccine as proposals."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from cards.catalogue import catalogue
+from cards.suggestions import (
+    build_suggestion,
+    dose_of,
+    dose_text,
+    dose_update_resource,
+    timing_for,
+    zoster_vaccine_request,
+)
+from tests.cards import samples
+from tests.cards.fhir_check import validate_r4
+
+
+@pytest.mark.parametrize(
+    ("per_day", "repeat", "english"),
+    [
+        (2, {"frequency": 2, "period": 1, "periodUnit": "d"}, "5 mg twice daily"),
+        (1, {"frequency": 1, "period": 1, "periodUnit": "d"}, "5 mg once daily"),
+        (0.5, {"frequency": 1, "period": 2, "periodUnit": "d"}, "5 mg every other day"),
+        (1 / 7, {"frequency": 1, "period": 1, "periodUnit": "wk"}, "5 mg once weekly"),
+        (0.017857, {"frequency": 1, "period": 8, "periodUnit": "wk"}, "5 mg every 8 weeks"),
+        (1 / 3, {"frequency": 1, "period": 3, "periodUnit": "d"}, "5 mg every 3 days"),
+    ],
+)
+def test_frequency_as_fhir_timing_and_text(per_day: float, repeat: dict, english: str) -> None:
+    assert timing_for(per_day) == repeat
+    assert dose_text(catalogue("en"), 5, per_day) == english
+
+
+def test_dose_update_of_an_stu3_shaped_draft() -> None:
+    """doseQuantity on the dosage (STU3) and doseAndRate as one object become the R4 shape."""
+    draft = copy.deepcopy(samples.TOFA_DRAFT)
+    dosage = draft["dosageInstruction"][0]
+    dosage.pop("doseAndRate")
+    dosage["doseQuantity"] = {"value": 10, "unit": "mg"}
+    updated = dose_update_resource(draft, 5, 2, "5 mg twice daily")
+    assert updated is not None
+    validate_r4(updated)
+    assert dose_of(updated) == (5.0, {"frequency": 2, "period": 1, "periodUnit": "d"})
+    assert "doseQuantity" not in updated["dosageInstruction"][0]
+    assert draft["dosageInstruction"][0]["doseQuantity"]["value"] == 10  # the draft untouched
+
+
+def test_no_update_without_an_id_or_for_other_resources() -> None:
+    draft = copy.deepcopy(samples.TOFA_DRAFT)
+    draft.pop("id")
+    assert dose_update_resource(draft, 5, 2, "x") is None
+    legacy = {**samples.TOFA_DRAFT, "resourceType": "MedicationOrder"}
+    assert dose_update_resource(legacy, 5, 2, "x") is None
+    invalid = {**samples.TOFA_DRAFT, "subject": "Patient/p1"}  # not a Reference
+    assert dose_update_resource(invalid, 5, 2, "x") is None
+
+
+def test_hepatitis_b_serology_is_one_suggestion_with_a_request_per_marker(knowledge) -> None:
+    s = build_suggestion(
+        "order-test", {"test": "hbv_serology"}, samples.TOFA, catalogue("ja"), knowledge
+    )
+    assert s is not None
+    codes = [a["resource"]["code"]["coding"][0]["code"] for a in s["actions"]]
+    assert codes == [c["code"] for c in knowledge.files["tests"]["hbv_serology"]["codes"]]
+    assert len(codes) >= 2
+    for action in s["actions"]:
+        resource = validate_r4(action["resource"])
+        assert resource.subject.reference == "Patient/p1"
+        assert action["resource"]["code"]["text"] == catalogue("ja").get("test", "hbv_serology")
+
+
+def test_zoster_vaccine_is_a_proposal_never_an_immunization(knowledge) -> None:
+    resource = zoster_vaccine_request({"reference": "Patient/p1"}, "RZV", "2 doses")
+    assert resource is not None
+    model = validate_r4(resource)
+    assert resource["resourceType"] == "MedicationRequest"
+    assert model.intent == "proposal" and model.status == "draft"
+    coding = resource["medicationCodeableConcept"]["coding"][0]
+    assert (coding["system"], coding["code"]) == ("http://hl7.org/fhir/sid/cvx", "187")
+    live = build_suggestion("vaccinate", {"cvx": "121"}, samples.TOFA, catalogue("en"), knowledge)
+    assert live is None  # the live zoster vaccine is never proposed
+
+
+def test_no_suggestion_without_a_patient_reference(knowledge) -> None:
+    order = samples.TOFA.__class__(**{**samples.TOFA.__dict__, "resource": {"id": "x"}})
+    assert (
+        build_suggestion("order-test", {"test": "igra"}, order, catalogue("en"), knowledge) is None
+    )
+    assert build_suggestion("vaccinate", {"cvx": "187"}, order, catalogue("en"), knowledge) is None
+
+
+def test_stop_order_deletes_the_draft(knowledge) -> None:
+    s = build_suggestion("stop-order", {}, samples.TOFA, catalogue("zh-CN"), knowledge)
+    assert s is not None
+    assert s["actions"] == [
+        {"type": "delete", "description": s["label"], "resourceId": "MedicationRequest/draft-tofa"}
+    ]
+    assert "托法替布" in s["label"]
