@@ -155,6 +155,12 @@ def is_at_least(o: Observed, threshold: float) -> bool | None:
     return None if below is None else not below
 
 
+def plausible(o: Observed, limits: Iterable[float]) -> bool:
+    """The number lies within [low, high] of the concept's plausible range (bounds included)."""
+    low, high = limits
+    return o.value is not None and low <= o.value <= high
+
+
 def detectable(o: Observed) -> bool:
     """A viral load (HBV DNA, HCV RNA) that is positive or a number above zero (a "<x" result is
     read as undetectable / below the limit)."""

@@ -88,3 +88,20 @@ def test_bmi_bound_for_vte_risk():
     assert one_finding(run("JAKI-VTE-RISK", facts)).params["risk_factors"] == ["obesity"]
     unknown = with_obs(complete_record(), obs("bmi", 2, 35.0, comparator="<"))
     assert one_not_assessed(run("JAKI-VTE-RISK", unknown)).rule_id == "JAKI-VTE-RISK"
+
+
+def test_implausible_lab_value_is_not_judged_either_way():
+    for value in (-5000.0, 1e300):
+        facts = with_obs(complete_record(), obs("anc", 1, value), drop=("anc",))
+        na = one_not_assessed(run("JAKI-LAB-ANC", facts))
+        assert "outside the plausible range" in na.missing
+
+
+def test_implausible_egfr_is_not_judged():
+    facts = with_obs(complete_record(), obs("egfr", 2, -3.0), drop=RENAL)
+    assert "outside the plausible range" in one_not_assessed(run("JAKI-RENAL-DOSE", facts)).missing
+
+
+def test_implausible_bmi_is_unknown_not_obesity():
+    facts = with_obs(complete_record(), obs("bmi", 2, 1e300), drop=("bmi",))
+    assert one_not_assessed(run("JAKI-VTE-RISK", facts)).rule_id == "JAKI-VTE-RISK"

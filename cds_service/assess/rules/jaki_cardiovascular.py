@@ -113,7 +113,11 @@ def mace_risk(ctx: RuleContext) -> RuleResult:
         first = next(x for x in conditions if name in x.concepts)
         evidence.append(s.problem_evidence(first, name))
     hdl_start = s.since(facts.today, p["hdl_window_days"])
-    hdl = [o for o in s.observed(facts, ["hdl"], hdl_start) if s.bounds(o)]
+    hdl = [
+        o
+        for o in s.observed(facts, ["hdl"], hdl_start)
+        if s.bounds(o) and s.plausible(o, p["hdl_plausible"])
+    ]
     low_hdl = s.is_below(hdl[0], p["hdl_below_mg_dl"]) if hdl else None
     if low_hdl:
         factors.append("low_hdl")
@@ -200,7 +204,7 @@ def vte_risk(ctx: RuleContext) -> RuleResult:
     bmi = [
         o
         for o in s.observed(facts, ["bmi"], s.since(facts.today, p["bmi_window_days"]))
-        if s.bounds(o)
+        if s.bounds(o) and s.plausible(o, p["bmi_plausible"])
     ]
     bmi_value = bmi[0].value if bmi else None
     obese = s.is_at_least(bmi[0], p["bmi_at_least"]) if bmi else None

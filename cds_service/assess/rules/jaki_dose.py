@@ -169,6 +169,10 @@ def renal_dose(ctx: RuleContext) -> RuleResult:
     value = renal_value(ctx, renal["measure"])
     if value is None:
         return [missing(ctx, RENAL, "renal", start=s.since(ctx.facts.today, p["window_days"]))]
+    low, high = p["plausible"]
+    if not low <= value.value <= high:
+        extra = {"original": value.original or f"{value.value:g}"}
+        return [missing(ctx, RENAL, "implausible", extra=extra)]
     order = ctx.order
     indication = order.indication if order else None
     candidates = []

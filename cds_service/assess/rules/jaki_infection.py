@@ -78,7 +78,7 @@ def infection_risk(ctx: RuleContext) -> RuleResult:
     bmi = [
         o
         for o in s.observed(facts, ["bmi"], s.since(facts.today, p["bmi_window_days"]))
-        if s.bounds(o)
+        if s.bounds(o) and s.plausible(o, p["bmi_plausible"])
     ]
     low = s.is_below(bmi[0], p["bmi_below"]) if bmi else None
     high = s.is_at_least(bmi[0], p["bmi_at_least"]) if bmi else None

@@ -33,9 +33,11 @@ def lab_floor(ctx: RuleContext, rule_id: str) -> RuleResult:
     if not results:
         return [missing(ctx, rule_id, "result", start=start)]
     latest = results[0]
+    extra = {"original": latest.original or f"{latest.value:g}", "date": latest.when.isoformat()}
+    if not s.plausible(latest, p["plausible"]):
+        return [missing(ctx, rule_id, "implausible", extra=extra)]
     below = s.is_below(latest, float(threshold))
     if below is None:  # a bound such as "<1500" that straddles the floor
-        extra = {"original": latest.original or "?", "date": latest.when.isoformat()}
         return [missing(ctx, rule_id, "bound", extra=extra)]
     if below:
         phrase = {
