@@ -197,6 +197,13 @@ def _finding_lines(ctx: _Ctx, f: Finding) -> list[str]:
     return lines
 
 
+class _Blank(dict[str, str]):
+    """Fields a case phrase may name but this rule's text did not carry read as empty."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
 @cache
 def _template_pattern(template: str) -> re.Pattern[str]:
     """A regex that reads the {fields} back out of a text made from `template`."""
@@ -233,8 +240,7 @@ def _na_sentence(ctx: _Ctx, n: NotAssessed) -> str:
     phrases = cat.data["not_assessed_case"]
     if matched and matched[0] in phrases:
         case, fields = matched
-        values = {"since": "", "reason": "", "region": "", **fields}
-        what = phrases[case].format(**values)
+        what = phrases[case].format_map(_Blank(fields))
         return cat.fill("card", "not_assessed_because", what=what)
     if n.concepts:
         what = cat.get("meta", "or").join(cat.label(c) for c in n.concepts)

@@ -306,12 +306,22 @@ def test_not_assessed_for_other_reasons_says_why(language: str, knowledge) -> No
         order_ref=samples.TOFA.ref,
         drug="tofacitinib",
     )
-    assessment = Assessment(orders=[samples.TOFA], not_assessed=[region, offline])
+    implausible = NotAssessed(
+        "JAKI-LAB-ANC",
+        "latest result 250000 /uL (2026-11-01) is outside the plausible range: not judged",
+        order_ref=samples.TOFA.ref,
+        drug="tofacitinib",
+        concepts=("anc",),
+    )
+    assessment = Assessment(orders=[samples.TOFA], not_assessed=[region, offline, implausible])
     [card] = render(assessment, language, knowledge)
-    cases = catalogue(language).data["not_assessed_case"]
+    cat = catalogue(language)
+    cases = cat.data["not_assessed_case"]
     assert cases["region"].format(region="JP") in card["detail"]
     assert cases["observations_unavailable"].format(reason="timeout") in card["detail"]
-    assert card["detail"].count(NOT_RISK_FREE[language]) == 2
+    assert cases["implausible"].format(original="250000 /uL") in card["detail"]
+    assert cat.fill("card", "not_assessed_ever", what=cat.label("anc")) not in card["detail"]
+    assert card["detail"].count(NOT_RISK_FREE[language]) == 3
     assert card["indicator"] == "warning"
 
 
