@@ -13,7 +13,11 @@ from cards.render import render_cards
 from cards.suggestions import dose_of
 from cds_service.model import Assessment, Finding, Suggestion
 from tests.cards import samples
-from tests.cards.fhir_check import assert_suggestions_valid_r4, validate_r4
+from tests.cards.fhir_check import (
+    assert_cards_response_schema,
+    assert_suggestions_valid_r4,
+    validate_r4,
+)
 from tests.cards.helpers import assert_valid_card
 
 DOCS = "https://docs.example.org/rheum-cds/"
@@ -31,6 +35,7 @@ def render(assessment: Assessment, language: str, knowledge, hook: str = "order-
     for card in cards:
         assert_valid_card(card)
     assert_suggestions_valid_r4(cards)
+    assert_cards_response_schema(cards)
     return cards
 
 

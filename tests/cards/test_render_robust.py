@@ -12,7 +12,7 @@ from cards.language import LANGUAGES
 from cards.render import render_cards
 from cds_service.model import Assessment, Evidence, Finding, NotAssessed, Score, Suggestion
 from tests.cards import samples
-from tests.cards.fhir_check import assert_suggestions_valid_r4
+from tests.cards.fhir_check import assert_cards_response_schema, assert_suggestions_valid_r4
 from tests.cards.helpers import assert_valid_card
 
 RULES = sorted(catalogue("en").data["rule"]) + ["NOT-A-RULE"]
@@ -124,6 +124,7 @@ def test_any_assessment_renders_valid_cards(findings, nas, scores, language, hoo
     for card in cards:
         assert_valid_card(card)
     assert_suggestions_valid_r4(cards)
+    assert_cards_response_schema(cards)
     assert len(cards) <= (1 if hook == "patient-view" else 3 * len(orders))
     cvx = [
         c["code"]
