@@ -128,6 +128,40 @@ def test_order_sign_same_findings_with_and_without_prefetch(
     assert not unexpected, f"reported although the chart has the data: {sorted(unexpected)}"
 
 
+# patient-view: scores computed from the chart's visits (values by hand from SPEC.md section 1).
+# The Japanese chart sends VAS in cm and CRP in mg/dL: the same formulas after conversion.
+SCORES = [
+    ("demo-ra-elderly-smoker", "DAS28-ESR", 6.75, "high"),
+    ("demo-ra-low-activity", "DAS28-ESR", 3.09, "low"),
+    ("demo-pmr-new-onset", "PMR-AS-CRP", 15.4, "moderate"),
+    ("demo-ra-japan-icd10", "DAS28-ESR", 6.2, "high"),
+    ("demo-ra-japan-icd10", "DAS28-CRP", 5.61, "high"),
+]
+
+
+@pytest.mark.parametrize("case", SCORES, ids=[f"{c[0]}:{c[1]}" for c in SCORES])
+def test_patient_view_shows_the_latest_score(
+    case: tuple[str, str, float, str], demo_fhir: str, cds: Client
+) -> None:
+    patient, score_id, value, category = case
+    for prefetch in (True, False):
+        _request, answer = run_try(
+            cds, fhir=demo_fhir, patient_id=patient, hook="patient-view", prefetch=prefetch
+        )
+        assert answer.status == 200, answer.body
+        assert_valid_cards(answer.body["cards"])
+        scores = [
+            s
+            for card in answer.body["cards"]
+            for s in card["extension"]["org.rheum-cds"].get("scores", [])
+            if s["id"] == score_id
+        ]
+        assert scores, f"no {score_id} on the cards"
+        latest = max(scores, key=lambda s: s["date"])
+        assert latest["value"] == pytest.approx(value, abs=0.01)
+        assert latest["category"] == category
+
+
 @pytest.mark.parametrize("hook", ["order-select", "patient-view"])
 def test_other_hooks_answer_for_every_demo_patient(hook: str, demo_fhir: str, cds: Client) -> None:
     for patient in demo_patients():
