@@ -59,7 +59,7 @@ class Systems:
     markers: tuple[tuple[str, str, tuple[str, ...]], ...]  # (marker, family, excluded markers)
 
     def family(self, system: str | None) -> str:
-        if not system:
+        if not system or not isinstance(system, str):
             return "local:"
         fam = self.uris.get(system)
         if fam is not None:

@@ -104,7 +104,11 @@ def _reason_concepts(resource: dict[str, Any], record: PatientRecord, vs: ValueS
                 refs.append(item["reference"])
     for cc in reasons:
         found |= condition_concepts(vs, cc)[0]
-    by_id = {c.get("id"): c for c in record.conditions if isinstance(c, dict) and c.get("id")}
+    by_id = {
+        c["id"]: c
+        for c in record.conditions
+        if isinstance(c, dict) and isinstance(c.get("id"), str)
+    }
     for ref in refs:
         target = contained(resource, ref)
         if target is None and isinstance(ref, dict) and isinstance(ref.get("reference"), str):

@@ -6,6 +6,7 @@ an empty list rather than raising: the normalise stage reports what it could not
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Any
 
@@ -99,16 +100,19 @@ def status_code(value: Any) -> str | None:
 
 
 def number(value: Any) -> float | None:
+    """A finite number from a JSON number or numeric string; None otherwise (also NaN, inf)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
+        out = float(value)
+    elif isinstance(value, str):
         try:
-            return float(value.strip().replace(",", "."))
+            out = float(value.strip().replace(",", "."))
         except ValueError:
             return None
-    return None
+    else:
+        return None
+    return out if math.isfinite(out) else None
 
 
 def contained(resource: dict[str, Any], reference: Any) -> dict[str, Any] | None:

@@ -22,6 +22,10 @@ ORDER_TYPES = frozenset({"MedicationRequest", "MedicationOrder"})
 IGNORED_STATUS = frozenset({"entered-in-error", "cancelled", "revoked", "stopped", "completed"})
 
 
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def _selected(resource: dict[str, Any], selections: list[str] | None) -> bool:
     if selections is None:
         return True
@@ -47,9 +51,9 @@ def recognise_orders(
     vs = knowledge.vs
     out: list[Order] = []
     for index, resource in enumerate(draft_orders):
-        if not isinstance(resource, dict) or resource.get("resourceType") not in ORDER_TYPES:
+        if not isinstance(resource, dict) or _text(resource.get("resourceType")) not in ORDER_TYPES:
             continue
-        if resource.get("status") in IGNORED_STATUS or not _selected(resource, selections):
+        if _text(resource.get("status")) in IGNORED_STATUS or not _selected(resource, selections):
             continue
         identity = identify(resource, vs)
         drug = vs.drugs.get(identity.drug or "")
