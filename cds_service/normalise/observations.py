@@ -129,9 +129,11 @@ def read_value(
         q = holder["valueQuantity"]
         if not isinstance(q, dict) or number(q.get("value")) is None:
             return Dropped(ref, f"quantity without value for {concept}")
-        unit = q.get("code") if isinstance(q.get("code"), str) else q.get("unit")
+        code, text = q.get("code"), q.get("unit")
+        unit = code if isinstance(code, str) else text
+        alt = text if isinstance(text, str) and text != unit else None  # human unit as fallback
         comparator = q.get("comparator") if isinstance(q.get("comparator"), str) else None
-        return _numeric(vs, obs, number(q.get("value")), unit, comparator, resource, base)
+        return _numeric(vs, obs, number(q.get("value")), unit, comparator, resource, base, alt)
     if "valueInteger" in holder and number(holder["valueInteger"]) is not None:
         return _numeric(vs, obs, number(holder["valueInteger"]), None, None, resource, base)
     if "valueCodeableConcept" in holder:
@@ -157,7 +159,10 @@ def _numeric(
     comparator: str | None,
     resource: dict[str, Any],
     base: dict[str, Any],
+    alt_unit: str | None = None,
 ) -> Observed | Dropped:
+    """A number of `obs.concept` in `unit` (UCUM code; `alt_unit` the human unit, tried when
+    the code is not convertible, e.g. a SNOMED unit code)."""
     concept = obs.concept
     comparator = _COMPARATORS.get(comparator, comparator) if comparator else None
     original = f"{comparator or ''}{_fmt(value)} {unit or ''}".strip()
@@ -171,6 +176,10 @@ def _numeric(
             return Dropped(base["ref"], f"numeric result without interpretation for {concept}")
         return Observed(**base, interpretation=interp, original=original, comparator=comparator)
     converted = convert(vs, obs, value, unit)
+    if alt_unit is not None and (converted.problem is not None or not converted.comparable):
+        second = convert(vs, obs, value, alt_unit)
+        if second.problem is None and second.comparable:
+            converted = second
     if converted.problem is not None:
         return Dropped(base["ref"], converted.problem)
     return Observed(

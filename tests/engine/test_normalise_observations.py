@@ -95,6 +95,18 @@ def test_unit_given_only_as_human_text_is_read():
     assert o.original == "0.4 mg/dl"
 
 
+def test_human_unit_is_used_when_the_unit_code_is_not_ucum():
+    q = {
+        "valueQuantity": {
+            "value": 1.1,
+            "unit": "mg/dL",
+            "code": "258797006",
+            "system": "http://snomed.info/sct",
+        }
+    }
+    assert only(facts_of(obs("1988-5", **q)), "crp").value == pytest.approx(11.0)
+
+
 def test_unconvertible_unit_is_dropped_with_the_reason_never_assumed():
     facts = facts_of(obs("1988-5", **qty(5, code="mmol")))
     assert "crp" not in facts.observations
