@@ -223,3 +223,8 @@ def test_vaccinations_carry_cvx_and_live_flag():
 def test_unavailable_data_is_passed_on():
     facts = facts_of(unavailable=[Unavailable("observations", "timeout")])
     assert facts.unavailable == [Unavailable("observations", "timeout")]
+
+
+def test_non_breaking_hyphen_and_full_width_letters_in_drug_names():
+    facts = facts_of([med("a", "Co\u2011trimoxazole 480 mg"), med("b", "ＳＴ合剤配合錠")])
+    assert [m.drug for m in facts.medications] == ["trimethoprim_sulfamethoxazole"] * 2
