@@ -14,14 +14,16 @@ Only what this module builds is validated; prefetched data never goes through fh
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import tomllib
 import uuid
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from fhir.resources.R4B.medicationrequest import MedicationRequest
+from fhir.resources.R4B.reference import Reference
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import ValidationError
 
@@ -50,6 +52,38 @@ def _validated(model: type[MedicationRequest] | type[ServiceRequest], resource: 
         )
         return None
     return resource
+
+
+_PLACEHOLDER_SUBJECT = {"reference": "Patient/placeholder"}
+
+
+@lru_cache(maxsize=1024)
+def _shape_valid(model_name: str, shape: str) -> bool:
+    """Whether a resource built from service data (codes, texts) is valid R4; cached by shape."""
+    model = MedicationRequest if model_name == "MedicationRequest" else ServiceRequest
+    resource = {**json.loads(shape), "subject": _PLACEHOLDER_SUBJECT}
+    return _validated(model, resource) is not None
+
+
+def _with_subject(
+    model: type[MedicationRequest] | type[ServiceRequest],
+    resource: dict[str, Any],
+    subject: dict[str, Any],
+) -> dict[str, Any] | None:
+    """`resource` with `subject`, validated as R4.
+
+    The part built from the knowledge and catalogue files is validated once per shape (it is
+    the same for every patient); the patient reference, the only per-request part, is
+    validated on every call.
+    """
+    if not _shape_valid(model.__name__, json.dumps(resource, sort_keys=True)):
+        return None
+    try:
+        Reference.model_validate(subject)
+    except ValidationError:
+        log.warning("suggestion dropped: subject reference not valid R4")
+        return None
+    return {**resource, "subject": subject}
 
 
 def subject_of(order: Order) -> dict[str, Any] | None:
@@ -198,10 +232,10 @@ def service_requests(
             "status": "draft",
             "intent": "order",
             "code": concept,
-            "subject": subject,
         }
-        if _validated(ServiceRequest, resource):
-            out.append(resource)
+        checked = _with_subject(ServiceRequest, resource, subject)
+        if checked:
+            out.append(checked)
     return out
 
 
@@ -224,7 +258,6 @@ def zoster_vaccine_request(
             ],
             "text": text,
         },
-        "subject": subject,
         "dosageInstruction": [
             {
                 "text": dosage_text,
@@ -240,7 +273,7 @@ def zoster_vaccine_request(
             }
         ],
     }
-    return _validated(MedicationRequest, resource)
+    return _with_subject(MedicationRequest, resource, subject)
 
 
 # ----------------------------------------------------------------------------- suggestions
