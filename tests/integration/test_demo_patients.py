@@ -51,6 +51,14 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("demo-ifx-low-trough", "infliximab"): {"IFX-TDM-LOW", "IFX-INTERVAL"},
     ("demo-ifx-antibodies", "infliximab"): {"IFX-TDM-LOW", "IFX-ADA", "IFX-MTX"},
     ("demo-ra-screening-missing", "upadacitinib"): SCREENING | {"JAKI-ZOSTER", "JAKI-LIPIDS"},
+    ("demo-ra-cytopenia-gi", "filgotinib"): {
+        "JAKI-LAB-ANC",
+        "JAKI-LAB-ALC",
+        "JAKI-LAB-HB",
+        "JAKI-GI-PERFORATION",
+        "JAKI-LIVE-VACCINE",
+        "JAKI-FILGOTINIB-FERTILITY",
+    },
     ("demo-ra-japan-icd10", "ゼルヤンツ"): {"JAKI-AGE-65", "RA-ACTIVITY"},
     ("demo-ra-taiwan-icd10cm", "托法替布"): {"JAKI-AGE-65", "JAKI-MACE-RISK", "RA-ACTIVITY"},
 }
