@@ -1,0 +1,70 @@
+"""What `rheum-cds try` sends, checked without servers: the draft order it builds for a drug
+name is the order the service recognises (drug, dose, frequency, route), in every language
+the value sets know; prefetch templates expand as the CDS Hooks spec says."""
+
+from __future__ import annotations
+
+import pytest
+from fhir.resources.R4B import get_fhir_model_class
+
+from cds_service.commands.try_hook import (
+    TryError,
+    draft_medication_request,
+    expand_template,
+    hook_context,
+    parse_reason,
+)
+from cds_service.knowledge import load_knowledge
+from cds_service.normalise.orders import recognise_orders
+
+KNOWLEDGE = load_knowledge()
+
+CASES = [
+    ("tofacitinib", 5.0, 2.0, "tofacitinib", "oral"),
+    ("ゼルヤンツ", 5.0, 2.0, "tofacitinib", "oral"),
+    ("托法替布", 11.0, 1.0, "tofacitinib", "oral"),
+    ("Olumiant", 4.0, 1.0, "baricitinib", "oral"),
+    ("upadacitinib", 15.0, 1.0, "upadacitinib", "oral"),
+    ("ruxolitinib cream", None, 2.0, "ruxolitinib", "topical"),
+    ("infliximab", 400.0, 1 / 56, "infliximab", "iv"),
+    ("adalimumab", 40.0, 1 / 14, "adalimumab", "sc"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_draft_order_is_recognised_as_sent(case: tuple) -> None:
+    name, dose, per_day, drug, route = case
+    draft = draft_medication_request(KNOWLEDGE, "p1", name, dose, per_day)
+    get_fhir_model_class("MedicationRequest").model_validate(draft)
+    (order,) = recognise_orders([draft], KNOWLEDGE)
+    assert order.drug == drug
+    assert order.route == route
+    if dose is not None:  # (a frequency without a dose is not read as a dose)
+        assert order.dose_mg == pytest.approx(dose)
+        assert order.per_day == pytest.approx(per_day, rel=0.01)
+    coding = draft["medicationCodeableConcept"]["coding"]
+    if coding:  # the RxNorm code comes from the service's own value sets
+        hit = KNOWLEDGE.vs.medication_code(coding[0]["system"], coding[0]["code"])
+        assert hit is not None and hit.drug == drug
+
+
+def test_unknown_drug_is_refused_with_its_name() -> None:
+    with pytest.raises(TryError, match="aspirinx"):
+        draft_medication_request(KNOWLEDGE, "p1", "aspirinx", 100, 1)
+
+
+def test_order_select_names_the_draft_and_reason_is_carried() -> None:
+    reason = parse_reason("http://snomed.info/sct|398909004|Rosacea")
+    draft = draft_medication_request(KNOWLEDGE, "p1", "ruxolitinib cream", reason=reason)
+    context = hook_context("order-select", "p1", "Practitioner/u1", draft)
+    assert context["selections"] == [f"MedicationRequest/{draft['id']}"]
+    assert context["draftOrders"]["entry"][0]["resource"] is draft
+    assert draft["reasonCode"][0]["coding"][0]["code"] == "398909004"
+    with pytest.raises(TryError):
+        parse_reason("398909004")
+
+
+def test_prefetch_template_expansion() -> None:
+    context = {"patientId": "demo-1", "userId": "Practitioner/u 1"}
+    assert expand_template("Patient/{{context.patientId}}", context) == "Patient/demo-1"
+    assert expand_template("Practitioner/{{userPractitionerId}}", context) == "Practitioner/u%201"
