@@ -285,6 +285,21 @@ def _score_groups(scores: list[Score]) -> list[list[Score]]:
     return sorted(groups.values(), key=lambda g: rank.get(g[0].id, len(rank)))
 
 
+_OUT_OF_RANGE = re.compile(r"(?P<component>[a-z0-9_]+) must be (?P<limit>[<>=]+ ?[0-9.eE+-]+)")
+
+
+def _problem_text(cat: Catalogue, problem: str | None) -> str:
+    """Why a score was not computed; an out-of-range input is said in the card language."""
+    if not problem:
+        return cat.get("meta", "none")
+    found = _OUT_OF_RANGE.fullmatch(problem)
+    if found:
+        component = _input_label(cat, found["component"])
+        limit = found["limit"].replace("<=", "≤").replace(">=", "≥")
+        return cat.fill("card", "out_of_range", component=component, limit=limit)
+    return problem
+
+
 def _input_label(cat: Catalogue, key: str) -> str:
     """A score input: a concept (tjc28, crp...) or a derived part ([input] of the catalogue)."""
     return cat.data["concept"].get(key) or cat.data["input"].get(key) or key
@@ -308,7 +323,7 @@ def _score_lines(ctx: _Ctx, group: list[Score]) -> list[str]:
     name = _score_name(cat, latest.id)
     when = latest.when.isoformat() if latest.when else "?"
     if latest.value is None:
-        problem = latest.problem or cat.get("meta", "none")
+        problem = _problem_text(cat, latest.problem)
         colon = cat.get("meta", "colon")
         return [f"- **{name}**{colon}{cat.fill('card', 'not_computed', problem=problem)} ({when})"]
     sep = cat.get("meta", "list_separator")

@@ -11,7 +11,7 @@ from cards.catalogue import catalogue
 from cards.language import LANGUAGES
 from cards.render import render_cards
 from cards.suggestions import dose_of
-from cds_service.model import Assessment, Finding, Suggestion
+from cds_service.model import Assessment, Finding, Score, Suggestion
 from tests.cards import samples
 from tests.cards.fhir_check import (
     assert_cards_response_schema,
@@ -344,3 +344,21 @@ def test_within_a_severity_the_finding_that_changes_the_order_leads(knowledge) -
     card = render(Assessment(orders=[samples.TOFA], findings=findings), "en", knowledge)[0]
     assert ids(card) == ["JAKI-RENAL-DOSE", "JAKI-AGE-65"]
     assert "renal function" in card["summary"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_score_not_computed_says_why(language: str, knowledge) -> None:
+    rejected = Score(
+        "DAS28-ESR",
+        None,
+        None,
+        samples.DAS[0].when,
+        inputs={"tjc28": 29},
+        problem="tjc28 must be <= 28",
+    )
+    assessment = replace(samples.elderly_smoker(), scores=[rejected])
+    card = kind(render(assessment, language, knowledge), "DAS28-ESR")
+    cat = catalogue(language)
+    why = cat.fill("card", "out_of_range", component=cat.label("tjc28"), limit="≤ 28")
+    assert cat.fill("card", "not_computed", problem=why) in card["detail"]
+    assert cat.get("card", "activity_summary_none").split("{drug}")[-1] in card["summary"]
