@@ -47,6 +47,7 @@ class Config:
     local_codes: dict[str, Any] = field(default_factory=dict)  # [codes] additions
     fhir_page_cap: int = 10  # max pages followed per search
     log_level: str = "INFO"
+    analytics_token: str = ""  # bearer token for /analytics/*; empty: loopback only
 
 
 def _env_overrides(env: dict[str, str]) -> dict[str, Any]:
@@ -59,6 +60,7 @@ def _env_overrides(env: dict[str, str]) -> dict[str, Any]:
         "RHEUM_CDS_LABEL_REGION": ("label_region", str),
         "RHEUM_CDS_PATIENT_HASH_KEY": ("patient_hash_key", str),
         "RHEUM_CDS_LOG_LEVEL": ("log_level", str),
+        "RHEUM_CDS_ANALYTICS_TOKEN": ("analytics_token", str),
         "RHEUM_CDS_CORS_ORIGINS": ("cors_origins", lambda v: tuple(x.strip() for x in v.split(","))),
     }
     out: dict[str, Any] = {}
@@ -114,6 +116,7 @@ def config_from_dict(data: dict[str, Any], env: dict[str, str] | None = None) ->
     simple = {
         "base_url": str, "deadline_ms": int, "language": str, "max_body_bytes": int,
         "allow_unsigned": bool, "label_region": str, "patient_hash_key": str, "fhir_page_cap": int,
+        "analytics_token": str,
     }
     for key, value in service.items():
         if key in simple:

@@ -189,6 +189,35 @@ ERRORS = {
 }
 
 
+def _date_param(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "format": "date"},
+        "description": description,
+    }
+
+
+ANALYTICS_PARAMS = [
+    _date_param("since", "first day (UTC) on which cards were shown, YYYY-MM-DD"),
+    _date_param("until", "last day (UTC), included, YYYY-MM-DD"),
+    {
+        "name": "service",
+        "in": "query",
+        "required": False,
+        "schema": STRING,
+        "description": "only this CDS service id",
+    },
+]
+ANALYTICS_ERRORS = {
+    "400": _json(_ref("Error"), "A bad query parameter; `member` names it"),
+    "401": {"description": "analytics_token set and not presented; empty body"},
+    "403": _json(_ref("Error"), "No analytics_token configured and not a loopback request"),
+    "503": _json(_ref("Error"), "Storage not reachable"),
+}
+
+
 def openapi_document(config: Config, services: dict[str, Service]) -> dict[str, Any]:
     """The OpenAPI 3.1 document for this deployment (server URL from the configuration)."""
     service_ids = list(services)
@@ -330,6 +359,30 @@ def openapi_document(config: Config, services: dict[str, Service]) -> dict[str, 
                     },
                 }
             },
+            "/analytics/feedback.json": {
+                "get": {
+                    "summary": "Feedback analytics for the operator (docs/analytics.md)",
+                    "operationId": "feedbackAnalytics",
+                    "parameters": ANALYTICS_PARAMS,
+                    "security": [{"analyticsToken": []}],
+                    "responses": {
+                        "200": _json(
+                            {"type": "object", "required": ["period", "totals", "by_rule"]},
+                            "Counts per rule, indicator and service; override reasons",
+                        ),
+                        **ANALYTICS_ERRORS,
+                    },
+                }
+            },
+            "/analytics/feedback": {
+                "get": {
+                    "summary": "Feedback analytics as an HTML page",
+                    "operationId": "feedbackAnalyticsPage",
+                    "parameters": ANALYTICS_PARAMS,
+                    "security": [{"analyticsToken": []}],
+                    "responses": {"200": _HTML, **ANALYTICS_ERRORS},
+                }
+            },
             "/openapi.json": {
                 "get": {
                     "summary": "This document",
@@ -341,6 +394,14 @@ def openapi_document(config: Config, services: dict[str, Service]) -> dict[str, 
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {
+                "analyticsToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": (
+                        "service.analytics_token; when it is empty the analytics answer "
+                        "loopback requests only"
+                    ),
+                },
                 "cdsClientJwt": {
                     "type": "http",
                     "scheme": "bearer",
@@ -349,7 +410,7 @@ def openapi_document(config: Config, services: dict[str, Service]) -> dict[str, 
                         "CDS Hooks 2.0 client JWT: RS384/ES384 (RS256/ES256 accepted), kid and "
                         "typ in the header; iss, aud (this endpoint's URL), exp, iat, jti."
                     ),
-                }
+                },
             },
         },
     }

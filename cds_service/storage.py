@@ -552,6 +552,127 @@ class Storage:
                 out.append(d)
             return out
 
+    def analytics_rows(
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        service_id: str | None = None,
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Grouped counts for feedback analytics (cds_service/analytics.py), aggregated in SQL.
+
+        Window: `start <= t < end` (aware datetimes; None = open). Three lists of rows:
+
+        - `cards`: issued cards (t = issued_at), each joined to its latest feedback row (by
+          outcome_at, then id), grouped by service_id, indicator, rule_ids (JSON text),
+          outcome (None = no feedback), override_system/code/display; with `cards`,
+          `items` (feedback rows about them), `suggestions` (ids accepted in the latest
+          row), `comments` (latest rows with a userComment: a count, never the text).
+        - `unknown`: feedback about card uuids this service never issued (t = outcome_at),
+          grouped by service_id; with `items`, `cards` (distinct uuids), `accepted` and
+          `overridden` (items).
+        - `calls`: audit rows (t = at) grouped by service_id, status, with_cards (0/1),
+          rule_ids, unavailable (JSON text) and language; with `calls`.
+        """
+        from sqlalchemy import JSON, and_, case, cast, exists, func
+
+        self._ensure_schema()
+        fb = FeedbackRecord
+        suggestions = (
+            func.json_array_length(cast(fb.accepted_suggestions, JSON))
+            if self.backend == "postgresql"
+            else func.json_array_length(fb.accepted_suggestions)
+        )
+        card_key = (fb.service_id, fb.card)
+        latest = select(
+            fb.service_id,
+            fb.card,
+            fb.outcome,
+            fb.override_system,
+            fb.override_code,
+            fb.override_display,
+            case((func.coalesce(fb.user_comment, "") != "", 1), else_=0).label("comment"),
+            suggestions.label("suggestions"),
+            func.row_number()
+            .over(partition_by=card_key, order_by=(fb.outcome_at.desc(), fb.id.desc()))
+            .label("rn"),
+            func.count().over(partition_by=card_key).label("item_count"),
+        ).subquery()
+        ic = IssuedCard
+        card_cols = (
+            ic.service_id,
+            ic.indicator,
+            ic.rule_ids,
+            latest.c.outcome,
+            latest.c.override_system,
+            latest.c.override_code,
+            latest.c.override_display,
+        )
+        cards = (
+            select(
+                *card_cols,
+                func.count().label("cards"),
+                func.coalesce(func.sum(latest.c.item_count), 0).label("items"),
+                func.coalesce(func.sum(latest.c.suggestions), 0).label("suggestions"),
+                func.coalesce(func.sum(latest.c.comment), 0).label("comments"),
+            )
+            .select_from(ic)
+            .outerjoin(
+                latest,
+                and_(
+                    latest.c.card == ic.uuid,
+                    latest.c.service_id == ic.service_id,
+                    latest.c.rn == 1,
+                ),
+            )
+            .group_by(*card_cols)
+        )
+        issued = exists().where(ic.uuid == fb.card, ic.service_id == fb.service_id)
+        unknown = (
+            select(
+                fb.service_id,
+                func.count().label("items"),
+                func.count(fb.card.distinct()).label("cards"),
+                func.sum(case((fb.outcome == "accepted", 1), else_=0)).label("accepted"),
+                func.sum(case((fb.outcome == "overridden", 1), else_=0)).label("overridden"),
+            )
+            .where(~issued)
+            .group_by(fb.service_id)
+        )
+        au = AuditRecord
+        with_cards = case((au.card_count > 0, 1), else_=0)
+        call_cols = (au.service_id, au.status, with_cards, au.rule_ids, au.unavailable, au.language)
+        calls = select(
+            au.service_id,
+            au.status,
+            with_cards.label("with_cards"),
+            au.rule_ids,
+            au.unavailable,
+            au.language,
+            func.count().label("calls"),
+        ).group_by(*call_cols)
+
+        def window(query: Any, stamp: Any, owner: Any) -> Any:
+            if start is not None:
+                query = query.where(stamp >= start.astimezone(UTC))
+            if end is not None:
+                query = query.where(stamp < end.astimezone(UTC))
+            if service_id is not None:
+                query = query.where(owner.service_id == service_id)
+            return query
+
+        cards = window(cards, ic.issued_at, ic)
+        unknown = window(unknown, fb.outcome_at, fb)
+        calls = window(calls, au.at, au)
+        try:
+            with self.engine.connect() as conn:
+                return {
+                    "cards": [dict(r) for r in conn.execute(cards).mappings()],
+                    "unknown": [dict(r) for r in conn.execute(unknown).mappings()],
+                    "calls": [dict(r) for r in conn.execute(calls).mappings()],
+                }
+        except SQLAlchemyError as exc:
+            raise StorageError(f"{self.backend}: {type(exc).__name__}") from exc
+
 
 def get_storage() -> Storage:
     """The storage of the current Flask app (set up by create_app)."""
