@@ -170,10 +170,18 @@ def next_link(bundle: dict[str, Any]) -> str | None:
     return None
 
 
+def _origin(scheme: str, host: str | None, port: int | None) -> tuple[str, str, int | None]:
+    scheme = scheme.lower()
+    return scheme, (host or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
+
+
 def within(url: str, base: str) -> bool:
     """Is `url` on the FHIR server at `base` (same scheme, host, port and path prefix)?"""
     a, b = urlsplit(url), urlsplit(base)
-    if (a.scheme, a.hostname, a.port) != (b.scheme, b.hostname, b.port):
+    try:
+        if _origin(a.scheme, a.hostname, a.port) != _origin(b.scheme, b.hostname, b.port):
+            return False
+    except ValueError:  # a malformed port
         return False
     prefix = b.path.rstrip("/")
     return a.path == prefix or a.path.startswith(prefix + "/") or (not a.path and not prefix)

@@ -233,3 +233,16 @@ def test_read_prefetch_value_states():
     assert read_prefetch_value({"resource": None, "response": {"status": "200"}}).state == "null"
     assert read_prefetch_value([samples.CRP]).resources == (samples.CRP,)
     assert read_prefetch_value(["x"]).state == "failed"
+
+
+def test_next_links_must_stay_on_the_fhir_server():
+    from cds_service.fhir_fetch import within
+
+    base = "http://ehr.example/fhir"
+    assert within("http://ehr.example:80/fhir?_getpages=abc&_getpagesoffset=20", base)
+    assert within("http://EHR.example/fhir/Observation?page=2", base)
+    assert not within("http://ehr.example/fhirevil/Observation", base)
+    assert not within("https://ehr.example/fhir/Observation", base)
+    assert not within("http://ehr.example:8443/fhir/Observation", base)
+    assert not within("http://ehr.example:99999/fhir/Observation", base)
+    assert not within("http://169.254.169.254/fhir/Observation", base)
