@@ -17,6 +17,7 @@ Texts come from cards/templates/<language>.toml; this module holds no clinical t
 
 from __future__ import annotations
 
+import math
 import re
 import string
 import uuid
@@ -95,6 +96,9 @@ def _by_severity(findings: list[Finding]) -> list[Finding]:
 
 
 def _json_safe(value: Any) -> Any:
+    """Plain JSON: dates as ISO strings, no NaN or infinity (JSON has neither)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict):
@@ -118,7 +122,7 @@ def _finding_json(f: Finding) -> dict[str, Any]:
 def _score_json(s: Score) -> dict[str, Any]:
     return {
         "id": s.id,
-        "value": s.value,
+        "value": _json_safe(s.value),
         "category": s.category,
         "date": s.when.isoformat() if s.when else None,
         "inputs": _json_safe(s.inputs),

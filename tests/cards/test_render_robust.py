@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import date
 
 from hypothesis import HealthCheck, given, settings
@@ -98,7 +100,7 @@ not_assessed = st.builds(
 score = st.builds(
     Score,
     id=st.sampled_from(["DAS28-ESR", "CDAI", "EULAR-RESPONSE", "PMR-FLARE", "NEW-SCORE"]),
-    value=st.one_of(st.none(), st.floats(0, 100, allow_nan=False)),
+    value=st.one_of(st.none(), st.floats(0, 100, allow_nan=False), st.just(float("nan"))),
     category=st.sampled_from([None, "high", "low", "yes", "odd"]),
     when=st.one_of(st.none(), st.dates(min_value=date(2020, 1, 1))),
     inputs=st.dictionaries(
@@ -125,6 +127,7 @@ def test_any_assessment_renders_valid_cards(findings, nas, scores, language, hoo
         assert_valid_card(card)
     assert_suggestions_valid_r4(cards)
     assert_cards_response_schema(cards)
+    json.dumps(cards, allow_nan=False)
     assert len(cards) <= (1 if hook == "patient-view" else 3 * len(orders))
     cvx = [
         c["code"]
@@ -134,3 +137,17 @@ def test_any_assessment_renders_valid_cards(findings, nas, scores, language, hoo
         for c in a.get("resource", {}).get("medicationCodeableConcept", {}).get("coding", [])
     ]
     assert "121" not in cvx
+
+
+def test_cards_are_strict_json(knowledge) -> None:
+    """No NaN or infinity reaches the response (JSON has neither)."""
+    import json
+
+    broken = [
+        replace(samples.DAS[0], value=float("nan")),
+        replace(samples.DAS[1], value=float("inf")),
+    ]
+    assessment = replace(samples.elderly_smoker(), scores=broken)
+    for hook in ("order-sign", "patient-view"):
+        cards = render_cards(assessment, "en", knowledge, "https://docs.example", hook)
+        json.dumps(cards, allow_nan=False)
