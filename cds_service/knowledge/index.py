@@ -234,8 +234,19 @@ class ValueSets:
         rule = self.units.get(concept)
         if rule is None:
             return None
-        key = canonical_unit_key(unit, self.unit_aliases)
-        return rule.factors.get(key)
+        return rule.factors.get(self.unit_key(unit))
+
+    def unit_key(self, unit: Any) -> str:
+        """canonical_unit_key with a cache (records repeat a handful of unit spellings)."""
+        if not isinstance(unit, str):
+            return ""
+        cache = self._text_cache
+        key = ("unit", unit)
+        found = cache.get(key)
+        if found is None:
+            found = canonical_unit_key(unit, self.unit_aliases)
+            _remember(cache, key, found)
+        return found
 
 
 _CACHE_MAX = 20_000

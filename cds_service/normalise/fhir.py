@@ -37,11 +37,17 @@ def parse_date(value: Any) -> date | None:
     return None
 
 
+_PATHS: dict[str, tuple[str, ...]] = {}
+
+
 def first_date(resource: dict[str, Any], *paths: str) -> date | None:
     """First readable date among dotted member paths ("effectivePeriod.start")."""
     for path in paths:
+        parts = _PATHS.get(path)
+        if parts is None:
+            parts = _PATHS[path] = tuple(path.split("."))
         value: Any = resource
-        for part in path.split("."):
+        for part in parts:
             value = value.get(part) if isinstance(value, dict) else None
             if value is None:
                 break

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cds_service.knowledge.index import ObsCode, ValueSets, canonical_unit_key
+from cds_service.knowledge.index import ObsCode, ValueSets
 
 _SCALE_UNITS = frozenset({"", "{score}", "1", "{count}"})
 
@@ -32,10 +32,10 @@ def convert(vs: ValueSets, obs: ObsCode, value: float, unit: str | None) -> Conv
     rule = vs.units.get(concept)
     if rule is None:
         return Converted(None, None, problem=f"no unit conversion known for {concept}")
-    key = canonical_unit_key(unit, vs.unit_aliases)
+    key = vs.unit_key(unit)
     factor = rule.factors.get(key)
     if factor is None and obs.bare_unit is not None and key in _SCALE_UNITS:
-        factor = rule.factors.get(canonical_unit_key(obs.bare_unit, vs.unit_aliases))
+        factor = rule.factors.get(vs.unit_key(obs.bare_unit))
     if factor is None:
         if rule.keep_unconvertible and key:
             return Converted(value, unit, comparable=False)
