@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import redirect_stdout
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 SHARED_BUNDLES = DATA / "bundles"
 SUPPORT_BUNDLES = DATA / "bundles-support"
 TIMINGS: dict[str, float] = {}
+DEMO_ANCHOR = date.today().isoformat()  # the day the demo charts are built around
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -39,7 +41,9 @@ def demo_fhir(fhir_server: FhirServer) -> str:
     started = time.monotonic()
     out = io.StringIO()
     with redirect_stdout(out):
-        status = cli_main(["load-demo", "--fhir", fhir_server.base_url, "--json"])
+        status = cli_main(
+            ["load-demo", "--fhir", fhir_server.base_url, "--json", "--anchor", DEMO_ANCHOR]
+        )
     assert status == 0, out.getvalue()[-3000:]
     results = json.loads(out.getvalue())
     assert all(r["ok"] for r in results), [r for r in results if not r["ok"]]

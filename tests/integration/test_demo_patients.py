@@ -15,6 +15,7 @@ from cds_service.cli import main as cli_main
 from cds_service.commands.try_hook import Client, findings_of, run_try
 from cds_service.demo_data import DemoPatient, TryOrder, demo_patients
 from tests.cards.helpers import assert_valid_cards
+from tests.integration.conftest import DEMO_ANCHOR
 
 SCREENING = {"JAKI-TB-SCREEN", "JAKI-HBV", "JAKI-HCV"}
 
@@ -191,7 +192,7 @@ def test_load_demo_twice_changes_nothing(demo_fhir: str) -> None:
 
     before = versions()
     with redirect_stdout(io.StringIO()):
-        assert cli_main(["load-demo", "--fhir", demo_fhir]) == 0
+        assert cli_main(["load-demo", "--fhir", demo_fhir, "--anchor", DEMO_ANCHOR]) == 0
     assert versions() == before
 
 
