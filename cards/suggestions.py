@@ -279,6 +279,15 @@ def zoster_vaccine_request(
 # ----------------------------------------------------------------------------- suggestions
 
 
+def _positive(value: Any) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and value > 0
+        and value < float("inf")
+    )
+
+
 def _suggestion(label: str, actions: list[dict[str, Any]]) -> dict[str, Any]:
     return {"label": label[:200], "uuid": str(uuid.uuid4()), "actions": actions}
 
@@ -290,8 +299,8 @@ def build_suggestion(
     drug = cat.drug(order.drug, order.display)
     if kind == "dose-update":
         dose_mg, per_day = params.get("dose_mg"), params.get("per_day")
-        if not isinstance(dose_mg, int | float):
-            return None
+        if not _positive(dose_mg) or not (per_day is None or _positive(per_day)):
+            return None  # an unreadable suggestion is dropped, never guessed
         text = dose_text(cat, float(dose_mg), per_day)
         resource = dose_update_resource(order.resource, float(dose_mg), per_day, text)
         if resource is None:

@@ -65,6 +65,8 @@ suggestion = st.sampled_from(
         Suggestion("vaccinate", {"cvx": "121"}),  # live vaccine: never proposed
         Suggestion("dose-update", {"dose_mg": 5.0, "per_day": 2.0}),
         Suggestion("dose-update", {"dose_mg": "five"}),
+        Suggestion("dose-update", {"dose_mg": 5, "per_day": "twice"}),
+        Suggestion("dose-update", {"dose_mg": 0, "per_day": 1.0}),
         Suggestion("stop-order", {}),
         Suggestion("unknown-kind", {}),
     ]
