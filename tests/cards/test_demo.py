@@ -146,3 +146,43 @@ def test_demo_one_patient_and_unknown_patient() -> None:
     assert "ウパダシチニブ" in done.stdout
     bad = run_demo("--patient", "nobody")
     assert bad.returncode == 2 and "nobody" in bad.stderr
+
+
+def test_every_demo_chart_with_every_example_order_renders_valid_cards() -> None:
+    """All synthetic charts x all example orders x four languages x three hooks."""
+    import copy
+
+    from cards.render import render_cards
+    from cds_service.assess.engine import assess
+    from cds_service.assess.registry import Settings
+    from cds_service.commands.demo import demo_local_codes
+    from cds_service.demo_data import demo_patients
+    from cds_service.knowledge import load_knowledge
+    from cds_service.normalise import normalise
+    from cds_service.normalise.orders import recognise_orders
+    from tests.cards.fhir_check import assert_cards_response_schema
+
+    knowledge = load_knowledge(local_codes=demo_local_codes({}))
+    today = date(2026, 11, 23)
+    fired: set[str] = set()
+    for patient in demo_patients(today):
+        record = record_from_bundle(patient.bundle)
+        for example in examples():
+            drafts = copy.deepcopy(example.draft_orders)
+            for draft in drafts:
+                draft["subject"] = {"reference": f"Patient/{record.patient_id}"}
+            for hook in ("order-sign", "order-select", "patient-view"):
+                orders = [] if hook == "patient-view" else recognise_orders(drafts, knowledge)
+                facts = normalise(record, orders, knowledge, today)
+                assessment = assess(facts, knowledge, Settings(hook=hook))
+                for language in LANGUAGES:
+                    cards = render_cards(assessment, language, knowledge, "https://x/docs", hook)
+                    for card in cards:
+                        assert_valid_card(card)
+                    assert_suggestions_valid_r4(cards)
+                    assert_cards_response_schema(cards)
+                    assert len(cards) <= (1 if hook == "patient-view" else 3 * len(orders))
+                    fired |= {
+                        f["id"] for c in cards for f in c["extension"]["org.rheum-cds"]["findings"]
+                    }
+    assert len(fired) >= 20, sorted(fired)  # the charts exercise most rules
