@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -33,6 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--patient",
         metavar="NAME",
         help="only this example (see --list)",
+    )
+    parser.add_argument(
+        "--hook",
+        choices=("order-sign", "order-select", "patient-view"),
+        help="hook to show (default: each example's own, order-sign)",
     )
     parser.add_argument("--list", action="store_true", help="list the examples and exit")
     parser.add_argument("--config", metavar="FILE", help="TOML configuration file")
@@ -86,7 +92,7 @@ def demo_local_codes(configured: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _pipeline(example: Any, language: str, runtime: dict[str, Any], today: date):
+def _pipeline(example: Any, language: str, runtime: dict[str, Any], today: date, hook: str):
     from cards.examples import example_record
     from cards.render import render_cards
     from cds_service.assess.engine import assess
@@ -95,10 +101,10 @@ def _pipeline(example: Any, language: str, runtime: dict[str, Any], today: date)
 
     knowledge = runtime["knowledge"]
     record = example_record(example, today)
-    orders = recognise_orders(example.draft_orders, knowledge)
+    orders = [] if hook == "patient-view" else recognise_orders(example.draft_orders, knowledge)
     facts = normalise(record, orders, knowledge, today)
-    assessment = assess(facts, knowledge, runtime["settings"])
-    return render_cards(assessment, language, knowledge, runtime["docs"], example.hook)
+    assessment = assess(facts, knowledge, replace(runtime["settings"], hook=hook))
+    return render_cards(assessment, language, knowledge, runtime["docs"], hook)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -141,10 +147,15 @@ def main(args: argparse.Namespace) -> int:
         "docs": config.base_url.rstrip("/") + "/docs",
     }
     today = date.today()
-    results = [(e, _pipeline(e, language, runtime, today)) for e in chosen]
+    results = [(e, _pipeline(e, language, runtime, today, args.hook or e.hook)) for e in chosen]
     if args.json:
         out = [
-            {"example": e.name, "title": e.title[language], "hook": e.hook, "cards": cards}
+            {
+                "example": e.name,
+                "title": e.title[language],
+                "hook": args.hook or e.hook,
+                "cards": cards,
+            }
             for e, cards in results
         ]
         json.dump(out, sys.stdout, ensure_ascii=False, indent=2)

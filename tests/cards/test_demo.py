@@ -186,3 +186,13 @@ def test_every_demo_chart_with_every_example_order_renders_valid_cards() -> None
                         f["id"] for c in cards for f in c["extension"]["org.rheum-cds"]["findings"]
                     }
     assert len(fired) >= 20, sorted(fired)  # the charts exercise most rules
+
+
+def test_demo_patient_view() -> None:
+    done = run_demo("--hook", "patient-view", "--patient", "pmr-baricitinib", "--json")
+    assert done.returncode == 0, done.stderr
+    [item] = json.loads(done.stdout)
+    assert item["hook"] == "patient-view"
+    [card] = item["cards"]
+    assert_valid_card(card)
+    assert "PMR-AS" in card["summary"] and "suggestions" not in card
