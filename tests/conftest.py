@@ -31,6 +31,7 @@ Server logs live under pytest's temporary directory (``hapi/hapi.log``, ``postgr
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Generator, Iterator
 
 import pytest
@@ -41,6 +42,7 @@ from tests.fixtures.processes import log_tail, unavailable
 
 SERVER_FIXTURES = {"fhir_server": "fhir", "postgres_server": "postgres", "postgres_url": "postgres"}
 _active_logs: dict[str, tuple[str, object]] = {}
+_startup_timings: dict[str, float] = {}
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
@@ -57,6 +59,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SERVER_FIXTURES.keys() & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _startup_timings:
+        terminalreporter.section("test servers")
+        for name, seconds in _startup_timings.items():
+            terminalreporter.write_line(f"{name}: {seconds:.1f} s")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -89,10 +98,16 @@ def fhir_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FhirServer
             f"HAPI FHIR test server needs {' and '.join(missing)} on PATH: install a JDK 17 and "
             "Maven (Debian: apt-get install openjdk-17-jdk-headless maven)"
         )
+    started = time.monotonic()
     try:
         server = start_fhir_server(tmp_path_factory.mktemp("hapi"))
     except FhirServerError as exc:
         pytest.fail(str(exc), pytrace=False)
+    _startup_timings["HAPI FHIR server: build check + start"] = time.monotonic() - started
+    if server.started_in_s is not None:
+        _startup_timings["HAPI FHIR server: java -jar until /fhir/metadata answers"] = (
+            server.started_in_s
+        )
     _active_logs["fhir"] = ("HAPI FHIR server log", server)
     try:
         yield server
@@ -108,10 +123,12 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgr
         unavailable(
             "PostgreSQL tests need initdb and postgres (Debian: apt-get install postgresql)"
         )
+    started = time.monotonic()
     try:
         server = start_postgres(tmp_path_factory.mktemp("postgres"))
     except PostgresError as exc:
         pytest.fail(str(exc), pytrace=False)
+    _startup_timings["PostgreSQL: initdb + start"] = time.monotonic() - started
     _active_logs["postgres"] = ("PostgreSQL log", server)
     try:
         yield server
