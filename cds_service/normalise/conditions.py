@@ -53,9 +53,14 @@ def condition_concepts(vs: ValueSets, code: Any) -> tuple[frozenset[str], str | 
 
 def normalise_conditions(resources: list[dict[str, Any]], vs: ValueSets) -> list[Problem]:
     out: list[Problem] = []
+    seen: set[str] = set()
     for index, resource in enumerate(resources):
         if not isinstance(resource, dict):
             continue
+        ref = ref_of(resource, index, "Condition")
+        if ref in seen:  # the same Condition sent twice (prefetch and search)
+            continue
+        seen.add(ref)
         if status_code(resource.get("verificationStatus")) in EXCLUDED_VERIFICATION:
             continue
         concepts, matched = condition_concepts(vs, resource.get("code"))
@@ -75,7 +80,7 @@ def normalise_conditions(resources: list[dict[str, Any]], vs: ValueSets) -> list
         out.append(
             Problem(
                 concepts=concepts,
-                ref=ref_of(resource, index, "Condition"),
+                ref=ref,
                 active=active,
                 onset=first_date(resource, "onsetDateTime", "onsetPeriod.start", "onsetString"),
                 abatement=abatement,

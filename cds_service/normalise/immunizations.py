@@ -30,6 +30,7 @@ def normalise_immunizations(
     """Given vaccinations (status not-done / entered-in-error and STU3 notGiven excluded)."""
     out: list[Vaccination] = []
     dropped: list[Dropped] = []
+    seen: set[str] = set()
     for index, resource in enumerate(resources):
         if not isinstance(resource, dict):
             continue
@@ -37,6 +38,9 @@ def normalise_immunizations(
         if status in EXCLUDED_STATUS or resource.get("notGiven") is True:
             continue
         ref = ref_of(resource, index, "Immunization")
+        if ref in seen:
+            continue
+        seen.add(ref)
         cvx = vaccine_cvx(vs, resource.get("vaccineCode"))
         vaccine = vs.vaccines.get(cvx or "")
         if cvx is None:

@@ -149,6 +149,7 @@ def normalise_medications(
     """The patient's medications whose drug is known (unknown drugs are not relevant)."""
     out: list[Medication] = []
     dropped: list[Dropped] = []
+    seen: set[str] = set()
     for kind, resources in (("MedicationRequest", requests), ("MedicationStatement", statements)):
         for index, resource in enumerate(resources):
             if not isinstance(resource, dict):
@@ -156,12 +157,15 @@ def normalise_medications(
             status = status_code(resource.get("status"))
             if status in EXCLUDED_STATUS:
                 continue
+            ref = ref_of(resource, index, kind)
+            if ref in seen:  # the same order sent twice
+                continue
+            seen.add(ref)
             identity = identify(resource, vs)
             if identity.drug is None:
                 continue
             route = route_of(resource, identity, vs)
             classes = classes_for(vs, identity.drug, route)
-            ref = ref_of(resource, index, kind)
             dose = read_dose(dosages(resource), identity.texts, vs)
             if dose.problem and "steroid" in classes and status in ACTIVE_STATUS:
                 dropped.append(Dropped(ref, f"steroid dose not readable: {dose.problem}"))

@@ -182,3 +182,8 @@ def test_institution_local_codes_extend_the_value_sets():
     )
     assert normalise(record, [], knowledge, TODAY).problems[0].concepts == {"ra"}
     assert problems(condition("urn:oid:1.2.392.200119.4.101.6", "20054567")) == []
+
+
+def test_the_same_condition_sent_twice_is_one_problem():
+    c = condition(SCT, "69896004", "dup")
+    assert [p.ref for p in problems(c, dict(c))] == ["Condition/dup"]
