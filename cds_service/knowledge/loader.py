@@ -123,6 +123,8 @@ def load_knowledge(
     if overrides:
         rules = apply_overrides(rules, overrides)
     concepts = files.get("concepts", {})
+    if concepts:
+        check_concept_references(files, concepts)
     valuesets = None
     if any(k.startswith("valuesets/") for k in files):
         if local_codes:
@@ -134,6 +136,37 @@ def load_knowledge(
 def observation_loinc_codes(knowledge: Knowledge) -> list[str]:
     """Every LOINC code mapped to an observation concept (for the discovery prefetch template)."""
     return list(knowledge.vs.observation_loinc)
+
+
+# --------------------------------------------------------------------------- references
+
+_REFERENCE_KEYS = ("concepts", "classes")
+
+
+def check_concept_references(files: Mapping[str, Any], concepts: Mapping[str, Any]) -> None:
+    """Every concept id a rule file names (keys `concepts`, `classes`, `*_concepts`,
+    `*_classes`) exists in concepts.toml: a typo would otherwise silently never match."""
+    known: set[str] = set()
+    for section in concepts.values():
+        if isinstance(section, Mapping):
+            known.update(section)
+
+    def walk(node: Any, where: str) -> None:
+        if not isinstance(node, Mapping):
+            return
+        for key, value in node.items():
+            at = f"{where}.{key}"
+            if isinstance(value, list) and any(
+                key == name or key.endswith("_" + name) for name in _REFERENCE_KEYS
+            ):
+                for item in value:
+                    if isinstance(item, str) and item not in known:
+                        raise KnowledgeError(f"{at}: unknown concept {item!r} (concepts.toml)")
+            walk(value, at)
+
+    for file_key, data in files.items():
+        if file_key.startswith("rules_"):
+            walk(data, f"{file_key}.toml")
 
 
 # --------------------------------------------------------------------------- overrides

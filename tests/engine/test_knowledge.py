@@ -138,6 +138,18 @@ def rules_dir(kdir: Path) -> Path:
     return kdir
 
 
+def test_rule_naming_an_unknown_concept_is_refused(rules_dir: Path):
+    edit(
+        rules_dir / "rules_test.toml",
+        "window_days = 365",
+        'window_days = 365\nrisk_concepts = ["diabetes", "diabetis"]',
+    )
+    with pytest.raises(
+        KnowledgeError, match=r"TEST-RULE\.risk_concepts: unknown concept 'diabetis'"
+    ):
+        load_knowledge(rules_dir)
+
+
 def test_configurable_key_is_overridden(rules_dir: Path):
     k = load_knowledge(rules_dir, overrides={"TEST-RULE": {"window_days": 180}})
     assert k.rule("TEST-RULE")["window_days"] == 180
