@@ -11,7 +11,7 @@ from cds_service.routes import get_runtime, json_response
 bp = Blueprint("discovery", __name__)
 
 
-@bp.get("/cds-services")
+@bp.get("/cds-services", strict_slashes=False)  # some EHR set-ups add a slash
 def discovery() -> Response:
     return json_response(discovery_document(get_runtime().services))
 

@@ -231,3 +231,31 @@ def test_no_client_input_gets_a_500(app, path, value, service):
     body = _set(base, path, value)
     response, _ = _post(app, service, body)
     assert response.status_code in (200, 400, 401, 412), (path, value, response.json)
+
+
+def test_feedback_on_issued_cards_round_trip(app, cds_schema):
+    """A card answered by a hook, then CDS Hooks 2.0 feedback on it (idempotent)."""
+    body = samples.order_sign(prefetch=samples.full_prefetch())
+    cards = _post(app, "rheum-order-sign", body)[0].json["cards"]
+    card = next(c for c in cards if c.get("overrideReasons"))
+    reason = card["overrideReasons"][0]
+    feedback = {
+        "feedback": [
+            {
+                "card": card["uuid"],
+                "outcome": "overridden",
+                "overrideReason": {"reason": reason, "userComment": "discussed"},
+                "outcomeTimestamp": "2026-11-23T10:15:02.123Z",
+            }
+        ]
+    }
+    cds_schema("FeedbackRequest").validate(feedback)
+    client = app.test_client()
+    url = "/cds-services/rheum-order-sign/feedback"
+    first = client.post(url, json=feedback)
+    assert first.status_code == 200, first.json
+    again = client.post(url, json=feedback)
+    assert again.status_code == 200 and again.json["duplicates"] == 1
+    bad = client.post(url, json={"feedback": [{"card": card["uuid"], "outcome": "maybe"}]})
+    assert bad.status_code == 400
+    cds_schema("Error").validate(bad.json)
