@@ -9,9 +9,11 @@ builds its own app (database connections and HTTP pools are never shared across 
 from __future__ import annotations
 
 import argparse
+import atexit
 import dataclasses
 import logging
 import os
+import shutil
 import sys
 import tempfile
 from typing import Any
@@ -44,7 +46,10 @@ def _prepare_metrics_dir() -> None:
     # Several workers share Prometheus samples through files; prometheus_client reads this
     # variable when first imported, so it must be set before the service is imported.
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="rheum-cds-metrics-")
+        directory = tempfile.mkdtemp(prefix="rheum-cds-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        master = os.getpid()
+        atexit.register(lambda: os.getpid() == master and shutil.rmtree(directory, True))
 
 
 def main(args: argparse.Namespace) -> int:
