@@ -59,6 +59,11 @@ def _definitions() -> tuple[dict[str, Any], dict[str, Any]]:
     return catalogue, patients
 
 
+def definitions() -> tuple[dict[str, Any], dict[str, Any]]:
+    """(catalogue, patients) as read from catalogue.toml and patients.toml."""
+    return _definitions()
+
+
 def _reason(key: str | None, catalogue: dict[str, Any]) -> tuple[str, str, str] | None:
     if key is None:
         return None

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from fhir.resources.R4B import get_fhir_model_class
 
-from cds_service.demo_data import ANCHOR, committed_path, demo_patients, dump
+from cds_service.demo_data import ANCHOR, committed_path, definitions, demo_patients, dump
 
 
 def test_committed_json_is_the_generator_output() -> None:
@@ -43,3 +43,71 @@ def test_dates_follow_the_anchor_and_ids_do_not() -> None:
         born = date.fromisoformat(patient["birthDate"])
         age = ANCHOR.year - born.year - ((ANCHOR.month, ANCHOR.day) < (born.month, born.day))
         assert 18 <= age <= 90
+
+
+# Entries of the demo charts the service has no use for (no concept in its value sets).
+NOT_THE_SERVICES_CONCERN = {
+    ("http://loinc.org", "85354-9"),  # blood pressure panel
+    ("http://snomed.info/sct", "90560007"),  # gout
+    ("http://snomed.info/sct", "64859006"),  # osteoporosis
+    ("http://hl7.org/fhir/sid/icd-10", "M81.0"),  # postmenopausal osteoporosis
+}
+# Drugs the rules read (interactions, combinations, steroid dose, anticoagulation, NSAID...).
+DRUGS_THE_RULES_READ = {
+    "methotrexate",
+    "prednisone",
+    "prednisolone",
+    "apixaban",
+    "ketoconazole",
+    "clarithromycin",
+    "probenecid",
+    "adalimumab",
+    "infliximab",
+    "tacrolimus",
+    "naproxen",
+}
+
+
+def test_the_service_reads_every_relevant_entry_of_the_demo_charts() -> None:
+    """Codes, units and drug names of the charts are recognised by the service's value sets
+    (with the demo clinic's local codes), so each chart shows what it was written for."""
+    from cds_service.commands.try_hook import demo_local_codes
+    from cds_service.knowledge import load_knowledge
+    from cds_service.model import PatientRecord
+    from cds_service.normalise import normalise
+
+    knowledge = load_knowledge(local_codes=demo_local_codes())
+    vs = knowledge.vs
+    for patient in demo_patients(ANCHOR):
+        by_type: dict[str, list] = {}
+        for entry in patient.bundle["entry"]:
+            resource = entry["resource"]
+            by_type.setdefault(resource["resourceType"], []).append(resource)
+        for obs in by_type["Observation"]:
+            (coding,) = obs["code"]["coding"]
+            key = (coding["system"], coding["code"])
+            if key not in NOT_THE_SERVICES_CONCERN:
+                assert vs.observation_code(*key) is not None, (patient.id, key)
+        for cond in by_type["Condition"]:
+            codings = cond["code"]["coding"]
+            if any((c["system"], c["code"]) in NOT_THE_SERVICES_CONCERN for c in codings):
+                continue
+            concepts = [vs.condition_concept(c["system"], c["code"]) for c in codings]
+            assert any(concepts), (patient.id, codings)
+        record = PatientRecord(
+            patient_id=patient.id,
+            patient=by_type["Patient"][0],
+            observations=by_type["Observation"],
+            conditions=by_type["Condition"],
+            medication_requests=by_type["MedicationRequest"],
+            immunizations=by_type.get("Immunization", []),
+        )
+        facts = normalise(record, [], knowledge, ANCHOR)
+        assert facts.dropped == [], (patient.id, facts.dropped)
+        read = {m.drug for m in facts.medications}
+        spec = next(p for p in definitions()[1]["patient"] if p["id"] == patient.id)
+        written = {m["m"] for m in spec.get("meds", []) if "m" in m}  # catalogue keys
+        assert written & DRUGS_THE_RULES_READ <= read, (patient.id, written, read)
+        texts = " ".join(m.get("text", "") for m in spec.get("meds", []))
+        if "メトトレキサート" in texts or "甲氨蝶呤" in texts:
+            assert "methotrexate" in read, patient.id
