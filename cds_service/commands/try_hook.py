@@ -94,6 +94,8 @@ def draft_medication_request(
     today: date | None = None,
 ) -> dict[str, Any]:
     """A draft MedicationRequest for `drug` (a name in any language the value sets know)."""
+    if (dose_mg is not None and dose_mg <= 0) or (per_day is not None and per_day <= 0):
+        raise TryError("--dose and --per-day must be positive numbers")
     vs = knowledge.vs
     hit = vs.medication_in_text(drug)
     if hit is None:
@@ -125,7 +127,10 @@ def draft_medication_request(
         order["dosageInstruction"] = [dosage]
     if reason:
         system, code, display = reason
-        order["reasonCode"] = [{"coding": [{"system": system, "code": code, "display": display}]}]
+        reason_coding = {"system": system, "code": code}
+        if display:
+            reason_coding["display"] = display
+        order["reasonCode"] = [{"coding": [reason_coding]}]
     return order
 
 

@@ -62,6 +62,12 @@ def test_order_select_names_the_draft_and_reason_is_carried() -> None:
     assert draft["reasonCode"][0]["coding"][0]["code"] == "398909004"
     with pytest.raises(TryError):
         parse_reason("398909004")
+    bare = draft_medication_request(
+        KNOWLEDGE, "p1", "tofacitinib", reason=parse_reason("http://snomed.info/sct|69896004")
+    )
+    get_fhir_model_class("MedicationRequest").model_validate(bare)
+    with pytest.raises(TryError, match="positive"):
+        draft_medication_request(KNOWLEDGE, "p1", "tofacitinib", 5, 0)
 
 
 def test_prefetch_template_expansion() -> None:
