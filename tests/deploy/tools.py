@@ -41,7 +41,9 @@ def go_tool(name: str, module: str, version: str) -> Path:
     binary = bin_dir / name
     if binary.is_file():
         return binary
-    go = shutil.which("go")
+    go = shutil.which("go") or next(
+        (str(p) for p in (Path("/usr/local/go/bin/go"),) if p.is_file()), None
+    )
     if go is None:
         raise ToolUnavailable(f"{name} is built with Go: install Go 1.24 or newer (go on PATH)")
     bin_dir.mkdir(parents=True, exist_ok=True)
