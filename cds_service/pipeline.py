@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 GATHER_SHARE = 0.9  # of the deadline; the rest is kept for stages 4-7 and the answer
 
 
+CO_ORDER_TYPES = frozenset({"MedicationRequest", "MedicationOrder"})  # other drafts
+
+
 @dataclass
 class HookOutcome:
     status: int
@@ -162,7 +165,15 @@ def handle_hook(
         outcome.status, outcome.body = 412, precondition_failed()
         return outcome
 
-    facts = normalise(record, orders, knowledge, date.today())
+    targets = {id(order.resource) for order in orders}
+    co_orders = [
+        resource
+        for resource in hook_request.draft_orders
+        if isinstance(resource, dict)
+        and resource.get("resourceType") in CO_ORDER_TYPES
+        and id(resource) not in targets
+    ]
+    facts = normalise(record, orders, knowledge, date.today(), co_orders)
     clock.lap("normalise")
     settings = Settings(
         label_region=runtime.config.label_region,

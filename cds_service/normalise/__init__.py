@@ -38,15 +38,24 @@ __all__ = ["normalise", "recognise_orders"]
 
 
 def normalise(
-    record: PatientRecord, orders: list[Order], knowledge: Knowledge, today: date
+    record: PatientRecord,
+    orders: list[Order],
+    knowledge: Knowledge,
+    today: date,
+    co_orders: list[dict[str, Any]] | None = None,
 ) -> Facts:
-    """Facts of `record` for `orders` as of `today` (the order date)."""
+    """Facts of `record` for `orders` as of `today` (the order date).
+
+    `co_orders` are the request's other draft orders (not the targets under review): a
+    clarithromycin or a live vaccine ordered in the same session counts for the interaction
+    and vaccine rules like an active medication (its status stays "draft").
+    """
     vs = knowledge.vs
     age, sex, birth = demographics(record.patient, today)
     observations, dropped = normalise_observations(record.observations, vs)
     problems = normalise_conditions(record.conditions, vs)
     meds, med_dropped = normalise_medications(
-        record.medication_requests, record.medication_statements, vs
+        [*record.medication_requests, *(co_orders or ())], record.medication_statements, vs
     )
     vaccinations, vac_dropped = normalise_immunizations(record.immunizations, vs)
     weight = _recent_weight(observations, today)
