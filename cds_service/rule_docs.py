@@ -12,21 +12,10 @@ from typing import Any
 
 from cards.catalogue import all_catalogues
 from cds_service.assess.registry import REGISTRY
+from cds_service.assess.scores import SCORE_IDS
 from cds_service.knowledge import Knowledge
 
 LANG_NAMES = {"en": "English", "zh-TW": "繁體中文", "zh-CN": "简体中文", "ja": "日本語"}
-SCORE_IDS = (
-    "DAS28-ESR",
-    "DAS28-CRP",
-    "DAS28-ESR-3",
-    "DAS28-CRP-3",
-    "CDAI",
-    "SDAI",
-    "EULAR-RESPONSE",
-    "PMR-AS-CRP",
-    "PMR-AS-ESR",
-    "PMR-FLARE",
-)
 _META_KEYS = {
     "severity",
     "category",
