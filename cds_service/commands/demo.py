@@ -102,7 +102,12 @@ def _pipeline(example: Any, language: str, runtime: dict[str, Any], today: date,
     knowledge = runtime["knowledge"]
     record = example_record(example, today)
     orders = [] if hook == "patient-view" else recognise_orders(example.draft_orders, knowledge)
-    facts = normalise(record, orders, knowledge, today)
+    # the other drafts of the order set count as the patient's medications, as in the service
+    targets = {id(order.resource) for order in orders}
+    co_orders = (
+        [] if hook == "patient-view" else [d for d in example.draft_orders if id(d) not in targets]
+    )
+    facts = normalise(record, orders, knowledge, today, co_orders)
     assessment = assess(facts, knowledge, replace(runtime["settings"], hook=hook))
     return render_cards(assessment, language, knowledge, runtime["docs"], hook)
 
