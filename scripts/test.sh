@@ -52,6 +52,14 @@ command -v "$PYTHON" >/dev/null 2>&1 || missing+=(python3)
 if [ "${#missing[@]}" -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     apt_install "${missing[@]}" || say "could not install ${missing[*]}: the tests needing them will say so"
+    if [[ " ${missing[*]} " == *" postgresql "* ]] && command -v pg_lsclusters >/dev/null 2>&1; then
+        # The package may have started its default cluster; the tests start their own.
+        pg_lsclusters -h 2>/dev/null | while read -r version cluster _ status _; do
+            if [ "$status" = online ]; then
+                as_root pg_ctlcluster "$version" "$cluster" stop || true
+            fi
+        done
+    fi
 fi
 
 if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
