@@ -28,6 +28,7 @@ from functools import cache
 from typing import Any
 
 from cards.catalogue import Catalogue, catalogue, format_number
+from cards.language import LANGUAGES, match_language
 from cards.suggestions import build_suggestion, fhir_codes
 from cds_service.knowledge import Knowledge
 from cds_service.model import (
@@ -721,6 +722,8 @@ def render_cards(
     order-select: the same without the disease-activity card. patient-view: one summary card.
     No recognised target order on an order hook: no cards.
     """
+    if language not in LANGUAGES:  # a raw tag such as "zh-Hant-HK" or "ja-JP"
+        language = match_language(language) or "en"
     ctx = _Ctx(catalogue(language), knowledge, docs_base_url.rstrip("/"))
     if hook == "patient-view":
         card = _patient_card(ctx, assessment)

@@ -362,3 +362,10 @@ def test_a_score_not_computed_says_why(language: str, knowledge) -> None:
     why = cat.fill("card", "out_of_range", component=cat.label("tjc28"), limit="≤ 28")
     assert cat.fill("card", "not_computed", problem=why) in card["detail"]
     assert cat.get("card", "activity_summary_none").split("{drug}")[-1] in card["summary"]
+
+
+def test_a_raw_language_tag_is_matched(knowledge) -> None:
+    cards = render_cards(samples.elderly_smoker(), "zh-Hant-HK", knowledge, DOCS, "order-sign")
+    assert ext(cards[0])["language"] == "zh-TW" and "托法替尼" in cards[0]["summary"]
+    cards = render_cards(samples.elderly_smoker(), "fr", knowledge, DOCS, "order-sign")
+    assert ext(cards[0])["language"] == "en"
