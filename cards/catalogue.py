@@ -31,18 +31,19 @@ def placeholders(template: str) -> frozenset[str]:
 
 
 def format_number(value: float | int) -> str:
-    """Numbers for people: 45.0 -> "45", 5.4213 -> "5.42", 0.0312 -> "0.031"."""
+    """Numbers for people: 45.0 -> "45", 5.4213 -> "5.42", 0.0312 -> "0.031", 150000 -> "150,000".
+
+    Whole numbers from 10,000 up are grouped by thousands (platelet and cell counts).
+    """
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, int):
-        return str(value)
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
+        whole = int(value)
+        return f"{whole:,}" if abs(whole) >= 10_000 else str(whole)
     digits = 2 if abs(value) >= 0.1 else 3
-    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
-    return text
+    return f"{value:.{digits}f}".rstrip("0").rstrip(".")
 
 
 @dataclass(frozen=True)

@@ -176,3 +176,22 @@ def test_every_not_assessed_case_reads_in_every_language() -> None:
                     extra = sorted(placeholders(phrase) - fields)
                     problems.append(f"{language} {case}: {extra} not in {rule_id}'s text")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (45.0, "45"),
+        (5.4213, "5.42"),
+        (0.0312, "0.031"),
+        (150000, "150,000"),
+        (9999, "9999"),
+        (100000.0, "100,000"),
+        (0.6, "0.6"),
+        (-12000, "-12,000"),
+    ],
+)
+def test_numbers_read_as_clinicians_write_them(value: float, text: str) -> None:
+    from cards.catalogue import format_number
+
+    assert format_number(value) == text
