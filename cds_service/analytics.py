@@ -37,7 +37,6 @@ class _Tally:
     shown: int = 0
     accepted: int = 0
     overridden: int = 0
-    feedback_items: int = 0
     accepted_suggestions: int = 0
     override_comments: int = 0
     reasons: Counter[tuple[str | None, str | None]] = field(default_factory=Counter)
@@ -48,7 +47,6 @@ class _Tally:
     def add(self, row: Mapping[str, Any]) -> None:
         n = int(row["cards"])
         self.shown += n
-        self.feedback_items += int(row["items"] or 0)
         outcome = row["outcome"]
         if outcome == "accepted":
             self.accepted += n
@@ -71,7 +69,6 @@ class _Tally:
             "no_feedback": self.shown - with_feedback,
             "acceptance_rate": _rate(self.accepted, self.shown),
             "override_rate": _rate(self.overridden, self.shown),
-            "feedback_items": self.feedback_items,
             "accepted_suggestions": self.accepted_suggestions,
             "suggestions_per_accepted_card": (
                 round(self.accepted_suggestions / self.accepted, 2) if self.accepted else None
@@ -130,8 +127,12 @@ def _sorted_groups(
     return [{name: k, **t.as_dict()} for k, t in sorted(tallies.items(), key=key)]
 
 
-def summarise_cards(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Totals and the per rule / indicator / service tables from the `cards` groups."""
+def summarise_cards(
+    rows: Iterable[Mapping[str, Any]], items: Iterable[Mapping[str, Any]] = ()
+) -> dict[str, Any]:
+    """Totals and the per rule / indicator / service tables from the `cards` groups; the
+    `items` rows (feedback rows per service, superseded ones included) add `feedback_items`
+    to the totals and to each service."""
     total = _Tally()
     by_rule: dict[str | None, _Tally] = defaultdict(_Tally)
     by_indicator: dict[str | None, _Tally] = defaultdict(_Tally)
@@ -143,11 +144,15 @@ def summarise_cards(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         rule_ids = sorted(set(_json_list(row["rule_ids"])))
         for rule_id in rule_ids or [None]:
             by_rule[rule_id].add(row)
+    per_service = {row["service_id"]: int(row["items"]) for row in items}
+    services = _sorted_groups(by_service, "service_id", sorted(by_service))
+    for group in services:
+        group["feedback_items"] = per_service.get(group["service_id"], 0)
     return {
-        "totals": total.as_dict(),
+        "totals": {**total.as_dict(), "feedback_items": sum(per_service.values())},
         "by_rule": _sorted_groups(by_rule, "rule_id"),
         "by_indicator": _sorted_groups(by_indicator, "indicator", INDICATOR_ORDER),
-        "by_service": _sorted_groups(by_service, "service_id", sorted(by_service)),
+        "by_service": services,
     }
 
 
@@ -228,7 +233,7 @@ def feedback_report(
             "service": service,
             "timezone": "UTC",
         },
-        **summarise_cards(rows.get("cards", ())),
+        **summarise_cards(rows.get("cards", ()), rows.get("items", ())),
         "unknown_cards": summarise_unknown(rows.get("unknown", ())),
         "hook_calls": summarise_calls(rows.get("calls", ())),
     }

@@ -560,71 +560,90 @@ class Storage:
     ) -> dict[str, list[dict[str, Any]]]:
         """Grouped counts for feedback analytics (cds_service/analytics.py), aggregated in SQL.
 
-        Window: `start <= t < end` (aware datetimes; None = open). Three lists of rows:
+        Window: `start <= t < end` (aware datetimes; None = open). Four lists of rows:
 
         - `cards`: issued cards (t = issued_at), each joined to its latest feedback row (by
           outcome_at, then id), grouped by service_id, indicator, rule_ids (JSON text),
           outcome (None = no feedback), override_system/code/display; with `cards`,
-          `items` (feedback rows about them), `suggestions` (ids accepted in the latest
-          row), `comments` (latest rows with a userComment: a count, never the text).
+          `suggestions` (ids accepted in the latest row) and `comments` (latest rows with a
+          userComment: a count, never the text).
+        - `items`: feedback rows about those cards (every row, superseded ones included),
+          grouped by service_id; with `items`.
         - `unknown`: feedback about card uuids this service never issued (t = outcome_at),
           grouped by service_id; with `items`, `cards` (distinct uuids), `accepted` and
           `overridden` (items).
         - `calls`: audit rows (t = at) grouped by service_id, status, with_cards (0/1),
           rule_ids, unavailable (JSON text) and language; with `calls`.
         """
-        from sqlalchemy import JSON, and_, case, cast, exists, func
+        from sqlalchemy import JSON, case, cast, exists, func
+        from sqlalchemy.orm import aliased
 
         self._ensure_schema()
-        fb = FeedbackRecord
+        fb, ic, au = FeedbackRecord, IssuedCard, AuditRecord
         suggestions = (
             func.json_array_length(cast(fb.accepted_suggestions, JSON))
             if self.backend == "postgresql"
             else func.json_array_length(fb.accepted_suggestions)
         )
-        card_key = (fb.service_id, fb.card)
-        latest = select(
-            fb.service_id,
-            fb.card,
-            fb.outcome,
-            fb.override_system,
-            fb.override_code,
-            fb.override_display,
-            case((func.coalesce(fb.user_comment, "") != "", 1), else_=0).label("comment"),
-            suggestions.label("suggestions"),
-            func.row_number()
-            .over(partition_by=card_key, order_by=(fb.outcome_at.desc(), fb.id.desc()))
-            .label("rn"),
-            func.count().over(partition_by=card_key).label("item_count"),
-        ).subquery()
-        ic = IssuedCard
+        # The latest feedback row of each card. PostgreSQL: numbered in one window pass.
+        # SQLite: a correlated lookup through the index on feedback.card (its planner does
+        # badly with a joined window); coalesce() keeps it off the service_id index.
+        if self.backend == "postgresql":
+            ranked = select(
+                fb.id,
+                fb.service_id,
+                fb.card,
+                func.row_number()
+                .over(
+                    partition_by=(fb.service_id, fb.card),
+                    order_by=(fb.outcome_at.desc(), fb.id.desc()),
+                )
+                .label("rn"),
+            ).subquery()
+            joined = (
+                ic.__table__.outerjoin(
+                    ranked,
+                    (ranked.c.card == ic.uuid)
+                    & (ranked.c.service_id == ic.service_id)
+                    & (ranked.c.rn == 1),
+                )
+            ).outerjoin(fb, fb.id == ranked.c.id)
+        else:
+            other = aliased(FeedbackRecord)
+            latest_id = (
+                select(other.id)
+                .where(other.card == ic.uuid, func.coalesce(other.service_id, "") == ic.service_id)
+                .order_by(other.outcome_at.desc(), other.id.desc())
+                .limit(1)
+                .correlate(ic)
+                .scalar_subquery()
+            )
+            joined = ic.__table__.outerjoin(fb, fb.id == latest_id)
         card_cols = (
             ic.service_id,
             ic.indicator,
             ic.rule_ids,
-            latest.c.outcome,
-            latest.c.override_system,
-            latest.c.override_code,
-            latest.c.override_display,
+            fb.outcome,
+            fb.override_system,
+            fb.override_code,
+            fb.override_display,
         )
+        comment = case((func.coalesce(fb.user_comment, "") != "", 1), else_=0)
         cards = (
             select(
                 *card_cols,
                 func.count().label("cards"),
-                func.coalesce(func.sum(latest.c.item_count), 0).label("items"),
-                func.coalesce(func.sum(latest.c.suggestions), 0).label("suggestions"),
-                func.coalesce(func.sum(latest.c.comment), 0).label("comments"),
+                func.coalesce(func.sum(suggestions), 0).label("suggestions"),
+                func.coalesce(func.sum(comment), 0).label("comments"),
             )
-            .select_from(ic)
-            .outerjoin(
-                latest,
-                and_(
-                    latest.c.card == ic.uuid,
-                    latest.c.service_id == ic.service_id,
-                    latest.c.rn == 1,
-                ),
-            )
+            .select_from(joined)
             .group_by(*card_cols)
+        )
+        items = (
+            select(ic.service_id, func.count().label("items"))
+            .select_from(fb)
+            .join(ic, (ic.uuid == fb.card) & (ic.service_id == fb.service_id))
+            .group_by(ic.service_id)
         )
         issued = exists().where(ic.uuid == fb.card, ic.service_id == fb.service_id)
         unknown = (
@@ -635,19 +654,16 @@ class Storage:
                 func.sum(case((fb.outcome == "accepted", 1), else_=0)).label("accepted"),
                 func.sum(case((fb.outcome == "overridden", 1), else_=0)).label("overridden"),
             )
-            .where(~issued)
+            # known_card is true only when the card was issued before the feedback came
+            .where(fb.known_card.is_(False), ~issued)
             .group_by(fb.service_id)
         )
-        au = AuditRecord
         with_cards = case((au.card_count > 0, 1), else_=0)
         call_cols = (au.service_id, au.status, with_cards, au.rule_ids, au.unavailable, au.language)
         calls = select(
-            au.service_id,
-            au.status,
+            *call_cols[:2],
             with_cards.label("with_cards"),
-            au.rule_ids,
-            au.unavailable,
-            au.language,
+            *call_cols[3:],
             func.count().label("calls"),
         ).group_by(*call_cols)
 
@@ -660,15 +676,17 @@ class Storage:
                 query = query.where(owner.service_id == service_id)
             return query
 
-        cards = window(cards, ic.issued_at, ic)
-        unknown = window(unknown, fb.outcome_at, fb)
-        calls = window(calls, au.at, au)
+        queries = {
+            "cards": window(cards, ic.issued_at, ic),
+            "items": window(items, ic.issued_at, ic),
+            "unknown": window(unknown, fb.outcome_at, fb),
+            "calls": window(calls, au.at, au),
+        }
         try:
             with self.engine.connect() as conn:
                 return {
-                    "cards": [dict(r) for r in conn.execute(cards).mappings()],
-                    "unknown": [dict(r) for r in conn.execute(unknown).mappings()],
-                    "calls": [dict(r) for r in conn.execute(calls).mappings()],
+                    name: [dict(r) for r in conn.execute(query).mappings()]
+                    for name, query in queries.items()
                 }
         except SQLAlchemyError as exc:
             raise StorageError(f"{self.backend}: {type(exc).__name__}") from exc

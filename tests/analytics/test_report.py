@@ -75,6 +75,7 @@ def test_committee_figures_per_rule_kind_and_reason(make_app: Callable[..., Flas
     assert totals["no_feedback"] == 3 * cards_per_call - 5
     assert totals["accepted_suggestions"] == 2
     assert totals["override_comments"] == 1
+    assert totals["feedback_items"] == 5  # the EHR's retry is stored once
     assert reasons(totals) == {
         "no-alternative": 1,
         "specialist-reviewed": 1,
@@ -138,9 +139,11 @@ def test_a_card_counts_once_with_its_latest_outcome(make_app: Callable[..., Flas
         accepted(labs, at="2026-11-23T10:05:00Z"),
         overridden(labs, "done-elsewhere", at="2026-11-23T10:00:00Z"),
     )
-    rule = by(report(app)["by_rule"], "rule_id", "JAKI-TB-SCREEN")
+    data = report(app)
+    rule = by(data["by_rule"], "rule_id", "JAKI-TB-SCREEN")
     assert (rule["cards_shown"], rule["accepted"], rule["overridden"]) == (1, 1, 0)
-    assert rule["feedback_items"] == 2
+    assert data["totals"]["feedback_items"] == 2
+    assert data["by_service"][0]["feedback_items"] == 2
     assert rule["override_reasons"] == []
 
 
