@@ -140,6 +140,7 @@ def test_dockerfile_steps_in_a_fresh_venv(tmp_path: Path) -> None:
         "PORT": str(port),
         "GUNICORN_WORKERS": "2",
         "RHEUM_CDS_STORAGE_URL": f"sqlite:///{tmp_path / 'rheum-cds.db'}",
+        "RHEUM_CDS_CONFIG": str(DEPLOY / "compose" / "rheum-cds.toml"),  # as compose mounts it
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     argv = [str(venv / "bin" / cmd[0]), *cmd[1:]]
@@ -171,6 +172,9 @@ def test_dockerfile_steps_in_a_fresh_venv(tmp_path: Path) -> None:
             "rheum-order-select",
             "rheum-patient-view",
         }
+        # the mounted configuration is in force: its local codes are part of the prefetch
+        observations = services[0]["prefetch"]["observations"]
+        assert "http://example.org/rheum-cds/demo-lab|KL6" in observations
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
