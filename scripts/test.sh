@@ -6,7 +6,8 @@
 # On a clean Debian machine it first installs what is missing: Java 17 and Maven (for the HAPI
 # FHIR test server), PostgreSQL (for the storage tests), python3-venv; then creates .venv,
 # installs the project with its test extras, builds the HAPI test server jar (tests/hapi; offline
-# when ~/.m2 already has everything), runs `ruff check` and then pytest over tests/.
+# when ~/.m2 already has everything), runs `ruff check` and then pytest over tests/ (or over
+# what the arguments name, e.g. `bash scripts/test.sh tests/infra -x`).
 # The exit status is pytest's, except that "no tests ran" (pytest's 5) is a failure too.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
@@ -87,7 +88,8 @@ say "ruff check"
 .venv/bin/ruff check . || say "ruff check found problems (see above)"
 
 say "pytest"
-.venv/bin/python -m pytest tests "$@"
+# No arguments: pyproject's testpaths, i.e. everything under tests/.
+.venv/bin/python -m pytest "$@"
 status=$?
 if [ "$status" -eq 5 ]; then
     say "pytest collected no tests: that is a failure"
