@@ -102,17 +102,26 @@ def _loopback_request() -> bool:
     }
 
 
-def _presented_token() -> str | None:
+def _presented_token() -> bytes | None:
+    """The token of a Bearer or Basic (password) Authorization header, as the bytes sent.
+
+    WSGI hands header values over decoded as ISO-8859-1, so encoding them back gives the
+    client's bytes (UTF-8 from curl or a browser) to compare with the configured token.
+    """
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.strip().partition(" ")
+    try:
+        raw = value.strip().encode("latin-1")
+    except UnicodeEncodeError:
+        raw = value.strip().encode("utf-8")
     if scheme.lower() == "bearer":
-        return value.strip()
+        return raw
     if scheme.lower() == "basic":
         try:
-            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+            decoded = base64.b64decode(raw, validate=True)
+        except binascii.Error:
             return None
-        return decoded.partition(":")[2]
+        return decoded.partition(b":")[2]
     return None
 
 
@@ -121,9 +130,7 @@ def _refusal(config: Config) -> Response | None:
     token = config.analytics_token
     if token:
         presented = _presented_token()
-        if presented is not None and hmac.compare_digest(
-            presented.encode("utf-8"), token.encode("utf-8")
-        ):
+        if presented is not None and hmac.compare_digest(presented, token.encode("utf-8")):
             return None
         response = Response(status=401)
         response.headers.add("WWW-Authenticate", f'Bearer realm="{REALM}"')
@@ -131,7 +138,7 @@ def _refusal(config: Config) -> Response | None:
         return response
     if _loopback_request():
         return None
-    response = json_response(
+    return json_response(
         {
             "error": "forbidden",
             "message": (
@@ -141,7 +148,6 @@ def _refusal(config: Config) -> Response | None:
         },
         403,
     )
-    return response
 
 
 @bp.before_request

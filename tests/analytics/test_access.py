@@ -19,6 +19,11 @@ def basic(password: str, user: str = "operator") -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
+def sent(value: str) -> str:
+    """A header value as a client sends it (UTF-8 bytes), as WSGI hands it over (latin-1)."""
+    return value.encode("utf-8").decode("latin-1")
+
+
 @pytest.mark.parametrize("path", PATHS)
 def test_with_a_token_the_token_is_required(path: str, make_app: Callable[..., Flask]) -> None:
     client = make_app(analytics_token=TOKEN).test_client()
@@ -26,8 +31,8 @@ def test_with_a_token_the_token_is_required(path: str, make_app: Callable[..., F
     for headers in (
         {},
         {"Authorization": "Bearer wrong"},
-        {"Authorization": f"Bearer {TOKEN}x"},
-        {"Authorization": TOKEN},
+        {"Authorization": sent(f"Bearer {TOKEN}x")},
+        {"Authorization": sent(TOKEN)},
         {"Authorization": basic("wrong")},
         {"Authorization": "Basic !!!"},
     ):
@@ -38,9 +43,9 @@ def test_with_a_token_the_token_is_required(path: str, make_app: Callable[..., F
         assert any(c.startswith("Bearer") for c in challenges)
         assert any(c.startswith("Basic") for c in challenges)  # a browser asks for it
     for headers in (
-        {"Authorization": f"Bearer {TOKEN}"},
+        {"Authorization": sent(f"Bearer {TOKEN}")},
         {"Authorization": basic(TOKEN)},
-        {"Authorization": f"bearer {TOKEN}"},
+        {"Authorization": sent(f"bearer {TOKEN}")},
     ):
         r = client.get(path, headers=headers, environ_base=remote)
         assert r.status_code == 200, headers
