@@ -22,14 +22,16 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--minutes", type=float, default=10.0)
     s.add_argument("--rate", type=float, default=0.0, help="requests/s (0: 70%% of measured)")
     s.add_argument("--requests", type=int, default=0, help="stop after this many hook calls")
+    s.add_argument("--size", type=int, default=600, help="resources per request (600)")
     s.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.cmd == "soak":
         from bench.soak import soak
 
-        result = soak(args.minutes, args.rate, args.requests)
-        (args.out / "soak.json").write_text(json.dumps(result, indent=2))
+        result = soak(args.minutes, args.rate, args.requests, args.size)
+        name = "soak.json" if not args.requests else f"soak-{args.requests}.json"
+        (args.out / name).write_text(json.dumps(result, indent=2))
         print(json.dumps(result, indent=2))
         return 0 if result["ok"] else 1
     from bench.report import markdown

@@ -33,10 +33,10 @@ def _children_rss_kb(pid: int) -> dict[int, int]:
     return out
 
 
-def soak(minutes: float, rate: float, max_requests: int) -> dict[str, Any]:
+def soak(minutes: float, rate: float, max_requests: int, size: int = 600) -> dict[str, Any]:
     tmp = tempfile.mkdtemp(prefix="rheum-soak-")
     db = f"sqlite:///{tmp}/soak.db"
-    raw = orjson.dumps(bodies.order_sign_body(600))
+    raw = orjson.dumps(bodies.order_sign_body(size))
     with servers.service(workers=2, threads=1, storage_url=db) as (base, proc):
         sign = base + "/cds-services/rheum-order-sign"
         measured = measure.throughput(sign, raw, 2, 5.0)["rps"]
@@ -113,6 +113,7 @@ def soak(minutes: float, rate: float, max_requests: int) -> dict[str, Any]:
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "minutes": minutes,
+        "resources_per_request": size,
         "rate_rps": rate,
         "measured_rps": measured,
         "hook_calls": sent,
