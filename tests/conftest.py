@@ -8,7 +8,11 @@ Session fixtures (one server each per test session, started on first use, stoppe
     ``base_url`` (``http://127.0.0.1:PORT/fhir``), ``load(bundle: dict)`` (POSTs the Bundle as a
     transaction of PUTs with stable ids, so loading twice changes nothing; returns the
     ``requests.Response``, raises ``FhirServerError`` when rejected), ``load_file(path)``,
-    ``session`` (a requests.Session), ``log_path``, ``started_in_s``.
+    ``get(path_or_url, params)`` (no-cache GET), ``search_all(type, params) -> (total,
+    entries, pages)`` (follows ``next`` links), ``session`` (a requests.Session),
+    ``log_path``, ``started_in_s``. Loading order: a chart's conditional references to
+    resources defined in another Bundle resolve to them if that Bundle was loaded first,
+    otherwise to placeholders that a later load of that Bundle fills in.
     Search paging: 20 per page by default, ``_count`` up to 300, ``next`` links as
     ``?_getpages=...``. Searches are never answered from HAPI's search cache. Conditional
     references (``Practitioner?identifier=...``) that match nothing become placeholder
@@ -25,7 +29,10 @@ Session fixtures (one server each per test session, started on first use, stoppe
 Tests using any of these are marked ``integration`` automatically. Without Java/Maven or
 PostgreSQL they are skipped with a message naming what to install; under ``CI=true`` they
 fail instead. When such a test fails, the tail of the server's log is added to its report.
-Server logs live under pytest's temporary directory (``hapi/hapi.log``, ``postgres/postgres.log``).
+Server logs live under pytest's temporary directory (``hapi0/hapi.log``,
+``postgres0/postgres.log``); start-up times are printed in the terminal summary.
+Environment: ``RHEUM_CDS_TEST_FHIR_BASE`` (use an already running FHIR server instead),
+``RHEUM_CDS_TEST_HAPI_HEAP`` (default ``2g``), ``RHEUM_CDS_TEST_HAPI_JAVA_OPTS``.
 """
 
 from __future__ import annotations
