@@ -162,11 +162,34 @@ class ValueSets:
     observation_loinc: tuple[str, ...] = ()
     # text -> result of the name/route searches (records repeat the same drug texts); bounded
     _text_cache: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+    # (system, code) -> result of observation_coding (records repeat a few dozen codes); bounded
+    _coding_cache: dict[tuple[str | None, str], Any] = field(default_factory=dict, repr=False)
+    # memo of normalise.units.conversion_plan: (concept, bare unit, unit) -> plan; bounded
+    unit_plans: dict[tuple[str, str | None, str | None], Any] = field(
+        default_factory=dict, repr=False
+    )
 
     # ------------------------------------------------------------------ look-ups
 
     def observation_code(self, system: str | None, code: str) -> ObsCode | None:
         return self.obs_codes.get((self.systems.family(system), norm_code(code)))
+
+    def observation_coding(self, system: Any, code: str) -> tuple[ObsCode, str] | None:
+        """(ObsCode, "system|code") of one Coding of an Observation code, or None; memoised
+        per (system, code) when the system is a string or absent."""
+        cacheable = system is None or type(system) is str
+        if cacheable:
+            found = self._coding_cache.get((system, code), _UNSEEN)
+            if found is not _UNSEEN:
+                return found
+        family = self.systems.family(system)
+        hit = self.obs_codes.get((family, code))
+        if hit is None and not (code.isascii() and code.strip() == code):
+            hit = self.obs_codes.get((family, norm_code(code)))
+        found = (hit, f"{system or ''}|{code}") if hit is not None else None
+        if cacheable:
+            remember(self._coding_cache, (system, code), found)
+        return found
 
     def condition_concept(self, system: str | None, code: str) -> str | None:
         family = self.systems.family(system)
@@ -202,7 +225,7 @@ class ValueSets:
             return cache[key]
         hit = regex_hit(self.med_name_re, norm_text(text))
         found = self.med_names.get(hit) if hit else None
-        _remember(cache, key, found)
+        remember(cache, key, found)
         return found
 
     def route_in_text(self, text: str) -> str | None:
@@ -214,7 +237,7 @@ class ValueSets:
             return cache[key]
         hit = regex_hit(self.route_word_re, norm_text(text))
         found = self.route_words.get(hit) if hit else None
-        _remember(cache, key, found)
+        remember(cache, key, found)
         return found
 
     def answer(self, set_name: str, system: str | None, code: str) -> str | None:
@@ -245,14 +268,16 @@ class ValueSets:
         found = cache.get(key)
         if found is None:
             found = canonical_unit_key(unit, self.unit_aliases)
-            _remember(cache, key, found)
+            remember(cache, key, found)
         return found
 
 
 _CACHE_MAX = 20_000
+_UNSEEN = object()  # a memo's "not looked up yet" (None is a valid memoised answer)
 
 
-def _remember(cache: dict[tuple[str, str], Any], key: tuple[str, str], value: Any) -> None:
+def remember(cache: dict[Any, Any], key: tuple[Any, ...], value: Any) -> None:
+    """Store `value` in a memo of the index, emptying it first when it is full."""
     if len(cache) >= _CACHE_MAX:
         cache.clear()
     cache[key] = value

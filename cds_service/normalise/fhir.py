@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 
@@ -24,6 +25,12 @@ def parse_date(value: Any) -> date | None:
     """Date of a FHIR date/dateTime/instant ("2024", "2024-05", "2024-05-03T10:00:00Z")."""
     if not isinstance(value, str) or len(value) < 4:
         return None
+    return _parse_text(value)
+
+
+@lru_cache(maxsize=8192)
+def _parse_text(value: str) -> date | None:
+    """parse_date of a string, memoised: a record repeats the same dates many times."""
     text = value.strip()
     try:
         if len(text) >= 10:
@@ -41,19 +48,23 @@ _PATHS: dict[str, tuple[str, ...]] = {}
 
 
 def first_date(resource: dict[str, Any], *paths: str) -> date | None:
-    """First readable date among dotted member paths ("effectivePeriod.start")."""
+    """First readable date among member paths ("effectiveDateTime", "effectivePeriod.start")."""
     for path in paths:
         parts = _PATHS.get(path)
         if parts is None:
             parts = _PATHS[path] = tuple(path.split("."))
-        value: Any = resource
-        for part in parts:
-            value = value.get(part) if isinstance(value, dict) else None
-            if value is None:
-                break
-        found = parse_date(value)
-        if found is not None:
-            return found
+        if len(parts) == 1:
+            value: Any = resource.get(path)
+        else:
+            value = resource
+            for part in parts:
+                value = value.get(part) if isinstance(value, dict) else None
+                if value is None:
+                    break
+        if value is not None:
+            found = parse_date(value)
+            if found is not None:
+                return found
     return None
 
 
@@ -107,6 +118,8 @@ def status_code(value: Any) -> str | None:
 
 def number(value: Any) -> float | None:
     """A finite number from a JSON number or numeric string; None otherwise (also NaN, inf)."""
+    if type(value) is float:  # the usual case, first
+        return value if math.isfinite(value) else None
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):

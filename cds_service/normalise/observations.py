@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import replace
+from operator import attrgetter
 from typing import Any
 
-from cds_service.knowledge.index import ObsCode, ValueSets, norm_code
+from cds_service.knowledge.index import ObsCode, ValueSets
 from cds_service.model import Dropped, Observed
 from cds_service.normalise.fhir import (
     as_list,
@@ -34,6 +35,7 @@ IGNORED_STATUS = frozenset({"entered-in-error", "cancelled"})
 DATE_PATHS = ("effectiveDateTime", "effectivePeriod.start", "effectiveInstant", "issued")
 _NUMERIC_STRING = re.compile(r"^(<=|>=|<|>|≤|≥|=)?\s*([-+]?\d+(?:[.,]\d+)?)\s*(.*)$")
 _COMPARATORS = {"≤": "<=", "≥": ">=", "=": None}
+_NEWEST = attrgetter("when", "ref")  # sort key, newest first with reverse=True
 
 
 def normalise_observations(
@@ -43,8 +45,6 @@ def normalise_observations(
     out: dict[str, list[Observed]] = {}
     dropped: list[Dropped] = []
     seen: set[tuple[str, str]] = set()
-    obs_codes = vs.obs_codes
-    family = vs.systems.family
     for index, resource in enumerate(resources):
         if not isinstance(resource, dict):
             continue
@@ -52,13 +52,13 @@ def normalise_observations(
         if isinstance(status, str) and status in IGNORED_STATUS:
             continue
         parts: list[tuple[ObsCode, dict[str, Any], str]] = []
-        hit = _match(resource.get("code"), obs_codes, family)
+        hit = _match(resource.get("code"), vs)
         if hit is not None:
             parts.append((hit[0], resource, hit[1]))
         components = resource.get("component")
         for component in as_list(components) if components else ():
             if isinstance(component, dict):
-                chit = _match(component.get("code"), obs_codes, family)
+                chit = _match(component.get("code"), vs)
                 if chit is not None:
                     parts.append((chit[0], component, chit[1]))
         if not parts:
@@ -80,13 +80,11 @@ def normalise_observations(
             else:
                 out.setdefault(obs_code.concept, []).append(item)
     for values in out.values():
-        values.sort(key=lambda o: (o.when, o.ref), reverse=True)
+        values.sort(key=_NEWEST, reverse=True)
     return out, dropped
 
 
-def _match(
-    concept: Any, obs_codes: dict[tuple[str, str], ObsCode], family
-) -> tuple[ObsCode, str] | None:
+def _match(concept: Any, vs: ValueSets) -> tuple[ObsCode, str] | None:
     """First coding of a CodeableConcept that is in the observation value sets (hot path)."""
     if type(concept) is not dict:
         return None
@@ -99,13 +97,9 @@ def _match(
         code = coding.get("code")
         if type(code) is not str:
             continue
-        system = coding.get("system")
-        fam = family(system)
-        hit = obs_codes.get((fam, code))
-        if hit is None and not (code.isascii() and code.strip() == code):
-            hit = obs_codes.get((fam, norm_code(code)))
+        hit = vs.observation_coding(coding.get("system"), code)
         if hit is not None:
-            return hit, f"{system or ''}|{code}"
+            return hit
     return None
 
 
@@ -127,13 +121,15 @@ def read_value(
     base = {"concept": concept, "when": when, "ref": ref, "code": code}
     if "valueQuantity" in holder:
         q = holder["valueQuantity"]
-        if not isinstance(q, dict) or number(q.get("value")) is None:
+        value = number(q.get("value")) if isinstance(q, dict) else None
+        if value is None:
             return Dropped(ref, f"quantity without value for {concept}")
         code, text = q.get("code"), q.get("unit")
         unit = code if isinstance(code, str) else text
         alt = text if isinstance(text, str) and text != unit else None  # human unit as fallback
-        comparator = q.get("comparator") if isinstance(q.get("comparator"), str) else None
-        return _numeric(vs, obs, number(q.get("value")), unit, comparator, resource, base, alt)
+        comparator = q.get("comparator")
+        comparator = comparator if isinstance(comparator, str) else None
+        return _numeric(vs, obs, value, unit, comparator, resource, base, alt)
     if "valueInteger" in holder and number(holder["valueInteger"]) is not None:
         return _numeric(vs, obs, number(holder["valueInteger"]), None, None, resource, base)
     if "valueCodeableConcept" in holder:
@@ -145,10 +141,6 @@ def read_value(
     if holder.get("dataAbsentReason") is not None:
         return Dropped(ref, f"data absent for {concept}")
     return Dropped(ref, f"no value for {concept}")
-
-
-def _fmt(value: float) -> str:
-    return f"{value:g}"
 
 
 def _numeric(
@@ -165,7 +157,7 @@ def _numeric(
     the code is not convertible, e.g. a SNOMED unit code)."""
     concept = obs.concept
     comparator = _COMPARATORS.get(comparator, comparator) if comparator else None
-    original = f"{comparator or ''}{_fmt(value)} {unit or ''}".strip()
+    original = f"{comparator or ''}{value:g} {unit or ''}".strip()
     interp = _interpretation(vs, resource)
     if concept not in vs.units:
         # qualitative concept (HBsAg, IGRA, hCG...) sent as a number: read its flag, if any
@@ -194,7 +186,10 @@ def _numeric(
 
 
 def _interpretation(vs: ValueSets, resource: dict[str, Any]) -> str | None:
-    for coding in codings(resource.get("interpretation")):
+    interpretation = resource.get("interpretation")
+    if interpretation is None:
+        return None
+    for coding in codings(interpretation):
         code = coding.get("code")
         if isinstance(code, str):
             hit = vs.interpretation_codes.get(code.strip().upper())
