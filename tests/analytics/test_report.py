@@ -11,6 +11,8 @@ from typing import Any
 
 from flask import Flask
 
+from cds_service.app import create_app
+from cds_service.config import Config
 from cds_service.storage import AuditRow, get_storage
 from tests.analytics.conftest import (
     accepted,
@@ -19,6 +21,7 @@ from tests.analytics.conftest import (
     send_feedback,
     show_cards,
 )
+from tests.fixtures.processes import free_port
 from tests.service import samples
 
 JSON = "/analytics/feedback.json"
@@ -260,3 +263,12 @@ def test_unknown_cards_are_filtered_by_outcome_time(make_app: Callable[..., Flas
     # 08:00 in Tokyo is 23:00 UTC the day before: days are UTC days
     assert report(app, "?since=2026-10-10")["unknown_cards"]["feedback_items"] == 0
     assert report(app, "?since=2026-10-09&until=2026-10-09")["unknown_cards"]["overridden"] == 1
+
+
+def test_database_down_answers_503() -> None:
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/nothing_listens_here"
+    app = create_app(Config(storage_url=url, allow_unsigned=True))
+    for path in (JSON, "/analytics/feedback"):
+        r = app.test_client().get(path)
+        assert r.status_code == 503
+        assert r.json["error"] == "unavailable"
