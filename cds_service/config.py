@@ -61,7 +61,10 @@ def _env_overrides(env: dict[str, str]) -> dict[str, Any]:
         "RHEUM_CDS_PATIENT_HASH_KEY": ("patient_hash_key", str),
         "RHEUM_CDS_LOG_LEVEL": ("log_level", str),
         "RHEUM_CDS_ANALYTICS_TOKEN": ("analytics_token", str),
-        "RHEUM_CDS_CORS_ORIGINS": ("cors_origins", lambda v: tuple(x.strip() for x in v.split(","))),
+        "RHEUM_CDS_CORS_ORIGINS": (
+            "cors_origins",
+            lambda v: tuple(x.strip() for x in v.split(",")),
+        ),
     }
     out: dict[str, Any] = {}
     for name, (key, conv) in mapping.items():
@@ -98,7 +101,8 @@ def _clients(raw: Any) -> tuple[TrustedClient, ...]:
                 jwks=_expect(item["jwks"], dict, f"{key}.jwks") if "jwks" in item else None,
                 jku_allowed=tuple(item.get("jku_allowed", [])),
                 fhir_servers=tuple(
-                    s.rstrip("/") for s in _expect(item.get("fhir_servers", []), list, f"{key}.fhir_servers")
+                    s.rstrip("/")
+                    for s in _expect(item.get("fhir_servers", []), list, f"{key}.fhir_servers")
                 ),
             )
         )
@@ -114,8 +118,14 @@ def config_from_dict(data: dict[str, Any], env: dict[str, str] | None = None) ->
     kw: dict[str, Any] = {}
     service = _expect(data.get("service", {}), dict, "service")
     simple = {
-        "base_url": str, "deadline_ms": int, "language": str, "max_body_bytes": int,
-        "allow_unsigned": bool, "label_region": str, "patient_hash_key": str, "fhir_page_cap": int,
+        "base_url": str,
+        "deadline_ms": int,
+        "language": str,
+        "max_body_bytes": int,
+        "allow_unsigned": bool,
+        "label_region": str,
+        "patient_hash_key": str,
+        "fhir_page_cap": int,
         "analytics_token": str,
     }
     for key, value in service.items():

@@ -107,7 +107,9 @@ class Medication:
     """A normalised active (or recent) medication of the patient, or a drug in the order."""
 
     drug: str | None  # ingredient concept, e.g. "tofacitinib", "methotrexate", None if unknown
-    classes: frozenset[str]  # e.g. {"jaki"}, {"biologic", "tnfi"}, {"steroid"}, {"cyp3a4_strong_inhibitor"}
+    classes: frozenset[
+        str
+    ]  # e.g. {"jaki"}, {"biologic", "tnfi"}, {"steroid"}, {"cyp3a4_strong_inhibitor"}
     ref: str
     status: str | None = None
     dose_mg: float | None = None  # per administration
