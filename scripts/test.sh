@@ -85,7 +85,8 @@ else
 fi
 
 say "ruff check"
-.venv/bin/ruff check . || say "ruff check found problems (see above)"
+lint=0
+.venv/bin/ruff check . || { lint=1; say "ruff check found problems (see above): the run fails"; }
 
 say "pytest"
 # No arguments: pyproject's testpaths, i.e. everything under tests/.
@@ -93,6 +94,10 @@ say "pytest"
 status=$?
 if [ "$status" -eq 5 ]; then
     say "pytest collected no tests: that is a failure"
+    status=1
+fi
+if [ "$status" -eq 0 ] && [ "$lint" -ne 0 ]; then
+    say "tests passed but ruff check failed: that is a failure"
     status=1
 fi
 say "done, exit status $status"
