@@ -60,7 +60,12 @@ def test_helm_lint_passes(helm: Path) -> None:
 def test_rendered_manifests_pass_the_kubernetes_schemas(
     helm: Path, kubeconform: Path, k8s_schemas: Path
 ) -> None:
-    for sets in [(), ("autoscaling.enabled=false", "podDisruptionBudget.enabled=false")]:
+    variants = [
+        (),
+        ("autoscaling.enabled=false", "podDisruptionBudget.enabled=false"),
+        ("ingress.enabled=true", "ingress.tlsSecret=cds-tls", "ingress.className=nginx"),
+    ]
+    for sets in variants:
         text = render(helm, *sets)
         result = validate(kubeconform, k8s_schemas, text)
         assert result.returncode == 0, result.stdout + result.stderr
@@ -141,3 +146,17 @@ def test_fixed_replicas_without_autoscaling(helm: Path) -> None:
     docs = manifests(render(helm, "autoscaling.enabled=false", "replicaCount=3"))
     assert "HorizontalPodAutoscaler" not in docs
     assert docs["Deployment"]["spec"]["replicas"] == 3
+
+
+def test_ingress_routes_the_public_host_to_the_service(helm: Path) -> None:
+    assert "Ingress" not in manifests(render(helm))
+    docs = manifests(
+        render(
+            helm, "ingress.enabled=true", "ingress.host=cds.hospital.example", "ingress.tlsSecret=t"
+        )
+    )
+    rule = docs["Ingress"]["spec"]["rules"][0]
+    assert rule["host"] == "cds.hospital.example"
+    backend = rule["http"]["paths"][0]["backend"]["service"]
+    assert backend["name"] == docs["Service"]["metadata"]["name"]
+    assert docs["Ingress"]["spec"]["tls"][0]["hosts"] == ["cds.hospital.example"]
