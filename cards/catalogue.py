@@ -92,7 +92,7 @@ class Catalogue:
         if isinstance(value, str):
             return self.label(value)
         if isinstance(value, list | tuple | set | frozenset):
-            items = sorted(value) if isinstance(value, set | frozenset) else value
+            items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
             return self.get("meta", "list_separator").join(self.value(v) for v in items)
         return str(value)
 
@@ -120,7 +120,7 @@ class Catalogue:
         facts = entry.get("facts")
         if facts:
             needed = self.rule_fields[rule_id]
-            given = {k for k, v in params.items() if v is not None and v != [] and v != ""}
+            given = {k for k, v in params.items() if v is not None and v not in ("", [], ())}
             if needed.issubset(given):
                 filled = facts.format(**{k: self.param(k, params[k]) for k in needed})
                 text = f"{filled} {text}" if self.data["meta"]["sentence_space"] else filled + text

@@ -26,6 +26,8 @@ values = st.one_of(
     st.text(max_size=20),
     st.dates(),
     st.lists(st.sampled_from(["dvt", "pe", "tacrolimus", "x"]), max_size=3),
+    st.tuples(),
+    st.frozensets(st.one_of(st.integers(0, 3), st.sampled_from(["dvt", "pe"])), max_size=3),
     st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
 )
 params = st.dictionaries(
