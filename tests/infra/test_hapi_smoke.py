@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.hapi import FhirServer
+from tests.fixtures.hapi import FhirServer, FhirServerError
 
 pytestmark = pytest.mark.integration
 
@@ -281,3 +281,23 @@ def test_a_write_is_visible_to_the_next_identical_search(fhir_server: FhirServer
 
     assert (before, after) == (0, 1)
     assert entries[0]["resource"]["valueQuantity"]["value"] == 70
+
+
+def test_a_rejected_bundle_raises_with_the_servers_diagnostics(fhir_server: FhirServer) -> None:
+    bad = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "resource": {
+                    "resourceType": "Observation",
+                    "id": "smoke-bad-status",
+                    "status": "not-a-status",
+                    "code": {"text": "x"},
+                }
+            }
+        ],
+    }
+    with pytest.raises(FhirServerError, match=r"HTTP 400: .*not-a-status"):
+        fhir_server.load(bad)
+    assert fhir_server.get("Observation/smoke-bad-status").status_code == 404
