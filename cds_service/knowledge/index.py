@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 # --------------------------------------------------------------------------- text
@@ -31,10 +32,11 @@ _DROP = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"), No
 _DASHES = {ord(c): "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"}
 
 
+@lru_cache(maxsize=16384)
 def norm_text(text: str) -> str:
     """Text as compared: NFKC (full-width -> ASCII, half-width kana -> full-width), zero-width
     characters and soft hyphens removed, every hyphen/dash variant -> "-", white space collapsed,
-    case folded."""
+    case folded. Memoised: records repeat the same names and units."""
     text = unicodedata.normalize("NFKC", text).translate(_DROP).translate(_DASHES)
     return " ".join(text.split()).casefold()
 
@@ -162,8 +164,9 @@ class ValueSets:
     observation_loinc: tuple[str, ...] = ()
     # text -> result of the name/route searches (records repeat the same drug texts); bounded
     _text_cache: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
-    # (system, code) -> result of observation_coding (records repeat a few dozen codes); bounded
-    _coding_cache: dict[tuple[str | None, str], Any] = field(default_factory=dict, repr=False)
+    # ("obs", system, code) -> observation_coding; ("cond", system, code) -> condition_concept;
+    # ("implied", concept) -> concepts_with_implied (records repeat a few dozen codes); bounded
+    _coding_cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
     # memo of normalise.units.conversion_plan: (concept, bare unit, unit) -> plan; bounded
     unit_plans: dict[tuple[str, str | None, str | None], Any] = field(
         default_factory=dict, repr=False
@@ -179,7 +182,7 @@ class ValueSets:
         per (system, code) when the system is a string or absent."""
         cacheable = system is None or type(system) is str
         if cacheable:
-            found = self._coding_cache.get((system, code), _UNSEEN)
+            found = self._coding_cache.get(("obs", system, code), _UNSEEN)
             if found is not _UNSEEN:
                 return found
         family = self.systems.family(system)
@@ -188,10 +191,22 @@ class ValueSets:
             hit = self.obs_codes.get((family, norm_code(code)))
         found = (hit, f"{system or ''}|{code}") if hit is not None else None
         if cacheable:
-            remember(self._coding_cache, (system, code), found)
+            remember(self._coding_cache, ("obs", system, code), found)
         return found
 
     def condition_concept(self, system: str | None, code: str) -> str | None:
+        """Condition concept of one coding; memoised per (system, code) when the system is a
+        string or absent."""
+        if system is not None and type(system) is not str:
+            return self._condition_concept(system, code)
+        key = ("cond", system, code)
+        found = self._coding_cache.get(key, _UNSEEN)
+        if found is _UNSEEN:
+            found = self._condition_concept(system, code)
+            remember(self._coding_cache, key, found)
+        return found
+
+    def _condition_concept(self, system: Any, code: str) -> str | None:
         family = self.systems.family(system)
         if family == "icd10":
             key = norm_icd10(code)
@@ -206,7 +221,21 @@ class ValueSets:
         return self.cond_exact.get((family, norm_code(code)))
 
     def concepts_with_implied(self, concept: str) -> frozenset[str]:
-        return frozenset({concept}) | self.cond_implies.get(concept, frozenset())
+        key = ("implied", concept)
+        found = self._coding_cache.get(key)
+        if found is None:
+            found = frozenset({concept}) | self.cond_implies.get(concept, frozenset())
+            remember(self._coding_cache, key, found)
+        return found
+
+    def condition_name(self, text: str) -> str | None:
+        """Condition concept named by a text (condition display or free text), memoised."""
+        key = ("cond", text)
+        found = self._text_cache.get(key, _UNSEEN)
+        if found is _UNSEEN:
+            found = self.cond_names.get(norm_text(text))
+            remember(self._text_cache, key, found)
+        return found
 
     def medication_code(self, system: str | None, code: str) -> MedCode | None:
         family = self.systems.family(system)

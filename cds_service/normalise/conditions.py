@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from cds_service.knowledge.index import ValueSets, norm_text
+from cds_service.knowledge.index import ValueSets
 from cds_service.model import Problem
 from cds_service.normalise.fhir import (
     codings,
+    concept_text,
     concept_texts,
     first_date,
     ref_of,
@@ -44,7 +45,7 @@ def condition_concepts(vs: ValueSets, code: Any) -> tuple[frozenset[str], str | 
             matched = matched or f"{coding.get('system') or ''}|{value}"
     if not found:
         for text in concept_texts(code):
-            concept = vs.cond_names.get(norm_text(text))
+            concept = vs.condition_name(text)
             if concept is not None:
                 found |= vs.concepts_with_implied(concept)
                 break
@@ -76,7 +77,6 @@ def normalise_conditions(resources: list[dict[str, Any]], vs: ValueSets) -> list
         )
         abated = abatement is not None or resource.get("abatementBoolean") is True
         active = clinical in ACTIVE if clinical in ACTIVE | INACTIVE else not abated
-        texts = concept_texts(resource.get("code"))
         out.append(
             Problem(
                 concepts=concepts,
@@ -85,7 +85,7 @@ def normalise_conditions(resources: list[dict[str, Any]], vs: ValueSets) -> list
                 onset=first_date(resource, "onsetDateTime", "onsetPeriod.start", "onsetString"),
                 abatement=abatement,
                 recorded=first_date(resource, "recordedDate", "assertedDate", "dateRecorded"),
-                display=texts[0] if texts else None,
+                display=concept_text(resource.get("code")),
                 code=matched,
             )
         )

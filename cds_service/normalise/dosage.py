@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from cds_service.knowledge.index import ValueSets, norm_text
@@ -50,13 +51,26 @@ def strengths(texts: tuple[str, ...] | list[str]) -> tuple[set[float], set[float
     per_ml: set[float] = set()
     volumes: set[float] = set()
     for text in texts:
-        low = norm_text(text).replace("μ", "u").replace("µ", "u")
-        for value, unit, ml in _STRENGTH.findall(low):
-            mg = float(value) * _TEXT_MASS[unit]
-            (per_ml if ml else plain).add(round(mg, 6))
-        for value in _VOLUME.findall(low):
-            volumes.add(float(value))
+        text_plain, text_per_ml, text_volumes = _text_strengths(text)
+        plain |= text_plain
+        per_ml |= text_per_ml
+        volumes |= text_volumes
     return plain, per_ml, volumes
+
+
+@lru_cache(maxsize=4096)
+def _text_strengths(text: str) -> tuple[frozenset[float], frozenset[float], frozenset[float]]:
+    """strengths() of one text, memoised (a record repeats the same medication names)."""
+    plain: set[float] = set()
+    per_ml: set[float] = set()
+    volumes: set[float] = set()
+    low = norm_text(text).replace("μ", "u").replace("µ", "u")
+    for value, unit, ml in _STRENGTH.findall(low):
+        mg = float(value) * _TEXT_MASS[unit]
+        (per_ml if ml else plain).add(round(mg, 6))
+    for value in _VOLUME.findall(low):
+        volumes.add(float(value))
+    return frozenset(plain), frozenset(per_ml), frozenset(volumes)
 
 
 def _dose_quantity(dosage: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:

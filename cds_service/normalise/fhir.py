@@ -79,6 +79,10 @@ def ref_of(resource: dict[str, Any], index: int, default_type: str) -> str:
 
 def codings(concept: Any) -> list[dict[str, Any]]:
     """The Coding dicts of a CodeableConcept (or of a list of them)."""
+    if type(concept) is dict:  # the usual shape, first
+        found = concept.get("coding")
+        if type(found) is list:
+            return [c for c in found if isinstance(c, dict)]
     out: list[dict[str, Any]] = []
     for cc in as_list(concept):
         if isinstance(cc, dict):
@@ -100,6 +104,19 @@ def concept_texts(concept: Any) -> list[str]:
             if isinstance(c, dict) and isinstance(c.get("display"), str)
         )
     return out
+
+
+def concept_text(concept: Any) -> str | None:
+    """The first of `concept_texts(concept)`, or None."""
+    for cc in as_list(concept):
+        if not isinstance(cc, dict):
+            continue
+        if isinstance(cc.get("text"), str):
+            return cc["text"]
+        for c in as_list(cc.get("coding")):
+            if isinstance(c, dict) and isinstance(c.get("display"), str):
+                return c["display"]
+    return None
 
 
 def status_code(value: Any) -> str | None:

@@ -158,7 +158,7 @@ def _numeric(
     concept = obs.concept
     comparator = _COMPARATORS.get(comparator, comparator) if comparator else None
     original = f"{comparator or ''}{value:g} {unit or ''}".strip()
-    interp = _interpretation(vs, resource)
+    interp = _interpretation(vs, resource) if "interpretation" in resource else None
     if concept not in vs.units:
         # qualitative concept (HBsAg, IGRA, hCG...) sent as a number: read its flag, if any
         answers = vs.obs_answers.get(concept, "qualitative")
@@ -175,7 +175,10 @@ def _numeric(
     if converted.problem is not None:
         return Dropped(base["ref"], converted.problem)
     return Observed(
-        **base,
+        concept=concept,
+        when=base["when"],
+        ref=base["ref"],
+        code=base["code"],
         value=converted.value,
         unit=converted.unit,
         interpretation=interp,
