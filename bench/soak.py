@@ -100,7 +100,10 @@ def soak(minutes: float, rate: float, max_requests: int, size: int = 600) -> dic
             else:
                 feedback_errors += 1
         rss.append(
-            {"t_s": round(minutes * 60, 1), "rss_kb": sum(_children_rss_kb(proc.pid).values())}
+            {
+                "t_s": round(time.monotonic() - (stop - minutes * 60), 1),
+                "rss_kb": sum(_children_rss_kb(proc.pid).values()),
+            }
         )
 
     from cds_service.storage import Storage
