@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import replace
+from dataclasses import MISSING, fields, replace
 from operator import attrgetter
 from typing import Any
 
@@ -29,7 +29,7 @@ from cds_service.normalise.fhir import (
     number,
     ref_of,
 )
-from cds_service.normalise.units import convert
+from cds_service.normalise.units import conversion_plan, round6
 
 IGNORED_STATUS = frozenset({"entered-in-error", "cancelled"})
 DATE_PATHS = ("effectiveDateTime", "effectivePeriod.start", "effectiveInstant", "issued")
@@ -167,25 +167,50 @@ def _numeric(
         if interp is None:
             return Dropped(base["ref"], f"numeric result without interpretation for {concept}")
         return Observed(**base, interpretation=interp, original=original, comparator=comparator)
-    converted = convert(vs, obs, value, unit)
-    if alt_unit is not None and (converted.problem is not None or not converted.comparable):
-        second = convert(vs, obs, value, alt_unit)
-        if second.problem is None and second.comparable:
-            converted = second
-    if converted.problem is not None:
-        return Dropped(base["ref"], converted.problem)
-    return Observed(
+    # units.convert, unrolled on this hot path: (factor, canonical unit, problem); a factor of
+    # None without problem keeps the value in its own unit, not comparable
+    factor, canonical, problem = conversion_plan(vs, obs, unit)
+    if alt_unit is not None and (problem is not None or factor is None):
+        second = conversion_plan(vs, obs, alt_unit)
+        if second[0] is not None:
+            factor, canonical, problem = second
+    if problem is not None:
+        return Dropped(base["ref"], problem)
+    return _new_observed(
         concept=concept,
         when=base["when"],
         ref=base["ref"],
         code=base["code"],
-        value=converted.value,
-        unit=converted.unit,
+        value=value if factor is None else round6(value * factor),
+        unit=unit if factor is None else canonical,
         interpretation=interp,
         original=original,
         comparator=comparator,
-        comparable=converted.comparable,
+        comparable=factor is not None,
     )
+
+
+# Observed is a frozen dataclass: its generated __init__ sets each of the ten fields through
+# object.__setattr__, which costs as much as all the rest of reading a numeric result. The
+# numeric path (hundreds of results per record) fills the new instance's dict instead. That is
+# the same object Observed(...) gives (equal, same hash and repr) while Observed has plain
+# fields and defaults, no __post_init__ and no __slots__, as checked here; otherwise the
+# class is called as usual.
+_OBSERVED_DEFAULTS = {f.name: f.default for f in fields(Observed) if f.default is not MISSING}
+_OBSERVED_PLAIN = (
+    not hasattr(Observed, "__post_init__")
+    and not hasattr(Observed, "__slots__")
+    and all(f.init and f.default_factory is MISSING for f in fields(Observed))
+)
+
+
+def _new_observed(**values: Any) -> Observed:
+    """Observed(**values), built without the frozen-dataclass __init__ (see above)."""
+    if not _OBSERVED_PLAIN:
+        return Observed(**values)
+    item = object.__new__(Observed)
+    item.__dict__.update(_OBSERVED_DEFAULTS, **values)
+    return item
 
 
 def _interpretation(vs: ValueSets, resource: dict[str, Any]) -> str | None:

@@ -36,7 +36,7 @@ def convert(vs: ValueSets, obs: ObsCode, value: float, unit: str | None) -> Conv
     # No range check here: out-of-range inputs (TJC 29, a negative ESR, 45 on a 0-10 scale)
     # are passed on converted, so that the score rejects them with the reason (SPEC.md
     # section 1) instead of reporting the input as missing.
-    return Converted(_round6(value * factor), canonical)
+    return Converted(round6(value * factor), canonical)
 
 
 Plan = tuple[float | None, str | None, str | None]  # (factor, canonical unit, problem)
@@ -72,7 +72,7 @@ def _plan(vs: ValueSets, obs: ObsCode, unit: Any) -> Plan:
     return factor, rule.canonical, None
 
 
-def _round6(value: float) -> float:
+def round6(value: float) -> float:
     """round(value, 6), memoised: lab values repeat, and rounding a float to digits is slow.
     A zero is returned as is (the memo would confuse 0.0 and -0.0)."""
     return _round6_memo(value) if value else value
