@@ -17,6 +17,7 @@ from typing import Any
 
 from cds_service.knowledge.index import ValueSets
 from cds_service.model import Problem
+from cds_service.normalise.construct import fast_constructor
 from cds_service.normalise.fhir import (
     codings,
     concept_text,
@@ -28,6 +29,7 @@ from cds_service.normalise.fhir import (
 
 EXCLUDED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
 ACTIVE = frozenset({"active", "recurrence", "relapse"})
+_new_problem = fast_constructor(Problem)  # one per relevant Condition (see construct.py)
 INACTIVE = frozenset({"inactive", "remission", "resolved"})
 
 
@@ -78,7 +80,7 @@ def normalise_conditions(resources: list[dict[str, Any]], vs: ValueSets) -> list
         abated = abatement is not None or resource.get("abatementBoolean") is True
         active = clinical in ACTIVE if clinical in ACTIVE | INACTIVE else not abated
         out.append(
-            Problem(
+            _new_problem(
                 concepts=concepts,
                 ref=ref,
                 active=active,

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import MISSING, fields, replace
+from dataclasses import replace
 from operator import attrgetter
 from typing import Any
 
 from cds_service.knowledge.index import ObsCode, ValueSets
 from cds_service.model import Dropped, Observed
+from cds_service.normalise.construct import fast_constructor
 from cds_service.normalise.fhir import (
     as_list,
     codings,
@@ -36,6 +37,7 @@ DATE_PATHS = ("effectiveDateTime", "effectivePeriod.start", "effectiveInstant", 
 _NUMERIC_STRING = re.compile(r"^(<=|>=|<|>|≤|≥|=)?\s*([-+]?\d+(?:[.,]\d+)?)\s*(.*)$")
 _COMPARATORS = {"≤": "<=", "≥": ">=", "=": None}
 _NEWEST = attrgetter("when", "ref")  # sort key, newest first with reverse=True
+_new_observed = fast_constructor(Observed)  # hundreds per record (see construct.py)
 
 
 def normalise_observations(
@@ -188,29 +190,6 @@ def _numeric(
         comparator=comparator,
         comparable=factor is not None,
     )
-
-
-# Observed is a frozen dataclass: its generated __init__ sets each of the ten fields through
-# object.__setattr__, which costs as much as all the rest of reading a numeric result. The
-# numeric path (hundreds of results per record) fills the new instance's dict instead. That is
-# the same object Observed(...) gives (equal, same hash and repr) while Observed has plain
-# fields and defaults, no __post_init__ and no __slots__, as checked here; otherwise the
-# class is called as usual.
-_OBSERVED_DEFAULTS = {f.name: f.default for f in fields(Observed) if f.default is not MISSING}
-_OBSERVED_PLAIN = (
-    not hasattr(Observed, "__post_init__")
-    and not hasattr(Observed, "__slots__")
-    and all(f.init and f.default_factory is MISSING for f in fields(Observed))
-)
-
-
-def _new_observed(**values: Any) -> Observed:
-    """Observed(**values), built without the frozen-dataclass __init__ (see above)."""
-    if not _OBSERVED_PLAIN:
-        return Observed(**values)
-    item = object.__new__(Observed)
-    item.__dict__.update(_OBSERVED_DEFAULTS, **values)
-    return item
 
 
 def _interpretation(vs: ValueSets, resource: dict[str, Any]) -> str | None:
