@@ -28,6 +28,7 @@ from cds_service.normalise.fhir import (
     concept_texts,
     first_date,
     number,
+    parse_date,
     ref_of,
 )
 from cds_service.normalise.units import conversion_plan, round6
@@ -66,7 +67,9 @@ def normalise_observations(
         if not parts:
             continue
         ref = ref_of(resource, index, "Observation")
-        when = first_date(resource, *DATE_PATHS)
+        when = parse_date(resource.get(DATE_PATHS[0]))  # the usual member, read directly
+        if when is None:
+            when = first_date(resource, *DATE_PATHS[1:])
         for obs_code, holder, code in parts:
             if (ref, obs_code.concept) in seen:
                 continue
