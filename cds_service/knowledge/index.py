@@ -164,8 +164,9 @@ class ValueSets:
     observation_loinc: tuple[str, ...] = ()
     # text -> result of the name/route searches (records repeat the same drug texts); bounded
     _text_cache: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
-    # ("obs", system, code) -> observation_coding; ("cond", system, code) -> condition_concept;
-    # ("implied", concept) -> concepts_with_implied (records repeat a few dozen codes); bounded
+    # ("obs" | "cond" | "med", system, code) -> observation_coding / condition_concept /
+    # medication_code, ("implied", concept) -> concepts_with_implied (records repeat a few
+    # dozen codes); bounded
     _coding_cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
     # memo of normalise.units.conversion_plan: (concept, bare unit, unit) -> plan; bounded
     unit_plans: dict[tuple[str, str | None, str | None], Any] = field(
@@ -238,6 +239,18 @@ class ValueSets:
         return found
 
     def medication_code(self, system: str | None, code: str) -> MedCode | None:
+        """Drug of one medication coding; memoised per (system, code) when the system is a
+        string or absent."""
+        if system is not None and type(system) is not str:
+            return self._medication_code(system, code)
+        key = ("med", system, code)
+        found = self._coding_cache.get(key, _UNSEEN)
+        if found is _UNSEEN:
+            found = self._medication_code(system, code)
+            remember(self._coding_cache, key, found)
+        return found
+
+    def _medication_code(self, system: Any, code: str) -> MedCode | None:
         family = self.systems.family(system)
         key = norm_code(code)
         if family == "atc":
