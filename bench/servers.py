@@ -125,6 +125,9 @@ class _CannedFhir(BaseHTTPRequestHandler):
     data: dict[str, Any] = {}
     delay_s: float = 0.02
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in separate writes: without TCP_NODELAY a kept-alive connection
+    # waits for the client's delayed ACK (40 ms on Linux), which no real FHIR server does.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:  # noqa: N802
         time.sleep(self.delay_s)
