@@ -98,6 +98,9 @@ def _by_severity(findings: list[Finding]) -> list[Finding]:
 
 def _json_safe(value: Any) -> Any:
     """Plain JSON: dates as ISO strings, no NaN or infinity (JSON has neither)."""
+    kind = type(value)
+    if kind is str or value is None or kind is int or kind is bool:  # the usual, first
+        return value
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, date):
