@@ -71,9 +71,10 @@ def normalise_observations(
         if when is None:
             when = first_date(resource, *DATE_PATHS[1:])
         for obs_code, holder, code in parts:
-            if (ref, obs_code.concept) in seen:
+            key = (ref, obs_code.concept)
+            if key in seen:
                 continue
-            seen.add((ref, obs_code.concept))
+            seen.add(key)
             if when is None:
                 dropped.append(Dropped(ref, f"no date for {obs_code.concept}"))
                 continue
@@ -82,8 +83,10 @@ def normalise_observations(
                 if holder is resource and _is_panel(resource):
                     continue  # a panel code with its values in components or members
                 dropped.append(item)
+            elif obs_code.concept in out:
+                out[obs_code.concept].append(item)
             else:
-                out.setdefault(obs_code.concept, []).append(item)
+                out[obs_code.concept] = [item]
     for values in out.values():
         values.sort(key=_NEWEST, reverse=True)
     return out, dropped
