@@ -30,6 +30,7 @@ from typing import Any
 from cards.catalogue import Catalogue, catalogue, format_number
 from cards.language import LANGUAGES, match_language
 from cards.suggestions import build_suggestion, fhir_codes
+from cds_service.assess.scores import SCORE_IDS
 from cds_service.knowledge import Knowledge
 from cds_service.model import (
     SEVERITY_RANK,
@@ -45,18 +46,7 @@ from cds_service.model import (
 
 SUMMARY_MAX = 139  # CDS Hooks: "fewer than 140 characters"
 MODIFYING = frozenset({"dose-update", "stop-order"})  # act on the draft order itself
-SCORE_ORDER = (
-    "DAS28-ESR",
-    "DAS28-CRP",
-    "DAS28-ESR-3",
-    "DAS28-CRP-3",
-    "CDAI",
-    "SDAI",
-    "EULAR-RESPONSE",
-    "PMR-AS-CRP",
-    "PMR-AS-ESR",
-    "PMR-FLARE",
-)
+SCORE_ORDER = SCORE_IDS  # the order scores are shown in: that of SPEC.md §1
 TREND_LENGTH = 3
 # Scores whose meaning is the category (the value is a change or the score it judged): shown
 # category first, never as the headline number.
