@@ -37,8 +37,6 @@ def _commit() -> str:
 
 def engine_alone(body: dict[str, Any], n: int) -> dict[str, Any]:
     """normalise + assess + render on the record built from the body's prefetch (no I/O)."""
-    from cds_service.normalise.orders import recognise_orders
-
     from cards.render import render_cards
     from cds_service.assess.engine import assess
     from cds_service.assess.registry import Settings
@@ -47,6 +45,7 @@ def engine_alone(body: dict[str, Any], n: int) -> dict[str, Any]:
     from cds_service.gather import gather
     from cds_service.knowledge import load_knowledge
     from cds_service.normalise import normalise
+    from cds_service.normalise.orders import recognise_orders
     from cds_service.request import parse_hook_request
 
     knowledge = load_knowledge()
