@@ -7,7 +7,17 @@ from datetime import date, timedelta
 from typing import Any
 
 from cds_service.assess import screening
-from cds_service.model import Evidence, Facts, Medication, Observed, Order, Problem, Score
+from cds_service.model import (
+    Evidence,
+    Facts,
+    Finding,
+    Medication,
+    NotAssessed,
+    Observed,
+    Order,
+    Problem,
+    Score,
+)
 
 MEDICATION_KEYS = ("medications",)
 CONDITION_KEYS = ("conditions",)
@@ -82,3 +92,42 @@ def patient_level_only(facts: Facts) -> bool:
     """Rules registered for "patient" run on their own only when no target drug is ordered
     (patient-view); on order hooks the same rule runs once per order instead."""
     return not facts.orders
+
+
+def off_label_use(
+    rule_id: str,
+    p: dict[str, Any],
+    order: Order | None,
+    facts: Facts,
+    condition: str,
+    params: dict[str, Any],
+) -> list[Finding | NotAssessed]:
+    """An order for one of the rule's `indications` is off-label (PMR-OFF-LABEL,
+    ROSACEA-OFF-LABEL): a finding citing the order's indication; not assessed when the
+    order's indication is unknown but the patient has the condition; nothing otherwise."""
+    if order is None:
+        return []
+    if order.indication is None and has_condition(facts, p["indications"]):
+        return [
+            NotAssessed(
+                rule_id,
+                f"indication of the order (the patient has {condition})",
+                category="activity",
+                order_ref=order.ref,
+                drug=order.drug,
+            )
+        ]
+    if order.indication not in p["indications"]:
+        return []
+    return [
+        Finding(
+            rule_id=rule_id,
+            severity=p["severity"],
+            category=p["category"],
+            order_ref=order.ref,
+            drug=order.drug,
+            evidence=[Evidence(ref=order.ref, label="order:indication", value=order.indication)],
+            source=p["source"],
+            params=params,
+        )
+    ]

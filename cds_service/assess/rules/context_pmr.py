@@ -88,33 +88,10 @@ def pmr_activity(ctx: RuleContext) -> RuleResult:
 def pmr_off_label(ctx: RuleContext) -> RuleResult:
     """A JAK inhibitor for PMR is off-label; the evidence is BACHELOR (seed 004)."""
     p = ctx.params("PMR-OFF-LABEL")
-    order = ctx.order
-    if order is None:
-        return []
-    if order.indication is None and q.has_condition(ctx.facts, p["indications"]):
-        return [
-            NotAssessed(
-                "PMR-OFF-LABEL",
-                "indication of the order (the patient has polymyalgia rheumatica)",
-                category="activity",
-                order_ref=order.ref,
-                drug=order.drug,
-            )
-        ]
-    if order.indication not in p["indications"]:
-        return []
-    return [
-        Finding(
-            rule_id="PMR-OFF-LABEL",
-            severity=p["severity"],
-            category=p["category"],
-            order_ref=order.ref,
-            drug=order.drug,
-            evidence=[Evidence(ref=order.ref, label="order:indication", value=order.indication)],
-            source=p["source"],
-            params={"trial": p["trial"], "regimen": p["regimen"], "result": p["result"]},
-        )
-    ]
+    params = {"trial": p["trial"], "regimen": p["regimen"], "result": p["result"]}
+    return q.off_label_use(
+        "PMR-OFF-LABEL", p, ctx.order, ctx.facts, "polymyalgia rheumatica", params
+    )
 
 
 @rule("PMR-GCA-SIGNS", applies_to=("jaki", "tyk2", "biologic", "patient"))
