@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import socket
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 
 from cds_service.app import create_app
 from cds_service.config import Config
+from tests.service import samples
 
 SIGN = "/cds-services/rheum-order-sign"
 
@@ -20,48 +22,9 @@ def _closed_port() -> int:
 
 
 def _body() -> dict[str, Any]:
-    return {
-        "hook": "order-sign",
-        "hookInstance": "5c0a3b54-7f0c-4f53-9d3e-3cb2c7b8a001",
-        "context": {
-            "userId": "Practitioner/1",
-            "patientId": "p1",
-            "draftOrders": {
-                "resourceType": "Bundle",
-                "entry": [
-                    {
-                        "resource": {
-                            "resourceType": "MedicationRequest",
-                            "id": "d1",
-                            "status": "draft",
-                            "intent": "order",
-                            "medicationCodeableConcept": {
-                                "coding": [
-                                    {
-                                        "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
-                                        "code": "1357536",
-                                        "display": "tofacitinib 5 MG Oral Tablet",
-                                    }
-                                ]
-                            },
-                        }
-                    }
-                ],
-            },
-        },
-        "prefetch": {
-            "patient": {
-                "resourceType": "Patient",
-                "id": "p1",
-                "birthDate": "1951-05-01",
-                "gender": "male",
-            },
-            "observations": None,
-            "conditions": None,
-            "medicationRequests": None,
-            "immunizations": None,
-        },
-    }
+    """Tofacitinib for a 70-year-old: the age finding needs nothing but the patient."""
+    empty = dict.fromkeys(("conditions", "observations", "medicationRequests", "immunizations"))
+    return samples.order_sign(prefetch={"patient": copy.deepcopy(samples.PATIENT), **empty})
 
 
 @pytest.fixture
@@ -77,7 +40,7 @@ def test_storage_down_hooks_still_answer_with_cards(client_without_storage) -> N
     cards = response.get_json()["cards"]
     assert cards, "the safety review must still reach the clinician"
     ids = {f["id"] for c in cards for f in c["extension"]["org.rheum-cds"]["findings"]}
-    assert "JAKI-AGE-65" in ids  # 75 years old: the finding is there without storage
+    assert "JAKI-AGE-65" in ids  # 70 years old: the finding is there without storage
 
 
 def test_storage_down_audit_loss_is_counted(client_without_storage) -> None:  # type: ignore[no-untyped-def]
