@@ -103,6 +103,22 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Unclassified:
+    """A Condition normalise could map to no concept (by code or by name).
+
+    `codes` are its codings as (system family, code as sent), e.g. ("snomed", "404223003"),
+    ("icd10", "X99.9"), ("local:http://hospital.example/dx", "A-17"); the family is
+    `ValueSets.systems.family(system)` ("loinc", "snomed", "icd10", ... or "local:<uri>"). A
+    Condition with text only has no codes. The pipeline may resolve the codes with a
+    terminology server and normalise again; rules that conclude from absence count these.
+    """
+
+    ref: str
+    codes: tuple[tuple[str, str], ...] = ()
+    active: bool = True
+
+
+@dataclass(frozen=True)
 class Medication:
     """A normalised active (or recent) medication of the patient, or a drug in the order."""
 
@@ -172,6 +188,12 @@ class Facts:
     prednisone_mg_day: float | None = None  # prednisone-equivalent from active steroid orders
     unavailable: list[Unavailable] = field(default_factory=list)
     dropped: list[Dropped] = field(default_factory=list)
+    # Conditions (not refuted) that map to no concept: counted, never read as absent
+    unclassified_conditions: list[Unclassified] = field(default_factory=list)
+
+    def unclassified_codes(self) -> list[tuple[str, str]]:
+        """The distinct (system family, code) pairs of `unclassified_conditions`, in order."""
+        return list(dict.fromkeys(c for u in self.unclassified_conditions for c in u.codes))
 
     def latest(self, concept: str) -> Observed | None:
         values = self.observations.get(concept)

@@ -59,6 +59,9 @@ class Systems:
 
     uris: dict[str, str]
     markers: tuple[tuple[str, str, tuple[str, ...]], ...]  # (marker, family, excluded markers)
+    # families whose condition concepts are defined by whole categories (ICD-10): a well-formed
+    # code outside all of them is classified as "no concept", not unknown
+    by_category: frozenset[str] = frozenset()
 
     def family(self, system: str | None) -> str:
         if not system or not isinstance(system, str):

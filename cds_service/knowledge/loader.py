@@ -355,6 +355,7 @@ def build_valuesets(
 def _systems(data: Mapping[str, Any]) -> Systems:
     uris: dict[str, str] = {}
     markers: list[tuple[str, str, tuple[str, ...]]] = []
+    by_category: set[str] = set()
     for family, table in data.items():
         where = f"valuesets/systems.toml [{family}]"
         _source(table, {}, where)
@@ -363,7 +364,9 @@ def _systems(data: Mapping[str, Any]) -> Systems:
             uris.setdefault(uri.casefold().rstrip("/"), family)
         for marker in table.get("markers", []):
             markers.append((marker.casefold(), family, tuple(table.get("exclude", []))))
-    return Systems(uris=uris, markers=tuple(markers))
+        if table.get("conditions_by_category") is True:
+            by_category.add(family)
+    return Systems(uris=uris, markers=tuple(markers), by_category=frozenset(by_category))
 
 
 def _answers(vs: ValueSets, data: Mapping[str, Any]) -> None:

@@ -53,7 +53,7 @@ def normalise(
     vs = knowledge.vs
     age, sex, birth = demographics(record.patient, today)
     observations, dropped = normalise_observations(record.observations, vs)
-    problems = normalise_conditions(record.conditions, vs)
+    problems, unclassified = normalise_conditions(record.conditions, vs)
     meds, med_dropped = normalise_medications(
         [*record.medication_requests, *(co_orders or ())], record.medication_statements, vs
     )
@@ -73,6 +73,7 @@ def normalise(
         prednisone_mg_day=prednisone_equivalent(meds, vs),
         unavailable=list(record.unavailable),
         dropped=dropped + med_dropped + vac_dropped,
+        unclassified_conditions=unclassified,
     )
 
 

@@ -8,15 +8,23 @@
   abatementPeriod.end / abatementString), recorded (recordedDate, STU3 assertedDate, DSTU2
   dateRecorded);
 - problem-list items and encounter diagnoses are read alike (category is not a filter);
-- a Condition none of whose codes or names is in the value sets is not relevant and skipped.
+- every coding counts: the concepts of all codings are united (a SNOMED CT code unknown to the
+  value sets beside a known ICD-10 code is recognised by the ICD-10 code);
+- a Condition none of whose codes or names is in the value sets gives no `Problem`; unless one
+  of its codes is known to be no concept (a well-formed ICD-10 code outside every concept's
+  categories) it is reported as `Unclassified` with its (system family, code) pairs, so that
+  the pipeline can resolve them and rules that conclude from absence can say how many there are.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from cds_service.knowledge.index import ValueSets
-from cds_service.model import Problem
+from cds_service.knowledge.index import ValueSets, norm_code, norm_icd10
+from cds_service.model import Problem, Unclassified
 from cds_service.normalise.construct import fast_constructor
 from cds_service.normalise.fhir import (
     codings,
@@ -33,29 +41,61 @@ _new_problem = fast_constructor(Problem)  # one per relevant Condition (see cons
 INACTIVE = frozenset({"inactive", "remission", "resolved"})
 
 
-def condition_concepts(vs: ValueSets, code: Any) -> tuple[frozenset[str], str | None]:
-    """Concepts (with implied broader ones) of a CodeableConcept, and the system|code matched."""
+_ICD10_SHAPE = re.compile(r"[A-Z][0-9][0-9A-Z][0-9A-Z]{0,5}")
+
+
+@dataclass(frozen=True)
+class Classified:
+    """What the codings and texts of one CodeableConcept say."""
+
+    concepts: frozenset[str]  # with implied broader concepts
+    matched: str | None  # "system|code" of the first coding that matched
+    unknown: tuple[tuple[str, str], ...]  # (family, code) of codings that matched nothing
+    known_none: bool  # some coding is known to be none of the concepts
+
+
+def classify(vs: ValueSets, code: Any) -> Classified:
+    """Concepts of a CodeableConcept: the union over all its codings, else its names."""
     found: set[str] = set()
     matched: str | None = None
+    unknown: list[tuple[str, str]] = []
+    known_none = False
     for coding in codings(code):
         value = coding.get("code")
         if not isinstance(value, str) or not value.strip():
             continue
-        concept = vs.condition_concept(coding.get("system"), value)
+        system = coding.get("system")
+        concept = vs.condition_concept(system, value)
         if concept is not None:
             found |= vs.concepts_with_implied(concept)
-            matched = matched or f"{coding.get('system') or ''}|{value}"
+            matched = matched or f"{system or ''}|{value}"
+            continue
+        family = vs.systems.family(system if isinstance(system, str) else None)
+        if family in vs.systems.by_category and _ICD10_SHAPE.fullmatch(norm_icd10(value)):
+            known_none = True
+        else:
+            unknown.append((family, norm_code(value)))
     if not found:
         for text in concept_texts(code):
             concept = vs.condition_name(text)
             if concept is not None:
                 found |= vs.concepts_with_implied(concept)
                 break
-    return frozenset(found), matched
+    return Classified(frozenset(found), matched, tuple(dict.fromkeys(unknown)), known_none)
 
 
-def normalise_conditions(resources: list[dict[str, Any]], vs: ValueSets) -> list[Problem]:
+def condition_concepts(vs: ValueSets, code: Any) -> tuple[frozenset[str], str | None]:
+    """Concepts (with implied broader ones) of a CodeableConcept, and the system|code matched."""
+    found = classify(vs, code)
+    return found.concepts, found.matched
+
+
+def normalise_conditions(
+    resources: list[dict[str, Any]], vs: ValueSets
+) -> tuple[list[Problem], list[Unclassified]]:
+    """Problems of the relevant Conditions, and the Conditions that map to no known concept."""
     out: list[Problem] = []
+    unclassified: list[Unclassified] = []
     seen: set[str] = set()
     for index, resource in enumerate(resources):
         if not isinstance(resource, dict):
@@ -66,29 +106,37 @@ def normalise_conditions(resources: list[dict[str, Any]], vs: ValueSets) -> list
         seen.add(ref)
         if status_code(resource.get("verificationStatus")) in EXCLUDED_VERIFICATION:
             continue
-        concepts, matched = condition_concepts(vs, resource.get("code"))
-        if not concepts:
+        found = classify(vs, resource.get("code"))
+        active, abatement = _activity(resource)
+        if not found.concepts:
+            if not found.known_none:
+                unclassified.append(Unclassified(ref=ref, codes=found.unknown, active=active))
             continue
-        clinical = status_code(resource.get("clinicalStatus"))
-        abatement = first_date(
-            resource,
-            "abatementDateTime",
-            "abatementPeriod.end",
-            "abatementPeriod.start",
-            "abatementString",
-        )
-        abated = abatement is not None or resource.get("abatementBoolean") is True
-        active = clinical in ACTIVE if clinical in ACTIVE | INACTIVE else not abated
         out.append(
             _new_problem(
-                concepts=concepts,
+                concepts=found.concepts,
                 ref=ref,
                 active=active,
                 onset=first_date(resource, "onsetDateTime", "onsetPeriod.start", "onsetString"),
                 abatement=abatement,
                 recorded=first_date(resource, "recordedDate", "assertedDate", "dateRecorded"),
                 display=concept_text(resource.get("code")),
-                code=matched,
+                code=found.matched,
             )
         )
-    return out
+    return out, unclassified
+
+
+def _activity(resource: dict[str, Any]) -> tuple[bool, date | None]:
+    """(active, abatement date) of a Condition (see the module text)."""
+    clinical = status_code(resource.get("clinicalStatus"))
+    abatement = first_date(
+        resource,
+        "abatementDateTime",
+        "abatementPeriod.end",
+        "abatementPeriod.start",
+        "abatementString",
+    )
+    if clinical in ACTIVE | INACTIVE:
+        return clinical in ACTIVE, abatement
+    return abatement is None and resource.get("abatementBoolean") is not True, abatement
