@@ -36,7 +36,7 @@ from cds_service.request import RequestError, parse_hook_request
 from cds_service.storage import AuditRow, StorageError
 
 if TYPE_CHECKING:
-    from cds_service.app import Runtime
+    from cds_service.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from cds_service import metrics
 
 if TYPE_CHECKING:
-    from cds_service.app import Runtime
+    from cds_service.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ ERROR_CODES = {
 
 
 def get_runtime() -> Runtime:
-    """The Runtime of the current app (cds_service.app.create_app)."""
+    """The Runtime of the current app (built by cds_service.app.create_app)."""
     return current_app.extensions["rheum_cds.runtime"]
 
 

@@ -14,7 +14,7 @@ from cds_service.request import RequestError
 from cds_service.routes import get_runtime, json_response
 
 if TYPE_CHECKING:
-    from cds_service.app import Runtime
+    from cds_service.runtime import Runtime
 
 log = logging.getLogger(__name__)
 bp = Blueprint("hooks", __name__)
