@@ -41,7 +41,8 @@ _new_problem = fast_constructor(Problem)  # one per relevant Condition (see cons
 INACTIVE = frozenset({"inactive", "remission", "resolved"})
 
 
-_ICD10_SHAPE = re.compile(r"[A-Z][0-9][0-9A-Z][0-9A-Z]{0,5}")
+# category, then up to 4 CM characters or a national extension (国家临床版 "M05.900x001")
+_ICD10_SHAPE = re.compile(r"[A-Z][0-9][0-9A-Z][0-9A-Z]{0,8}")
 
 
 @dataclass(frozen=True)
