@@ -43,6 +43,7 @@ from cds_service.model import (
     Suggestion,
     Unavailable,
 )
+from cds_service.normalise.dosage import PROBLEMS as DOSE_PROBLEMS
 
 SUMMARY_MAX = 139  # CDS Hooks: "fewer than 140 characters"
 MODIFYING = frozenset({"dose-update", "stop-order"})  # act on the draft order itself
@@ -238,6 +239,8 @@ def _na_sentence(ctx: _Ctx, n: NotAssessed) -> str:
     phrases = cat.data["not_assessed_case"]
     if matched and matched[0] in phrases:
         case, fields = matched
+        if case == "dose" and "reason" in fields:
+            fields = {**fields, "reason": _dose_reason(cat, fields["reason"])}
         what = phrases[case].format_map(_Blank(fields))
         return cat.fill("card", "not_assessed_because", what=what)
     if n.concepts:
@@ -248,6 +251,17 @@ def _na_sentence(ctx: _Ctx, n: NotAssessed) -> str:
     if cat.language == "en" and n.missing:
         return cat.fill("card", "not_assessed_because", what=n.missing)
     return cat.get("card", "not_assessed_generic")
+
+
+def _dose_reason(cat: Catalogue, reason: str) -> str:
+    """Why the ordered dose could not be read, in the card language (the normalise stage
+    gives one of its DOSE_PROBLEMS phrases in English)."""
+    texts = cat.data.get("dose_problem", {})
+    for key, template in DOSE_PROBLEMS.items():
+        found = _template_pattern(template).fullmatch(reason)
+        if found and key in texts:
+            return texts[key].format_map(_Blank(found.groupdict()))
+    return reason if cat.language == "en" else texts.get("other", reason)
 
 
 def _na_line(ctx: _Ctx, n: NotAssessed) -> str:

@@ -121,6 +121,10 @@ class Drug:
 class MedCode:
     drug: str
     route: str | None = None  # route implied by this code (e.g. ATC D11AH09 -> topical)
+    # strength of a product code (RxNorm SCD/SBD): mg per unit (tablet, capsule, vial) or
+    # mg per mL (solution); None for ingredient codes
+    unit_mg: float | None = None
+    ml_mg: float | None = None
 
 
 @dataclass(frozen=True)

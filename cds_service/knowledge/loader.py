@@ -295,6 +295,16 @@ def _entries(table: Mapping[str, Any], key: str, where: str) -> list[Mapping[str
     return items
 
 
+def _strength(item: Mapping[str, Any], key: str, where: str) -> float | None:
+    """A product strength (`mg` per unit or `mg_per_ml`) of a medication code entry."""
+    value = item.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise KnowledgeError(f"{where}.{key}: expected a positive number")
+    return float(value)
+
+
 def _put(index: dict, key: Any, value: Any, where: str, what: str) -> None:
     old = index.get(key)
     if old is not None and old != value:
@@ -583,7 +593,12 @@ def _medications(
                 code = norm_code(str(item["code"]))
                 if family == "atc":
                     code = code.upper()
-                entry = MedCode(drug=drug_id, route=item.get("route"))
+                entry = MedCode(
+                    drug=drug_id,
+                    route=item.get("route"),
+                    unit_mg=_strength(item, "mg", at),
+                    ml_mg=_strength(item, "mg_per_ml", at),
+                )
                 _put(vs.med_codes, (family, code), entry, at, "code")
         table_names = table.get("names", {})
         if table_names:

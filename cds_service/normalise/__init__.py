@@ -25,6 +25,7 @@ from cds_service.knowledge import Knowledge
 from cds_service.knowledge.index import ValueSets
 from cds_service.model import Facts, Order, PatientRecord, Problem
 from cds_service.normalise.conditions import condition_concepts, normalise_conditions
+from cds_service.normalise.dosage import problem as dose_problem
 from cds_service.normalise.fhir import as_list, contained
 from cds_service.normalise.immunizations import normalise_immunizations
 from cds_service.normalise.medications import normalise_medications, prednisone_equivalent
@@ -97,7 +98,7 @@ def _complete_order(
         if weight_kg is not None:
             changes["dose_mg"] = round(order.dose_mg_per_kg * weight_kg, 1)
         elif order.dose_problem is None:
-            changes["dose_problem"] = "weight-based dose and no body weight in the last year"
+            changes["dose_problem"] = dose_problem("no_weight")
     return replace(order, **changes)
 
 

@@ -45,6 +45,8 @@ class Identity:
     display: str | None  # medication text as sent
     code: str | None  # system|code matched
     texts: tuple[str, ...]  # every text describing the medication (for strength and form)
+    unit_mg: float | None = None  # strength per unit of a product code (RxNorm SCD/SBD)
+    ml_mg: float | None = None  # strength per mL of a product code (oral solution)
 
 
 def medication_concept(resource: dict[str, Any]) -> tuple[Any, list[str]]:
@@ -91,6 +93,7 @@ def identify(resource: dict[str, Any], vs: ValueSets) -> Identity:
 
 
 def _coded_identity(cc: Any, vs: ValueSets, display, texts) -> Identity | None:
+    hits: list[tuple[MedCode, str]] = []
     for coding in codings(cc):
         code = coding.get("code")
         if not isinstance(code, str) or not code.strip():
@@ -102,8 +105,28 @@ def _coded_identity(cc: Any, vs: ValueSets, display, texts) -> Identity | None:
             if vaccine is not None and vaccine.live:
                 hit = MedCode(LIVE_VACCINE)
         if hit is not None:
-            return Identity(hit.drug, hit.route, display, f"{system or ''}|{code}", texts)
-    return None
+            hits.append((hit, f"{system or ''}|{code}"))
+    if not hits:
+        return None
+    first, matched = hits[0]
+    # a product code among the codings of the same drug (an ingredient and an SCD coding
+    # sent together) gives the strength per unit; two products of different strength give none
+    unit = {h.unit_mg for h, _ in hits if h.drug == first.drug and h.unit_mg is not None}
+    per_ml = {h.ml_mg for h, _ in hits if h.drug == first.drug and h.ml_mg is not None}
+    return Identity(
+        first.drug,
+        first.route,
+        display,
+        matched,
+        texts,
+        unit_mg=next(iter(unit)) if len(unit) == 1 else None,
+        ml_mg=next(iter(per_ml)) if len(per_ml) == 1 else None,
+    )
+
+
+def product_strength(identity: Identity) -> tuple[float | None, float | None]:
+    """(mg per unit, mg per mL) that the matched product code gives, if any."""
+    return identity.unit_mg, identity.ml_mg
 
 
 def dosages(resource: dict[str, Any]) -> list[dict[str, Any]]:
@@ -166,7 +189,7 @@ def normalise_medications(
                 continue
             route = route_of(resource, identity, vs)
             classes = classes_for(vs, identity.drug, route)
-            dose = read_dose(dosages(resource), identity.texts, vs)
+            dose = read_dose(dosages(resource), identity.texts, vs, product_strength(identity))
             if dose.problem and "steroid" in classes and status in ACTIVE_STATUS:
                 dropped.append(Dropped(ref, f"steroid dose not readable: {dose.problem}"))
             out.append(

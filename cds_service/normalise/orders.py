@@ -16,7 +16,13 @@ from typing import Any
 from cds_service.knowledge import Knowledge
 from cds_service.model import Order
 from cds_service.normalise.dosage import read_dose
-from cds_service.normalise.medications import LOCAL_ROUTES, dosages, identify, route_of
+from cds_service.normalise.medications import (
+    LOCAL_ROUTES,
+    dosages,
+    identify,
+    product_strength,
+    route_of,
+)
 
 ORDER_TYPES = frozenset({"MedicationRequest", "MedicationOrder"})
 IGNORED_STATUS = frozenset({"entered-in-error", "cancelled", "revoked", "stopped", "completed"})
@@ -70,7 +76,7 @@ def recognise_orders(
         if topical:
             dose_mg = per_day = per_kg = problem = None
         else:
-            dose = read_dose(dosages(resource), identity.texts, vs)
+            dose = read_dose(dosages(resource), identity.texts, vs, product_strength(identity))
             dose_mg, per_day, per_kg, problem = (
                 dose.dose_mg,
                 dose.per_day,
