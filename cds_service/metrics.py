@@ -16,6 +16,8 @@ Recording helpers the request stages call:
 - `observe_cards(cards)`           cards answered, by indicator
 - `observe_auth_failure(reason)`   401s by reason code (see auth.AuthError.code)
 - `observe_feedback(outcome, known_card, duplicate)`
+- `observe_unclassified(families)` condition codes no concept was found for, by code-system
+                                   family (snomed, icd10, ..., "local"); never the codes
 - `AUDIT_WRITE_FAILURES.inc()`     (done by Storage.record_audit)
 Pass known service ids only (the discovery ids, or "unknown"), so label sets stay bounded.
 """
@@ -68,6 +70,12 @@ FEEDBACK = Counter(
     ["outcome", "card", "result"],
     namespace=NS,
 )
+UNCLASSIFIED_CODES = Counter(
+    "unclassified_condition_codes",
+    "Condition codes that mapped to no concept, by code-system family (no codes, no PHI)",
+    ["system"],
+    namespace=NS,
+)
 AUDIT_WRITE_FAILURES = Counter(
     "audit_write_failures", "Audit rows that could not be written", namespace=NS
 )
@@ -98,6 +106,14 @@ def observe_cards(cards: Iterable[dict[str, Any]]) -> None:
         if indicator not in ("info", "warning", "critical"):
             indicator = "other"
         CARDS.labels(indicator=indicator).inc()
+
+
+def observe_unclassified(families: Iterable[str]) -> None:
+    """Count unclassified condition codes by family; an institution's own system ("local:<uri>")
+    counts as "local", so the label set stays the bounded list of systems.toml families."""
+    for family in families:
+        label = "local" if family.startswith("local:") else family
+        UNCLASSIFIED_CODES.labels(system=label).inc()
 
 
 def observe_auth_failure(reason: str) -> None:

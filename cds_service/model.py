@@ -287,3 +287,4 @@ class Assessment:
     not_assessed: list[NotAssessed] = field(default_factory=list)
     scores: list[Score] = field(default_factory=list)  # newest first per id
     unavailable: list[Unavailable] = field(default_factory=list)
+    unclassified_conditions: list[Unclassified] = field(default_factory=list)  # from Facts

@@ -226,6 +226,10 @@ def record_outcome(runtime: Runtime, outcome: HookOutcome) -> None:
         metrics.observe_cards(outcome.cards)
     if outcome.record is not None:
         _fetch_metrics(outcome.record)
+    if outcome.assessment is not None:
+        metrics.observe_unclassified(
+            family for u in outcome.assessment.unclassified_conditions for family, _ in u.codes
+        )
     hook_request = outcome.hook_request
     if hook_request is None:
         return  # refused before the request was understood: nothing to audit

@@ -40,4 +40,5 @@ def assess(facts: Facts, knowledge: Knowledge, settings: Settings | None = None)
         not_assessed=not_assessed,
         scores=scores,
         unavailable=list(facts.unavailable),
+        unclassified_conditions=list(facts.unclassified_conditions),
     )

@@ -111,6 +111,12 @@ def problems(facts: Facts, concepts: Iterable[str], *, active_only: bool = False
     return [hits[position] for position in sorted(hits)]
 
 
+def unclassified(facts: Facts, *, active_only: bool = True) -> int:
+    """How many Conditions normalise could not classify (active ones only if asked): a rule
+    that would conclude from the absence of a condition says this count instead."""
+    return sum(1 for u in facts.unclassified_conditions if u.active or not active_only)
+
+
 def medications(facts: Facts, classes: Iterable[str]) -> list[Medication]:
     """Active (or status-less) medications of the patient in any of `classes`."""
     wanted = frozenset(classes)

@@ -91,3 +91,59 @@ def test_refuted_conditions_are_not_counted():
     }
     f = facts(condition("c1", (SCT, UNKNOWN_SCT), verificationStatus=refuted))
     assert f.unclassified_conditions == []
+
+
+# --------------------------------------------------------------------------- through the rules
+
+
+def _vte_chart(*conditions: dict) -> tuple[list, list]:
+    """A tofacitinib order for a patient with a normal BMI and `conditions`; returns
+    (JAKI-VTE-RISK not-assessed entries, rendered English card texts)."""
+    from cards.render import render_cards
+    from cds_service.assess.engine import assess
+    from cds_service.assess.registry import Settings
+    from cds_service.normalise import recognise_orders
+
+    draft = {
+        "resourceType": "MedicationRequest",
+        "id": "draft-1",
+        "status": "draft",
+        "intent": "order",
+        "medicationCodeableConcept": {"text": "tofacitinib 5 mg tablet"},
+    }
+    bmi = {
+        "resourceType": "Observation",
+        "id": "bmi-1",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "39156-5"}]},
+        "effectiveDateTime": "2026-10-01",
+        "valueQuantity": {"value": 24.0, "unit": "kg/m2"},
+    }
+    patient = {"resourceType": "Patient", "id": "p", "birthDate": "1970-01-01", "gender": "male"}
+    record = PatientRecord(
+        patient_id="p", patient=patient, observations=[bmi], conditions=list(conditions)
+    )
+    orders = recognise_orders([draft], K, None)
+    assessment = assess(normalise(record, orders, K, TODAY), K, Settings())
+    na = [n for n in assessment.not_assessed if n.rule_id == "JAKI-VTE-RISK"]
+    cards = render_cards(assessment, "en", K, "https://docs.example.org", "order-sign")
+    return na, [c.get("detail", "") for c in cards]
+
+
+def test_vte_risk_says_how_many_conditions_it_could_not_classify_instead_of_no_risk():
+    na, details = _vte_chart(
+        condition("c1", (SCT, UNKNOWN_SCT)), condition("c2", (SCT, "888888001"))
+    )
+    assert [n.missing for n in na] == ["2 conditions on file could not be classified"]
+    assert any("2 condition(s) on the problem list could not be classified" in d for d in details)
+
+
+def test_vte_risk_stays_silent_when_every_condition_is_classified():
+    na, details = _vte_chart(condition("c1", (CM, "J06.9")), condition("c2", (SCT, "69896004")))
+    assert na == []
+    assert not any("could not be classified" in d for d in details)
+
+
+def test_resolved_unclassified_conditions_do_not_count_for_active_risk_factors():
+    na, _ = _vte_chart(condition("c1", (SCT, UNKNOWN_SCT), clinicalStatus=RESOLVED))
+    assert na == []

@@ -217,7 +217,14 @@ def vte_risk(ctx: RuleContext) -> RuleResult:
     unavailable = conditions_unavailable(ctx, VTE_RISK)
     if unavailable:
         return unavailable
+    # no risk factor found: that rests on absence, so conditions not classified are counted
+    count = s.unclassified(facts)
     if obese is None:
         start = s.since(facts.today, p["bmi_window_days"])
+        if count:
+            extra = {"count": count}
+            return [missing(ctx, VTE_RISK, "bmi_unclassified", start=start, extra=extra)]
         return [missing(ctx, VTE_RISK, "bmi", start=start)]
+    if count:
+        return [missing(ctx, VTE_RISK, "conditions_unclassified", extra={"count": count})]
     return []
