@@ -119,12 +119,9 @@ class Authenticator:
         """
         if not fhir_server or not isinstance(fhir_server, str):
             return False
-        parts = urlsplit(fhir_server.strip())
-        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-            return False
         if client is None and not self.config.allow_unsigned:
             return False
-        return server_allowed(fhir_server.strip().rstrip("/"), self.config, client)
+        return server_allowed(fhir_server.strip(), self.config, client)
 
     def audience(self, url: str) -> str:
         path = urlsplit(url).path if "://" in url else url

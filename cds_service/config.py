@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cds_service import urlpolicy
+
 LANGUAGES = ("en", "zh-TW", "zh-CN", "ja")
 LABEL_REGIONS = ("EU", "US", "JP", "TW")
 
@@ -36,7 +38,7 @@ class Config:
     language: str = "en"
     max_body_bytes: int = 5 * 1024 * 1024
     allow_unsigned: bool = False
-    cors_origins: tuple[str, ...] = ("*",)
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed by CORS; none by default
     storage_url: str = "sqlite:///rheum-cds.db"
     patient_hash_key: str = ""  # keyed hash of patient ids in the audit trail; random if empty
     clients: tuple[TrustedClient, ...] = ()
@@ -48,6 +50,12 @@ class Config:
     fhir_page_cap: int = 10  # max pages followed per search
     log_level: str = "INFO"
     analytics_token: str = ""  # bearer token for /analytics/*; empty: loopback only
+    metrics_token: str = ""  # bearer token for /metrics; empty: open (scraped in-cluster)
+    allow_insecure_http: bool = False  # accept non-loopback http:// JWKS and FHIR URLs
+    max_token_lifetime_s: int = 300  # exp - iat accepted (plus the leeway)
+    max_draft_orders: int = 200  # draft orders per hook call (more: 413)
+    max_resources: int = 20000  # prefetched resources per hook call (more: 413)
+    max_feedback_items: int = 100  # feedback items per call (more: 413)
 
 
 def _env_overrides(env: dict[str, str]) -> dict[str, Any]:
@@ -61,9 +69,14 @@ def _env_overrides(env: dict[str, str]) -> dict[str, Any]:
         "RHEUM_CDS_PATIENT_HASH_KEY": ("patient_hash_key", str),
         "RHEUM_CDS_LOG_LEVEL": ("log_level", str),
         "RHEUM_CDS_ANALYTICS_TOKEN": ("analytics_token", str),
+        "RHEUM_CDS_METRICS_TOKEN": ("metrics_token", str),
+        "RHEUM_CDS_ALLOW_INSECURE_HTTP": (
+            "allow_insecure_http",
+            lambda v: v.lower() in {"1", "true", "yes"},
+        ),
         "RHEUM_CDS_CORS_ORIGINS": (
             "cors_origins",
-            lambda v: tuple(x.strip() for x in v.split(",")),
+            lambda v: tuple(x.strip() for x in v.split(",") if x.strip()),
         ),
     }
     out: dict[str, Any] = {}
@@ -127,6 +140,12 @@ def config_from_dict(data: dict[str, Any], env: dict[str, str] | None = None) ->
         "patient_hash_key": str,
         "fhir_page_cap": int,
         "analytics_token": str,
+        "metrics_token": str,
+        "allow_insecure_http": bool,
+        "max_token_lifetime_s": int,
+        "max_draft_orders": int,
+        "max_resources": int,
+        "max_feedback_items": int,
     }
     for key, value in service.items():
         if key in simple:
@@ -164,7 +183,41 @@ def config_from_dict(data: dict[str, Any], env: dict[str, str] | None = None) ->
         raise ConfigError(f"service.label_region: {cfg.label_region!r} not one of {LABEL_REGIONS}")
     if not 100 <= cfg.deadline_ms <= 60000:
         raise ConfigError("service.deadline_ms: must be between 100 and 60000")
+    if not 30 <= cfg.max_token_lifetime_s <= 3600:
+        raise ConfigError("service.max_token_lifetime_s: must be between 30 and 3600")
+    for key in ("max_draft_orders", "max_resources", "max_feedback_items"):
+        if getattr(cfg, key) < 1:
+            raise ConfigError(f"service.{key}: must be at least 1")
+    _check_outbound_urls(cfg)
     return cfg
+
+
+def _check_outbound_urls(cfg: Config) -> None:
+    """Every URL the service will connect to must pass the outbound URL policy; plain http is
+    accepted only for loopback hosts unless `allow_insecure_http` says otherwise."""
+    for i, client in enumerate(cfg.clients):
+        for key, urls in (
+            ("jwks_url", client.jwks_urls),
+            ("jku_allowed", client.jku_allowed),
+            ("fhir_servers", client.fhir_servers),
+        ):
+            for url in urls:
+                where = f"clients[{i}].{key}"
+                try:
+                    parsed = urlpolicy.parse(url)
+                except urlpolicy.UrlRefused as exc:
+                    raise ConfigError(f"{where}: {exc}") from exc
+                if parsed.query and key == "fhir_servers":
+                    raise ConfigError(f"{where}: a FHIR base URL has no query")
+                if (
+                    parsed.scheme == "http"
+                    and not urlpolicy.is_loopback(parsed)
+                    and not cfg.allow_insecure_http
+                ):
+                    raise ConfigError(
+                        f"{where}: plain http to a non-loopback host is refused "
+                        "(use https, or set service.allow_insecure_http = true)"
+                    )
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:

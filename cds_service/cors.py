@@ -2,9 +2,9 @@
 
 The CDS Hooks sandbox and web EHRs call from a browser with an `Authorization` header, so
 the preflight must name it explicitly (a `*` in Access-Control-Allow-Headers does not cover
-Authorization). Origins come from config.cors_origins: `("*",)` (default) answers `*`;
-otherwise a listed Origin is echoed back (with `Vary: Origin`) and others get no CORS
-headers, which makes the browser refuse the response.
+Authorization). Origins come from config.cors_origins: none by default (no CORS headers);
+`("*",)` answers `*`; otherwise a listed Origin is echoed back (with `Vary: Origin`) and
+others get no CORS headers, which makes the browser refuse the response.
 
 Headers are added in an `after_request` hook, which Flask also runs for error responses
 (401, 400, 404, 413, 503, and 500 from unhandled exceptions).

@@ -14,11 +14,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import orjson
 import requests
 import urllib3.exceptions
+
+from cds_service import urlpolicy
 
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 CHUNK_BYTES = 64 * 1024
@@ -96,19 +97,25 @@ def get_json(
     deadline: float,
     counter: CallCounter,
 ) -> tuple[Any, str | None]:
-    """GET `url` and parse JSON: (data, None) or (None, reason)."""
+    """GET `url` and parse JSON: (data, None) or (None, reason).
+
+    `url` is parsed by the outbound URL policy and the request is sent from the parsed parts
+    (`urlpolicy.send`: no redirect followed, no proxy)."""
+    try:
+        approval = urlpolicy.Approval(urlpolicy.parse(url))
+    except urlpolicy.UrlRefused:
+        return None, "URL refused"
     for _attempt in range(2):
         remaining = deadline - time.monotonic()
         if remaining < MIN_CALL_SECONDS:
             return None, "timeout"
         counter.add()
         try:
-            with session.get(
-                url,
+            with urlpolicy.send(
+                session,
+                approval,
                 headers=headers,
                 timeout=(min(remaining, MAX_CONNECT_SECONDS), remaining),
-                stream=True,
-                allow_redirects=False,
             ) as response:
                 status = response.status_code
                 if status in (429, 503):
@@ -170,21 +177,13 @@ def next_link(bundle: dict[str, Any]) -> str | None:
     return None
 
 
-def _origin(scheme: str, host: str | None, port: int | None) -> tuple[str, str, int | None]:
-    scheme = scheme.lower()
-    return scheme, (host or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
-
-
 def within(url: str, base: str) -> bool:
-    """Is `url` on the FHIR server at `base` (same scheme, host, port and path prefix)?"""
-    a, b = urlsplit(url), urlsplit(base)
+    """Is `url` on the FHIR server at `base` (same scheme, host, port and dot-normalised path
+    prefix, as the outbound URL policy reads them)? A URL the policy refuses is not."""
     try:
-        if _origin(a.scheme, a.hostname, a.port) != _origin(b.scheme, b.hostname, b.port):
-            return False
-    except ValueError:  # a malformed port
+        return urlpolicy.parse(url).within(urlpolicy.parse(base))
+    except urlpolicy.UrlRefused:
         return False
-    prefix = b.path.rstrip("/")
-    return a.path == prefix or a.path.startswith(prefix + "/") or (not a.path and not prefix)
 
 
 def fetch_all(
@@ -203,7 +202,14 @@ def fetch_all(
     result = FetchResult()
     seen: set[str] = set()
     pages = 0
-    current: str | None = url
+    try:
+        server = urlpolicy.parse(base)
+        first = urlpolicy.parse(url)
+    except urlpolicy.UrlRefused:
+        return FetchResult(reason="URL refused")
+    if not first.within(server):
+        return FetchResult(reason="URL outside fhirServer")
+    current: str | None = first.url
     while current:
         if current in seen:
             result.reason = "paging loop"
@@ -231,9 +237,13 @@ def fetch_all(
         link = next_link(data)
         if link is None:
             break
-        link = urljoin(current, link)
-        if not within(link, base):
+        try:
+            resolved = urlpolicy.parse(current).join(link)
+        except urlpolicy.UrlRefused:
+            result.reason = "paging link refused"
+            break
+        if not resolved.within(server):
             result.reason = "paging link outside fhirServer"
             break
-        current = link
+        current = resolved.url
     return result

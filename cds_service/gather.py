@@ -37,6 +37,7 @@ from cds_service.fhir_fetch import (
     within,
 )
 from cds_service.model import HookRequest, PatientRecord, Unavailable
+from cds_service.urlpolicy import outbound_session
 
 RECORD_FIELDS: dict[str, str] = {
     "Observation": "observations",
@@ -101,7 +102,7 @@ def _url(base: str, relative: str) -> str:
 def _session() -> requests.Session:
     global _default_session
     if _default_session is None:
-        _default_session = requests.Session()
+        _default_session = outbound_session()
     return _default_session
 
 

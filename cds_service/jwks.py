@@ -15,6 +15,8 @@ from typing import Any
 import jwt
 import requests
 
+from cds_service import urlpolicy
+
 log = logging.getLogger(__name__)
 
 MAX_JWKS_BYTES = 256 * 1024
@@ -56,7 +58,7 @@ class JwksCache:
         min_refresh_s: float = 10.0,
         timeout_s: float = 3.0,
     ) -> None:
-        self.session = session or requests.Session()
+        self.session = session or urlpolicy.outbound_session(pool_size=4)
         self.ttl_s = ttl_s
         self.min_refresh_s = min_refresh_s
         self.timeout_s = timeout_s
@@ -65,12 +67,15 @@ class JwksCache:
 
     def _fetch(self, url: str) -> dict[str, dict[str, Any]]:
         try:
-            with self.session.get(
-                url,
+            approval = urlpolicy.Approval(urlpolicy.parse(url))
+        except urlpolicy.UrlRefused as exc:
+            raise JwksError(f"JWKS URL refused: {exc}") from exc
+        try:
+            with urlpolicy.send(
+                self.session,
+                approval,
                 timeout=self.timeout_s,
                 headers={"Accept": "application/json"},
-                stream=True,
-                allow_redirects=False,
             ) as resp:
                 if resp.status_code != 200:
                     raise JwksError(f"JWKS fetch answered HTTP {resp.status_code}")

@@ -13,21 +13,20 @@ values from the body (they may be PHI).
 from __future__ import annotations
 
 import gc
-import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 
 from cards.language import choose_language
+from cds_service import urlpolicy
 from cds_service.config import Config, TrustedClient
 from cds_service.discovery import SERVICE_HOOKS
 from cds_service.model import HookRequest
+from cds_service.urlpolicy import Url
 
 FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
 # Context members each hook requires (CDS Hooks 2.0 hook definitions; userId is required by
 # the hooks too but EHRs omit it, and the service does not use it).
@@ -71,24 +70,8 @@ def _type_name(value: Any) -> str:
 # --------------------------------------------------------------------------- fhirServer
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), port
-
-
-def is_loopback(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _normalise_server(raw: Any) -> str | None:
-    """fhirServer as a base URL without trailing slash, or None when absent/unusable."""
+def _normalise_server(raw: Any) -> Url | None:
+    """fhirServer parsed by the outbound URL policy, or None when absent/unusable."""
     if raw is None:
         return None
     if not isinstance(raw, str):
@@ -98,46 +81,61 @@ def _normalise_server(raw: Any) -> str | None:
         return None  # absent or an unexpanded template: nothing to call
     if "://" not in url:
         url = "http://" + url  # "localhost:8080/fhir" as some generators send it
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise _bad("fhirServer", "must be an http(s) URL")
     try:
-        parts.port  # noqa: B018  (raises on a malformed port)
-    except ValueError as exc:
-        raise _bad("fhirServer", "has an invalid port") from exc
-    return url.rstrip("/")
+        return urlpolicy.parse(url)
+    except urlpolicy.UrlRefused as exc:
+        raise _bad("fhirServer", f"not a usable http(s) URL ({exc})") from exc
 
 
-def _same(a: str, b: str) -> bool:
-    return _origin(a) == _origin(b) and urlsplit(a).path.rstrip("/") == urlsplit(b).path.rstrip("/")
+def _listed(raw: str) -> Url | None:
+    try:
+        return urlpolicy.parse(raw)
+    except urlpolicy.UrlRefused:
+        return None  # config.py refuses these at start; never match one here
 
 
-def server_allowed(server: str, config: Config, client: TrustedClient | None) -> bool:
+def server_allowed(server: Url | str, config: Config, client: TrustedClient | None) -> bool:
     """May the service call `server` for this client? (SSRF guard, DESIGN.md Security.)
 
-    A signed client may name only its own listed servers. Unsigned requests (only accepted in
-    unsigned mode) may name loopback servers and any server listed in the configuration.
+    A signed client may name only its own listed servers (exact scheme, host, port and path).
+    Unsigned requests (only accepted in unsigned mode) may name loopback servers and any
+    server listed in the configuration.
     """
+    if isinstance(server, str):
+        try:
+            server = urlpolicy.parse(server)
+        except urlpolicy.UrlRefused:
+            return False
     if client is not None:
-        return any(_same(server, allowed) for allowed in client.fhir_servers)
-    listed = [s for c in config.clients for s in c.fhir_servers]
-    return is_loopback(server) or any(_same(server, allowed) for allowed in listed)
+        listed = client.fhir_servers
+    else:
+        listed = tuple(s for c in config.clients for s in c.fhir_servers)
+        if urlpolicy.is_loopback(server):
+            return True
+    for raw in listed:
+        allowed = _listed(raw)
+        if allowed is not None and server.same_base(allowed):
+            return True
+    return False
 
 
-def is_self(server: str, config: Config, host_header: str | None) -> bool:
+def is_self(server: Url, config: Config, host_header: str | None) -> bool:
     """Is `server` this service itself: its public base URL, or the host:port it was called on
     (any loopback name counts as the same host)?"""
-    origins = [_origin(config.base_url)]
-    if host_header:
-        try:
-            origins.append(_origin(f"{urlsplit(server).scheme}://{host_header}"))
-        except ValueError:
-            pass
-    scheme, host, port = _origin(server)
-    for _, other_host, other_port in origins:
-        if port != other_port:
+    origins: list[Url] = []
+    for raw in (config.base_url, f"{server.scheme}://{host_header}" if host_header else None):
+        if raw is None:
             continue
-        if host == other_host or (is_loopback(server) and is_loopback(f"http://{other_host}")):
+        try:
+            origins.append(urlpolicy.parse(raw))
+        except urlpolicy.UrlRefused:
+            continue
+    for other in origins:
+        if server.port != other.port:
+            continue
+        if server.host == other.host or (
+            urlpolicy.is_loopback(server) and urlpolicy.is_loopback(other)
+        ):
             return True
     return False
 
@@ -319,7 +317,7 @@ def parse_hook_request(
         hook=hook,
         hook_instance=instance,
         patient_id=patient_id,
-        fhir_server=server,
+        fhir_server=server.base if server is not None else None,
         access_token=access_token,
         context=context,
         prefetch=prefetch,

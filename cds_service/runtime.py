@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from cds_service.auth import Authenticator
 from cds_service.config import Config
 from cds_service.discovery import Service
 from cds_service.knowledge import Knowledge
 from cds_service.storage import Storage
+from cds_service.urlpolicy import outbound_session
 
 __all__ = ["Runtime", "fhir_session"]
 
@@ -33,9 +33,5 @@ class Runtime:
 
 
 def fhir_session(pool_size: int = 20) -> requests.Session:
-    session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.trust_env = False  # no proxy settings or .netrc credentials from the environment
-    return session
+    """Pooled session for FHIR fetches (urlpolicy.outbound_session: no proxies, no .netrc)."""
+    return outbound_session(pool_size)

@@ -34,10 +34,12 @@ def preflight(app: Flask, path: str, origin: str = ORIGIN) -> Any:
         "/cds-services/rheum-patient-view/feedback",
     ],
 )
-def test_preflight_names_authorization_and_content_type(app: Flask, path: str) -> None:
-    response = preflight(app, path)
+def test_preflight_names_authorization_and_content_type(
+    make_app: Callable[..., Flask], path: str
+) -> None:
+    response = preflight(make_app(cors_origins=(ORIGIN,)), path)
     assert response.status_code in (200, 204)
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
     allowed = {
         h.strip().lower() for h in response.headers["Access-Control-Allow-Headers"].split(",")
     }
@@ -57,8 +59,20 @@ def test_configured_origins_are_echoed_and_others_get_no_cors(
     assert "Access-Control-Allow-Origin" not in other.headers
 
 
+def test_no_origin_is_allowed_by_default(app: Flask) -> None:
+    response = preflight(app, FEEDBACK_PATH)
+    assert "Access-Control-Allow-Origin" not in response.headers
+    call = app.test_client().get("/cds-services", headers={"Origin": ORIGIN})
+    assert "Access-Control-Allow-Origin" not in call.headers
+
+
+def test_a_wildcard_must_be_configured_explicitly(make_app: Callable[..., Flask]) -> None:
+    response = preflight(make_app(cors_origins=("*",)), FEEDBACK_PATH)
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
 def test_error_responses_carry_cors_headers(make_app: Callable[..., Flask]) -> None:
-    app = make_app()
+    app = make_app(cors_origins=(ORIGIN,))
 
     @app.get("/boom")  # an unhandled exception in a view: Flask's 500 path
     def boom() -> str:
@@ -71,15 +85,19 @@ def test_error_responses_carry_cors_headers(make_app: Callable[..., Flask]) -> N
         404: client.post("/cds-services/no-such-service/feedback", json={}, headers=h),
         500: client.get("/boom", headers=h),
     }
-    unsigned = make_app(allow_unsigned=True).test_client()
+    unsigned = make_app(allow_unsigned=True, cors_origins=(ORIGIN,)).test_client()
     answers[400] = unsigned.post(FEEDBACK_PATH, data=b"{not json", headers=h)
     for status, response in answers.items():
         assert response.status_code == status
-        assert response.headers.get("Access-Control-Allow-Origin") == "*", status
+        assert response.headers.get("Access-Control-Allow-Origin") == ORIGIN, status
 
 
 def test_storage_down_503_carries_cors(make_app: Callable[..., Flask]) -> None:
-    app = make_app(allow_unsigned=True, storage_url="postgresql://nobody@127.0.0.1:1/none")
+    app = make_app(
+        allow_unsigned=True,
+        storage_url="postgresql://nobody@127.0.0.1:1/none",
+        cors_origins=(ORIGIN,),
+    )
     response = app.test_client().post(
         FEEDBACK_PATH,
         json={
@@ -90,4 +108,4 @@ def test_storage_down_503_carries_cors(make_app: Callable[..., Flask]) -> None:
         headers={"Origin": ORIGIN},
     )
     assert response.status_code == 503
-    assert response.headers.get("Access-Control-Allow-Origin") == "*"
+    assert response.headers.get("Access-Control-Allow-Origin") == ORIGIN

@@ -4,6 +4,7 @@ listed for the client is refused with 401 and never contacted."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -89,13 +90,14 @@ def test_hook_refuses_a_token_for_the_feedback_url(
     assert response.status_code == 401
 
 
-def test_hook_without_token_is_a_bare_401_with_cors(app: Flask) -> None:
+def test_hook_without_token_is_a_bare_401_with_cors(make_app: Callable[..., Flask]) -> None:
+    app = make_app(cors_origins=("https://sandbox.test",))
     response = app.test_client().post(
         HOOK_PATH, json=hook_body(None), headers={"Origin": "https://sandbox.test"}
     )
     assert response.status_code == 401
     assert response.data == b""
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Access-Control-Allow-Origin"] == "https://sandbox.test"
 
 
 def test_replayed_token_on_the_hook_is_refused(

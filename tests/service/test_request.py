@@ -236,7 +236,7 @@ def test_signed_client_may_name_only_its_own_servers():
     client = TrustedClient(issuer="https://ehr.example", fhir_servers=("https://ehr.example/r4",))
     config = Config(clients=(client,))
     ok = _parse(_with(SIGN, "fhirServer", "https://EHR.example/r4/"), config=config, client=client)
-    assert ok.fhir_server == "https://EHR.example/r4"
+    assert ok.fhir_server == "https://ehr.example/r4"  # as the URL policy reads it
     assert ok.client_id == "https://ehr.example"
     for other in ("https://ehr.example/other", "http://127.0.0.1:8081/fhir"):
         with pytest.raises(RequestError) as err:
