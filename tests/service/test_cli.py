@@ -78,7 +78,7 @@ def test_serve_with_defaults_answers_discovery(tmp_path):
             try:
                 response = requests.get(f"{base}/cds-services", timeout=2)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # worker still booting
                 time.sleep(0.2)
         assert process.poll() is None, process.communicate()[0]
         assert response is not None and response.status_code == 200
