@@ -31,6 +31,7 @@ from cards.catalogue import Catalogue, catalogue, format_number
 from cards.language import LANGUAGES, match_language
 from cards.suggestions import build_suggestion, fhir_codes
 from cds_service.assess.scores import SCORE_IDS
+from cds_service.gather import VERSION_REASON
 from cds_service.knowledge import Knowledge
 from cds_service.model import (
     SEVERITY_RANK,
@@ -273,7 +274,15 @@ def _na_line(ctx: _Ctx, n: NotAssessed) -> str:
 
 def _unavailable_line(cat: Catalogue, u: Unavailable) -> str:
     what = cat.data["data"].get(u.key, u.key)
-    return "- " + cat.fill("card", "unavailable", what=what, reason=u.reason)
+    return "- " + cat.fill("card", "unavailable", what=what, reason=_unavailable_reason(cat, u))
+
+
+def _unavailable_reason(cat: Catalogue, u: Unavailable) -> str:
+    """The reason, in the card language where it says which FHIR versions the service reads."""
+    found = _template_pattern(VERSION_REASON).fullmatch(u.reason)
+    if found:
+        return cat.fill("card", "fhir_version_refused", **found.groupdict())
+    return u.reason
 
 
 def _score_name(cat: Catalogue, score_id: str) -> str:

@@ -43,6 +43,7 @@ RECORD_FIELDS: dict[str, str] = {
     "Observation": "observations",
     "Condition": "conditions",
     "MedicationRequest": "medication_requests",
+    "MedicationOrder": "medication_requests",  # DSTU2 / STU3 servers (the sandbox's default)
     "MedicationStatement": "medication_statements",
     "Immunization": "immunizations",
 }
@@ -149,12 +150,60 @@ def gather(
 
     if jobs and server:
         results = _run_jobs(session, jobs, server, headers, deadline, config, counter)
+        results.update(
+            _older_names(session, jobs, results, server, headers, deadline, config, counter)
+        )
         for key, result in results.items():
             found[key].extend(result.resources)
             if result.reason:
                 unavailable.append(Unavailable(key, result.reason))
 
     return _assemble(hook_request.patient_id, found, unavailable, counter.value)
+
+
+# R4 search -> the same search under its DSTU2/STU3 resource name, tried when the server
+# refuses the R4 name (a DSTU2 server answers 400/404 to an unknown resource type)
+OLDER_NAMES = {"MedicationRequest": "MedicationOrder"}
+REFUSED = frozenset({"http 400", "http 404"})
+VERSION_REASON = "{kind} search refused by the FHIR server ({reason}): R4, STU3 or DSTU2 expected"
+
+
+def _older_names(
+    session: requests.Session,
+    jobs: dict[str, str],
+    results: dict[str, FetchResult],
+    server: str,
+    headers: dict[str, str],
+    deadline: float,
+    config: Config,
+    counter: CallCounter,
+) -> dict[str, FetchResult]:
+    """Searches the server refused under their R4 name, asked again under the DSTU2/STU3
+    name (MedicationRequest -> MedicationOrder). What stays refused says which FHIR versions
+    the service reads."""
+    retry: dict[str, str] = {}
+    refused: dict[str, tuple[str, str]] = {}
+    base = server.rstrip("/") + "/"
+    for key, url in jobs.items():
+        result = results.get(key)
+        if result is None or result.resources or result.reason not in REFUSED:
+            continue
+        if not url.startswith(base):
+            continue
+        kind = url[len(base) :].split("?", 1)[0].split("/", 1)[0]
+        if kind in OLDER_NAMES:
+            retry[key] = base + OLDER_NAMES[kind] + url[len(base) + len(kind) :]
+            refused[key] = (kind, result.reason or "")
+    if not retry or time.monotonic() >= deadline:
+        return {}
+    again = _run_jobs(session, retry, server, headers, deadline, config, counter)
+    out: dict[str, FetchResult] = {}
+    for key, result in again.items():
+        if result.reason in REFUSED and not result.resources:
+            kind, reason = refused[key]
+            result = FetchResult(reason=VERSION_REASON.format(kind=kind, reason=reason))
+        out[key] = result
+    return out
 
 
 def _run_jobs(

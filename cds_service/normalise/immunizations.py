@@ -27,7 +27,9 @@ def vaccine_cvx(vs: ValueSets, vaccine_code: Any) -> str | None:
 def normalise_immunizations(
     resources: list[dict[str, Any]], vs: ValueSets
 ) -> tuple[list[Vaccination], list[Dropped]]:
-    """Given vaccinations (status not-done / entered-in-error and STU3 notGiven excluded)."""
+    """Given vaccinations (status not-done / entered-in-error, STU3 notGiven and DSTU2
+    wasNotGiven excluded). The date is R4 occurrenceDateTime / occurrenceString, else the
+    STU3/DSTU2 `date`."""
     out: list[Vaccination] = []
     dropped: list[Dropped] = []
     seen: set[str] = set()
@@ -35,7 +37,11 @@ def normalise_immunizations(
         if not isinstance(resource, dict):
             continue
         status = status_code(resource.get("status"))
-        if status in EXCLUDED_STATUS or resource.get("notGiven") is True:
+        if (
+            status in EXCLUDED_STATUS
+            or resource.get("notGiven") is True  # STU3
+            or resource.get("wasNotGiven") is True  # DSTU2
+        ):
             continue
         ref = ref_of(resource, index, "Immunization")
         if ref in seen:

@@ -34,7 +34,7 @@ from cds_service.normalise.fhir import (
 
 LOCAL_ROUTES = frozenset({"topical", "inhaled", "nasal", "ophthalmic", "rectal", "vaginal"})
 ACTIVE_STATUS = frozenset({"active", "intended", "on-hold"})
-EXCLUDED_STATUS = frozenset({"entered-in-error", "cancelled"})
+EXCLUDED_STATUS = frozenset({"entered-in-error", "cancelled", "not-taken"})
 LIVE_VACCINE = "live_vaccine"
 
 
@@ -66,12 +66,16 @@ def medication_concept(resource: dict[str, Any]) -> tuple[Any, list[str]]:
         if isinstance(ref.get("display"), str):
             extra.append(ref["display"])
         if med is not None:
-            form = med.get("form")
-            extra.extend(concept_texts(form))
-            for ing in as_list(med.get("ingredient")):
+            product = med.get("product") if isinstance(med.get("product"), dict) else {}
+            extra.extend(concept_texts(med.get("form") or product.get("form")))  # DSTU2 product
+            for ing in as_list(med.get("ingredient") or product.get("ingredient")):
                 if isinstance(ing, dict):
-                    item = ing.get("itemCodeableConcept") or (ing.get("item") or {}).get("concept")
-                    extra.extend(concept_texts(item))
+                    item = ing.get("itemCodeableConcept") or ing.get("item")
+                    if not isinstance(item, dict):
+                        continue
+                    if isinstance(item.get("display"), str):
+                        extra.append(item["display"])  # DSTU2/STU3 Reference(Substance)
+                    extra.extend(concept_texts(item.get("concept", item)))  # R5 or R4
             return med.get("code"), extra
     return None, extra
 
@@ -178,7 +182,7 @@ def normalise_medications(
             if not isinstance(resource, dict):
                 continue
             status = status_code(resource.get("status"))
-            if status in EXCLUDED_STATUS:
+            if status in EXCLUDED_STATUS or _not_taken(resource):
                 continue
             ref = ref_of(resource, index, kind)
             if ref in seen:  # the same order sent twice
@@ -214,6 +218,14 @@ def normalise_medications(
                 )
             )
     return out, dropped
+
+
+def _not_taken(resource: dict[str, Any]) -> bool:
+    """A statement that the drug is not taken: DSTU2 wasNotTaken, STU3 taken "n"."""
+    if resource.get("wasNotTaken") is True:
+        return True
+    taken = resource.get("taken")
+    return isinstance(taken, str) and taken.strip().casefold() == "n"
 
 
 def prednisone_equivalent(meds: list[Medication], vs: ValueSets) -> float | None:

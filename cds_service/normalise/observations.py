@@ -133,6 +133,8 @@ def read_value(
         if value is None:
             return Dropped(ref, f"quantity without value for {concept}")
         code, text = q.get("code"), q.get("unit")
+        if not isinstance(text, str):
+            text = q.get("units")  # DSTU1 spelling, still sent by some DSTU2 exporters
         unit = code if isinstance(code, str) else text
         alt = text if isinstance(text, str) and text != unit else None  # human unit as fallback
         comparator = q.get("comparator")

@@ -21,6 +21,7 @@ BEHAVIOURS = (
     "429-then-ok",
     "429-long",
     "401",
+    "404",
     "html",
     "truncated",
     "short-body",
@@ -137,6 +138,12 @@ class FaultServer:
             return self._send(h, 500, json.dumps(oo).encode(), json_type)
         if behaviour == "401":
             return self._send(h, 401, b"", json_type)
+        if behaviour == "404":  # a server of another FHIR version: unknown resource type
+            oo = {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": "error", "code": "not-supported"}],
+            }
+            return self._send(h, 404, json.dumps(oo).encode(), json_type)
         if behaviour == "429-then-ok" and count == 1:
             return self._send(h, 429, b"", json_type, {"Retry-After": "1"})
         if behaviour == "429-long":
