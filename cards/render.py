@@ -53,6 +53,27 @@ TREND_LENGTH = 3
 # Scores whose meaning is the category (the value is a change or the score it judged): shown
 # category first, never as the headline number.
 CATEGORY_SCORES = frozenset({"EULAR-RESPONSE", "PMR-FLARE"})
+# Not-assessed cases (`missing.<case>` of the knowledge rules) that are the service's own
+# limits, not patient data a clinician can complete: one info line at the end of a card, never
+# a warning. Cases named "<data>_unavailable" (data not retrieved) are limits too.
+LIMIT_CASES = frozenset({"dose", "bound", "implausible"})
+# Cases never shown on a card: a label figure not confirmed for the region is off, and an off
+# rule appears only on its rule page (docs/rules/).
+HIDDEN_CASES = frozenset({"region"})
+# Record data that could not be retrieved -> the not-assessed case that already says so.
+UNAVAILABLE_CASE = {
+    "observations": "observations_unavailable",
+    "conditions": "conditions_unavailable",
+    "medication_requests": "medications_unavailable",
+    "medication_statements": "medications_unavailable",
+    "medications": "medications_unavailable",
+    "immunizations": "immunizations_unavailable",
+}
+# Derived score inputs that repeat a chart value in a second unit (CRP mg/L -> mg/dL, 0-100 mm
+# -> 0-10): the card shows the value as the chart sent it, once.
+DERIVED_INPUTS = frozenset({"crp_mg_dl", "ptga_0_10", "prga_0_10", "patient_pain_0_10"})
+MAX_FINDING_LINES = 6  # findings shown in full on a card; the rest are named on one line
+MAX_EVIDENCE_ITEMS = 4  # evidence items on a finding's one evidence line
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -170,31 +191,98 @@ class _Ctx:
 
 def _evidence_text(ctx: _Ctx, e: Evidence) -> str:
     cat = ctx.cat
-    parts = [cat.label(e.label)]
+    text = cat.label(e.label)
     if e.value is not None:
-        value = cat.value(e.value)
-        unit = cat.unit(e.unit)
-        parts.append(f"{value} {unit}".strip())
-    text = cat.get("meta", "colon").join(parts) if len(parts) == 2 else parts[0]
+        value = f"{cat.value(e.value)} {cat.unit(e.unit)}".strip()
+        text = f"{text}{cat.get('meta', 'colon')}{value}"
     if e.when:
-        text += f" ({e.when.isoformat()})"
+        text += cat.fill("meta", "paren", text=e.when.isoformat())
     return text
 
 
-def _finding_lines(ctx: _Ctx, f: Finding) -> list[str]:
+def _evidence_line(ctx: _Ctx, evidence: list[Evidence], skip: frozenset[str]) -> str | None:
+    """At most one line of evidence: value, unit, date per item; `skip`: labels shown already."""
+    items: list[str] = []
+    for e in evidence:
+        text = _evidence_text(ctx, e)
+        if e.label not in skip and text not in items:
+            items.append(text)
+    if not items:
+        return None
+    cat = ctx.cat
+    shown = items[:MAX_EVIDENCE_ITEMS]
+    if len(items) > len(shown):
+        shown.append(cat.fill("meta", "and_more", count=len(items) - len(shown)))
+    return f"  - {'; '.join(shown)}"
+
+
+def _finding_lines(
+    ctx: _Ctx, f: Finding, *, lead: bool = False, skip: frozenset[str] = frozenset()
+) -> list[str]:
+    """One bullet per finding (severity, concern, facts and what to do) and one evidence line.
+
+    The lead finding's "what to do" opens the card already: its bullet gives the facts only.
+    """
     cat = ctx.cat
     severity = cat.data["severity"].get(f.severity, f.severity)
-    head = (
-        f"- **{severity}** · {cat.rule_text(f.rule_id, f.params)} "
-        f"([{f.rule_id}]({ctx.rule_url(f.rule_id)}))"
-    )
-    lines = [head]
-    if f.evidence:
-        joined = "; ".join(_evidence_text(ctx, e) for e in f.evidence)
-        lines.append(f"  - {cat.get('card', 'evidence')}{cat.get('meta', 'colon')}{joined}")
-    if f.source:
-        lines.append(f"  - {cat.get('card', 'source')}{cat.get('meta', 'colon')}{f.source}")
+    colon = cat.get("meta", "colon")
+    text = cat.rule_text(f.rule_id, f.params)
+    if lead:
+        facts = _rule_facts(cat, f)
+        text = facts if facts is not None else ""
+    head = f"- **{severity}** · {cat.rule_short(f.rule_id)}"
+    lines = [f"{head}{colon}{text}" if text else head]
+    evidence = _evidence_line(ctx, f.evidence, skip)
+    if evidence:
+        lines.append(evidence)
     return lines
+
+
+def _rule_facts(cat: Catalogue, f: Finding) -> str | None:
+    """The finding's `facts` sentence alone (None when the phrase has none or lacks a value)."""
+    entry = cat.data["rule"].get(f.rule_id)
+    if not entry or not entry.get("facts"):
+        return None
+    full = cat.rule_text(f.rule_id, f.params)
+    text = entry["text"]
+    facts = full.split(text, 1)[0].strip() if text in full else ""
+    return facts or None
+
+
+def _action(cat: Catalogue, f: Finding) -> str:
+    """What to do about a finding: its rule's `text` (plus the topical note when there is one)."""
+    full = cat.rule_text(f.rule_id, f.params)
+    facts = _rule_facts(cat, f)
+    return full[len(facts) :].strip() if facts and full.startswith(facts) else full
+
+
+def _findings_block(
+    ctx: _Ctx, findings: list[Finding], skip: frozenset[str] = frozenset(), lead: bool = True
+) -> list[str]:
+    """Finding bullets, at most MAX_FINDING_LINES in full; the others named on one line."""
+    lines: list[str] = []
+    for i, f in enumerate(findings[:MAX_FINDING_LINES]):
+        lines += _finding_lines(ctx, f, lead=lead and i == 0, skip=skip)
+    rest = findings[MAX_FINDING_LINES:]
+    if rest:
+        cat = ctx.cat
+        names = cat.get("meta", "list_separator").join(cat.rule_short(f.rule_id) for f in rest)
+        lines.append("- " + cat.fill("card", "more_findings", items=names))
+    return lines
+
+
+def _sources_line(ctx: _Ctx, findings: Iterable[Finding]) -> list[str]:
+    """Every source of the card's findings once, on one line."""
+    seen: list[str] = []
+    for f in findings:
+        for part in f.source.split("; "):
+            part = part.strip()
+            if part and part not in seen:
+                seen.append(part)
+    if not seen:
+        return []
+    cat = ctx.cat
+    return [f"*{cat.get('card', 'source')}{cat.get('meta', 'colon')}{'; '.join(seen)}*"]
 
 
 class _Blank(dict[str, str]):
@@ -266,15 +354,52 @@ def _dose_reason(cat: Catalogue, reason: str) -> str:
 
 
 def _na_line(ctx: _Ctx, n: NotAssessed) -> str:
-    return (
-        f"- **{ctx.cat.rule_short(n.rule_id)}** ([{n.rule_id}]({ctx.rule_url(n.rule_id)})): "
-        f"{_na_sentence(ctx, n)}"
-    )
+    colon = ctx.cat.get("meta", "colon")
+    return f"- **{ctx.cat.rule_short(n.rule_id)}**{colon}{_na_sentence(ctx, n)}"
 
 
-def _unavailable_line(cat: Catalogue, u: Unavailable) -> str:
-    what = cat.data["data"].get(u.key, u.key)
-    return "- " + cat.fill("card", "unavailable", what=what, reason=_unavailable_reason(cat, u))
+def na_kind(knowledge: Knowledge, n: NotAssessed) -> str:
+    """ "data" (patient data a clinician can complete), "limit" (the service could not check)
+    or "hidden" (a rule that is off here: only on its rule page)."""
+    matched = _missing_case(knowledge, n)
+    case = matched[0] if matched else None
+    if case in HIDDEN_CASES:
+        return "hidden"
+    if case is not None and (case in LIMIT_CASES or case.endswith("_unavailable")):
+        return "limit"
+    return "data"
+
+
+def _limits_line(ctx: _Ctx, nas: list[NotAssessed], unavailable: list[Unavailable]) -> str | None:
+    """ONE info line: what the service itself could not check, grouped by reason."""
+    cat = ctx.cat
+    phrases = cat.data["not_assessed_case"]
+    groups: dict[str, list[str]] = {}
+    said: dict[str, str] = {}  # not-assessed case -> the phrase of the data not retrieved
+    for u in unavailable:
+        what = cat.data["data"].get(u.key, u.key)
+        phrase = cat.fill("card", "unavailable_item", what=what, reason=_unavailable_reason(cat, u))
+        groups.setdefault(phrase, [])
+        said.setdefault(UNAVAILABLE_CASE.get(u.key, u.key), phrase)
+    for n in nas:
+        matched = _missing_case(ctx.knowledge, n)
+        if matched and matched[0] in said:
+            reason = said[matched[0]]  # the retrieval failure is said once, with its rules
+        elif matched and matched[0] in phrases:
+            reason = phrases[matched[0]].format_map(_Blank(matched[1]))
+        else:
+            reason = _na_sentence(ctx, n)
+        shorts = groups.setdefault(reason, [])
+        if cat.rule_short(n.rule_id) not in shorts:
+            shorts.append(cat.rule_short(n.rule_id))
+    if not groups:
+        return None
+    sep = cat.get("meta", "list_separator")
+    items = [
+        reason + (cat.fill("meta", "paren", text=sep.join(shorts)) if shorts else "")
+        for reason, shorts in groups.items()
+    ]
+    return "*" + cat.fill("card", "not_checked", items="; ".join(items)) + "*"
 
 
 def _unavailable_reason(cat: Catalogue, u: Unavailable) -> str:
@@ -355,26 +480,28 @@ def _score_lines(ctx: _Ctx, group: list[Score]) -> list[str]:
         head = f"- **{name} {format_number(latest.value)}**{sep}{category} ({when})"
     if latest.stale:
         head += f" · ⚠ {cat.get('card', 'stale')}"
+    if len(group) > 1:
+        # the latest value is in the head already: the earlier ones with their dates
+        earlier = [
+            f"{format_number(s.value) if s.value is not None else '–'}"
+            f" ({s.when.isoformat() if s.when else '?'})"
+            for s in group[1:]
+        ]
+        trend = " ← ".join([format_number(latest.value), *earlier])
+        head += f" · {cat.get('card', 'trend')}{cat.get('meta', 'colon')}{trend}"
     lines = [head]
-    if latest.inputs:
-        items = []
-        for key, value in latest.inputs.items():
-            unit = cat.unit(ctx.concept_unit(key))
-            shown = cat.value(value) if not isinstance(value, dict) else str(value)
-            items.append(f"{_input_label(cat, key)} {shown}{(' ' + unit) if unit else ''}")
-        lines.append(
-            f"  - {cat.get('card', 'inputs')}{cat.get('meta', 'colon')}" + "; ".join(items)
+    if latest.id in CATEGORY_SCORES and latest.inputs:
+        # what the category judged (baseline and current, previous and delta): one line
+        colon = cat.get("meta", "colon")
+        items = "; ".join(
+            f"{_input_label(cat, key)} {cat.value(value)}"
+            for key, value in latest.inputs.items()
+            if not isinstance(value, dict)
         )
+        lines.append(f"  - {cat.get('card', 'inputs')}{colon}{items}")
     if latest.mismatch and latest.recorded_total is not None:
         recorded = format_number(latest.recorded_total)
         lines.append("  - ⚠ " + cat.fill("card", "mismatch", recorded=recorded))
-    if len(group) > 1:
-        trend = " ← ".join(
-            f"{format_number(s.value) if s.value is not None else '–'}"
-            f" ({s.when.isoformat() if s.when else '?'})"
-            for s in group
-        )
-        lines.append(f"  - {cat.get('card', 'trend')}{cat.get('meta', 'colon')}{trend}")
     return lines
 
 
@@ -386,15 +513,13 @@ def _override_reasons(cat: Catalogue, kind: str) -> list[dict[str, str]]:
     ]
 
 
-def _links(ctx: _Ctx, ids: Iterable[str]) -> list[dict[str, str]]:
-    out, seen = [], set()
-    for rid in ids:
-        if rid in seen:
-            continue
-        seen.add(rid)
-        label = f"{rid}: {ctx.cat.rule_short(rid)}" if rid in ctx.cat.data["rule"] else rid
-        out.append({"label": label, "url": ctx.rule_url(rid), "type": "absolute"})
-    return out
+def card_url(ctx: _Ctx, ids: Iterable[str]) -> str:
+    """The card's one link: the rule page of its lead rule, listing the pages of the others."""
+    unique = list(dict.fromkeys(i for i in ids if i))
+    if not unique:
+        return ctx.rule_url("")
+    url = ctx.rule_url(unique[0])
+    return f"{url}?also={','.join(unique[1:])}" if len(unique) > 1 else url
 
 
 def _card(
@@ -412,6 +537,9 @@ def _card(
     exclusive: bool = False,
 ) -> dict[str, Any]:
     cat = ctx.cat
+    ids = [source_id] + [f.rule_id for f in findings] + [n.rule_id for n in nas]
+    ids += [s.id for s in scores]
+    url = card_url(ctx, ids)
     card: dict[str, Any] = {
         "uuid": str(uuid.uuid4()),
         "summary": fit_summary(summary),
@@ -419,8 +547,12 @@ def _card(
         "detail": "\n".join(detail),
         "source": {
             # no rule (only data that could not be retrieved): the index of the rule pages
-            "label": cat.fill("card", "source_label", rule=source_id) if source_id else "rheum-cds",
-            "url": ctx.rule_url(source_id),
+            "label": (
+                cat.fill("card", "source_label", rule=cat.rule_short(source_id))
+                if source_id
+                else "rheum-cds"
+            ),
+            "url": url,
         },
     }
     if suggestions:
@@ -428,10 +560,7 @@ def _card(
         card["selectionBehavior"] = "at-most-one" if exclusive else "any"
     if indicator in ("warning", "critical"):
         card["overrideReasons"] = _override_reasons(cat, kind)
-    ids = [f.rule_id for f in findings] + [n.rule_id for n in nas] + [s.id for s in scores]
-    links = _links(ctx, ids)
-    if links:
-        card["links"] = links
+    card["links"] = [{"label": cat.get("card", "rule_page"), "url": url, "type": "absolute"}]
     card["extension"] = {
         "org.rheum-cds": {
             "findings": [_finding_json(f) for f in findings],
@@ -460,6 +589,7 @@ class _Groups:
     activity_na: list[NotAssessed] = field(default_factory=list)
     screening: list[Finding] = field(default_factory=list)
     screening_na: list[NotAssessed] = field(default_factory=list)
+    limits: list[NotAssessed] = field(default_factory=list)  # what the service could not check
     creates: list[tuple[Suggestion, Order]] = field(default_factory=list)
 
 
@@ -473,7 +603,7 @@ def _order_index(orders: list[Order], ref: str | None, drug: str | None) -> int:
     return 0  # patient-level: shown with the first order
 
 
-def _group(assessment: Assessment) -> _Groups:
+def _group(assessment: Assessment, knowledge: Knowledge) -> _Groups:
     orders = assessment.orders
     groups = _Groups(per_order=[_OrderItems(o) for o in orders])
     for f in assessment.findings:
@@ -490,6 +620,11 @@ def _group(assessment: Assessment) -> _Groups:
             else:
                 groups.creates.append((s, items.order))
     for n in assessment.not_assessed:
+        kind = na_kind(knowledge, n)
+        if kind != "data":
+            if kind == "limit":
+                groups.limits.append(n)
+            continue  # neither counted toward a card's severity nor offering orders
         items = groups.per_order[_order_index(orders, n.order_ref, n.drug)]
         if n.category == "activity":
             groups.activity_na.append(n)
@@ -532,6 +667,19 @@ def _drugs(cat: Catalogue, orders: Iterable[Order]) -> str:
 # ----------------------------------------------------------------------------- the cards
 
 
+def _title(cat: Catalogue, key: str, drug: str, display: str | None = None) -> str:
+    title = f"**{cat.fill('card', key, drug=drug)}**"
+    return f"{title} · {cat.fill('card', 'order_line', display=display)}" if display else title
+
+
+def _opening(cat: Catalogue, action: str | None, suggestions: list[dict[str, Any]]) -> list[str]:
+    """The action the card asks for, first (and that the orders are offered on the card)."""
+    parts = [f"**{action}**"] if action else []
+    if suggestions:
+        parts.append(cat.get("card", "actions_below"))
+    return ["", " ".join(parts)] if parts else []
+
+
 def _safety_card(ctx: _Ctx, items: _OrderItems) -> dict[str, Any] | None:
     cat = ctx.cat
     findings = _by_severity(_dedupe_findings(items.safety))
@@ -555,13 +703,13 @@ def _safety_card(ctx: _Ctx, items: _OrderItems) -> dict[str, Any] | None:
         )
     else:
         summary = cat.fill("card", "safety_summary", drug=drug, concern=cat.get("meta", "none"))
-    detail = [f"**{cat.fill('card', 'safety_title', drug=drug)}**", ""]
-    if items.order.display:
-        detail += [cat.fill("card", "order_line", display=items.order.display), ""]
-    for f in findings:
-        detail += _finding_lines(ctx, f)
-    if suggestions:
-        detail += ["", cat.get("card", "actions_below")]
+    detail = [_title(cat, "safety_title", drug, items.order.display)]
+    detail += _opening(cat, _action(cat, findings[0]) if findings else None, suggestions)
+    if findings:
+        detail += ["", *_findings_block(ctx, findings)]
+    sources = _sources_line(ctx, findings)
+    if sources:
+        detail += ["", *sources]
     return _card(
         ctx,
         kind="safety",
@@ -577,6 +725,37 @@ def _safety_card(ctx: _Ctx, items: _OrderItems) -> dict[str, Any] | None:
     )
 
 
+def _inputs_line(ctx: _Ctx, groups: list[list[Score]]) -> tuple[str | None, frozenset[str]]:
+    """The chart values the latest scores used, each once, in the chart's unit; and their keys."""
+    cat = ctx.cat
+    items: dict[str, str] = {}
+    for group in groups:
+        latest = group[0]
+        if latest.id in CATEGORY_SCORES:
+            continue
+        for key, value in latest.inputs.items():
+            if key in DERIVED_INPUTS or key in items or isinstance(value, dict):
+                continue
+            unit = cat.unit(ctx.concept_unit(key))
+            items[key] = (
+                f"{_input_label(cat, key)} {cat.value(value)}{(' ' + unit) if unit else ''}"
+            )
+    if not items:
+        return None, frozenset()
+    colon = cat.get("meta", "colon")
+    return f"- {cat.get('card', 'inputs')}{colon}{'; '.join(items.values())}", frozenset(items)
+
+
+def _score_sources(ctx: _Ctx, scores: list[Score]) -> list[str]:
+    table = ctx.knowledge.files.get("scores", {})
+    out: list[str] = []
+    for s in scores:
+        source = table.get(s.id, {}).get("source") if isinstance(table.get(s.id), dict) else None
+        if isinstance(source, str) and source not in out:
+            out.append(source)
+    return out
+
+
 def _activity_body(
     ctx: _Ctx, findings: list[Finding], nas: list[NotAssessed], scores: list[Score]
 ) -> tuple[list[str], Score | None, list[Score]]:
@@ -589,10 +768,18 @@ def _activity_body(
         shown += group
     if not groups:
         lines.append(ctx.cat.get("card", "no_scores"))
-    for f in findings:
-        lines += _finding_lines(ctx, f)
+    inputs, keys = _inputs_line(ctx, groups)
+    if inputs:
+        lines.append(inputs)
+    lines += _findings_block(ctx, findings, skip=keys, lead=False)
     for n in nas:
         lines.append(_na_line(ctx, n))
+    extra = Finding(
+        "", "info", "activity", None, None, source="; ".join(_score_sources(ctx, shown))
+    )
+    sources = _sources_line(ctx, [*findings, extra])
+    if sources:
+        lines += ["", *sources]
     return lines, _headline(groups), shown
 
 
@@ -617,17 +804,19 @@ def _activity_card(ctx: _Ctx, orders: list[Order], groups: _Groups, scores: list
     drug = _drugs(cat, orders)
     lines, headline, shown = _activity_body(ctx, findings, nas, scores)
     indicator = _max_severity(f.severity for f in findings)
+    action = None
     if findings and indicator != "info":
         summary = cat.fill(
             "card", "safety_summary", drug=drug, concern=cat.rule_short(findings[0].rule_id)
         )
+        action = _action(cat, findings[0])
     elif headline is not None:
         summary = cat.fill(
             "card", "activity_summary", drug=drug, **_score_summary_values(cat, headline)
         )
     else:
         summary = cat.fill("card", "activity_summary_none", drug=drug)
-    detail = [f"**{cat.fill('card', 'activity_title', drug=drug)}**", "", *lines]
+    detail = [_title(cat, "activity_title", drug), *_opening(cat, action, []), "", *lines]
     source_id = findings[0].rule_id if findings else (nas[0].rule_id if nas else shown[0].id)
     return _card(
         ctx,
@@ -643,39 +832,36 @@ def _activity_card(ctx: _Ctx, orders: list[Order], groups: _Groups, scores: list
     )
 
 
-def _screening_card(
-    ctx: _Ctx, orders: list[Order], groups: _Groups, unavailable: list[Unavailable]
-):
+def _screening_card(ctx: _Ctx, orders: list[Order], groups: _Groups):
     cat = ctx.cat
     findings = _by_severity(_dedupe_findings(groups.screening))
     nas = _dedupe_na(groups.screening_na)
     suggestions = _build_suggestions(ctx, groups.creates)
-    if not findings and not nas and not unavailable and not suggestions:
+    if not findings and not nas and not suggestions:
         return None
     drug = _drugs(cat, orders)
     firsts = [cat.rule_short(f.rule_id) for f in findings] + [
         cat.rule_short(n.rule_id) for n in nas
     ]
-    firsts += [cat.data["data"].get(u.key, u.key) for u in unavailable]
     count = len(firsts)
     first = firsts[0] if firsts else cat.get("meta", "none")
     if count == 1:
         summary = cat.fill("card", "screening_summary_one", drug=drug, first=first)
     else:
         summary = cat.fill("card", "screening_summary", drug=drug, count=count, first=first)
-    detail = [f"**{cat.fill('card', 'screening_title', drug=drug)}**", ""]
-    for f in findings:
-        detail += _finding_lines(ctx, f)
+    action = (
+        _action(cat, findings[0]) if findings else cat.fill("card", "screening_action", drug=drug)
+    )
+    detail = [_title(cat, "screening_title", drug), *_opening(cat, action, suggestions), ""]
+    detail += _findings_block(ctx, findings)
     detail += [_na_line(ctx, n) for n in nas]
-    detail += [_unavailable_line(cat, u) for u in unavailable]
-    if suggestions:
-        detail += ["", cat.get("card", "actions_below")]
+    sources = _sources_line(ctx, findings)
+    if sources:
+        detail += ["", *sources]
     # Missing safety data is itself a required action (SPEC.md §3 severity: "warning = ... a
     # required action is missing"); missing context data (category "activity") stays info.
     indicator = _max_severity(
-        [f.severity for f in findings]
-        + ["warning" for n in nas if n.category != "activity"]
-        + ["warning" for _ in unavailable]
+        [f.severity for f in findings] + ["warning" for n in nas if n.category != "activity"]
     )
     source_id = findings[0].rule_id if findings else (nas[0].rule_id if nas else "")
     return _card(
@@ -692,25 +878,67 @@ def _screening_card(
     )
 
 
+def _add_limits(
+    ctx: _Ctx,
+    cards: list[dict[str, Any]],
+    limits: list[NotAssessed],
+    unavailable: list[Unavailable],
+    drug: str,
+) -> list[dict[str, Any]]:
+    """What the service could not check: one info line at the end of the last card (an info
+    card of its own only when there is no other card). Never raises a card's severity."""
+    limits = _dedupe_na(limits)
+    line = _limits_line(ctx, limits, unavailable)
+    if line is None:
+        return cards
+    if cards:
+        last = cards[-1]
+        last["detail"] = f"{last['detail']}\n\n{line}"
+        last["extension"]["org.rheum-cds"]["notAssessed"] += [_na_json(n) for n in limits]
+        return cards
+    cat = ctx.cat
+    card = _card(
+        ctx,
+        kind="screening",
+        summary=cat.fill("card", "limits_summary", drug=drug),
+        indicator="info",
+        detail=[f"**{cat.fill('card', 'limits_title', drug=drug)}**", "", line],
+        source_id=limits[0].rule_id if limits else "",
+        findings=[],
+        nas=limits,
+        scores=[],
+        suggestions=[],
+    )
+    return [card]
+
+
 def _patient_card(ctx: _Ctx, assessment: Assessment) -> dict[str, Any] | None:
     cat = ctx.cat
     findings = _by_severity(_dedupe_findings(assessment.findings))
-    nas = _dedupe_na(assessment.not_assessed)
-    if not findings and not nas and not assessment.scores:
-        return None
+    kinds = [(n, na_kind(ctx.knowledge, n)) for n in _dedupe_na(assessment.not_assessed)]
+    nas = [n for n, kind in kinds if kind == "data"]
+    limits = [n for n, kind in kinds if kind == "limit"]
+    if not findings and not nas and not assessment.scores and not limits:
+        if not assessment.unavailable:
+            return None
     lines, headline, shown = _activity_body(ctx, findings, nas, assessment.scores)
-    lines += [_unavailable_line(cat, u) for u in assessment.unavailable]
     indicator = _max_severity(f.severity for f in findings)
+    action = None
     if findings and indicator != "info":
         summary = cat.fill(
             "card", "patient_summary_finding", concern=cat.rule_short(findings[0].rule_id)
         )
+        action = _action(cat, findings[0])
     elif headline is not None:
         summary = cat.fill("card", "patient_summary", **_score_summary_values(cat, headline))
     else:
         summary = cat.get("card", "patient_summary_none")
-    detail = [f"**{cat.get('card', 'patient_title')}**", "", *lines]
-    source_id = findings[0].rule_id if findings else (nas[0].rule_id if nas else shown[0].id)
+    detail = [f"**{cat.get('card', 'patient_title')}**", *_opening(cat, action, []), "", *lines]
+    limits_line = _limits_line(ctx, limits, assessment.unavailable)
+    if limits_line:
+        detail += ["", limits_line]
+    first = findings[0].rule_id if findings else (nas[0].rule_id if nas else "")
+    source_id = first or (shown[0].id if shown else (limits[0].rule_id if limits else ""))
     return _card(
         ctx,
         kind="patient",
@@ -719,7 +947,7 @@ def _patient_card(ctx: _Ctx, assessment: Assessment) -> dict[str, Any] | None:
         detail=detail,
         source_id=source_id,
         findings=findings,
-        nas=nas,
+        nas=nas + limits,
         scores=shown,
         suggestions=[],
     )
@@ -736,6 +964,7 @@ def render_cards(
 
     order-sign: per order a safety card; one disease-activity card; one missing-screening card.
     order-select: the same without the disease-activity card. patient-view: one summary card.
+    What the service could not check is one info line at the end of the last card.
     No recognised target order on an order hook: no cards.
     """
     if language not in LANGUAGES:  # a raw tag such as "zh-Hant-HK" or "ja-JP"
@@ -746,7 +975,7 @@ def render_cards(
         return [card] if card else []
     if not assessment.orders:
         return []
-    groups = _group(assessment)
+    groups = _group(assessment, knowledge)
     safety = [c for c in (_safety_card(ctx, items) for items in groups.per_order) if c]
     safety.sort(key=lambda c: -SEVERITY_RANK[c["indicator"]])
     cards = safety
@@ -754,7 +983,8 @@ def render_cards(
         activity = _activity_card(ctx, assessment.orders, groups, assessment.scores)
         if activity:
             cards.append(activity)
-    screening = _screening_card(ctx, assessment.orders, groups, assessment.unavailable)
+    screening = _screening_card(ctx, assessment.orders, groups)
     if screening:
         cards.append(screening)
-    return cards
+    drug = _drugs(ctx.cat, assessment.orders)
+    return _add_limits(ctx, cards, groups.limits, assessment.unavailable, drug)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -66,10 +67,14 @@ def test_safety_card(language: str, knowledge) -> None:
     assert card["indicator"] == "critical"
     assert LOCAL_DRUG[language] in card["summary"]
     assert catalogue(language).rule_short("JAKI-DOSE-MAX") in card["summary"]
-    for rule_id in ids(card):
-        assert rule_id in card["detail"]
-        assert f"{DOCS}rules/{rule_id}" in [link["url"] for link in card["links"]]
-    assert card["source"]["url"] == f"{DOCS}rules/JAKI-DOSE-MAX"
+    # one link: the lead rule's page, which lists the pages of the card's other findings
+    [link] = card["links"]
+    page = f"{DOCS}rules/JAKI-DOSE-MAX?also=JAKI-AGE-65,JAKI-SMOKER"
+    assert link["url"] == card["source"]["url"] == page
+    assert "](" not in card["detail"] and "JAKI-" not in card["detail"]  # no inline link
+    # the detail opens with the action, after the title
+    opening = [line for line in card["detail"].split("\n") if line.strip()][1]
+    assert opening.startswith("**" + catalogue(language).data["rule"]["JAKI-DOSE-MAX"]["text"])
     assert "72" in card["detail"]  # the age, from the finding's params and evidence
     assert "EMA PRAC 2022 Art. 20" in card["detail"]  # each finding cites its source
     assert "2026-05-01" in card["detail"]  # evidence date
@@ -135,7 +140,8 @@ def test_activity_card(language: str, knowledge) -> None:
     assert "2026-10-02" in card["summary"]
     # inputs, trend of the last three, second score
     assert "38 mm/h" in card["detail"]
-    assert "5.42 (2026-10-02) ← 4.9 (2026-07-01) ← 3.1 (2026-04-01)" in card["detail"]
+    assert "5.42 ← 4.9 (2026-07-01) ← 3.1 (2026-04-01)" in card["detail"]
+    assert card["detail"].count("38 mm/h") == 1  # each input once, in one unit
     assert "CDAI 31" in card["detail"]
     scores = ext(card)["scores"]
     assert [s["id"] for s in scores].count("DAS28-ESR") == 3
@@ -240,10 +246,18 @@ def test_one_safety_card_per_drug_and_nothing_ordered_twice(language: str, knowl
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_unavailable_data_is_stated(language: str, knowledge) -> None:
+    """Data the service could not retrieve is one info line, never a warning card."""
     [card] = render(samples.data_unavailable(), language, knowledge)
-    assert card["indicator"] == "warning"
+    assert card["indicator"] == "info" and "overrideReasons" not in card
     assert "timeout" in card["detail"]
     assert catalogue(language).data["data"]["observations"] in card["detail"]
+    with_finding = replace(
+        samples.elderly_smoker(), unavailable=samples.data_unavailable().unavailable
+    )
+    cards = render(with_finding, language, knowledge)
+    assert len(cards) == 3  # no card of its own when there are others
+    said = [c for c in cards if "timeout" in c["detail"]]
+    assert said == [cards[-1]] and said[0]["detail"].rstrip().endswith("*")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -294,8 +308,9 @@ def test_a_phrase_missing_its_parameter_falls_back_to_the_plain_text(knowledge) 
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_not_assessed_for_other_reasons_says_why(language: str, knowledge) -> None:
-    """A label rule not configured for the region, or data not retrieved, is said as such."""
+def test_what_the_service_could_not_check_is_one_info_line(language: str, knowledge) -> None:
+    """A rule off for the region is not on the card; data not retrieved or not judged is one
+    info line at the end that never raises the card; missing screening stays a warning."""
     from cds_service.model import NotAssessed
 
     region = NotAssessed(
@@ -306,7 +321,7 @@ def test_not_assessed_for_other_reasons_says_why(language: str, knowledge) -> No
         drug="tofacitinib",
     )
     offline = NotAssessed(
-        "JAKI-TB-SCREEN",
+        "JAKI-HBV",
         "laboratory results could not be retrieved: timeout",
         order_ref=samples.TOFA.ref,
         drug="tofacitinib",
@@ -318,16 +333,35 @@ def test_not_assessed_for_other_reasons_says_why(language: str, knowledge) -> No
         drug="tofacitinib",
         concepts=("anc",),
     )
-    assessment = Assessment(orders=[samples.TOFA], not_assessed=[region, offline, implausible])
-    [card] = render(assessment, language, knowledge)
+    no_igra = NotAssessed(
+        "JAKI-TB-SCREEN",
+        "no IGRA or TST on file",
+        order_ref=samples.TOFA.ref,
+        drug="tofacitinib",
+        concepts=("igra", "tst"),
+    )
     cat = catalogue(language)
     cases = cat.data["not_assessed_case"]
-    assert cases["region"].format(region="JP") in card["detail"]
-    assert cases["observations_unavailable"].format(reason="timeout") in card["detail"]
-    assert cases["implausible"].format(original="250000 /uL") in card["detail"]
-    assert cat.fill("card", "not_assessed_ever", what=cat.label("anc")) not in card["detail"]
-    assert card["detail"].count(NOT_RISK_FREE[language]) == 3
-    assert card["indicator"] == "warning"
+    limits_only = Assessment(orders=[samples.TOFA], not_assessed=[region, offline, implausible])
+    [card] = render(limits_only, language, knowledge)
+    assert card["indicator"] == "info" and "overrideReasons" not in card
+    text = json.dumps(card, ensure_ascii=False)
+    assert "not configured" not in text and "(JP)" not in text
+    assert "JAKI-RENAL-DOSE" not in text  # an off rule: only on its rule page
+    lines = [line for line in card["detail"].split("\n") if line.strip()]
+    [info] = [line for line in lines if cases["implausible"].format(original="250000 /uL") in line]
+    assert info == lines[-1]
+    assert cases["observations_unavailable"].format(reason="timeout") in info
+    assert cat.rule_short("JAKI-HBV") in info and cat.rule_short("JAKI-LAB-ANC") in info
+
+    with_igra = replace(limits_only, not_assessed=[region, offline, implausible, no_igra])
+    [card] = render(with_igra, language, knowledge)
+    assert card["indicator"] == "warning"  # the clinician can act on a missing IGRA
+    assert cat.rule_short("JAKI-TB-SCREEN") in card["summary"]
+    assert cat.rule_short("JAKI-HBV") not in card["summary"]
+    lines = [line for line in card["detail"].split("\n") if line.strip()]
+    assert "timeout" in lines[-1] and all("timeout" not in line for line in lines[:-1])
+    assert ext(card)["notAssessed"][0]["id"] == "JAKI-TB-SCREEN"
 
 
 def test_within_a_severity_the_finding_that_changes_the_order_leads(knowledge) -> None:

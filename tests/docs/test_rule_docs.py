@@ -120,3 +120,18 @@ def test_card_source_links_resolve(tmp_path: Path) -> None:
     assert "EMA PRAC 2022" in page.get_data(as_text=True)
     assert client.get("/docs/rules/").status_code == 200
     assert client.get("/docs/rules/NO-SUCH-RULE").status_code == 404
+
+
+def test_a_card_link_lists_the_pages_of_its_other_findings(tmp_path: Path) -> None:
+    """A card has one link: its lead rule's page, which links every other finding's page."""
+    app = create_app(Config(storage_url=f"sqlite:///{tmp_path}/t.db", allow_unsigned=True))
+    client = app.test_client()
+    page = client.get("/docs/rules/JAKI-DOSE-MAX?also=JAKI-AGE-65,DAS28-ESR,<script>,NO-SUCH")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "Also on this card" in body
+    assert "href='JAKI-AGE-65'" in body and "age 65 or over" in body
+    assert "href='DAS28-ESR'" in body
+    assert "<script>" not in body and "NO-SUCH" not in body
+    plain = client.get("/docs/rules/JAKI-DOSE-MAX").get_data(as_text=True)
+    assert "Also on this card" not in plain
