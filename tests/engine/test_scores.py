@@ -181,7 +181,13 @@ PMR_AS_CRP_VECTORS = [
     (22, 66, 68, 120, 1, 28.6, "high", "2.2 + 6.6 + 6.8 + 120*0.1 + 1 = 28.6"),
     (5, 5, 5, 0, 0, 1.5, "remission", "0.5 + 0.5 + 0.5 + 0 + 0 = 1.5 (remission is <= 1.5)"),
     (3, 20, 10, 30, 0, 6.3, "low", "0.3 + 2.0 + 1.0 + 3.0 + 0 = 6.3"),
-    (10, 30, 20, 15, 0, 7.5, "moderate", "1.0 + 3.0 + 2.0 + 1.5 + 0 = 7.5"),
+    (10, 30, 20, 15, 0, 7.5, "medium", "1.0 + 3.0 + 2.0 + 1.5 + 0 = 7.5"),
+    # Leeb & Bird 2004: "<7 low, 7-17 medium, >17 high": both bounds of medium are medium
+    (10, 20, 20, 20, 0, 7.0, "medium", "1.0 + 2.0 + 2.0 + 2.0 + 0 = 7.0 (7 is medium)"),
+    (9, 20, 20, 20, 0, 6.9, "low", "0.9 + 2.0 + 2.0 + 2.0 + 0 = 6.9"),
+    (20, 50, 50, 50, 0, 17.0, "medium", "2.0 + 5.0 + 5.0 + 5.0 + 0 = 17.0 (17 is medium)"),
+    (21, 50, 50, 50, 0, 17.1, "high", "2.1 + 5.0 + 5.0 + 5.0 + 0 = 17.1"),
+    (16, 0, 0, 0, 0, 1.6, "low", "1.6 > 1.5: not remission"),
     # seed 004: BACHELOR inclusion needs CRP PMR-AS > 17 (high activity)
     (40, 50, 50, 60, 1, 21.0, "high", "4.0 + 5.0 + 5.0 + 6.0 + 1 = 21.0"),
 ]
@@ -197,10 +203,10 @@ def test_pmr_as_crp_vectors(crp, pain, md, mst, eul, expected, category, _why):
 
 
 PMR_AS_ESR_VECTORS = [
-    (40, 30, 20, 30, 1, 13.0, "moderate", "40*0.1 + 3.0 + 2.0 + 3.0 + 1 = 13.0"),
+    (40, 30, 20, 30, 1, 13.0, "medium", "40*0.1 + 3.0 + 2.0 + 3.0 + 1 = 13.0"),
     (0, 0, 0, 0, 0, 0.0, "remission", "ESR 0 allowed here (no logarithm): 0"),
     (10, 0, 0, 0, 0, 1.0, "remission", "10*0.1 = 1.0"),
-    (20, 20, 10, 20, 0, 7.0, "low", "2.0 + 2.0 + 1.0 + 2.0 + 0 = 7.0 (low is <= 7)"),
+    (20, 20, 10, 20, 0, 7.0, "medium", "2.0 + 2.0 + 1.0 + 2.0 + 0 = 7.0 (medium is 7-17)"),
     (80, 70, 60, 90, 2, 32.0, "high", "8.0 + 7.0 + 6.0 + 9.0 + 2 = 32.0"),
 ]
 
@@ -408,12 +414,14 @@ def test_das28_cut_offs_are_those_of_spec():
         "moderate",
         "high",
     ]
-    assert [sc.categorise("PMR-AS-CRP", v) for v in (1.5, 1.6, 7, 7.1, 17, 17.1)] == [
+    # PMR-AS (Leeb & Bird 2004): remission <= 1.5; low < 7; medium 7-17 inclusive; high > 17
+    assert [sc.categorise("PMR-AS-CRP", v) for v in (1.5, 1.6, 6.9, 7, 7.1, 17, 17.1)] == [
         "remission",
         "low",
         "low",
-        "moderate",
-        "moderate",
+        "medium",
+        "medium",
+        "medium",
         "high",
     ]
 

@@ -142,7 +142,7 @@ def test_order_sign_same_findings_with_and_without_prefetch(
 SCORES = [
     ("demo-ra-elderly-smoker", "DAS28-ESR", 6.75, "high"),
     ("demo-ra-low-activity", "DAS28-ESR", 3.09, "low"),
-    ("demo-pmr-new-onset", "PMR-AS-CRP", 15.4, "moderate"),
+    ("demo-pmr-new-onset", "PMR-AS-CRP", 15.4, "medium"),
     ("demo-ra-japan-icd10", "DAS28-ESR", 6.2, "high"),
     ("demo-ra-japan-icd10", "DAS28-CRP", 5.61, "high"),
 ]
