@@ -58,16 +58,25 @@ def _phrases(rule_id: str, section: str) -> list[str]:
     return lines
 
 
-LABEL_SECTIONS = {"JAKI-RENAL-DOSE": "renal", "JAKI-HEPATIC": "hepatic", "JAKI-DOSE-MAX": "dose"}
+LABEL_SECTIONS = {
+    "JAKI-RENAL-DOSE": "renal",
+    "JAKI-HEPATIC": "hepatic",
+    "JAKI-DOSE-MAX": "dose",
+    "JAKI-LAB-ANC": "labs",
+    "JAKI-LAB-ALC": "labs",
+    "JAKI-LAB-HB": "labs",
+    "JAKI-LAB-PLT": "labs",
+}
 
 
 def _label_lines(section: str, labels: dict[str, Any]) -> list[str]:
-    """The per-drug, per-region label figures a dose rule judges with, and whether checked."""
+    """The per-drug, per-region label figures a rule judges with, where each was read, and
+    whether it is on (a figure not confirmed is listed here and never shown on a card)."""
     lines = [
         "## Label figures (knowledge/labels.toml)",
         "",
-        "| drug | region | label | checked | what was checked |",
-        "|---|---|---|---|---|",
+        "| drug | region | label | status | section | what the label says | read at |",
+        "|---|---|---|---|---|---|---|",
     ]
     for drug, regions in sorted(labels.items()):
         if not isinstance(regions, dict):
@@ -76,9 +85,19 @@ def _label_lines(section: str, labels: dict[str, Any]) -> list[str]:
             if not isinstance(label, dict) or section not in label:
                 continue
             part = label[section]
-            checked = "yes" if part.get("checked") else "no — *not configured* until checked"
-            check = str(part.get("check", "")).replace("|", "/")
-            lines.append(f"| {drug} | {region} | {label.get('source', '')} | {checked} | {check} |")
+            status = "on" if part.get("checked") else "off: not confirmed in the label text"
+            name = label.get("document", label.get("source", ""))
+            document = f"{name} ({label.get('version', '')})"
+            cells = [
+                drug,
+                region,
+                f"[{document}]({label.get('url', '')})" if label.get("url") else document,
+                status,
+                str(part.get("section", "")),
+                str(part.get("check", "")),
+                str(part.get("read", "")),
+            ]
+            lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
     return lines + [""]
 
 

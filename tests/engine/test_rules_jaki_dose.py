@@ -76,24 +76,34 @@ def test_tofacitinib_us_moderate_impairment_suggests_5_mg_once_daily():
     assert f.suggestions[0].params == {"dose_mg": 5.0, "per_day": 1.0}
 
 
-def test_tofacitinib_eu_figure_not_checked_says_not_configured():
+def test_tofacitinib_eu_reduces_in_severe_impairment_only():
     tofa = order("tofacitinib", dose_mg=5.0, per_day=2.0)
-    facts = with_obs(complete_record(tofa), obs("crcl", 3, 20.0), drop=RENAL)
+    severe = with_obs(complete_record(tofa), obs("crcl", 3, 20.0), drop=RENAL)
+    f = one_finding(run("JAKI-RENAL-DOSE", severe, region="EU"))
+    assert f.suggestions[0].params == {"dose_mg": 5.0, "per_day": 1.0}
+    moderate = with_obs(complete_record(tofa), obs("crcl", 3, 40.0), drop=RENAL)
+    assert run("JAKI-RENAL-DOSE", moderate, region="EU") == []
+    assert one_finding(run("JAKI-RENAL-DOSE", moderate, region="US"))
+
+
+def test_unchecked_region_figure_says_not_configured():
+    ad = order("upadacitinib", dose_mg=30.0, indication="atopic_dermatitis")
+    facts = with_obs(complete_record(ad), obs("egfr", 3, 20.0), drop=RENAL)
     na = one_not_assessed(run("JAKI-RENAL-DOSE", facts, region="EU"))
     assert na.missing == "label rule not configured for this region (EU)"
 
 
 def test_institution_can_enable_an_unchecked_region_figure():
-    tofa = order("tofacitinib", dose_mg=5.0, per_day=2.0)
-    facts = with_obs(complete_record(tofa), obs("crcl", 3, 20.0), drop=RENAL)
-    knowledge = override("JAKI-RENAL-DOSE", enable_unchecked=["tofacitinib:EU"])
+    ad = order("upadacitinib", dose_mg=30.0, indication="atopic_dermatitis")
+    facts = with_obs(complete_record(ad), obs("egfr", 3, 20.0), drop=RENAL)
+    knowledge = override("JAKI-RENAL-DOSE", enable_unchecked=["upadacitinib:EU"])
     f = one_finding(run("JAKI-RENAL-DOSE", facts, region="EU", knowledge=knowledge))
-    assert f.suggestions[0].params == {"dose_mg": 5.0, "per_day": 1.0}
+    assert f.suggestions[0].params == {"dose_mg": 15.0, "per_day": 1.0}
 
 
-def test_japan_not_configured():
+def test_taiwan_not_configured_where_the_insert_was_not_read():
     facts = with_obs(complete_record(), obs("crcl", 3, 45.0), drop=RENAL)
-    assert "(JP)" in one_not_assessed(run("JAKI-RENAL-DOSE", facts, region="JP")).missing
+    assert "(TW)" in one_not_assessed(run("JAKI-RENAL-DOSE", facts, region="TW")).missing
 
 
 def test_upadacitinib_ra_needs_no_renal_change_in_the_us_label():
@@ -212,9 +222,10 @@ def test_tofacitinib_10_mg_twice_daily_in_ulcerative_colitis_is_labelled():
     assert run("JAKI-DOSE-MAX", complete_record(uc)) == []
 
 
-def test_baricitinib_4_mg_at_75_eu_is_warning_2_mg():
-    f = one_finding(run("JAKI-DOSE-MAX", complete_record(age=76)))
-    assert f.severity == "warning" and f.params["min_age"] == 75
+def test_baricitinib_4_mg_from_65_eu_is_warning_2_mg():
+    assert run("JAKI-DOSE-MAX", complete_record(age=64)) == []
+    f = one_finding(run("JAKI-DOSE-MAX", complete_record(age=65)))
+    assert f.severity == "warning" and f.params["min_age"] == 65
     assert f.suggestions[0].params == {"dose_mg": 2.0, "per_day": 1.0}
 
 
@@ -249,10 +260,10 @@ def test_dose_max_not_assessed_without_age_when_the_limit_depends_on_it():
     )
 
 
-def test_japan_figures_judge_only_once_the_institution_enables_them():
+def test_unread_figures_judge_only_once_the_institution_enables_them():
     facts = with_obs(complete_record(), obs("egfr", 3, 45.0), drop=RENAL)
-    assert "(JP)" in one_not_assessed(run("JAKI-RENAL-DOSE", facts, region="JP")).missing
-    knowledge = override("JAKI-RENAL-DOSE", enable_unchecked=["baricitinib:JP"])
-    f = one_finding(run("JAKI-RENAL-DOSE", facts, region="JP", knowledge=knowledge))
-    assert f.params["label"] == "PMDA" and f.params["measure"] == "egfr"
+    assert "(TW)" in one_not_assessed(run("JAKI-RENAL-DOSE", facts, region="TW")).missing
+    knowledge = override("JAKI-RENAL-DOSE", enable_unchecked=["baricitinib:TW"])
+    f = one_finding(run("JAKI-RENAL-DOSE", facts, region="TW", knowledge=knowledge))
+    assert f.params["label"] == "TFDA" and f.params["measure"] == "egfr"
     assert f.suggestions[0].params == {"dose_mg": 2.0, "per_day": 1.0}

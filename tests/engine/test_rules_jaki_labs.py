@@ -15,31 +15,33 @@ from jaki_support import (
 )
 
 CASES = [
-    # rule, concept, drug, low value (fires), ok value (quiet)
-    ("JAKI-LAB-ANC", "anc", "baricitinib", 950.0, 1000.0),
-    ("JAKI-LAB-ALC", "alc", "upadacitinib", 480.0, 500.0),
-    ("JAKI-LAB-HB", "hb", "baricitinib", 7.9, 8.0),
-    ("JAKI-LAB-HB", "hb", "tofacitinib", 8.9, 9.0),
-    ("JAKI-LAB-PLT", "platelets", "abrocitinib", 149000.0, 150000.0),
-    ("JAKI-LAB-PLT", "platelets", "ritlecitinib", 99000.0, 100000.0),
+    # rule, concept, drug, label region, low value (fires), ok value (quiet)
+    ("JAKI-LAB-ANC", "anc", "baricitinib", "EU", 950.0, 1000.0),
+    ("JAKI-LAB-ALC", "alc", "baricitinib", "US", 480.0, 500.0),
+    ("JAKI-LAB-HB", "hb", "baricitinib", "EU", 7.9, 8.0),
+    ("JAKI-LAB-HB", "hb", "tofacitinib", "EU", 8.9, 9.0),
+    ("JAKI-LAB-PLT", "platelets", "abrocitinib", "EU", 149000.0, 150000.0),
+    ("JAKI-LAB-PLT", "platelets", "ritlecitinib", "US", 99000.0, 100000.0),
 ]
 
 
-@pytest.mark.parametrize(("rule_id", "concept", "drug", "low", "ok"), CASES)
-def test_below_floor_is_critical_and_at_floor_is_quiet(rule_id, concept, drug, low, ok):
+@pytest.mark.parametrize(("rule_id", "concept", "drug", "region", "low", "ok"), CASES)
+def test_below_floor_is_critical_and_at_floor_is_quiet(rule_id, concept, drug, region, low, ok):
     the_order = order(drug)
     fires = with_obs(complete_record(the_order), obs(concept, 1, low))
-    f = one_finding(run(rule_id, fires))
+    f = one_finding(run(rule_id, fires, region=region))
     assert f.severity == "critical"
     assert f.params["value"] == low and f.params["threshold"] == ok
+    assert f.params["region"] == region and f.source.endswith(f"[{region}]")
     assert f.evidence[0].when.isoformat() == "2026-11-22"
-    assert run(rule_id, with_obs(complete_record(the_order), obs(concept, 1, ok))) == []
+    quiet = with_obs(complete_record(the_order), obs(concept, 1, ok))
+    assert run(rule_id, quiet, region=region) == []
 
 
-@pytest.mark.parametrize(("rule_id", "concept", "drug", "low", "ok"), CASES)
-def test_result_older_than_90_days_is_not_assessed(rule_id, concept, drug, low, ok):
+@pytest.mark.parametrize(("rule_id", "concept", "drug", "region", "low", "ok"), CASES)
+def test_result_older_than_90_days_is_not_assessed(rule_id, concept, drug, region, low, ok):
     facts = with_obs(complete_record(order(drug)), obs(concept, 120, low), drop=(concept,))
-    na = one_not_assessed(run(rule_id, facts))
+    na = one_not_assessed(run(rule_id, facts, region=region))
     assert na.missing.endswith("on file since 2026-08-25")
     assert na.suggestions[0].params == {"test": "cbc"}
 

@@ -214,7 +214,15 @@ def test_every_result_is_well_formed(facts, region):
                     assert s.params["dose_mg"] > 0 and s.params["per_day"] > 0
 
 
-LABEL_RULES = {"JAKI-RENAL-DOSE": "renal", "JAKI-HEPATIC": "hepatic", "JAKI-DOSE-MAX": "dose"}
+LABEL_RULES = {
+    "JAKI-RENAL-DOSE": "renal",
+    "JAKI-HEPATIC": "hepatic",
+    "JAKI-DOSE-MAX": "dose",
+    "JAKI-LAB-ANC": "labs",
+    "JAKI-LAB-ALC": "labs",
+    "JAKI-LAB-HB": "labs",
+    "JAKI-LAB-PLT": "labs",
+}
 
 
 @settings(max_examples=150, deadline=None)
@@ -245,7 +253,7 @@ def test_every_unchecked_label_entry_names_what_to_verify():
                             assert isinstance(value.get("checked"), bool) and value.get("check")
                 continue
             assert table["label"] in {"SmPC", "USPI", "PMDA", "TFDA"} and table["source"]
-            for section in ("dose", "renal", "hepatic"):
+            for section in ("dose", "renal", "hepatic", "labs"):
                 if section in table:
                     assert isinstance(table[section]["checked"], bool), (drug, region_id, section)
                     assert table[section]["check"]

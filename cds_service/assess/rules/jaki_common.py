@@ -170,7 +170,10 @@ def enabled(ctx: RuleContext, rule_id: str, entry: Mapping[str, Any]) -> bool:
 def label_section(
     ctx: RuleContext, rule_id: str, section: str
 ) -> tuple[Mapping[str, Any], Mapping[str, Any]] | NotAssessed:
-    """(region table, section table) when configured for the label region, else NotAssessed."""
+    """(region table, section table) when configured for the label region, else NotAssessed.
+
+    A section marked `silent = true` is configured: the label says nothing on the matter, and
+    the rule judges nothing."""
     table = label_region(ctx)
     part = table.get(section) if table else None
     if not table or not isinstance(part, dict) or not enabled(ctx, rule_id, part):

@@ -285,13 +285,56 @@ def hepatic(ctx: RuleContext) -> RuleResult:
     return [_with_source(ctx, HEPATIC, item, table)]
 
 
+def _same_drug(ctx: RuleContext) -> list[Any]:
+    """The patient's current medications of the ordered drug (drafts, like the order under
+    review, are not treatment already under way)."""
+    order = ctx.order
+    if order is None:
+        return []
+    return [
+        m
+        for m in s.medications(ctx.facts, [order.drug])
+        if m.drug == order.drug and m.ref != order.ref and (m.status or "active") != "draft"
+    ]
+
+
+def therapy_weeks(ctx: RuleContext) -> tuple[bool, float | None]:
+    """(already on the drug, weeks since its first recorded start) from the patient's active
+    medications of the ordered drug; weeks is None when on it without a start date."""
+    same = _same_drug(ctx)
+    if not same:
+        return False, 0.0
+    starts = [m.authored for m in same]
+    if any(start is None for start in starts):
+        return True, None
+    first = min(start for start in starts if start is not None)
+    return True, (ctx.facts.today - first).days / 7.0
+
+
+def _applies(limit: Mapping[str, Any], use: str, age: int | None) -> bool | None:
+    """The limit covers this indication and age; None when the age it depends on is unknown."""
+    if use not in limit["indications"]:
+        return False
+    if "min_age" not in limit and "below_age" not in limit:
+        return True
+    if age is None:
+        return None
+    return age >= limit.get("min_age", 0) and age < limit.get("below_age", math.inf)
+
+
 @jaki_rule(DOSE_MAX, applies_to=("jaki",))
 def dose_max(ctx: RuleContext) -> RuleResult:
-    """Ordered daily dose above the labelled dose for the indication, age and region."""
+    """Ordered daily dose above the labelled dose for the indication, phase, age and region.
+
+    A limit may hold for an age band (min_age / below_age) and for a phase: an `induction`
+    limit holds for its first `weeks` of treatment (a new start, or an active order of the
+    same drug started less than `weeks` ago); a `maintenance` limit holds after that."""
     section = label_section(ctx, DOSE_MAX, "dose")
     if isinstance(section, NotAssessed):
         return [section]
     table, dose = section
+    if dose.get("silent"):
+        return []  # the label sets no maximum
     order = ctx.order
     daily = ordered_daily_mg(ctx)
     if order is None or daily is None:
@@ -303,18 +346,36 @@ def dose_max(ctx: RuleContext) -> RuleResult:
     off_label = order.indication not in labelled
     use = dose["reference_indication"] if off_label else order.indication
     age = ctx.facts.age
-    age_unknown = False
-    violated = []
-    for limit in limits:
-        if use not in limit["indications"] or daily <= limit["max_daily_mg"]:
-            continue
-        if "min_age" in limit:
-            if age is None:
+    on_drug, weeks_on = therapy_weeks(ctx)
+
+    def violated_if(weeks: float) -> tuple[list[Mapping[str, Any]], bool]:
+        """Limits the dose exceeds when treatment is `weeks` old; and whether a limit that
+        depends on an unknown age was exceeded."""
+        out, age_unknown = [], False
+        for limit in limits:
+            if daily <= limit["max_daily_mg"]:
+                continue
+            covers = _applies(limit, use, age)
+            if covers is None:
                 age_unknown = True
                 continue
-            if age < limit["min_age"]:
-                continue
-        violated.append(limit)
+            phase = limit.get("phase")
+            if phase is not None:
+                in_induction = weeks < float(limit["weeks"])
+                if in_induction != (phase == "induction"):
+                    continue
+            if covers:
+                out.append(limit)
+        return out, age_unknown
+
+    if weeks_on is not None:
+        violated, age_unknown = violated_if(weeks_on)
+    else:  # on the drug, start unknown: judge only what both phases agree on
+        at_start, unknown_start = violated_if(0.0)
+        later, unknown_later = violated_if(math.inf)
+        if bool(at_start) != bool(later):
+            return [missing(ctx, DOSE_MAX, "phase")]
+        violated, age_unknown = at_start, unknown_start or unknown_later
     if not violated:
         return [missing(ctx, DOSE_MAX, "age")] if age_unknown else []
     worst = max(violated, key=lambda x: (SEVERITY_RANK[x["severity"]], -x["max_daily_mg"]))
@@ -328,10 +389,16 @@ def dose_max(ctx: RuleContext) -> RuleResult:
         **label_phrase(ctx, table),
         **_ordered(ctx),
     }
+    if "phase" in worst:
+        phrase.update(phase=worst["phase"], weeks=worst["weeks"])
     evidence = [Evidence(order.ref, "dose", daily, "mg/d")]
-    if "min_age" in worst:
-        phrase.update(min_age=worst["min_age"], age=age)
+    if "min_age" in worst or "below_age" in worst:
+        phrase.update(age=age)
+        if "min_age" in worst:
+            phrase.update(min_age=worst["min_age"])
         evidence.append(age_evidence(ctx))
+    if on_drug and "phase" in worst:
+        evidence += [s.med_evidence(m, order.drug) for m in _same_drug(ctx)]
     item = found(
         ctx,
         DOSE_MAX,

@@ -1,17 +1,30 @@
 """JAK-inhibitor laboratory rules: ANC, ALC, haemoglobin, platelets, missing baseline labs,
 lipids (clinical/SPEC.md §3).
 
-Sources: labels ("do not initiate" below ANC 1000/uL, ALC 500/uL, Hb 8 g/dL — tofacitinib
-9 g/dL —, platelets 150 000/uL for abrocitinib and 100 000/uL for ritlecitinib); baseline CBC,
-liver enzymes and renal function, lipids 8-12 weeks after start (labels; seed 000). The latest
-result inside the window is judged; an older one counts as missing.
+Sources: the "do not initiate" floors of each drug's label per region (knowledge/labels.toml
+`labs`: e.g. ANC 1000/uL, ALC 500/uL, Hb 8 g/dL in most US labels; tofacitinib ALC 750/uL and
+Hb 9 g/dL in the SmPC; abrocitinib ANC 1200/uL and Hb 10 g/dL in the SmPC); baseline CBC,
+liver enzymes and renal function, lipids 8-12 weeks after start (labels). The latest result
+inside the window is judged; an older one counts as missing.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from cds_service.assess import screening as s
 from cds_service.assess.registry import RuleContext, RuleResult
-from cds_service.assess.rules.jaki_common import found, jaki_rule, missing
+from cds_service.assess.rules.jaki_common import (
+    enabled,
+    found,
+    jaki_rule,
+    label_phrase,
+    label_section,
+    label_source,
+    missing,
+    region,
+)
+from cds_service.model import NotAssessed
 
 ANC = "JAKI-LAB-ANC"
 ALC = "JAKI-LAB-ALC"
@@ -22,12 +35,20 @@ LIPIDS = "JAKI-LIPIDS"
 
 
 def lab_floor(ctx: RuleContext, rule_id: str) -> RuleResult:
-    """Latest result in the window below the drug's floor -> critical; none -> not assessed."""
+    """Latest result in the window below the label's floor for the drug and region -> critical;
+    no result -> not assessed. The floor is the `labs` section of the region's label
+    (knowledge/labels.toml); a count that label does not set is not judged, and a count whose
+    figure could not be confirmed (`unconfirmed`) is not configured."""
     p = ctx.params(rule_id)
-    drug = ctx.order.drug if ctx.order else None
-    threshold = p["by_drug"].get(drug, p.get("below")) if drug else p.get("below")
+    section = label_section(ctx, rule_id, "labs")
+    if isinstance(section, NotAssessed):
+        return [section]
+    table, labs = section
+    if p["concept"] in labs.get("unconfirmed", ()) and not enabled(ctx, rule_id, {}):
+        return [missing(ctx, rule_id, "region", extra={"region": region(ctx)})]
+    threshold = labs.get(p["concept"])
     if threshold is None:
-        return []  # this drug's label sets no floor for this count
+        return []  # this label sets no floor for this count
     start = s.since(ctx.facts.today, p["window_days"])
     results = [o for o in s.observed(ctx.facts, [p["concept"]], start) if s.bounds(o)]
     if not results:
@@ -45,10 +66,10 @@ def lab_floor(ctx: RuleContext, rule_id: str) -> RuleResult:
             "threshold": float(threshold),
             "unit": p["unit"],
             "date": latest.when.isoformat(),
+            **label_phrase(ctx, table),
         }
-        return [
-            found(ctx, rule_id, p["severity"], evidence=[s.obs_evidence(latest)], phrase=phrase)
-        ]
+        item = found(ctx, rule_id, p["severity"], evidence=[s.obs_evidence(latest)], phrase=phrase)
+        return [replace(item, source=label_source(ctx, rule_id, table))]
     return []
 
 
@@ -66,13 +87,13 @@ def alc(ctx: RuleContext) -> RuleResult:
 
 @jaki_rule(HB, applies_to=("jaki",))
 def hb(ctx: RuleContext) -> RuleResult:
-    """Haemoglobin below the label floor (tofacitinib 9 g/dL, others 8 g/dL)."""
+    """Haemoglobin below the label floor."""
     return lab_floor(ctx, HB)
 
 
 @jaki_rule(PLT, applies_to=("jaki",))
 def platelets(ctx: RuleContext) -> RuleResult:
-    """Platelets below the floor of drugs whose label sets one (abrocitinib, ritlecitinib)."""
+    """Platelets below the floor of labels that set one (abrocitinib, ritlecitinib)."""
     return lab_floor(ctx, PLT)
 
 
