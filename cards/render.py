@@ -34,6 +34,8 @@ from cds_service.assess.scores import SCORE_IDS
 from cds_service.gather import VERSION_REASON
 from cds_service.knowledge import Knowledge
 from cds_service.model import (
+    FHIR_SERVER_NOT_ALLOWED,
+    PREFETCH_FAILED,
     SEVERITY_RANK,
     Assessment,
     Evidence,
@@ -328,10 +330,7 @@ def _na_sentence(ctx: _Ctx, n: NotAssessed) -> str:
     matched = _missing_case(ctx.knowledge, n)
     phrases = cat.data["not_assessed_case"]
     if matched and matched[0] in phrases:
-        case, fields = matched
-        if case == "dose" and "reason" in fields:
-            fields = {**fields, "reason": _dose_reason(cat, fields["reason"])}
-        what = phrases[case].format_map(_Blank(fields))
+        what = _case_phrase(cat, *matched)
         return cat.fill("card", "not_assessed_because", what=what)
     if n.concepts:
         what = cat.get("meta", "or").join(cat.label(c) for c in n.concepts)
@@ -341,6 +340,15 @@ def _na_sentence(ctx: _Ctx, n: NotAssessed) -> str:
     if cat.language == "en" and n.missing:
         return cat.fill("card", "not_assessed_because", what=n.missing)
     return cat.get("card", "not_assessed_generic")
+
+
+def _case_phrase(cat: Catalogue, case: str, fields: dict[str, str]) -> str:
+    """The phrase of a `missing.<case>`, its {reason} in the card language."""
+    if case == "dose" and "reason" in fields:
+        fields = {**fields, "reason": _dose_reason(cat, fields["reason"])}
+    elif case.endswith("_unavailable") and "reason" in fields:
+        fields = {**fields, "reason": _reason_text(cat, fields["reason"])}
+    return cat.data["not_assessed_case"][case].format_map(_Blank(fields))
 
 
 def _dose_reason(cat: Catalogue, reason: str) -> str:
@@ -387,7 +395,7 @@ def _limits_line(ctx: _Ctx, nas: list[NotAssessed], unavailable: list[Unavailabl
         if matched and matched[0] in said:
             reason = said[matched[0]]  # the retrieval failure is said once, with its rules
         elif matched and matched[0] in phrases:
-            reason = phrases[matched[0]].format_map(_Blank(matched[1]))
+            reason = _case_phrase(cat, *matched)
         else:
             reason = _na_sentence(ctx, n)
         shorts = groups.setdefault(reason, [])
@@ -403,12 +411,35 @@ def _limits_line(ctx: _Ctx, nas: list[NotAssessed], unavailable: list[Unavailabl
     return "*" + cat.fill("card", "not_checked", items="; ".join(items)) + "*"
 
 
+# Unavailable reasons that are the service's settings, said in the card language
+# (templates [fetch_reason]); other reasons are technical and shown as they are.
+_FETCH_REASONS = {
+    FHIR_SERVER_NOT_ALLOWED: "fhir_server_not_allowed",
+    PREFETCH_FAILED: "prefetch_failed",
+}
+
+
+_KIND_UNAVAILABLE = re.compile(r"[a-z]+ unavailable \((?P<inner>.*)\)")
+
+
+def _reason_text(cat: Catalogue, reason: str) -> str:
+    """A gather reason ("prefetch failed; FHIR server not allowed", also as the assess
+    stage wraps it: "observations unavailable (...)") in the card language."""
+    table = cat.data["fetch_reason"]
+    wrapped = _KIND_UNAVAILABLE.fullmatch(reason)
+    if wrapped:  # the template of the case says already which data could not be retrieved
+        reason = wrapped["inner"]
+    parts = [part.strip() for part in reason.split(";")]
+    return "; ".join(table[_FETCH_REASONS[p]] if p in _FETCH_REASONS else p for p in parts)
+
+
 def _unavailable_reason(cat: Catalogue, u: Unavailable) -> str:
-    """The reason, in the card language where it says which FHIR versions the service reads."""
+    """The reason in the card language: which FHIR versions the service reads, or one of the
+    service's settings ([fetch_reason]); other reasons are technical and shown as they are."""
     found = _template_pattern(VERSION_REASON).fullmatch(u.reason)
     if found:
         return cat.fill("card", "fhir_version_refused", **found.groupdict())
-    return u.reason
+    return _reason_text(cat, u.reason)
 
 
 def _score_name(cat: Catalogue, score_id: str) -> str:

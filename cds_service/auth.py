@@ -4,8 +4,10 @@ Interface for the hook and feedback routes:
 
     authenticator = get_authenticator()              # built by create_app
     client = authenticator.authenticate(request.headers, request.path, fhir_server=None)
-    # -> TrustedClient, or None only when config.allow_unsigned and no Authorization header
-    # raises AuthError (answer a bare 401; the reason is already logged and counted)
+    # -> TrustedClient, or None only when config.allow_unsigned (no Authorization header, or a
+    #    token that does not verify: it is ignored, and the reason logged)
+    # raises AuthError (answer 401 with unauthorized_body(); the reason is already logged
+    # and counted, never sent)
     # raises storage.StorageError when the replay cache is unreachable (answer 503)
     authenticator.may_contact(client, fhir_server) -> bool   # SSRF guard for stage 3
 
@@ -14,10 +16,12 @@ Checks, in order (each failure is an AuthError with a short `code` and a PHI-fre
 2. Header: `alg` in RS384/ES384/RS256/ES256 (`none`, HS*, everything else refused), `typ`
    JWT, `kid` present.
 3. `iss` (read unverified only to pick the client) is a configured trusted client.
-4. Key: a `jku` header must be one of that issuer's `jwks_urls` or `jku_allowed` — otherwise
-   refused before any connection — and the key is then looked up there only; without `jku`
-   the client's inline `jwks` and its `jwks_urls` are searched. Cached; an unknown kid
-   refreshes the document (rate-limited). The key type/curve must match `alg`.
+4. Key: the client's inline `jwks` first — a key with the token's `kid` there is used
+   whatever the `jku` says, so a client configured with its published key needs no egress.
+   Otherwise a `jku` header must be one of that issuer's `jwks_urls` or `jku_allowed` —
+   else refused before any connection — and the key is looked up there only; without `jku`
+   the issuer's `jwks_urls` are searched. Cached; an unknown kid refreshes the document
+   (rate-limited). The key type/curve must match `alg`.
 5. Signature, `iss`, `aud` (the exact public URL of the endpoint called: config.base_url +
    request path; an array may contain it), `exp` and `nbf` (leeway), `iat` (not in the
    future beyond the leeway, not older than MAX_TOKEN_AGE_S), `jti` present.
@@ -25,6 +29,10 @@ Checks, in order (each failure is an AuthError with a short `code` and a PHI-fre
 6. `fhirServer` (when passed) listed for the client (never contacted otherwise).
 7. `jti` not seen before for this issuer (Storage.remember_jti; shared by all workers; kept
    until the token could no longer be accepted: min(exp, iat + MAX_TOKEN_AGE_S) + leeway).
+
+In unsigned mode (config.allow_unsigned) a token that fails any check is ignored: the request
+is served as an unsigned one, and the reason is logged as for a refusal. A `bad_aud` log line
+names the audience expected (config.base_url + path) and the one received; neither is PHI.
 """
 
 from __future__ import annotations
@@ -56,14 +64,57 @@ MAX_TOKEN_BYTES = 16 * 1024
 
 
 class AuthError(Exception):
-    """The request is not from a trusted client. Answer a bare 401 (no reason in the body).
+    """The request is not from a trusted client. Answer a 401 whose body says only that
+    authorisation failed (`unauthorized_body()`).
 
-    `code` is a short, fixed reason for metrics and logs; `str(exc)` a PHI-free detail.
+    `code` is a short, fixed reason for metrics and logs; `str(exc)` a PHI-free detail;
+    `fields` more PHI-free detail for the log line (e.g. the audiences of a `bad_aud`).
     """
 
-    def __init__(self, code: str, detail: str | None = None) -> None:
+    def __init__(
+        self, code: str, detail: str | None = None, fields: dict[str, str] | None = None
+    ) -> None:
         super().__init__(detail or code)
         self.code = code
+        self.fields = fields or {}
+
+
+def unauthorized_body() -> dict[str, Any]:
+    """The body of every 401: a FHIR OperationOutcome saying only that authorisation failed
+    (the reason is logged, never sent)."""
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": "error",
+                "code": "security",
+                "diagnostics": "Authorisation failed: the request was not accepted.",
+            }
+        ],
+    }
+
+
+def _received_audience(claims: dict[str, Any]) -> str:
+    """The `aud` of a token as text for the log (URLs are not PHI; bounded in length)."""
+    aud = claims.get("aud")
+    if isinstance(aud, str):
+        return aud[:300]
+    if isinstance(aud, list):
+        return ", ".join(str(a)[:300] for a in aud[:5])
+    return f"(not a string: {type(aud).__name__})"
+
+
+def _audience_hint(expected: str, received: str) -> str:
+    """What to change when the token names this endpoint at another address."""
+    exp, rec = urlsplit(expected), urlsplit(received)
+    if rec.path.rstrip("/") == exp.path.rstrip("/") and rec.netloc and rec.netloc != exp.netloc:
+        return (
+            f"the client called {rec.scheme}://{rec.netloc} but service.base_url is "
+            f"{exp.scheme}://{exp.netloc}: register the service in the client as "
+            f"{exp.scheme}://{exp.netloc}/cds-services, or set service.base_url "
+            f"(RHEUM_CDS_BASE_URL) to {rec.scheme}://{rec.netloc}"
+        )
+    return "aud must be the exact URL called: service.base_url + path"
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -107,7 +158,15 @@ class Authenticator:
             return self._authenticate(headers, url, fhir_server)
         except AuthError as exc:
             metrics.observe_auth_failure(exc.code)
-            log.warning("request refused: %s", str(exc), extra={"fields": {"reason": exc.code}})
+            fields = {"reason": exc.code, **exc.fields}
+            if self.config.allow_unsigned:
+                log.warning(
+                    "token ignored (unsigned mode; served as an unsigned request): %s",
+                    str(exc),
+                    extra={"fields": fields},
+                )
+                return None
+            log.warning("request refused: %s", str(exc), extra={"fields": fields})
             raise
 
     def may_contact(self, client: TrustedClient | None, fhir_server: str | None) -> bool:
@@ -185,7 +244,13 @@ class Authenticator:
         except jwt.ExpiredSignatureError as exc:
             raise AuthError("expired", "token expired") from exc
         except jwt.InvalidAudienceError as exc:
-            raise AuthError("bad_aud", f"aud does not name {audience}") from exc
+            received = _received_audience(unverified)
+            raise AuthError(
+                "bad_aud",
+                f"aud does not name {audience} (received: {received}); "
+                + _audience_hint(audience, received.split(", ")[0]),
+                {"expected_aud": audience, "received_aud": received},
+            ) from exc
         except jwt.MissingRequiredClaimError as exc:
             raise AuthError("missing_claim", f"claim {exc.claim} missing") from exc
         except jwt.ImmatureSignatureError as exc:
@@ -220,6 +285,13 @@ class Authenticator:
         return client
 
     def _find_key(self, client: TrustedClient, kid: str, jku: Any) -> dict[str, Any]:
+        if client.jwks:
+            try:
+                inline = keys_by_kid(client.jwks)
+            except JwksError:
+                inline = {}
+            if kid in inline:
+                return inline[kid]  # the configured key, whatever the jku: no fetch
         if jku is not None:
             if not isinstance(jku, str) or (
                 jku not in client.jwks_urls and jku not in client.jku_allowed
@@ -229,13 +301,6 @@ class Authenticator:
             if jwk is None:
                 raise AuthError("unknown_kid", "kid not found at jku")
             return jwk
-        if client.jwks:
-            try:
-                inline = keys_by_kid(client.jwks)
-            except JwksError:
-                inline = {}
-            if kid in inline:
-                return inline[kid]
         for url in client.jwks_urls:
             jwk = self.jwks.get(url, kid)
             if jwk is not None:

@@ -36,7 +36,13 @@ from cds_service.fhir_fetch import (
     next_link,
     within,
 )
-from cds_service.model import HookRequest, PatientRecord, Unavailable
+from cds_service.model import (
+    FHIR_SERVER_NOT_ALLOWED,
+    PREFETCH_FAILED,
+    HookRequest,
+    PatientRecord,
+    Unavailable,
+)
 from cds_service.urlpolicy import outbound_session
 
 RECORD_FIELDS: dict[str, str] = {
@@ -49,6 +55,7 @@ RECORD_FIELDS: dict[str, str] = {
 }
 
 NO_SERVER = "no fhirServer"
+NOT_ALLOWED = FHIR_SERVER_NOT_ALLOWED  # fhirServer named, but not one this client may name
 
 _default_session: requests.Session | None = None
 
@@ -139,7 +146,8 @@ def gather(
             continue
         found[item.key] = []
         if server is None:
-            reason = NO_SERVER if value is None else "prefetch failed; " + NO_SERVER
+            why = NOT_ALLOWED if hook_request.fhir_server_refused else NO_SERVER
+            reason = why if value is None else f"{PREFETCH_FAILED}; {why}"
             unavailable.append(Unavailable(item.key, reason))
             continue
         jobs[item.key] = _url(server, _expand(item.template, hook_request.patient_id))
@@ -298,14 +306,20 @@ def _with_medication(
     return copy
 
 
+def no_server(reason: str) -> bool:
+    """Was this key unavailable because there was no FHIR server the service may call?"""
+    return reason.endswith(NO_SERVER) or reason.endswith(NOT_ALLOWED)
+
+
 def needs_precondition(record: PatientRecord, plan: Sequence[PrefetchItem]) -> bool:
     """True when nothing at all could be had: every declared key unavailable because there
-    was no usable fhirServer (or it could not be connected to). The hook then answers 412."""
+    was no usable fhirServer (none named, one not allowed, or one that could not be
+    connected to). The hook then answers 412."""
     if record.patient is not None or any(getattr(record, name) for name in RECORD_FIELDS.values()):
         return False
     reasons = {u.key: u.reason for u in record.unavailable}
     return all(
         item.key in reasons
-        and (reasons[item.key].endswith(NO_SERVER) or reasons[item.key] == "connection failed")
+        and (no_server(reasons[item.key]) or reasons[item.key] == "connection failed")
         for item in plan
     )

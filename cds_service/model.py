@@ -37,9 +37,19 @@ class HookRequest:
     selections: list[str]  # e.g. ["MedicationRequest/abc"] (order-select only)
     language: str  # chosen language tag: en | zh-TW | zh-CN | ja
     client_id: str | None = None  # issuer of the JWT, None when unsigned
+    # fhirServer named a server this client may not have contacted: it never is; what the
+    # prefetch does not carry is "not assessed (FHIR server not allowed)"
+    fhir_server_refused: bool = False
 
 
 # --------------------------------------------------------------------------- stage 3: gather
+
+
+# Unavailable.reason when the request named a fhirServer this client may not name (never
+# contacted) and the prefetch did not carry the data. A setting of the service, not a clinical
+# finding: cards state it as information.
+FHIR_SERVER_NOT_ALLOWED = "FHIR server not allowed"
+PREFETCH_FAILED = "prefetch failed"
 
 
 @dataclass(frozen=True)

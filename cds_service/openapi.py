@@ -183,7 +183,11 @@ _HTML = {"description": "HTML page", "content": {"text/html": {"schema": STRING}
 
 ERRORS = {
     "400": _json(_ref("Error"), "Malformed request; `member` names the member at fault"),
-    "401": {"description": "Not from a trusted client (JWT missing or refused); empty body"},
+    "401": _json(
+        _ref("OperationOutcome"),
+        "Not from a trusted client (JWT missing or refused); the OperationOutcome says only "
+        "that authorisation failed (the reason is logged)",
+    ),
     "404": _json(_ref("Error"), "No such service"),
     "413": _json(_ref("Error"), "Body larger than the configured maximum"),
 }

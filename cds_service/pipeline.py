@@ -27,8 +27,8 @@ from cards.render import render_cards
 from cds_service import metrics
 from cds_service.assess.engine import assess
 from cds_service.assess.registry import Settings
-from cds_service.auth import AuthError
-from cds_service.gather import NO_SERVER, gather, needs_precondition
+from cds_service.auth import AuthError, unauthorized_body
+from cds_service.gather import gather, needs_precondition, no_server
 from cds_service.model import Assessment, HookRequest, Order, PatientRecord
 from cds_service.normalise import normalise
 from cds_service.normalise.orders import recognise_orders
@@ -116,7 +116,7 @@ def handle_hook(
     try:  # 1 auth
         client = runtime.authenticator.authenticate(headers, path)
     except AuthError:
-        outcome.status, outcome.body = 401, {}
+        outcome.status, outcome.body = 401, unauthorized_body()
         outcome.headers["WWW-Authenticate"] = "Bearer"
         return outcome
     except StorageError:
@@ -130,17 +130,17 @@ def handle_hook(
             service_id, read_body(), headers, runtime.config, client, hook=service.hook
         )
     except RequestError as exc:
-        if exc.status == 401:
-            log.warning(
-                "request refused: %s", exc.message, extra={"fields": {"reason": "fhir_server"}}
-            )
-            metrics.observe_auth_failure("fhir_server_not_allowed")
-            outcome.status, outcome.body = 401, {}
-            outcome.headers["WWW-Authenticate"] = "Bearer"
-        else:
-            outcome.status, outcome.body = exc.status, exc.as_json()
+        outcome.status, outcome.body = exc.status, exc.as_json()
         return outcome
     outcome.hook_request = hook_request
+    if hook_request.fhir_server_refused:
+        # Never contacted; answered from the prefetch. The server is not logged (it is
+        # chosen by the client and could carry anything).
+        log.warning(
+            "fhirServer not allowed for this client: not contacted, prefetch only",
+            extra={"fields": {"reason": "fhir_server_not_allowed"}},
+        )
+        metrics.observe_fhir_fetch("refused")
     clock.lap("request")
 
     knowledge = runtime.knowledge
@@ -209,7 +209,7 @@ _FETCH_OUTCOMES = {
 def _fetch_metrics(record: PatientRecord) -> None:
     failures = 0
     for item in record.unavailable:
-        if item.reason.endswith(NO_SERVER) or item.reason.startswith("prefetch"):
+        if no_server(item.reason) or item.reason.startswith("prefetch"):
             continue
         failures += 1
         kind = "http_error" if item.reason.startswith("http ") else None

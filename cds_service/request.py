@@ -99,19 +99,24 @@ def server_allowed(server: Url | str, config: Config, client: TrustedClient | No
 
     A signed client may name only its own listed servers (exact scheme, host, port and path).
     Unsigned requests (only accepted in unsigned mode) may name loopback servers and any
-    server listed in the configuration.
+    server listed in the configuration; in unsigned mode a signed client may name those too
+    (it never has fewer rights than an unsigned request).
     """
     if isinstance(server, str):
         try:
             server = urlpolicy.parse(server)
         except urlpolicy.UrlRefused:
             return False
-    if client is not None:
-        listed = client.fhir_servers
-    else:
-        listed = tuple(s for c in config.clients for s in c.fhir_servers)
-        if urlpolicy.is_loopback(server):
-            return True
+    if client is not None and _any_same(server, client.fhir_servers):
+        return True
+    if client is not None and not config.allow_unsigned:
+        return False
+    if urlpolicy.is_loopback(server):
+        return True
+    return _any_same(server, tuple(s for c in config.clients for s in c.fhir_servers))
+
+
+def _any_same(server: Url, listed: tuple[str, ...]) -> bool:
     for raw in listed:
         allowed = _listed(raw)
         if allowed is not None and server.same_base(allowed):
@@ -252,8 +257,9 @@ def parse_hook_request(
     """Validate a hook call for service `service_id` whose hook is `hook`.
 
     `hook` defaults to the hook of the service (discovery.build_services). Raises
-    RequestError: 400 naming the member, or 401 when `fhirServer` is one this client may not
-    name (the server is then never contacted).
+    RequestError: 400 naming the member. A `fhirServer` this client may not name is never
+    contacted: the request keeps no server (`fhir_server_refused`), and is answered from its
+    prefetch.
     """
     if hook is None:
         if service_id not in SERVICE_HOOKS:
@@ -306,11 +312,13 @@ def parse_hook_request(
 
     access_token = _access_token(data.get("fhirAuthorization"))
     server = _normalise_server(data.get("fhirServer"))
+    refused = False
     if server is not None:
         if is_self(server, config, headers.get("Host")):
             server = None  # never call ourselves
         elif not server_allowed(server, config, client):
-            raise RequestError(401, "fhirServer", "fhirServer: not allowed for this client")
+            # Never contacted; the call is still answered from the prefetch it carries.
+            server, refused, access_token = None, True, None
 
     return HookRequest(
         service_id=service_id,
@@ -325,4 +333,5 @@ def parse_hook_request(
         selections=selections,
         language=choose_language(headers.get("Accept-Language"), config.language),
         client_id=client.issuer if client else None,
+        fhir_server_refused=refused,
     )

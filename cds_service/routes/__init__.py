@@ -16,6 +16,7 @@ from flask import Flask, Response, current_app
 from werkzeug.exceptions import HTTPException
 
 from cds_service import metrics
+from cds_service.auth import unauthorized_body
 
 if TYPE_CHECKING:
     from cds_service.runtime import Runtime
@@ -65,7 +66,7 @@ def install_error_handlers(app: Flask) -> None:
         if status == 413:
             return json_error(413, "body: larger than the configured maximum", "body")
         if status == 401:
-            response = Response(status=401)
+            response = json_response(unauthorized_body(), 401)
             response.headers["WWW-Authenticate"] = "Bearer"
             return response
         return json_error(status, exc.name)

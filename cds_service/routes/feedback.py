@@ -6,7 +6,8 @@ Body: `{"feedback": [item, ...]}`, each item
 system and display optional), "userComment": string} (optional), "outcomeTimestamp": instant
 with time zone (milliseconds allowed)}`. Unknown members are ignored.
 
-Answers: 404 unknown service; bare 401 when the JWT fails (same checks as the hooks); 413
+Answers: 404 unknown service; 401 when the JWT fails (same checks as the hooks; the body
+says only that authorisation failed); 413
 body too large; 400 `{"error", "member", "message"}` naming the member at fault; 503 when the
 database cannot commit (never a false 200); 200 `{"received", "stored", "duplicates"}` once
 committed. Sending the same item again stores nothing new (idempotent; natural key in
@@ -24,7 +25,7 @@ import orjson
 from flask import Blueprint, Response, current_app, request
 
 from cds_service import metrics
-from cds_service.auth import AuthError, get_authenticator
+from cds_service.auth import AuthError, get_authenticator, unauthorized_body
 from cds_service.config import Config
 from cds_service.discovery import SERVICE_HOOKS
 from cds_service.storage import FeedbackItem, StorageError, get_storage
@@ -154,7 +155,9 @@ def feedback(service_id: str) -> Response:
     try:
         client = get_authenticator().authenticate(request.headers, request.path)
     except AuthError:
-        return Response(status=401, headers={"WWW-Authenticate": "Bearer"})
+        response = _json(401, unauthorized_body())
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
     if request.content_length is not None and request.content_length > config.max_body_bytes:
         return _error(413, "too_large", "body", f"over {config.max_body_bytes} bytes")
     body = request.stream.read(config.max_body_bytes + 1)

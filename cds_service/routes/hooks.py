@@ -31,10 +31,7 @@ def _read_body() -> bytes:
 def call_service(service_id: str) -> Response:
     runtime = get_runtime()
     outcome = handle_hook(runtime, service_id, request.path, request.headers, _read_body)
-    if outcome.status == 401:
-        response = Response(status=401)
-    else:
-        response = json_response(outcome.body, outcome.status)
+    response = json_response(outcome.body, outcome.status)
     for name, value in outcome.headers.items():
         response.headers[name] = value
     # Stage 7 runs once the answer has been sent (WSGI close), so the audit write does not

@@ -12,7 +12,15 @@ from cards.catalogue import catalogue
 from cards.language import LANGUAGES
 from cards.render import render_cards
 from cards.suggestions import dose_of
-from cds_service.model import Assessment, Finding, Score, Suggestion
+from cds_service.model import (
+    FHIR_SERVER_NOT_ALLOWED,
+    Assessment,
+    Finding,
+    NotAssessed,
+    Score,
+    Suggestion,
+    Unavailable,
+)
 from tests.cards import samples
 from tests.cards.fhir_check import (
     assert_cards_response_schema,
@@ -258,6 +266,39 @@ def test_unavailable_data_is_stated(language: str, knowledge) -> None:
     assert len(cards) == 3  # no card of its own when there are others
     said = [c for c in cards if "timeout" in c["detail"]]
     assert said == [cards[-1]] and said[0]["detail"].rstrip().endswith("*")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_fhir_server_not_allowed_is_information_in_the_card_language(
+    language: str, knowledge
+) -> None:
+    """Data missing because the service may not contact the client's FHIR server is the
+    service's own setting: an info line in the card's language, never a clinical warning."""
+    reason = "prefetch failed; " + FHIR_SERVER_NOT_ALLOWED
+    offline = NotAssessed(
+        "JAKI-TB-SCREEN",
+        f"laboratory results could not be retrieved: observations unavailable ({reason})",
+        order_ref=samples.TOFA.ref,
+        drug="tofacitinib",
+    )
+    assessment = Assessment(
+        orders=[samples.TOFA],
+        not_assessed=[offline],
+        unavailable=[Unavailable("observations", reason)],
+    )
+    [card] = render(assessment, language, knowledge)
+    words = catalogue(language).data["fetch_reason"]
+    assert card["indicator"] == "info"
+    assert words["fhir_server_not_allowed"] in card["detail"]
+    assert words["prefetch_failed"] in card["detail"]
+    if language != "en":
+        assert FHIR_SERVER_NOT_ALLOWED not in card["detail"]
+        assert "prefetch failed" not in card["detail"]
+    # the rule's own line says it in the card language too (without the gather wording)
+    alone = replace(assessment, unavailable=[])
+    detail = render(alone, language, knowledge)[0]["detail"]
+    assert words["fhir_server_not_allowed"] in detail
+    assert "observations unavailable" not in detail
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

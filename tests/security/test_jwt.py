@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from flask import Flask
 
-from cds_service.auth import AuthError, get_authenticator
+from cds_service.auth import AuthError, get_authenticator, unauthorized_body
 from cds_service.config import TrustedClient
 from tests.fixtures.jwt import (
     ClientSigner,
@@ -35,7 +35,8 @@ def post(app: Flask, headers: dict[str, str], path: str = FEEDBACK_PATH) -> Any:
 
 def assert_refused(response: Any) -> None:
     assert response.status_code == 401
-    assert response.data == b""  # bare 401: no reason given to the caller
+    # an OperationOutcome that says only that authorisation failed: no reason to the caller
+    assert response.json == unauthorized_body()
     assert response.headers.get("WWW-Authenticate") == "Bearer"
 
 
@@ -90,6 +91,35 @@ def test_jku_listed_in_jku_allowed_is_accepted(
     assert post(app, bearer(signer, AUD)).status_code == 200
 
 
+def test_inline_key_is_used_for_its_kid_whatever_the_jku(
+    make_app: Callable[..., Flask], jwks: JwksServer
+) -> None:
+    """The sandbox names a jku on every token; with its key configured inline nothing is
+    fetched, so trusting it needs no egress (the listed jku serves only a rotated key)."""
+    sandbox = ClientSigner.generate("ES384", issuer="https://sandbox.test", kid="sb-inline")
+    jku = jwks.publish("/sandbox-jwks.json", sandbox)
+    sandbox.jku = jku
+    client = trusted_client(sandbox, [], inline=True, jku_allowed=[jku])
+    app = make_app(clients=(client,))
+    assert post(app, bearer(sandbox, AUD)).status_code == 200
+    assert jwks.connections == 0
+    # an unlisted jku does not matter either when the kid is configured inline
+    sandbox.jku = "https://elsewhere.test/jwks.json"
+    assert post(app, bearer(sandbox, AUD)).status_code == 200
+    assert jwks.connections == 0
+    # a kid that is not inline: the listed jku is fetched (a rotated key) ...
+    rotated = ClientSigner.generate("ES384", issuer="https://sandbox.test", kid="sb-rotated")
+    jwks.publish("/sandbox-jwks.json", sandbox, rotated)
+    rotated.jku = jku
+    assert post(app, bearer(rotated, AUD)).status_code == 200
+    assert jwks.requests.count("/sandbox-jwks.json") == 1
+    # ... and an unlisted jku never is
+    other = ClientSigner.generate("ES384", issuer="https://sandbox.test", kid="sb-other")
+    other.jku = jwks.publish("/not-listed.json", other)
+    assert_refused(post(app, bearer(other, AUD)))
+    assert "/not-listed.json" not in jwks.requests
+
+
 def test_inline_jwks_in_configuration_needs_no_fetch(
     make_app: Callable[..., Flask], jwks: JwksServer
 ) -> None:
@@ -119,13 +149,37 @@ def test_unknown_kid_refreshes_the_jwks_so_a_rotated_key_is_accepted(
     assert jwks.requests.count("/jwks.json") == 2
 
 
-def test_unsigned_mode_accepts_no_token_but_still_checks_a_token_sent(
-    make_app: Callable[..., Flask], signers: dict[str, ClientSigner]
+def test_unsigned_mode_ignores_a_token_it_cannot_verify_and_logs_why(
+    make_app: Callable[..., Flask],
+    signers: dict[str, ClientSigner],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     app = make_app(allow_unsigned=True)
     assert post(app, {}).status_code == 200
     expired = bearer(signers["RS384"], AUD, now=time.time() - 3600)
-    assert_refused(post(app, expired))
+    with caplog.at_level("WARNING", logger="cds_service.auth"):
+        response = post(app, expired)
+    assert response.status_code == 200  # served as an unsigned request
+    reasons = [getattr(r, "fields", {}).get("reason") for r in caplog.records]
+    assert "expired" in reasons
+    assert any("token ignored" in r.getMessage() for r in caplog.records)
+    assert post(app, bearer(signers["RS384"], AUD)).status_code == 200  # a valid one: signed
+
+
+def test_bad_aud_log_names_the_expected_and_received_audience(
+    app: Flask, signers: dict[str, ClientSigner], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Registering http://127.0.0.1:8080/... while base_url names another host: the log line
+    says both audiences and what to change; the caller learns nothing."""
+    called = "http://127.0.0.1:8080" + FEEDBACK_PATH
+    with caplog.at_level("WARNING", logger="cds_service.auth"):
+        assert_refused(post(app, bearer(signers["ES384"], called)))
+    record = next(r for r in caplog.records if getattr(r, "fields", {}).get("reason") == "bad_aud")
+    assert record.fields["expected_aud"] == AUD
+    assert record.fields["received_aud"] == called
+    message = record.getMessage()
+    assert AUD in message and called in message
+    assert "base_url" in message and "http://127.0.0.1:8080" in message
 
 
 # --------------------------------------------------------------------------- refused

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from cds_service.config import Config, TrustedClient
-from cds_service.request import RequestError, choose_language, parse_hook_request
+from cds_service.request import choose_language, parse_hook_request
 from tests.service import samples
 
 CONFIG = Config(allow_unsigned=True, base_url="http://localhost:8080")
@@ -124,14 +124,26 @@ def test_wrong_method_is_json_405(app, cds_schema):
     cds_schema("Error").validate(response.json)
 
 
-def test_fhir_server_not_allowed_is_401_without_contacting_it(app, fault_server):
+def test_fhir_server_not_allowed_and_no_prefetch_is_412_without_contacting_it(app):
     # unsigned mode allows loopback and configured servers only; 203.0.113.0/24 is TEST-NET-3
     body = samples.order_sign(fhir_server="http://203.0.113.7/fhir")
     response = app.test_client().post(
         "/cds-services/rheum-order-sign", data=orjson.dumps(body), buffered=True
     )
-    assert response.status_code == 401
-    assert response.get_data() == b""
+    assert response.status_code == 412
+    assert response.json["resourceType"] == "OperationOutcome"
+
+
+def test_fhir_server_not_allowed_with_full_prefetch_is_answered(app):
+    body = samples.order_sign(
+        prefetch=samples.full_prefetch(), fhir_server="https://fhir.example.org/r4"
+    )
+    response = app.test_client().post(
+        "/cds-services/rheum-order-sign", data=orjson.dumps(body), buffered=True
+    )
+    assert response.status_code == 200
+    assert response.json["cards"]
+    assert "not allowed" not in orjson.dumps(response.json).decode()  # nothing was missing
 
 
 def _parse(body: dict[str, Any], service: str = "rheum-order-sign", **kw: Any):
@@ -239,9 +251,15 @@ def test_signed_client_may_name_only_its_own_servers():
     assert ok.fhir_server == "https://ehr.example/r4"  # as the URL policy reads it
     assert ok.client_id == "https://ehr.example"
     for other in ("https://ehr.example/other", "http://127.0.0.1:8081/fhir"):
-        with pytest.raises(RequestError) as err:
-            _parse(_with(SIGN, "fhirServer", other), config=config, client=client)
-        assert err.value.status == 401
+        refused = _parse(_with(SIGN, "fhirServer", other), config=config, client=client)
+        assert refused.fhir_server is None and refused.fhir_server_refused
+        assert refused.access_token is None  # never sent anywhere
+    # in unsigned mode a signed client may name what an unsigned request may: loopback
+    unsigned = Config(clients=(client,), allow_unsigned=True)
+    local = _parse(
+        _with(SIGN, "fhirServer", "http://127.0.0.1:8081/fhir"), config=unsigned, client=client
+    )
+    assert local.fhir_server == "http://127.0.0.1:8081/fhir" and not local.fhir_server_refused
 
 
 @pytest.mark.parametrize(
