@@ -109,12 +109,10 @@ def test_taiwan_not_configured_where_the_insert_was_not_read():
 def test_upadacitinib_ra_needs_no_renal_change_in_the_us_label():
     upa = order("upadacitinib", dose_mg=15.0)
     facts = with_obs(complete_record(upa), obs("egfr", 3, 35.0), drop=RENAL)
-    assert "(US)" in one_not_assessed(run("JAKI-RENAL-DOSE", facts, region="US")).missing
-    enabled = override("JAKI-RENAL-DOSE", enable_unchecked=["upadacitinib:US"])
-    assert run("JAKI-RENAL-DOSE", facts, region="US", knowledge=enabled) == []
+    assert run("JAKI-RENAL-DOSE", facts, region="US") == []
     ad = order("upadacitinib", dose_mg=30.0, indication="atopic_dermatitis")
     facts = with_obs(complete_record(ad), obs("egfr", 3, 20.0), drop=RENAL)
-    f = one_finding(run("JAKI-RENAL-DOSE", facts, region="US", knowledge=enabled))
+    f = one_finding(run("JAKI-RENAL-DOSE", facts, region="US"))
     assert f.suggestions[0].params["dose_mg"] == 15.0
 
 

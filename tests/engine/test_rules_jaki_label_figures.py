@@ -191,6 +191,7 @@ HEPATIC = [
     ("filgotinib", "JP", "hepatic_impairment_severe", 100.0, 1.0, "critical"),
     ("abrocitinib", "EU", "hepatic_impairment_severe", 100.0, 1.0, "critical"),
     ("abrocitinib", "EU", "hepatic_impairment_moderate", 200.0, 1.0, None),
+    ("upadacitinib", "EU", "hepatic_impairment_severe", 15.0, 1.0, "critical"),
 ]
 
 
@@ -228,6 +229,8 @@ LABS = [
     ("JAKI-LAB-HB", "hb", "abrocitinib", "US", 7.9, 8.0),
     ("JAKI-LAB-PLT", "platelets", "abrocitinib", "US", 149000.0, 150000.0),
     ("JAKI-LAB-ALC", "alc", "ritlecitinib", "US", 490.0, 500.0),
+    ("JAKI-LAB-ANC", "anc", "upadacitinib", "US", 990.0, 1000.0),
+    ("JAKI-LAB-HB", "hb", "upadacitinib", "US", 7.9, 8.0),
 ]
 
 
@@ -306,3 +309,19 @@ def test_every_checked_section_is_cited():
                         region_id,
                         section,
                     )
+
+
+def test_upadacitinib_us_renal_by_indication():
+    """AD 30 mg at eGFR 20 -> 15 mg; ESRD not recommended; the unread UC band stays off."""
+    ad = order("upadacitinib", dose_mg=30.0, indication="atopic_dermatitis")
+    facts = with_obs(complete_record(ad), obs("egfr", 3, 20.0), drop=RENAL)
+    f = one_finding(run("JAKI-RENAL-DOSE", facts, region="US"))
+    assert f.suggestions[0].params == {"dose_mg": 15.0, "per_day": 1.0}
+    ra = order("upadacitinib", dose_mg=15.0, indication="ra")
+    assert run("JAKI-RENAL-DOSE", with_obs(complete_record(ra), obs("egfr", 3, 20.0)), "US") == []
+    esrd = with_obs(complete_record(ra), obs("egfr", 3, 10.0), drop=RENAL)
+    assert one_finding(run("JAKI-RENAL-DOSE", esrd, region="US")).severity == "critical"
+    uc = order("upadacitinib", dose_mg=45.0, indication="ulcerative_colitis")
+    unread = with_obs(complete_record(uc), obs("egfr", 3, 20.0), drop=RENAL)
+    na = one_not_assessed(run("JAKI-RENAL-DOSE", unread, region="US"))
+    assert na.missing == "label rule not configured for this region (US)"

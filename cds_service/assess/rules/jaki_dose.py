@@ -18,6 +18,7 @@ from cds_service.assess.registry import RuleContext, RuleResult
 from cds_service.assess.rules.jaki_common import (
     age_evidence,
     dose_update,
+    enabled,
     found,
     jaki_rule,
     label_phrase,
@@ -25,6 +26,7 @@ from cds_service.assess.rules.jaki_common import (
     label_source,
     missing,
     ordered_daily_mg,
+    region,
 )
 from cds_service.model import SEVERITY_RANK, Evidence, Finding, NotAssessed
 
@@ -190,6 +192,9 @@ def renal_dose(ctx: RuleContext) -> RuleResult:
     band = candidates[0]
     if band.get("indications") and indication is None:
         return [missing(ctx, RENAL, "indication")]
+    if band.get("checked") is False and not enabled(ctx, RENAL, {}):
+        # this band's figure was not read in the label: not configured, like an unread section
+        return [missing(ctx, RENAL, "region", extra={"region": region(ctx)})]
     phrase: dict[str, Any] = {
         "measure": value.measure,
         "value": value.value,
