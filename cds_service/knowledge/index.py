@@ -87,6 +87,14 @@ class ObsCode:
     concept: str
     bare_unit: str | None = None  # unit of a value sent without unit (0-10 scale codes: "cm")
     max: float | None = None  # highest value the code's scale allows (None: no scale)
+    percent_of: str | None = None  # the value is a % of this concept's count (differential)
+
+
+def jlac10_any_method(code: str) -> str | None:
+    """The key of a 17-character JLAC10 code with its method digits (13-15) masked: analyte
+    (5) + identification (4) + material (3) + method (3) + result identification (2), so that
+    an entry marked any_method matches the same test measured by any method."""
+    return code[:12] + "___" + code[15:] if len(code) == 17 else None
 
 
 @dataclass(frozen=True)
@@ -197,6 +205,9 @@ class ValueSets:
         hit = self.obs_codes.get((family, code))
         if hit is None and not (code.isascii() and code.strip() == code):
             hit = self.obs_codes.get((family, norm_code(code)))
+        if hit is None and family == "jlac10":
+            masked = jlac10_any_method(norm_code(code).upper())
+            hit = self.obs_codes.get((family, masked)) if masked else None
         found = (hit, f"{system or ''}|{code}") if hit is not None else None
         if cacheable:
             remember(self._coding_cache, ("obs", system, code), found)

@@ -42,6 +42,7 @@ from cds_service.knowledge.index import (
     ValueSets,
     build_names_regex,
     canonical_unit_key,
+    jlac10_any_method,
     norm_code,
     norm_icd10,
     norm_text,
@@ -324,6 +325,7 @@ def _label(value: Any) -> str:
 
 _SYSTEM_KEYS = {
     "loinc": "loinc",
+    "jlac10": "jlac10",
     "snomed": "snomed",
     "icd10cm": "icd10",
     "icd10": "icd10",
@@ -450,7 +452,7 @@ def _observations(vs: ValueSets, data: Mapping[str, Any], obs: set[str]) -> None
         if answers not in vs.answers:
             raise KnowledgeError(f"{where}.answers: unknown answer set {answers!r}")
         vs.obs_answers[concept] = answers
-        for key in ("loinc", "snomed", "local"):
+        for key in ("loinc", "snomed", "jlac10", "local"):
             for i, item in enumerate(_entries(table, key, where)):
                 _source(item, sources, f"{where}.{key}[{i}]")
                 family = _family_of_entry(vs, key, item)
@@ -458,7 +460,17 @@ def _observations(vs: ValueSets, data: Mapping[str, Any], obs: set[str]) -> None
                 bare = item.get("bare_unit")
                 if bare is not None and vs.unit_factor(concept, bare) is None:
                     raise KnowledgeError(f"{where}.{key}[{i}].bare_unit: {bare!r} not convertible")
-                entry = ObsCode(concept=concept, bare_unit=bare, max=item.get("max"))
+                percent_of = item.get("percent_of")
+                if percent_of is not None and percent_of not in obs:
+                    raise KnowledgeError(f"{where}.{key}[{i}].percent_of: unknown {percent_of!r}")
+                entry = ObsCode(
+                    concept=concept, bare_unit=bare, max=item.get("max"), percent_of=percent_of
+                )
+                if item.get("any_method") is True:
+                    masked = jlac10_any_method(code.upper()) if family == "jlac10" else None
+                    if masked is None:
+                        raise KnowledgeError(f"{where}.{key}[{i}]: any_method needs a JLAC10 code")
+                    _put(vs.obs_codes, (family, masked), entry, f"{where}.{key}[{i}]", "code")
                 _put(vs.obs_codes, (family, code), entry, f"{where}.{key}[{i}]", "code")
                 if family == "loinc" and code not in loinc:
                     loinc.append(code)

@@ -8,6 +8,9 @@ Rules (SPEC.md section 1 input rules, issue 5 point 2):
   valueCodeableConcept (SNOMED / LOINC answer codes, text) are read; numbers are converted to the
   concept's canonical unit or dropped with the reason, never assumed;
 - a qualitative concept sent as a number is read from Observation.interpretation (POS/NEG...);
+- a differential percentage (JLAC10 neutrophils / lymphocytes in %, `percent_of = "wbc"`)
+  becomes an absolute count with the white cell count of the same day (ANC = WBC x % / 100);
+  a measured absolute count of that day wins; without a same-day WBC it is dropped, not guessed;
 - what cannot be read goes to `Dropped` with a PHI-free reason.
 """
 
@@ -48,6 +51,7 @@ def normalise_observations(
     out: dict[str, list[Observed]] = {}
     dropped: list[Dropped] = []
     seen: set[tuple[str, str]] = set()
+    percentages: list[tuple[ObsCode, dict[str, Any], str, Any, str]] = []
     for index, resource in enumerate(resources):
         if not isinstance(resource, dict):
             continue
@@ -78,6 +82,9 @@ def normalise_observations(
             if when is None:
                 dropped.append(Dropped(ref, f"no date for {obs_code.concept}"))
                 continue
+            if obs_code.percent_of is not None:
+                percentages.append((obs_code, holder, ref, when, code))
+                continue
             item = read_value(vs, obs_code, holder, resource, ref, when, code)
             if isinstance(item, Dropped):
                 if holder is resource and _is_panel(resource):
@@ -87,9 +94,55 @@ def normalise_observations(
                 out[obs_code.concept].append(item)
             else:
                 out[obs_code.concept] = [item]
+    if percentages:
+        _absolute_counts(vs, percentages, out, dropped)
     for values in out.values():
         values.sort(key=_NEWEST, reverse=True)
     return out, dropped
+
+
+def _absolute_counts(
+    vs: ValueSets,
+    percentages: list[tuple[ObsCode, dict[str, Any], str, Any, str]],
+    out: dict[str, list[Observed]],
+    dropped: list[Dropped],
+) -> None:
+    """Absolute counts from differential percentages and the same day's count they are of."""
+    for obs_code, holder, ref, when, code in percentages:
+        concept, total = obs_code.concept, obs_code.percent_of or ""
+        q = holder.get("valueQuantity")
+        pct = number(q.get("value")) if isinstance(q, dict) else None
+        unit = (q.get("code") or q.get("unit")) if isinstance(q, dict) else None
+        if pct is None or not 0 <= pct <= 100 or unit not in (None, "%"):
+            dropped.append(Dropped(ref, f"differential percentage not readable for {concept}"))
+            continue
+        if any(o.when == when for o in out.get(concept, ())):
+            continue  # the absolute count of that day was reported
+        counts = [o for o in out.get(total, ()) if o.when == when and o.comparable and o.value]
+        if not counts or counts[0].comparator is not None:
+            dropped.append(Dropped(ref, f"no {total} count of the same day for {concept}"))
+            continue
+        base = counts[0]
+        per_ul = vs.unit_factor(total, "/uL")  # canonical units per /uL
+        to_target = vs.unit_factor(concept, "/uL")
+        if not per_ul or to_target is None:
+            dropped.append(Dropped(ref, f"no {total} unit to derive {concept}"))
+            continue
+        value = round6(base.value / per_ul * pct / 100 * to_target)
+        out.setdefault(concept, []).append(
+            _new_observed(
+                concept=concept,
+                when=when,
+                ref=ref,
+                code=code,
+                value=value,
+                unit=vs.canonical_units.get(concept),
+                interpretation=None,
+                original=f"{pct:g} % of {total} {base.original or ''}".strip(),
+                comparator=None,
+                comparable=True,
+            )
+        )
 
 
 def _match(concept: Any, vs: ValueSets) -> tuple[ObsCode, str] | None:
