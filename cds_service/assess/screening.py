@@ -297,6 +297,17 @@ def _tb_result(o: Observed, params: Mapping[str, Any]) -> str:
     return "indeterminate" if positive is None else "positive" if positive else "negative"
 
 
+def _tb_treatment(facts: Facts, params: Mapping[str, Any]) -> list[Medication]:
+    """Latent-TB regimen drugs on record (active, planned or completed courses)."""
+    wanted = frozenset(params.get("treated_classes", ()))
+    statuses = frozenset(params.get("treated_statuses", ()))
+    return [
+        m
+        for m in facts.medications
+        if m.classes & wanted and (m.status is None or m.status in statuses)
+    ]
+
+
 def tb_screen(
     facts: Facts, params: Mapping[str, Any], *, rule_id: str, order: Order | None
 ) -> list[Result]:
@@ -309,7 +320,8 @@ def tb_screen(
     start = since(facts.today, params["window_days"])
     tests = params["tests"]
     results = observed(facts, tests)
-    treated = problems(facts, params["treated_concepts"])
+    treated: list[Any] = list(problems(facts, params["treated_concepts"]))
+    treated += _tb_treatment(facts, params)
     latent = problems(facts, params["latent_concepts"], active_only=True)
     positives = [o for o in results if _tb_result(o, params) == "positive"]
     if (positives or latent) and not treated:

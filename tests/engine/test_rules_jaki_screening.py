@@ -182,3 +182,25 @@ def test_screening_helpers_report_under_the_callers_rule_id_and_source():
     )
     assert [f.rule_id for f in tb + hbv] == ["IFX-SCREEN", "IFX-SCREEN"]
     assert tb[0].source == "seed 002" and tb[0].drug == "infliximab"
+
+
+# ---------------------------------------------------------------- latent TB treatment drugs
+
+
+def test_tb_screen_positive_igra_on_a_latent_tb_drug_is_treated():
+    # CDC/NTCA 2020: isoniazid, rifampicin and rifapentine regimens treat latent TB
+    positive = with_obs(complete_record(), obs("igra", 20, interpretation="positive"))
+    for drug in ("isoniazid", "rifampicin", "rifapentine"):
+        for status in ("active", "completed", "draft"):
+            facts = with_meds(positive, med(drug, "tb_latent_treatment", status=status))
+            assert run("JAKI-TB-SCREEN", facts) == [], (drug, status)
+
+
+def test_tb_screen_a_stopped_or_unrelated_drug_does_not_treat_latent_tb():
+    positive = with_obs(complete_record(), obs("igra", 20, interpretation="positive"))
+    for extra in (
+        med("isoniazid", "tb_latent_treatment", status="stopped"),
+        med("clarithromycin", "cyp3a4_strong_inhibitor"),
+    ):
+        f = one_finding(run("JAKI-TB-SCREEN", with_meds(positive, extra)))
+        assert f.params["status"] == "positive_untreated"

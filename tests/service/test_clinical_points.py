@@ -1,0 +1,97 @@
+"""Clinical points of the knowledge through the HTTP app, from FHIR resources as EHRs send
+them: latent-TB treatment drugs mark latent TB as treated."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from tests.service import samples
+
+PID = samples.PATIENT_ID
+RX = "http://www.nlm.nih.gov/research/umls/rxnorm"
+ATC = "http://www.whocc.no/atc"
+LOINC = "http://loinc.org"
+SCT = "http://snomed.info/sct"
+
+
+def _obs(oid: str, code: str, when: str = "2026-11-02", **value: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": oid,
+        "status": "final",
+        "subject": {"reference": f"Patient/{PID}"},
+        "code": {"coding": [{"system": LOINC, "code": code}]},
+        "effectiveDateTime": when,
+        **value,
+    }
+
+
+POSITIVE_IGRA = _obs(
+    "o-igra",
+    "71773-6",
+    valueCodeableConcept={"coding": [{"system": SCT, "code": "10828004", "display": "Positive"}]},
+)
+
+
+def _statement(medication: dict[str, Any], status: str = "active") -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationStatement",
+        "id": "ms-ltbi",
+        "status": status,
+        "subject": {"reference": f"Patient/{PID}"},
+        "effectiveDateTime": "2026-10-15",
+        "medicationCodeableConcept": medication,
+    }
+
+
+def _cards(app, *, observations=(), medications=(), language="en"):
+    prefetch = samples.full_prefetch()
+    prefetch["observations"] = samples.searchset(
+        copy.deepcopy(samples.CRP), *copy.deepcopy(list(observations))
+    )
+    prefetch["medicationRequests"] = samples.searchset(*copy.deepcopy(list(medications)))
+    body = samples.order_sign(prefetch=prefetch)
+    response = app.test_client().post(
+        "/cds-services/rheum-order-sign", json=body, headers={"Accept-Language": language}
+    )
+    assert response.status_code == 200, response.json
+    return response.json["cards"]
+
+
+def _fired(cards) -> dict[str, dict[str, Any]]:
+    return {f["id"]: f for c in cards for f in c["extension"]["org.rheum-cds"].get("findings", [])}
+
+
+def test_positive_igra_without_treatment_says_treat_latent_tb_first(app):
+    cards = _cards(app, observations=[POSITIVE_IGRA])
+    assert "JAKI-TB-SCREEN" in _fired(cards)
+    assert "treat latent TB" in "\n".join(c["detail"] for c in cards)
+
+
+@pytest.mark.parametrize(
+    "medication",
+    [
+        {"coding": [{"system": RX, "code": "6038", "display": "isoniazid"}]},
+        {"coding": [{"system": ATC, "code": "J04AC01"}]},
+        {"coding": [{"system": ATC, "code": "J04AM02"}], "text": "Rifinah"},
+        {"coding": [{"system": RX, "code": "312821"}]},
+        {"text": "rifapentine 150 MG Oral Tablet [Priftin]"},
+        {"text": "イソニアジド錠100mg「JG」"},
+        {"text": "异烟肼片 0.1g"},
+    ],
+)
+def test_positive_igra_on_latent_tb_treatment_is_not_told_to_treat_it(app, medication):
+    cards = _cards(app, observations=[POSITIVE_IGRA], medications=[_statement(medication)])
+    assert "JAKI-TB-SCREEN" not in _fired(cards)
+    assert "treat latent TB" not in "\n".join(c["detail"] for c in cards)
+
+
+def test_a_stopped_isoniazid_course_does_not_count_as_treatment(app):
+    isoniazid = {"coding": [{"system": RX, "code": "6038", "display": "isoniazid"}]}
+    cards = _cards(
+        app, observations=[POSITIVE_IGRA], medications=[_statement(isoniazid, "stopped")]
+    )
+    assert "JAKI-TB-SCREEN" in _fired(cards)
