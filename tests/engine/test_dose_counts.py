@@ -65,9 +65,7 @@ def test_strength_in_the_display_of_an_unknown_product_code_is_read():
 
 
 def test_code_and_text_with_different_strengths_are_not_guessed():
-    order = one(
-        draft([SCD_5], text="tofacitinib 10 mg tablet", qty={"value": 1, "code": "{pill}"})
-    )
+    order = one(draft([SCD_5], text="tofacitinib 10 mg tablet", qty={"value": 1, "code": "{pill}"}))
     assert order.dose_mg is None
     assert order.dose_problem == (
         "the product code and the medication name give different strengths"

@@ -83,6 +83,8 @@ DOSE = [
     ("tofacitinib", "EU", "ra", 11.0, 1.0, 45, None, None),
     ("abrocitinib", "EU", "atopic_dermatitis", 200.0, 1.0, 70, None, ("warning", 100.0, 1.0)),
     ("abrocitinib", "US", "atopic_dermatitis", 200.0, 1.0, 70, None, None),
+    ("peficitinib", "JP", "ra", 150.0, 1.0, 70, None, None),
+    ("peficitinib", "JP", "ra", 200.0, 1.0, 45, None, ("warning", 150.0, 1.0)),
 ]
 
 
@@ -192,6 +194,8 @@ HEPATIC = [
     ("abrocitinib", "EU", "hepatic_impairment_severe", 100.0, 1.0, "critical"),
     ("abrocitinib", "EU", "hepatic_impairment_moderate", 200.0, 1.0, None),
     ("upadacitinib", "EU", "hepatic_impairment_severe", 15.0, 1.0, "critical"),
+    ("peficitinib", "JP", "hepatic_impairment_moderate", 150.0, 1.0, (50.0, 1.0)),
+    ("peficitinib", "JP", "hepatic_impairment_severe", 50.0, 1.0, "critical"),
 ]
 
 
@@ -231,6 +235,8 @@ LABS = [
     ("JAKI-LAB-ALC", "alc", "ritlecitinib", "US", 490.0, 500.0),
     ("JAKI-LAB-ANC", "anc", "upadacitinib", "US", 990.0, 1000.0),
     ("JAKI-LAB-HB", "hb", "upadacitinib", "US", 7.9, 8.0),
+    ("JAKI-LAB-ANC", "anc", "baricitinib", "JP", 990.0, 1000.0),
+    ("JAKI-LAB-ALC", "alc", "baricitinib", "JP", 490.0, 500.0),
 ]
 
 
@@ -325,3 +331,17 @@ def test_upadacitinib_us_renal_by_indication():
     unread = with_obs(complete_record(uc), obs("egfr", 3, 20.0), drop=RENAL)
     na = one_not_assessed(run("JAKI-RENAL-DOSE", unread, region="US"))
     assert na.missing == "label rule not configured for this region (US)"
+
+
+def test_deucravacitinib_severe_hepatic_impairment_eu():
+    tyk2 = order("deucravacitinib", "tyk2", dose_mg=6.0, indication="psoriasis")
+    facts = with_problems(complete_record(tyk2), problem("hepatic_impairment_severe"))
+    assert one_finding(run("JAKI-HEPATIC", facts, region="EU")).severity == "critical"
+    moderate = with_problems(complete_record(tyk2), problem("hepatic_impairment_moderate"))
+    assert run("JAKI-HEPATIC", moderate, region="EU") == []
+
+
+def test_baricitinib_japan_haemoglobin_floor_not_read_stays_off():
+    facts = with_obs(complete_record(order("baricitinib")), obs("hb", 1, 7.0))
+    na = one_not_assessed(run("JAKI-LAB-HB", facts, region="JP"))
+    assert na.missing == "label rule not configured for this region (JP)"
