@@ -158,7 +158,13 @@ class ValueSets:
     cond_exact: dict[tuple[str, str], str] = field(default_factory=dict)
     cond_prefix: dict[str, str] = field(default_factory=dict)  # icd10 category -> concept
     cond_names: dict[str, str] = field(default_factory=dict)
-    cond_implies: dict[str, frozenset[str]] = field(default_factory=dict)
+    cond_implies: dict[str, frozenset[str]] = field(default_factory=dict)  # transitive
+    # SNOMED CT roots of each condition concept ("this concept and all its descendants"), as
+    # the generated expansions record them (valuesets/expansions/conditions.json)
+    cond_roots: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    cond_expansion_inputs: tuple[str, ...] = ()  # pinned inputs the expansions were built from
+    # ids "a+b" of codes that mean several concepts at once (O22.3 DVT in pregnancy)
+    cond_combinations: set[str] = field(default_factory=set)
     indication_concepts: dict[str, str] = field(default_factory=dict)  # condition -> indication
     indication_priority: tuple[str, ...] = ()
     drugs: dict[str, Drug] = field(default_factory=dict)
@@ -231,19 +237,21 @@ class ValueSets:
             key = norm_icd10(code)
             hit = self.cond_exact.get(("icd10", key))
             if hit is not None:
-                return hit
+                return hit or None  # "": a code the value sets say is no concept
             for end in range(len(key) - 1, 2, -1):
                 hit = self.cond_prefix.get(key[:end])
                 if hit is not None:
-                    return hit
-            return self.cond_prefix.get(key) if len(key) == 3 else None
+                    return hit or None
+            return (self.cond_prefix.get(key) or None) if len(key) == 3 else None
         return self.cond_exact.get((family, norm_code(code)))
 
     def concepts_with_implied(self, concept: str) -> frozenset[str]:
         key = ("implied", concept)
         found = self._coding_cache.get(key)
         if found is None:
-            found = frozenset({concept}) | self.cond_implies.get(concept, frozenset())
+            implied = self.cond_implies.get(concept, frozenset())
+            # a combination id ("dvt+pregnancy") stands for its parts, not for itself
+            found = implied if concept in self.cond_combinations else frozenset({concept}) | implied
             remember(self._coding_cache, key, found)
         return found
 

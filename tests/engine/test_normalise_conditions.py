@@ -55,7 +55,7 @@ def problems(*conditions):
         (CM, "M05.79", {"ra"}),  # ICD-10-CM code with extra characters, WHO parent M05
         (WHO, "M0579", {"ra"}),  # without dot
         (CM, "M06.9", {"ra"}),
-        (WHO, "M05.1", {"ra", "extra_articular_ra"}),
+        (WHO, "M05.1", {"ra", "extra_articular_ra", "ild", "chronic_lung_disease"}),
         ("urn:oid:2.16.840.1.113883.6.90", "M35.3", {"pmr"}),
         (CM, "M33.10", {"dermatomyositis", "myositis"}),  # SPEC section 6 example
         (WHO, "M33.1", {"dermatomyositis", "myositis"}),
@@ -165,7 +165,7 @@ def test_problem_list_item_and_encounter_diagnosis_are_read_alike():
 
 def test_a_condition_coded_in_two_systems_unites_their_concepts():
     both = condition(SCT, "69896004")
-    both["code"]["coding"].append({"system": CM, "code": "M05.10"})
+    both["code"]["coding"].append({"system": CM, "code": "M05.20"})
     (p,) = problems(both)
     assert p.concepts == {"ra", "extra_articular_ra"}
 

@@ -1,0 +1,373 @@
+"""Build the condition expansions (valuesets/expansions/conditions.json) from their definitions.
+
+Run from the repository root:
+
+    python -m cds_service.knowledge.expansion.conditions            # rebuild the expansion file
+    python -m cds_service.knowledge.expansion.conditions --check    # exit 1 if the file is stale
+    python -m cds_service.knowledge.expansion.conditions --review   # print the look-alike review
+    python -m cds_service.knowledge.expansion.conditions --refresh-gps DIR   # re-extract the GPS
+
+Inputs, pinned and recorded in the output with their licence:
+
+- SNOMED CT: the SNOMED International Global Patient Set (GPS, CC BY 4.0), September 2020
+  release, as shipped in the npm package hl7.terminology.r4 7.0.1 (ValueSet-snomed-intl-gps);
+  `inputs/snomed-gps-20200930.tsv` is its extract of disorders, findings, situations and events
+  (regenerate with --refresh-gps from the unpacked package; the file's sha256 is checked). The
+  GPS carries no hierarchy, so membership of a GPS concept is decided from its fully specified
+  name by each concept's `definition` in valuesets/conditions.toml (`include` patterns, `exclude`
+  patterns with the reason, explicit `codes` and `not_codes`). Codes outside the GPS that the
+  concept lists by hand (`snomed = [...]`, each with its source) are kept as they are.
+- ICD-10-CM: the complete FY2026 tabular list (public domain, CDC/NCHS) from the PyPI package
+  simple-icd-10-cm (data file icd10c-tabular-April-1-2026.xml; its sha256 is checked). The
+  ICD-10-CM expansion of a concept is every code of the tabular list that the service's own
+  matcher (knowledge/index.py, from the `icd10cm` / `icd10` entries of conditions.toml) maps to
+  that concept, so the expansion is exactly what the service recognises.
+
+Each GPS concept that a look-alike pattern (see LOOKALIKES) or a concept's `exclude` pattern
+catches is listed in the output's `review` with the decision and its reason; an expansion
+changes only through the definitions, and the test suite checks that the committed file is
+what this script produces.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+KNOWLEDGE = Path(__file__).resolve().parent.parent
+INPUTS = Path(__file__).resolve().parent / "inputs"
+GPS_FILE = INPUTS / "snomed-gps-20200930.tsv"
+CONDITIONS = KNOWLEDGE / "valuesets" / "conditions.toml"
+CONCEPTS = KNOWLEDGE / "concepts.toml"
+OUTPUT = KNOWLEDGE / "valuesets" / "expansions" / "conditions.json"
+GPS_TAGS = ("disorder", "finding", "situation", "event")
+
+GPS_INPUT = {
+    "id": "gps",
+    "name": "SNOMED CT Global Patient Set (GPS), September 2020 (International Edition 20200731)",
+    "package": "npm hl7.terminology.r4 7.0.1, package/ValueSet-snomed-intl-gps.json",
+    "package_integrity": (
+        "sha512-UamZUcARk/TEaJb7X0hDyANmC7bCv0Jof0u0uGIOB2O9VQX0uV45Vf4EyONHM6Sejv6q7sXEAzKAQsgw1Cld3A=="
+    ),
+    "licence": "CC BY 4.0 (SNOMED CT is (c) and (R) SNOMED International; no endorsement)",
+    "extract": "cds_service/knowledge/expansion/inputs/snomed-gps-20200930.tsv",
+}
+CM_INPUT = {
+    "id": "cm",
+    "name": "ICD-10-CM FY2026 tabular list (April 1, 2026), CDC/NCHS",
+    "package": "PyPI simple-icd-10-cm 1.5.0, simple_icd_10_cm/data/icd10c-tabular-April-1-2026.xml",
+    "licence": "ICD-10-CM: public domain (US government work); package MIT",
+}
+
+# Look-alikes every definition is reviewed against (SPEC.md section 6): a GPS concept whose name
+# matches one of these is not taken by a concept's `include` pattern unless the concept names it
+# in `codes`; each such concept is listed in the review with the reason.
+LOOKALIKES: tuple[tuple[str, str], ...] = (
+    (r"\bfamily history\b|\bfh:", "family history of X is not X"),
+    (r"\bscreening\b", "screening for X is not X"),
+    (r"\bsuspected\b|\bpossible\b|\bprobable\b|\bquery\b|\?", "suspected X is not X"),
+    (
+        r"\bruled out\b|\bexcluded\b|\bno history\b|\bnot\b|\bno evidence\b"
+        r"|\bnegative\b|\babsent\b",
+        "ruled-out or negated X is not X",
+    ),
+    (r"\brisk\b|\bfear of\b", "risk of X is not X"),
+    (
+        r"\bdiet\b|deficient knowledge|\bmember\b|difficulty (following|coping)",
+        "a diet, a membership or a knowledge finding is not the disease",
+    ),
+    (r"\bcontact with\b|\bexposure to\b|\bexposed to\b", "contact with X is not X"),
+    (
+        r"\bvaccination\b|\bimmunization\b|\bimmunisation\b|\bvaccine\b|\bimmune to\b",
+        "vaccination or immunity against X is not X",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Definition:
+    concept: str
+    include: tuple[re.Pattern[str], ...]
+    exclude: tuple[tuple[re.Pattern[str], str], ...]
+    codes: frozenset[str]
+    not_codes: Mapping[str, str]
+    tags: tuple[str, ...]
+    roots: tuple[Mapping[str, str], ...]
+    allow: frozenset[str] = frozenset()
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_gps(path: Path = GPS_FILE) -> list[tuple[str, str]]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        code, name = line.split("\t")
+        rows.append((code, name))
+    return rows
+
+
+def fsn_parts(name: str) -> tuple[str, str]:
+    """(name without semantic tag, lower case; semantic tag)."""
+    m = re.match(r"^(.*) \(([^()]*)\)$", name)
+    if not m:
+        return name.casefold(), ""
+    return m.group(1).casefold(), m.group(2)
+
+
+def load_definitions(data: Mapping[str, Any]) -> dict[str, Definition]:
+    out: dict[str, Definition] = {}
+    for concept, table in data.items():
+        if concept.startswith("_") or not isinstance(table, Mapping):
+            continue
+        d = table.get("definition")
+        if not d:
+            continue
+        out[concept] = Definition(
+            concept=concept,
+            include=tuple(re.compile(p) for p in d.get("include", [])),
+            exclude=tuple((re.compile(x["match"]), x["reason"]) for x in d.get("exclude", [])),
+            codes=frozenset(str(c) for c in d.get("codes", [])),
+            not_codes={str(x["code"]): x["reason"] for x in d.get("not_codes", [])},
+            tags=tuple(d.get("tags", GPS_TAGS)),
+            roots=tuple(d.get("snomed_roots", [])),
+            allow=frozenset(d.get("allow", [])),
+        )
+    return out
+
+
+def implied_closure(data: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    direct = {k: set(v) for k, v in data.get("_implies", {}).items() if k != "source"}
+    out: dict[str, frozenset[str]] = {}
+    for concept in direct:
+        seen: set[str] = set()
+        todo = list(direct[concept])
+        while todo:
+            c = todo.pop()
+            if c not in seen:
+                seen.add(c)
+                todo.extend(direct.get(c, ()))
+        out[concept] = frozenset(seen)
+    return out
+
+
+def resolve(matched: set[str], implies: Mapping[str, frozenset[str]]) -> str:
+    """One concept id for a code several definitions claim: the claims that another claim
+    implies are dropped (a lymphoma is a malignancy); two or more left make a combination
+    "a+b" that stands for all of them (DVT in pregnancy: "dvt+pregnancy")."""
+    kept = sorted(c for c in matched if not any(c in implies.get(o, ()) for o in matched))
+    return "+".join(kept)
+
+
+def classify_gps(
+    gps: Iterable[tuple[str, str]],
+    defs: Mapping[str, Definition],
+    implies: Mapping[str, frozenset[str]],
+) -> tuple[dict[str, tuple[str, str]], list[list[str]], list[list[str]]]:
+    """GPS code -> (concept or combination, name); the review rows; the combinations."""
+    members: dict[str, tuple[str, str]] = {}
+    review: list[list[str]] = []
+    conflicts: list[list[str]] = []
+    lookalikes = [(re.compile(p), why) for p, why in LOOKALIKES]
+    for code, name in gps:
+        text, tag = fsn_parts(name)
+        hits: set[str] = set()
+        for concept, d in defs.items():
+            if code in d.not_codes:
+                if any(p.search(text) for p in d.include) or code in d.codes:
+                    review.append([concept, code, name, "excluded: " + d.not_codes[code]])
+                continue
+            if code in d.codes:
+                hits.add(concept)
+                continue
+            if tag not in d.tags or not any(p.search(text) for p in d.include):
+                continue
+            why = next((r for p, r in d.exclude if p.search(text)), None)
+            if why is None:
+                why = next((r for p, r in lookalikes if r not in d.allow and p.search(text)), None)
+            if why is not None:
+                review.append([concept, code, name, "excluded: " + why])
+                continue
+            hits.add(concept)
+        if not hits:
+            continue
+        concept = resolve(hits, implies) if len(hits) > 1 else next(iter(hits))
+        if "+" in concept:
+            conflicts.append([concept, code, name, "combined: counts as each of them"])
+        members[code] = (concept, name)
+    return members, review, conflicts
+
+
+def icd10cm_codes() -> tuple[list[tuple[str, str]], str]:
+    """Every code of the ICD-10-CM tabular list (chapters and blocks left out), and the sha256
+    of the package's data file."""
+    import importlib.resources
+    import warnings
+
+    with warnings.catch_warnings():  # the package reads its data with a deprecated API
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10_cm as cm
+
+        cm.get_all_codes(True)  # loads the tabular list
+
+    data = importlib.resources.files("simple_icd_10_cm") / "data"
+    xml = next(p for p in data.iterdir() if p.name.startswith("icd10c-tabular"))
+    digest = hashlib.sha256(xml.read_bytes()).hexdigest()
+    rows = [
+        (c, cm.get_description(c)) for c in cm.get_all_codes(True) if not cm.is_chapter_or_block(c)
+    ]
+    return rows, digest
+
+
+def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[str, Any]:
+    from cds_service.knowledge.loader import build_condition_index
+
+    defs = load_definitions(conditions)
+    implies = implied_closure(conditions)
+    gps = read_gps()
+    members, review, combined = classify_gps(gps, defs, implies)
+    review += combined
+    index = build_condition_index(conditions, set(concepts.get("condition", {})))
+    cm_rows, cm_digest = icd10cm_codes()
+    out_concepts: dict[str, dict[str, Any]] = {}
+    for concept in concepts.get("condition", {}):
+        out_concepts[concept] = {"snomed_roots": [], "snomed": [], "icd10cm": []}
+    for concept, d in defs.items():
+        out_concepts[concept]["snomed_roots"] = [[r["code"], r["display"]] for r in d.roots]
+    hand = {}
+    for concept, table in conditions.items():
+        if concept.startswith("_") or not isinstance(table, Mapping):
+            continue
+        for item in table.get("snomed", []):
+            hand[str(item["code"])] = (concept, item.get("display", ""), item["source"])
+    for code, (concept, name) in members.items():
+        out_concepts.setdefault(concept, {"snomed_roots": [], "snomed": [], "icd10cm": []})
+        prior = hand.get(code)
+        if prior is not None and prior[0] != concept:
+            raise SystemExit(
+                f"SNOMED {code} {name}: the definitions give {concept}, conditions.toml lists"
+                f" it under {prior[0]}"
+            )
+        out_concepts[concept]["snomed"].append([code, name, "gps"])
+    for code, (concept, display, source) in hand.items():
+        if code not in members:
+            out_concepts[concept]["snomed"].append([code, display, source])
+    for code, desc in cm_rows:
+        concept = index.condition_concept("http://hl7.org/fhir/sid/icd-10-cm", code)
+        if concept is not None:
+            table = out_concepts.setdefault(
+                concept, {"snomed_roots": [], "snomed": [], "icd10cm": []}
+            )
+            table["icd10cm"].append([code, desc, "cm"])
+    for table in out_concepts.values():
+        table["snomed"].sort(key=lambda r: int(r[0]) if r[0].isdigit() else 0)
+    review.sort(key=lambda r: (r[0], r[1]))
+    return {
+        "format": 1,
+        "generated_by": "python -m cds_service.knowledge.expansion.conditions",
+        "inputs": [
+            {**GPS_INPUT, "sha256": sha256_file(GPS_FILE)},
+            {**CM_INPUT, "sha256": cm_digest},
+        ],
+        "sources": {"gps": GPS_INPUT["name"], "cm": CM_INPUT["name"]},
+        "concepts": out_concepts,
+        "review": review,
+    }
+
+
+def dumps(doc: Mapping[str, Any]) -> str:
+    """JSON with one code per line, so that a change of the expansion reads as a diff."""
+    lines = ["{"]
+    head = {k: v for k, v in doc.items() if k not in ("concepts", "review")}
+    for key, value in head.items():
+        lines.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},")
+    lines.append('  "concepts": {')
+    names = list(doc["concepts"])
+    for i, concept in enumerate(names):
+        table = doc["concepts"][concept]
+        lines.append(f"    {json.dumps(concept)}: {{")
+        keys = list(table)
+        for j, key in enumerate(keys):
+            rows = table[key]
+            end = "," if j < len(keys) - 1 else ""
+            if not rows:
+                lines.append(f"      {json.dumps(key)}: []{end}")
+                continue
+            lines.append(f"      {json.dumps(key)}: [")
+            for k, row in enumerate(rows):
+                sep = "," if k < len(rows) - 1 else ""
+                lines.append("        " + json.dumps(row, ensure_ascii=False) + sep)
+            lines.append(f"      ]{end}")
+        lines.append("    }" + ("," if i < len(names) - 1 else ""))
+    lines.append("  },")
+    lines.append('  "review": [')
+    for k, row in enumerate(doc["review"]):
+        sep = "," if k < len(doc["review"]) - 1 else ""
+        lines.append("    " + json.dumps(row, ensure_ascii=False) + sep)
+    lines.append("  ]")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def generate() -> str:
+    conditions = tomllib.loads(CONDITIONS.read_text(encoding="utf-8"))
+    concepts = tomllib.loads(CONCEPTS.read_text(encoding="utf-8"))
+    return dumps(build(conditions, concepts))
+
+
+def refresh_gps(package_dir: Path) -> None:
+    src = package_dir / "ValueSet-snomed-intl-gps.json"
+    if not src.exists():
+        src = package_dir / "package" / "ValueSet-snomed-intl-gps.json"
+    vs = json.loads(src.read_text(encoding="utf-8"))
+    concepts = vs["compose"]["include"][0]["concept"]
+    head = [line for line in GPS_FILE.read_text(encoding="utf-8").splitlines() if line[:1] == "#"]
+    head = [h for h in head if not h.startswith("# sha256 of that file")]
+    head.insert(3, f"# sha256 of that file: {sha256_file(src)}")
+    rows = [
+        f"{c['code']}\t{c['display']}" for c in concepts if fsn_parts(c["display"])[1] in GPS_TAGS
+    ]
+    GPS_FILE.write_text("\n".join(head + rows) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="fail if the committed file differs")
+    parser.add_argument("--review", action="store_true", help="print the look-alike review")
+    parser.add_argument("--refresh-gps", type=Path, metavar="DIR", help="unpacked npm package")
+    args = parser.parse_args(argv)
+    if args.refresh_gps:
+        refresh_gps(args.refresh_gps)
+    text = generate()
+    if args.review:
+        for row in json.loads(text)["review"]:
+            print("\t".join(row))
+        return 0
+    if args.check:
+        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
+        if current != text:
+            print(f"{OUTPUT} is not what the definitions produce: rebuild it", file=sys.stderr)
+            return 1
+        return 0
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_text(text, encoding="utf-8")
+    doc = json.loads(text)
+    for concept, table in doc["concepts"].items():
+        if table["snomed"] or table["icd10cm"]:
+            print(f"{concept}: {len(table['snomed'])} SNOMED CT, {len(table['icd10cm'])} ICD-10-CM")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
