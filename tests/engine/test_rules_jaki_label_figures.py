@@ -196,6 +196,8 @@ HEPATIC = [
     ("upadacitinib", "EU", "hepatic_impairment_severe", 15.0, 1.0, "critical"),
     ("peficitinib", "JP", "hepatic_impairment_moderate", 150.0, 1.0, (50.0, 1.0)),
     ("peficitinib", "JP", "hepatic_impairment_severe", 50.0, 1.0, "critical"),
+    ("ritlecitinib", "EU", "hepatic_impairment_severe", 50.0, 1.0, "critical"),
+    ("ritlecitinib", "JP", "hepatic_impairment_severe", 50.0, 1.0, "critical"),
 ]
 
 
@@ -237,6 +239,9 @@ LABS = [
     ("JAKI-LAB-HB", "hb", "upadacitinib", "US", 7.9, 8.0),
     ("JAKI-LAB-ANC", "anc", "baricitinib", "JP", 990.0, 1000.0),
     ("JAKI-LAB-ALC", "alc", "baricitinib", "JP", 490.0, 500.0),
+    ("JAKI-LAB-PLT", "platelets", "ritlecitinib", "EU", 99000.0, 100000.0),
+    ("JAKI-LAB-ANC", "anc", "ritlecitinib", "JP", 990.0, 1000.0),
+    ("JAKI-LAB-HB", "hb", "ritlecitinib", "JP", 7.9, 8.0),
 ]
 
 
@@ -255,6 +260,7 @@ def test_starting_lab_floor(rule_id, concept, drug, region, low, ok):
     [
         ("JAKI-LAB-ANC", "anc", "ritlecitinib", "US", 300.0),
         ("JAKI-LAB-HB", "hb", "ritlecitinib", "US", 6.0),
+        ("JAKI-LAB-ANC", "anc", "ritlecitinib", "EU", 300.0),
         ("JAKI-LAB-PLT", "platelets", "baricitinib", "EU", 50000.0),
         ("JAKI-LAB-PLT", "platelets", "tofacitinib", "US", 50000.0),
     ],
