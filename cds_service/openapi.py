@@ -37,21 +37,27 @@ CODING = {
 }
 
 SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error", "message"],
-        "properties": {
-            "error": {"type": "string", "description": "short code, e.g. bad_request"},
-            "member": {"type": "string", "description": "the request member at fault"},
-            "message": STRING,
-        },
-    },
     "OperationOutcome": {
         "type": "object",
         "required": ["resourceType", "issue"],
+        "description": "Every error answer: one issue; `diagnostics` says what is wrong and "
+        "`expression` names the request member at fault, when there is one.",
         "properties": {
             "resourceType": {"const": "OperationOutcome"},
-            "issue": {"type": "array", "items": {"type": "object"}},
+            "issue": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["severity", "code", "diagnostics"],
+                    "properties": {
+                        "severity": {"enum": ["fatal", "error"]},
+                        "code": {"type": "string", "description": "FHIR IssueType"},
+                        "diagnostics": STRING,
+                        "expression": {"type": "array", "items": STRING},
+                    },
+                },
+            },
         },
     },
     "Service": {
@@ -182,14 +188,16 @@ SCHEMAS: dict[str, Any] = {
 _HTML = {"description": "HTML page", "content": {"text/html": {"schema": STRING}}}
 
 ERRORS = {
-    "400": _json(_ref("Error"), "Malformed request; `member` names the member at fault"),
+    "400": _json(
+        _ref("OperationOutcome"), "Malformed request; `expression` names the member at fault"
+    ),
     "401": _json(
         _ref("OperationOutcome"),
         "Not from a trusted client (JWT missing or refused); the OperationOutcome says only "
         "that authorisation failed (the reason is logged)",
     ),
-    "404": _json(_ref("Error"), "No such service"),
-    "413": _json(_ref("Error"), "Body larger than the configured maximum"),
+    "404": _json(_ref("OperationOutcome"), "No such service"),
+    "413": _json(_ref("OperationOutcome"), "Body larger than the configured maximum"),
 }
 
 
@@ -215,10 +223,12 @@ ANALYTICS_PARAMS = [
     },
 ]
 ANALYTICS_ERRORS = {
-    "400": _json(_ref("Error"), "A bad query parameter; `member` names it"),
+    "400": _json(_ref("OperationOutcome"), "A bad query parameter; `member` names it"),
     "401": {"description": "analytics_token set and not presented; empty body"},
-    "403": _json(_ref("Error"), "No analytics_token configured and not a loopback request"),
-    "503": _json(_ref("Error"), "Storage not reachable"),
+    "403": _json(
+        _ref("OperationOutcome"), "No analytics_token configured and not a loopback request"
+    ),
+    "503": _json(_ref("OperationOutcome"), "Storage not reachable"),
 }
 
 
@@ -276,7 +286,9 @@ def openapi_document(config: Config, services: dict[str, Service]) -> dict[str, 
                                 "application/json": {"schema": _ref("OperationOutcome")},
                             },
                         },
-                        "503": _json(_ref("Error"), "Replay cache (database) not reachable"),
+                        "503": _json(
+                            _ref("OperationOutcome"), "Replay cache (database) not reachable"
+                        ),
                     },
                 }
             },
@@ -304,7 +316,9 @@ def openapi_document(config: Config, services: dict[str, Service]) -> dict[str, 
                             "Committed (or already stored: the same item twice is kept once)",
                         ),
                         **ERRORS,
-                        "503": _json(_ref("Error"), "Storage not reachable; retry later"),
+                        "503": _json(
+                            _ref("OperationOutcome"), "Storage not reachable; retry later"
+                        ),
                     },
                 }
             },
@@ -359,7 +373,7 @@ def openapi_document(config: Config, services: dict[str, Service]) -> dict[str, 
                     ],
                     "responses": {
                         "200": _HTML,
-                        "404": _json(_ref("Error"), "No such rule or score"),
+                        "404": _json(_ref("OperationOutcome"), "No such rule or score"),
                     },
                 }
             },

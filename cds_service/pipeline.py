@@ -32,6 +32,7 @@ from cds_service.gather import gather, needs_precondition, no_server
 from cds_service.model import Assessment, HookRequest, Order, PatientRecord
 from cds_service.normalise import normalise
 from cds_service.normalise.orders import recognise_orders
+from cds_service.outcome import operation_outcome
 from cds_service.request import RequestError, parse_hook_request
 from cds_service.storage import AuditRow, StorageError
 
@@ -121,7 +122,7 @@ def handle_hook(
         return outcome
     except StorageError:
         outcome.status = 503
-        outcome.body = {"error": "unavailable", "message": "replay cache not reachable"}
+        outcome.body = operation_outcome(503, "replay cache not reachable")
         return outcome
     clock.lap("auth")
 

@@ -24,6 +24,7 @@ from cds_service import urlpolicy
 from cds_service.config import Config, TrustedClient
 from cds_service.discovery import SERVICE_HOOKS
 from cds_service.model import HookRequest
+from cds_service.outcome import operation_outcome
 from cds_service.urlpolicy import Url
 
 FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
@@ -47,14 +48,8 @@ class RequestError(Exception):
         self.message = message
 
     def as_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"error": _ERROR_NAMES.get(self.status, "bad_request")}
-        if self.member:
-            body["member"] = self.member
-        body["message"] = self.message
-        return body
-
-
-_ERROR_NAMES = {400: "bad_request", 401: "unauthorized", 413: "too_large", 404: "not_found"}
+        """The answer's body: an OperationOutcome naming the member."""
+        return operation_outcome(self.status, self.message, self.member)
 
 
 def _bad(member: str, message: str) -> RequestError:

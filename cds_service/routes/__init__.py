@@ -1,9 +1,10 @@
 """HTTP routes (Flask blueprints): discovery, hooks, feedback, operations; and the JSON error
 answers every route shares.
 
-Error bodies are JSON objects `{"error": <short code>, "message": <text>, "member"?: <name>}`.
-Messages never carry values from the request (they may be PHI). Anything a client can send
-ends in a 4xx; a 500 means a bug in the service and is logged with the exception type only.
+Error bodies are FHIR OperationOutcome resources (cds_service.outcome): one issue whose
+`diagnostics` is the message and whose `expression` names the member at fault. Messages never
+carry values from the request (they may be PHI). Anything a client can send ends in a 4xx; a
+500 means a bug in the service and is logged with the exception type only.
 """
 
 from __future__ import annotations
@@ -17,23 +18,12 @@ from werkzeug.exceptions import HTTPException
 
 from cds_service import metrics
 from cds_service.auth import unauthorized_body
+from cds_service.outcome import operation_outcome
 
 if TYPE_CHECKING:
     from cds_service.runtime import Runtime
 
 log = logging.getLogger(__name__)
-
-ERROR_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    404: "not_found",
-    405: "method_not_allowed",
-    412: "precondition_failed",
-    413: "too_large",
-    415: "unsupported_media_type",
-    500: "internal_error",
-    503: "unavailable",
-}
 
 
 def get_runtime() -> Runtime:
@@ -49,12 +39,11 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return response
 
 
-def json_error(status: int, message: str, member: str | None = None) -> Response:
-    body: dict[str, Any] = {"error": ERROR_CODES.get(status, "error")}
-    if member:
-        body["member"] = member
-    body["message"] = message
-    return json_response(body, status)
+def json_error(
+    status: int, message: str, member: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    """An error answer: an OperationOutcome with the PHI-free `message`."""
+    return json_response(operation_outcome(status, message, member), status, headers)
 
 
 def install_error_handlers(app: Flask) -> None:
@@ -69,7 +58,12 @@ def install_error_handlers(app: Flask) -> None:
             response = json_response(unauthorized_body(), 401)
             response.headers["WWW-Authenticate"] = "Bearer"
             return response
-        return json_error(status, exc.name)
+        headers = {}
+        if status == 405 and exc.get_response().headers.get("Allow"):
+            headers["Allow"] = exc.get_response().headers["Allow"]
+        if status == 429 and exc.get_response().headers.get("Retry-After"):
+            headers["Retry-After"] = exc.get_response().headers["Retry-After"]
+        return json_error(status, exc.name, headers=headers)
 
     @app.errorhandler(Exception)
     def _bug(exc: Exception) -> Response:

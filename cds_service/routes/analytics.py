@@ -4,7 +4,7 @@
 `GET /analytics/feedback` the same figures as a server-rendered HTML page (no script, no
 external asset, every value escaped). Query parameters, all optional: `since` and `until`
 (dates YYYY-MM-DD, UTC, both days included) and `service` (a CDS service id). A bad value
-answers 400 `{"error", "member", "message"}` naming the parameter.
+answers 400 with an OperationOutcome naming the parameter.
 
 Access: these pages are for the operator, not for CDS clients. With `service.analytics_token`
 (RHEUM_CDS_ANALYTICS_TOKEN) set, a request needs `Authorization: Bearer <token>` (or HTTP
@@ -132,21 +132,16 @@ def _refusal(config: Config) -> Response | None:
         presented = _presented_token()
         if presented is not None and hmac.compare_digest(presented, token.encode("utf-8")):
             return None
-        response = Response(status=401)
+        response = json_error(401, "authorization failed")
         response.headers.add("WWW-Authenticate", f'Bearer realm="{REALM}"')
         response.headers.add("WWW-Authenticate", f'Basic realm="{REALM}", charset="UTF-8"')
         return response
     if _loopback_request():
         return None
-    return json_response(
-        {
-            "error": "forbidden",
-            "message": (
-                "analytics are served on loopback only while service.analytics_token "
-                "(RHEUM_CDS_ANALYTICS_TOKEN) is empty"
-            ),
-        },
+    return json_error(
         403,
+        "analytics are served on loopback only while service.analytics_token "
+        "(RHEUM_CDS_ANALYTICS_TOKEN) is empty",
     )
 
 

@@ -7,8 +7,8 @@ system and display optional), "userComment": string} (optional), "outcomeTimesta
 with time zone (milliseconds allowed)}`. Unknown members are ignored.
 
 Answers: 404 unknown service; 401 when the JWT fails (same checks as the hooks; the body
-says only that authorisation failed); 413
-body too large; 400 `{"error", "member", "message"}` naming the member at fault; 503 when the
+says only that authorisation failed); 413 body too large; 400 OperationOutcome naming the
+member at fault; 503 when the
 database cannot commit (never a false 200); 200 `{"received", "stored", "duplicates"}` once
 committed. Sending the same item again stores nothing new (idempotent; natural key in
 storage.FeedbackItem.natural_key). Feedback about a card uuid this service never issued is
@@ -28,6 +28,7 @@ from cds_service import metrics
 from cds_service.auth import AuthError, get_authenticator, unauthorized_body
 from cds_service.config import Config
 from cds_service.discovery import SERVICE_HOOKS
+from cds_service.outcome import operation_outcome
 from cds_service.storage import FeedbackItem, StorageError, get_storage
 
 bp = Blueprint("feedback", __name__)
@@ -47,11 +48,9 @@ def _json(status: int, body: dict[str, Any]) -> Response:
 
 
 def _error(status: int, error: str, member: str | None, message: str) -> Response:
-    body: dict[str, Any] = {"error": error}
-    if member:
-        body["member"] = member
-    body["message"] = message
-    return _json(status, body)
+    """An OperationOutcome answer (`error` is the short code kept for the reader of this
+    module; the body says it with the FHIR issue type)."""
+    return _json(status, operation_outcome(status, message, member))
 
 
 def _string(value: Any, member: str, *, required: bool = True, limit: int = 255) -> str | None:

@@ -19,6 +19,7 @@ from flask import Blueprint, Response, current_app
 
 from cds_service import metrics
 from cds_service.config import Config
+from cds_service.outcome import operation_outcome
 from cds_service.storage import StorageError, get_storage
 
 bp = Blueprint("ops", __name__)
@@ -58,7 +59,7 @@ def prometheus_metrics() -> Response:
 @bp.app_errorhandler(StorageError)
 def storage_unavailable(_exc: StorageError) -> Response:
     metrics.observe_error("storage_unavailable")
-    return _json(503, {"error": "unavailable", "message": "storage unavailable; retry later"})
+    return _json(503, operation_outcome(503, "storage unavailable; retry later"))
 
 
 def install(app: Any, config: Config) -> None:

@@ -13,6 +13,7 @@ from flask import Flask
 
 from cds_service.app import create_app
 from cds_service.config import Config
+from cds_service.outcome import diagnostics
 from cds_service.storage import AuditRow, get_storage
 from tests.analytics.conftest import (
     accepted,
@@ -243,8 +244,8 @@ def test_bad_parameters_answer_400_naming_the_parameter(make_app: Callable[..., 
         ):
             r = client.get(path + query)
             assert r.status_code == 400, (path, query)
-            assert r.json["member"] == member
-            assert member in r.json["message"]
+            assert r.json["issue"][0]["expression"] == [member]
+            assert member in diagnostics(r.json)
 
 
 def test_empty_database_reads_as_zero(make_app: Callable[..., Flask]) -> None:
@@ -271,4 +272,4 @@ def test_database_down_answers_503() -> None:
     for path in (JSON, "/analytics/feedback"):
         r = app.test_client().get(path)
         assert r.status_code == 503
-        assert r.json["error"] == "unavailable"
+        assert r.json["issue"][0]["code"] == "transient"

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from cds_service.app import create_app
 from cds_service.config import Config
+from cds_service.outcome import diagnostics
 from tests.cards.helpers import assert_valid_card
 from tests.reliability.conftest import PROFILE
 
@@ -167,7 +168,7 @@ def _check(response: Any) -> None:
         assert body["resourceType"] == "OperationOutcome"
         assert body["issue"][0]["diagnostics"]
     elif 400 <= response.status_code < 500 and response.status_code != 401:
-        assert isinstance(body, dict) and body.get("message"), "a 4xx must name the problem"
+        assert isinstance(body, dict) and diagnostics(body), "a 4xx must name the problem"
     if response.status_code == 200:
         assert isinstance(body, dict) and isinstance(body.get("cards"), list)
         for card in body["cards"]:
@@ -291,7 +292,7 @@ def test_bad_input_generated_fhir_observations_never_5xx(client, observations) -
 def test_bad_input_raw_bodies_get_a_named_4xx(client, raw: bytes) -> None:  # type: ignore[no-untyped-def]
     response = client.post(SIGN, data=raw, content_type="application/json")
     assert 400 <= response.status_code < 500
-    assert response.get_json()["message"]
+    assert diagnostics(response.get_json())
 
 
 def test_bad_input_absurd_values_are_not_read_as_normal(client) -> None:  # type: ignore[no-untyped-def]

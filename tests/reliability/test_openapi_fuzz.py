@@ -10,6 +10,7 @@ from hypothesis import settings
 
 from cds_service.app import create_app
 from cds_service.config import Config
+from cds_service.outcome import diagnostics
 from tests.reliability.conftest import PROFILE
 
 _DB = Path(tempfile.mkdtemp(prefix="rheum-openapi-")) / "fuzz.db"
@@ -29,4 +30,4 @@ def test_openapi_generated_requests_never_5xx(case) -> None:  # type: ignore[no-
     assert response.status_code < 500, f"{case.method} {case.path}: {response.text[:300]}"
     if response.status_code in (400, 413, 415, 422):
         body = response.json()
-        assert body.get("message"), f"{case.method} {case.path}: a 4xx must name the problem"
+        assert diagnostics(body), f"{case.method} {case.path}: a 4xx must name the problem"

@@ -259,4 +259,4 @@ def test_feedback_on_issued_cards_round_trip(app, cds_schema):
     assert again.status_code == 200 and again.json["duplicates"] == 1
     bad = client.post(url, json={"feedback": [{"card": card["uuid"], "outcome": "maybe"}]})
     assert bad.status_code == 400
-    cds_schema("Error").validate(bad.json)
+    cds_schema("OperationOutcome").validate(bad.json)

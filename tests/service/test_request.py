@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from cds_service.config import Config, TrustedClient
+from cds_service.outcome import diagnostics
 from cds_service.request import choose_language, parse_hook_request
 from tests.service import samples
 
@@ -93,9 +94,9 @@ def test_bad_request_answers_400_naming_the_member(app, cds_schema, service, bod
     response = app.test_client().post(f"/cds-services/{service}", data=raw, buffered=True)
     assert response.status_code == 400
     assert response.mimetype == "application/json"
-    cds_schema("Error").validate(response.json)
-    assert response.json["member"] == member
-    assert member in response.json["message"]
+    cds_schema("OperationOutcome").validate(response.json)
+    assert response.json["issue"][0]["expression"] == [member]
+    assert member in diagnostics(response.json)
     assert "Jane" not in response.get_data(as_text=True)  # never echo values (PHI)
 
 
@@ -104,7 +105,7 @@ def test_unknown_service_is_404_json(app, cds_schema):
         "/cds-services/no-such-service", data=orjson.dumps(SIGN), buffered=True
     )
     assert response.status_code == 404
-    cds_schema("Error").validate(response.json)
+    cds_schema("OperationOutcome").validate(response.json)
 
 
 def test_body_over_the_configured_size_is_413(make_app, cds_schema):
@@ -114,14 +115,14 @@ def test_body_over_the_configured_size_is_413(make_app, cds_schema):
         "/cds-services/rheum-order-sign", data=orjson.dumps(body), buffered=True
     )
     assert response.status_code == 413
-    cds_schema("Error").validate(response.json)
-    assert response.json["member"] == "body"
+    cds_schema("OperationOutcome").validate(response.json)
+    assert response.json["issue"][0]["expression"] == ["body"]
 
 
 def test_wrong_method_is_json_405(app, cds_schema):
     response = app.test_client().get("/cds-services/rheum-order-sign")
     assert response.status_code == 405
-    cds_schema("Error").validate(response.json)
+    cds_schema("OperationOutcome").validate(response.json)
 
 
 def test_fhir_server_not_allowed_and_no_prefetch_is_412_without_contacting_it(app):

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from cds_service.outcome import diagnostics
 from cds_service.storage import AuditRow, Storage, get_storage
 
 PATH = "/cds-services/rheum-order-sign/feedback"
@@ -245,8 +246,8 @@ def test_invalid_feedback_is_a_400_naming_the_member(
     app = make_app()
     response = app.test_client().post(PATH, data=body, content_type="application/json")
     assert response.status_code == 400
-    assert response.json["member"] == member
-    assert member in response.json["message"]
+    assert response.json["issue"][0]["expression"] == [member]
+    assert member in diagnostics(response.json)
     assert rows(app) == []
 
 
@@ -254,7 +255,7 @@ def test_a_bad_item_rejects_the_whole_request(make_app: Callable[..., Flask]) ->
     app = make_app()
     response = post(app, item(str(uuid.uuid4())), item("x", outcome="maybe"))
     assert response.status_code == 400
-    assert response.json["member"] == "feedback[1].outcome"
+    assert response.json["issue"][0]["expression"] == ["feedback[1].outcome"]
     assert rows(app) == []
 
 
