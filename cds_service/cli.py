@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "load-demo": "cds_service.commands.load_demo",
     "try": "cds_service.commands.try_hook",
     "demo": "cds_service.commands.demo",
+    "terminology": "cds_service.commands.terminology",
 }
 
 

@@ -31,6 +31,39 @@ class TrustedClient:
     fhir_servers: tuple[str, ...] = ()  # base URLs this client may name as fhirServer
 
 
+TERMINOLOGY_AUTH = ("none", "bearer", "basic", "client_credentials")
+
+
+@dataclass(frozen=True)
+class TerminologyConfig:
+    """`[terminology]`: an institution's FHIR R4 terminology server (off when `url` is empty).
+
+    See docs/terminology.md. Secrets may come from the environment instead of the file:
+    RHEUM_CDS_TERMINOLOGY_TOKEN, _PASSWORD, _CLIENT_SECRET (and _URL).
+    """
+
+    url: str = ""  # base URL, e.g. https://tx.example.org/fhir
+    auth: str = "none"  # none | bearer | basic | client_credentials
+    token: str = ""  # bearer
+    username: str = ""  # basic
+    password: str = ""  # basic
+    token_url: str = ""  # client_credentials: the OAuth 2.0 token endpoint
+    client_id: str = ""
+    client_secret: str = ""
+    scope: str = ""
+    refresh_hours: float = 24.0  # expansions are fetched again after this long
+    startup_wait_s: float = 10.0  # start-up waits at most this long for a first expansion
+    timeout_s: float = 60.0  # bound of one expansion call (background, not in requests)
+    page_size: int = 1000  # codes per $expand page
+    lookup: bool = True  # resolve unknown SNOMED CT codes met in requests ($subsumes)
+    lookup_timeout_ms: int = 800  # at most this long per request (within its deadline)
+    concurrency: int = 8  # parallel look-up calls per worker
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+
 @dataclass(frozen=True)
 class Config:
     base_url: str = "http://localhost:8080"  # public base URL: aud = base_url + path
@@ -56,6 +89,7 @@ class Config:
     max_draft_orders: int = 200  # draft orders per hook call (more: 413)
     max_resources: int = 20000  # prefetched resources per hook call (more: 413)
     max_feedback_items: int = 100  # feedback items per call (more: 413)
+    terminology: TerminologyConfig = field(default_factory=TerminologyConfig)
 
 
 def _env_overrides(env: dict[str, str]) -> dict[str, Any]:
@@ -122,9 +156,68 @@ def _clients(raw: Any) -> tuple[TrustedClient, ...]:
     return tuple(out)
 
 
+_TERMINOLOGY_ENV = {
+    "RHEUM_CDS_TERMINOLOGY_URL": "url",
+    "RHEUM_CDS_TERMINOLOGY_TOKEN": "token",
+    "RHEUM_CDS_TERMINOLOGY_PASSWORD": "password",
+    "RHEUM_CDS_TERMINOLOGY_CLIENT_SECRET": "client_secret",
+}
+
+
+def _terminology(raw: Any, env: dict[str, str]) -> TerminologyConfig:
+    table = dict(_expect(raw, dict, "terminology"))
+    kinds: dict[str, type | tuple[type, ...]] = {
+        "url": str,
+        "auth": str,
+        "token": str,
+        "username": str,
+        "password": str,
+        "token_url": str,
+        "client_id": str,
+        "client_secret": str,
+        "scope": str,
+        "refresh_hours": (int, float),
+        "startup_wait_s": (int, float),
+        "timeout_s": (int, float),
+        "page_size": int,
+        "lookup": bool,
+        "lookup_timeout_ms": int,
+        "concurrency": int,
+    }
+    for key, value in table.items():
+        if key not in kinds:
+            raise ConfigError(f"terminology.{key}: unknown key")
+        _expect(value, kinds[key], f"terminology.{key}")
+        if isinstance(value, bool) and kinds[key] is not bool:
+            raise ConfigError(f"terminology.{key}: expected a number, got {value!r}")
+    for name, key in _TERMINOLOGY_ENV.items():
+        if env.get(name):
+            table[key] = env[name]
+    cfg = TerminologyConfig(**table)
+    if not cfg.enabled:
+        return cfg
+    if cfg.auth not in TERMINOLOGY_AUTH:
+        raise ConfigError(f"terminology.auth: {cfg.auth!r} not one of {TERMINOLOGY_AUTH}")
+    needs = {
+        "bearer": ("token",),
+        "basic": ("username", "password"),
+        "client_credentials": ("token_url", "client_id", "client_secret"),
+    }
+    for key in needs.get(cfg.auth, ()):
+        if not getattr(cfg, key):
+            raise ConfigError(f"terminology.{key}: required with auth = {cfg.auth!r}")
+    if cfg.refresh_hours <= 0 or cfg.timeout_s <= 0 or cfg.startup_wait_s < 0:
+        raise ConfigError("terminology: refresh_hours and timeout_s > 0, startup_wait_s >= 0")
+    if not 1 <= cfg.page_size <= 100000 or not 1 <= cfg.concurrency <= 64:
+        raise ConfigError("terminology: page_size 1-100000, concurrency 1-64")
+    if not 0 <= cfg.lookup_timeout_ms <= 60000:
+        raise ConfigError("terminology.lookup_timeout_ms: must be between 0 and 60000")
+    return cfg
+
+
 def config_from_dict(data: dict[str, Any], env: dict[str, str] | None = None) -> Config:
     """Build a Config from parsed TOML (and environment overrides); validate every key."""
-    known = {"service", "storage", "clients", "rules", "codes", "logging"}
+    known = {"service", "storage", "clients", "rules", "codes", "logging", "terminology"}
     for top in data:
         if top not in known:
             raise ConfigError(f"{top}: unknown section (known: {', '.join(sorted(known))})")
@@ -175,7 +268,9 @@ def config_from_dict(data: dict[str, Any], env: dict[str, str] | None = None) ->
     logging_ = _expect(data.get("logging", {}), dict, "logging")
     if "level" in logging_:
         kw["log_level"] = _expect(logging_["level"], str, "logging.level")
-    kw.update(_env_overrides(dict(os.environ) if env is None else env))
+    environ = dict(os.environ) if env is None else env
+    kw["terminology"] = _terminology(data.get("terminology", {}), environ)
+    kw.update(_env_overrides(environ))
     cfg = Config(**kw)
     if cfg.language not in LANGUAGES:
         raise ConfigError(f"service.language: {cfg.language!r} not one of {LANGUAGES}")
@@ -195,29 +290,36 @@ def config_from_dict(data: dict[str, Any], env: dict[str, str] | None = None) ->
 def _check_outbound_urls(cfg: Config) -> None:
     """Every URL the service will connect to must pass the outbound URL policy; plain http is
     accepted only for loopback hosts unless `allow_insecure_http` says otherwise."""
-    for i, client in enumerate(cfg.clients):
+    listed = [
+        (f"clients[{i}].{key}", url)
+        for i, client in enumerate(cfg.clients)
         for key, urls in (
             ("jwks_url", client.jwks_urls),
             ("jku_allowed", client.jku_allowed),
             ("fhir_servers", client.fhir_servers),
+        )
+        for url in urls
+    ]
+    tx = cfg.terminology
+    listed += [(f"terminology.{k}", u) for k, u in (("url", tx.url), ("token_url", tx.token_url))]
+    listed = [(where, url) for where, url in listed if url]
+    for where, url in listed:
+        key = where.rsplit(".", 1)[1]
+        try:
+            parsed = urlpolicy.parse(url)
+        except urlpolicy.UrlRefused as exc:
+            raise ConfigError(f"{where}: {exc}") from exc
+        if parsed.query and key == "fhir_servers":
+            raise ConfigError(f"{where}: a FHIR base URL has no query")
+        if (
+            parsed.scheme == "http"
+            and not urlpolicy.is_loopback(parsed)
+            and not cfg.allow_insecure_http
         ):
-            for url in urls:
-                where = f"clients[{i}].{key}"
-                try:
-                    parsed = urlpolicy.parse(url)
-                except urlpolicy.UrlRefused as exc:
-                    raise ConfigError(f"{where}: {exc}") from exc
-                if parsed.query and key == "fhir_servers":
-                    raise ConfigError(f"{where}: a FHIR base URL has no query")
-                if (
-                    parsed.scheme == "http"
-                    and not urlpolicy.is_loopback(parsed)
-                    and not cfg.allow_insecure_http
-                ):
-                    raise ConfigError(
-                        f"{where}: plain http to a non-loopback host is refused "
-                        "(use https, or set service.allow_insecure_http = true)"
-                    )
+            raise ConfigError(
+                f"{where}: plain http to a non-loopback host is refused "
+                "(use https, or set service.allow_insecure_http = true)"
+            )
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:

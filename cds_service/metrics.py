@@ -79,12 +79,25 @@ UNCLASSIFIED_CODES = Counter(
 AUDIT_WRITE_FAILURES = Counter(
     "audit_write_failures", "Audit rows that could not be written", namespace=NS
 )
+TERMINOLOGY_LOOKUPS = Counter(
+    "terminology_lookups",
+    "Unclassified SNOMED CT codes looked up on the terminology server, by outcome",
+    ["outcome"],
+    namespace=NS,
+)
 HTTP_REQUESTS = Counter(
     "http_requests",
     "All HTTP requests, by route template, method and status",
     ["route", "method", "status"],
     namespace=NS,
 )
+
+
+def observe_terminology_lookup(outcome: str, codes: int = 1) -> None:
+    """`outcome`: resolved (answered for every root), unknown (the server does not know the
+    code), unavailable (no answer in time)."""
+    if codes > 0:
+        TERMINOLOGY_LOOKUPS.labels(outcome=outcome).inc(codes)
 
 
 def observe_hook(service_id: str, status: int, seconds: float) -> None:

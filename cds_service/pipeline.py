@@ -174,8 +174,16 @@ def handle_hook(
         and resource.get("resourceType") in CO_ORDER_TYPES
         and id(resource) not in targets
     ]
-    facts = normalise(record, orders, knowledge, date.today(), co_orders)
+    today = date.today()
+    facts = normalise(record, orders, knowledge, today, co_orders)
     clock.lap("normalise")
+    terminology = runtime.terminology
+    if terminology is not None and facts.unclassified_conditions:
+        # one bounded I/O step, like gather: codes nobody knows are asked of the institution's
+        # terminology server; whatever it answers in time is normalised again
+        if terminology.resolve(facts.unclassified_codes(), gather_deadline):
+            facts = normalise(record, orders, knowledge, today, co_orders)
+        clock.lap("terminology")
     settings = Settings(
         label_region=runtime.config.label_region,
         enabled_rules=runtime.config.enabled_rules,

@@ -16,6 +16,7 @@ from cds_service.config import Config
 from cds_service.discovery import Service
 from cds_service.knowledge import Knowledge
 from cds_service.storage import Storage
+from cds_service.terminology import Terminology
 from cds_service.urlpolicy import outbound_session
 
 __all__ = ["Runtime", "fhir_session"]
@@ -30,6 +31,7 @@ class Runtime:
     storage: Storage
     session: requests.Session  # pooled connections to FHIR servers (stage 3)
     docs_base_url: str  # where cards link the rule pages
+    terminology: Terminology | None = None  # stored codes, server expansions and look-ups
 
 
 def fhir_session(pool_size: int = 20) -> requests.Session:

@@ -183,6 +183,14 @@ class ValueSets:
     vaccines: dict[str, Vaccine] = field(default_factory=dict)
     vaccine_names: dict[str, str] = field(default_factory=dict)  # normalised name -> cvx
     observation_loinc: tuple[str, ...] = ()
+    # Condition codes learnt from an institution's terminology (server expansions, an RF2
+    # import, cached look-ups; cds_service/terminology): (family, code) -> concepts with the
+    # implied broader ones; an empty set means "known to be under no concept". Consulted only
+    # for codings the shipped value sets do not know; replaced or extended by the terminology
+    # service, never by normalise.
+    cond_terminology: dict[tuple[str, str], frozenset[str]] = field(
+        default_factory=dict, repr=False
+    )
     # text -> result of the name/route searches (records repeat the same drug texts); bounded
     _text_cache: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     # ("obs" | "cond" | "med", system, code) -> observation_coding / condition_concept /
@@ -244,6 +252,21 @@ class ValueSets:
                     return hit or None
             return (self.cond_prefix.get(key) or None) if len(key) == 3 else None
         return self.cond_exact.get((family, norm_code(code)))
+
+    def terminology_concepts(self, family: str, code: str) -> frozenset[str] | None:
+        """Concepts of a condition code learnt from the institution's terminology (see
+        `cond_terminology`): None when it is not known there, an empty set when it is known to
+        be under no concept."""
+        return self.cond_terminology.get((family, norm_code(code)))
+
+    def snomed_roots(self) -> dict[str, tuple[str, ...]]:
+        """SNOMED CT codes that define each condition concept together with their
+        descendants: concept -> codes (what a terminology server expands with is-a)."""
+        roots: dict[str, list[str]] = {}
+        for (family, code), concept in self.cond_exact.items():
+            if family == "snomed":
+                roots.setdefault(concept, []).append(code)
+        return {concept: tuple(codes) for concept, codes in sorted(roots.items())}
 
     def concepts_with_implied(self, concept: str) -> frozenset[str]:
         key = ("implied", concept)

@@ -72,6 +72,14 @@ def classify(vs: ValueSets, code: Any) -> Classified:
             matched = matched or f"{system or ''}|{value}"
             continue
         family = vs.systems.family(system if isinstance(system, str) else None)
+        learnt = vs.terminology_concepts(family, value) if vs.cond_terminology else None
+        if learnt is not None:  # the institution's terminology knows it
+            if learnt:
+                found |= learnt
+                matched = matched or f"{system or ''}|{value}"
+            else:
+                known_none = True
+            continue
         if family in vs.systems.by_category and _ICD10_SHAPE.fullmatch(norm_icd10(value)):
             known_none = True
         else:
