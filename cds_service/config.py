@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,7 @@ class Config:
     max_resources: int = 20000  # prefetched resources per hook call (more: 413)
     max_feedback_items: int = 100  # feedback items per call (more: 413)
     terminology: TerminologyConfig = field(default_factory=TerminologyConfig)
+    sandbox: bool = False  # the public CDS Hooks sandbox preset is applied (with_sandbox)
 
 
 def _env_overrides(env: dict[str, str]) -> dict[str, Any]:
@@ -99,6 +100,7 @@ def _env_overrides(env: dict[str, str]) -> dict[str, Any]:
         "RHEUM_CDS_LANGUAGE": ("language", str),
         "RHEUM_CDS_STORAGE_URL": ("storage_url", str),
         "RHEUM_CDS_ALLOW_UNSIGNED": ("allow_unsigned", lambda v: v.lower() in {"1", "true", "yes"}),
+        "RHEUM_CDS_SANDBOX": ("sandbox", lambda v: v.lower() in {"1", "true", "yes"}),
         "RHEUM_CDS_LABEL_REGION": ("label_region", str),
         "RHEUM_CDS_PATIENT_HASH_KEY": ("patient_hash_key", str),
         "RHEUM_CDS_LOG_LEVEL": ("log_level", str),
@@ -239,6 +241,7 @@ def config_from_dict(data: dict[str, Any], env: dict[str, str] | None = None) ->
         "max_draft_orders": int,
         "max_resources": int,
         "max_feedback_items": int,
+        "sandbox": bool,
     }
     for key, value in service.items():
         if key in simple:
@@ -272,6 +275,8 @@ def config_from_dict(data: dict[str, Any], env: dict[str, str] | None = None) ->
     kw["terminology"] = _terminology(data.get("terminology", {}), environ)
     kw.update(_env_overrides(environ))
     cfg = Config(**kw)
+    if cfg.sandbox:
+        cfg = with_sandbox(cfg)
     if cfg.language not in LANGUAGES:
         raise ConfigError(f"service.language: {cfg.language!r} not one of {LANGUAGES}")
     if cfg.label_region not in LABEL_REGIONS:
@@ -285,6 +290,45 @@ def config_from_dict(data: dict[str, Any], env: dict[str, str] | None = None) ->
             raise ConfigError(f"service.{key}: must be at least 1")
     _check_outbound_urls(cfg)
     return cfg
+
+
+def with_sandbox(cfg: Config) -> Config:
+    """`cfg` with the public CDS Hooks sandbox preset (cds_service/presets/sandbox.toml):
+
+    - the sandbox is a trusted client with its published ES384 key inline (no egress needed;
+      its `jku` is allowed and fetched only for a kid that is not inline) and may name the
+      public FHIR servers it offers; a client configured with the same issuer is kept as is;
+    - its browser origin is allowed for CORS (added to the configured origins);
+    - the demo clinic's local codes are added to [codes] (configured codes win), so the demo
+      charts' morning stiffness, arm elevation, KL-6 and antibody results are asked for in
+      the discovery prefetch and read;
+    - unsigned calls are accepted: the sandbox's private key is public, so a signature proves
+      nothing here; a token that does not verify is ignored and logged. Demo data only.
+    """
+    from cds_service import presets
+    from cds_service.demo_data import with_demo_codes
+
+    preset = presets.sandbox()
+    clients = cfg.clients
+    if not any(c.issuer == preset.client.issuer for c in clients):
+        client = TrustedClient(
+            issuer=preset.client.issuer,
+            jwks=preset.client.jwks,
+            jku_allowed=preset.client.jku_allowed,
+            fhir_servers=preset.client.fhir_servers,
+        )
+        clients = (*clients, client)
+    origins = cfg.cors_origins
+    if "*" not in origins and preset.origin not in origins:
+        origins = (*origins, preset.origin)
+    return replace(
+        cfg,
+        sandbox=True,
+        allow_unsigned=True,
+        clients=clients,
+        cors_origins=origins,
+        local_codes=with_demo_codes(cfg.local_codes),
+    )
 
 
 def _check_outbound_urls(cfg: Config) -> None:

@@ -79,17 +79,9 @@ def format_card(card: dict[str, Any], cat: Any, colour: bool) -> str:
 
 def demo_local_codes(configured: dict[str, Any]) -> dict[str, Any]:
     """The configured [codes] plus the demo clinic's local laboratory codes (configured win)."""
-    import tomllib
+    from cds_service.demo_data import with_demo_codes
 
-    from cds_service.demo_data import HERE
-
-    with (HERE / "local-codes.toml").open("rb") as fh:
-        extra = tomllib.load(fh)["codes"]
-    out = {kind: dict(entries) for kind, entries in configured.items()}
-    for kind, entries in extra.items():
-        for target, spec in entries.items():
-            out.setdefault(kind, {}).setdefault(target, spec)
-    return out
+    return with_demo_codes(configured)
 
 
 def _pipeline(example: Any, language: str, runtime: dict[str, Any], today: date, hook: str):

@@ -35,6 +35,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="accept hook calls without a JWT (local development and the sandbox only)",
     )
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help=(
+            "trust the public CDS Hooks sandbox (https://sandbox.cds-hooks.org): its published "
+            "key inline, its origin for CORS, the FHIR servers it offers, the demo clinic's "
+            "codes; accepts unsigned calls (demo data only)"
+        ),
+    )
     parser.add_argument("--workers", type=int, default=2, help="worker processes (2)")
     parser.add_argument(
         "--threads", type=int, default=4, help="threads per worker (4; 1 = sync workers)"
@@ -52,6 +61,63 @@ def _prepare_metrics_dir() -> None:
         atexit.register(lambda: os.getpid() == master and shutil.rmtree(directory, True))
 
 
+def startup_notes(config: Any) -> list[tuple[int, str]]:
+    """What to register in a CDS client, whom the service trusts and which FHIR servers it
+    will contact: (log level, sentence) pairs for the start-up log."""
+    from cds_service.presets import sandbox
+
+    discovery = config.base_url.rstrip("/") + "/cds-services"
+    notes = [
+        (
+            logging.INFO,
+            f"register {discovery} in the CDS client (the CDS Hooks sandbox: 'Add CDS "
+            "Services'), exactly as written: a signed call's aud must be this URL + the "
+            "service path, so registering another host name or address for the same "
+            "server (127.0.0.1 for localhost) fails as bad_aud; change service.base_url "
+            "(RHEUM_CDS_BASE_URL) to the URL clients call",
+        )
+    ]
+    if config.sandbox:
+        preset = sandbox()
+        kids = ", ".join(k.get("kid", "?") for k in preset.client.jwks.get("keys", []))
+        notes.append(
+            (
+                logging.INFO,
+                f"sandbox mode: trusting {preset.client.issuer} with its published key "
+                f"(kid {kids}) shipped inline, no egress needed; its jku is fetched only "
+                f"for another kid; browser origin {preset.origin} allowed",
+            )
+        )
+        notes.append(
+            (
+                logging.WARNING,
+                "sandbox mode: the sandbox's private signing key is public, so anyone can "
+                "sign as the sandbox; use demo charts only, never real patient data",
+            )
+        )
+    listed = sorted({s for c in config.clients for s in c.fhir_servers})
+    where = ", ".join(listed) if listed else "none listed"
+    loopback = " and any loopback server (e.g. a local HAPI)" if config.allow_unsigned else ""
+    notes.append(
+        (
+            logging.INFO,
+            f"FHIR servers it will contact when a call names them: {where}{loopback}; any "
+            "other fhirServer is never contacted and the call is answered from its prefetch",
+        )
+    )
+    if config.cors_origins:
+        notes.append((logging.INFO, "CORS origins: " + ", ".join(config.cors_origins)))
+    else:
+        notes.append(
+            (
+                logging.INFO,
+                "CORS: no browser origin allowed (service.cors_origins); a browser-based "
+                "client such as the sandbox needs its origin listed, or --sandbox",
+            )
+        )
+    return notes
+
+
 def main(args: argparse.Namespace) -> int:
     if args.workers < 1 or args.threads < 1 or not 0 < args.port < 65536:
         print("rheum-cds serve: --workers and --threads must be >= 1, --port 1-65535")
@@ -61,12 +127,14 @@ def main(args: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
     from cds_service import metrics
-    from cds_service.config import ConfigError, load_config
+    from cds_service.config import ConfigError, load_config, with_sandbox
     from cds_service.knowledge import KnowledgeError, load_knowledge
     from cds_service.logs import configure_logging
 
     try:
         config = load_config(args.config)
+        if args.sandbox:
+            config = with_sandbox(config)
         # the institution's rule parameters and local codes ([rules.<ID>], [codes])
         knowledge = load_knowledge(overrides=config.rule_overrides, local_codes=config.local_codes)
     except (ConfigError, KnowledgeError) as exc:
@@ -82,6 +150,8 @@ def main(args: argparse.Namespace) -> int:
             "UNSIGNED MODE: hook and feedback calls WITHOUT A JWT ARE ACCEPTED. Use only for "
             "local development or the sandbox on loopback; never expose this service."
         )
+    for level, note in startup_notes(config):
+        log.log(level, note)
 
     class Service(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -122,6 +192,7 @@ def main(args: argparse.Namespace) -> int:
                 "threads": args.threads,
                 "base_url": config.base_url,
                 "unsigned": config.allow_unsigned,
+                "sandbox": config.sandbox,
             }
         },
     )

@@ -28,7 +28,6 @@ import argparse
 import json
 import secrets
 import sys
-import tomllib
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -278,18 +277,9 @@ class Client:
 
 def demo_local_codes() -> dict[str, Any]:
     """The demo clinic's local laboratory codes ([codes] of a configuration)."""
-    from cds_service.demo_data import HERE
+    from cds_service.demo_data import local_codes
 
-    with (HERE / "local-codes.toml").open("rb") as fh:
-        return tomllib.load(fh)["codes"]
-
-
-def _merge_codes(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    out = {kind: dict(entries) for kind, entries in base.items()}
-    for kind, entries in extra.items():
-        for target, spec in entries.items():
-            out.setdefault(kind, {}).setdefault(target, spec)
-    return out
+    return local_codes()
 
 
 def in_process_client(
@@ -308,10 +298,11 @@ def in_process_client(
     from cds_service.app import create_app
     from cds_service.client_token import ClientSigner
     from cds_service.config import TrustedClient, load_config
+    from cds_service.demo_data import with_demo_codes
     from cds_service.knowledge import load_knowledge
 
     config = load_config(config_path)
-    local_codes = _merge_codes(config.local_codes, demo_local_codes())
+    local_codes = with_demo_codes(config.local_codes)
     signer = ClientSigner.generate("ES384", issuer=TRY_ISSUER, kid="rheum-cds-try")
     client = TrustedClient(issuer=TRY_ISSUER, jwks=signer.jwks(), fhir_servers=(fhir.rstrip("/"),))
     config = replace(

@@ -135,3 +135,22 @@ def _entry_dates(bundle: dict[str, Any]) -> list[date]:
 
 def shift_days(anchor: date, days: int) -> date:
     return anchor + timedelta(days=days)
+
+
+def local_codes() -> dict[str, Any]:
+    """The demo clinic's local laboratory codes ([codes] of a configuration; local-codes.toml).
+
+    The demo charts code morning stiffness, arm elevation, KL-6 and anti-infliximab antibodies
+    with them; a service shows those results only when its configuration maps these codes.
+    """
+    with (HERE / "local-codes.toml").open("rb") as fh:
+        return tomllib.load(fh)["codes"]
+
+
+def with_demo_codes(configured: dict[str, Any]) -> dict[str, Any]:
+    """The configured [codes] plus the demo clinic's local codes (the configured ones win)."""
+    out = {kind: dict(entries) for kind, entries in configured.items()}
+    for kind, entries in local_codes().items():
+        for target, spec in entries.items():
+            out.setdefault(kind, {}).setdefault(target, spec)
+    return out
