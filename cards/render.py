@@ -200,7 +200,18 @@ def _evidence_text(ctx: _Ctx, e: Evidence) -> str:
         text = f"{text}{cat.get('meta', 'colon')}{value}"
     if e.when:
         text += cat.fill("meta", "paren", text=e.when.isoformat())
+    if e.derived_from:
+        text += cat.fill("meta", "paren", text=_derived_text(cat, e))
     return text
+
+
+def _derived_text(cat: Catalogue, e: Evidence) -> str:
+    """ "derived: WBC 2 10*3/µL × 40 %" in the card language."""
+    parts = []
+    for label, value, unit in e.derived_from:
+        amount = f"{cat.value(value)} {cat.unit(unit)}".strip()
+        parts.append(amount if label == "percent" else f"{cat.label(label)} {amount}")
+    return cat.fill("card", "derived", inputs=" × ".join(parts))
 
 
 def _evidence_line(ctx: _Ctx, evidence: list[Evidence], skip: frozenset[str]) -> str | None:

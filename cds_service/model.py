@@ -96,6 +96,9 @@ class Observed:
     code: str | None = None  # system|code that matched
     comparator: str | None = None  # "<", "<=", ">", ">=" when the result was sent as a bound
     comparable: bool = True  # False: value kept in a unit not convertible to `unit` (shown only)
+    # a value derived from others (ANC = WBC x neutrophil %): its inputs as
+    # (concept id or "percent", value, unit); empty for a measured value
+    derived_from: tuple[tuple[str, float, str | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,8 @@ class Evidence:
     value: str | float | int | None = None
     unit: str | None = None
     when: date | None = None
+    # inputs of a derived value (Observed.derived_from): shown next to it on the card
+    derived_from: tuple[tuple[str, float, str | None], ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"ref": self.ref, "label": self.label}
@@ -231,6 +236,11 @@ class Evidence:
             out["unit"] = self.unit
         if self.when:
             out["date"] = self.when.isoformat()
+        if self.derived_from:
+            out["derivedFrom"] = [
+                {"label": label, "value": value, **({"unit": unit} if unit else {})}
+                for label, value, unit in self.derived_from
+            ]
         return out
 
 

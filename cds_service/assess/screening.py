@@ -187,7 +187,8 @@ def is_negative(o: Observed) -> bool:
 
 def obs_evidence(o: Observed) -> Evidence:
     value: Any = o.value if o.value is not None else (o.interpretation or o.original)
-    return Evidence(o.ref, o.concept, value, o.unit if o.value is not None else None, o.when)
+    unit = o.unit if o.value is not None else None
+    return Evidence(o.ref, o.concept, value, unit, o.when, derived_from=o.derived_from)
 
 
 def problem_evidence(p: Problem, concept: str) -> Evidence:

@@ -141,6 +141,7 @@ def _absolute_counts(
                 original=f"{pct:g} % of {total} {base.original or ''}".strip(),
                 comparator=None,
                 comparable=True,
+                derived_from=((total, base.value, base.unit), ("percent", pct, "%")),
             )
         )
 

@@ -95,3 +95,62 @@ def test_a_stopped_isoniazid_course_does_not_count_as_treatment(app):
         app, observations=[POSITIVE_IGRA], medications=[_statement(isoniazid, "stopped")]
     )
     assert "JAKI-TB-SCREEN" in _fired(cards)
+
+
+# ------------------------------------------------------- ANC / ALC from WBC and differential
+
+
+def _count(oid: str, code: str, value: float, unit: str, when: str = "2026-11-02"):
+    return _obs(
+        oid,
+        code,
+        when,
+        valueQuantity={
+            "value": value,
+            "unit": unit,
+            "system": "http://unitsofmeasure.org",
+            "code": unit,
+        },
+    )
+
+
+WBC = _count("o-wbc", "6690-2", 2.0, "10*3/uL")
+NEUTROPHIL_PCT = _count("o-neut", "770-8", 40, "%")
+LYMPHOCYTE_PCT = _count("o-lymph", "736-9", 20, "%")
+
+
+@pytest.mark.parametrize(
+    ("language", "anc_line"),
+    [
+        ("en", "ANC: 800 /µL (2026-11-02) (derived: WBC 2 ×10³/µL × 40 %)"),
+        ("ja", "好中球数：800 /µL（2026-11-02）（算出値：白血球数 2 ×10³/µL × 40 %）"),
+    ],
+)
+def test_anc_and_alc_derived_from_wbc_and_percentages_are_judged_and_shown_as_derived(
+    app, language, anc_line
+):
+    cards = _cards(app, observations=[WBC, NEUTROPHIL_PCT, LYMPHOCYTE_PCT], language=language)
+    fired = _fired(cards)
+    assert fired["JAKI-LAB-ANC"]["evidence"][0]["value"] == 800
+    assert fired["JAKI-LAB-ANC"]["evidence"][0]["derivedFrom"] == [
+        {"label": "wbc", "value": 2.0, "unit": "10*3/uL"},
+        {"label": "percent", "value": 40.0, "unit": "%"},
+    ]
+    assert fired["JAKI-LAB-ALC"]["evidence"][0]["value"] == 400
+    assert anc_line in "\n".join(c["detail"] for c in cards)
+
+
+def test_a_percentage_without_a_same_day_white_count_is_not_guessed(app):
+    other_day = _count("o-wbc", "6690-2", 2.0, "10*3/uL", when="2026-10-01")
+    cards = _cards(app, observations=[other_day, NEUTROPHIL_PCT])
+    assert "JAKI-LAB-ANC" not in _fired(cards)
+    not_assessed = {
+        n["id"] for c in cards for n in c["extension"]["org.rheum-cds"].get("notAssessed", [])
+    }
+    assert "JAKI-LAB-ANC" in not_assessed
+
+
+def test_a_measured_absolute_count_of_the_day_wins_over_the_derived_one(app):
+    measured = _count("o-anc", "751-8", 3.1, "10*3/uL")
+    cards = _cards(app, observations=[WBC, NEUTROPHIL_PCT, measured])
+    assert "JAKI-LAB-ANC" not in _fired(cards)
