@@ -22,8 +22,11 @@ Checks, in order (each failure is an AuthError with a short `code` and a PHI-fre
    else refused before any connection — and the key is looked up there only; without `jku`
    the issuer's `jwks_urls` are searched. Cached; an unknown kid refreshes the document
    (rate-limited). The key type/curve must match `alg`.
-5. Signature, `iss`, `aud` (the exact public URL of the endpoint called: config.base_url +
-   request path; an array may contain it), `exp` and `nbf` (leeway), `iat` (not in the
+5. Signature, `iss`, `aud` (exactly the public URL of the endpoint called: config.base_url +
+   request path; an array only if every member is that URL), `exp`, `iat` and `nbf` numbers
+   (a numeric string is refused), `exp - iat` at most config.max_token_lifetime_s (300 s by
+   default) plus the leeway, an unknown `crit` header refused (RFC 7515: this service
+   understands no extension), `exp` and `nbf` (leeway), `iat` (not in the
    future beyond the leeway, not older than MAX_TOKEN_AGE_S), `jti` present.
    `sub`, `tenant` are accepted, not required.
 6. `fhirServer` (when passed) listed for the client (never contacted otherwise).
@@ -217,6 +220,16 @@ class Authenticator:
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise AuthError("missing_kid", "kid header missing")
+        if "crit" in header:
+            # RFC 7515 4.1.11: a recipient must refuse extensions it does not understand;
+            # this service understands none.
+            raise AuthError("bad_crit", "crit header names extensions this service does not know")
+        for name in ("exp", "iat", "nbf"):
+            value = unverified.get(name)
+            if name in unverified and (
+                not isinstance(value, int | float) or isinstance(value, bool)
+            ):
+                raise AuthError(f"bad_{name}", f"{name} is not a number")
 
         issuer = unverified.get("iss")
         client = self.clients.get(issuer) if isinstance(issuer, str) else None
@@ -260,10 +273,22 @@ class Authenticator:
         except jwt.PyJWTError as exc:
             raise AuthError("bad_token", f"token refused: {type(exc).__name__}") from exc
 
+        aud = claims["aud"]
+        members = aud if isinstance(aud, list) else [aud]
+        if not members or any(member != audience for member in members):
+            raise AuthError(
+                "bad_aud", f"aud must be exactly {audience} (an array only of that URL)"
+            )
         now = time.time()
         iat = claims["iat"]
         if not isinstance(iat, int | float) or isinstance(iat, bool):
             raise AuthError("bad_iat", "iat is not a number")
+        if claims["exp"] - iat > self.config.max_token_lifetime_s + self.leeway_s:
+            raise AuthError(
+                "lifetime_too_long",
+                f"exp - iat over {self.config.max_token_lifetime_s} s "
+                "(service.max_token_lifetime_s)",
+            )
         if iat > now + self.leeway_s:
             raise AuthError("not_yet_valid", "iat in the future")
         if iat < now - self.max_age_s - self.leeway_s:

@@ -63,11 +63,20 @@ def test_epic_style_token_with_nbf_sub_and_tenant_is_accepted(
     assert post(app, headers).status_code == 200
 
 
-def test_aud_array_containing_the_endpoint_is_accepted(
+def test_aud_array_of_only_the_endpoint_is_accepted(
     app: Flask, signers: dict[str, ClientSigner]
 ) -> None:
+    assert post(app, bearer(signers["ES384"], [AUD])).status_code == 200
+
+
+def test_aud_array_naming_the_endpoint_and_others_is_refused(
+    app: Flask, signers: dict[str, ClientSigner]
+) -> None:
+    # a token minted for several services could be replayed at each of them
     other = BASE_URL + "/cds-services/rheum-patient-view"
-    assert post(app, bearer(signers["ES384"], [other, AUD])).status_code == 200
+    assert_refused(post(app, bearer(signers["ES384"], [other, AUD])))
+    assert_refused(post(app, bearer(signers["ES384"], [AUD, "https://other.example/x"])))
+    assert_refused(post(app, bearer(signers["ES384"], [])))
 
 
 def test_sandbox_style_es384_with_listed_jku_is_accepted(
@@ -378,21 +387,54 @@ def test_refusals_are_logged_with_a_reason_and_counted(
     assert 'rheum_cds_auth_failures_total{reason="expired"}' in text
 
 
-def test_far_future_exp_does_not_keep_the_jti_forever_but_replay_is_still_refused(
+def test_ten_year_exp_is_refused(app: Flask, signers: dict[str, ClientSigner]) -> None:
+    headers = bearer(signers["RS384"], AUD, lifetime_s=10 * 365 * 24 * 3600)
+    assert_refused(post(app, headers))
+    text = app.test_client().get("/metrics").get_data(as_text=True)
+    assert 'rheum_cds_auth_failures_total{reason="lifetime_too_long"}' in text
+
+
+def test_lifetime_cap_allows_the_leeway_and_is_configurable(
+    make_app: Callable[..., Flask], signers: dict[str, ClientSigner]
+) -> None:
+    app = make_app()
+    assert post(app, bearer(signers["RS384"], AUD, lifetime_s=300 + 20)).status_code == 200
+    assert_refused(post(app, bearer(signers["RS384"], AUD, lifetime_s=300 + 60)))
+    longer = make_app(max_token_lifetime_s=900)
+    assert post(longer, bearer(signers["RS384"], AUD, lifetime_s=900)).status_code == 200
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+def test_time_claims_as_strings_are_refused(
+    app: Flask, signers: dict[str, ClientSigner], claim: str
+) -> None:
+    now = int(time.time())
+    value = {"exp": now + 300, "iat": now, "nbf": now}[claim]
+    headers = bearer(signers["ES384"], AUD, claims={claim: str(value)})
+    assert_refused(post(app, headers))
+
+
+@pytest.mark.parametrize("crit", [["exp"], ["x-unknown"], [], "b64"])
+def test_crit_header_is_refused(app: Flask, signers: dict[str, ClientSigner], crit: Any) -> None:
+    headers = bearer(signers["ES384"], AUD, headers={"crit": crit, "x-unknown": True})
+    assert_refused(post(app, headers))
+
+
+def test_jti_is_kept_no_longer_than_the_token_could_be_used(
     app: Flask, signers: dict[str, ClientSigner]
 ) -> None:
     from sqlalchemy import select
 
-    from cds_service.auth import LEEWAY_S, MAX_TOKEN_AGE_S
+    from cds_service.auth import LEEWAY_S
     from cds_service.storage import SeenJti, get_storage
 
     now = time.time()
-    headers = bearer(signers["RS384"], AUD, now=now, lifetime_s=365 * 24 * 3600, jti="long")
+    headers = bearer(signers["RS384"], AUD, now=now, lifetime_s=300, jti="kept")
     assert post(app, headers).status_code == 200
     assert_refused(post(app, headers))
     with app.app_context():
         with get_storage().engine.connect() as conn:
-            kept_until = conn.execute(select(SeenJti.exp).where(SeenJti.jti == "long")).scalar_one()
+            kept_until = conn.execute(select(SeenJti.exp).where(SeenJti.jti == "kept")).scalar_one()
     if kept_until.tzinfo is None:  # SQLite gives back the UTC time without zone
         kept_until = kept_until.replace(tzinfo=UTC)
-    assert kept_until.timestamp() <= int(now) + MAX_TOKEN_AGE_S + LEEWAY_S + 1
+    assert kept_until.timestamp() <= int(now) + 300 + LEEWAY_S + 1
