@@ -202,6 +202,8 @@ def _evidence_text(ctx: _Ctx, e: Evidence) -> str:
         text += cat.fill("meta", "paren", text=e.when.isoformat())
     if e.derived_from:
         text += cat.fill("meta", "paren", text=_derived_text(cat, e))
+    if e.by_name:
+        text += cat.get("meta", "by_name")
     return text
 
 

@@ -113,6 +113,7 @@ class Problem:
     recorded: date | None = None
     display: str | None = None
     code: str | None = None
+    by_name: bool = False  # recognised by its display / text (every code unknown, or none)
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,7 @@ class Evidence:
     when: date | None = None
     # inputs of a derived value (Observed.derived_from): shown next to it on the card
     derived_from: tuple[tuple[str, float, str | None], ...] = ()
+    by_name: bool = False  # a condition recognised by its name, not by a code
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"ref": self.ref, "label": self.label}
@@ -241,6 +243,8 @@ class Evidence:
                 {"label": label, "value": value, **({"unit": unit} if unit else {})}
                 for label, value, unit in self.derived_from
             ]
+        if self.by_name:
+            out["recognisedBy"] = "name"
         return out
 
 

@@ -192,7 +192,9 @@ def obs_evidence(o: Observed) -> Evidence:
 
 
 def problem_evidence(p: Problem, concept: str) -> Evidence:
-    return Evidence(p.ref, f"condition:{concept}", p.display, None, p.onset or p.recorded)
+    return Evidence(
+        p.ref, f"condition:{concept}", p.display, None, p.onset or p.recorded, by_name=p.by_name
+    )
 
 
 def med_evidence(m: Medication, label: str) -> Evidence:

@@ -165,6 +165,12 @@ class ValueSets:
     cond_expansion_inputs: tuple[str, ...] = ()  # pinned inputs the expansions were built from
     # ids "a+b" of codes that mean several concepts at once (O22.3 DVT in pregnancy)
     cond_combinations: set[str] = field(default_factory=set)
+    # valuesets/name_qualifiers.toml: status -> (prefixes, suffixes), longest first, in the
+    # order they are tried; SNOMED CT semantic tags taken off the end of a name
+    name_qualifiers: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(
+        default_factory=dict
+    )
+    semantic_tags: frozenset[str] = frozenset()
     indication_concepts: dict[str, str] = field(default_factory=dict)  # condition -> indication
     indication_priority: tuple[str, ...] = ()
     drugs: dict[str, Drug] = field(default_factory=dict)

@@ -383,8 +383,34 @@ def build_valuesets(
         _condition_expansions(vs, expansions, cond_concepts)
     _medications(vs, files.get("valuesets/medications", {}), med_classes, cond_concepts)
     _vaccines(vs, files.get("valuesets/vaccines", {}))
+    _name_qualifiers(vs, files.get("valuesets/name_qualifiers", {}))
     _tests(files.get("tests", {}))
     return vs
+
+
+NAME_STATUSES = ("negated", "family", "screening", "suspected", "history")
+
+
+def _name_qualifiers(vs: ValueSets, data: Mapping[str, Any]) -> None:
+    """valuesets/name_qualifiers.toml: the words around a condition name, by status."""
+    if not data:
+        return
+    meta = data.get("_meta", {})
+    _source(meta, {}, "valuesets/name_qualifiers.toml [_meta]")
+    vs.semantic_tags = frozenset(norm_text(t) for t in meta.get("semantic_tags", []))
+    for status in NAME_STATUSES:
+        table = data.get(status, {})
+        where = f"valuesets/name_qualifiers.toml [{status}]"
+        words = []
+        for key in ("prefixes", "suffixes"):
+            found = table.get(key, [])
+            if not isinstance(found, list) or not all(isinstance(w, str) and w for w in found):
+                raise KnowledgeError(f"{where}.{key}: a list of words")
+            words.append(tuple(sorted({norm_text(w) for w in found}, key=len, reverse=True)))
+        vs.name_qualifiers[status] = (words[0], words[1])
+    unknown = set(data) - {"_meta", *NAME_STATUSES}
+    if unknown:
+        raise KnowledgeError(f"valuesets/name_qualifiers.toml: unknown tables {sorted(unknown)}")
 
 
 def _systems(data: Mapping[str, Any]) -> Systems:

@@ -8,6 +8,10 @@
   abatementPeriod.end / abatementString), recorded (recordedDate, STU3 assertedDate, DSTU2
   dateRecorded);
 - problem-list items and encounter diagnoses are read alike (category is not a filter);
+- a Condition whose codes are all unknown (or that has text only) is read by its text and
+  displays (read_name): a listed name, after a SNOMED CT semantic tag and the qualifier words of
+  valuesets/name_qualifiers.toml are taken off; "no X", "family history of X", "screening for
+  X", "suspected X" are not X; "history of X" is X, inactive; such Problems carry by_name;
 - every coding counts: the concepts of all codings are united (a SNOMED CT code unknown to the
   value sets beside a known ICD-10 code is recognised by the ICD-10 code);
 - a Condition none of whose codes or names is in the value sets gives no `Problem`; unless one
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from cds_service.knowledge.index import ValueSets, norm_code, norm_icd10
+from cds_service.knowledge.index import ValueSets, norm_code, norm_icd10, norm_text, remember
 from cds_service.model import Problem, Unclassified
 from cds_service.normalise.construct import fast_constructor
 from cds_service.normalise.fhir import (
@@ -52,7 +56,91 @@ class Classified:
     concepts: frozenset[str]  # with implied broader concepts
     matched: str | None  # "system|code" of the first coding that matched
     unknown: tuple[tuple[str, str], ...]  # (family, code) of codings that matched nothing
-    known_none: bool  # some coding is known to be none of the concepts
+    known_none: bool  # some coding (or the name) is known to be none of the concepts
+    by_name: bool = False  # recognised by its display / text, not by a code
+    history: bool = False  # the name says "history of X": X, inactive
+
+
+@dataclass(frozen=True)
+class NameRead:
+    """A condition name read with the words around it (valuesets/name_qualifiers.toml)."""
+
+    concept: str
+    status: str  # "asserted" | "history" | "negated" | "family" | "screening" | "suspected"
+
+
+_UNSEEN = object()  # memo: "not read yet" (None is a valid answer)
+_TRAILING = " .。;；:：,，、!！"
+_JOINERS = " :：-"  # between a qualifier word and the name
+
+
+def _strip_tag(vs: ValueSets, text: str) -> str:
+    """The text without a trailing SNOMED CT semantic tag ("... (disorder)")."""
+    if text.endswith(")"):
+        start = text.rfind("(")
+        if start > 0 and text[start + 1 : -1].strip() in vs.semantic_tags:
+            return text[:start].rstrip()
+    return text
+
+
+def _take(text: str, prefixes: tuple[str, ...], suffixes: tuple[str, ...]) -> str | None:
+    """The text without one of the qualifier words at its start or end, or None. A Latin word
+    must stand apart ("no dvt", not "nodular ...")."""
+    for word in prefixes:
+        if text.startswith(word) and len(text) > len(word):
+            rest = text[len(word) :]
+            if word[-1].isascii() and word[-1].isalnum() and rest[0] not in _JOINERS:
+                continue
+            rest = rest.lstrip(_JOINERS)
+            if rest:
+                return rest
+    for word in suffixes:
+        if text.endswith(word) and len(text) > len(word):
+            rest = text[: -len(word)]
+            if word[0].isascii() and word[0].isalnum() and rest[-1] not in _JOINERS:
+                continue
+            rest = rest.rstrip(_JOINERS + ",，")
+            if rest:
+                return rest
+    return None
+
+
+def read_name(vs: ValueSets, text: str) -> NameRead | None:
+    """The condition a display / text names, with what the words around the name say; None
+    when no listed name is left after at most three qualifiers are taken off (memoised)."""
+    key = ("condname", text)
+    found = vs._text_cache.get(key, _UNSEEN)
+    if found is _UNSEEN:
+        found = _read_name(vs, text)
+        remember(vs._text_cache, key, found)
+    return found
+
+
+def _read_name(vs: ValueSets, text: str) -> NameRead | None:
+    current = _strip_tag(vs, norm_text(text)).strip(_TRAILING)
+    concept = vs.cond_names.get(current)
+    if concept is not None:
+        return NameRead(concept, "asserted")
+    statuses: list[str] = []
+    for _ in range(3):
+        taken = next(
+            (
+                (status, rest)
+                for status, (prefixes, suffixes) in vs.name_qualifiers.items()
+                if (rest := _take(current, prefixes, suffixes)) is not None
+            ),
+            None,
+        )
+        if taken is None:
+            return None
+        status, rest = taken
+        statuses.append(status)
+        current = _strip_tag(vs, rest).strip(_TRAILING)
+        concept = vs.cond_names.get(current)
+        if concept is not None:
+            denying = [s for s in statuses if s != "history"]
+            return NameRead(concept, denying[0] if denying else "history")
+    return None
 
 
 def classify(vs: ValueSets, code: Any) -> Classified:
@@ -84,13 +172,20 @@ def classify(vs: ValueSets, code: Any) -> Classified:
             known_none = True
         else:
             unknown.append((family, norm_code(value)))
-    if not found:
+    by_name = history = False
+    if not found and not known_none:  # every code unknown, or text only: the name, if any
         for text in concept_texts(code):
-            concept = vs.condition_name(text)
-            if concept is not None:
-                found |= vs.concepts_with_implied(concept)
-                break
-    return Classified(frozenset(found), matched, tuple(dict.fromkeys(unknown)), known_none)
+            name = read_name(vs, text)
+            if name is None:
+                continue
+            if name.status in ("asserted", "history"):
+                found |= vs.concepts_with_implied(name.concept)
+                by_name, history = True, name.status == "history"
+            else:  # "no X", "family history of X", "suspected X"...: not X
+                known_none = True
+            break
+    unknown_codes = tuple(dict.fromkeys(unknown))
+    return Classified(frozenset(found), matched, unknown_codes, known_none, by_name, history)
 
 
 def condition_concepts(vs: ValueSets, code: Any) -> tuple[frozenset[str], str | None]:
@@ -117,6 +212,7 @@ def normalise_conditions(
             continue
         found = classify(vs, resource.get("code"))
         active, abatement = _activity(resource)
+        active = active and not found.history
         if not found.concepts:
             if not found.known_none:
                 unclassified.append(Unclassified(ref=ref, codes=found.unknown, active=active))
@@ -131,6 +227,7 @@ def normalise_conditions(
                 recorded=first_date(resource, "recordedDate", "assertedDate", "dateRecorded"),
                 display=concept_text(resource.get("code")),
                 code=found.matched,
+                by_name=found.by_name,
             )
         )
     return out, unclassified
