@@ -228,6 +228,7 @@ LABS = [
     ("JAKI-LAB-ANC", "anc", "baricitinib", "US", 990.0, 1000.0),
     ("JAKI-LAB-HB", "hb", "baricitinib", "US", 7.9, 8.0),
     ("JAKI-LAB-ANC", "anc", "filgotinib", "JP", 990.0, 1000.0),
+    ("JAKI-LAB-HB", "hb", "filgotinib", "EU", 7.9, 8.0),
     ("JAKI-LAB-HB", "hb", "filgotinib", "JP", 7.9, 8.0),
     ("JAKI-LAB-ANC", "anc", "abrocitinib", "EU", 1150.0, 1200.0),
     ("JAKI-LAB-HB", "hb", "abrocitinib", "EU", 9.9, 10.0),
