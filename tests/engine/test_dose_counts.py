@@ -4,10 +4,13 @@ single strength named in the medication text; never guessed when code and text d
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from cds_service.knowledge import load_knowledge
-from cds_service.normalise import recognise_orders
+from cds_service.model import PatientRecord
+from cds_service.normalise import normalise, recognise_orders
 
 K = load_knowledge()
 RX = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -87,3 +90,54 @@ def test_mass_units_still_win_over_the_product_strength():
 def test_dstu1_units_member_is_read():
     order = one(draft([SCD_5], qty={"value": 10, "units": "mg"}))
     assert order.dose_mg == 10.0
+
+
+# ------------------------------------------------------------ older FHIR versions' statements
+
+
+def _statement(extra):
+    return {
+        "resourceType": "MedicationStatement",
+        "id": "ms-1",
+        "status": "completed",
+        "medicationCodeableConcept": {"text": "ketoconazole 200 mg tablet"},
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    ("extra", "counted"),
+    [
+        ({}, True),
+        ({"wasNotTaken": True}, False),  # DSTU2
+        ({"taken": "n"}, False),  # STU3
+        ({"taken": "y"}, True),
+        ({"status": "not-taken"}, False),  # R4
+    ],
+)
+def test_a_statement_that_the_drug_is_not_taken_is_not_a_medication(extra, counted):
+    record = PatientRecord(patient_id="p", medication_statements=[_statement(extra)])
+    facts = normalise(record, [], K, date(2026, 12, 4))
+    assert [m.drug for m in facts.medications] == (["ketoconazole"] if counted else [])
+
+
+def test_dstu2_medication_with_product_form_and_ingredient_reference_gives_the_strength():
+    order = draft([], qty={"value": 2, "code": "{tbl}"})
+    del order["medicationCodeableConcept"]
+    order["resourceType"] = "MedicationOrder"
+    order["medicationReference"] = {"reference": "#med"}
+    order["contained"] = [
+        {
+            "resourceType": "Medication",
+            "id": "med",
+            "code": {"text": "Xeljanz"},
+            "product": {
+                "form": {"text": "tablet"},
+                "ingredient": [
+                    {"item": {"reference": "Substance/x", "display": "tofacitinib 5 mg"}}
+                ],
+            },
+        }
+    ]
+    result = one(order)
+    assert (result.drug, result.dose_mg) == ("tofacitinib", 10.0)
