@@ -247,3 +247,36 @@ def test_a_search_no_version_answers_says_which_versions_are_read(
     lines = [line for line in text.splitlines() if expected in line]
     assert len(lines) == 1, text
     assert "MedicationRequest" in lines[0] and "http 404" in lines[0]
+
+
+# The draft order the CDS Hooks sandbox builds for a DSTU2 FHIR server (github.com/cds-hooks/
+# sandbox, src/reducers/medication-reducers.js createFhirResource: MedicationOrder, dateWritten,
+# patient, doseQuantity {pill} directly on the dosage, timing.repeat.periodUnits,
+# reasonCodeableConcept from the chosen condition)
+SANDBOX_DSTU2_DRAFT = {
+    "resourceType": "MedicationOrder",
+    "dateWritten": "2026-12-04",
+    "status": "draft",
+    "patient": {"reference": f"Patient/{PID}"},
+    "dosageInstruction": [
+        {
+            "doseQuantity": {"value": 2, "system": "http://unitsofmeasure.org", "code": "{pill}"},
+            "timing": {"repeat": {"frequency": 2, "period": 1, "periodUnits": "d"}},
+        }
+    ],
+    "medicationCodeableConcept": {
+        "text": "tofacitinib 5 MG Oral Tablet",
+        "coding": [{"display": "tofacitinib 5 MG Oral Tablet", "system": RX, "code": "1357541"}],
+    },
+    "reasonCodeableConcept": {
+        "coding": [{"system": SCT, "code": "69896004", "display": "Rheumatoid arthritis"}]
+    },
+}
+
+
+def test_the_sandbox_dstu2_draft_order_headlines_dose_above_label(app):
+    cards = _post(app, samples.order_sign(SANDBOX_DSTU2_DRAFT, prefetch=prefetch()), "ja")
+    first = cards[0]["extension"]["org.rheum-cds"]["findings"][0]
+    assert first["id"] == "JAKI-DOSE-MAX"
+    assert cards[0]["indicator"] == "critical"
+    assert "20 mg" in cards[0]["detail"]
