@@ -15,7 +15,8 @@ Interface used by the request stages (see also cds_service/auth.py):
 - `record_audit(row: AuditRow) -> bool` one row per hook call, plus one `issued_card` row per
   card carrying a `uuid`. Never raises: a failure is logged and counted
   (`rheum_cds_audit_write_failures_total`) and the hook still answers.
-- `record_cards(service_id, hook_instance, cards)` / `issued_card(uuid) -> str | None`
+- `record_cards(service_id, hook_instance, cards, client_id)` / `issued_card(uuid) -> str | None`
+  / `cards_of_other_clients(service_id, cards, client_id) -> set[str]`
 - `store_feedback(service_id, items, client_id) -> FeedbackResult` idempotent; raises
   `StorageError` when the database cannot commit (the route answers 503, never a false 200).
 
@@ -54,6 +55,7 @@ from sqlalchemy import (
     delete,
     event,
     insert,
+    inspect,
     select,
     text,
 )
@@ -115,6 +117,9 @@ class IssuedCard(Base):
     indicator: Mapped[str | None] = mapped_column(String(16), nullable=True)
     rule_ids: Mapped[str] = mapped_column(Text)  # JSON array
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # the client (JWT issuer) the card was answered to; "" unsigned; NULL: issued before the
+    # column existed (then any client's feedback is taken)
+    client_id: Mapped[str | None] = mapped_column(String(512), nullable=True)
 
 
 class FeedbackRecord(Base):
@@ -277,9 +282,17 @@ class Storage:
                 return
             try:
                 Base.metadata.create_all(self.engine)
+                self._add_missing_columns()
             except SQLAlchemyError as exc:
                 raise StorageError(f"{self.backend}: {type(exc).__name__}") from exc
             self._schema_ready = True
+
+    def _add_missing_columns(self) -> None:
+        """Columns added after a table was first created (create_all adds tables only)."""
+        columns = {c["name"] for c in inspect(self.engine).get_columns("issued_card")}
+        if "client_id" not in columns:
+            with self.engine.begin() as conn:
+                conn.execute(text("ALTER TABLE issued_card ADD COLUMN client_id VARCHAR(512)"))
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -335,7 +348,11 @@ class Storage:
 
     @staticmethod
     def _card_rows(
-        service_id: str, hook_instance: str, cards: Iterable[dict[str, Any]], at: datetime
+        service_id: str,
+        hook_instance: str,
+        cards: Iterable[dict[str, Any]],
+        at: datetime,
+        client_id: str | None = None,
     ) -> list[dict[str, Any]]:
         rows: dict[str, dict[str, Any]] = {}
         for card in cards:
@@ -357,15 +374,21 @@ class Storage:
                 "indicator": indicator if isinstance(indicator, str) else None,
                 "rule_ids": json.dumps(rule_ids),
                 "issued_at": at,
+                "client_id": (client_id or "")[:512],
             }
         return list(rows.values())
 
     def record_cards(
-        self, service_id: str, hook_instance: str, cards: Iterable[dict[str, Any]]
+        self,
+        service_id: str,
+        hook_instance: str,
+        cards: Iterable[dict[str, Any]],
+        client_id: str | None = None,
     ) -> None:
-        """Remember the uuids of cards answered, so feedback can be matched to them."""
+        """Remember the uuids of cards answered (and to which client), so feedback can be
+        matched to them."""
         self._ensure_schema()
-        rows = self._card_rows(service_id, hook_instance, cards, _now())
+        rows = self._card_rows(service_id, hook_instance, cards, _now(), client_id)
         if not rows:
             return
         try:
@@ -396,6 +419,27 @@ class Storage:
         except SQLAlchemyError as exc:
             raise StorageError(f"{self.backend}: {type(exc).__name__}") from exc
 
+    def cards_of_other_clients(
+        self, service_id: str, cards: Iterable[str], client_id: str | None
+    ) -> set[str]:
+        """Those of `cards` this service issued to a client other than `client_id` (None:
+        unsigned). Feedback on them is refused: it would skew the issuing client's analytics."""
+        wanted = sorted({c for c in cards if c})
+        if not wanted:
+            return set()
+        self._ensure_schema()
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(IssuedCard.uuid, IssuedCard.client_id).where(
+                        IssuedCard.uuid.in_(wanted), IssuedCard.service_id == service_id
+                    )
+                ).all()
+        except SQLAlchemyError as exc:
+            raise StorageError(f"{self.backend}: {type(exc).__name__}") from exc
+        me = client_id or ""
+        return {uuid for uuid, owner in rows if owner is not None and owner != me}
+
     def record_audit(self, row: AuditRow) -> bool:
         """Write the audit row (and the issued cards) in one transaction.
 
@@ -418,7 +462,7 @@ class Storage:
             "timings_ms": json.dumps({k: round(float(v), 2) for k, v in row.timings_ms.items()}),
             "language": row.language,
         }
-        cards = self._card_rows(row.service_id, row.hook_instance, row.cards, at)
+        cards = self._card_rows(row.service_id, row.hook_instance, row.cards, at, row.client_id)
         try:
             self._ensure_schema()
             with self.engine.begin() as conn:

@@ -7,8 +7,10 @@ system and display optional), "userComment": string} (optional), "outcomeTimesta
 with time zone (milliseconds allowed)}`. Unknown members are ignored.
 
 Answers: 404 unknown service; 401 when the JWT fails (same checks as the hooks; the body
-says only that authorisation failed); 413 body too large; 400 OperationOutcome naming the
-member at fault; 503 when the
+says only that authorisation failed); 413 body too large or more than
+service.max_feedback_items items; 400 OperationOutcome naming the member at fault; 403 when a
+card was answered to another client (feedback is bound to the client a card was issued to, so
+one client cannot skew another's analytics); 503 when the
 database cannot commit (never a false 200); 200 `{"received", "stored", "duplicates"}` once
 committed. Sending the same item again stores nothing new (idempotent; natural key in
 storage.FeedbackItem.natural_key). Feedback about a card uuid this service never issued is
@@ -41,6 +43,10 @@ class FeedbackError(ValueError):
     def __init__(self, member: str, message: str) -> None:
         super().__init__(f"{member}: {message}")
         self.member = member
+
+
+class FeedbackTooMany(FeedbackError):
+    """More items in one call than service.max_feedback_items (answered 413)."""
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:
@@ -132,8 +138,9 @@ def parse_item(raw: Any, member: str) -> FeedbackItem:
     )
 
 
-def parse_feedback(body: bytes) -> list[FeedbackItem]:
-    """The validated items of a feedback request body (raises FeedbackError naming the member)."""
+def parse_feedback(body: bytes, max_items: int = 100) -> list[FeedbackItem]:
+    """The validated items of a feedback request body (raises FeedbackError naming the member;
+    FeedbackTooMany over `max_items`)."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -143,6 +150,8 @@ def parse_feedback(body: bytes) -> list[FeedbackItem]:
     items = data.get("feedback")
     if not isinstance(items, list) or not items:
         raise FeedbackError("feedback", "required: a non-empty array")
+    if len(items) > max_items:
+        raise FeedbackTooMany("feedback", f"more than {max_items} items in one call")
     return [parse_item(raw, f"feedback[{i}]") for i, raw in enumerate(items)]
 
 
@@ -163,13 +172,25 @@ def feedback(service_id: str) -> Response:
     if len(body) > config.max_body_bytes:
         return _error(413, "too_large", "body", f"over {config.max_body_bytes} bytes")
     try:
-        items = parse_feedback(body)
+        items = parse_feedback(body, config.max_feedback_items)
+    except FeedbackTooMany as exc:
+        return _error(413, "too_large", exc.member, str(exc))
     except FeedbackError as exc:
         return _error(400, "bad_request", exc.member, str(exc))
+    client_id = client.issuer if client is not None else None
     try:
-        result = get_storage().store_feedback(
-            service_id, items, client.issuer if client is not None else None
+        foreign = get_storage().cards_of_other_clients(
+            service_id, (item.card for item in items), client_id
         )
+    except StorageError:
+        metrics.observe_error("feedback_storage")
+        return _error(503, "unavailable", None, "feedback could not be stored; retry later")
+    if foreign:
+        index = next(i for i, item in enumerate(items) if item.card in foreign)
+        member = f"feedback[{index}].card"
+        return _error(403, "forbidden", member, f"{member}: not a card answered to this client")
+    try:
+        result = get_storage().store_feedback(service_id, items, client_id)
     except StorageError:
         metrics.observe_error("feedback_storage")
         return _error(503, "unavailable", None, "feedback could not be stored; retry later")
