@@ -279,6 +279,10 @@ def tb_active(
     reason = unavailable(facts, ("conditions",))
     if reason:
         return [not_assessed(rule_id, params, "conditions_unavailable", order, reason=reason)]
+    count = unclassified(facts)
+    if count and "conditions_unclassified" in params.get("missing", {}):
+        extra = {"count": count}
+        return [not_assessed(rule_id, params, "conditions_unclassified", order, extra=extra)]
     return []
 
 

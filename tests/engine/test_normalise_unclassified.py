@@ -147,3 +147,32 @@ def test_vte_risk_stays_silent_when_every_condition_is_classified():
 def test_resolved_unclassified_conditions_do_not_count_for_active_risk_factors():
     na, _ = _vte_chart(condition("c1", (SCT, UNKNOWN_SCT), clinicalStatus=RESOLVED))
     assert na == []
+
+
+def test_condition_rules_that_find_nothing_say_how_many_conditions_were_not_classified():
+    from cds_service.assess.engine import assess
+    from cds_service.assess.registry import Settings
+    from cds_service.normalise import recognise_orders
+
+    draft = {
+        "resourceType": "MedicationRequest",
+        "id": "draft-1",
+        "status": "draft",
+        "intent": "order",
+        "medicationCodeableConcept": {"text": "baricitinib 4 mg tablet"},
+    }
+    record = PatientRecord(
+        patient_id="p",
+        conditions=[
+            condition("c1", (SCT, UNKNOWN_SCT)),
+            condition("c2", (SCT, "888888001"), clinicalStatus=RESOLVED),
+        ],
+    )
+    orders = recognise_orders([draft], K, None)
+    assessment = assess(normalise(record, orders, K, TODAY), K, Settings())
+    said = {n.rule_id: n.missing for n in assessment.not_assessed}
+    # a resolved condition counts where history counts (prior VTE, cancer), not for active ones
+    assert said["JAKI-VTE-HISTORY"] == "2 conditions on file could not be classified"
+    assert said["JAKI-MALIGNANCY"] == "2 conditions on file could not be classified"
+    assert said["JAKI-SERIOUS-INFECTION"] == "1 conditions on file could not be classified"
+    assert said["JAKI-TB-ACTIVE"] == "1 conditions on file could not be classified"

@@ -14,6 +14,7 @@ from cds_service.assess import screening as s
 from cds_service.assess.registry import RuleContext, RuleResult
 from cds_service.assess.rules.jaki_common import (
     age_evidence,
+    conditions_not_found,
     conditions_unavailable,
     found,
     jaki_rule,
@@ -154,7 +155,7 @@ def vte_history(ctx: RuleContext) -> RuleResult:
     facts = ctx.facts
     events = s.problems(facts, p["concepts"])
     if not events:
-        return conditions_unavailable(ctx, VTE_HISTORY)
+        return conditions_not_found(ctx, VTE_HISTORY, active_only=False)
     start = s.since(facts.today, p["recent_days"])
     # recent: the latest date of the record (onset, abatement, recorded) is inside the window,
     # or an active record carries no date at all (an old active entry is not read as recent)

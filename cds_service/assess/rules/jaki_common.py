@@ -132,6 +132,20 @@ def conditions_unavailable(ctx: RuleContext, rule_id: str) -> list[NotAssessed]:
     return [missing(ctx, rule_id, "conditions_unavailable", reason=reason)] if reason else []
 
 
+def conditions_not_found(
+    ctx: RuleContext, rule_id: str, *, active_only: bool = True
+) -> list[NotAssessed]:
+    """Nothing found on the problem list. Absence is not assumed: the retrieval failure if
+    any, else how many conditions could not be classified, else nothing to say."""
+    unavailable = conditions_unavailable(ctx, rule_id)
+    if unavailable:
+        return unavailable
+    count = screening.unclassified(ctx.facts, active_only=active_only)
+    if not count:
+        return []
+    return [missing(ctx, rule_id, "conditions_unclassified", extra={"count": count})]
+
+
 def dose_update(dose_mg: float, per_day: float) -> Suggestion:
     return Suggestion("dose-update", {"dose_mg": float(dose_mg), "per_day": float(per_day)})
 

@@ -12,7 +12,7 @@ from cds_service.assess import screening as s
 from cds_service.assess.registry import RuleContext, RuleResult
 from cds_service.assess.rules.jaki_common import (
     age_evidence,
-    conditions_unavailable,
+    conditions_not_found,
     found,
     jaki_rule,
     missing,
@@ -41,7 +41,7 @@ def serious_infection(ctx: RuleContext) -> RuleResult:
     p = ctx.params(SERIOUS)
     active = s.problems(ctx.facts, p["concepts"], active_only=True)
     if not active:
-        return conditions_unavailable(ctx, SERIOUS)
+        return conditions_not_found(ctx, SERIOUS, active_only=True)
     evidence = [s.problem_evidence(x, "serious_infection") for x in active]
     phrase = {"infections": [x.display for x in active if x.display]}
     return [found(ctx, SERIOUS, p["severity"], evidence=evidence, phrase=phrase)]

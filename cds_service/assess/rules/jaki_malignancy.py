@@ -12,7 +12,11 @@ from datetime import date
 
 from cds_service.assess import screening as s
 from cds_service.assess.registry import RuleContext, RuleResult
-from cds_service.assess.rules.jaki_common import conditions_unavailable, found, jaki_rule
+from cds_service.assess.rules.jaki_common import (
+    conditions_not_found,
+    found,
+    jaki_rule,
+)
 from cds_service.model import Problem
 
 MALIGNANCY = "JAKI-MALIGNANCY"
@@ -45,7 +49,7 @@ def malignancy(ctx: RuleContext) -> RuleResult:
         if timing:
             hits.append((problem, timing))
     if not hits:
-        return conditions_unavailable(ctx, MALIGNANCY)
+        return conditions_not_found(ctx, MALIGNANCY, active_only=False)
     names = sorted({c for x, _ in hits for c in x.concepts if c in p["concepts"]})
     order = ("active", "recent", "any_time", "unknown")
     timing = min((t for _, t in hits), key=order.index)
