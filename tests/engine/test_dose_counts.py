@@ -141,3 +141,42 @@ def test_dstu2_medication_with_product_form_and_ingredient_reference_gives_the_s
     ]
     result = one(order)
     assert (result.drug, result.dose_mg) == ("tofacitinib", 10.0)
+
+
+@pytest.mark.parametrize(
+    ("code", "drug", "mg"),
+    [
+        ("1357547", "tofacitinib", 5.0),  # SBD [Xeljanz]
+        ("1193337", "ruxolitinib", 10.0),  # SBD [Jakafi]
+        ("197832", "isoniazid", 300.0),
+        ("242671", "rifapentine", 150.0),
+        ("198202", "rifampicin", 300.0),
+    ],
+)
+def test_product_codes_alone_give_drug_and_strength(code, drug, mg):
+    statement = {
+        "resourceType": "MedicationStatement",
+        "id": "ms-1",
+        "status": "active",
+        "medicationCodeableConcept": {"coding": [{"system": RX, "code": code}]},
+        "dosage": [
+            {
+                "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
+                "doseQuantity": {"value": 1, "code": "{tbl}"},
+            }
+        ],
+    }
+    record = PatientRecord(patient_id="p", medication_statements=[statement])
+    (med,) = normalise(record, [], K, date(2026, 12, 4)).medications
+    assert (med.drug, med.dose_mg) == (drug, mg)
+
+
+@pytest.mark.parametrize(("code", "mg"), [("1193339", 5.0), ("1193345", 15.0), ("1193353", 25.0)])
+def test_ruxolitinib_tablet_codes_are_oral_with_their_strength(code, mg):
+    order = one(draft([{"system": RX, "code": code}], qty={"value": 2, "code": "{tbl}"}))
+    assert (order.drug, order.route, order.topical, order.dose_mg) == (
+        "ruxolitinib",
+        "oral",
+        False,
+        2 * mg,
+    )
