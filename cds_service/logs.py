@@ -65,7 +65,7 @@ _factory_installed = False
 
 def _install_record_factory() -> None:
     """Stamp every LogRecord with the request id current when it is created, so handlers
-    that format later (queues, test capture) still show it."""
+    that format later (queues, test capture) still show it; withhold other libraries' text."""
     global _factory_installed
     if _factory_installed:
         return
@@ -73,6 +73,7 @@ def _install_record_factory() -> None:
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
+        _redact_third_party(record)
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
         return record
@@ -81,10 +82,50 @@ def _install_record_factory() -> None:
     _factory_installed = True
 
 
+# Libraries whose debug and info lines carry URLs (with patient ids in FHIR paths and
+# queries), SQL parameters (feedback comments) or request lines: held at WARNING whatever the
+# service's log level.
+QUIET_LOGGERS = (
+    "urllib3",
+    "requests",
+    "werkzeug",
+    "sqlalchemy",
+    "charset_normalizer",
+    "hpack",
+    "httpx",
+    "httpcore",
+    "gunicorn.access",
+    "psycopg",
+    "asyncio",
+)
+FIRST_PARTY = ("rheum_cds", "cds_service", "cards", "gunicorn.error", "root")
+
+
+def _redact_third_party(record: logging.LogRecord) -> None:
+    """Other libraries' records keep their logger, level and exception type, not their text:
+    urllib3's "Retrying ... /fhir/Patient/<id>" or a driver's error quoting a parameter would
+    otherwise put record data in the log, whichever handler writes it."""
+    name = record.name
+    if name.startswith(FIRST_PARTY) or name == "py.warnings":
+        return
+    record.msg = f"{name}: {record.levelname.lower()} (text withheld: may carry request data)"
+    record.args = ()
+
+
+def quiet_third_party_loggers() -> None:
+    for name in QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+
+
 def configure_logging(level: str = "INFO") -> None:
-    """Route the root logger to stderr in JSON (idempotent)."""
+    """Route the root logger to stderr in JSON (idempotent); other libraries' loggers stay at
+    WARNING and their text is withheld (QUIET_LOGGERS, _redact_third_party)."""
     root = logging.getLogger()
     root.setLevel(level.upper())
+    quiet_third_party_loggers()
+    _install_record_factory()
     for handler in root.handlers:
         if isinstance(handler.formatter, JsonFormatter):
             return
@@ -100,6 +141,7 @@ def current_request_id() -> str | None:
 def install_request_logging(app: Flask) -> None:
     """Request id per request, an access-log line per response (route template, no query)."""
     _install_record_factory()
+    quiet_third_party_loggers()
 
     @app.before_request
     def _start() -> None:

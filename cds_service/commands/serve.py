@@ -118,6 +118,26 @@ def startup_notes(config: Any) -> list[tuple[int, str]]:
     return notes
 
 
+def _is_loopback_bind(host: str) -> bool:
+    """A bind address only this machine can reach (a name is resolved: every address of it
+    must be loopback)."""
+    import ipaddress
+    import socket
+
+    name = host.strip("[]")
+    if name.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(name, None)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
+
+
 def main(args: argparse.Namespace) -> int:
     if args.workers < 1 or args.threads < 1 or not 0 < args.port < 65536:
         print("rheum-cds serve: --workers and --threads must be >= 1, --port 1-65535")
@@ -142,6 +162,14 @@ def main(args: argparse.Namespace) -> int:
         return 2
     if args.allow_unsigned:
         config = dataclasses.replace(config, allow_unsigned=True)
+    if config.allow_unsigned and not _is_loopback_bind(args.host):
+        print(
+            f"rheum-cds serve: unsigned mode accepts calls without a JWT, so it binds loopback "
+            f"only; --host {args.host} is not a loopback address (sign the calls, or use "
+            "--host 127.0.0.1)",
+            file=sys.stderr,
+        )
+        return 2
     if config.base_url == DEFAULT_BASE_URL and args.port != DEFAULT_PORT:
         config = dataclasses.replace(config, base_url=f"http://localhost:{args.port}")
     configure_logging(config.log_level)
@@ -163,7 +191,8 @@ def main(args: argparse.Namespace) -> int:
                 "timeout": args.timeout,
                 "graceful_timeout": 10,
                 "accesslog": None,  # the app logs one JSON line per request (logs.py)
-                "loglevel": config.log_level.lower(),
+                # gunicorn's own debug lines name request paths: info at most
+                "loglevel": "info" if config.log_level.upper() == "DEBUG" else config.log_level,
                 "child_exit": metrics.child_exit,
                 "proc_name": "rheum-cds",
             }

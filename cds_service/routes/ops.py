@@ -11,11 +11,12 @@ replay cache being unreachable during authentication) into a 503 JSON answer.
 
 from __future__ import annotations
 
+import hmac
 import logging
 from typing import Any
 
 import orjson
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, current_app, request
 
 from cds_service import metrics
 from cds_service.config import Config
@@ -52,6 +53,17 @@ def readyz() -> Response:
 
 @bp.get("/metrics")
 def prometheus_metrics() -> Response:
+    """Prometheus exposition; with service.metrics_token set, only for `Authorization: Bearer
+    <token>` (compared in constant time), else 401."""
+    config: Config = current_app.config["RHEUM_CDS"]
+    if config.metrics_token:
+        scheme, _, presented = (request.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            presented.strip().encode("utf-8"), config.metrics_token.encode("utf-8")
+        ):
+            response = _json(401, operation_outcome(401, "authorization failed"))
+            response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+            return response
     payload, content_type = metrics.render()
     return Response(payload, status=200, headers={"Content-Type": content_type})
 
