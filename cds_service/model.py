@@ -99,6 +99,7 @@ class Observed:
     # a value derived from others (ANC = WBC x neutrophil %): its inputs as
     # (concept id or "percent", value, unit); empty for a measured value
     derived_from: tuple[tuple[str, float, str | None], ...] = ()
+    by_name: bool = False  # recognised by its name (no known code): reported as such
 
 
 @dataclass(frozen=True)
@@ -228,7 +229,7 @@ class Evidence:
     when: date | None = None
     # inputs of a derived value (Observed.derived_from): shown next to it on the card
     derived_from: tuple[tuple[str, float, str | None], ...] = ()
-    by_name: bool = False  # a condition recognised by its name, not by a code
+    by_name: bool = False  # a condition or result recognised by its name, not by a code
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"ref": self.ref, "label": self.label}

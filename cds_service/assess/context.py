@@ -59,7 +59,9 @@ def observed_since(facts: Facts, concept: str, days: int) -> list[Observed]:
 
 def evidence_of(o: Observed) -> Evidence:
     value: Any = o.value if o.value is not None else (o.interpretation or o.original)
-    return Evidence(ref=o.ref, label=o.concept, value=value, unit=o.unit, when=o.when)
+    return Evidence(
+        ref=o.ref, label=o.concept, value=value, unit=o.unit, when=o.when, by_name=o.by_name
+    )
 
 
 def problem_evidence(p: Problem, label: str) -> Evidence:

@@ -188,7 +188,9 @@ def is_negative(o: Observed) -> bool:
 def obs_evidence(o: Observed) -> Evidence:
     value: Any = o.value if o.value is not None else (o.interpretation or o.original)
     unit = o.unit if o.value is not None else None
-    return Evidence(o.ref, o.concept, value, unit, o.when, derived_from=o.derived_from)
+    return Evidence(
+        o.ref, o.concept, value, unit, o.when, derived_from=o.derived_from, by_name=o.by_name
+    )
 
 
 def problem_evidence(p: Problem, concept: str) -> Evidence:

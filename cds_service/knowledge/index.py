@@ -150,6 +150,8 @@ class ValueSets:
     systems: Systems
     obs_codes: dict[tuple[str, str], ObsCode] = field(default_factory=dict)
     obs_answers: dict[str, str] = field(default_factory=dict)  # concept -> answer set name
+    # normalised whole name -> concept, for results whose codes are all unknown (last resort)
+    obs_names: dict[str, ObsCode] = field(default_factory=dict)
     canonical_units: dict[str, str] = field(default_factory=dict)  # concept -> canonical unit
     units: dict[str, UnitRule] = field(default_factory=dict)
     unit_aliases: dict[str, str] = field(default_factory=dict)  # lower -> lower canonical

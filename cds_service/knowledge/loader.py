@@ -523,6 +523,10 @@ def _observations(vs: ValueSets, data: Mapping[str, Any], obs: set[str]) -> None
                 _put(vs.obs_codes, (family, code), entry, f"{where}.{key}[{i}]", "code")
                 if family == "loinc" and code not in loinc:
                     loinc.append(code)
+        if table.get("names"):
+            _source({"source": table.get("names_source")}, sources, f"{where}.names")
+            for name in table["names"]:
+                _put(vs.obs_names, norm_text(name), ObsCode(concept), f"{where}.names", "name")
     vs.observation_loinc = tuple(loinc)
 
 

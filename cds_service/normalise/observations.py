@@ -22,7 +22,7 @@ from dataclasses import replace
 from operator import attrgetter
 from typing import Any
 
-from cds_service.knowledge.index import ObsCode, ValueSets
+from cds_service.knowledge.index import ObsCode, ValueSets, norm_text
 from cds_service.model import Dropped, Observed
 from cds_service.normalise.construct import fast_constructor
 from cds_service.normalise.fhir import (
@@ -37,6 +37,8 @@ from cds_service.normalise.fhir import (
 from cds_service.normalise.units import conversion_plan, round6
 
 IGNORED_STATUS = frozenset({"entered-in-error", "cancelled"})
+NAME_SYSTEM = "name"  # Observed.code of a result recognised by its name
+NAME_PREFIX = NAME_SYSTEM + "|"
 DATE_PATHS = ("effectiveDateTime", "effectivePeriod.start", "effectiveInstant", "issued")
 _NUMERIC_STRING = re.compile(r"^(<=|>=|<|>|≤|≥|=)?\s*([-+]?\d+(?:[.,]\d+)?)\s*(.*)$")
 _COMPARATORS = {"≤": "<=", "≥": ">=", "=": None}
@@ -60,6 +62,8 @@ def normalise_observations(
             continue
         parts: list[tuple[ObsCode, dict[str, Any], str]] = []
         hit = _match(resource.get("code"), vs)
+        if hit is None and vs.obs_names:
+            hit = _match_name(resource.get("code"), vs)
         if hit is not None:
             parts.append((hit[0], resource, hit[1]))
         components = resource.get("component")
@@ -86,6 +90,8 @@ def normalise_observations(
                 percentages.append((obs_code, holder, ref, when, code))
                 continue
             item = read_value(vs, obs_code, holder, resource, ref, when, code)
+            if code.startswith(NAME_PREFIX) and isinstance(item, Observed):
+                item = replace(item, by_name=True)
             if isinstance(item, Dropped):
                 if holder is resource and _is_panel(resource):
                     continue  # a panel code with its values in components or members
@@ -162,6 +168,18 @@ def _match(concept: Any, vs: ValueSets) -> tuple[ObsCode, str] | None:
         hit = vs.observation_coding(coding.get("system"), code)
         if hit is not None:
             return hit
+    return None
+
+
+def _match_name(concept: Any, vs: ValueSets) -> tuple[ObsCode, str] | None:
+    """The concept a result's name (text or a coding display) names, when none of its codes is
+    known: the last resort, reported as such (the code is recorded as "name|<text>")."""
+    if type(concept) is not dict:
+        return None
+    for text in concept_texts(concept):
+        hit = vs.obs_names.get(norm_text(text))
+        if hit is not None:
+            return hit, f"{NAME_SYSTEM}|{text}"
     return None
 
 

@@ -154,3 +154,86 @@ def test_a_measured_absolute_count_of_the_day_wins_over_the_derived_one(app):
     measured = _count("o-anc", "751-8", 3.1, "10*3/uL")
     cards = _cards(app, observations=[WBC, NEUTROPHIL_PCT, measured])
     assert "JAKI-LAB-ANC" not in _fired(cards)
+
+
+# ------------------------------------------- anti-infliximab antibodies without an institution code
+
+INFLIXIMAB = {
+    "resourceType": "MedicationRequest",
+    "id": "draft-ifx",
+    "status": "draft",
+    "intent": "order",
+    "subject": {"reference": f"Patient/{PID}"},
+    "medicationCodeableConcept": {
+        "coding": [{"system": RX, "code": "191831", "display": "infliximab"}],
+        "text": "infliximab 100 mg vial",
+    },
+    "dosageInstruction": [
+        {
+            "timing": {"repeat": {"frequency": 1, "period": 8, "periodUnit": "wk"}},
+            "doseAndRate": [{"doseQuantity": {"value": 5, "unit": "mg/kg", "code": "mg/kg"}}],
+        }
+    ],
+}
+
+
+def _antibody(value: float, unit: str, display: str) -> dict[str, Any]:
+    # a code the service does not know (the LOINC numbers of these terms could not be
+    # confirmed), with the LOINC long common name as display
+    return {
+        "resourceType": "Observation",
+        "id": "o-ati",
+        "status": "final",
+        "subject": {"reference": f"Patient/{PID}"},
+        "code": {
+            "coding": [
+                {"system": "http://lab.example.org/codes", "code": "ATI-1", "display": display}
+            ]
+        },
+        "effectiveDateTime": "2026-11-02",
+        "valueQuantity": {
+            "value": value,
+            "unit": unit,
+            "system": "http://unitsofmeasure.org",
+            "code": unit,
+        },
+    }
+
+
+def _ifx_cards(app, *observations, language="en"):
+    prefetch = samples.full_prefetch()
+    prefetch["observations"] = samples.searchset(*copy.deepcopy(list(observations)))
+    body = samples.order_sign(INFLIXIMAB, prefetch=prefetch)
+    response = app.test_client().post(
+        "/cds-services/rheum-order-sign", json=body, headers={"Accept-Language": language}
+    )
+    assert response.status_code == 200, response.json
+    return response.json["cards"]
+
+
+def test_anti_infliximab_antibody_recognised_by_its_name_is_judged_and_said_so(app):
+    cards = _ifx_cards(
+        app, _antibody(120, "ug/L", "Infliximab Ab [Mass/volume] in Serum or Plasma")
+    )
+    finding = _fired(cards)["IFX-ADA"]
+    assert finding["evidence"][0]["value"] == 120
+    detail = "\n".join(c["detail"] for c in cards)
+    assert "(recognised by name)" in detail
+
+
+def test_anti_infliximab_antibody_in_assay_units_is_shown_not_judged(app):
+    cards = _ifx_cards(
+        app, _antibody(120, "U/mL", "Infliximab Ab [Units/volume] in Serum or Plasma")
+    )
+    assert "IFX-ADA" not in _fired(cards)
+    not_assessed = {
+        n["id"]: n["missing"]
+        for c in cards
+        for n in c["extension"]["org.rheum-cds"].get("notAssessed", [])
+    }
+    assert "U/mL" in not_assessed["IFX-ADA"]
+
+
+def test_an_unrelated_result_name_is_not_an_antibody(app):
+    cards = _ifx_cards(app, _antibody(120, "ug/L", "Infliximab [Mass/volume] in Serum or Plasma"))
+    assert "IFX-ADA" not in _fired(cards)
