@@ -173,6 +173,9 @@ class ValueSets:
         default_factory=dict
     )
     semantic_tags: frozenset[str] = frozenset()
+    # displays of the generated expansions (SNOMED CT without its semantic tag, ICD-10-CM),
+    # normalised -> concept; only displays that name one concept (names recognised as such)
+    cond_display_names: dict[str, str] = field(default_factory=dict)
     indication_concepts: dict[str, str] = field(default_factory=dict)  # condition -> indication
     indication_priority: tuple[str, ...] = ()
     drugs: dict[str, Drug] = field(default_factory=dict)

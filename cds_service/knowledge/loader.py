@@ -25,6 +25,7 @@ Institutions change knowledge only through the service configuration:
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -555,6 +556,28 @@ def _condition_expansions(vs: ValueSets, data: Mapping[str, Any], conds: set[str
     vs.cond_expansion_inputs = tuple(
         f"{i.get('name')} (sha256 {i.get('sha256')})" for i in data.get("inputs", [])
     )
+    _display_names(vs, data)
+
+
+_SEMANTIC_TAG = re.compile(r"\s*\([^()]*\)$")
+
+
+def _display_names(vs: ValueSets, data: Mapping[str, Any]) -> None:
+    """The displays of the expansion codes as names (read when a Condition's codes are all
+    unknown): a SNOMED CT display without its semantic tag, an ICD-10-CM display; a display
+    that names two concepts, or a listed name of another concept, is left out."""
+    seen: dict[str, set[str]] = {}
+    for concept, table in data.get("concepts", {}).items():
+        for key in ("snomed", "icd10cm"):
+            for row in table.get(key, []):
+                if len(row) < 2 or not isinstance(row[1], str):
+                    continue
+                text = _SEMANTIC_TAG.sub("", row[1]) if key == "snomed" else row[1]
+                seen.setdefault(norm_text(text), set()).add(concept)
+    for name, concepts in seen.items():
+        (concept, *others) = concepts
+        if not others and vs.cond_names.get(name, concept) == concept and name:
+            vs.cond_display_names[name] = concept
 
 
 def _implied_closure(direct: Mapping[str, list[str]]) -> dict[str, frozenset[str]]:

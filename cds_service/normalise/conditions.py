@@ -117,11 +117,15 @@ def read_name(vs: ValueSets, text: str) -> NameRead | None:
 
 
 def _read_name(vs: ValueSets, text: str) -> NameRead | None:
-    current = _strip_tag(vs, norm_text(text)).strip(_TRAILING)
-    concept = vs.cond_names.get(current)
+    """A listed name (the whole text), else a listed name or expansion display left after
+    qualifier words are taken off, else the whole text as an expansion display (with the
+    status of the qualifier words it starts or ends with: "History of myocardial infarction")."""
+    whole = _strip_tag(vs, norm_text(text)).strip(_TRAILING)
+    concept = vs.cond_names.get(whole)
     if concept is not None:
         return NameRead(concept, "asserted")
     statuses: list[str] = []
+    current = whole
     for _ in range(3):
         taken = next(
             (
@@ -132,15 +136,21 @@ def _read_name(vs: ValueSets, text: str) -> NameRead | None:
             None,
         )
         if taken is None:
-            return None
+            break
         status, rest = taken
         statuses.append(status)
         current = _strip_tag(vs, rest).strip(_TRAILING)
-        concept = vs.cond_names.get(current)
+        concept = vs.cond_names.get(current) or vs.cond_display_names.get(current)
         if concept is not None:
-            denying = [s for s in statuses if s != "history"]
-            return NameRead(concept, denying[0] if denying else "history")
-    return None
+            return NameRead(concept, _status(statuses))
+    concept = vs.cond_display_names.get(whole)
+    return NameRead(concept, _status(statuses)) if concept is not None else None
+
+
+def _status(statuses: list[str]) -> str:
+    """What qualifier words say together: any denial wins; else history; else asserted."""
+    denying = [s for s in statuses if s != "history"]
+    return denying[0] if denying else "history" if statuses else "asserted"
 
 
 def classify(vs: ValueSets, code: Any) -> Classified:

@@ -166,3 +166,34 @@ def test_a_name_found_by_name_says_so_on_the_card():
     assert any("recognised by name" in c.get("detail", "") for c in cards)
     cards_ja = render_cards(assessment, "ja", K, "https://docs.example.org", "order-sign")
     assert any("病名の文字列で判定" in c.get("detail", "") for c in cards_ja)
+
+
+@pytest.mark.parametrize(
+    ("display", "concept", "active"),
+    [
+        ("Malignant neoplasm of colon (disorder)", "malignancy", True),
+        ("Acute pulmonary embolism (disorder)", "pe", True),
+        ("Diffuse large B-cell lymphoma (disorder)", "lymphoma", True),
+        ("Bacterial sepsis (disorder)", "serious_infection", True),
+        ("Personal history of malignant neoplasm of breast", "malignancy", False),
+    ],
+)
+def test_displays_of_the_shipped_expansions_are_names_too(display, concept, active):
+    local = ("http://hospital.example.org/fhir/dx", "X-1", display)
+    (p,) = facts(condition(None, local)).problems
+    assert concept in p.concepts and p.by_name and p.active is active
+
+
+@pytest.mark.parametrize(
+    "display",
+    [
+        "Family history of malignant neoplasm of colon",
+        "Suspected sepsis",
+        "Benign neoplasm of colon (disorder)",
+        "Herpes simplex (disorder)",
+    ],
+)
+def test_expansion_displays_do_not_bring_look_alikes(display):
+    local = ("http://hospital.example.org/fhir/dx", "X-1", display)
+    concepts = set().union(*(p.concepts for p in facts(condition(None, local)).problems))
+    assert not concepts & {"malignancy", "serious_infection", "herpes_zoster"}
