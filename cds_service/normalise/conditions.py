@@ -169,7 +169,7 @@ def classify(vs: ValueSets, code: Any) -> Classified:
             found |= vs.concepts_with_implied(concept)
             matched = matched or f"{system or ''}|{value}"
             continue
-        family = vs.systems.family(system if isinstance(system, str) else None)
+        family, code_key, by_category = _unknown_coding(vs, system, value)
         learnt = vs.terminology_concepts(family, value) if vs.cond_terminology else None
         if learnt is not None:  # the institution's terminology knows it
             if learnt:
@@ -178,10 +178,10 @@ def classify(vs: ValueSets, code: Any) -> Classified:
             else:
                 known_none = True
             continue
-        if family in vs.systems.by_category and _ICD10_SHAPE.fullmatch(norm_icd10(value)):
+        if by_category:
             known_none = True
         else:
-            unknown.append((family, norm_code(value)))
+            unknown.append((family, code_key))
     by_name = history = False
     if not found and not known_none:  # every code unknown, or text only: the name, if any
         for text in concept_texts(code):
@@ -196,6 +196,23 @@ def classify(vs: ValueSets, code: Any) -> Classified:
             break
     unknown_codes = tuple(dict.fromkeys(unknown))
     return Classified(frozenset(found), matched, unknown_codes, known_none, by_name, history)
+
+
+def _unknown_coding(vs: ValueSets, system: Any, value: str) -> tuple[str, str, bool]:
+    """(family, code as compared, known to be no concept by its ICD-10 category) of a coding
+    the value sets do not map; memoised per (system, code) (records repeat their codes)."""
+    cacheable = system is None or type(system) is str
+    key = ("condunknown", system, value)
+    found = vs._coding_cache.get(key) if cacheable else None
+    if found is None:
+        family = vs.systems.family(system if isinstance(system, str) else None)
+        by_category = family in vs.systems.by_category and bool(
+            _ICD10_SHAPE.fullmatch(norm_icd10(value))
+        )
+        found = (family, norm_code(value), by_category)
+        if cacheable:
+            remember(vs._coding_cache, key, found)
+    return found
 
 
 def condition_concepts(vs: ValueSets, code: Any) -> tuple[frozenset[str], str | None]:
@@ -221,11 +238,12 @@ def normalise_conditions(
         if status_code(resource.get("verificationStatus")) in EXCLUDED_VERIFICATION:
             continue
         found = classify(vs, resource.get("code"))
+        if not found.concepts and found.known_none:
+            continue  # known to be none of the concepts
         active, abatement = _activity(resource)
         active = active and not found.history
         if not found.concepts:
-            if not found.known_none:
-                unclassified.append(Unclassified(ref=ref, codes=found.unknown, active=active))
+            unclassified.append(Unclassified(ref=ref, codes=found.unknown, active=active))
             continue
         out.append(
             _new_problem(
