@@ -4,22 +4,29 @@
                   [--hook order-sign|order-select|patient-view] [--service URL]
                   [--prefetch|--no-prefetch] [--lang L] [--token T | --sign-with KEY --issuer ISS]
 
-What it sends (CDS Hooks 2.0, as the sandbox builds it):
+What it sends (CDS Hooks 2.0, the shape the public CDS Hooks sandbox sends: tests/data/sandbox):
 - `hookInstance` a new UUID, `fhirServer` the given URL (and `fhirAuthorization` with
   `--fhir-token`), `context.userId`, `context.patientId`;
-- order-sign / order-select: `context.draftOrders`, a Bundle with one draft MedicationRequest for
-  the drug. The drug name is looked up in the service's own medication value sets (any language,
-  generic or brand), and the order carries the RxNorm code listed there, the name as typed, the
-  dose in mg and the frequency; order-select also names it in `selections`;
+- order-sign / order-select: `context.draftOrders`, a Bundle (no `type`, as the sandbox sends it)
+  with one draft MedicationRequest for the drug. The drug name is looked up in the service's own
+  medication value sets (any language, generic or brand). When the value sets list a product
+  (RxNorm SCD) whose strength divides `--dose`, the order is what the sandbox sends for it: that
+  product's code and name, `doseQuantity {value: <tablets>, system: UCUM, code: "{pill}"}`
+  without `unit`, `timing.repeat {frequency, period: 1, periodUnit: d}`, 30 days' supply,
+  category community (as an R4 array: the sandbox sends one object). Otherwise it carries the
+  ingredient code, the name as typed and the dose in mg. order-select also names it in
+  `selections`;
 - `prefetch`: with `--prefetch` (default) every template of the service's discovery document,
   expanded for the patient and fetched from the FHIR server (all pages), as a well-behaved EHR
   sends it; with `--no-prefetch` nothing, so the service fetches the data itself.
 
 Where it sends it: by default to an in-process service (`create_app()` with this machine's
-configuration, `--config`, plus the demo clinic's local codes), signed with a key made for the
-run and trusted for this FHIR server only; with `--service URL` to a running service, signed
-with `--token` (a ready JWT) or `--sign-with` (a PEM key, `--issuer`, `--kid`), else unsigned
-(the service must run with `--allow-unsigned`).
+configuration, `--config`, plus the demo clinic's local codes), signed as the sandbox signs
+(ES384, header `kid` and `jku`, claims `iss`, `aud` = the exact URL called, `exp` = `iat` + 300 s,
+`jti` a UUID) with a key made for the run, configured inline and trusted for this FHIR server
+only; with `--service URL` to a running service, signed with `--token` (a ready JWT) or
+`--sign-with` (a PEM key, `--issuer`, `--kid`, optionally `--jku`), else unsigned (the service
+must run with `--allow-unsigned` or `--sandbox`).
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 if TYPE_CHECKING:
+    from cds_service.client_token import ClientSigner
     from cds_service.knowledge import Knowledge
 
 HELP = "build a CDS Hooks request like the sandbox, call the service, print the cards"
@@ -45,7 +53,10 @@ PAGE_CAP = 20  # pages followed per prefetch template
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SNOMED = "http://snomed.info/sct"
 UCUM = "http://unitsofmeasure.org"
+PILL = "{pill}"  # the UCUM annotation the sandbox sends as a dose unit (code only, no unit)
+CATEGORY = "http://terminology.hl7.org/CodeSystem/medicationrequest-category"
 TRY_ISSUER = "urn:rheum-cds:try"
+TRY_JKU = "https://rheum-cds.invalid/try/jwks.json"  # named in the header, never fetched
 
 
 class TryError(RuntimeError):
@@ -74,6 +85,35 @@ def _route_coding(knowledge: Knowledge, route: str | None) -> dict[str, str] | N
     return None
 
 
+@dataclass(frozen=True)
+class Product:
+    """A product code (RxNorm SCD) of the value sets: code, name, mg per tablet/capsule."""
+
+    code: str
+    display: str
+    unit_mg: float
+
+
+def product_for_dose(knowledge: Knowledge, drug_id: str, dose_mg: float) -> tuple[Product, int]:
+    """The listed product of `drug_id` giving `dose_mg` in the fewest whole units, and how many
+    (the sandbox orders a product and a "Number" of tablets). Raises LookupError if none."""
+    table = knowledge.files.get("valuesets/medications", {}).get(drug_id, {})
+    best: tuple[Product, int] | None = None
+    for entry in table.get("rxnorm", []) if isinstance(table, dict) else []:
+        mg = entry.get("mg") if isinstance(entry, dict) else None
+        if not isinstance(mg, int | float) or mg <= 0:
+            continue
+        count = dose_mg / mg
+        if abs(count - round(count)) > 1e-9 or round(count) < 1:
+            continue
+        product = Product(str(entry["code"]), str(entry.get("display", "")), float(mg))
+        if best is None or round(count) < best[1]:
+            best = (product, round(count))
+    if best is None:
+        raise LookupError(drug_id)
+    return best
+
+
 def _timing(per_day: float) -> dict[str, Any]:
     if per_day >= 1:
         return {"frequency": round(per_day), "period": 1, "periodUnit": "d"}
@@ -100,30 +140,49 @@ def draft_medication_request(
     if hit is None:
         raise TryError(f"drug {drug!r} is not in the service's medication value sets")
     route = vs.route_in_text(drug) or hit.route or vs.drugs[hit.drug].route
-    codes = _drug_codes(knowledge, hit.drug)
-    matching = [c for c, r in codes if r == route] or [c for c, r in codes if r is None]
-    coding = [{"system": RXNORM, "code": matching[0]}] if matching else []
+    product: tuple[Product, int] | None = None
+    if dose_mg is not None and vs.route_in_text(drug) is None:
+        try:
+            product = product_for_dose(knowledge, hit.drug, dose_mg)
+        except LookupError:
+            product = None
     order: dict[str, Any] = {
         "resourceType": "MedicationRequest",
         "id": f"try-{uuid.uuid4().hex[:12]}",
         "status": "draft",
-        "intent": "order",
-        "medicationCodeableConcept": {"coding": coding, "text": drug},
         "subject": {"reference": f"Patient/{patient_id}"},
         "authoredOn": (today or date.today()).isoformat(),
     }
     dosage: dict[str, Any] = {}
     if per_day is not None:
         dosage["timing"] = {"repeat": _timing(per_day)}
-    route_coding = _route_coding(knowledge, route)
-    if route_coding:
-        dosage["route"] = {"coding": [route_coding]}
-    if dose_mg is not None:
-        dosage["doseAndRate"] = [
-            {"doseQuantity": {"value": dose_mg, "unit": "mg", "system": UCUM, "code": "mg"}}
-        ]
+    if product is not None:  # as the sandbox orders it: a product and a number of tablets
+        scd, count = product
+        coding = [{"display": scd.display, "system": RXNORM, "code": scd.code}]
+        medication = {"text": scd.display, "coding": coding}
+        dosage["doseAndRate"] = [{"doseQuantity": {"value": count, "system": UCUM, "code": PILL}}]
+    else:
+        codes = _drug_codes(knowledge, hit.drug)
+        matching = [c for c, r in codes if r == route] or [c for c, r in codes if r is None]
+        medication = {
+            "coding": [{"system": RXNORM, "code": matching[0]}] if matching else [],
+            "text": drug,
+        }
+        route_coding = _route_coding(knowledge, route)
+        if route_coding:
+            dosage["route"] = {"coding": [route_coding]}
+        if dose_mg is not None:
+            dosage["doseAndRate"] = [
+                {"doseQuantity": {"value": dose_mg, "unit": "mg", "system": UCUM, "code": "mg"}}
+            ]
     if dosage:
         order["dosageInstruction"] = [dosage]
+    order["dispenseRequest"] = {
+        "expectedSupplyDuration": {"value": 30, "unit": "days", "system": UCUM, "code": "d"}
+    }
+    order["intent"] = "order"
+    order["category"] = [{"coding": [{"system": CATEGORY, "code": "community"}]}]
+    order["medicationCodeableConcept"] = medication
     if reason:
         system, code, display = reason
         reason_coding = {"system": system, "code": code}
@@ -153,11 +212,7 @@ def hook_context(
     if hook in ("order-sign", "order-select"):
         if draft is None:
             raise TryError(f"{hook} needs --drug")
-        context["draftOrders"] = {
-            "resourceType": "Bundle",
-            "type": "collection",
-            "entry": [{"resource": draft}],
-        }
+        context["draftOrders"] = {"resourceType": "Bundle", "entry": [{"resource": draft}]}
         if hook == "order-select":
             context["selections"] = [f"MedicationRequest/{draft['id']}"]
     return context
@@ -282,6 +337,16 @@ def demo_local_codes() -> dict[str, Any]:
     return local_codes()
 
 
+TOKEN_LIFETIME_S = 300  # the sandbox's exp - iat
+
+
+def sandbox_style_token(signer: ClientSigner, url: str) -> str:
+    """A client JWT for one call, as the sandbox signs it: the signer's alg (ES384 for the keys
+    made here), header kid (and jku when the signer has one), claims iss, aud = the exact URL
+    called, iat, exp = iat + 300 s, jti a UUID."""
+    return signer.token(url, lifetime_s=TOKEN_LIFETIME_S, jti=str(uuid.uuid4()))
+
+
 def in_process_client(
     fhir: str,
     config_path: str | None = None,
@@ -303,8 +368,14 @@ def in_process_client(
 
     config = load_config(config_path)
     local_codes = with_demo_codes(config.local_codes)
-    signer = ClientSigner.generate("ES384", issuer=TRY_ISSUER, kid="rheum-cds-try")
-    client = TrustedClient(issuer=TRY_ISSUER, jwks=signer.jwks(), fhir_servers=(fhir.rstrip("/"),))
+    # The key is configured inline; its jku is allowed but never fetched (the inline key wins).
+    signer = ClientSigner.generate("ES384", issuer=TRY_ISSUER, kid="rheum-cds-try", jku=TRY_JKU)
+    client = TrustedClient(
+        issuer=TRY_ISSUER,
+        jwks=signer.jwks(),
+        jku_allowed=(TRY_JKU,),
+        fhir_servers=(fhir.rstrip("/"),),
+    )
     config = replace(
         config,
         clients=(*config.clients, client),
@@ -323,7 +394,7 @@ def in_process_client(
 
     def call(service_id: str, body: dict[str, Any], language: str | None) -> ServiceAnswer:
         path = f"/cds-services/{service_id}"
-        headers = {"Authorization": f"Bearer {signer.token(config.base_url + path)}"}
+        headers = {"Authorization": f"Bearer {sandbox_style_token(signer, config.base_url + path)}"}
         if language:
             headers["Accept-Language"] = language
         started = time.monotonic()
@@ -336,7 +407,12 @@ def in_process_client(
         response.close()
         return ServiceAnswer(response.status_code, answer, seconds)
 
-    return Client(discovery, call, "in-process service", {"app": app, "knowledge": knowledge})
+    return Client(
+        discovery,
+        call,
+        "in-process service",
+        {"app": app, "knowledge": knowledge, "signer": signer},
+    )
 
 
 def remote_client(
@@ -346,6 +422,7 @@ def remote_client(
     issuer: str | None = None,
     kid: str | None = None,
     timeout: float = 60.0,
+    jku: str | None = None,
 ) -> Client:
     """A running service at `service` (its base URL, without /cds-services)."""
     import time
@@ -360,11 +437,11 @@ def remote_client(
 
         if not issuer or not kid:
             raise TryError("--sign-with needs --issuer and --kid")
-        signer = ClientSigner.from_pem(sign_with, issuer=issuer, kid=kid)
+        signer = ClientSigner.from_pem(sign_with, issuer=issuer, kid=kid, jku=jku)
 
     def auth(url: str) -> dict[str, str]:
         if signer is not None:
-            return {"Authorization": f"Bearer {signer.token(url)}"}
+            return {"Authorization": f"Bearer {sandbox_style_token(signer, url)}"}
         if token:
             return {"Authorization": f"Bearer {token}"}
         return {}
@@ -478,6 +555,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sign-with", metavar="KEYFILE", help="PEM key to sign calls to --service")
     parser.add_argument("--issuer", metavar="ISS", help="issuer for --sign-with")
     parser.add_argument("--kid", metavar="KID", help="key id for --sign-with")
+    parser.add_argument("--jku", metavar="URL", help="jku header for --sign-with (optional)")
     parser.add_argument("--fhir-token", metavar="T", help="access token for the FHIR server")
     parser.add_argument("--user", default="Practitioner/example", help="context.userId")
     parser.add_argument("--config", metavar="FILE", help="configuration of the in-process service")
@@ -520,7 +598,9 @@ def main(args: argparse.Namespace) -> int:
     try:
         reason = parse_reason(args.reason)
         if args.service:
-            client = remote_client(args.service, args.token, args.sign_with, args.issuer, args.kid)
+            client = remote_client(
+                args.service, args.token, args.sign_with, args.issuer, args.kid, jku=args.jku
+            )
         else:
             level = "INFO" if args.verbose else "WARNING"
             client = in_process_client(args.fhir, args.config, log_level=level)

@@ -74,3 +74,74 @@ def test_prefetch_template_expansion() -> None:
     context = {"patientId": "demo-1", "userId": "Practitioner/u 1"}
     assert expand_template("Patient/{{context.patientId}}", context) == "Patient/demo-1"
     assert expand_template("Practitioner/{{userPractitionerId}}", context) == "Practitioner/u%201"
+
+
+# --------------------------------------------------------------------------- the sandbox's shape
+
+
+def test_draft_order_is_the_one_the_sandbox_sends() -> None:
+    """`rheum-cds try --drug tofacitinib --dose 10 --per-day 2` builds the draft order the CDS
+    Hooks sandbox sent for "tofacitinib 5 MG Oral Tablet", Number 2, twice daily (captured in
+    tests/data/sandbox): RxNorm SCD, `{pill}` without unit. Only the id differs, and category is
+    the R4 array where the sandbox sends one object."""
+    from datetime import date
+
+    from tests.sandbox import captures
+
+    sent = captures.capture("rx-sign-2-tablets-bid")["request_body"]
+    [entry] = sent["context"]["draftOrders"]["entry"]
+    expected = dict(entry["resource"])
+    draft = draft_medication_request(
+        KNOWLEDGE, "demo-ra-elderly-smoker", "tofacitinib", 10, 2, today=date(2026, 12, 4)
+    )
+    assert draft.pop("category") == [expected.pop("category")]
+    draft.pop("id"), expected.pop("id")
+    assert draft == expected
+    context = hook_context("order-sign", "demo-ra-elderly-smoker", "Practitioner/x", draft)
+    assert set(context["draftOrders"]) == set(sent["context"]["draftOrders"])  # no Bundle type
+    (order,) = recognise_orders([draft], KNOWLEDGE)
+    assert order.dose_mg == pytest.approx(10) and order.per_day == pytest.approx(2)
+
+
+@pytest.mark.parametrize(
+    ("dose", "product", "count"),
+    [(5, "1357541", 1), (10, "1357541", 2), (11, "1741046", 1), (22, "1741046", 2)],
+)
+def test_dose_is_ordered_as_a_number_of_tablets_of_a_listed_product(
+    dose: float, product: str, count: int
+) -> None:
+    draft = draft_medication_request(KNOWLEDGE, "p1", "tofacitinib", dose, 1)
+    assert draft["medicationCodeableConcept"]["coding"][0]["code"] == product
+    quantity = draft["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]
+    assert quantity == {"value": count, "system": "http://unitsofmeasure.org", "code": "{pill}"}
+
+
+def test_a_dose_no_listed_product_gives_is_sent_in_mg() -> None:
+    draft = draft_medication_request(KNOWLEDGE, "p1", "tofacitinib", 7.5, 1)
+    quantity = draft["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]
+    assert quantity["code"] == "mg" and quantity["value"] == 7.5
+
+
+def test_calls_are_signed_as_the_sandbox_signs() -> None:
+    """ES384, header typ/kid/jku, claims iss, aud = the exact URL, exp = iat + 300, jti a UUID:
+    the header and claim names of the sandbox's own tokens (tests/data/sandbox)."""
+    import uuid
+
+    import jwt
+
+    from cds_service.client_token import ClientSigner
+    from cds_service.commands.try_hook import sandbox_style_token
+    from tests.sandbox import captures
+
+    signer = ClientSigner.generate("ES384", issuer="https://ehr.test", kid="k1", jku="https://j")
+    url = "http://localhost:8080/cds-services/rheum-order-sign"
+    token = sandbox_style_token(signer, url)
+    header = jwt.get_unverified_header(token)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    sandbox = captures.capture("rx-sign-tofacitinib")
+    assert set(header) == set(sandbox["jwt_header"])
+    assert header["alg"] == sandbox["jwt_header"]["alg"] == "ES384"
+    assert set(claims) == set(sandbox["jwt_claims"])
+    assert claims["aud"] == url
+    assert claims["exp"] - claims["iat"] == 300
+    assert str(uuid.UUID(claims["jti"])) == claims["jti"]
