@@ -70,7 +70,8 @@ def prefetch_observation_codes(knowledge: Knowledge) -> list[str]:
     concept with `loinc = [{code = ...}, ...]`; tables starting with "_" are metadata).
     The template names bare codes (`code=4537-7,...`, any system): EHRs label LOINC with
     "http://loinc.org" or its OID, and the normalise stage checks the system of each result.
-    JLAC10 codes (`jlac10 = [...]`, Japanese laboratories) are named bare too: JP Core and
+    JLAC10 codes (`jlac10 = [...]`, Japanese laboratories) and Taiwan's NHI laboratory
+    payment codes (`tw_nhi = [...]`) are named bare too: JP Core and
     JP-CLINS send them under several system URIs. An entry matching any method is asked for
     by its listed code only; results of other methods arrive when the EHR sends prefetch.
     """
@@ -79,7 +80,7 @@ def prefetch_observation_codes(knowledge: Knowledge) -> list[str]:
     for concept, table in data.items():
         if concept.startswith("_") or not isinstance(table, dict):
             continue
-        for entry in [*table.get("loinc", []), *table.get("jlac10", [])]:
+        for entry in [*table.get("loinc", []), *table.get("jlac10", []), *table.get("tw_nhi", [])]:
             if isinstance(entry, dict) and isinstance(entry.get("code"), str):
                 codes.add(entry["code"].strip())
         # an institution's local codes ([codes] of the config) are searched as system|code

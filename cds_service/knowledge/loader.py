@@ -345,6 +345,7 @@ def _label(value: Any) -> str:
 _SYSTEM_KEYS = {
     "loinc": "loinc",
     "jlac10": "jlac10",
+    "tw_nhi": "tw_nhi_service",
     "snomed": "snomed",
     "icd10cm": "icd10",
     "icd10": "icd10",
@@ -502,7 +503,7 @@ def _observations(vs: ValueSets, data: Mapping[str, Any], obs: set[str]) -> None
         if answers not in vs.answers:
             raise KnowledgeError(f"{where}.answers: unknown answer set {answers!r}")
         vs.obs_answers[concept] = answers
-        for key in ("loinc", "snomed", "jlac10", "local"):
+        for key in ("loinc", "snomed", "jlac10", "tw_nhi", "local"):
             for i, item in enumerate(_entries(table, key, where)):
                 _source(item, sources, f"{where}.{key}[{i}]")
                 family = _family_of_entry(vs, key, item)

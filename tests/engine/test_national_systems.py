@@ -83,3 +83,31 @@ def test_lab_and_drug_systems_of_japan_and_taiwan_have_their_families():
         "tw_nhi_drug"
     )
     assert family("http://medis.or.jp/CodeSystem/master-HOT9") == "jp_hot"
+
+
+def test_taiwan_nhi_laboratory_items_are_read_as_results():
+    nhi = "https://twcore.mohw.gov.tw/ig/twcore/CodeSystem/medical-service-payment-tw"
+
+    def lab(rid: str, code: str, **value) -> dict:
+        return {
+            "resourceType": "Observation",
+            "id": rid,
+            "status": "final",
+            "code": {"coding": [{"system": nhi, "code": code}]},
+            "effectiveDateTime": "2026-11-20",
+            **value,
+        }
+
+    record = PatientRecord(
+        patient_id="p",
+        observations=[
+            lab("cr", "09015C", valueQuantity={"value": 0.9, "unit": "mg/dL"}),
+            lab("alt", "09026C", valueQuantity={"value": 30, "unit": "U/L"}),
+            lab("hbs", "14032C", valueString="陰性"),
+            lab("dc", "08013C", valueQuantity={"value": 60, "unit": "%"}),  # differential: not read
+        ],
+    )
+    obs = normalise(record, [], K, TODAY).observations
+    assert obs["creatinine"][0].value == 0.9 and obs["alt"][0].value == 30
+    assert obs["hbsag"][0].interpretation == "negative"
+    assert "anc" not in obs and "alc" not in obs

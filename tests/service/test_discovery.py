@@ -43,8 +43,11 @@ def test_prefetch_templates_ask_for_what_the_engine_reads(app, knowledge):
     assert {"4537-7", "1988-5", "88981-6"} <= set(codes)
     # ...and the JLAC10 codes of Japanese laboratories (CRP, eGFR, ESR 1-hour value)
     assert {"5C070000002306201", "8A065000002391901", "2Z010000001992052"} <= set(codes)
+    assert {"09015C", "14032C"} <= set(codes)  # ...and Taiwan's NHI laboratory items
     assert all(
-        re.fullmatch(r"\d{1,7}-\d", code) or re.fullmatch(r"[0-9][A-Z][0-9]{3}[0-9A-Z]{12}", code)
+        re.fullmatch(r"\d{1,7}-\d", code)
+        or re.fullmatch(r"[0-9][A-Z][0-9]{3}[0-9A-Z]{12}", code)  # JLAC10
+        or re.fullmatch(r"\d{5}[A-Z]", code)  # Taiwan NHI laboratory payment item
         for code in codes
     )
     # ...and tokens are context fields only (CDS Hooks 2.0 prefetch tokens)
