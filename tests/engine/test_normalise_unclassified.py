@@ -176,3 +176,23 @@ def test_condition_rules_that_find_nothing_say_how_many_conditions_were_not_clas
     assert said["JAKI-MALIGNANCY"] == "2 conditions on file could not be classified"
     assert said["JAKI-SERIOUS-INFECTION"] == "1 conditions on file could not be classified"
     assert said["JAKI-TB-ACTIVE"] == "1 conditions on file could not be classified"
+
+
+def test_vte_risk_without_bmi_says_the_count_instead_of_no_other_risk_factor():
+    from cds_service.assess.engine import assess
+    from cds_service.assess.registry import Settings
+    from cds_service.normalise import recognise_orders
+
+    draft = {
+        "resourceType": "MedicationRequest",
+        "id": "draft-1",
+        "status": "draft",
+        "intent": "order",
+        "medicationCodeableConcept": {"text": "tofacitinib 5 mg tablet"},
+    }
+    record = PatientRecord(patient_id="p", conditions=[condition("c1", (SCT, UNKNOWN_SCT))])
+    orders = recognise_orders([draft], K, None)
+    assessment = assess(normalise(record, orders, K, TODAY), K, Settings())
+    (vte,) = [n for n in assessment.not_assessed if n.rule_id == "JAKI-VTE-RISK"]
+    assert vte.missing.endswith("1 conditions on file could not be classified")
+    assert "no other VTE risk factor" not in vte.missing
