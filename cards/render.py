@@ -298,7 +298,21 @@ def _sources_line(ctx: _Ctx, findings: Iterable[Finding]) -> list[str]:
     if not seen:
         return []
     cat = ctx.cat
-    return [f"*{cat.get('card', 'source')}{cat.get('meta', 'colon')}{'; '.join(seen)}*"]
+    shown = "; ".join(_cited(part) for part in seen)
+    return [f"*{cat.get('card', 'source')}{cat.get('meta', 'colon')}{shown}*"]
+
+
+def _cited(citation: str) -> str:
+    """A compact citation ("Ytterberg SR et al., N Engl J Med 386:316–326, 2022, doi:...")
+    as a link on its text, so that a long DOI or URL does not take a line of its own."""
+    text, _, link = citation.rpartition(", ")
+    if link.startswith("doi:"):
+        link = "https://doi.org/" + link.removeprefix("doi:")
+    if not text or not link.startswith(("https://", "http://")) or " " in link:
+        return citation
+    for char, code in (("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E")):
+        link = link.replace(char, code)
+    return f"[{text.replace('[', '(').replace(']', ')')}]({link})"
 
 
 class _Blank(dict[str, str]):

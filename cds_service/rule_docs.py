@@ -14,6 +14,9 @@ from cards.catalogue import all_catalogues
 from cds_service.assess.registry import REGISTRY
 from cds_service.assess.scores import SCORE_IDS
 from cds_service.knowledge import Knowledge
+from cds_service.knowledge.loader import citation
+
+_SOURCES: dict[str, Any] = {}  # sources.toml of the knowledge being documented
 
 LANG_NAMES = {"en": "English", "zh-TW": "繁體中文", "zh-CN": "简体中文", "ja": "日本語"}
 _META_KEYS = {
@@ -22,6 +25,7 @@ _META_KEYS = {
     "applies_to",
     "configurable",
     "source",
+    "source_ids",
     "phrase_params",
     "missing",
     "indications",
@@ -37,6 +41,18 @@ def _value(v: Any) -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
     return str(v)
+
+
+def _sources(params: dict[str, Any]) -> list[str]:
+    """Each source as its full citation (sources.toml), one per line."""
+    ids = params.get("source_ids")
+    if isinstance(ids, list) and all(i in _SOURCES for i in ids):
+        out = []
+        for i in ids:
+            note = _SOURCES[i].get("note")
+            out.append(f"- {citation(_SOURCES[i])}" + (f" — {note}" if note else ""))
+        return out
+    return [_value(params.get("source", "(none)"))]
 
 
 def _applies_to(rule_id: str) -> list[str]:
@@ -116,7 +132,7 @@ def rule_page(rule_id: str, params: dict[str, Any], labels: dict[str, Any] | Non
         lines.append(f"- **Indications:** {_value(params['indications'])}")
     if params.get("enabled") is False:
         lines.append("- **Status:** off by default (institution switch or *verify*)")
-    lines += ["", "## Source", "", _value(params.get("source", "(none)")), ""]
+    lines += ["", "## Source", "", *_sources(params), ""]
     rest = {k: v for k, v in params.items() if k not in _META_KEYS}
     if rest:
         lines += ["## Parameters", "", "| parameter | value | configurable |", "|---|---|---|"]
@@ -156,12 +172,12 @@ def score_page(score_id: str, params: dict[str, Any]) -> str:
     rest = {
         k: v
         for k, v in params.items()
-        if k not in {"enabled", "coef", "decimals", "bands", "source"}
+        if k not in {"enabled", "coef", "decimals", "bands", "source", "source_ids"}
     }
     if rest:
         lines += ["", "## Parameters", "", "| parameter | value |", "|---|---|"]
         lines += [f"| {k} | {_value(v)} |" for k, v in rest.items()]
-    lines += ["", "## Source", "", _value(params.get("source", "(none)")), ""]
+    lines += ["", "## Source", "", *_sources(params), ""]
     lines += _phrases(score_id, "score")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -169,6 +185,8 @@ def score_page(score_id: str, params: dict[str, Any]) -> str:
 def pages(knowledge: Knowledge) -> dict[str, str]:
     """Every page by file name (README.md is the index)."""
     out: dict[str, str] = {}
+    _SOURCES.clear()
+    _SOURCES.update(knowledge.files.get("sources", {}))
     scores = knowledge.files.get("scores", {})
     for score_id in SCORE_IDS:
         if score_id in scores:

@@ -56,8 +56,12 @@ def rendered_lines(card: dict[str, Any]) -> int:
     return total
 
 
-def collect(anchor: date, region: str | None) -> list[dict[str, Any]]:
-    """One row per card: patient, drug, language, indicator, lines, links, findings."""
+def render_all(anchor: date, region: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """(language, card) for every demo patient x each drug of its `try` list x language."""
+    return [(row["language"], row["card"]) for row in _cards(anchor, region)]
+
+
+def _cards(anchor: date, region: str | None) -> list[dict[str, Any]]:
     from cards.examples import record_from_bundle
     from cards.render import render_cards
     from cds_service.assess.engine import assess
@@ -94,24 +98,43 @@ def collect(anchor: date, region: str | None) -> list[dict[str, Any]]:
                     assessment, language, knowledge, "https://cds.example.org/docs", "order-sign"
                 )
                 for card in cards:
-                    ext = card["extension"]["org.rheum-cds"]
                     rows.append(
                         {
                             "patient": patient.id,
                             "drug": tried.drug,
                             "language": language,
-                            "indicator": card["indicator"],
-                            "markdown_lines": markdown_lines(card),
-                            "lines": rendered_lines(card),
-                            "internal_words": bool(
-                                INTERNAL.search(json.dumps(card, ensure_ascii=False))
-                            ),
-                            "links": len(card.get("links", [])),
-                            "findings": len(ext["findings"]),
-                            "scores": len(ext["scores"]),
-                            "summary": card["summary"],
+                            "card": card,
                         }
                     )
+    return rows
+
+
+def collect(anchor: date, region: str | None) -> list[dict[str, Any]]:
+    """One row per card: patient, drug, language, indicator, lines, links, findings."""
+    rows = []
+    for item in _cards(anchor, region):
+        card, language, patient_id, drug = (
+            item["card"],
+            item["language"],
+            item["patient"],
+            item["drug"],
+        )
+        ext = card["extension"]["org.rheum-cds"]
+        rows.append(
+            {
+                "patient": patient_id,
+                "drug": drug,
+                "language": language,
+                "indicator": card["indicator"],
+                "markdown_lines": markdown_lines(card),
+                "lines": rendered_lines(card),
+                "internal_words": bool(INTERNAL.search(json.dumps(card, ensure_ascii=False))),
+                "links": len(card.get("links", [])),
+                "findings": len(ext["findings"]),
+                "scores": len(ext["scores"]),
+                "summary": card["summary"],
+            }
+        )
     return rows
 
 

@@ -126,6 +126,8 @@ def load_knowledge(
                 if rule_id in rules:
                     raise KnowledgeError(f"rule {rule_id} defined twice ({key})")
                 rules[rule_id] = params
+    if "sources" in files:
+        resolve_sources(files, rules)
     if overrides:
         rules = apply_overrides(rules, overrides)
     concepts = files.get("concepts", {})
@@ -156,6 +158,64 @@ def read_expansions(path: Path) -> dict[str, Any]:
 def observation_loinc_codes(knowledge: Knowledge) -> list[str]:
     """Every LOINC code mapped to an observation concept (for the discovery prefetch template)."""
     return list(knowledge.vs.observation_loinc)
+
+
+# --------------------------------------------------------------------------- citations
+
+
+def citation(entry: Mapping[str, Any]) -> str:
+    """The full citation: authors. title. journal or document year. doi / url."""
+    venue = entry.get("journal") or entry.get("document") or ""
+    parts = [str(entry.get("authors", "")).rstrip("."), str(entry.get("title", "")).rstrip(".")]
+    parts.append(f"{venue}, {entry.get('year', '')}".strip(", "))
+    text = ". ".join(p for p in parts if p) + "."
+    if entry.get("doi"):
+        text += f" https://doi.org/{entry['doi']}"
+    if entry.get("url"):
+        text += f" {entry['url']}"
+    return text
+
+
+def compact_citation(entry: Mapping[str, Any]) -> str:
+    """The card form: lead author (et al.) or issuer, journal or document, year, DOI or URL."""
+    authors = str(entry.get("authors", ""))
+    if entry.get("journal"):
+        lead = authors.split(",")[0].strip()
+        lead += " et al." if ("," in authors or "et al" in authors) else ""
+        where = str(entry["journal"])
+    else:  # an issuing body: its first name, and the document's short name
+        lead, where = authors.split(";")[0].strip(), str(entry.get("document", ""))
+    link = f"doi:{entry['doi']}" if entry.get("doi") else str(entry.get("url", ""))
+    return f"{lead}, {where}, {entry.get('year', '')}, {link}"
+
+
+def resolve_sources(files: dict[str, dict[str, Any]], rules: dict[str, dict[str, Any]]) -> None:
+    """Rules and scores name their sources by id of sources.toml: each becomes the compact
+    citations (`source`, shown on cards) and keeps its ids (`source_ids`, for the rule pages).
+    An unknown id, or a source without a year and a DOI or URL, stops the start."""
+    table = files["sources"]
+    for sid, entry in table.items():
+        where = f"sources.toml [{sid}]"
+        if not isinstance(entry, dict) or not entry.get("authors") or not entry.get("title"):
+            raise KnowledgeError(f"{where}: authors and title are required")
+        if not (entry.get("journal") or entry.get("document")) or not entry.get("year"):
+            raise KnowledgeError(f"{where}: journal or document, and year, are required")
+        if not (entry.get("doi") or entry.get("url")):
+            raise KnowledgeError(f"{where}: a DOI or URL is required")
+        if "; " in compact_citation(entry):
+            raise KnowledgeError(f"{where}: '; ' separates citations on a card")
+    scores = files.get("scores", {})
+    tables = [(f"rule {rid}", t) for rid, t in rules.items()]
+    tables += [(f"scores.toml [{k}]", t) for k, t in scores.items() if isinstance(t, dict)]
+    for where, params in tables:
+        ids = params.get("source")
+        if not isinstance(ids, list):
+            continue
+        unknown = [i for i in ids if i not in table]
+        if unknown or not ids:
+            raise KnowledgeError(f"{where}: unknown source id(s) {unknown or ids}")
+        params["source_ids"] = list(ids)
+        params["source"] = "; ".join(compact_citation(table[i]) for i in ids)
 
 
 # --------------------------------------------------------------------------- references

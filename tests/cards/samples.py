@@ -19,6 +19,28 @@ from cds_service.model import (
     Unavailable,
 )
 
+# Citations as the knowledge loader makes them from sources.toml (and labels.toml).
+PRAC = (
+    "European Medicines Agency (PRAC), JAK inhibitors Article 20 referral (EMA/890450/2022), 2022, "
+    "https://www.ema.europa.eu/en/medicines/human/referrals/janus-kinase-inhibitors-jaki"
+)
+ORAL = "Ytterberg SR et al., N Engl J Med 386:316–326, 2022, doi:10.1056/NEJMoa2109927"
+CHENG = "鄭傑夫 (Cheng CF), J Intern Med Taiwan 33:128–140, 2022, https://www.tsim.org.tw/"
+LABELS = (
+    "European Medicines Agency, JAK inhibitor SmPCs and USPIs, 2026, "
+    "https://www.ema.europa.eu/en/medicines/human/referrals/janus-kinase-inhibitors-jaki"
+)
+XELJANZ_SMPC = (
+    "XELJANZ SmPC (EMA) [EU], "
+    "https://www.ema.europa.eu/en/documents/product-information/xeljanz-epar-product-information_en.pdf"
+)
+ACR = "Bass AR et al., Arthritis Care Res 75:449–464, 2023, doi:10.1002/acr.25045"
+ST_CLAIR = "St Clair EW et al., Arthritis Rheum 46:1451–1459, 2002, doi:10.1002/art.10302"
+REMICADE = (
+    "田辺三菱製薬 (Mitsubishi Tanabe Pharma), レミケード (infliximab) 添付文書 (PMDA), 2024, "
+    "https://www.pmda.go.jp/PmdaSearch/iyakuSearch/"
+)
+
 TOFA_DRAFT = {
     "resourceType": "MedicationRequest",
     "id": "draft-tofa",
@@ -89,7 +111,7 @@ SAFETY = [
         TOFA.ref,
         "tofacitinib",
         evidence=[Evidence("Patient/p1", "age", 72, "a", date(2026, 11, 23))],
-        source="EMA PRAC 2022 Art. 20",
+        source=PRAC,
         params={"age": 72},
     ),
     Finding(
@@ -99,7 +121,7 @@ SAFETY = [
         TOFA.ref,
         "tofacitinib",
         evidence=[Evidence(TOFA.ref, "dose", 10, "mg", date(2026, 11, 23))],
-        source="Xeljanz SmPC 4.2",
+        source=XELJANZ_SMPC,
         params={"dose_mg": 10, "per_day": 2, "label_dose_mg": 5},
         suggestions=[Suggestion("dose-update", {"dose_mg": 5, "per_day": 2})],
     ),
@@ -110,7 +132,7 @@ SAFETY = [
         TOFA.ref,
         "tofacitinib",
         evidence=[Evidence("Observation/smk", "smoking_status", "current", None, date(2026, 5, 1))],
-        source="EMA PRAC 2022; ORAL Surveillance",
+        source=f"{PRAC}; {ORAL}",
     ),
 ]
 
@@ -121,7 +143,7 @@ SCREENING = [
         "screening",
         TOFA.ref,
         "tofacitinib",
-        source="labels; seed 000",
+        source=f"{LABELS}; {CHENG}",
         suggestions=[Suggestion("order-test", {"test": "igra"})],
     ),
     Finding(
@@ -130,7 +152,7 @@ SCREENING = [
         "screening",
         TOFA.ref,
         "tofacitinib",
-        source="ACR 2022",
+        source=ACR,
         suggestions=[Suggestion("vaccinate", {"cvx": "187"})],
     ),
 ]
@@ -164,7 +186,7 @@ ACTIVITY = [
         TOFA.ref,
         "tofacitinib",
         evidence=[Evidence("Observation/esr1", "esr", 38, "mm/h", date(2026, 10, 2))],
-        source="seed 000",
+        source=CHENG,
     )
 ]
 
@@ -186,7 +208,7 @@ def two_drugs() -> Assessment:
         IFX.ref,
         "infliximab",
         evidence=[Evidence("Observation/t1", "ifx_trough", 0.6, "ug/mL", date(2026, 9, 1))],
-        source="seed 002",
+        source=ST_CLAIR,
         suggestions=[Suggestion("order-test", {"test": "ifx_antibody"})],
     )
     tb_ifx = Finding(
@@ -195,7 +217,7 @@ def two_drugs() -> Assessment:
         "screening",
         IFX.ref,
         "infliximab",
-        source="labels",
+        source=REMICADE,
         suggestions=[Suggestion("order-test", {"test": "igra"})],
     )
     return Assessment(
@@ -216,7 +238,7 @@ def patient_view() -> Assessment:
     return Assessment(
         orders=[],
         findings=[
-            Finding("RA-ACTIVITY", "info", "activity", None, None, source="seed 000"),
+            Finding("RA-ACTIVITY", "info", "activity", None, None, source=CHENG),
         ],
         scores=DAS,
     )

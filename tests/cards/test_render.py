@@ -79,12 +79,15 @@ def test_safety_card(language: str, knowledge) -> None:
     [link] = card["links"]
     page = f"{DOCS}rules/JAKI-DOSE-MAX?also=JAKI-AGE-65,JAKI-SMOKER"
     assert link["url"] == card["source"]["url"] == page
-    assert "](" not in card["detail"] and "JAKI-" not in card["detail"]  # no inline link
+    # no inline link repeating it (sources link to their publications only)
+    assert DOCS not in card["detail"] and "JAKI-" not in card["detail"]
+    assert "(https://doi.org/10.1056/NEJMoa2109927)" in card["detail"]
     # the detail opens with the action, after the title
     opening = [line for line in card["detail"].split("\n") if line.strip()][1]
     assert opening.startswith("**" + catalogue(language).data["rule"]["JAKI-DOSE-MAX"]["text"])
     assert "72" in card["detail"]  # the age, from the finding's params and evidence
-    assert "EMA PRAC 2022 Art. 20" in card["detail"]  # each finding cites its source
+    assert "JAK inhibitors Article 20 referral" in card["detail"]  # the sources, once each
+    assert card["detail"].count("Article 20 referral") == 1
     assert "2026-05-01" in card["detail"]  # evidence date
     assert ext(card)["language"] == language
     reasons = card["overrideReasons"]

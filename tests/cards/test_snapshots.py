@@ -19,6 +19,7 @@ from cards.render import render_cards
 from cds_service.commands.demo import format_card
 from tests.cards import samples
 from tests.cards.helpers import assert_valid_card
+from tests.cards.test_citations import _problems
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 CASES = [
@@ -45,6 +46,7 @@ def snapshot_text(language: str, knowledge) -> str:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_cards_match_the_reviewed_snapshot(language: str, knowledge) -> None:
     text = snapshot_text(language, knowledge)
+    assert not _problems(text), _problems(text)  # no seed, SPEC, "not configured", internal ids
     path = SNAPSHOTS / f"{language}.txt"
     if os.environ.get("RHEUM_CDS_UPDATE_SNAPSHOTS") == "1":
         SNAPSHOTS.mkdir(exist_ok=True)

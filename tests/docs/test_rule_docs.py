@@ -117,7 +117,7 @@ def test_card_source_links_resolve(tmp_path: Path) -> None:
     client = app.test_client()
     page = client.get("/docs/rules/JAKI-AGE-65")
     assert page.status_code == 200
-    assert "EMA PRAC 2022" in page.get_data(as_text=True)
+    assert "European Medicines Agency (PRAC)" in page.get_data(as_text=True)
     assert client.get("/docs/rules/").status_code == 200
     assert client.get("/docs/rules/NO-SUCH-RULE").status_code == 404
 

@@ -17,6 +17,7 @@ import cds_service.knowledge
 from cds_service.assess import rules as _rules  # noqa: F401  (registers every rule)
 from cds_service.assess.registry import REGISTRY, RuleContext, Settings
 from cds_service.knowledge import Knowledge
+from cds_service.knowledge.loader import resolve_sources
 from cds_service.model import (
     Facts,
     Finding,
@@ -38,11 +39,13 @@ def jaki_knowledge() -> Knowledge:
     shipped files, so these unit tests do not depend on the other knowledge files; a test in
     test_rules_jaki_properties checks that load_knowledge() carries the same tables."""
     files = {}
-    for stem in ("concepts", "rules_jaki", "labels", "tests"):
+    for stem in ("concepts", "rules_jaki", "labels", "tests", "sources"):
         path = KNOWLEDGE_DIR / f"{stem}.toml"
         if path.exists():
             files[stem] = tomllib.loads(path.read_text(encoding="utf-8"))
-    return Knowledge(concepts=files["concepts"], files=files, rules=dict(files["rules_jaki"]))
+    rules = dict(files["rules_jaki"])
+    resolve_sources(files, rules)  # citations by id, as load_knowledge() resolves them
+    return Knowledge(concepts=files["concepts"], files=files, rules=rules)
 
 
 KNOWLEDGE = jaki_knowledge()

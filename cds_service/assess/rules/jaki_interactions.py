@@ -22,6 +22,7 @@ from cds_service.assess.rules.jaki_common import (
     enabled,
     found,
     jaki_rule,
+    label_source,
     missing,
     ordered_daily_mg,
     region,
@@ -59,7 +60,7 @@ def ddi(ctx: RuleContext) -> RuleResult:
         source = None
         if isinstance(regional, dict) and enabled(ctx, DDI, regional):
             phrase["action"] = regional["action"]
-            source = f"{drug_labels.get(region(ctx), {}).get('source', '')} [{region(ctx)}]"
+            source = label_source(ctx, DDI, drug_labels.get(region(ctx), {}))
             if regional["action"] == "reduce":
                 daily = ordered_daily_mg(ctx)
                 if daily is None:
