@@ -34,7 +34,7 @@ def test_baricitinib_eu_crcl_45_suggests_2_mg():
     ]
     assert f.params["measure"] == "crcl" and f.params["band"] == "30-60"
     assert f.params["surrogate"] is False and "SmPC" in f.params["label"]
-    assert f.source.startswith("Olumiant SmPC") and f.source.endswith("[EU]")
+    assert f.source.startswith("Olumiant SmPC (EMA), section 4.2 [EU], https://www.ema.europa.eu/")
 
 
 def test_baricitinib_eu_2_mg_at_crcl_45_is_already_labelled():

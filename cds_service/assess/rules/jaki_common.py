@@ -200,7 +200,7 @@ def label_phrase(ctx: RuleContext, table: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def label_source(ctx: RuleContext, rule_id: str, table: Mapping[str, Any]) -> str:
-    """The label the figures come from, as a card shows it: name, region, version, URL."""
-    parts = [f"{table.get('source', '')} [{region(ctx)}]".strip()]
-    parts += [str(table[k]) for k in ("version", "url") if table.get(k)]
-    return ", ".join(parts)
+    """The label the figures come from, as a card shows it: name, region and URL (the version
+    and section read are on the rule page)."""
+    name = f"{table.get('source', '')} [{region(ctx)}]".strip()
+    return f"{name}, {table['url']}" if table.get("url") else name
