@@ -106,7 +106,7 @@ def test_dose_limit_per_indication_age_and_phase(
     f = one_finding(results)
     assert f.severity == severity
     assert f.suggestions[0].params == {"dose_mg": dose_mg, "per_day": times}
-    assert f.params["region"] == region and f.source.endswith(f"[{region}]")
+    assert f.params["region"] == region and f"[{region}]" in f.source
 
 
 def test_maintenance_finding_names_the_phase_and_the_current_treatment():
