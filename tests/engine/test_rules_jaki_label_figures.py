@@ -309,7 +309,7 @@ def test_every_checked_section_is_cited():
     """A figure that judges names its label: document, issuer, version, URL, section, where read."""
     for drug, regions in KNOWLEDGE.files["labels"].items():
         for region_id, table in regions.items():
-            if region_id == "ddi":
+            if region_id == "ddi" or table.get("authorised") is False:
                 continue
             for key in ("document", "issuer", "version", "url", "label", "source"):
                 assert table.get(key), (drug, region_id, key)
