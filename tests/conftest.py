@@ -47,7 +47,12 @@ from tests.fixtures.hapi import FhirServer, FhirServerError, missing_tools, star
 from tests.fixtures.postgres import PostgresError, PostgresServer, find_bin_dir, start_postgres
 from tests.fixtures.processes import log_tail, unavailable
 
-SERVER_FIXTURES = {"fhir_server": "fhir", "postgres_server": "postgres", "postgres_url": "postgres"}
+SERVER_FIXTURES = {
+    "fhir_server": "fhir",
+    "terminology_server": "terminology",
+    "postgres_server": "postgres",
+    "postgres_url": "postgres",
+}
 _active_logs: dict[str, tuple[str, object]] = {}
 _startup_timings: dict[str, float] = {}
 
@@ -120,6 +125,37 @@ def fhir_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FhirServer
         yield server
     finally:
         _active_logs.pop("fhir", None)
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def terminology_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FhirServer]:
+    """A second HAPI FHIR server started as a terminology server (`--rheumcds.terminology=true`:
+    ValueSet/$expand with Hibernate Search on a local-heap Lucene index), empty. Its own
+    instance, so the FHIR data tests keep a server without the index. tests/terminology loads
+    a SNOMED CT-shaped CodeSystem into it."""
+    missing = missing_tools()
+    if missing:
+        unavailable(
+            f"HAPI terminology server needs {' and '.join(missing)} on PATH: install a JDK 17 "
+            "and Maven (Debian: apt-get install openjdk-17-jdk-headless maven)"
+        )
+    started = time.monotonic()
+    try:
+        server = start_fhir_server(
+            tmp_path_factory.mktemp("hapi-terminology"),
+            extra_args=["--rheumcds.terminology=true"],
+            heap="1g",
+            use_external=False,
+        )
+    except FhirServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    _startup_timings["HAPI terminology server: build check + start"] = time.monotonic() - started
+    _active_logs["terminology"] = ("HAPI terminology server log", server)
+    try:
+        yield server
+    finally:
+        _active_logs.pop("terminology", None)
         server.stop()
 
 

@@ -273,11 +273,7 @@ class ValueSets:
     def snomed_roots(self) -> dict[str, tuple[str, ...]]:
         """SNOMED CT codes that define each condition concept together with their
         descendants: concept -> codes (what a terminology server expands with is-a)."""
-        roots: dict[str, list[str]] = {}
-        for (family, code), concept in self.cond_exact.items():
-            if family == "snomed":
-                roots.setdefault(concept, []).append(code)
-        return {concept: tuple(codes) for concept, codes in sorted(roots.items())}
+        return {concept: roots for concept, roots in sorted(self.cond_roots.items()) if roots}
 
     def concepts_with_implied(self, concept: str) -> frozenset[str]:
         key = ("implied", concept)

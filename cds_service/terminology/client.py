@@ -127,8 +127,13 @@ class TerminologyClient:
                 if exc.kind != "http" or exc.status not in (400, 404, 422):
                     raise
                 # The server does not expand implicit SNOMED CT value sets: an inline ValueSet.
-                # Kept only when that works (a 4xx may also mean an unknown root).
-                answer = self._expand_inline(root, offset, count, deadline)
+                # Kept when the server reads it (a 400 then says this root is unknown to it).
+                try:
+                    answer = self._expand_inline(root, offset, count, deadline)
+                except TerminologyError as inline:
+                    if inline.kind == "http" and inline.status in (400, 422):
+                        self._implicit_vs = False
+                    raise
                 self._implicit_vs = False
                 return answer
         return self._expand_inline(root, offset, count, deadline)

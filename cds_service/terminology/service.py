@@ -24,6 +24,7 @@ Logs carry counts and error kinds, never codes (they come from patient records).
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -31,10 +32,13 @@ import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from cds_service import metrics
 from cds_service.config import TerminologyConfig
 from cds_service.knowledge.index import ValueSets
+from cds_service.knowledge.loader import EXPANSIONS
+from cds_service.knowledge.loader import HERE as KNOWLEDGE_DIR
 from cds_service.storage import StorageError
 from cds_service.terminology.client import TerminologyClient, TerminologyError
 from cds_service.terminology.store import (
@@ -58,19 +62,39 @@ MAX_CODES_PER_REQUEST = 20
 MATCH = frozenset({"subsumes", "equivalent"})
 
 
+@lru_cache(maxsize=1)
+def reviewed_exclusions() -> frozenset[tuple[str, str]]:
+    """(concept, code) pairs the reviewed expansion excluded (look-alikes: family history of X,
+    malignant hypertension...), from valuesets/expansions/conditions.json `review`. A server's
+    or a release's hierarchy never puts such a code back into that concept."""
+    try:
+        data = json.loads((KNOWLEDGE_DIR / EXPANSIONS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return frozenset()
+    return frozenset(
+        (str(row[0]), str(row[1]))
+        for row in data.get("review", [])
+        if isinstance(row, list) and len(row) >= 4 and str(row[3]).startswith("excluded")
+    )
+
+
 def learnt_concepts(
-    codes: Mapping[str, set[str]], vs: ValueSets
+    codes: Mapping[str, set[str]],
+    vs: ValueSets,
+    excluded: frozenset[tuple[str, str]] = frozenset(),
 ) -> dict[tuple[str, str], frozenset[str]]:
     """`cond_terminology` entries from stored rows (code -> concept ids): concepts with their
-    implied broader ones; concepts the knowledge no longer has are dropped."""
-    known = set(vs.cond_exact.values()) | set(vs.cond_prefix.values())
+    implied broader ones, without the reviewed exclusions (a code left with none is known to be
+    no concept); concepts the knowledge no longer has are dropped."""
+    known = set(vs.cond_exact.values()) | set(vs.cond_prefix.values()) | set(vs.cond_roots)
     interned: dict[frozenset[str], frozenset[str]] = {}
     out: dict[tuple[str, str], frozenset[str]] = {}
     for code, concepts in codes.items():
         named = [c for c in concepts if c != NO_CONCEPT and c in known]
         if not named and NO_CONCEPT not in concepts:
             continue  # only concepts this knowledge does not have: not known either way
-        full = frozenset().union(*(vs.concepts_with_implied(c) for c in named))
+        kept = [c for c in named if (c, code) not in excluded]
+        full = frozenset().union(*(vs.concepts_with_implied(c) for c in kept))
         out[(FAMILY, code)] = interned.setdefault(full, full)
     return out
 
@@ -140,7 +164,7 @@ class Terminology:
     def load(self) -> int:
         """Replace the in-memory codes by the stored ones; returns how many codes."""
         codes = self.store.codes(self.sources)
-        learnt = learnt_concepts(codes, self.vs)
+        learnt = learnt_concepts(codes, self.vs, reviewed_exclusions())
         if self.client is not None:
             state = self.store.state(server_source(self.config.url))
             if state is not None:
@@ -298,7 +322,9 @@ class Terminology:
         if not found:
             return 0
         update = learnt_concepts(
-            {code: concepts or {NO_CONCEPT} for code, concepts in found.items()}, self.vs
+            {code: concepts or {NO_CONCEPT} for code, concepts in found.items()},
+            self.vs,
+            reviewed_exclusions(),
         )
         self.vs.cond_terminology.update(update)
         if self._writer is not None:

@@ -5,6 +5,7 @@ that reports which findings fired."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +42,17 @@ FRAGMENT: list[tuple[str, str, tuple[str, ...]]] = [
 ]
 
 
-def codesystem(version: str, extra: list[tuple[str, str, tuple[str, ...]]] = ()) -> dict:
-    """The fragment as a FHIR CodeSystem (url http://snomed.info/sct, `parent` properties)."""
-    concepts = []
-    for code, display, parents in [*FRAGMENT, *extra]:
-        concept: dict[str, Any] = {"code": code, "display": display}
+def codesystem(version: str) -> dict:
+    """The fragment as a FHIR CodeSystem (url http://snomed.info/sct), children nested under
+    their parent (the hierarchy HAPI reads for $subsumes and is-a)."""
+    nodes: dict[str, dict[str, Any]] = {}
+    top: list[dict[str, Any]] = []
+    for code, display, parents in FRAGMENT:
+        nodes[code] = {"code": code, "display": display}
         if parents:
-            concept["property"] = [{"code": "parent", "valueCode": p} for p in parents]
-        concepts.append(concept)
+            nodes[parents[0]].setdefault("concept", []).append(nodes[code])
+        else:
+            top.append(nodes[code])
     return {
         "resourceType": "CodeSystem",
         "id": "sct-fragment",
@@ -58,8 +62,7 @@ def codesystem(version: str, extra: list[tuple[str, str, tuple[str, ...]]] = ())
         "status": "active",
         "content": "complete",
         "hierarchyMeaning": "is-a",
-        "property": [{"code": "parent", "type": "code"}],
-        "concept": concepts,
+        "concept": top,
     }
 
 
@@ -186,7 +189,7 @@ class StandIn:
     def __init__(
         self,
         delay: float = 0.0,
-        answer: dict[str, Any] | None = None,
+        answer: dict[str, Any] | Callable[[str], dict[str, Any]] | None = None,
         forward_to: str | None = None,
     ) -> None:
         import threading
@@ -222,6 +225,8 @@ class StandIn:
                         timeout=60,
                     )
                     status, payload = upstream.status_code, upstream.content
+                elif callable(answer):
+                    status, payload = 200, orjson.dumps(answer(self.path))
                 else:
                     status, payload = 200, orjson.dumps(answer or {})
                 try:

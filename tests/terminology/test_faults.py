@@ -44,6 +44,7 @@ def test_server_down_answers_in_time_and_code_stays_unclassified(make_app):
     elapsed = time.monotonic() - started
     assert result["status"] == 200
     assert "JAKI-VTE-HISTORY" not in result["findings"]
+    assert "JAKI-VTE-HISTORY" in result["notAssessed"]  # not read as "no prior VTE"
     assert _unclassified(app) - before == 1
     assert elapsed < DEADLINE_MS / 1000
 
@@ -60,6 +61,7 @@ def test_slow_server_answers_within_deadline_then_backs_off(make_app, slow_serve
     elapsed = time.monotonic() - started
     assert result["status"] == 200
     assert "JAKI-VTE-HISTORY" not in result["findings"]
+    assert "JAKI-VTE-HISTORY" in result["notAssessed"]
     assert elapsed < DEADLINE_MS / 1000 + 0.5  # the 8 s server is not waited for
     asked = slow_server.calls("$subsumes")
     assert asked > 0  # it was asked ...

@@ -14,7 +14,9 @@ import ca.uhn.fhir.jpa.model.config.PartitionSettings;
 import ca.uhn.fhir.jpa.model.config.SubscriptionSettings;
 import ca.uhn.fhir.jpa.provider.IJpaSystemProvider;
 import ca.uhn.fhir.jpa.provider.JpaCapabilityStatementProvider;
+import ca.uhn.fhir.jpa.provider.ValueSetOperationProvider;
 import ca.uhn.fhir.jpa.search.DatabaseBackedPagingProvider;
+import ca.uhn.fhir.jpa.search.HapiHSearchAnalysisConfigurers;
 import ca.uhn.fhir.jpa.subscription.channel.config.SubscriptionChannelConfig;
 import ca.uhn.fhir.narrative2.NullNarrativeGenerator;
 import ca.uhn.fhir.rest.api.EncodingEnum;
@@ -42,6 +44,11 @@ import org.springframework.orm.jpa.LocalContainerEntityManagerFactoryBean;
  * loading, UI, validation or Hibernate Search. Batch2 (which HAPI's JPA layer needs for its own
  * jobs) runs on the in-memory message broker of {@link SubscriptionChannelConfig}; none of the
  * subscription matching or delivery configurations is imported.
+ *
+ * <p>With {@code --rheumcds.terminology=true} the same server also acts as a FHIR terminology
+ * server for tests/terminology: {@code ValueSet/$expand} (implicit is-a value sets of a stored
+ * CodeSystem) is registered and Hibernate Search indexes concepts in a local-heap Lucene
+ * directory. Off by default: the FHIR data tests do not pay for the index.
  */
 @Configuration
 @Import({
@@ -92,12 +99,24 @@ public class HapiServerConfig {
 			FhirContext fhirContext,
 			JpaStorageSettings storageSettings,
 			JpaProperties jpaProperties,
-			DataSource dataSource) {
+			DataSource dataSource,
+			@Value("${rheumcds.terminology:false}") boolean terminology) {
 		LocalContainerEntityManagerFactoryBean factory =
 				HapiEntityManagerFactoryUtil.newEntityManagerFactory(beanFactory, fhirContext, storageSettings);
 		Map<String, Object> properties = new HashMap<>(jpaProperties.getProperties());
 		properties.putIfAbsent("hibernate.hbm2ddl.auto", "update");
-		properties.putIfAbsent("hibernate.search.enabled", "false");
+		if (terminology) {
+			// Concept hierarchy filters of $expand (is-a) need the full-text index of concepts.
+			properties.put("hibernate.search.enabled", "true");
+			properties.put("hibernate.search.backend.type", "lucene");
+			properties.put("hibernate.search.backend.directory.type", "local-heap");
+			properties.put("hibernate.search.backend.lucene_version", "LUCENE_CURRENT");
+			properties.put(
+					"hibernate.search.backend.analysis.configurer",
+					HapiHSearchAnalysisConfigurers.HapiLuceneAnalysisConfigurer.class.getName());
+		} else {
+			properties.putIfAbsent("hibernate.search.enabled", "false");
+		}
 		properties.putIfAbsent("hibernate.cache.use_second_level_cache", "false");
 		properties.putIfAbsent("hibernate.cache.use_query_cache", "false");
 		properties.putIfAbsent("hibernate.archive.scanner", "org.hibernate.boot.archive.scan.internal.DisabledScanner");
@@ -122,6 +141,8 @@ public class HapiServerConfig {
 			ISearchParamRegistry searchParamRegistry,
 			IValidationSupport validationSupport,
 			DatabaseBackedPagingProvider pagingProvider,
+			ValueSetOperationProvider valueSetOperationProvider,
+			@Value("${rheumcds.terminology:false}") boolean terminology,
 			@Value("${rheumcds.paging.default-page-size:20}") int defaultPageSize,
 			@Value("${rheumcds.paging.maximum-page-size:300}") int maximumPageSize) {
 		FhirContext fhirContext = systemDao.getContext();
@@ -130,6 +151,9 @@ public class HapiServerConfig {
 		RestfulServer server = new RestfulServer(fhirContext);
 		server.registerProviders(resourceProviderFactory.createProviders());
 		server.registerProvider(systemProvider);
+		if (terminology) {
+			server.registerProvider(valueSetOperationProvider);
+		}
 		server.setServerConformanceProvider(new JpaCapabilityStatementProvider(
 				server, systemDao, storageSettings, searchParamRegistry, validationSupport));
 		server.setDefaultResponseEncoding(EncodingEnum.JSON);
