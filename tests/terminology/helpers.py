@@ -198,6 +198,7 @@ class StandIn:
         import requests
 
         self.paths: list[str] = []
+        self.authorizations: list[str | None] = []  # Authorization header of each request
         self.delay = delay
         stand_in = self
         session = requests.Session()
@@ -208,6 +209,7 @@ class StandIn:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 stand_in.paths.append(self.path)
+                stand_in.authorizations.append(self.headers.get("Authorization"))
                 if stand_in.delay:
                     import time
 

@@ -43,3 +43,46 @@ def test_expansion_is_read_page_by_page():
     assert expansion.codes[1][1] == f"code {CODES[1]}"
     assert expansion.version == VERSION
     assert server.calls("$expand") == 3  # 2 + 2 + 1
+
+
+def _outcome(path: str) -> dict:
+    return {
+        "resourceType": "Parameters",
+        "parameter": [{"name": "outcome", "valueCode": "subsumes"}],
+    }
+
+
+def test_bearer_and_basic_credentials_are_sent():
+    server = StandIn(answer=_outcome)
+    try:
+        bearer = TerminologyClient(TerminologyConfig(url=server.url, auth="bearer", token="t-1"))
+        assert bearer.subsumes("1000001", "1000002", time.monotonic() + 10) == "subsumes"
+        basic = TerminologyClient(
+            TerminologyConfig(url=server.url, auth="basic", username="u", password="p")
+        )
+        basic.subsumes("1000001", "1000002", time.monotonic() + 10)
+    finally:
+        server.stop()
+    assert server.authorizations == ["Bearer t-1", "Basic dTpw"]
+
+
+def test_client_credentials_token_is_fetched_once_and_used():
+    tokens = StandIn(answer={"access_token": "cc-token", "token_type": "Bearer", "expires_in": 600})
+    server = StandIn(answer=_outcome)
+    try:
+        config = TerminologyConfig(
+            url=server.url,
+            auth="client_credentials",
+            token_url=f"{tokens.url}/token",
+            client_id="rheum-cds",
+            client_secret="s3cret",
+        )
+        client = TerminologyClient(config)
+        for _ in range(2):
+            client.subsumes("1000001", "1000002", time.monotonic() + 10)
+    finally:
+        server.stop()
+        tokens.stop()
+    assert server.authorizations == ["Bearer cc-token", "Bearer cc-token"]
+    assert len(tokens.paths) == 1
+    assert tokens.authorizations[0] == "Basic cmhldW0tY2RzOnMzY3JldA=="  # client id:secret
