@@ -1,5 +1,9 @@
 """Operations endpoints: `/healthz` (liveness), `/readyz` (storage reachable), `/metrics`.
 
+`/healthz` also says, when the site has its own SNOMED CT (a terminology server or an RF2
+import), how many codes are loaded, the server's version, when it was last expanded and whether
+look-ups are paused (cds_service/terminology).
+
 `/healthz` answers 200 while the process serves; in unsigned mode (`--allow-unsigned`) its body
 carries `"unsigned": true` and a warning, as the start-up log does. `/readyz` answers 503 while
 the database cannot be reached (a load balancer then routes elsewhere). `/metrics` is the
@@ -41,6 +45,12 @@ def healthz() -> Response:
     body: dict[str, Any] = {"status": "ok", "unsigned": config.allow_unsigned}
     if config.allow_unsigned:
         body["warning"] = UNSIGNED_WARNING
+    runtime = current_app.extensions.get("rheum_cds.runtime")
+    terminology = getattr(runtime, "terminology", None)
+    if terminology is not None and (
+        terminology.client is not None or terminology.vs.cond_terminology
+    ):
+        body["terminology"] = terminology.status()  # counts and versions, no URL, no codes
     return _json(200, body)
 
 

@@ -350,7 +350,7 @@ class Terminology:
     def status(self) -> dict[str, object]:
         """For /healthz-style reporting: counts and versions only."""
         return {
-            "server": bool(self.client),
+            "server": self.client is not None,
             "codes": len(self.vs.cond_terminology),
             "server_version": self.server_version,
             "expanded_at": self._server_stamp.isoformat() if self._server_stamp else None,

@@ -38,6 +38,9 @@ def test_server_down_answers_in_time_and_code_stays_unclassified(make_app):
     )
     terminology = app.extensions["rheum_cds.runtime"].terminology
     assert terminology.status()["expanded_at"] is None  # start-up expansion failed, app runs
+    health = app.test_client().get("/healthz").get_json()
+    assert health["status"] == "ok" and health["terminology"]["expanded_at"] is None
+    assert url not in str(health)
     before = _unclassified(app)
     started = time.monotonic()
     result = call_hook(app, DVT_FEMORAL)
@@ -47,6 +50,7 @@ def test_server_down_answers_in_time_and_code_stays_unclassified(make_app):
     assert "JAKI-VTE-HISTORY" in result["notAssessed"]  # not read as "no prior VTE"
     assert _unclassified(app) - before == 1
     assert elapsed < DEADLINE_MS / 1000
+    assert app.test_client().get("/healthz").get_json()["terminology"]["lookups_paused"]
 
 
 def test_slow_server_answers_within_deadline_then_backs_off(make_app, slow_server):
