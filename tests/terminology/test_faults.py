@@ -13,6 +13,8 @@ from tests.fixtures.processes import free_port
 from tests.terminology.helpers import DVT_FEMORAL, StandIn, call_hook
 
 DEADLINE_MS = 1500
+SLOW_S = 20.0  # the slow server answers after this long
+MARGIN_S = 3.0  # a busy 2-core machine: the bound says "not waited for", not "fast"
 
 
 def _unclassified(app) -> float:
@@ -25,7 +27,7 @@ def _unclassified(app) -> float:
 
 @pytest.fixture
 def slow_server():
-    server = StandIn(delay=8.0, answer={"resourceType": "Parameters", "parameter": []})
+    server = StandIn(delay=SLOW_S, answer={"resourceType": "Parameters", "parameter": []})
     yield server
     server.stop()
 
@@ -49,7 +51,7 @@ def test_server_down_answers_in_time_and_code_stays_unclassified(make_app):
     assert "JAKI-VTE-HISTORY" not in result["findings"]
     assert "JAKI-VTE-HISTORY" in result["notAssessed"]  # not read as "no prior VTE"
     assert _unclassified(app) - before == 1
-    assert elapsed < DEADLINE_MS / 1000
+    assert elapsed < DEADLINE_MS / 1000 + MARGIN_S
     assert app.test_client().get("/healthz").get_json()["terminology"]["lookups_paused"]
 
 
@@ -66,7 +68,7 @@ def test_slow_server_answers_within_deadline_then_backs_off(make_app, slow_serve
     assert result["status"] == 200
     assert "JAKI-VTE-HISTORY" not in result["findings"]
     assert "JAKI-VTE-HISTORY" in result["notAssessed"]
-    assert elapsed < DEADLINE_MS / 1000 + 0.5  # the 8 s server is not waited for
+    assert elapsed < DEADLINE_MS / 1000 + MARGIN_S  # the 20 s server is not waited for
     asked = slow_server.calls("$subsumes")
     assert asked > 0  # it was asked ...
     again = call_hook(app, DVT_FEMORAL)
