@@ -19,6 +19,7 @@ import tempfile
 from typing import Any
 
 HELP = "serve the CDS Hooks service (gunicorn)"
+WORKER_CLASSES = ("gevent", "gthread", "sync")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 DEFAULT_BASE_URL = "http://localhost:8080"  # config.Config.base_url default
@@ -46,7 +47,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--workers", type=int, default=2, help="worker processes (2)")
     parser.add_argument(
-        "--threads", type=int, default=4, help="threads per worker (4; 1 = sync workers)"
+        "--worker-class",
+        choices=WORKER_CLASSES,
+        default="gevent",
+        help=(
+            "gevent (default): each connection is read cooperatively, so slow clients cannot "
+            "tie up the workers; gthread/sync: a thread per request being read (put a "
+            "buffering proxy in front)"
+        ),
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=4,
+        help="threads per worker with --worker-class gthread (4; 1 = sync workers)",
+    )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=1000,
+        help="simultaneous connections per gevent worker (1000)",
     )
     parser.add_argument("--timeout", type=int, default=30, help="worker timeout, seconds (30)")
 
@@ -118,6 +138,18 @@ def startup_notes(config: Any) -> list[tuple[int, str]]:
     return notes
 
 
+def _worker_exit(_server: Any, _worker: Any) -> None:
+    _release_logging()
+
+
+def _release_logging() -> None:
+    """Flush the logs and drop logging's weak references to its handlers before the
+    interpreter tears down: their callbacks would otherwise take a lock after gevent's hub
+    is gone and print tracebacks at every worker exit."""
+    logging.shutdown()
+    logging._handlerList.clear()  # type: ignore[attr-defined]
+
+
 def _is_loopback_bind(host: str) -> bool:
     """A bind address only this machine can reach (a name is resolved: every address of it
     must be loopback)."""
@@ -142,6 +174,15 @@ def main(args: argparse.Namespace) -> int:
     if args.workers < 1 or args.threads < 1 or not 0 < args.port < 65536:
         print("rheum-cds serve: --workers and --threads must be >= 1, --port 1-65535")
         return 2
+    worker_class = getattr(args, "worker_class", "gevent")
+    if worker_class == "gthread" and args.threads == 1:
+        worker_class = "sync"
+    if worker_class == "gevent":
+        # Before anything else is imported (ssl, sockets, threads in the service modules):
+        # the workers are forked from this process and inherit the cooperative versions.
+        from gevent import monkey
+
+        monkey.patch_all()
     _prepare_metrics_dir()
 
     from gunicorn.app.base import BaseApplication
@@ -187,13 +228,21 @@ def main(args: argparse.Namespace) -> int:
                 "bind": f"{args.host}:{args.port}",
                 "workers": args.workers,
                 "threads": args.threads,
-                "worker_class": "gthread" if args.threads > 1 else "sync",
+                "worker_class": worker_class,
+                "worker_connections": getattr(args, "connections", 1000),
                 "timeout": args.timeout,
+                # the request line and headers are bounded in size (and, with gevent, read
+                # without holding a worker); an idle keep-alive connection is closed after 5 s
+                "keepalive": 5,
+                "limit_request_line": 8190,
+                "limit_request_fields": 100,
+                "limit_request_field_size": 8190,
                 "graceful_timeout": 10,
                 "accesslog": None,  # the app logs one JSON line per request (logs.py)
                 # gunicorn's own debug lines name request paths: info at most
                 "loglevel": "info" if config.log_level.upper() == "DEBUG" else config.log_level,
                 "child_exit": metrics.child_exit,
+                "worker_exit": _worker_exit,
                 "proc_name": "rheum-cds",
             }
             if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1
@@ -218,12 +267,17 @@ def main(args: argparse.Namespace) -> int:
             "fields": {
                 "bind": f"{args.host}:{args.port}",
                 "workers": args.workers,
-                "threads": args.threads,
+                "worker_class": worker_class,
+                "threads": args.threads if worker_class == "gthread" else 1,
                 "base_url": config.base_url,
                 "unsigned": config.allow_unsigned,
                 "sandbox": config.sandbox,
             }
         },
     )
-    Service().run()
+    try:
+        Service().run()
+    finally:
+        if worker_class == "gevent":
+            _release_logging()
     return 0
