@@ -33,6 +33,7 @@ from cards.suggestions import build_suggestion, fhir_codes
 from cds_service.assess.scores import SCORE_IDS
 from cds_service.gather import VERSION_REASON
 from cds_service.knowledge import Knowledge
+from cds_service.knowledge.loader import compact_citation
 from cds_service.model import (
     FHIR_SERVER_NOT_ALLOWED,
     PREFETCH_FAILED,
@@ -288,11 +289,16 @@ def _findings_block(
 
 
 def _sources_line(ctx: _Ctx, findings: Iterable[Finding]) -> list[str]:
-    """Every source of the card's findings once, on one line."""
+    """Every source of the card's findings once, on one line (a drug's own label only on the
+    cards of that drug: sources.toml `drugs`)."""
+    only_for = _drug_sources(ctx.knowledge)
     seen: list[str] = []
     for f in findings:
         for part in f.source.split("; "):
             part = part.strip()
+            drugs = only_for.get(part)
+            if drugs is not None and f.drug not in drugs:
+                continue
             if part and part not in seen:
                 seen.append(part)
     if not seen:
@@ -300,6 +306,24 @@ def _sources_line(ctx: _Ctx, findings: Iterable[Finding]) -> list[str]:
     cat = ctx.cat
     shown = "; ".join(_cited(part) for part in seen)
     return [f"*{cat.get('card', 'source')}{cat.get('meta', 'colon')}{shown}*"]
+
+
+_DRUG_SOURCES: dict[int, tuple[Any, dict[str, frozenset[str]]]] = {}
+
+
+def _drug_sources(knowledge: Knowledge) -> dict[str, frozenset[str]]:
+    """Compact citation -> the drugs it is shown for (a drug's own label); built once per
+    sources table."""
+    table = knowledge.files.get("sources", {})
+    cached = _DRUG_SOURCES.get(id(table))
+    if cached is None or cached[0] is not table:
+        lookup = {
+            compact_citation(entry): frozenset(entry["drugs"])
+            for entry in table.values()
+            if isinstance(entry, dict) and entry.get("drugs")
+        }
+        cached = _DRUG_SOURCES[id(table)] = (table, lookup)
+    return cached[1]
 
 
 def _cited(citation: str) -> str:
@@ -805,6 +829,16 @@ def _inputs_line(ctx: _Ctx, groups: list[list[Score]]) -> tuple[str | None, froz
     return f"- {cat.get('card', 'inputs')}{colon}{'; '.join(items.values())}", frozenset(items)
 
 
+def _restates_scores(cat: Catalogue, f: Finding, inputs: frozenset[str]) -> bool:
+    entry = cat.data["rule"].get(f.rule_id, {})
+    return (
+        f.severity == "info"
+        and not entry.get("facts")
+        and bool(inputs)
+        and all(e.label in inputs for e in f.evidence)
+    )
+
+
 def _score_sources(ctx: _Ctx, scores: list[Score]) -> list[str]:
     table = ctx.knowledge.files.get("scores", {})
     out: list[str] = []
@@ -830,7 +864,10 @@ def _activity_body(
     inputs, keys = _inputs_line(ctx, groups)
     if inputs:
         lines.append(inputs)
-    lines += _findings_block(ctx, findings, skip=keys, lead=False)
+    # an info finding that only restates the scores above (no facts, evidence all inputs)
+    # stays in the extension, not as a line
+    shown_findings = [f for f in findings if not _restates_scores(ctx.cat, f, keys)]
+    lines += _findings_block(ctx, shown_findings, skip=keys, lead=False)
     for n in nas:
         lines.append(_na_line(ctx, n))
     extra = Finding(

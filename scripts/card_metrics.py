@@ -37,6 +37,28 @@ COLUMNS = 90  # characters per line of a sandbox card (a wide CJK character coun
 INTERNAL = re.compile(r"\bseed\b|\bSPEC\b|not configured|\.toml\b", re.IGNORECASE)
 
 
+# Not-assessed cases that are the service's own limits, or a rule off for the region (as
+# cards/render.py classes them; repeated here so that the script also measures older trees).
+LIMIT_CASES = {"dose", "bound", "implausible", "conditions_unclassified", "region"}
+
+
+def service_limits_only(card: dict[str, Any], knowledge: Any) -> bool:
+    """A warning or critical card with no finding whose not-assessed entries are all the
+    service's own limits (data not retrieved, unreadable, a rule off for the region)."""
+    from cards.render import _missing_case
+    from cds_service.model import NotAssessed
+
+    ext = card["extension"]["org.rheum-cds"]
+    if card["indicator"] == "info" or ext["findings"] or ext["scores"]:
+        return False
+    cases = []
+    for n in ext["notAssessed"]:
+        matched = _missing_case(knowledge, NotAssessed(n["id"], n["missing"]))
+        cases.append(matched[0] if matched else None)
+    limits = [c is not None and (c in LIMIT_CASES or c.endswith("_unavailable")) for c in cases]
+    return bool(limits) and all(limits)
+
+
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
@@ -61,19 +83,24 @@ def render_all(anchor: date, region: str | None = None) -> list[tuple[str, dict[
     return [(row["language"], row["card"]) for row in _cards(anchor, region)]
 
 
+def _knowledge() -> Any:
+    from cds_service.commands.demo import demo_local_codes
+    from cds_service.knowledge import load_knowledge
+
+    return load_knowledge(local_codes=demo_local_codes({}))
+
+
 def _cards(anchor: date, region: str | None) -> list[dict[str, Any]]:
     from cards.examples import record_from_bundle
     from cards.render import render_cards
     from cds_service.assess.engine import assess
     from cds_service.assess.registry import Settings
-    from cds_service.commands.demo import demo_local_codes
     from cds_service.commands.try_hook import draft_medication_request
     from cds_service.demo_data import demo_patients
-    from cds_service.knowledge import load_knowledge
     from cds_service.normalise import normalise
     from cds_service.normalise.orders import recognise_orders
 
-    knowledge = load_knowledge(local_codes=demo_local_codes({}))
+    knowledge = _knowledge()
     settings = Settings(hook="order-sign")
     if region:
         settings = replace(settings, label_region=region)
@@ -112,6 +139,7 @@ def _cards(anchor: date, region: str | None) -> list[dict[str, Any]]:
 def collect(anchor: date, region: str | None) -> list[dict[str, Any]]:
     """One row per card: patient, drug, language, indicator, lines, links, findings."""
     rows = []
+    knowledge = _knowledge()
     for item in _cards(anchor, region):
         card, language, patient_id, drug = (
             item["card"],
@@ -129,6 +157,8 @@ def collect(anchor: date, region: str | None) -> list[dict[str, Any]]:
                 "markdown_lines": markdown_lines(card),
                 "lines": rendered_lines(card),
                 "internal_words": bool(INTERNAL.search(json.dumps(card, ensure_ascii=False))),
+                "not_configured": "not configured" in json.dumps(card, ensure_ascii=False),
+                "limits_only": service_limits_only(card, knowledge),
                 "links": len(card.get("links", [])),
                 "findings": len(ext["findings"]),
                 "scores": len(ext["scores"]),
@@ -154,6 +184,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "warning_or_critical_without_finding": sum(
             1 for r in loud if r["findings"] == 0 and r["scores"] == 0
         ),
+        "warning_cards_only_service_limits": sum(1 for r in rows if r["limits_only"]),
+        "cards_saying_not_configured": sum(1 for r in rows if r["not_configured"]),
         "markdown_lines_median": statistics.median([r["markdown_lines"] for r in rows] or [0]),
         "markdown_lines_max": max([r["markdown_lines"] for r in rows] or [0]),
         "lines_median": statistics.median(lines),

@@ -183,8 +183,9 @@ def compact_citation(entry: Mapping[str, Any]) -> str:
         lead = authors.split(",")[0].strip()
         lead += " et al." if ("," in authors or "et al" in authors) else ""
         where = str(entry["journal"])
-    else:  # an issuing body: its first name, and the document's short name
-        lead, where = authors.split(";")[0].strip(), str(entry.get("document", ""))
+    else:  # an issuing body (its short name), and the document's short name
+        lead = str(entry.get("short") or authors.split(";")[0].strip())
+        where = str(entry.get("document", ""))
     link = f"doi:{entry['doi']}" if entry.get("doi") else str(entry.get("url", ""))
     return f"{lead}, {where}, {entry.get('year', '')}, {link}"
 
