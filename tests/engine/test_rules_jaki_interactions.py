@@ -55,6 +55,27 @@ def test_baricitinib_2_mg_with_probenecid_already_labelled():
     assert run("JAKI-DDI", facts) == []
 
 
+def test_abrocitinib_with_fluvoxamine_japan_holds_the_insert_figure():
+    """Japanese insert 7.2: with a strong CYP2C19 inhibitor 50 mg (100 mg allowed)."""
+    abro = order("abrocitinib", dose_mg=200.0, indication="atopic_dermatitis")
+    facts = with_meds(complete_record(abro), med("fluvoxamine", "cyp2c19_strong_inhibitor"))
+    f = one_finding(run("JAKI-DDI", facts, region="JP"))
+    assert f.params["action"] == "reduce" and f.params["label"] == "PMDA"
+    assert f.suggestions[0].params == {"dose_mg": 100.0, "per_day": 1.0}
+    within = replace(abro, dose_mg=100.0)
+    facts = with_meds(complete_record(within), med("fluvoxamine", "cyp2c19_strong_inhibitor"))
+    assert run("JAKI-DDI", facts, region="JP") == []
+    # the US and EU entries ("halve the dose") stay unconfirmed: the warning without a dose
+    us = one_finding(
+        run(
+            "JAKI-DDI",
+            with_meds(complete_record(abro), med("fluvoxamine", "cyp2c19_strong_inhibitor")),
+            region="US",
+        )
+    )
+    assert us.params["action"] == "check_label" and us.suggestions == []
+
+
 def test_no_interaction_for_another_drug_pair():
     facts = with_meds(complete_record(), med("clarithromycin", "cyp3a4_strong_inhibitor"))
     assert run("JAKI-DDI", facts) == []  # baricitinib is not a CYP3A4 substrate of note

@@ -84,6 +84,8 @@ DOSE = [
     ("abrocitinib", "EU", "atopic_dermatitis", 200.0, 1.0, 70, None, ("warning", 100.0, 1.0)),
     ("abrocitinib", "US", "atopic_dermatitis", 200.0, 1.0, 70, None, None),
     ("peficitinib", "JP", "ra", 150.0, 1.0, 70, None, None),
+    ("abrocitinib", "JP", "atopic_dermatitis", 200.0, 1.0, 70, None, None),
+    ("abrocitinib", "JP", "atopic_dermatitis", 300.0, 1.0, 30, None, ("warning", 100.0, 1.0)),
     ("peficitinib", "JP", "ra", 200.0, 1.0, 45, None, ("warning", 150.0, 1.0)),
 ]
 
@@ -159,6 +161,9 @@ RENAL_CASES = [
     ("filgotinib", "JP", "ulcerative_colitis", 100.0, 1.0, "egfr", 10.0, "critical"),
     ("abrocitinib", "EU", "atopic_dermatitis", 200.0, 1.0, "egfr", 45.0, (100.0, 1.0)),
     ("abrocitinib", "EU", "atopic_dermatitis", 100.0, 1.0, "egfr", 20.0, None),
+    ("abrocitinib", "JP", "atopic_dermatitis", 200.0, 1.0, "egfr", 45.0, (100.0, 1.0)),
+    ("abrocitinib", "JP", "atopic_dermatitis", 100.0, 1.0, "egfr", 45.0, None),
+    ("abrocitinib", "JP", "atopic_dermatitis", 100.0, 1.0, "egfr", 20.0, (50.0, 1.0)),
 ]
 
 
