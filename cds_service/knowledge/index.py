@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from cds_service.knowledge.meaning import MeaningIndex
+
 # --------------------------------------------------------------------------- text
 
 
@@ -176,6 +178,8 @@ class ValueSets:
     # displays of the generated expansions (SNOMED CT without its semantic tag, ICD-10-CM),
     # normalised -> concept; only displays that name one concept (names recognised as such)
     cond_display_names: dict[str, str] = field(default_factory=dict)
+    # the concept definitions, for the display of a code the expansions do not list
+    cond_meaning: MeaningIndex = field(default_factory=MeaningIndex)
     indication_concepts: dict[str, str] = field(default_factory=dict)  # condition -> indication
     indication_priority: tuple[str, ...] = ()
     drugs: dict[str, Drug] = field(default_factory=dict)
@@ -291,7 +295,23 @@ class ValueSets:
         found = self._text_cache.get(key, _UNSEEN)
         if found is _UNSEEN:
             found = self.cond_names.get(norm_text(text))
+            if found is None:
+                found = self.condition_meaning(text)
             remember(self._text_cache, key, found)
+        return found
+
+    def condition_meaning(self, text: str) -> str | None:
+        """Concept id that a SNOMED CT style name means by the concepts' definitions
+        (valuesets/conditions.toml), e.g. "Acute deep venous thrombosis (disorder)" -> dvt;
+        look-alikes (family history, screening, suspected, negated...) give None."""
+        found = self.cond_meaning.concepts_of(unicodedata.normalize("NFKC", text))
+        if found is not None and "+" in found and found not in self.cond_combinations:
+            parts = found.split("+")
+            implied = set(parts)
+            for part in parts:
+                implied |= self.cond_implies.get(part, frozenset())
+            self.cond_implies[found] = frozenset(implied)
+            self.cond_combinations.add(found)
         return found
 
     def medication_code(self, system: str | None, code: str) -> MedCode | None:

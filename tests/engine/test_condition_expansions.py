@@ -401,3 +401,59 @@ def test_held_out_synthea_codes_recall_and_no_false_positive():
     false = [c for c in seen if SHARED_EXPECTED[c] is None and concepts(SCT, c)]
     assert false == []
     assert len(hits) / len(positives) >= 0.95, sorted(set(positives) - set(hits))
+
+
+# ------------------------------------------------------------------- displays of unknown codes
+
+
+def coded_with_display(code: str, display: str):
+    resource = condition(SCT, code)
+    resource["code"]["coding"][0]["display"] = display
+    return resource
+
+
+@pytest.mark.parametrize(
+    ("code", "display", "expected"),
+    [
+        ("424132000", "Non-small cell carcinoma of lung, TNM stage 1 (disorder)", {"malignancy"}),
+        (
+            "67811000119102",
+            "Primary small cell malignant neoplasm of lung, TNM stage 1",
+            {"malignancy"},
+        ),
+        ("1234567", "Acute deep venous thrombosis of right femoral vein", {"dvt"}),
+        ("1234568", "Sepsis caused by Pseudomonas (disorder)", {"serious_infection"}),
+        ("1234569", "Deep venous thrombosis in pregnancy", {"dvt", "pregnancy"}),
+        ("1234570", "Squamous cell carcinoma of skin of cheek", {"nmsc", "malignancy"}),
+    ],
+)
+def test_a_specific_code_outside_the_expansions_is_read_by_its_display(code, display, expected):
+    assert K.vs.condition_concept(SCT, code) is None
+    (p,) = problems(coded_with_display(code, display))
+    assert p.concepts == frozenset(expected)
+
+
+@pytest.mark.parametrize(
+    "display",
+    [
+        "Suspected lung cancer (situation)",
+        "Family history of breast cancer",
+        "Screening for malignant neoplasm of cervix",
+        "Rule out pulmonary embolism",
+        "Pregnancy test negative",
+        "Benign neoplasm of colon",
+        "Carcinoma in situ of breast",
+        "Heat stroke",
+        "Varicella",
+        "Herpes simplex labialis",
+        "Fear of cancer",
+        "At risk of deep vein thrombosis",
+    ],
+)
+def test_a_look_alike_display_is_no_concept(display):
+    assert problems(coded_with_display("1234599", display)) == []
+
+
+def test_malignant_hypertension_by_display_is_hypertension_not_cancer():
+    (p,) = problems(coded_with_display("1234598", "Malignant hypertension"))
+    assert p.concepts == {"hypertension"}

@@ -34,13 +34,20 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import re
 import sys
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from cds_service.knowledge.meaning import (
+    GPS_TAGS,
+    Definition,
+    fsn_parts,
+    judge,
+    load_definitions,
+    resolve,
+)
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent
 INPUTS = Path(__file__).resolve().parent / "inputs"
@@ -48,7 +55,6 @@ GPS_FILE = INPUTS / "snomed-gps-20200930.tsv"
 CONDITIONS = KNOWLEDGE / "valuesets" / "conditions.toml"
 CONCEPTS = KNOWLEDGE / "concepts.toml"
 OUTPUT = KNOWLEDGE / "valuesets" / "expansions" / "conditions.json"
-GPS_TAGS = ("disorder", "finding", "situation", "event")
 
 GPS_INPUT = {
     "id": "gps",
@@ -67,42 +73,6 @@ CM_INPUT = {
     "licence": "ICD-10-CM: public domain (US government work); package MIT",
 }
 
-# Look-alikes every definition is reviewed against (SPEC.md section 6): a GPS concept whose name
-# matches one of these is not taken by a concept's `include` pattern unless the concept names it
-# in `codes`; each such concept is listed in the review with the reason.
-LOOKALIKES: tuple[tuple[str, str], ...] = (
-    (r"\bfamily history\b|\bfh:", "family history of X is not X"),
-    (r"\bscreening\b", "screening for X is not X"),
-    (r"\bsuspected\b|\bpossible\b|\bprobable\b|\bquery\b|\?", "suspected X is not X"),
-    (
-        r"\bruled out\b|\bexcluded\b|\bno history\b|\bnot\b|\bno evidence\b"
-        r"|\bnegative\b|\babsent\b",
-        "ruled-out or negated X is not X",
-    ),
-    (r"\brisk\b|\bfear of\b", "risk of X is not X"),
-    (
-        r"\bdiet\b|deficient knowledge|\bmember\b|difficulty (following|coping)",
-        "a diet, a membership or a knowledge finding is not the disease",
-    ),
-    (r"\bcontact with\b|\bexposure to\b|\bexposed to\b", "contact with X is not X"),
-    (
-        r"\bvaccination\b|\bimmunization\b|\bimmunisation\b|\bvaccine\b|\bimmune to\b",
-        "vaccination or immunity against X is not X",
-    ),
-)
-
-
-@dataclass(frozen=True)
-class Definition:
-    concept: str
-    include: tuple[re.Pattern[str], ...]
-    exclude: tuple[tuple[re.Pattern[str], str], ...]
-    codes: frozenset[str]
-    not_codes: Mapping[str, str]
-    tags: tuple[str, ...]
-    roots: tuple[Mapping[str, str], ...]
-    allow: frozenset[str] = frozenset()
-
 
 def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -116,35 +86,6 @@ def read_gps(path: Path = GPS_FILE) -> list[tuple[str, str]]:
         code, name = line.split("\t")
         rows.append((code, name))
     return rows
-
-
-def fsn_parts(name: str) -> tuple[str, str]:
-    """(name without semantic tag, lower case; semantic tag)."""
-    m = re.match(r"^(.*) \(([^()]*)\)$", name)
-    if not m:
-        return name.casefold(), ""
-    return m.group(1).casefold(), m.group(2)
-
-
-def load_definitions(data: Mapping[str, Any]) -> dict[str, Definition]:
-    out: dict[str, Definition] = {}
-    for concept, table in data.items():
-        if concept.startswith("_") or not isinstance(table, Mapping):
-            continue
-        d = table.get("definition")
-        if not d:
-            continue
-        out[concept] = Definition(
-            concept=concept,
-            include=tuple(re.compile(p) for p in d.get("include", [])),
-            exclude=tuple((re.compile(x["match"]), x["reason"]) for x in d.get("exclude", [])),
-            codes=frozenset(str(c) for c in d.get("codes", [])),
-            not_codes={str(x["code"]): x["reason"] for x in d.get("not_codes", [])},
-            tags=tuple(d.get("tags", GPS_TAGS)),
-            roots=tuple(d.get("snomed_roots", [])),
-            allow=frozenset(d.get("allow", [])),
-        )
-    return out
 
 
 def implied_closure(data: Mapping[str, Any]) -> dict[str, frozenset[str]]:
@@ -162,14 +103,6 @@ def implied_closure(data: Mapping[str, Any]) -> dict[str, frozenset[str]]:
     return out
 
 
-def resolve(matched: set[str], implies: Mapping[str, frozenset[str]]) -> str:
-    """One concept id for a code several definitions claim: the claims that another claim
-    implies are dropped (a lymphoma is a malignancy); two or more left make a combination
-    "a+b" that stands for all of them (DVT in pregnancy: "dvt+pregnancy")."""
-    kept = sorted(c for c in matched if not any(c in implies.get(o, ()) for o in matched))
-    return "+".join(kept)
-
-
 def classify_gps(
     gps: Iterable[tuple[str, str]],
     defs: Mapping[str, Definition],
@@ -178,35 +111,18 @@ def classify_gps(
     """GPS code -> (concept or combination, name); the review rows; the combinations."""
     members: dict[str, tuple[str, str]] = {}
     review: list[list[str]] = []
-    conflicts: list[list[str]] = []
-    lookalikes = [(re.compile(p), why) for p, why in LOOKALIKES]
+    combined: list[list[str]] = []
     for code, name in gps:
         text, tag = fsn_parts(name)
-        hits: set[str] = set()
-        for concept, d in defs.items():
-            if code in d.not_codes:
-                if any(p.search(text) for p in d.include) or code in d.codes:
-                    review.append([concept, code, name, "excluded: " + d.not_codes[code]])
-                continue
-            if code in d.codes:
-                hits.add(concept)
-                continue
-            if tag not in d.tags or not any(p.search(text) for p in d.include):
-                continue
-            why = next((r for p, r in d.exclude if p.search(text)), None)
-            if why is None:
-                why = next((r for p, r in lookalikes if r not in d.allow and p.search(text)), None)
-            if why is not None:
-                review.append([concept, code, name, "excluded: " + why])
-                continue
-            hits.add(concept)
+        hits, excluded = judge(defs, text, tag, code)
+        review += [[concept, code, name, "excluded: " + why] for concept, why in excluded]
         if not hits:
             continue
-        concept = resolve(hits, implies) if len(hits) > 1 else next(iter(hits))
+        concept = resolve(hits, implies)
         if "+" in concept:
-            conflicts.append([concept, code, name, "combined: counts as each of them"])
+            combined.append([concept, code, name, "combined: counts as each of them"])
         members[code] = (concept, name)
-    return members, review, conflicts
+    return members, review, combined
 
 
 def icd10cm_codes() -> tuple[list[tuple[str, str]], str]:

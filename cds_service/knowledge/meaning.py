@@ -1,0 +1,143 @@
+"""Condition concepts by meaning: the `definition` tables of valuesets/conditions.toml.
+
+A definition says which SNOMED CT names mean a concept: `include` patterns, then `exclude`
+patterns (each with its reason), then the look-alikes every concept is reviewed against
+(family history, screening, suspected, ruled out or negated, risk, a diet or a membership,
+contact, vaccination; a concept may `allow` the ones it is about). The expansion builder
+(knowledge/expansion/conditions.py) applies them to the fully specified names of the SNOMED CT
+Global Patient Set; at run time the same definitions read the display of a coding whose code
+is not in the expansions (`MeaningIndex.concepts_of`), so a specific SNOMED CT code sent with
+its display is recognised by what it says. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+GPS_TAGS = ("disorder", "finding", "situation", "event")
+
+LOOKALIKES: tuple[tuple[str, str], ...] = (
+    (r"\bfamily history\b|\bfh:|\bfamily hx\b", "family history of X is not X"),
+    (r"\bscreening\b", "screening for X is not X"),
+    (r"\bsuspected\b|\bpossible\b|\bprobable\b|\bquery\b|\?", "suspected X is not X"),
+    (
+        r"\bruled out\b|\brule out\b|\br/o\b|\bexcluded\b|\bno history\b|\bnot\b"
+        r"|\bno evidence\b|\bnegative\b|\babsent\b|\bdenies\b|\bwithout evidence\b",
+        "ruled-out or negated X is not X",
+    ),
+    (r"\brisk\b|\bfear of\b", "risk of X is not X"),
+    (
+        r"\bdiet\b|deficient knowledge|\bmember\b|difficulty (following|coping)",
+        "a diet, a membership or a knowledge finding is not the disease",
+    ),
+    (r"\bcontact with\b|\bexposure to\b|\bexposed to\b", "contact with X is not X"),
+    (
+        r"\bvaccination\b|\bimmunization\b|\bimmunisation\b|\bvaccine\b|\bimmune to\b",
+        "vaccination or immunity against X is not X",
+    ),
+)
+_LOOKALIKES = tuple((re.compile(p), why) for p, why in LOOKALIKES)
+_TAG = re.compile(r"^(.*) \(([^()]*)\)$")
+
+
+@dataclass(frozen=True)
+class Definition:
+    concept: str
+    include: tuple[re.Pattern[str], ...]
+    exclude: tuple[tuple[re.Pattern[str], str], ...]
+    codes: frozenset[str]
+    not_codes: Mapping[str, str]
+    tags: tuple[str, ...]
+    roots: tuple[Mapping[str, str], ...]
+    allow: frozenset[str] = frozenset()
+
+
+def fsn_parts(name: str) -> tuple[str, str]:
+    """(name without its semantic tag, case folded and with single spaces; the tag or "")."""
+    m = _TAG.match(name.strip())
+    text, tag = (m.group(1), m.group(2)) if m else (name, "")
+    return " ".join(text.split()).casefold(), tag
+
+
+def load_definitions(data: Mapping[str, Any]) -> dict[str, Definition]:
+    """The `definition` table of every concept of conditions.toml."""
+    out: dict[str, Definition] = {}
+    for concept, table in data.items():
+        if concept.startswith("_") or not isinstance(table, Mapping):
+            continue
+        d = table.get("definition")
+        if not d:
+            continue
+        out[concept] = Definition(
+            concept=concept,
+            include=tuple(re.compile(p) for p in d.get("include", [])),
+            exclude=tuple((re.compile(x["match"]), x["reason"]) for x in d.get("exclude", [])),
+            codes=frozenset(str(c) for c in d.get("codes", [])),
+            not_codes={str(x["code"]): x["reason"] for x in d.get("not_codes", [])},
+            tags=tuple(d.get("tags", GPS_TAGS)),
+            roots=tuple(d.get("snomed_roots", [])),
+            allow=frozenset(d.get("allow", [])),
+        )
+    return out
+
+
+def judge(
+    defs: Mapping[str, Definition], text: str, tag: str, code: str | None = None
+) -> tuple[set[str], list[tuple[str, str]]]:
+    """Concepts whose definition takes a name (lower-case `text`, semantic `tag`; "" when the
+    name carries none), and (concept, reason) of those whose include matched but an exclusion
+    or a look-alike ruled it out."""
+    hits: set[str] = set()
+    excluded: list[tuple[str, str]] = []
+    for concept, d in defs.items():
+        if code is not None and code in d.not_codes:
+            if code in d.codes or any(p.search(text) for p in d.include):
+                excluded.append((concept, d.not_codes[code]))
+            continue
+        if code is not None and code in d.codes:
+            hits.add(concept)
+            continue
+        if (tag and tag not in d.tags) or not any(p.search(text) for p in d.include):
+            continue
+        why = next((r for p, r in d.exclude if p.search(text)), None)
+        if why is None:
+            why = next((r for p, r in _LOOKALIKES if r not in d.allow and p.search(text)), None)
+        if why is not None:
+            excluded.append((concept, why))
+            continue
+        hits.add(concept)
+    return hits, excluded
+
+
+def resolve(matched: Iterable[str], implies: Mapping[str, frozenset[str]]) -> str:
+    """One concept id for a name or code several definitions claim: claims that another claim
+    implies are dropped (a lymphoma is a malignancy); two or more left make a combination
+    "a+b" that stands for all of them (DVT in pregnancy: "dvt+pregnancy")."""
+    matched = set(matched)
+    kept = sorted(c for c in matched if not any(c in implies.get(o, ()) for o in matched))
+    return "+".join(kept)
+
+
+@dataclass
+class MeaningIndex:
+    """The definitions, compiled once at start, for displays of unknown codes."""
+
+    definitions: dict[str, Definition] = field(default_factory=dict)
+    implies: dict[str, frozenset[str]] = field(default_factory=dict)
+    # every include pattern in one: most displays (fractures, allergies...) fail it at once
+    _any: re.Pattern[str] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        patterns = [p.pattern for d in self.definitions.values() for p in d.include]
+        self._any = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+    def concepts_of(self, name: str) -> str | None:
+        """Concept id (or combination "a+b") that a SNOMED CT style name means, or None."""
+        text, tag = fsn_parts(name)
+        if len(text) < 4 or self._any is None or not self._any.search(text):
+            return None
+        hits, _ = judge(self.definitions, text, tag)
+        return resolve(hits, self.implies) if hits else None
