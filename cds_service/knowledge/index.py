@@ -295,8 +295,6 @@ class ValueSets:
         found = self._text_cache.get(key, _UNSEEN)
         if found is _UNSEEN:
             found = self.cond_names.get(norm_text(text))
-            if found is None:
-                found = self.condition_meaning(text)
             remember(self._text_cache, key, found)
         return found
 

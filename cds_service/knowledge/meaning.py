@@ -33,7 +33,8 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
         r"\bdiet\b|deficient knowledge|\bmember\b|difficulty (following|coping)",
         "a diet, a membership or a knowledge finding is not the disease",
     ),
-    (r"\bcontact with\b|\bexposure to\b|\bexposed to\b", "contact with X is not X"),
+    (r"\bcontact with\b|\bexposure to\b|\bexposed to\b|\bcontact\b", "contact with X is not X"),
+    (r"[- ]like\b|\bmimick?ing\b|\bpseudo-", "an X-like condition is not X"),
     (
         r"\bvaccination\b|\bimmunization\b|\bimmunisation\b|\bvaccine\b|\bimmune to\b",
         "vaccination or immunity against X is not X",

@@ -144,6 +144,8 @@ def _read_name(vs: ValueSets, text: str) -> NameRead | None:
         if concept is not None:
             return NameRead(concept, _status(statuses))
     concept = vs.cond_display_names.get(whole)
+    if concept is None:  # what the name means by the concepts' definitions (meaning.py)
+        concept = vs.condition_meaning(current)
     return NameRead(concept, _status(statuses)) if concept is not None else None
 
 

@@ -454,6 +454,12 @@ def test_a_look_alike_display_is_no_concept(display):
     assert problems(coded_with_display("1234599", display)) == []
 
 
+def test_a_word_that_starts_like_a_negation_is_not_one():
+    # "no" is a word, not a prefix of "notable": the name is read, not negated
+    (p,) = problems(coded_with_display("1234597", "Notable psoriasis"))
+    assert p.concepts == {"psoriasis"}
+
+
 def test_malignant_hypertension_by_display_is_hypertension_not_cancer():
     (p,) = problems(coded_with_display("1234598", "Malignant hypertension"))
     assert p.concepts == {"hypertension"}
