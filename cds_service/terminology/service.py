@@ -114,11 +114,11 @@ class Terminology:
         self.store = store
         self.vs = vs
         self.client = client or (TerminologyClient(config) if config.enabled else None)
-        # root code -> concept (a shipped code names one concept)
-        self.roots: dict[str, str] = {}
+        # root code -> the concepts it defines (with its descendants)
+        self.roots: dict[str, set[str]] = {}
         for concept, codes in (roots if roots is not None else vs.snomed_roots()).items():
             for code in codes:
-                self.roots.setdefault(code, concept)
+                self.roots.setdefault(code, set()).add(concept)
         self.missing_roots: frozenset[str] = frozenset()  # roots the server does not know
         self.sources = [RF2_SOURCE]
         if config.enabled:
@@ -223,7 +223,7 @@ class Terminology:
         version = ""
         missing: set[str] = set()
         started = time.monotonic()
-        for root, concept in sorted(self.roots.items()):
+        for root, concepts in sorted(self.roots.items()):
             try:
                 expansion = self.client.expand_isa(root, time.monotonic() + self.config.timeout_s)
             except TerminologyError as exc:
@@ -232,7 +232,11 @@ class Terminology:
                     continue
                 raise
             version = version or expansion.version
-            rows.extend(CodeRow(concept, code, display) for code, display in expansion.codes)
+            rows.extend(
+                CodeRow(concept, code, display)
+                for concept in sorted(concepts)
+                for code, display in expansion.codes
+            )
         if len(missing) == len(self.roots) and self.roots:
             raise TerminologyError("http", 404)  # knows none of the roots: keep what we have
         stored = self.store.replace(server_source(self.config.url), version, rows)
@@ -317,7 +321,7 @@ class Terminology:
                     self._unknown.add(code)  # unknown to the server: stays unclassified
                 metrics.observe_terminology_lookup("unknown")
                 continue
-            found[code] = {self.roots[r] for r, v in outcomes.items() if v in MATCH}
+            found[code] = {c for r, v in outcomes.items() if v in MATCH for c in self.roots[r]}
         metrics.observe_terminology_lookup("resolved", len(found))
         if not found:
             return 0
