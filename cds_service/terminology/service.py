@@ -125,6 +125,7 @@ class Terminology:
             self.sources += [server_source(config.url), lookup_source(config.url)]
         self.server_version = ""
         self._server_stamp: datetime | None = None
+        self._lookup_stamp: datetime | None = None
         self._down_until = 0.0
         self._unknown: set[str] = set()  # codes the server does not know (until next refresh)
         self._lock = threading.Lock()
@@ -170,6 +171,8 @@ class Terminology:
             if state is not None:
                 self._server_stamp = state.updated_at
                 self.server_version = state.version
+            lookups = self.store.state(lookup_source(self.config.url))
+            self._lookup_stamp = lookups.updated_at if lookups is not None else None
         self.vs.cond_terminology = learnt
         log.info("terminology codes loaded", extra={"fields": {"codes": len(learnt)}})
         return len(learnt)
@@ -196,8 +199,13 @@ class Terminology:
         if state is not None and state.updated_at is not None:
             age = (now - state.updated_at).total_seconds()
             if age < interval:
-                if self._server_stamp is None or state.updated_at > self._server_stamp:
-                    self.load()  # another worker or replica refreshed it
+                lookups = self.store.state(lookup_source(self.config.url))
+                if (
+                    self._server_stamp is None
+                    or state.updated_at > self._server_stamp
+                    or (lookups is not None and _newer(lookups.updated_at, self._lookup_stamp))
+                ):
+                    self.load()  # another worker or replica refreshed it or looked codes up
                 return min(CHECK_S, interval - age + 1)
         lease = max(self.config.timeout_s * 2, 60.0) * 10
         if not self.store.try_lease(source, lease):
@@ -360,3 +368,7 @@ class Terminology:
             "expanded_at": self._server_stamp.isoformat() if self._server_stamp else None,
             "lookups_paused": time.monotonic() < self._down_until,
         }
+
+
+def _newer(stamp: datetime | None, seen: datetime | None) -> bool:
+    return stamp is not None and (seen is None or stamp > seen)
