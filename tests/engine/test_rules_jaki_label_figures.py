@@ -248,6 +248,9 @@ LABS = [
     ("JAKI-LAB-PLT", "platelets", "ritlecitinib", "EU", 99000.0, 100000.0),
     ("JAKI-LAB-ANC", "anc", "ritlecitinib", "JP", 990.0, 1000.0),
     ("JAKI-LAB-HB", "hb", "ritlecitinib", "JP", 7.9, 8.0),
+    ("JAKI-LAB-ANC", "anc", "peficitinib", "JP", 990.0, 1000.0),
+    ("JAKI-LAB-ALC", "alc", "peficitinib", "JP", 490.0, 500.0),
+    ("JAKI-LAB-HB", "hb", "peficitinib", "JP", 7.9, 8.0),
 ]
 
 
@@ -345,12 +348,14 @@ def test_upadacitinib_us_renal_by_indication():
     assert na.missing == "label rule not configured for this region (US)"
 
 
-def test_deucravacitinib_severe_hepatic_impairment_eu():
+@pytest.mark.parametrize("region", ["EU", "US", "JP"])
+def test_deucravacitinib_severe_hepatic_impairment(region):
     tyk2 = order("deucravacitinib", "tyk2", dose_mg=6.0, indication="psoriasis")
     facts = with_problems(complete_record(tyk2), problem("hepatic_impairment_severe"))
-    assert one_finding(run("JAKI-HEPATIC", facts, region="EU")).severity == "critical"
+    f = one_finding(run("JAKI-HEPATIC", facts, region=region))
+    assert f.severity == "critical" and f"[{region}]" in f.source
     moderate = with_problems(complete_record(tyk2), problem("hepatic_impairment_moderate"))
-    assert run("JAKI-HEPATIC", moderate, region="EU") == []
+    assert run("JAKI-HEPATIC", moderate, region=region) == []
 
 
 def test_baricitinib_japan_haemoglobin_floor_not_read_stays_off():
