@@ -362,3 +362,18 @@ def test_baricitinib_japan_haemoglobin_floor_not_read_stays_off():
     facts = with_obs(complete_record(order("baricitinib")), obs("hb", 1, 7.0))
     na = one_not_assessed(run("JAKI-LAB-HB", facts, region="JP"))
     assert na.missing == "label rule not configured for this region (JP)"
+
+
+@pytest.mark.parametrize("region", ["EU", "JP"])
+@pytest.mark.parametrize(
+    ("rule_id", "concept", "value"),
+    [("JAKI-LAB-ANC", "anc", 300.0), ("JAKI-LAB-HB", "hb", 6.0), ("JAKI-LAB-ALC", "alc", 200.0)],
+)
+def test_delgocitinib_labels_set_no_count_floor(region, rule_id, concept, value):
+    """Anzupgo SmPC and the Japanese insert: no blood-count condition: nothing to judge, and
+    no 'not configured' either; the TW label was not read."""
+    cream = order("delgocitinib", dose_mg=None, per_day=2.0, indication="atopic_dermatitis")
+    facts = with_obs(complete_record(cream), obs(concept, 1, value))
+    assert run(rule_id, facts, region=region) == []
+    na = one_not_assessed(run(rule_id, facts, region="TW"))
+    assert na.missing == "label rule not configured for this region (TW)"
