@@ -415,9 +415,9 @@ def coded_with_display(code: str, display: str):
 @pytest.mark.parametrize(
     ("code", "display", "expected"),
     [
-        ("424132000", "Non-small cell carcinoma of lung, TNM stage 1 (disorder)", {"malignancy"}),
+        ("1234565", "Non-small cell carcinoma of lung, TNM stage 1 (disorder)", {"malignancy"}),
         (
-            "67811000119102",
+            "1234566",
             "Primary small cell malignant neoplasm of lung, TNM stage 1",
             {"malignancy"},
         ),
