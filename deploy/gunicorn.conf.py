@@ -6,8 +6,12 @@ Every setting can be changed by environment variable, so one image serves every 
 
     PORT                 port to listen on (default 8080, all interfaces)
     GUNICORN_WORKERS     worker processes (default: number of CPUs, at least 2)
-    GUNICORN_THREADS     threads per worker (default 1: the hook handler is CPU-bound, threads
-                         do not help the JSON parse; FHIR fetches run concurrently inside a request)
+    GUNICORN_WORKER_CLASS  gevent (default): connections are read cooperatively, so slow
+                         clients cannot tie up the workers even without the proxy the compose
+                         file and the Helm chart put in front; gthread or sync otherwise
+    GUNICORN_THREADS     threads per worker with gthread (default 1: the hook handler is
+                         CPU-bound; FHIR fetches run concurrently inside a request)
+    GUNICORN_CONNECTIONS simultaneous connections per gevent worker (default 1000)
     GUNICORN_TIMEOUT     seconds before a silent worker is restarted (default 30; keep it well
                          above the service's deadline_ms)
     GUNICORN_MAX_REQUESTS  recycle a worker after this many requests (default 5000, with jitter)
@@ -36,13 +40,18 @@ def _int(name: str, default: int) -> int:
 bind = f"0.0.0.0:{_int('PORT', 8080)}"
 workers = _int("GUNICORN_WORKERS", max(2, os.cpu_count() or 1))
 threads = _int("GUNICORN_THREADS", 1)
-worker_class = "gthread" if threads > 1 else "sync"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
+if worker_class == "gthread" and threads == 1:
+    worker_class = "sync"
+worker_connections = _int("GUNICORN_CONNECTIONS", 1000)
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = 20
 keepalive = 5
 max_requests = _int("GUNICORN_MAX_REQUESTS", 5000)
 max_requests_jitter = max_requests // 10
 limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # /dev/shm keeps the worker heartbeat off a (possibly read-only or slow) disk.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
@@ -55,6 +64,15 @@ preload_app = False  # each worker opens its own database pool
 def on_starting(server: Any) -> None:
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="rheum-cds-metrics-")
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    # Flush the logs and drop logging's weak handler references before teardown (with gevent
+    # their callbacks would otherwise print tracebacks at every worker exit).
+    import logging
+
+    logging.shutdown()
+    logging._handlerList.clear()  # type: ignore[attr-defined]
 
 
 def child_exit(server: Any, worker: Any) -> None:

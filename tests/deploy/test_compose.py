@@ -52,3 +52,14 @@ def test_mounted_configuration_is_valid_and_maps_the_demo_codes() -> None:
     demo = tomllib.loads((DEMO_DATA / "local-codes.toml").read_text(encoding="utf-8"))["codes"]
     assert config.local_codes == demo  # the compose config carries the demo clinic's codes
     load_knowledge(local_codes=config.local_codes)  # and the service accepts them
+
+
+def test_a_buffering_proxy_fronts_the_service_on_loopback() -> None:
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    proxy, app = services["proxy"], services["rheum-cds"]
+    assert proxy["network_mode"] == "service:rheum-cds"
+    conf_host, conf_target = proxy["volumes"][0].split(":")[:2]
+    assert conf_target == "/etc/nginx/nginx.conf"
+    conf = (COMPOSE.parent / conf_host).read_text()
+    assert "listen 8081;" in conf and "proxy_request_buffering on;" in conf
+    assert app["ports"] == ["127.0.0.1:8080:8081"]  # only through the proxy, only loopback

@@ -92,7 +92,10 @@ def test_deployment_runs_non_root_with_probes_and_limits(helm: Path) -> None:
     pod = docs["Deployment"]["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["runAsUser"] != 0
-    (container,) = pod["containers"]
+    container, proxy = pod["containers"]
+    assert proxy["name"] == "proxy"
+    assert proxy["securityContext"]["readOnlyRootFilesystem"] is True
+    assert proxy["resources"]["limits"]["memory"]
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
@@ -160,3 +163,29 @@ def test_ingress_routes_the_public_host_to_the_service(helm: Path) -> None:
     backend = rule["http"]["paths"][0]["backend"]["service"]
     assert backend["name"] == docs["Service"]["metadata"]["name"]
     assert docs["Ingress"]["spec"]["tls"][0]["hosts"] == ["cds.hospital.example"]
+
+
+def test_a_buffering_proxy_fronts_the_service(helm: Path) -> None:
+    docs = manifests(render(helm))
+    pod = docs["Deployment"]["spec"]["template"]["spec"]
+    proxy = next(c for c in pod["containers"] if c["name"] == "proxy")
+    (port,) = docs["Service"]["spec"]["ports"]
+    assert port["targetPort"] == "proxy" == proxy["ports"][0]["name"]
+    conf = docs["ConfigMap"]["data"]["nginx.conf"]
+    for directive in (
+        "client_header_timeout 10s;",
+        "client_body_timeout 10s;",
+        "proxy_request_buffering on;",
+        "server 127.0.0.1:8080;",
+        "listen 8081;",
+    ):
+        assert directive in conf
+    mount = next(m for m in proxy["volumeMounts"] if m["mountPath"] == "/etc/nginx/nginx.conf")
+    assert mount["subPath"] == "nginx.conf"
+
+    direct = manifests(render(helm, "proxy.enabled=false"))
+    assert [c["name"] for c in direct["Deployment"]["spec"]["template"]["spec"]["containers"]] == [
+        "rheum-cds"
+    ]
+    assert direct["Service"]["spec"]["ports"][0]["targetPort"] == "http"
+    assert "nginx.conf" not in direct["ConfigMap"]["data"]

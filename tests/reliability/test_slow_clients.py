@@ -7,6 +7,7 @@ in docs/reliability.md."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -31,8 +32,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[str]:
+NGINX_CONF = Path(__file__).resolve().parents[2] / "deploy/helm/rheum-cds/files/nginx.conf"
+
+
+def _serve(tmp_path: Path, *extra: str) -> Iterator[str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RHEUM_CDS_")}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
@@ -48,6 +51,7 @@ def served(tmp_path: Path) -> Iterator[str]:
             str(port),
             "--workers",
             "2",
+            *extra,
         ],
         cwd=tmp_path,
         env=env,
@@ -73,6 +77,50 @@ def served(tmp_path: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    """`rheum-cds serve` as it starts by default (gevent workers)."""
+    yield from _serve(tmp_path)
+
+
+@pytest.fixture
+def proxied(tmp_path: Path) -> Iterator[str]:
+    """Sync workers (no protection of their own) behind the deployment's nginx proxy, with
+    the configuration the Helm chart and the compose file ship (ports and paths moved)."""
+    nginx = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+    if nginx is None:
+        pytest.skip("nginx is not installed (apt-get install nginx-light)")
+    for base in _serve(tmp_path, "--worker-class", "sync"):
+        app_port = int(base.rsplit(":", 1)[1])
+        proxy_port = _free_port()
+        conf = NGINX_CONF.read_text()
+        conf = conf.replace("server 127.0.0.1:8080;", f"server 127.0.0.1:{app_port};")
+        conf = conf.replace("listen 8081;", f"listen 127.0.0.1:{proxy_port};")
+        conf = conf.replace("/tmp/", f"{tmp_path}/")
+        conf = conf.replace("worker_processes auto;", "worker_processes 1;")
+        (tmp_path / "nginx.conf").write_text(conf)
+        process = subprocess.Popen(
+            [nginx, "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;", "-e", "stderr"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{proxy_port}"
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                try:
+                    requests.get(url + "/healthz", timeout=2)
+                    break
+                except requests.RequestException:
+                    time.sleep(0.1)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 class Trickler:
@@ -116,6 +164,14 @@ class Trickler:
 
 
 def test_slow_clients_do_not_starve_health_checks_and_hook_calls(served: str) -> None:
+    _check(served)
+
+
+def test_the_deployment_proxy_shields_sync_workers_from_slow_clients(proxied: str) -> None:
+    _check(proxied)
+
+
+def _check(served: str) -> None:
     port = int(served.rsplit(":", 1)[1])
     body = samples.order_sign(prefetch=samples.full_prefetch())
     requests.post(served + "/cds-services/rheum-order-sign", json=body, timeout=10)  # warm
