@@ -196,7 +196,9 @@ class _Ctx:
 def _evidence_text(ctx: _Ctx, e: Evidence) -> str:
     cat = ctx.cat
     text = cat.label(e.label)
-    if e.value is not None:
+    if e.sent:  # the chart's own unit
+        text = f"{text}{cat.get('meta', 'colon')}{_sent(cat, e.sent)}"
+    elif e.value is not None:
         value = f"{cat.value(e.value)} {cat.unit(e.unit)}".strip()
         text = f"{text}{cat.get('meta', 'colon')}{value}"
     if e.when:
@@ -215,6 +217,12 @@ def _derived_text(cat: Catalogue, e: Evidence) -> str:
         amount = f"{cat.value(value)} {cat.unit(unit)}".strip()
         parts.append(amount if label == "percent" else f"{cat.label(label)} {amount}")
     return cat.fill("card", "derived", inputs=" × ".join(parts))
+
+
+def _sent(cat: Catalogue, sent: str) -> str:
+    """ "3.1 mg/dL" as sent by the chart, its unit in the card language."""
+    value, _, unit = sent.partition(" ")
+    return f"{value} {cat.unit(unit.strip())}".strip()
 
 
 def _evidence_line(ctx: _Ctx, evidence: list[Evidence], skip: frozenset[str]) -> str | None:
@@ -816,8 +824,12 @@ def _inputs_line(ctx: _Ctx, groups: list[list[Score]]) -> tuple[str | None, froz
         latest = group[0]
         if latest.id in CATEGORY_SCORES:
             continue
+        sent = {e.label: e.sent for e in latest.evidence if e.sent}
         for key, value in latest.inputs.items():
             if key in DERIVED_INPUTS or key in items or isinstance(value, dict):
+                continue
+            if key in sent:  # in the unit the chart sent
+                items[key] = f"{_input_label(cat, key)} {_sent(cat, str(sent[key]))}"
                 continue
             unit = cat.unit(ctx.concept_unit(key))
             items[key] = (

@@ -218,6 +218,16 @@ class Facts:
 # --------------------------------------------------------------------------- stage 5: assess
 
 
+def sent_as(original: str | None, value: float | None, unit: str | None) -> str | None:
+    """`original` ("3.1 mg/dL") when the chart's unit differs from the canonical `unit`."""
+    if value is None or not original or " " not in original:
+        return None
+    sent_unit = original.split(" ", 1)[1].strip()
+    if not unit or unit.startswith("{") or not sent_unit or sent_unit.startswith("{"):
+        return None  # counts and scores: no unit to speak of
+    return original if sent_unit != unit else None
+
+
 @dataclass(frozen=True)
 class Evidence:
     """What a finding or score used: a resource, the value with unit, and its date."""
@@ -230,6 +240,9 @@ class Evidence:
     # inputs of a derived value (Observed.derived_from): shown next to it on the card
     derived_from: tuple[tuple[str, float, str | None], ...] = ()
     by_name: bool = False  # a condition or result recognised by its name, not by a code
+    # value and unit as the chart sent them ("3.1 mg/dL") when that unit is not the canonical
+    # one: the card shows the chart's unit, once
+    sent: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"ref": self.ref, "label": self.label}
@@ -244,6 +257,8 @@ class Evidence:
                 {"label": label, "value": value, **({"unit": unit} if unit else {})}
                 for label, value, unit in self.derived_from
             ]
+        if self.sent:
+            out["sent"] = self.sent
         if self.by_name:
             out["recognisedBy"] = "name"
         return out

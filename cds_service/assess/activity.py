@@ -22,7 +22,7 @@ from typing import Any
 
 from cds_service.assess import scores as sc
 from cds_service.knowledge import Knowledge
-from cds_service.model import Evidence, Facts, Observed, Score
+from cds_service.model import Evidence, Facts, Observed, Score, sent_as
 
 # Formula arguments, in call order. The first concept of a group is the visit anchor.
 RA_ANCHOR = "tjc28"
@@ -126,7 +126,14 @@ _EMPTY = _Index(())
 
 
 def _evidence(o: Observed) -> Evidence:
-    return Evidence(ref=o.ref, label=o.concept, value=o.value, unit=o.unit, when=o.when)
+    return Evidence(
+        ref=o.ref,
+        label=o.concept,
+        value=o.value,
+        unit=o.unit,
+        when=o.when,
+        sent=sent_as(o.original, o.value, o.unit) if o.comparable else None,
+    )
 
 
 def _inputs(picked: dict[str, Observed], specs: sc.ScoreSpecs) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from cds_service.model import (
     Order,
     Problem,
     Score,
+    sent_as,
 )
 
 MEDICATION_KEYS = ("medications",)
@@ -59,8 +60,15 @@ def observed_since(facts: Facts, concept: str, days: int) -> list[Observed]:
 
 def evidence_of(o: Observed) -> Evidence:
     value: Any = o.value if o.value is not None else (o.interpretation or o.original)
+    sent = sent_as(o.original, o.value, o.unit) if o.comparable else None
     return Evidence(
-        ref=o.ref, label=o.concept, value=value, unit=o.unit, when=o.when, by_name=o.by_name
+        ref=o.ref,
+        label=o.concept,
+        value=value,
+        unit=o.unit,
+        when=o.when,
+        by_name=o.by_name,
+        sent=sent,
     )
 
 

@@ -31,6 +31,7 @@ from cds_service.model import (
     Order,
     Problem,
     Suggestion,
+    sent_as,
 )
 
 Result = Finding | NotAssessed
@@ -188,8 +189,16 @@ def is_negative(o: Observed) -> bool:
 def obs_evidence(o: Observed) -> Evidence:
     value: Any = o.value if o.value is not None else (o.interpretation or o.original)
     unit = o.unit if o.value is not None else None
+    sent = sent_as(o.original, o.value, o.unit) if o.comparable and not o.derived_from else None
     return Evidence(
-        o.ref, o.concept, value, unit, o.when, derived_from=o.derived_from, by_name=o.by_name
+        o.ref,
+        o.concept,
+        value,
+        unit,
+        o.when,
+        derived_from=o.derived_from,
+        by_name=o.by_name,
+        sent=sent,
     )
 
 

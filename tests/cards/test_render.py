@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 import pytest
@@ -447,3 +448,29 @@ def test_a_raw_language_tag_is_matched(knowledge) -> None:
     assert ext(cards[0])["language"] == "zh-TW" and "托法替尼" in cards[0]["summary"]
     cards = render_cards(samples.elderly_smoker(), "fr", knowledge, DOCS, "order-sign")
     assert ext(cards[0])["language"] == "en"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_score_inputs_are_shown_once_in_the_unit_the_chart_sent(language: str, knowledge) -> None:
+    """CRP sent as 3.1 mg/dL: the card says 3.1 mg/dL, not 31 mg/L, and not both."""
+    from cds_service.assess.activity import _evidence
+    from cds_service.model import Evidence, Observed
+
+    crp = Observed("crp", date(2026, 10, 2), "Observation/crp1", 31.0, "mg/L", original="3.1 mg/dL")
+    assert _evidence(crp).sent == "3.1 mg/dL"
+    same = Observed("crp", date(2026, 10, 2), "Observation/crp2", 31.0, "mg/L", original="31 mg/L")
+    assert _evidence(same).sent is None
+    score = Score(
+        "DAS28-CRP",
+        5.1,
+        "high",
+        date(2026, 10, 2),
+        inputs={"tjc28": 8, "crp": 31.0, "crp_mg_dl": 3.1},
+        evidence=[_evidence(crp), Evidence("Observation/t", "tjc28", 8, None, date(2026, 10, 2))],
+    )
+    assessment = replace(samples.elderly_smoker(), scores=[score])
+    card = kind(render(assessment, language, knowledge), "DAS28-CRP")
+    unit = catalogue(language).unit("mg/dL")
+    assert f"3.1 {unit}" in card["detail"]
+    assert "31 mg/L" not in card["detail"] and "(mg/dL)" not in card["detail"]
+    assert ext(card)["scores"][0]["inputs"]["crp"] == 31.0  # the extension keeps mg/L
