@@ -78,6 +78,7 @@ UNAVAILABLE_CASE = {
 DERIVED_INPUTS = frozenset({"crp_mg_dl", "ptga_0_10", "prga_0_10", "patient_pain_0_10"})
 MAX_FINDING_LINES = 6  # findings shown in full on a card; the rest are named on one line
 MAX_EVIDENCE_ITEMS = 4  # evidence items on a finding's one evidence line
+APP_CARDS = frozenset({"activity", "patient"})  # cards that link the trend app
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -184,6 +185,7 @@ class _Ctx:
     cat: Catalogue
     knowledge: Knowledge
     docs: str  # docs base URL without trailing slash
+    app: str | None = None  # the trend app's URL (SMART launch), None: no app link
 
     def rule_url(self, rule_id: str) -> str:
         return f"{self.docs}/rules/{rule_id}"
@@ -652,6 +654,15 @@ def _card(
     if indicator in ("warning", "critical"):
         card["overrideReasons"] = _override_reasons(cat, kind)
     card["links"] = [{"label": cat.get("card", "rule_page"), "url": url, "type": "absolute"}]
+    if ctx.app and kind in APP_CARDS:
+        # the trend app, launched by the EHR in the patient's context (SMART App Launch)
+        card["links"].append(
+            {
+                "label": cat.get("card", "trend_app"),
+                "url": f"{ctx.app}?lang={cat.language}",
+                "type": "smart",
+            }
+        )
     card["extension"] = {
         "org.rheum-cds": {
             "findings": [_finding_json(f) for f in findings],
@@ -1067,17 +1078,19 @@ def render_cards(
     knowledge: Knowledge,
     docs_base_url: str,
     hook: str,
+    app_url: str | None = None,
 ) -> list[dict[str, Any]]:
     """CDS Hooks cards for one assessment, in `language` (en | zh-TW | zh-CN | ja).
 
     order-sign: per order a safety card; one disease-activity card; one missing-screening card.
     order-select: the same without the disease-activity card. patient-view: one summary card.
     What the service could not check is one info line at the end of the last card.
-    No recognised target order on an order hook: no cards.
+    No recognised target order on an order hook: no cards. With `app_url` (the trend app), the
+    disease-activity and patient-view cards also link it as a SMART app.
     """
     if language not in LANGUAGES:  # a raw tag such as "zh-Hant-HK" or "ja-JP"
         language = match_language(language) or "en"
-    ctx = _Ctx(catalogue(language), knowledge, docs_base_url.rstrip("/"))
+    ctx = _Ctx(catalogue(language), knowledge, docs_base_url.rstrip("/"), app_url)
     if hook == "patient-view":
         card = _patient_card(ctx, assessment)
         return [card] if card else []

@@ -38,7 +38,7 @@ def create_app(config: Config | None = None, knowledge: Knowledge | None = None)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.extensions["rheum_cds.knowledge"] = knowledge
 
-    from cds_service.routes import analytics, discovery, docs, hooks, ops
+    from cds_service.routes import analytics, apps, discovery, docs, hooks, ops
 
     # storage, authenticator, JSON logs, CORS, feedback and ops routes
     ops.install(app, config)
@@ -61,4 +61,5 @@ def create_app(config: Config | None = None, knowledge: Knowledge | None = None)
     app.register_blueprint(hooks.bp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(analytics.bp)
+    app.register_blueprint(apps.bp)
     return app

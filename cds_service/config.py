@@ -91,6 +91,8 @@ class Config:
     max_feedback_items: int = 100  # feedback items per call (more: 413)
     terminology: TerminologyConfig = field(default_factory=TerminologyConfig)
     sandbox: bool = False  # the public CDS Hooks sandbox preset is applied (with_sandbox)
+    # client_id the trend app (/apps/activity/) presents to the EHR's authorization server
+    smart_client_id: str = "rheum-cds-activity"
 
 
 def _env_overrides(env: dict[str, str]) -> dict[str, Any]:
@@ -106,6 +108,7 @@ def _env_overrides(env: dict[str, str]) -> dict[str, Any]:
         "RHEUM_CDS_LOG_LEVEL": ("log_level", str),
         "RHEUM_CDS_ANALYTICS_TOKEN": ("analytics_token", str),
         "RHEUM_CDS_METRICS_TOKEN": ("metrics_token", str),
+        "RHEUM_CDS_SMART_CLIENT_ID": ("smart_client_id", str),
         "RHEUM_CDS_ALLOW_INSECURE_HTTP": (
             "allow_insecure_http",
             lambda v: v.lower() in {"1", "true", "yes"},
@@ -242,6 +245,7 @@ def config_from_dict(data: dict[str, Any], env: dict[str, str] | None = None) ->
         "max_resources": int,
         "max_feedback_items": int,
         "sandbox": bool,
+        "smart_client_id": str,
     }
     for key, value in service.items():
         if key in simple:

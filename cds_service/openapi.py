@@ -401,6 +401,76 @@ def openapi_document(config: Config, services: dict[str, Service]) -> dict[str, 
                     "responses": {"200": _HTML, **ANALYTICS_ERRORS},
                 }
             },
+            "/apps/activity/": {
+                "get": {
+                    "summary": "The trend app (SMART on FHIR, docs/activity-app.md)",
+                    "description": (
+                        "Opened by the EHR with iss and launch (SMART App Launch, PKCE S256), "
+                        "or with iss and patient on an open FHIR server."
+                    ),
+                    "operationId": "activityApp",
+                    "parameters": [
+                        {
+                            "name": "lang",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": ["en", "zh-TW", "zh-CN", "ja"]},
+                        }
+                    ],
+                    "responses": {"200": _HTML},
+                }
+            },
+            "/apps/activity/{id}": {
+                "get": {
+                    "summary": "The trend app's script and style sheet (app.js, app.css)",
+                    "operationId": "activityAppAsset",
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": STRING}
+                    ],
+                    "responses": {
+                        "200": {"description": "JavaScript or CSS"},
+                        "404": _json(_ref("OperationOutcome"), "No such asset"),
+                    },
+                }
+            },
+            "/apps/activity/api/trend": {
+                "post": {
+                    "summary": "The patient's scores, labs and treatments over time as charts",
+                    "description": (
+                        "A FHIR Bundle of the Patient, Observations, Conditions and "
+                        "MedicationRequests the app read; scored by the engine of the cards and "
+                        "answered as HTML (inline SVG and a table). Nothing is kept or logged."
+                    ),
+                    "operationId": "activityTrend",
+                    "parameters": [
+                        {
+                            "name": "lang",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": ["en", "zh-TW", "zh-CN", "ja"]},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/fhir+json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["resourceType"],
+                                    "properties": {
+                                        "resourceType": {"const": "Bundle"},
+                                        "entry": {"type": "array"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _HTML,
+                        "400": _json(_ref("OperationOutcome"), "Not a FHIR Bundle"),
+                        "413": _json(_ref("OperationOutcome"), "Body larger than allowed"),
+                        "415": _json(_ref("OperationOutcome"), "Not application/fhir+json"),
+                    },
+                }
+            },
             "/openapi.json": {
                 "get": {
                     "summary": "This document",

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+APP_PATH = "/apps/activity/"  # the trend app (routes/apps.py), linked from activity cards
 GATHER_SHARE = 0.9  # of the deadline; the rest is kept for stages 4-7 and the answer
 
 
@@ -194,7 +195,12 @@ def handle_hook(
     outcome.assessment = assessment
     clock.lap("assess")
     cards = render_cards(
-        assessment, hook_request.language, knowledge, runtime.docs_base_url, hook_request.hook
+        assessment,
+        hook_request.language,
+        knowledge,
+        runtime.docs_base_url,
+        hook_request.hook,
+        app_url=runtime.config.base_url.rstrip("/") + APP_PATH,
     )
     clock.lap("render")
     outcome.cards = cards

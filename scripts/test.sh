@@ -4,7 +4,8 @@
 #   bash scripts/test.sh [pytest arguments]
 #
 # On a clean Debian machine it first installs what is missing: Java 17 and Maven (for the HAPI
-# FHIR test server), PostgreSQL (for the storage tests), python3-venv; then creates .venv,
+# FHIR test server), PostgreSQL (for the storage tests), chromium and CJK fonts (for the browser
+# tests), python3-venv; then creates .venv,
 # installs the project with its test extras, builds the HAPI test server jar (tests/hapi; offline
 # when ~/.m2 already has everything), runs `ruff check` and then pytest over tests/ (or over
 # what the arguments name, e.g. `bash scripts/test.sh tests/infra -x`).
@@ -50,6 +51,10 @@ command -v mvn >/dev/null 2>&1 || missing+=(maven)
 have_postgres || missing+=(postgresql)
 command -v "$PYTHON" >/dev/null 2>&1 || missing+=(python3)
 "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+# the browser tests (tests/fixtures/browser.py): Debian's chromium, driven by Playwright (no
+# browser download), and CJK fonts so that the zh/ja pages render in screenshots
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+compgen -G "/usr/share/fonts/opentype/noto/NotoSansCJK*" >/dev/null || missing+=(fonts-noto-cjk)
 if [ "${#missing[@]}" -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     apt_install "${missing[@]}" || say "could not install ${missing[*]}: the tests needing them will say so"

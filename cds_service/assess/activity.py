@@ -325,10 +325,17 @@ def _flare(series: list[Score], specs: sc.ScoreSpecs) -> Score | None:
     )
 
 
-def compute_scores(facts: Facts, knowledge: Knowledge) -> list[Score]:
-    """All scores of SPEC.md §1 the record allows: per id, the last `trend_count`, newest first."""
+def compute_scores(
+    facts: Facts, knowledge: Knowledge, trend_count: int | None = None
+) -> list[Score]:
+    """All scores of SPEC.md §1 the record allows: per id, the last `trend_count`, newest first.
+
+    `trend_count` overrides the knowledge's count (the trend chart asks for every visit).
+    """
     specs = sc.score_specs(knowledge)
     p = _params(knowledge, specs)
+    if trend_count is not None:
+        p = replace(p, trend=trend_count)
     obs = {
         c: _Index(_usable(v, p.canonical.get(c)))
         for c, v in facts.observations.items()

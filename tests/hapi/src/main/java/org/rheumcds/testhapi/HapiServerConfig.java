@@ -21,11 +21,13 @@ import ca.uhn.fhir.jpa.subscription.channel.config.SubscriptionChannelConfig;
 import ca.uhn.fhir.narrative2.NullNarrativeGenerator;
 import ca.uhn.fhir.rest.api.EncodingEnum;
 import ca.uhn.fhir.rest.server.RestfulServer;
+import ca.uhn.fhir.rest.server.interceptor.CorsInterceptor;
 import ca.uhn.fhir.rest.server.interceptor.LoggingInterceptor;
 import ca.uhn.fhir.rest.server.provider.ResourceProviderFactory;
 import ca.uhn.fhir.rest.server.util.ISearchParamRegistry;
 import jakarta.persistence.EntityManagerFactory;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.annotation.Value;
@@ -36,6 +38,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Primary;
 import org.springframework.orm.jpa.JpaTransactionManager;
+import org.springframework.web.cors.CorsConfiguration;
 import org.springframework.orm.jpa.LocalContainerEntityManagerFactoryBean;
 
 /**
@@ -169,6 +172,15 @@ public class HapiServerConfig {
 		requestLog.setErrorMessageFormat("ERROR ${requestVerb} ${requestUrl} -> ${exceptionMessage}");
 		requestLog.setLogExceptions(true);
 		server.registerInterceptor(requestLog);
+
+		// Browser apps on loopback (the SMART trend app of the service under test) read this
+		// server like a real EHR's FHIR endpoint, which answers CORS.
+		CorsConfiguration cors = new CorsConfiguration();
+		cors.setAllowedOriginPatterns(List.of("http://127.0.0.1:*", "http://localhost:*"));
+		cors.setAllowedMethods(List.of("GET", "POST", "PUT", "DELETE", "OPTIONS"));
+		cors.addAllowedHeader("*");
+		cors.setExposedHeaders(List.of("Location", "Content-Location"));
+		server.registerInterceptor(new CorsInterceptor(cors));
 		return server;
 	}
 }

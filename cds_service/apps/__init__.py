@@ -1,0 +1,1 @@
+"""SMART on FHIR apps the service serves (static assets and their chart settings)."""
