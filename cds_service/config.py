@@ -86,8 +86,8 @@ class Config:
     metrics_token: str = ""  # bearer token for /metrics; empty: open (scraped in-cluster)
     allow_insecure_http: bool = False  # accept non-loopback http:// JWKS and FHIR URLs
     max_token_lifetime_s: int = 300  # exp - iat accepted (plus the leeway)
-    max_draft_orders: int = 200  # draft orders per hook call (more: 413)
-    max_resources: int = 20000  # prefetched resources per hook call (more: 413)
+    max_draft_orders: int = 100  # draft orders per hook call (more: 413)
+    max_resources: int = 10000  # prefetched resources per hook call (more: 413)
     max_feedback_items: int = 100  # feedback items per call (more: 413)
     terminology: TerminologyConfig = field(default_factory=TerminologyConfig)
     sandbox: bool = False  # the public CDS Hooks sandbox preset is applied (with_sandbox)
