@@ -89,7 +89,7 @@ def _label_lines(section: str, labels: dict[str, Any]) -> list[str]:
     """The per-drug, per-region label figures a rule judges with, where each was read, and
     whether it is on (a figure not confirmed is listed here and never shown on a card)."""
     lines = [
-        "## Label figures (knowledge/labels.toml)",
+        "## Label figures (per region: the label text read, and where)",
         "",
         "| drug | region | label | status | section | what the label says | read at |",
         "|---|---|---|---|---|---|---|",
