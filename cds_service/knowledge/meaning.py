@@ -36,6 +36,10 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
     (r"\bcontact with\b|\bexposure to\b|\bexposed to\b|\bcontact\b", "contact with X is not X"),
     (r"[- ]like\b|\bmimick?ing\b|\bpseudo-", "an X-like condition is not X"),
     (
+        r"\bpoisoning\b|\badverse effect\b|\bunderdosing\b|\boverdose\b",
+        "a drug poisoning or adverse effect is not the disease",
+    ),
+    (
         r"\bvaccination\b|\bimmunization\b|\bimmunisation\b|\bvaccine\b|\bimmune to\b",
         "vaccination or immunity against X is not X",
     ),

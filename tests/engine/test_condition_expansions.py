@@ -219,6 +219,16 @@ def test_look_alikes_are_not_the_concept(code, not_concept):
         (CM, "O88.211", {"pe", "pregnancy"}),
         (CM, "I82.409", {"dvt"}),
         (CM, "I26.99", {"pe"}),
+        (CM, "I26.90", {"pe", "serious_infection"}),  # septic pulmonary embolism
+        (CM, "I82.90", {"vte"}),  # thrombosis of an unspecified vein
+        (WHO, "I82.9", {"vte"}),
+        (CM, "E11.51", {"diabetes", "pad"}),
+        (CM, "O24.919", {"diabetes", "pregnancy"}),
+        (CM, "B16.2", {"hbv_chronic", "hepatic_impairment_severe", "cirrhosis"}),
+        (CM, "G45.3", {"stroke", "visual_disturbance"}),  # amaurosis fugax
+        (CM, "M86.9", {"serious_infection"}),
+        (CM, "J10.00", {"serious_infection"}),
+        (CM, "C91.50", {"lymphoma", "malignancy"}),
     ],
 )
 def test_icd10_codes_count_by_what_they_say(system, code, expected):
@@ -242,6 +252,11 @@ def test_icd10_codes_count_by_what_they_say(system, code, expected):
         (CM, "I80.00", "dvt"),  # superficial thrombophlebitis
         (CM, "E78.6", "dyslipidaemia"),
         (CM, "Z86.19", "hbv_chronic"),
+        (CM, "I26.96", "pe"),  # fat embolism
+        (CM, "M86.30", "serious_infection"),  # chronic multifocal osteomyelitis
+        (CM, "H53.001", "visual_disturbance"),  # amblyopia
+        (CM, "O24.410", "diabetes"),  # gestational diabetes
+        (CM, "I01.1", "serious_infection"),  # rheumatic endocarditis
     ],
 )
 def test_icd10_look_alikes_are_not_the_concept(system, code, not_concept):
@@ -267,7 +282,9 @@ def test_dvt_two_months_ago_on_apixaban_is_critical():
     assert f.severity == "critical"
 
 
-@pytest.mark.parametrize(("system", "code"), [(SCT, "706870000"), (CM, "O22.30"), (CM, "Z86.711")])
+@pytest.mark.parametrize(
+    ("system", "code"), [(SCT, "706870000"), (CM, "O22.30"), (CM, "Z86.711"), (CM, "I82.90")]
+)
 def test_vte_codes_fire_the_vte_rule(system, code):
     assert rule_findings("JAKI-VTE-HISTORY", condition(system, code, onset_days_ago=400))
 
