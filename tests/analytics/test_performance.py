@@ -1,4 +1,9 @@
-"""Aggregation stays well under a second for a year of a busy hospital's feedback."""
+"""A year of a busy hospital's feedback is aggregated in the database, not row by row.
+
+How fast it is belongs to the benchmark (no timing asserts here): the figures are printed. What
+is asserted is what keeps it fast on any machine: the report is right at 100 000 cards and the
+rows that reach Python are grouped counts, a few hundred, not the 100 000 rows stored.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ RULES = [f"RULE-{i}" for i in range(40)]
 REASONS = [("no-alternative", "No alternative"), ("specialist-reviewed", "Reviewed"), (None, None)]
 
 
-def test_100k_feedback_rows_aggregate_in_under_a_second(make_app: Callable[..., Flask]) -> None:
+def test_100k_feedback_rows_aggregate_in_the_database(make_app: Callable[..., Flask]) -> None:
     app = make_app()
     start = datetime(2026, 1, 1, tzinfo=UTC)
     cards, feedback, audit = [], [], []
@@ -102,13 +107,11 @@ def test_100k_feedback_rows_aggregate_in_under_a_second(make_app: Callable[..., 
         f"analytics over {N_CARDS} cards and feedback rows ({backend}): "
         f"wall {min(walls) * 1000:.0f} ms, this process's CPU {min(cpus) * 1000:.0f} ms"
     )
-    if backend == "sqlite":
-        # SQLite works inside this process: its CPU time is the cost, whatever the machine's
-        # load (the wall time on an idle 2-core machine is close to it).
-        assert min(cpus) < 1.0, f"analytics took {min(cpus):.2f} s of CPU"
-    else:
-        # the database server's work shows only in the wall time; margin for a busy machine
-        assert min(walls) < 2.0, f"analytics took {min(walls):.2f} s"
+    with app.app_context():
+        grouped = storage.analytics_rows()
+    returned = sum(len(rows) for rows in grouped.values())
+    # 40 rules x 3 indicators x outcomes x reasons and the audit groups: hundreds at most
+    assert returned < 2_000, f"{returned} rows reached Python: aggregation is not done in SQL"
 
     month = client.get("/analytics/feedback?since=2026-03-01&until=2026-03-31")
     assert month.status_code == 200
