@@ -24,8 +24,9 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
     (r"\bscreening\b", "screening for X is not X"),
     (r"\bsuspected\b|\bpossible\b|\bprobable\b|\bquery\b|\?", "suspected X is not X"),
     (
-        r"\bruled out\b|\brule out\b|\br/o\b|\bexcluded\b|\bno history\b|\bnot\b"
-        r"|\bno evidence\b|\bnegative\b|\babsent\b|\bdenies\b|\bwithout evidence\b",
+        r"\bruled out\b|\brule out\b|\br/o\b|\bexcluded\b|\bno history\b"
+        r"|\bnot\b(?! (yet )?delivered)|\bno evidence\b|\babsent\b|\bdenies\b"
+        r"|(?<!triple )(?<!receptor )(?<!2 )\bnegative\b|\bwithout evidence\b",
         "ruled-out or negated X is not X",
     ),
     (r"\brisk\b|\bfear of\b", "risk of X is not X"),

@@ -138,6 +138,9 @@ def test_look_alikes_are_reviewed_with_a_reason():
         ("700250006", "ild"),  # idiopathic pulmonary fibrosis
         ("254701007", "nmsc"),  # basal cell carcinoma of skin
         ("2177002", "herpes_zoster"),  # postherpetic neuralgia
+        ("706970001", "malignancy"),  # triple negative breast cancer: "negative" is no negation
+        ("199227004", "pregnancy"),  # diabetes during pregnancy - baby not yet delivered
+        ("169488004", "pregnancy"),  # contraceptive device failure - pregnant
     ],
 )
 def test_specific_snomed_codes_are_their_concept(code, expected):
