@@ -165,6 +165,7 @@ def gather(
             found[key].extend(result.resources)
             if result.reason:
                 unavailable.append(Unavailable(key, result.reason))
+        _bound_volume(found, unavailable, set(results), config.max_resources)
 
     return _assemble(hook_request.patient_id, found, unavailable, counter.value)
 
@@ -242,6 +243,25 @@ def _run_jobs(
         else:
             results[key] = FetchResult(reason="timeout")
     return results
+
+
+def _bound_volume(
+    found: dict[str, list[dict[str, Any]]],
+    unavailable: list[Unavailable],
+    fetched: set[str],
+    limit: int,
+) -> None:
+    """More resources than service.max_resources would take the engine past the deadline:
+    the largest fetched keys are dropped whole (stated "too many resources", so what they
+    would have shown is *not assessed*, never read from a part) until the rest fits."""
+    total = sum(len(resources) for resources in found.values())
+    for key in sorted(fetched, key=lambda k: len(found[k]), reverse=True):
+        if total <= limit:
+            return
+        total -= len(found[key])
+        found[key] = []
+        unavailable[:] = [u for u in unavailable if u.key != key]
+        unavailable.append(Unavailable(key, "too many resources"))
 
 
 def _assemble(

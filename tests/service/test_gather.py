@@ -246,3 +246,16 @@ def test_next_links_must_stay_on_the_fhir_server():
     assert not within("http://ehr.example:8443/fhir/Observation", base)
     assert not within("http://ehr.example:99999/fhir/Observation", base)
     assert not within("http://169.254.169.254/fhir/Observation", base)
+
+
+def test_more_fetched_resources_than_the_limit_are_not_assessed_not_cut(fault_server, plan):
+    _serve_patient(fault_server)
+    fault_server.data["Observation"] = [
+        dict(copy.deepcopy(samples.CRP), id=f"crp-{i}") for i in range(30)
+    ]
+    body = samples.order_sign(fhir_server=fault_server.base_url)
+    config = Config(allow_unsigned=True, deadline_ms=DEADLINE_MS, fhir_page_cap=4, max_resources=10)
+    record, _ = _gather(body, plan, config)
+    assert record.observations == []  # never a part of them
+    assert _reasons(record)["observations"] == "too many resources"
+    assert record.patient == samples.PATIENT  # the keys that fit are kept
