@@ -31,13 +31,13 @@ from cards.catalogue import Catalogue, catalogue, format_number
 from cards.language import LANGUAGES, match_language
 from cards.suggestions import build_suggestion, fhir_codes
 from cds_service.assess.scores import SCORE_IDS
-from cds_service.gather import VERSION_REASON
 from cds_service.knowledge import Knowledge
 from cds_service.knowledge.loader import compact_citation
 from cds_service.model import (
     FHIR_SERVER_NOT_ALLOWED,
     PREFETCH_FAILED,
     SEVERITY_RANK,
+    VERSION_REASON,
     Assessment,
     Evidence,
     Finding,

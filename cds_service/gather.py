@@ -39,6 +39,7 @@ from cds_service.fhir_fetch import (
 from cds_service.model import (
     FHIR_SERVER_NOT_ALLOWED,
     PREFETCH_FAILED,
+    VERSION_REASON,
     HookRequest,
     PatientRecord,
     Unavailable,
@@ -174,7 +175,6 @@ def gather(
 # refuses the R4 name (a DSTU2 server answers 400/404 to an unknown resource type)
 OLDER_NAMES = {"MedicationRequest": "MedicationOrder"}
 REFUSED = frozenset({"http 400", "http 404"})
-VERSION_REASON = "{kind} search refused by the FHIR server ({reason}): R4, STU3 or DSTU2 expected"
 
 
 def _older_names(

@@ -60,6 +60,11 @@ class Unavailable:
     reason: str  # short, PHI-free: "timeout", "http 500", "not json", "paging cap", ...
 
 
+# The reason gather gives when a FHIR server refuses a search under its R4 name and under its
+# DSTU2/STU3 name; render reads it back to say, in the card language, which versions are read.
+VERSION_REASON = "{kind} search refused by the FHIR server ({reason}): R4, STU3 or DSTU2 expected"
+
+
 @dataclass(frozen=True)
 class PatientRecord:
     """Raw FHIR R4 JSON (dicts) for one patient, as gathered. Nothing interpreted yet."""
