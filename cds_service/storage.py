@@ -596,34 +596,13 @@ class Storage:
                 out.append(d)
             return out
 
-    def analytics_rows(
-        self,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        service_id: str | None = None,
-    ) -> dict[str, list[dict[str, Any]]]:
-        """Grouped counts for feedback analytics (cds_service/analytics.py), aggregated in SQL.
-
-        Window: `start <= t < end` (aware datetimes; None = open). Four lists of rows:
-
-        - `cards`: issued cards (t = issued_at), each joined to its latest feedback row (by
-          outcome_at, then id), grouped by service_id, indicator, rule_ids (JSON text),
-          outcome (None = no feedback), override_system/code/display; with `cards`,
-          `suggestions` (ids accepted in the latest row) and `comments` (latest rows with a
-          userComment: a count, never the text).
-        - `items`: feedback rows about those cards (every row, superseded ones included),
-          grouped by service_id; with `items`.
-        - `unknown`: feedback about card uuids this service never issued (t = outcome_at),
-          grouped by service_id; with `items`, `cards` (distinct uuids), `accepted` and
-          `overridden` (items).
-        - `calls`: audit rows (t = at) grouped by service_id, status, with_cards (0/1),
-          rule_ids, unavailable (JSON text) and language; with `calls`.
-        """
-        from sqlalchemy import JSON, case, cast, exists, func
+    def _latest_feedback_join(self) -> tuple[Any, Any]:
+        """Issued cards outer-joined to the latest feedback row of each (by outcome_at, then
+        id), and the count of suggestions that row accepted: (joined table, suggestions)."""
+        from sqlalchemy import JSON, cast, func
         from sqlalchemy.orm import aliased
 
-        self._ensure_schema()
-        fb, ic, au = FeedbackRecord, IssuedCard, AuditRecord
+        fb, ic = FeedbackRecord, IssuedCard
         suggestions = (
             func.json_array_length(cast(fb.accepted_suggestions, JSON))
             if self.backend == "postgresql"
@@ -663,6 +642,79 @@ class Storage:
                 .scalar_subquery()
             )
             joined = ic.__table__.outerjoin(fb, fb.id == latest_id)
+        return joined, suggestions
+
+    def analytics_timeline(
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        service_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Issued cards per UTC day (t = issued_at) for the analytics plots, grouped by `day`
+        (YYYY-MM-DD), rule_ids (JSON text) and outcome of the latest feedback (None = none);
+        with `cards` and `suggestions` (accepted in the latest row). Window as analytics_rows.
+        """
+        from sqlalchemy import String, cast, func
+
+        self._ensure_schema()
+        ic = IssuedCard
+        fb = FeedbackRecord
+        joined, suggestions = self._latest_feedback_join()
+        if self.backend == "postgresql":
+            day = cast(func.date(func.timezone("UTC", ic.issued_at)), String)
+        else:
+            day = func.date(ic.issued_at)
+        query = (
+            select(
+                day.label("day"),
+                ic.rule_ids,
+                fb.outcome,
+                func.count().label("cards"),
+                func.coalesce(func.sum(suggestions), 0).label("suggestions"),
+            )
+            .select_from(joined)
+            .group_by(day, ic.rule_ids, fb.outcome)
+        )
+        if start is not None:
+            query = query.where(ic.issued_at >= start.astimezone(UTC))
+        if end is not None:
+            query = query.where(ic.issued_at < end.astimezone(UTC))
+        if service_id is not None:
+            query = query.where(ic.service_id == service_id)
+        try:
+            with self.engine.connect() as conn:
+                return [dict(r) for r in conn.execute(query).mappings()]
+        except SQLAlchemyError as exc:
+            raise StorageError(f"{self.backend}: {type(exc).__name__}") from exc
+
+    def analytics_rows(
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        service_id: str | None = None,
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Grouped counts for feedback analytics (cds_service/analytics.py), aggregated in SQL.
+
+        Window: `start <= t < end` (aware datetimes; None = open). Four lists of rows:
+
+        - `cards`: issued cards (t = issued_at), each joined to its latest feedback row (by
+          outcome_at, then id), grouped by service_id, indicator, rule_ids (JSON text),
+          outcome (None = no feedback), override_system/code/display; with `cards`,
+          `suggestions` (ids accepted in the latest row) and `comments` (latest rows with a
+          userComment: a count, never the text).
+        - `items`: feedback rows about those cards (every row, superseded ones included),
+          grouped by service_id; with `items`.
+        - `unknown`: feedback about card uuids this service never issued (t = outcome_at),
+          grouped by service_id; with `items`, `cards` (distinct uuids), `accepted` and
+          `overridden` (items).
+        - `calls`: audit rows (t = at) grouped by service_id, status, with_cards (0/1),
+          rule_ids, unavailable (JSON text) and language; with `calls`.
+        """
+        from sqlalchemy import case, exists, func
+
+        self._ensure_schema()
+        fb, ic, au = FeedbackRecord, IssuedCard, AuditRecord
+        joined, suggestions = self._latest_feedback_join()
         card_cols = (
             ic.service_id,
             ic.indicator,

@@ -31,6 +31,7 @@ from flask import Blueprint, Response, current_app, request
 
 from cards.catalogue import catalogue
 from cds_service.analytics import feedback_report
+from cds_service.analytics_plots import PLOT_STYLE, plots_html, summarise_timeline
 from cds_service.config import Config
 from cds_service.discovery import SERVICE_HOOKS
 from cds_service.routes import json_error, json_response
@@ -216,7 +217,11 @@ def feedback_page() -> Response:
     report = _report()
     if isinstance(report, Response):
         return report
-    response = Response(render_page(report), mimetype="text/html")
+    since, until, service = parse_query()  # valid: _report parsed them
+    start, end = _window(since, until)
+    rows = get_storage().analytics_timeline(start, end, service)
+    timeline = summarise_timeline(rows, since, until)
+    response = Response(render_page(report, plots_html(report, timeline)), mimetype="text/html")
     response.headers["Content-Security-Policy"] = PAGE_CSP
     return response
 
@@ -343,8 +348,9 @@ table.narrow{width:auto;min-width:28rem}td code{white-space:nowrap}
 """
 
 
-def render_page(report: dict[str, Any]) -> str:
-    """The report as a self-contained HTML page (every value escaped)."""
+def render_page(report: dict[str, Any], plots: str = "") -> str:
+    """The report as a self-contained HTML page (every value escaped); `plots` is the inline
+    SVG of cds_service.analytics_plots, shown above the tables (its text alternative)."""
     period = report["period"]
     totals = report["totals"]
     span = f"{period['since'] or 'the beginning'} to {period['until'] or 'today'} (UTC)"
@@ -365,7 +371,7 @@ def render_page(report: dict[str, Any]) -> str:
         "<!doctype html><html lang=en><head><meta charset=utf-8>",
         "<meta name=viewport content='width=device-width, initial-scale=1'>",
         "<title>Feedback analytics · rheum-cds</title>",
-        f"<style>{STYLE}</style></head><body>",
+        f"<style>{STYLE}{PLOT_STYLE}</style></head><body>",
         "<h1>Feedback analytics</h1>",
         f"<p class=period>Cards shown from {_e(span)}, {_e(scope)}. "
         f"Generated {_e(report.get('generated_at', ''))}.</p>",
@@ -378,7 +384,8 @@ def render_page(report: dict[str, Any]) -> str:
         "<p class=note>A card counts in the period it was shown, with its latest feedback; "
         "a card with several findings counts once under each rule. Percentages are of the "
         "cards shown. Comments typed by clinicians are not shown here, only counted. "
-        f"<a href='{_e(export)}'>Export as JSON</a>.</p>",
+        f"<a class=export href='{_e(export)}'>Export as JSON</a>.</p>",
+        plots,
         "<h2>By rule</h2>",
         _table(
             ["Rule", *OUTCOME_HEADERS, "Override reasons"],
