@@ -191,15 +191,29 @@ def compact_citation(entry: Mapping[str, Any]) -> str:
     return f"{lead}, {where}, {entry.get('year', '')}, {link}"
 
 
+# The fields a sources.toml entry may have; `checked` is the reviewer's note on what of the
+# citation could not be confirmed (never rendered).
+SOURCE_FIELDS = frozenset(
+    {"authors", "title", "journal", "document", "year", "doi", "url"}
+    | {"short", "drugs", "note", "checked"}
+)
+
+
 def resolve_sources(files: dict[str, dict[str, Any]], rules: dict[str, dict[str, Any]]) -> None:
     """Rules and scores name their sources by id of sources.toml: each becomes the compact
     citations (`source`, shown on cards) and keeps its ids (`source_ids`, for the rule pages).
-    An unknown id, or a source without a year and a DOI or URL, stops the start."""
+    An unknown id, a misspelt field, or a source without a year and a DOI or URL, stops the
+    start."""
     table = files["sources"]
     for sid, entry in table.items():
         where = f"sources.toml [{sid}]"
         if not isinstance(entry, dict) or not entry.get("authors") or not entry.get("title"):
             raise KnowledgeError(f"{where}: authors and title are required")
+        unknown = sorted(set(entry) - SOURCE_FIELDS)
+        if unknown:
+            raise KnowledgeError(f"{where}: unknown field(s) {unknown}")
+        if "checked" in entry and not (isinstance(entry["checked"], str) and entry["checked"]):
+            raise KnowledgeError(f"{where}: checked must be a non-empty text")
         if not (entry.get("journal") or entry.get("document")) or not entry.get("year"):
             raise KnowledgeError(f"{where}: journal or document, and year, are required")
         if not (entry.get("doi") or entry.get("url")):

@@ -342,3 +342,40 @@ def test_rxnorm_codes_name_where_they_were_verified():
             else:
                 assert "recalled" not in sources[entry["source"]], (drug, entry)
     assert recalled == RXNORM_STILL_RECALLED
+
+
+# --------------------------------------------------------------------------- citations
+
+
+def test_reviewer_note_on_a_citation_is_accepted_and_never_rendered():
+    from cds_service.knowledge.loader import citation, compact_citation
+
+    entry = K.files["sources"]["binard-2008"]
+    assert "not" in entry["checked"]
+    assert entry["checked"] not in citation(entry) + compact_citation(entry)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            'url = "https://pubmed.ncbi.nlm.nih.gov/18240260/"',
+            'link = "https://pubmed.ncbi.nlm.nih.gov/18240260/"\nurl = "https://x.test/"',
+            r"\[binard-2008\]: unknown field\(s\) \['link'\]",
+        ),
+        (
+            'checked = "PMID 18240260',
+            'checked = ""\n# "PMID 18240260',
+            r"\[binard-2008\]: checked must be a non-empty text",
+        ),
+        (
+            'journal = "Arthritis Rheum 59',
+            'journl = "Arthritis Rheum 59',
+            r"\[binard-2008\]: unknown field\(s\) \['journl'\]",
+        ),
+    ],
+)
+def test_misspelt_citation_field_stops_start_up(kdir: Path, old: str, new: str, message: str):
+    edit(kdir / "sources.toml", old, new)
+    with pytest.raises(KnowledgeError, match=message):
+        load_knowledge(kdir)
