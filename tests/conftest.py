@@ -18,6 +18,10 @@ Session fixtures (one server each per test session, started on first use, stoppe
     references (``Practitioner?identifier=...``) that match nothing become placeholder
     resources carrying that identifier.
 
+``browser`` -> playwright Browser
+    Debian's chromium driven by Playwright (tests/fixtures/browser.py), headless, one per
+    session; without chromium or playwright skipped, under ``CI=true`` failed.
+
 ``postgres_server`` -> tests.fixtures.postgres.PostgresServer
     A throw-away PostgreSQL cluster (Debian's postgresql package) on a free loopback port:
     ``url``, ``port``, ``create_database(name) -> url``, ``log_path``.
@@ -43,6 +47,7 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
+from tests.fixtures.browser import browser  # noqa: F401  (one chromium per session)
 from tests.fixtures.hapi import FhirServer, FhirServerError, missing_tools, start_fhir_server
 from tests.fixtures.postgres import PostgresError, PostgresServer, find_bin_dir, start_postgres
 from tests.fixtures.processes import log_tail, unavailable

@@ -13,12 +13,12 @@ import pytest
 from flask import Flask
 
 from tests.analytics.conftest import accepted, card_with, overridden, send_feedback, show_cards
-from tests.fixtures.browser import browser, serve_app  # noqa: F401
+from tests.fixtures.browser import serve_app
 
 
 @pytest.mark.parametrize("storage_url", ["sqlite"], indirect=True)
 def test_plots_render_in_chromium_and_print(
-    browser: Any,  # noqa: F811
+    browser: Any,
     make_app: Callable[..., Flask],
     tmp_path: Path,
 ) -> None:

@@ -23,7 +23,7 @@ from cards.catalogue import catalogue
 from cards.language import LANGUAGES
 from cds_service.app import create_app
 from cds_service.config import Config, with_sandbox
-from tests.fixtures.browser import ThreadServer, browser, serve_app  # noqa: F401
+from tests.fixtures.browser import ThreadServer, serve_app
 from tests.fixtures.processes import free_port
 
 # demo chart -> (chart id, what must be drawn): score or lab -> at least this many points
@@ -88,7 +88,7 @@ def smart_link(card: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("patient", sorted(EXPECTED))
 def test_card_opens_the_trend_app_with_scores_bands_and_treatments(
-    browser: Any,  # noqa: F811
+    browser: Any,
     service: str,
     demo_fhir: str,
     shots: Path,

@@ -18,7 +18,7 @@ import requests
 from cds_service.app import create_app
 from cds_service.config import Config, with_sandbox
 from tests.apps.smart_auth import build_auth_app
-from tests.fixtures.browser import ThreadServer, browser, serve_app  # noqa: F401
+from tests.fixtures.browser import ThreadServer, serve_app
 from tests.fixtures.processes import free_port
 
 CLIENT_ID = "rheum-cds-activity-test"
@@ -75,7 +75,7 @@ def smart_link_of_card(service: str, fhir: str) -> str:
 
 
 def test_ehr_launch_pkce_token_and_bearer_reads(
-    browser: Any,  # noqa: F811
+    browser: Any,
     servers: dict[str, Any],
     demo_fhir: str,
     tmp_path_factory: pytest.TempPathFactory,
@@ -129,7 +129,7 @@ def test_ehr_launch_pkce_token_and_bearer_reads(
 
 
 def test_an_answer_with_another_state_is_refused(
-    browser: Any,  # noqa: F811
+    browser: Any,
     servers: dict[str, Any],
 ) -> None:
     """A code arriving without this tab's launch (a forged or replayed redirect) is not used."""
@@ -146,7 +146,7 @@ def test_an_answer_with_another_state_is_refused(
 
 
 def test_a_server_without_pkce_s256_is_not_launched(
-    browser: Any,  # noqa: F811
+    browser: Any,
     servers: dict[str, Any],
     demo_fhir: str,
 ) -> None:
