@@ -192,7 +192,9 @@ def build_auth_app(fhir_upstream: str, client_id: str, redirect_uri: str, app_or
         if request.args.get("code_challenge_method") != "S256":
             return server.handle_error_response(request, InvalidRequestError("S256 only"))
         # the EHR user is signed in and launched the app: approved without a consent page
-        return server.create_authorization_response(grant_user={"id": "Practitioner/ehr-user"})
+        user = {"id": "Practitioner/ehr-user"}
+        grant = server.get_consent_grant(end_user=user)
+        return server.create_authorization_response(grant_user=user, grant=grant)
 
     @app.route("/token", methods=["POST", "OPTIONS"])
     def token() -> Response:
