@@ -21,7 +21,8 @@ from cds_service.model import (
 
 # Citations as the knowledge loader makes them from sources.toml (and labels.toml).
 PRAC = (
-    "European Medicines Agency (PRAC), JAK inhibitors Article 20 referral (EMA/890450/2022), 2022, "
+    "European Medicines Agency (PRAC), JAK inhibitors Article 20 referral "
+    "(PRAC recommendation 2022-10-28, EMA/838958/2022), 2022, "
     "https://www.ema.europa.eu/en/medicines/human/referrals/janus-kinase-inhibitors-jaki"
 )
 ORAL = "Ytterberg SR et al., N Engl J Med 386:316–326, 2022, doi:10.1056/NEJMoa2109927"
