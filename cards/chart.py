@@ -33,6 +33,7 @@ PANEL_H = 150
 PANEL_GAP = 26
 LANE_H = 22
 AXIS_H = 30
+TICK_GAP = 11  # px a tick or band label needs
 MARGIN_DAYS = 21
 DERIVED = frozenset({"crp_mg_dl", "ptga_0_10", "prga_0_10", "patient_pain_0_10"})
 
@@ -135,6 +136,8 @@ def _score_panel(
         f"<g class='panel' data-score='{_e(score_id)}'>",
         f"<text class='panel-title' x='{LEFT}' y='{top - 8:.1f}'>{_e(name)}</text>",
     ]
+    out.append(f"<text class='tick' x='{LEFT - 6}' y='{y(0) + 4:.1f}' text-anchor='end'>0</text>")
+    last_tick = y(0)
     for category, lower, upper in bands:
         y1 = y(upper if upper is not None else ymax)
         y0 = y(lower)
@@ -143,16 +146,18 @@ def _score_panel(
             f"x='{LEFT}' y='{y1:.1f}' width='{WIDTH - LEFT - RIGHT}' height='{y0 - y1:.1f}'>"
             f"<title>{_e(_category(cat, category))}</title></rect>"
         )
-        out.append(
-            f"<text class='band-label' x='{WIDTH - RIGHT - 6}' y='{(y0 + y1) / 2 + 4:.1f}' "
-            f"text-anchor='end'>{_e(_category(cat, category))}</text>"
-        )
-        if upper is not None:
+        if y0 - y1 >= TICK_GAP:  # a thin band is named in its title only
+            out.append(
+                f"<text class='band-label' x='{WIDTH - RIGHT - 6}' y='{(y0 + y1) / 2 + 4:.1f}' "
+                f"text-anchor='end'>{_e(_category(cat, category))}</text>"
+            )
+        # the cut-off on the axis when there is room to read it
+        if upper is not None and last_tick - y(upper) >= TICK_GAP:
+            last_tick = y(upper)
             out.append(
                 f"<text class='tick' x='{LEFT - 6}' y='{y(upper) + 4:.1f}' text-anchor='end'>"
                 f"{_e(format_number(upper))}</text>"
             )
-    out.append(f"<text class='tick' x='{LEFT - 6}' y='{y(0) + 4:.1f}' text-anchor='end'>0</text>")
     points = [(axis.x(s.when), y(s.value)) for s in values if s.when and s.value is not None]
     if len(points) > 1:
         path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
