@@ -172,7 +172,25 @@ def dose_update_resource(
     first["text"] = text
     rest = dosages[1:] if isinstance(dosages, list) else []
     resource["dosageInstruction"] = [first, *rest]
-    return _validated(MedicationRequest, resource)
+    return _validated(MedicationRequest, _listed(MedicationRequest, resource))
+
+
+def _listed(model: type[MedicationRequest], resource: dict[str, Any]) -> dict[str, Any]:
+    """`resource` with each top-level member that R4 repeats (0..*) but the client sent as one
+    object put in a list: the CDS Hooks sandbox sends `category: {coding: [...]}` on its draft
+    MedicationRequest, and an update copied from it would otherwise be invalid and dropped."""
+    try:
+        model.model_validate(resource)
+    except ValidationError as exc:
+        wrap = {
+            err["loc"][0]
+            for err in exc.errors()
+            if err["type"] == "list_type"
+            and len(err["loc"]) == 1
+            and isinstance(err["input"], dict)
+        }
+        return {key: [value] if key in wrap else value for key, value in resource.items()}
+    return resource
 
 
 def dose_of(resource: dict[str, Any]) -> tuple[float | None, dict[str, Any] | None]:

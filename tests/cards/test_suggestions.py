@@ -17,6 +17,7 @@ from cards.suggestions import (
 )
 from tests.cards import samples
 from tests.cards.fhir_check import validate_r4
+from tests.sandbox import captures
 
 
 @pytest.mark.parametrize(
@@ -47,6 +48,21 @@ def test_dose_update_of_an_stu3_shaped_draft() -> None:
     assert dose_of(updated) == (5.0, {"frequency": 2, "period": 1, "periodUnit": "d"})
     assert "doseQuantity" not in updated["dosageInstruction"][0]
     assert draft["dosageInstruction"][0]["doseQuantity"]["value"] == 10  # the draft untouched
+
+
+def test_dose_update_of_the_sandbox_draft_with_a_single_category() -> None:
+    """The CDS Hooks sandbox's draft (tests/data/sandbox, as captured) sends `category` as one
+    object where R4 repeats it; the update puts it in a list instead of being dropped."""
+    entry = captures.body("rx-sign-2-tablets-bid")["context"]["draftOrders"]["entry"][0]
+    draft = entry["resource"]
+    assert isinstance(draft["category"], dict)
+    updated = dose_update_resource(draft, 5, 2, "5 mg twice daily")
+    assert updated is not None
+    validate_r4(updated)
+    assert updated["category"] == [draft["category"]]
+    assert dose_of(updated) == (5.0, {"frequency": 2, "period": 1, "periodUnit": "d"})
+    one_subject = {**draft, "subject": [draft["subject"]]}  # a single member sent as a list
+    assert dose_update_resource(one_subject, 5, 2, "x") is None
 
 
 def test_no_update_without_an_id_or_for_other_resources() -> None:

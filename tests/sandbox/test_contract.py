@@ -128,6 +128,15 @@ def test_two_tablets_twice_daily_headlines_dose_above_label(service: ServedServi
     assert findings(first)[0] == ("JAKI-DOSE-MAX", "critical")
     assert "dose above label" in first["summary"]
     assert "{pill}" not in json.dumps(response.json())  # the dose was read, not reported
+    # The sandbox's draft sends `category` as one object: the labelled-dose update is still
+    # offered (an update of request-123), not dropped as invalid R4.
+    updates = [
+        action
+        for suggestion in first.get("suggestions", [])
+        for action in suggestion["actions"]
+        if action["type"] == "update"
+    ]
+    assert [a["resource"]["id"] for a in updates] == ["request-123"], first.get("suggestions")
 
 
 def test_a_japanese_browser_gets_japanese_cards(service: ServedService) -> None:
