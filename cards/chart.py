@@ -297,7 +297,7 @@ def _latest_line(cat: Catalogue, trends: Trends, chart: Chart) -> str:
         if latest is None or (last.when or date.min) > (latest.when or date.min):
             latest = last
     if latest is None or latest.when is None or latest.value is None:
-        return ""
+        return _latest_lab_line(cat, trends, chart)
     days = (trends.today - latest.when).days
     text = cat.fill(
         "chart",
@@ -319,6 +319,24 @@ def _latest_line(cat: Catalogue, trends: Trends, chart: Chart) -> str:
         f"<p class='latest' data-stale='{str(stale).lower()}' data-age-days='{days}'>"
         f"{_e(text)}{mark}</p>"
     )
+
+
+def _latest_lab_line(cat: Catalogue, trends: Trends, chart: Chart) -> str:
+    """A chart of results only: the newest result of its first measure and its age."""
+    for concept, values in chart.labs.items():
+        last = values[-1]
+        days = (trends.today - last.when).days
+        value = f"{format_number(last.value or 0)} {cat.unit(last.unit)}".strip()
+        text = cat.fill(
+            "chart",
+            "latest_lab",
+            measure=cat.label(concept),
+            value=value,
+            date=last.when.isoformat(),
+            days=days,
+        )
+        return f"<p class='latest' data-age-days='{days}'>{_e(text)}</p>"
+    return ""
 
 
 def _table(cat: Catalogue, knowledge: Knowledge, chart: Chart, periods: list[Period]) -> str:

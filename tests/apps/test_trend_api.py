@@ -79,6 +79,7 @@ def test_myositis_ck_trend_without_invented_bands(client: FlaskClient) -> None:
     assert "data-chart='myositis'" in page
     assert count(r"<circle class='point point-lab'[^>]*data-lab='ck'", page) == 3
     assert "<rect class='band" not in page
+    assert re.search(r"<p class='latest' data-age-days='\d+'>Latest: CK 310 U/L, ", page)
     assert "data-drug='tacrolimus'" in page
 
 
