@@ -4,13 +4,18 @@ The CDS Hooks sandbox and web EHRs call from a browser with an `Authorization` h
 the preflight must name it explicitly (a `*` in Access-Control-Allow-Headers does not cover
 Authorization). Origins come from config.cors_origins: none by default (no CORS headers);
 `("*",)` answers `*`; otherwise a listed Origin is echoed back (with `Vary: Origin`) and
-others get no CORS headers, which makes the browser refuse the response.
+others get no CORS headers, which makes the browser refuse the response. In sandbox mode a
+page on a loopback origin (`http://localhost:PORT`, `http://127.0.0.1:PORT`, `[::1]`) is
+allowed too: the sandbox built and served on the user's own machine (sandbox mode binds
+loopback and serves demo charts only).
 
 Headers are added in an `after_request` hook, which Flask also runs for error responses
 (401, 400, 404, 413, 503, and 500 from unhandled exceptions).
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 
@@ -20,12 +25,29 @@ ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-Id"
 ALLOWED_METHODS = "GET, POST, OPTIONS"
 EXPOSED_HEADERS = "X-Request-Id"
 MAX_AGE_S = "600"
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _is_loopback_origin(origin: str) -> bool:
+    """`origin` is exactly scheme://host[:port] with an http(s) scheme and a loopback host."""
+    try:
+        parts = urlsplit(origin)
+        port = parts.port
+    except ValueError:
+        return False
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or host not in LOOPBACK_HOSTS:
+        return False
+    shown = f"[{host}]" if ":" in host else host
+    return origin == f"{parts.scheme}://{shown}" + (f":{port}" if port is not None else "")
 
 
 def _allowed_origin(config: Config, origin: str | None) -> str | None:
     if "*" in config.cors_origins:
         return "*"
     if origin and origin in config.cors_origins:
+        return origin
+    if origin and config.sandbox and _is_loopback_origin(origin):
         return origin
     return None
 

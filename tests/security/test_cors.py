@@ -109,3 +109,31 @@ def test_storage_down_503_carries_cors(make_app: Callable[..., Flask]) -> None:
     )
     assert response.status_code == 503
     assert response.headers.get("Access-Control-Allow-Origin") == ORIGIN
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("http://localhost:3000", True),  # the sandbox built and served on the same machine
+        ("http://127.0.0.1:8081", True),
+        ("http://[::1]:8081", True),
+        ("http://localhost", True),
+        ("https://localhost:8443", True),
+        ("http://localhost.evil.example", False),
+        ("http://127.0.0.1.nip.io:3000", False),
+        ("http://user@localhost:3000", False),
+        ("http://localhost:3000/path", False),
+        ("file://localhost", False),
+        ("https://evil.example", False),
+        ("null", False),
+    ],
+)
+def test_sandbox_mode_allows_pages_on_loopback(
+    make_app: Callable[..., Flask], origin: str, allowed: bool
+) -> None:
+    """A self-hosted sandbox page (served from localhost) can read the answers in sandbox mode;
+    outside sandbox mode only the configured origins can."""
+    sandbox = preflight(make_app(cors_origins=(ORIGIN,), sandbox=True), "/cds-services", origin)
+    assert (sandbox.headers.get("Access-Control-Allow-Origin") == origin) is allowed
+    plain = preflight(make_app(cors_origins=(ORIGIN,)), "/cds-services", origin)
+    assert "Access-Control-Allow-Origin" not in plain.headers
