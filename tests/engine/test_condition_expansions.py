@@ -483,3 +483,42 @@ def test_a_word_that_starts_like_a_negation_is_not_one():
 def test_malignant_hypertension_by_display_is_hypertension_not_cancer():
     (p,) = problems(coded_with_display("1234598", "Malignant hypertension"))
     assert p.concepts == {"hypertension"}
+
+
+# --------------------------------------------------------------------------- FHIR R4 findings
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("4225003", "tb_active"),  # Nasal tuberculosis
+        ("1116000", "hbv_chronic"),  # Chronic aggressive type B viral hepatitis
+        ("282006", "mi"),  # Acute myocardial infarction of basal-lateral wall
+        ("364006", "heart_failure"),  # Acute left-sided heart failure
+        ("4089001", "serious_infection"),  # Meningococcemia
+        ("3514002", "ild"),  # Peribronchial fibrosis of lung
+        ("931004", "pregnancy"),  # Gestation period, 9 weeks
+    ],
+)
+def test_clinical_findings_of_the_r4_expansions_outside_the_gps_are_their_concept(code, expected):
+    # codes of the second SNOMED CT input (not in the GPS), chosen by the same definitions
+    assert expected in concepts(SCT, code)
+    doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
+    sources = {r[0]: r[2] for t in doc["concepts"].values() for r in t["snomed"]}
+    assert sources[code] == "r4x"
+
+
+@pytest.mark.parametrize(
+    ("code", "display", "not_concept"),
+    [
+        ("843004", "Poliomyelomalacia", "malignancy"),
+        ("2396006", "Malignant pyoderma", "malignancy"),
+        ("264008", "Blind hypertensive eye", "hypertension"),
+        ("2786004", "Epithelial ovarian tumor, FIGO stage III", "pregnancy"),
+        ("3944006", "X-linked placental steryl-sulfatase deficiency", "pregnancy"),
+    ],
+)
+def test_r4_look_alikes_are_not_the_concept_by_code_or_by_display(code, display, not_concept):
+    assert not_concept not in concepts(SCT, code)
+    found = problems(coded_with_display("1234596", display))
+    assert all(not_concept not in p.concepts for p in found)

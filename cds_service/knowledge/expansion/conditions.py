@@ -6,6 +6,7 @@ Run from the repository root:
     python -m cds_service.knowledge.expansion.conditions --check    # exit 1 if the file is stale
     python -m cds_service.knowledge.expansion.conditions --review   # print the look-alike review
     python -m cds_service.knowledge.expansion.conditions --refresh-gps DIR   # re-extract the GPS
+    python -m cds_service.knowledge.expansion.conditions --refresh-r4x DIR   # re-extract R4's
 
 Inputs, pinned and recorded in the output with their licence:
 
@@ -17,6 +18,12 @@ Inputs, pinned and recorded in the output with their licence:
   name by each concept's `definition` in valuesets/conditions.toml (`include` patterns, `exclude`
   patterns with the reason, explicit `codes` and `not_codes`). Codes outside the GPS that the
   concept lists by hand (`snomed = [...]`, each with its source) are kept as they are.
+- SNOMED CT clinical findings outside the GPS: the expansions the FHIR R4 specification
+  publishes of its clinical-finding value sets (every member a descendant of 404684003
+  |Clinical finding|), npm package hl7.fhir.r4.examples 4.0.1 (CC0),
+  Bundle-valueset-expansions.json; `inputs/fhir-r4-finding-expansions.tsv` is the extract of
+  the codes that are not in the GPS (--refresh-r4x; sha256 checked). Their displays carry no
+  semantic tag; the same definitions decide their membership as for the GPS.
 - ICD-10-CM: the complete FY2026 tabular list (public domain, CDC/NCHS) from the PyPI package
   simple-icd-10-cm (data file icd10c-tabular-April-1-2026.xml; its sha256 is checked). The
   ICD-10-CM expansion of a concept is every code of the tabular list that the service's own
@@ -52,6 +59,7 @@ from cds_service.knowledge.meaning import (
 KNOWLEDGE = Path(__file__).resolve().parent.parent
 INPUTS = Path(__file__).resolve().parent / "inputs"
 GPS_FILE = INPUTS / "snomed-gps-20200930.tsv"
+R4X_FILE = INPUTS / "fhir-r4-finding-expansions.tsv"
 CONDITIONS = KNOWLEDGE / "valuesets" / "conditions.toml"
 CONCEPTS = KNOWLEDGE / "concepts.toml"
 OUTPUT = KNOWLEDGE / "valuesets" / "expansions" / "conditions.json"
@@ -66,6 +74,33 @@ GPS_INPUT = {
     "licence": "CC BY 4.0 (SNOMED CT is (c) and (R) SNOMED International; no endorsement)",
     "extract": "cds_service/knowledge/expansion/inputs/snomed-gps-20200930.tsv",
 }
+R4X_INPUT = {
+    "id": "r4x",
+    "name": (
+        "SNOMED CT clinical findings of the FHIR R4 value-set expansions"
+        " (SNOMED CT Canadian Edition 20161031), codes outside the GPS"
+    ),
+    "package": "npm hl7.fhir.r4.examples 4.0.1, package/Bundle-valueset-expansions.json",
+    "package_integrity": (
+        "sha512-DXBdIZOeQaSKIgCU7w6HOC7sw/6BzylmipLkBW4f//pT+Bc94x+8LImwTdvaNThPJoOzpBzvxAzNqjeu3X/zLw=="
+    ),
+    "licence": (
+        "FHIR specification CC0-1.0; SNOMED CT is (c) and (R) SNOMED International, published"
+        " in the HL7 FHIR specification"
+    ),
+    "extract": "cds_service/knowledge/expansion/inputs/fhir-r4-finding-expansions.tsv",
+}
+# The value sets of that bundle whose definition is `is-a 404684003 |Clinical finding|`
+# (condition-code adds 160245001 |No current problems or disability|, which no concept takes).
+R4X_VALUESETS = (
+    "http://hl7.org/fhir/ValueSet/adverse-event-type",
+    "http://hl7.org/fhir/ValueSet/clinical-findings",
+    "http://hl7.org/fhir/ValueSet/condition-code",
+    "http://hl7.org/fhir/ValueSet/condition-outcome",
+    "http://hl7.org/fhir/ValueSet/flag-code",
+    "http://hl7.org/fhir/ValueSet/manifestation-or-symptom",
+    "http://hl7.org/fhir/ValueSet/medication-as-needed-reason",
+)
 CM_INPUT = {
     "id": "cm",
     "name": "ICD-10-CM FY2026 tabular list (April 1, 2026), CDC/NCHS",
@@ -154,6 +189,13 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
     gps = read_gps()
     members, review, combined = classify_gps(gps, defs, implies)
     review += combined
+    origin = dict.fromkeys(members, "gps")
+    gps_codes = {code for code, _ in gps}
+    r4x = [(code, name) for code, name in read_gps(R4X_FILE) if code not in gps_codes]
+    r4x_members, r4x_review, r4x_combined = classify_gps(r4x, defs, implies)
+    review += r4x_review + r4x_combined
+    members.update(r4x_members)
+    origin.update(dict.fromkeys(r4x_members, "r4x"))
     index = build_condition_index(conditions, set(concepts.get("condition", {})))
     cm_rows, cm_digest = icd10cm_codes()
     out_concepts: dict[str, dict[str, Any]] = {}
@@ -175,7 +217,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
                 f"SNOMED {code} {name}: the definitions give {concept}, conditions.toml lists"
                 f" it under {prior[0]}"
             )
-        out_concepts[concept]["snomed"].append([code, name, "gps"])
+        out_concepts[concept]["snomed"].append([code, name, origin[code]])
     for code, (concept, display, source) in hand.items():
         if code not in members:
             out_concepts[concept]["snomed"].append([code, display, source])
@@ -194,9 +236,14 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
         "generated_by": "python -m cds_service.knowledge.expansion.conditions",
         "inputs": [
             {**GPS_INPUT, "sha256": sha256_file(GPS_FILE)},
+            {**R4X_INPUT, "sha256": sha256_file(R4X_FILE)},
             {**CM_INPUT, "sha256": cm_digest},
         ],
-        "sources": {"gps": GPS_INPUT["name"], "cm": CM_INPUT["name"]},
+        "sources": {
+            "gps": GPS_INPUT["name"],
+            "r4x": R4X_INPUT["name"],
+            "cm": CM_INPUT["name"],
+        },
         "concepts": out_concepts,
         "review": review,
     }
@@ -257,14 +304,42 @@ def refresh_gps(package_dir: Path) -> None:
     GPS_FILE.write_text("\n".join(head + rows) + "\n", encoding="utf-8")
 
 
+def refresh_r4x(package_dir: Path) -> None:
+    src = package_dir / "Bundle-valueset-expansions.json"
+    if not src.exists():
+        src = package_dir / "package" / "Bundle-valueset-expansions.json"
+    bundle = json.loads(src.read_text(encoding="utf-8"))
+    gps = {code for code, _ in read_gps()}
+    rows: dict[str, str] = {}
+    for entry in bundle["entry"]:
+        vs = entry["resource"]
+        if vs.get("url") not in R4X_VALUESETS:
+            continue
+        for c in vs.get("expansion", {}).get("contains", []):
+            if c.get("system") == "http://snomed.info/sct" and c["code"] not in gps:
+                rows.setdefault(c["code"], c["display"])
+    head = [
+        "# SNOMED CT clinical findings of the FHIR R4 value-set expansions, outside the GPS",
+        f"# from {R4X_INPUT['package']}",
+        "# value sets: " + " ".join(R4X_VALUESETS),
+        f"# sha256 of that file: {sha256_file(src)}",
+        f"# licence: {R4X_INPUT['licence']}",
+    ]
+    body = [f"{code}\t{rows[code]}" for code in sorted(rows, key=int)]
+    R4X_FILE.write_text("\n".join(head + body) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="fail if the committed file differs")
     parser.add_argument("--review", action="store_true", help="print the look-alike review")
     parser.add_argument("--refresh-gps", type=Path, metavar="DIR", help="unpacked npm package")
+    parser.add_argument("--refresh-r4x", type=Path, metavar="DIR", help="unpacked npm package")
     args = parser.parse_args(argv)
     if args.refresh_gps:
         refresh_gps(args.refresh_gps)
+    if args.refresh_r4x:
+        refresh_r4x(args.refresh_r4x)
     text = generate()
     if args.review:
         for row in json.loads(text)["review"]:
