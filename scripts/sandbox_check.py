@@ -163,7 +163,8 @@ def run_scenario(
     )
     # Chromium asks the user before a public page may call a loopback address (Local Network
     # Access); granting it is the user's click on "Allow" in that prompt.
-    context.grant_permissions(["local-network-access"], origin=ORIGIN)
+    origin = args.origin.rstrip("/")
+    context.grant_permissions(["local-network-access"], origin=origin)
     page = context.new_page()
     build = Path(args.build)
     fhir_origin = "{0.scheme}://{0.netloc}".format(urlsplit(fhir))
@@ -171,7 +172,7 @@ def run_scenario(
 
     def gate(route: Any) -> None:
         url = route.request.url
-        if url.startswith(ORIGIN + "/"):
+        if url.startswith(origin + "/"):
             _route_origin(build)(route)
         elif url.startswith(fhir_origin + "/"):
             _route_fhir(route, scenario.dstu2)
@@ -203,7 +204,7 @@ def run_scenario(
         "hook": scenario.hook,
         "screen": scenario.screen,
     }
-    page.goto(f"{ORIGIN}/?{urlencode(query)}")
+    page.goto(f"{origin}/?{urlencode(query)}")
     page.wait_for_load_state("networkidle")
     if scenario.screen == "rx-sign":
         page.locator('input[name="medication-input"]').fill("tofacitinib")
@@ -278,6 +279,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="sandbox-check", help="screenshots and answers")
     parser.add_argument("--chromium", default=shutil.which("chromium"), help="chromium binary")
     parser.add_argument("--only", help="run the scenarios whose name holds this text")
+    parser.add_argument(
+        "--origin",
+        default=ORIGIN,
+        help=f"origin the page is served from ({ORIGIN}; e.g. http://localhost:3000 for a "
+        "sandbox served on the same machine)",
+    )
     args = parser.parse_args(argv)
     build = Path(args.build)
     if not (build / "index.html").is_file() or not (build / "app.bundle.js").is_file():
