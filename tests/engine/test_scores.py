@@ -222,8 +222,10 @@ def test_pmr_as_esr_vectors(esr, pain, md, mst, eul, expected, category, _why):
 
 def test_pmr_as_esr_ships_disabled_until_verified():
     assert sc.default_specs().enabled["PMR-AS-ESR"] is False
-    # cited by the analysis that used it; sources.toml notes that the formula is not yet checked
-    assert "SEMAPHORE" in sc.default_specs().sources["PMR-AS-ESR"]
+    # cited by the analysis that used it (the SEMAPHORE post hoc analysis, D'Agostino 2024);
+    # sources.toml notes that the formula is not yet checked
+    source = sc.default_specs().sources["PMR-AS-ESR"]
+    assert "D'Agostino" in source and "PMC10946364" in source
 
 
 # ------------------------------------------------------------------------------ EULAR response
