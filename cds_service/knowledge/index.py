@@ -163,6 +163,8 @@ class ValueSets:
     cond_prefix: dict[str, str] = field(default_factory=dict)  # icd10 category -> concept
     cond_names: dict[str, str] = field(default_factory=dict)
     cond_implies: dict[str, frozenset[str]] = field(default_factory=dict)  # transitive
+    # ICD-10 categories of personal-history codes (Z85, Z86, Z87): history, never current
+    cond_history_icd10: tuple[str, ...] = ()
     # SNOMED CT roots of each condition concept ("this concept and all its descendants"), as
     # the generated expansions record them (valuesets/expansions/conditions.json)
     cond_roots: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -253,6 +255,13 @@ class ValueSets:
             found = self._condition_concept(system, code)
             remember(self._coding_cache, key, found)
         return found
+
+    def is_history_code(self, system: Any, code: str) -> bool:
+        """The coding records a personal history (ICD-10 Z85/Z86/Z87): its concept is history,
+        not a current condition."""
+        if not self.cond_history_icd10 or self.systems.family(system) != "icd10":
+            return False
+        return norm_icd10(code).startswith(self.cond_history_icd10)
 
     def _condition_concept(self, system: Any, code: str) -> str | None:
         family = self.systems.family(system)

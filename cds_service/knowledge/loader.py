@@ -691,6 +691,7 @@ def _conditions(vs: ValueSets, data: Mapping[str, Any], conds: set[str]) -> None
         vs.indication_concepts[cond] = indication
     vs.indication_priority = tuple(ind.get("priority", []))
     _no_concept(vs, data.get("_none", {}), sources)
+    vs.cond_history_icd10 = tuple(norm_icd10(c) for c in data.get("_history", {}).get("icd10", []))
     for concept, table in data.items():
         if concept.startswith("_"):
             continue

@@ -161,6 +161,7 @@ def classify(vs: ValueSets, code: Any) -> Classified:
     matched: str | None = None
     unknown: list[tuple[str, str]] = []
     known_none = False
+    history_codes = current_codes = 0  # matched codings that record a history / not
     for coding in codings(code):
         value = coding.get("code")
         if not isinstance(value, str) or not value.strip():
@@ -170,6 +171,10 @@ def classify(vs: ValueSets, code: Any) -> Classified:
         if concept is not None:
             found |= vs.concepts_with_implied(concept)
             matched = matched or f"{system or ''}|{value}"
+            if vs.is_history_code(system, value):
+                history_codes += 1
+            else:
+                current_codes += 1
             continue
         family, code_key, by_category = _unknown_coding(vs, system, value)
         learnt = vs.terminology_concepts(family, value) if vs.cond_terminology else None
@@ -196,6 +201,8 @@ def classify(vs: ValueSets, code: Any) -> Classified:
             else:  # "no X", "family history of X", "suspected X"...: not X
                 known_none = True
             break
+    if history_codes and not current_codes:  # Z85.3 history of breast cancer: not current
+        history = True
     unknown_codes = tuple(dict.fromkeys(unknown))
     return Classified(frozenset(found), matched, unknown_codes, known_none, by_name, history)
 

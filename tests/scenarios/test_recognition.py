@@ -145,6 +145,20 @@ LOOK_ALIKES = [
         _cond(SCT, "38907003", "Varicella (disorder)", onset_days_ago=12000),
         quiet=("JAKI-ZOSTER",),
     ),
+    Scenario(
+        "history of breast cancer (Z85.3, active on the problem list) is not active cancer",
+        _cond(
+            ICD10CM, "Z85.3", "Personal history of malignant neoplasm of breast", onset_days_ago=700
+        ),
+        fires={"JAKI-MALIGNANCY": "warning"},
+        quiet=("JAKI-VTE-RISK",),
+    ),
+    Scenario(
+        "history of NHL (Z85.72) is lymphoma, not active cancer",
+        _cond(ICD10CM, "Z85.72", "Personal history of non-Hodgkin lymphomas", onset_days_ago=4000),
+        fires={"JAKI-MALIGNANCY": "warning"},
+        quiet=("JAKI-VTE-RISK",),
+    ),
 ]
 
 BY_MEANING = [
