@@ -7,7 +7,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.scenarios.chart import ICD10, ICD10CM, SCT, Scenario, add, check, condition
+from tests.scenarios.chart import (
+    ICD10,
+    ICD10CM,
+    RX,
+    SCT,
+    Scenario,
+    add,
+    check,
+    condition,
+    medication,
+)
 
 LOCAL = "urn:oid:2.16.840.1.113883.3.9999.1"  # a hospital's own problem-list codes
 
@@ -158,6 +168,30 @@ LOOK_ALIKES = [
         _cond(ICD10CM, "Z85.72", "Personal history of non-Hodgkin lymphomas", onset_days_ago=4000),
         fires={"JAKI-MALIGNANCY": "warning"},
         quiet=("JAKI-VTE-RISK",),
+    ),
+    Scenario(
+        "history of cerebral infarction (Z86.73) at 45 is established ASCVD",
+        _cond(
+            ICD10CM, "Z86.73", "Personal history of TIA and cerebral infarction", onset_days_ago=700
+        ),
+        fires={"JAKI-MACE-RISK": "warning"},
+    ),
+    Scenario(
+        "history of VTE (Z86.718) on apixaban stays critical",
+        add(
+            conditions=[
+                condition(
+                    ICD10CM,
+                    "Z86.718",
+                    "Personal history of other venous thrombosis",
+                    onset_days_ago=2000,
+                )
+            ],
+            medications=[
+                medication([(RX, "1364445", "apixaban 5 MG Oral Tablet")], text="apixaban")
+            ],
+        ),
+        fires={"JAKI-VTE-HISTORY": "critical"},
     ),
 ]
 
