@@ -301,3 +301,32 @@ def test_a_rejected_bundle_raises_with_the_servers_diagnostics(fhir_server: Fhir
     with pytest.raises(FhirServerError, match=r"HTTP 400: .*not-a-status"):
         fhir_server.load(bad)
     assert fhir_server.get("Observation/smoke-bad-status").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("https://sandbox.cds-hooks.org", True),  # the CDS Hooks sandbox page, public origin
+        ("http://localhost:3000", True),  # the sandbox or the trend app served on loopback
+        ("https://sandbox.cds-hooks.org.example", False),
+        ("https://evil.example", False),
+    ],
+)
+def test_browser_pages_of_the_sandbox_may_read_the_server(
+    fhir_server: FhirServer, origin: str, allowed: bool
+) -> None:
+    """The sandbox reads the FHIR server from the browser (docs/integration.md): the test server
+    answers CORS for the sandbox's origin and loopback pages, and for no other origin."""
+    import requests
+
+    response = requests.options(
+        f"{fhir_server.base_url}/Patient",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+        timeout=30,
+    )
+    granted = response.headers.get("Access-Control-Allow-Origin")
+    assert (granted == origin) is allowed, (response.status_code, granted)

@@ -173,10 +173,12 @@ public class HapiServerConfig {
 		requestLog.setLogExceptions(true);
 		server.registerInterceptor(requestLog);
 
-		// Browser apps on loopback (the SMART trend app of the service under test) read this
-		// server like a real EHR's FHIR endpoint, which answers CORS.
+		// Browser apps read this server like a real EHR's FHIR endpoint, which answers CORS: the
+		// SMART trend app of the service under test (loopback) and the CDS Hooks sandbox page,
+		// served from loopback or from its public origin (docs/integration.md).
 		CorsConfiguration cors = new CorsConfiguration();
-		cors.setAllowedOriginPatterns(List.of("http://127.0.0.1:*", "http://localhost:*"));
+		cors.setAllowedOriginPatterns(
+				List.of("http://127.0.0.1:*", "http://localhost:*", "https://sandbox.cds-hooks.org"));
 		cors.setAllowedMethods(List.of("GET", "POST", "PUT", "DELETE", "OPTIONS"));
 		cors.addAllowedHeader("*");
 		cors.setExposedHeaders(List.of("Location", "Content-Location"));
