@@ -13,8 +13,9 @@ Code-system matching (decided here, documented in docs and in the report):
   An entry marked `descendants = true` also matches every longer code that starts with it
   (M05 matches M05.79 and M0579); otherwise matching is exact. A less specific code never
   matches a more specific entry: M05 does not match an entry M05.7 (the parent is listed
-  explicitly where SPEC.md section 6 asks for it, e.g. C44.9 besides C44.91).
-- SNOMED CT, LOINC, RxNorm, ATC and CVX match exactly (ATC never by prefix, SPEC.md section 2).
+  explicitly where the clinical specification, section 6, asks for it: C44.9 besides C44.91).
+- SNOMED CT, LOINC, RxNorm, ATC and CVX match exactly (ATC never by prefix: clinical
+  specification, section 2).
 """
 
 from __future__ import annotations
