@@ -314,13 +314,19 @@ class ValueSets:
         look-alikes (family history, screening, suspected, negated...) give None."""
         found = self.cond_meaning.concepts_of(unicodedata.normalize("NFKC", text))
         if found is not None and "+" in found and found not in self.cond_combinations:
-            parts = found.split("+")
-            implied = set(parts)
-            for part in parts:
-                implied |= self.cond_implies.get(part, frozenset())
-            self.cond_implies[found] = frozenset(implied)
-            self.cond_combinations.add(found)
+            self.add_combination(found.split("+"))
         return found
+
+    def add_combination(self, parts: list[str]) -> str:
+        """Register the id of a code that means several concepts at once ("dvt+pregnancy"):
+        it stands only for its parts and what they imply, never for itself."""
+        combo = "+".join(parts)
+        implied = set(parts)
+        for part in parts:
+            implied |= self.cond_implies.get(part, frozenset())
+        self.cond_implies[combo] = frozenset(implied)
+        self.cond_combinations.add(combo)
+        return combo
 
     def medication_code(self, system: str | None, code: str) -> MedCode | None:
         """Drug of one medication coding; memoised per (system, code) when the system is a

@@ -741,13 +741,7 @@ def _register_combination(vs: ValueSets, parts: list[str], conds: set[str], wher
     for part in parts:
         if part not in conds:
             raise KnowledgeError(f"{where}: unknown condition concept {part!r}")
-    combo = "+".join(parts)
-    implied = set(parts)
-    for part in parts:
-        implied |= vs.cond_implies.get(part, frozenset())
-    vs.cond_implies[combo] = frozenset(implied)
-    vs.cond_combinations.add(combo)
-    return combo
+    return vs.add_combination(parts)
 
 
 def _no_concept(vs: ValueSets, table: Mapping[str, Any], sources: Mapping[str, str]) -> None:

@@ -25,6 +25,7 @@ from jaki_support import (
 
 from cds_service.assess.registry import REGISTRY
 from cds_service.model import SEVERITY_RANK, Finding, NotAssessed
+from cds_service.rule_docs import LABEL_SECTIONS
 
 SPEC = Path("/work/shared/clinical/SPEC.md")
 JAKI_IDS = sorted(r for r in KNOWLEDGE.rules if r.startswith("JAKI-"))
@@ -214,15 +215,7 @@ def test_every_result_is_well_formed(facts, region):
                     assert s.params["dose_mg"] > 0 and s.params["per_day"] > 0
 
 
-LABEL_RULES = {
-    "JAKI-RENAL-DOSE": "renal",
-    "JAKI-HEPATIC": "hepatic",
-    "JAKI-DOSE-MAX": "dose",
-    "JAKI-LAB-ANC": "labs",
-    "JAKI-LAB-ALC": "labs",
-    "JAKI-LAB-HB": "labs",
-    "JAKI-LAB-PLT": "labs",
-}
+LABEL_RULES = LABEL_SECTIONS  # rule id -> labels.toml section it judges with
 
 
 @settings(max_examples=150, deadline=None)
