@@ -373,6 +373,7 @@ class Scenario:
     quiet: tuple[str, ...] = ()
     region: str = "EU"
     values: dict[str, Any] = dataclasses.field(default_factory=dict)  # rule -> evidence value
+    source: str = ""  # where a clinician reads the expectation (label section, publication)
 
     def __str__(self) -> str:
         return self.name
