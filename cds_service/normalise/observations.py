@@ -10,7 +10,8 @@ Rules (SPEC.md section 1 input rules, issue 5 point 2):
 - a qualitative concept sent as a number is read from Observation.interpretation (POS/NEG...);
 - a differential percentage (JLAC10 neutrophils / lymphocytes in %, `percent_of = "wbc"`)
   becomes an absolute count with the white cell count of the same day (ANC = WBC x % / 100);
-  a measured absolute count of that day wins; without a same-day WBC it is dropped, not guessed;
+  a measured absolute count of that day wins; without a same-day WBC, or without the unit "%"
+  (0.4 with no unit may be a fraction or 0.4 %), it is dropped, not guessed;
 - what cannot be read goes to `Dropped` with a PHI-free reason.
 """
 
@@ -119,7 +120,7 @@ def _absolute_counts(
         q = holder.get("valueQuantity")
         pct = number(q.get("value")) if isinstance(q, dict) else None
         unit = (q.get("code") or q.get("unit")) if isinstance(q, dict) else None
-        if pct is None or not 0 <= pct <= 100 or unit not in (None, "%"):
+        if pct is None or not 0 <= pct <= 100 or unit != "%":
             dropped.append(Dropped(ref, f"differential percentage not readable for {concept}"))
             continue
         if any(o.when == when for o in out.get(concept, ())):

@@ -145,6 +145,7 @@ NOT_ASSESSED = [
     ("percentage without any white count", dict(wbc=None)),
     ("percentage sent as a fraction (unit 1)", dict(pct_unit="1", neut=0.4, lymph=0.4)),
     ("white count without a unit", dict(wbc_unit="")),
+    ("percentage without a unit (0.4: a fraction or 0.4 %?)", dict(pct_unit=None, neut=0.4)),
 ]
 
 
