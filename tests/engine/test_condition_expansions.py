@@ -110,7 +110,9 @@ def test_look_alikes_are_reviewed_with_a_reason():
     review = {(row[0], row[1]): row[3] for row in doc["review"]}
     assert "severity" in review[("malignancy", "70272006")]  # malignant hypertension
     assert review[("tb_active", "11999007")].startswith("excluded")  # inactive TB
-    assert all(reason.split(":")[0] in ("excluded", "combined") for reason in review.values())
+    assert all(
+        reason.split(":")[0] in ("excluded", "combined", "not taken") for reason in review.values()
+    )
 
 
 # --------------------------------------------------------------------------- SNOMED CT by meaning
@@ -522,3 +524,77 @@ def test_r4_look_alikes_are_not_the_concept_by_code_or_by_display(code, display,
     assert not_concept not in concepts(SCT, code)
     found = problems(coded_with_display("1234596", display))
     assert all(not_concept not in p.concepts for p in found)
+
+
+# --------------------------------------------------------------------------- eCQM value sets
+
+
+def test_the_ecqm_extract_is_the_pinned_one():
+    doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
+    recorded = {i["id"]: i for i in doc["inputs"]}
+    assert recorded["ecqm"]["sha256"] == build.sha256_file(build.ECQM_FILE)
+    assert all(s["commit"] in recorded["ecqm"]["package"] for s in build.ECQM_SOURCES)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("234044007", "dvt"),  # Iliofemoral deep vein thrombosis
+        ("195405004", "dvt"),  # Phlebitis of popliteal vein (a deep vein)
+        ("233936003", "pe"),  # Acute massive pulmonary embolism
+        ("69357003", "pe"),  # Pulmonary thrombosis
+        ("285421005", "malignancy"),  # Immunoglobulin G myeloma
+        ("422375001", "malignancy"),  # Carcinoma of colon, stage III (a finding)
+        ("413537009", "lymphoma"),  # Angioimmunoblastic T-cell lymphoma
+        ("423092005", "tb_active"),  # Multidrug resistant tuberculosis
+        ("424941009", "herpes_zoster"),  # Herpes zoster radiculitis
+        ("768289009", "hcv_infection"),  # Chronic hepatitis C, genotype 1a
+        ("708537005", "ild"),  # Acute idiopathic pulmonary fibrosis
+        ("308143008", "ra"),  # Seropositive erosive rheumatoid arthritis
+        ("230711001", "stroke"),  # Thalamic hemorrhage
+        ("876856005", "cad"),  # Stenosis of right coronary artery
+        ("194821006", "cad"),  # Coronary thrombosis not resulting in myocardial infarction
+        ("44088000", "heart_failure"),  # Low cardiac output syndrome
+        ("840627005", "pregnancy"),  # Gravid uterus at 20-24 weeks size
+        ("169750002", "lactation"),  # Mother currently breast-feeding
+        ("700378005", "ckd"),  # Chronic kidney disease stage 3A
+    ],
+)
+def test_codes_of_the_ecqm_value_sets_are_their_concept(code, expected):
+    assert expected in concepts(SCT, code)
+
+
+@pytest.mark.parametrize(
+    ("code", "not_concept"),
+    [
+        ("292991000119106", "malignancy"),  # Eaton Lambert syndrome without underlying malignancy
+        ("94801006", "malignancy"),  # Neoplasm of uncertain behavior of colon
+        ("402378006", "malignancy"),  # Metastatic Crohn's disease of skin
+        ("773488000", "lymphoma"),  # MALT1 deficiency (immunodeficiency)
+        ("424758008", "hbv_chronic"),  # Viral hepatitis A ..., without hepatitis delta
+        ("402977007", "tb_active"),  # Mycobacterium scrofulaceum infection of skin
+        ("402973006", "tb_active"),  # BCG-induced lupus vulgaris
+        ("38907003", "herpes_zoster"),  # Varicella
+        ("231919003", "ild"),  # Siderosis of cornea
+        ("35037009", "ild"),  # Primary atypical interstitial pneumonia (an infection)
+        ("200286003", "pe"),  # Obstetric air pulmonary embolism
+        ("724015007", "serious_infection"),  # PAPA syndrome (autoinflammatory)
+        ("203245006", "serious_infection"),  # Periostitis without osteomyelitis
+        ("450418003", "stroke"),  # Cerebral hemorrhage due to trauma
+        ("64678009", "pregnancy"),  # Non-pregnancy related A-G syndrome
+        ("717761005", "obesity"),  # Choroideremia with deafness and obesity syndrome
+    ],
+)
+def test_look_alikes_in_the_ecqm_value_sets_are_not_the_concept(code, not_concept):
+    assert not_concept not in concepts(SCT, code)
+
+
+def test_value_set_members_a_definition_does_not_take_are_reviewed():
+    doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
+    review = {}
+    for concept, code, _, reason in doc["review"]:
+        review.setdefault((concept, code), []).append(reason)
+    varicella = review[("herpes_zoster", "38907003")]
+    assert any(r.startswith("not taken: listed by Varicella Zoster") for r in varicella)
+    uncertain = review[("malignancy", "94801006")]
+    assert any("uncertain behaviour" in r for r in uncertain)

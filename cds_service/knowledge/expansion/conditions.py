@@ -7,6 +7,7 @@ Run from the repository root:
     python -m cds_service.knowledge.expansion.conditions --review   # print the look-alike review
     python -m cds_service.knowledge.expansion.conditions --refresh-gps DIR   # re-extract the GPS
     python -m cds_service.knowledge.expansion.conditions --refresh-r4x DIR   # re-extract R4's
+    python -m cds_service.knowledge.expansion.conditions --refresh-ecqm DIR  # re-extract eCQM's
 
 Inputs, pinned and recorded in the output with their licence:
 
@@ -101,6 +102,42 @@ R4X_VALUESETS = (
     "http://hl7.org/fhir/ValueSet/manifestation-or-symptom",
     "http://hl7.org/fhir/ValueSet/medication-as-needed-reason",
 )
+ECQM_FILE = INPUTS / "ecqm-valuesets-snomed.tsv"
+ECQM_SOURCES = (
+    {
+        "repo": "cqframework/ecqm-content-cms-2025",
+        "commit": "d80fd0ae5cae13780a0132c10192e2613cebb559",
+        "url": "https://github.com/cqframework/ecqm-content-cms-2025",
+        "licence": "CC0-1.0 (repository LICENSE)",
+    },
+    {
+        "repo": "cqframework/ecqm-content-qicore-2024",
+        "commit": "9ebd48ffebf2ed2489f3904cc8393ebf8979bfc9",
+        "url": "https://github.com/cqframework/ecqm-content-qicore-2024",
+        "licence": "CC0-1.0 (repository LICENSE)",
+    },
+    {
+        "repo": "cqframework/ecqm-content-r4",
+        "commit": "04f5c4919ee8a56e24484c3269f74d47b03e3d75",
+        "url": "https://github.com/cqframework/ecqm-content-r4",
+        "licence": (
+            "no licence file in the repository; value sets published by NLM VSAC for CMS eCQMs"
+        ),
+    },
+)
+ECQM_INPUT = {
+    "id": "ecqm",
+    "name": (
+        "SNOMED CT codes of the eCQM value-set expansions (NLM VSAC, US Edition) published in"
+        " the CQF eCQM content repositories"
+    ),
+    "package": " ".join(f"{s['url']}@{s['commit']}" for s in ECQM_SOURCES),
+    "licence": (
+        "repositories CC0-1.0 (ecqm-content-r4: none stated); value sets from NLM VSAC, SNOMED CT"
+        " is (c) and (R) SNOMED International, distributed in the US under the UMLS licence"
+    ),
+    "extract": "cds_service/knowledge/expansion/inputs/ecqm-valuesets-snomed.tsv",
+}
 CM_INPUT = {
     "id": "cm",
     "name": "ICD-10-CM FY2026 tabular list (April 1, 2026), CDC/NCHS",
@@ -121,6 +158,68 @@ def read_gps(path: Path = GPS_FILE) -> list[tuple[str, str]]:
         code, name = line.split("\t")
         rows.append((code, name))
     return rows
+
+
+def read_ecqm(
+    path: Path = ECQM_FILE,
+) -> tuple[list[tuple[str, str, tuple[str, ...]]], dict[str, str]]:
+    """The eCQM extract: (code, name, OIDs of the value sets that list it) and OID -> title."""
+    rows: list[tuple[str, str, tuple[str, ...]]] = []
+    number: dict[str, str] = {}
+    titles: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# vs\t"):
+            _, n, oid, title = line.split("\t")
+            number[n] = oid
+            titles[oid] = title
+        elif line.strip() and not line.startswith("#"):
+            code, name, sets = line.split("\t")
+            rows.append((code, name, tuple(number[n] for n in sets.split(","))))
+    return rows, titles
+
+
+def valueset_review(
+    defs: Mapping[str, Definition],
+    conditions: Mapping[str, Any],
+    listed: Iterable[tuple[str, str, tuple[str, ...]]],
+    titles: Mapping[str, str],
+    taken: Mapping[str, str],
+    implies: Mapping[str, frozenset[str]],
+) -> list[list[str]]:
+    """Codes that a value set named in the `valuesets` of a concept's definition lists but that
+    none of the concepts naming that value set takes, each with the reason (an exclusion, the
+    concept it is read as, or a name outside the definition)."""
+    claims: dict[str, set[str]] = {}
+    for concept in defs:
+        for oid in conditions[concept]["definition"].get("valuesets", []):
+            claims.setdefault(oid, set()).add(concept)
+    out: list[list[str]] = []
+    for code, name, oids in listed:
+        sets = [oid for oid in oids if oid in claims]
+        if not sets:
+            continue
+        wanted = set().union(*(claims[oid] for oid in sets))
+        got = taken.get(code)
+        parts = set(got.split("+")) if got else set()
+        parts |= {c for p in parts for c in implies.get(p, ())}
+        if wanted & parts:
+            continue
+        text, tag = fsn_parts(name)
+        for concept in sorted(wanted):
+            d = defs[concept]
+            _, excluded = judge({concept: d}, text, tag, code)
+            named = next((r for p, r in d.exclude if p.search(text)), None)
+            if excluded:
+                why = excluded[0][1]
+            elif named is not None:
+                why = named
+            elif got:
+                why = f"read as {got}"
+            else:
+                why = "the definition's names do not take it"
+            oid = next(o for o in sets if concept in claims[o])
+            out.append([concept, code, name, f"not taken: listed by {titles[oid]} ({oid}); {why}"])
+    return out
 
 
 def implied_closure(data: Mapping[str, Any]) -> dict[str, frozenset[str]]:
@@ -196,6 +295,13 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
     review += r4x_review + r4x_combined
     members.update(r4x_members)
     origin.update(dict.fromkeys(r4x_members, "r4x"))
+    ecqm_rows, titles = read_ecqm()
+    known = gps_codes | {code for code, _ in r4x}
+    ecqm = [(code, name) for code, name, _ in ecqm_rows if code not in known]
+    ecqm_members, ecqm_review, ecqm_combined = classify_gps(ecqm, defs, implies)
+    review += ecqm_review + ecqm_combined
+    members.update(ecqm_members)
+    origin.update(dict.fromkeys(ecqm_members, "ecqm"))
     index = build_condition_index(conditions, set(concepts.get("condition", {})))
     cm_rows, cm_digest = icd10cm_codes()
     out_concepts: dict[str, dict[str, Any]] = {}
@@ -221,6 +327,9 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
     for code, (concept, display, source) in hand.items():
         if code not in members:
             out_concepts[concept]["snomed"].append([code, display, source])
+    taken = {code: concept for code, (concept, _) in members.items()}
+    taken.update({code: concept for code, (concept, _, _) in hand.items() if code not in taken})
+    review += valueset_review(defs, conditions, ecqm_rows, titles, taken, implies)
     for code, desc in cm_rows:
         concept = index.condition_concept("http://hl7.org/fhir/sid/icd-10-cm", code)
         if concept is not None:
@@ -237,11 +346,13 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
         "inputs": [
             {**GPS_INPUT, "sha256": sha256_file(GPS_FILE)},
             {**R4X_INPUT, "sha256": sha256_file(R4X_FILE)},
+            {**ECQM_INPUT, "sha256": sha256_file(ECQM_FILE)},
             {**CM_INPUT, "sha256": cm_digest},
         ],
         "sources": {
             "gps": GPS_INPUT["name"],
             "r4x": R4X_INPUT["name"],
+            "ecqm": ECQM_INPUT["name"],
             "cm": CM_INPUT["name"],
         },
         "concepts": out_concepts,
@@ -329,17 +440,94 @@ def refresh_r4x(package_dir: Path) -> None:
     R4X_FILE.write_text("\n".join(head + body) + "\n", encoding="utf-8")
 
 
+def _valuesets_in(folder: Path) -> Iterable[tuple[Path, dict[str, Any]]]:
+    """Every FHIR ValueSet in the JSON files below a folder (single resources and Bundles)."""
+    for path in sorted(folder.rglob("*.json")):
+        if "valueset" not in str(path.relative_to(folder)).lower():
+            continue
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if not isinstance(doc, dict):
+            continue
+        if doc.get("resourceType") == "ValueSet":
+            yield path, doc
+        elif doc.get("resourceType") == "Bundle":
+            for entry in doc.get("entry", []):
+                resource = entry.get("resource", {})
+                if resource.get("resourceType") == "ValueSet":
+                    yield path, resource
+
+
+def refresh_ecqm(folder: Path) -> None:
+    """Re-extract the eCQM input from checkouts of ECQM_SOURCES, one sub-folder per repository
+    named as the repository (folder/ecqm-content-cms-2025/...)."""
+    names: dict[str, str] = {}
+    sets: dict[str, dict[str, Any]] = {}
+    digest = hashlib.sha256()
+    files = 0
+    for source in ECQM_SOURCES:
+        root = folder / source["repo"].split("/")[1]
+        seen: set[Path] = set()
+        for path, vs in _valuesets_in(root):
+            if path not in seen:
+                seen.add(path)
+                digest.update(path.relative_to(folder).as_posix().encode())
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+            oid = str(vs.get("url") or vs.get("id", "")).rsplit("/", 1)[-1]
+            codes = [
+                (c.get("code"), c.get("display", ""))
+                for c in vs.get("expansion", {}).get("contains", []) or []
+                if "snomed.info/sct" in (c.get("system") or "")
+            ]
+            for inc in vs.get("compose", {}).get("include", []) or []:
+                if "snomed.info/sct" in (inc.get("system") or ""):
+                    codes += [(c.get("code"), c.get("display", "")) for c in inc.get("concept", [])]
+            codes = [(str(c), n) for c, n in codes if c and fsn_parts(n)[1] in GPS_TAGS]
+            if not codes:
+                continue
+            title = vs.get("title") or vs.get("name")
+            entry = sets.setdefault(oid, {"title": title, "codes": set()})
+            for code, name in codes:
+                names.setdefault(code, " ".join(name.split()))
+                entry["codes"].add(code)
+        files += len(seen)
+    number = {oid: str(i) for i, oid in enumerate(sorted(sets), 1)}
+    listed: dict[str, list[str]] = {}
+    for oid in sorted(sets):
+        for code in sets[oid]["codes"]:
+            listed.setdefault(code, []).append(number[oid])
+    head = [
+        "# SNOMED CT disorders, findings, situations and events of eCQM value-set expansions"
+        " (NLM VSAC) as published in the CQF eCQM content repositories",
+        *(f"# from {s['url']} commit {s['commit']} ({s['licence']})" for s in ECQM_SOURCES),
+        f"# {files} ValueSet files read; sha256 of their paths and contents: {digest.hexdigest()}",
+        f"# licence: {ECQM_INPUT['licence']}",
+        "# columns: code<TAB>display (fully specified name)<TAB>numbers of the value sets that"
+        " list it; '# vs' lines: number<TAB>OID<TAB>title",
+        "# Regenerate: python -m cds_service.knowledge.expansion.conditions --refresh-ecqm <folder"
+        " with one checkout per repository>",
+    ]
+    vs_lines = [f"# vs\t{number[oid]}\t{oid}\t{sets[oid]['title']}" for oid in sorted(sets)]
+    body = [f"{code}\t{names[code]}\t{','.join(listed[code])}" for code in sorted(listed, key=int)]
+    ECQM_FILE.write_text("\n".join(head + vs_lines + body) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="fail if the committed file differs")
     parser.add_argument("--review", action="store_true", help="print the look-alike review")
     parser.add_argument("--refresh-gps", type=Path, metavar="DIR", help="unpacked npm package")
     parser.add_argument("--refresh-r4x", type=Path, metavar="DIR", help="unpacked npm package")
+    parser.add_argument("--refresh-ecqm", type=Path, metavar="DIR", help="repository checkouts")
     args = parser.parse_args(argv)
     if args.refresh_gps:
         refresh_gps(args.refresh_gps)
     if args.refresh_r4x:
         refresh_r4x(args.refresh_r4x)
+    if args.refresh_ecqm:
+        refresh_ecqm(args.refresh_ecqm)
     text = generate()
     if args.review:
         for row in json.loads(text)["review"]:
