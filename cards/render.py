@@ -32,7 +32,7 @@ from cards.language import LANGUAGES, match_language
 from cards.suggestions import build_suggestion, fhir_codes
 from cds_service.assess.scores import SCORE_IDS
 from cds_service.knowledge import Knowledge
-from cds_service.knowledge.loader import compact_citation
+from cds_service.knowledge.citations import MAX_CARD_SOURCES, card_sources, markdown_link
 from cds_service.model import (
     FHIR_SERVER_NOT_ALLOWED,
     PREFETCH_FAILED,
@@ -299,54 +299,17 @@ def _findings_block(
 
 
 def _sources_line(ctx: _Ctx, findings: Iterable[Finding]) -> list[str]:
-    """Every source of the card's findings once, on one line (a drug's own label only on the
-    cards of that drug: sources.toml `drugs`)."""
-    only_for = _drug_sources(ctx.knowledge)
-    seen: list[str] = []
-    for f in findings:
-        for part in f.source.split("; "):
-            part = part.strip()
-            drugs = only_for.get(part)
-            if drugs is not None and f.drug not in drugs:
-                continue
-            if part and part not in seen:
-                seen.append(part)
-    if not seen:
+    """The sources of the card's findings once, on one line, each a link on its reference text
+    (cds_service/knowledge/citations.py card_sources): the first four (each finding's main
+    source first), then how many more the card's rule page lists."""
+    cited = card_sources(ctx.knowledge.files, findings)
+    if not cited:
         return []
     cat = ctx.cat
-    shown = "; ".join(_cited(part) for part in seen)
+    shown = "; ".join(markdown_link(text, link) for text, link in cited[:MAX_CARD_SOURCES])
+    if len(cited) > MAX_CARD_SOURCES:
+        shown += "; " + cat.fill("meta", "and_more", count=len(cited) - MAX_CARD_SOURCES)
     return [f"*{cat.get('card', 'source')}{cat.get('meta', 'colon')}{shown}*"]
-
-
-_DRUG_SOURCES: dict[int, tuple[Any, dict[str, frozenset[str]]]] = {}
-
-
-def _drug_sources(knowledge: Knowledge) -> dict[str, frozenset[str]]:
-    """Compact citation -> the drugs it is shown for (a drug's own label); built once per
-    sources table."""
-    table = knowledge.files.get("sources", {})
-    cached = _DRUG_SOURCES.get(id(table))
-    if cached is None or cached[0] is not table:
-        lookup = {
-            compact_citation(entry): frozenset(entry["drugs"])
-            for entry in table.values()
-            if isinstance(entry, dict) and entry.get("drugs")
-        }
-        cached = _DRUG_SOURCES[id(table)] = (table, lookup)
-    return cached[1]
-
-
-def _cited(citation: str) -> str:
-    """A compact citation ("Ytterberg SR et al., N Engl J Med 386:316–326, 2022, doi:...")
-    as a link on its text, so that a long DOI or URL does not take a line of its own."""
-    text, _, link = citation.rpartition(", ")
-    if link.startswith("doi:"):
-        link = "https://doi.org/" + link.removeprefix("doi:")
-    if not text or not link.startswith(("https://", "http://")) or " " in link:
-        return citation
-    for char, code in (("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E")):
-        link = link.replace(char, code)
-    return f"[{text.replace('[', '(').replace(']', ')')}]({link})"
 
 
 class _Blank(dict[str, str]):
@@ -893,10 +856,12 @@ def _activity_body(
     lines += _findings_block(ctx, shown_findings, skip=keys, lead=False)
     for n in nas:
         lines.append(_na_line(ctx, n))
-    extra = Finding(
-        "", "info", "activity", None, None, source="; ".join(_score_sources(ctx, shown))
-    )
-    sources = _sources_line(ctx, [*findings, extra])
+    # the scores' sources (in the order shown) before the findings', each score on its own
+    scored = [
+        Finding("", "info", "activity", None, None, source=source)
+        for source in _score_sources(ctx, shown)
+    ]
+    sources = _sources_line(ctx, [*scored, *findings])
     if sources:
         lines += ["", *sources]
     return lines, _headline(groups), shown

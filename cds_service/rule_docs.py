@@ -14,7 +14,14 @@ from cards.catalogue import all_catalogues
 from cds_service.assess.registry import REGISTRY
 from cds_service.assess.scores import SCORE_IDS
 from cds_service.knowledge import Knowledge
-from cds_service.knowledge.loader import citation
+from cds_service.knowledge.citations import (
+    LABEL_SECTIONS,
+    card_text,
+    citation,
+    label_citation,
+    link,
+    markdown_link,
+)
 
 _SOURCES: dict[str, Any] = {}  # sources.toml of the knowledge being documented
 
@@ -55,6 +62,14 @@ def _sources(params: dict[str, Any]) -> list[str]:
     return [_value(params.get("source", "(none)"))]
 
 
+def _short_sources(params: dict[str, Any]) -> str:
+    """The sources as the index lists them: each its short reference linked to its DOI or URL."""
+    ids = params.get("source_ids")
+    if isinstance(ids, list) and all(i in _SOURCES for i in ids):
+        return "; ".join(markdown_link(card_text(_SOURCES[i]), link(_SOURCES[i])) for i in ids)
+    return _value(params.get("source", ""))
+
+
 def _applies_to(rule_id: str) -> list[str]:
     import cds_service.assess.engine  # noqa: F401  (registers every rule)
 
@@ -74,17 +89,6 @@ def _phrases(rule_id: str, section: str) -> list[str]:
     return lines
 
 
-LABEL_SECTIONS = {
-    "JAKI-RENAL-DOSE": "renal",
-    "JAKI-HEPATIC": "hepatic",
-    "JAKI-DOSE-MAX": "dose",
-    "JAKI-LAB-ANC": "labs",
-    "JAKI-LAB-ALC": "labs",
-    "JAKI-LAB-HB": "labs",
-    "JAKI-LAB-PLT": "labs",
-}
-
-
 def _label_lines(section: str, labels: dict[str, Any]) -> list[str]:
     """The per-drug, per-region label figures a rule judges with, where each was read, and
     whether it is on (a figure not confirmed is listed here and never shown on a card)."""
@@ -102,8 +106,7 @@ def _label_lines(section: str, labels: dict[str, Any]) -> list[str]:
                 continue
             part = label[section]
             status = "on" if part.get("checked") else "off: not confirmed in the label text"
-            name = label.get("document", label.get("source", ""))
-            document = f"{name} ({label.get('version', '')})"
+            document = label_citation(label)
             cells = [
                 drug,
                 region,
@@ -217,8 +220,7 @@ def index(knowledge: Knowledge) -> str:
             p = scores[score_id]
             status = "implemented" if p.get("enabled", True) else "off by default"
             lines.append(
-                f"| [{score_id}]({score_id}.md) | score | | {status} | "
-                f"{_value(p.get('source', ''))} |"
+                f"| [{score_id}]({score_id}.md) | score | | {status} | {_short_sources(p)} |"
             )
         else:
             lines.append(f"| {score_id} | score | | **missing** | |")
@@ -232,6 +234,6 @@ def index(knowledge: Knowledge) -> str:
         )
         lines.append(
             f"| [{rule_id}]({rule_id}.md) | rule | {_value(p.get('severity', ''))} | "
-            f"{status} | {_value(p.get('source', ''))} |"
+            f"{status} | {_short_sources(p)} |"
         )
     return "\n".join(lines) + "\n"

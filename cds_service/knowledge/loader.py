@@ -34,6 +34,7 @@ from typing import Any
 
 import orjson
 
+from cds_service.knowledge.citations import REGIONS, compact_citation
 from cds_service.knowledge.index import (
     AnswerSet,
     Drug,
@@ -129,6 +130,8 @@ def load_knowledge(
                 rules[rule_id] = params
     if "sources" in files:
         resolve_sources(files, rules)
+    if "labels" in files:
+        check_label_citations(files["labels"])
     if overrides:
         rules = apply_overrides(rules, overrides)
     concepts = files.get("concepts", {})
@@ -162,33 +165,6 @@ def observation_loinc_codes(knowledge: Knowledge) -> list[str]:
 
 
 # --------------------------------------------------------------------------- citations
-
-
-def citation(entry: Mapping[str, Any]) -> str:
-    """The full citation: authors. title. journal or document year. doi / url."""
-    venue = entry.get("journal") or entry.get("document") or ""
-    parts = [str(entry.get("authors", "")).rstrip("."), str(entry.get("title", "")).rstrip(".")]
-    parts.append(f"{venue}, {entry.get('year', '')}".strip(", "))
-    text = ". ".join(p for p in parts if p) + "."
-    if entry.get("doi"):
-        text += f" https://doi.org/{entry['doi']}"
-    if entry.get("url"):
-        text += f" {entry['url']}"
-    return text
-
-
-def compact_citation(entry: Mapping[str, Any]) -> str:
-    """The card form: lead author (et al.) or issuer, journal or document, year, DOI or URL."""
-    authors = str(entry.get("authors", ""))
-    if entry.get("journal"):
-        lead = authors.split(",")[0].strip()
-        lead += " et al." if ("," in authors or "et al" in authors) else ""
-        where = str(entry["journal"])
-    else:  # an issuing body (its short name), and the document's short name
-        lead = str(entry.get("short") or authors.split(";")[0].strip())
-        where = str(entry.get("document", ""))
-    link = f"doi:{entry['doi']}" if entry.get("doi") else str(entry.get("url", ""))
-    return f"{lead}, {where}, {entry.get('year', '')}, {link}"
 
 
 # The fields a sources.toml entry may have; `checked` is the reviewer's note on what of the
@@ -232,6 +208,30 @@ def resolve_sources(files: dict[str, dict[str, Any]], rules: dict[str, dict[str,
             raise KnowledgeError(f"{where}: unknown source id(s) {unknown or ids}")
         params["source_ids"] = list(ids)
         params["source"] = "; ".join(compact_citation(table[i]) for i in ids)
+
+
+LABEL_CITATION = ("issuer", "document", "version", "year", "url")
+
+
+def check_label_citations(labels: Mapping[str, Any]) -> None:
+    """Every label of labels.toml (a drug's region table with a `source`) can be cited on a
+    card: issuer, document, version, year (a number) and an https URL; a label a card could
+    not cite stops the start."""
+    for drug, regions in labels.items():
+        if not isinstance(regions, dict):
+            continue
+        for region in REGIONS:
+            table = regions.get(region)
+            if not isinstance(table, dict) or not table.get("source"):
+                continue
+            where = f"labels.toml [{drug}.{region}]"
+            absent = [k for k in LABEL_CITATION if not table.get(k)]
+            if absent:
+                raise KnowledgeError(f"{where}: {', '.join(absent)} required to cite the label")
+            if not isinstance(table["year"], int) or isinstance(table["year"], bool):
+                raise KnowledgeError(f"{where}: year must be a number")
+            if not str(table["url"]).startswith("https://"):
+                raise KnowledgeError(f"{where}: url must be an https address")
 
 
 # --------------------------------------------------------------------------- references

@@ -6,8 +6,12 @@ that the facts reach the text (drug, score value, rule ids) in every language.
 
 from __future__ import annotations
 
+import tomllib
 from datetime import date
+from pathlib import Path
 
+from cds_service import knowledge as knowledge_pkg
+from cds_service.knowledge.citations import compact_citation, label_key
 from cds_service.model import (
     Assessment,
     Evidence,
@@ -19,28 +23,19 @@ from cds_service.model import (
     Unavailable,
 )
 
-# Citations as the knowledge loader makes them from sources.toml (and labels.toml).
-PRAC = (
-    "European Medicines Agency (PRAC), JAK inhibitors Article 20 referral "
-    "(PRAC recommendation 2022-10-28, EMA/838958/2022), 2022, "
-    "https://www.ema.europa.eu/en/medicines/human/referrals/janus-kinase-inhibitors-jaki"
-)
-ORAL = "Ytterberg SR et al., N Engl J Med 386:316–326, 2022, doi:10.1056/NEJMoa2109927"
-CHENG = "鄭傑夫 (Cheng CF), J Intern Med Taiwan 33:128–140, 2022, https://www.tsim.org.tw/"
-LABELS = (
-    "European Medicines Agency, JAK inhibitor SmPCs and USPIs, 2026, "
-    "https://www.ema.europa.eu/en/medicines/human/referrals/janus-kinase-inhibitors-jaki"
-)
-XELJANZ_SMPC = (
-    "XELJANZ SmPC (EMA) [EU], "
-    "https://www.ema.europa.eu/en/documents/product-information/xeljanz-epar-product-information_en.pdf"
-)
-ACR = "Bass AR et al., Arthritis Care Res 75:449–464, 2023, doi:10.1002/acr.25045"
-ST_CLAIR = "St Clair EW et al., Arthritis Rheum 46:1451–1459, 2002, doi:10.1002/art.10302"
-REMICADE = (
-    "田辺三菱製薬 (Mitsubishi Tanabe Pharma), レミケード (infliximab) 添付文書 (PMDA), 2024, "
-    "https://www.pmda.go.jp/PmdaSearch/iyakuSearch/"
-)
+# Citations as the knowledge loader makes them from sources.toml, and as a label rule names its
+# label (labels.toml): the texts a finding carries.
+_KNOWLEDGE = Path(knowledge_pkg.__file__).parent
+_SOURCES = tomllib.loads((_KNOWLEDGE / "sources.toml").read_text(encoding="utf-8"))
+_LABELS = tomllib.loads((_KNOWLEDGE / "labels.toml").read_text(encoding="utf-8"))
+PRAC = compact_citation(_SOURCES["ema-prac-2022"])
+ORAL = compact_citation(_SOURCES["ytterberg-2022"])
+CHENG = compact_citation(_SOURCES["cheng-2022"])
+LABELS = compact_citation(_SOURCES["jaki-labels"])
+XELJANZ_SMPC = label_key(_LABELS["tofacitinib"]["EU"], "EU")
+ACR = compact_citation(_SOURCES["bass-2023"])
+ST_CLAIR = compact_citation(_SOURCES["st-clair-2002"])
+REMICADE = compact_citation(_SOURCES["remicade-jp"])
 
 TOFA_DRAFT = {
     "resourceType": "MedicationRequest",

@@ -1,9 +1,12 @@
 """What a clinician reads names publications, never the team's shorthand or the service's gaps.
 
-Every card of every demo patient x its orders x four languages, every template text (so texts
-other sessions add are checked too) and every rule page: no "seed", no "SPEC", no "not
-configured", no internal key of a knowledge file (`sct_synthea`, `spec6`, a citation id); every
-source on a card carries a DOI or URL; every citation of sources.toml is complete.
+Every card of every demo patient x its orders x four languages x four label regions (and each
+demo patient's patient-view cards), every template text (so texts other sessions add are
+checked too) and every rule page: no "seed", no "SPEC", no "not configured", no internal key of
+a knowledge file (`sct_synthea`, `spec6`, a citation id). Every source a card shows is a link to
+its DOI or URL whose text names the issuer or authors, the title, the journal or document and
+the year; a card names each source once. Every citation of sources.toml and every label of
+labels.toml is complete.
 """
 
 from __future__ import annotations
@@ -18,7 +21,16 @@ from typing import Any
 import pytest
 
 from cards.catalogue import all_catalogues
-from cds_service.knowledge.loader import citation, compact_citation
+from cds_service.knowledge.citations import (
+    MAX_CARD_SOURCES,
+    card_text,
+    citation,
+    compact_citation,
+    label_citation,
+    link,
+    markdown_link,
+    short_title,
+)
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "cds_service" / "knowledge"
 WORDS = re.compile(r"\bseed\b|\bspec\b|spec\.md|not configured|\.toml\b", re.IGNORECASE)
@@ -56,7 +68,10 @@ def test_internal_keys_are_found() -> None:
     """The check itself: it knows the keys it must refuse, and finds them in a text."""
     assert {"sct_synthea", "spec6", "ytterberg-2022"} <= INTERNAL
     assert _problems("Source: sct_synthea; seed 000; SPEC.md §1; label not configured")
-    assert not _problems("Ytterberg SR et al., N Engl J Med 2022, doi:10.1056/NEJMoa2109927")
+    assert not _problems(
+        "Ytterberg SR et al. Cardiovascular and cancer risk with tofacitinib in rheumatoid "
+        "arthritis. N Engl J Med 2022, https://doi.org/10.1056/NEJMoa2109927"
+    )
 
 
 def test_no_template_text_carries_internal_words() -> None:
@@ -80,15 +95,39 @@ def test_every_citation_is_complete() -> None:
         assert not _problems(citation(entry)), sid
 
 
+ANCHOR = date(2026, 11, 23)
+
+
+def _patient_view_cards() -> list[tuple[str, dict[str, Any]]]:
+    """Every demo patient's patient-view cards (no order) in the four languages."""
+    from cards.examples import record_from_bundle
+    from cards.render import render_cards
+    from cds_service.assess.engine import assess
+    from cds_service.assess.registry import Settings
+    from cds_service.demo_data import demo_patients
+    from cds_service.normalise import normalise
+    from scripts.card_metrics import LANGUAGES, _knowledge
+
+    knowledge = _knowledge()
+    out = []
+    for patient in demo_patients(ANCHOR):
+        facts = normalise(record_from_bundle(patient.bundle), [], knowledge, ANCHOR)
+        assessment = assess(facts, knowledge, Settings(hook="patient-view"))
+        for language in LANGUAGES:
+            for card in render_cards(
+                assessment, language, knowledge, "https://cds.example.org/docs", "patient-view"
+            ):
+                out.append((language, card))
+    return out
+
+
 def _demo_cards() -> list[tuple[str, dict[str, Any]]]:
-    """Every demo patient x each drug of its `try` list x four languages x four label regions."""
+    """Every demo patient x each drug of its `try` list x four languages x four label regions,
+    and every demo patient's patient-view cards."""
     from scripts.card_metrics import render_all
 
-    return [
-        item
-        for region in ("EU", "US", "JP", "TW")
-        for item in render_all(date(2026, 11, 23), region)
-    ]
+    orders = [item for region in ("EU", "US", "JP", "TW") for item in render_all(ANCHOR, region)]
+    return orders + _patient_view_cards()
 
 
 @pytest.fixture(scope="module")
@@ -106,11 +145,134 @@ def test_no_card_carries_internal_words_or_the_service_gaps(demo_cards) -> None:
     assert not bad, "\n".join(bad[:20])
 
 
-def test_every_source_on_a_card_can_be_looked_up(demo_cards) -> None:
+def test_every_source_in_a_card_extension_can_be_looked_up(demo_cards) -> None:
     for _, card in demo_cards:
         for finding in card["extension"]["org.rheum-cds"]["findings"]:
             for part in filter(None, finding["source"].split("; ")):
-                assert "doi:" in part or "http" in part, (finding["id"], part)
+                assert re.search(r", https?://\S+$", part), (finding["id"], part)
+
+
+YEAR = re.compile(r"\b(19|20)\d{2}\b")
+LINK = re.compile(r"^\[(?P<text>[^\[\]]+)\]\((?P<url>https?://[^\s()<>]+)\)$")
+
+
+def _known_references(knowledge) -> tuple[dict[str, Any], list[tuple[str, str, dict]]]:
+    """The links a card may show: sources.toml entries by their markdown link, and the labels
+    of labels.toml as (link prefix "[issuer. document", url, table)."""
+    sources = {markdown_link(card_text(e), link(e)): e for e in knowledge.files["sources"].values()}
+    labels = []
+    for regions in knowledge.files["labels"].values():
+        for region in ("EU", "US", "JP", "TW"):
+            table = regions.get(region)
+            if isinstance(table, dict) and table.get("source"):
+                issuer = table["issuer"].replace("; ", ", ").rstrip(".")
+                labels.append((f"[{issuer}. {table['document']}", table["url"], table))
+    return sources, labels
+
+
+def _sources_items(language: str, card: dict[str, Any]) -> list[str] | None:
+    """The items of a card's sources line ("Source: a; b; +2 more"), None without one."""
+    cat = all_catalogues()[language]
+    prefix = f"*{cat.get('card', 'source')}{cat.get('meta', 'colon')}"
+    lines = [line for line in card.get("detail", "").split("\n") if line.startswith(prefix)]
+    assert len(lines) <= 1, lines
+    return lines[0].removeprefix(prefix).removesuffix("*").split("; ") if lines else None
+
+
+def test_every_source_on_a_card_names_the_publication(demo_cards, knowledge) -> None:
+    """Each source a card shows is a link to its DOI or URL whose text names the authors or
+    issuer, the title, the journal or document and the year (a sources.toml publication or a
+    labels.toml label), each once; more than four are counted, never shown bare."""
+    sources, labels = _known_references(knowledge)
+    more = {
+        lang: re.compile(
+            "^" + re.escape(cat.get("meta", "and_more")).replace(r"\{count\}", r"\d+") + "$"
+        )
+        for lang, cat in all_catalogues().items()
+    }
+    cited = 0
+    shown_labels = set()
+    for language, card in demo_cards:
+        items = _sources_items(language, card)
+        if items is None:
+            assert not card["extension"]["org.rheum-cds"]["findings"], card["summary"]
+            continue
+        if more[language].match(items[-1]):
+            items = items[:-1]
+            assert len(items) == MAX_CARD_SOURCES, (card["summary"], items)
+        assert 0 < len(items) <= MAX_CARD_SOURCES and len(set(items)) == len(items), items
+        for item in items:
+            m = LINK.match(item)
+            assert m, f"{language} {card['summary']}: not a link: {item}"
+            assert YEAR.search(m["text"]), item
+            cited += 1
+            if item in sources:
+                entry = sources[item]
+                assert short_title(entry["title"]).removesuffix("…") in m["text"], item
+                assert str(entry["year"]) in m["text"], item
+                continue
+            label = [t for prefix, url, t in labels if item.startswith(prefix) and url == m["url"]]
+            assert label, f"{language} {card['summary']}: unknown source: {item}"
+            assert m["text"].endswith(f". {label[0]['year']}"), item
+            shown_labels.add(m["url"])
+    assert cited > 500 and shown_labels, (cited, shown_labels)
+
+
+def test_card_reference_forms() -> None:
+    """The short forms: lead author et al., title (a long one cut at a word), journal year."""
+    ytterberg = {
+        "authors": "Ytterberg SR, Bhatt DL, Mikuls TR, et al.",
+        "title": "Cardiovascular and cancer risk with tofacitinib in rheumatoid arthritis",
+        "journal": "N Engl J Med 386:316–326",
+        "year": 2022,
+        "doi": "10.1056/NEJMoa2109927",
+    }
+    assert card_text(ytterberg) == (
+        "Ytterberg SR et al. Cardiovascular and cancer risk with tofacitinib in rheumatoid "
+        "arthritis. N Engl J Med 2022"
+    )
+    assert compact_citation(ytterberg).endswith(", https://doi.org/10.1056/NEJMoa2109927")
+    two = {**ytterberg, "authors": "Leeb BF, Bird HA", "journal": "Ann Rheum Dis 63:1279–1283"}
+    assert card_text(two).startswith("Leeb BF, Bird HA. Cardiovascular")
+    cjk = {**ytterberg, "authors": "吕心妍, 闵玮, 王五 (Lyu XY, Min W, Wang W)"}
+    assert card_text(cjk).startswith("吕心妍 (Lyu XY) et al. ")
+    long = "Effect of therapeutic drug monitoring vs standard therapy during maintenance " * 2
+    cut = short_title(long)
+    assert cut.endswith("…") and long.startswith(cut[:-1]) and len(cut) <= 72
+    assert short_title("A main title that is long enough to recognise: a subtitle " + "x" * 60) == (
+        "A main title that is long enough to recognise"
+    )
+    assert short_title(
+        "自身免疫性肌炎治疗进展 [Advances in the treatment of autoimmune myositis]"
+    ) == ("自身免疫性肌炎治疗进展")
+    document = {
+        "authors": "US Food and Drug Administration",
+        "short": "FDA",
+        "title": "FDA requires warnings",
+        "document": "Drug Safety Communication 2021-09-01",
+        "year": 2021,
+        "url": "https://www.fda.gov/x",
+    }
+    assert card_text(document) == "FDA. FDA requires warnings. Drug Safety Communication 2021-09-01"
+    assert markdown_link("a [b]", "https://doi.org/10.1016/S2665-9913(24)00270-4") == (
+        "[a (b)](https://doi.org/10.1016/S2665-9913%2824%2900270-4)"
+    )
+
+
+def test_every_label_can_be_cited(knowledge) -> None:
+    """Each label a card can cite names issuer, document, year (of the text read) and URL; the
+    rule pages add the version."""
+    count = 0
+    for regions in knowledge.files["labels"].values():
+        for region in ("EU", "US", "JP", "TW"):
+            table = regions.get(region)
+            if isinstance(table, dict) and table.get("source"):
+                count += 1
+                assert isinstance(table["year"], int) and 2000 <= table["year"] <= 2030
+                text = label_citation(table)
+                assert table["document"] in text and str(table["year"]) in text
+                assert table["version"] in text and not _problems(text)
+    assert count >= 20
 
 
 def test_no_warning_card_consists_only_of_the_service_limits(demo_cards, knowledge) -> None:

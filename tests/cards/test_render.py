@@ -87,7 +87,7 @@ def test_safety_card(language: str, knowledge) -> None:
     opening = [line for line in card["detail"].split("\n") if line.strip()][1]
     assert opening.startswith("**" + catalogue(language).data["rule"]["JAKI-DOSE-MAX"]["text"])
     assert "72" in card["detail"]  # the age, from the finding's params and evidence
-    assert "JAK inhibitors Article 20 referral" in card["detail"]  # the sources, once each
+    assert "Janus kinase inhibitors (JAKi): Article 20 referral" in card["detail"]  # once each
     assert card["detail"].count("Article 20 referral") == 1
     assert "2026-05-01" in card["detail"]  # evidence date
     assert ext(card)["language"] == language

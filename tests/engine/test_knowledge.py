@@ -348,7 +348,7 @@ def test_rxnorm_codes_name_where_they_were_verified():
 
 
 def test_reviewer_note_on_a_citation_is_accepted_and_never_rendered():
-    from cds_service.knowledge.loader import citation, compact_citation
+    from cds_service.knowledge.citations import citation, compact_citation
 
     entry = K.files["sources"]["binard-2008"]
     assert "not" in entry["checked"]
@@ -377,5 +377,23 @@ def test_reviewer_note_on_a_citation_is_accepted_and_never_rendered():
 )
 def test_misspelt_citation_field_stops_start_up(kdir: Path, old: str, new: str, message: str):
     edit(kdir / "sources.toml", old, new)
+    with pytest.raises(KnowledgeError, match=message):
+        load_knowledge(kdir)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("year = 2023\n", "", r"\[tofacitinib.EU\]: year required to cite the label"),
+        ("year = 2023\n", 'year = "2023"\n', r"\[tofacitinib.EU\]: year must be a number"),
+        (
+            'url = "https://www.ema.europa.eu/en/documents/product-information/xeljanz',
+            'url = "http://www.ema.europa.eu/en/documents/product-information/xeljanz',
+            r"\[tofacitinib.EU\]: url must be an https address",
+        ),
+    ],
+)
+def test_a_label_a_card_could_not_cite_stops_start_up(kdir: Path, old: str, new: str, message: str):
+    edit(kdir / "labels.toml", old, new)
     with pytest.raises(KnowledgeError, match=message):
         load_knowledge(kdir)

@@ -24,8 +24,8 @@ from jaki_support import (
 )
 
 from cds_service.assess.registry import REGISTRY
+from cds_service.knowledge.citations import LABEL_SECTIONS
 from cds_service.model import SEVERITY_RANK, Finding, NotAssessed
-from cds_service.rule_docs import LABEL_SECTIONS
 
 SPEC = Path("/work/shared/clinical/SPEC.md")
 JAKI_IDS = sorted(r for r in KNOWLEDGE.rules if r.startswith("JAKI-"))

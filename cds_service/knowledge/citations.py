@@ -1,0 +1,269 @@
+"""Citations as a clinician reads them: in full on the rule pages, compactly on the cards.
+
+Two kinds of source are cited. A publication of sources.toml (an article, a guideline, a
+regulator's page) names its authors or issuer, title, journal or document, year and DOI or URL.
+A label of labels.toml (the document read for one drug and region) names its issuer, document
+(its title), the section of the figure, the year of the text read and the official URL.
+
+On a card every source is one markdown link to its DOI or URL, whose text is a short
+Vancouver-style reference: "Ytterberg SR et al. Cardiovascular and cancer risk with tofacitinib
+in rheumatoid arthritis. N Engl J Med 2022" (a long title cut at a word with "…"). The rule
+pages carry the full citation and, for labels, the version read and where each figure was read.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cds_service.model import Finding
+
+# Which section of a region's label (labels.toml) each label rule judges with; JAKI-DDI reads
+# the section of the interaction entry (labels.toml [[<drug>.ddi]]) the finding names.
+LABEL_SECTIONS = {
+    "JAKI-RENAL-DOSE": "renal",
+    "JAKI-HEPATIC": "hepatic",
+    "JAKI-DOSE-MAX": "dose",
+    "JAKI-LAB-ANC": "labs",
+    "JAKI-LAB-ALC": "labs",
+    "JAKI-LAB-HB": "labs",
+    "JAKI-LAB-PLT": "labs",
+}
+DDI_RULE = "JAKI-DDI"
+REGIONS = ("EU", "US", "JP", "TW")
+
+# "N Engl J Med 386:316–326", "中风与神经疾病杂志 42(5):387–394": journal, volume(issue), pages
+_ARTICLE = re.compile(r"^(?P<name>.+?)\s+(?P<volume>\d+(?:\(\d+\))?):(?P<pages>\S+)$")
+_REGISTRY_SUFFIX = re.compile(r"\s*\((?:PMID|PMC)[^)]*\)$")  # the link already names it
+_SECTION_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)*)")
+TITLE_WIDTH = 72  # columns of a title on a card (the rule pages show it whole)
+MAX_CARD_SOURCES = 4  # references on a card; the rest are counted ("+2 more")
+
+
+def link(entry: Mapping[str, Any]) -> str:
+    """The DOI (as an https://doi.org address) or else the URL of a source."""
+    if entry.get("doi"):
+        return f"https://doi.org/{entry['doi']}"
+    return str(entry.get("url", ""))
+
+
+def markdown_link(text: str, url: str) -> str:
+    """A reference as a markdown link on its text (brackets in the text become parentheses,
+    characters that end a link target are escaped); the text alone when there is no address."""
+    if not url.startswith(("https://", "http://")) or " " in url:
+        return text
+    for char, code in (("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E")):
+        url = url.replace(char, code)
+    return f"[{text.replace('[', '(').replace(']', ')')}]({url})"
+
+
+def citation(entry: Mapping[str, Any]) -> str:
+    """The full citation (rule pages): authors. title. journal or document, year. doi / url."""
+    venue = entry.get("journal") or entry.get("document") or ""
+    parts = [str(entry.get("authors", "")).rstrip("."), str(entry.get("title", "")).rstrip(".")]
+    parts.append(f"{venue}, {entry.get('year', '')}".strip(", "))
+    text = ". ".join(p for p in parts if p) + "."
+    if entry.get("doi"):
+        text += f" https://doi.org/{entry['doi']}"
+    if entry.get("url"):
+        text += f" {entry['url']}"
+    return text
+
+
+def _short_authors(authors: str) -> str:
+    """ "Ytterberg SR, Bhatt DL, Mikuls TR, et al." -> "Ytterberg SR et al."; one or two authors
+    stay as they are ("Leeb BF, Bird HA", "吕心妍, 闵玮 (Lyu XY, Min W)")."""
+    names, _, roman = authors.strip().rstrip(".").partition(" (")
+    parts = [p.strip() for p in names.split(",") if p.strip()]
+    more = any(p == "et al" for p in parts)
+    parts = [p for p in parts if p != "et al"]
+    if len(parts) <= 2 and not more:
+        return authors.strip().rstrip(".")
+    lead = parts[0]
+    if roman:
+        lead += f" ({roman.rstrip(')').split(',')[0].strip()})"
+    return f"{lead} et al."
+
+
+def _venue(entry: Mapping[str, Any]) -> str:
+    """The journal and year ("N Engl J Med 2022": volume and pages are on the rule page, the
+    DOI finds the article), or the document and year."""
+    year = str(entry.get("year", ""))
+    if entry.get("journal"):
+        journal = _REGISTRY_SUFFIX.sub("", str(entry["journal"]))
+        m = _ARTICLE.match(journal)
+        if m:
+            return f"{m['name']} {year}"
+        return journal if year in journal else f"{journal} {year}"
+    document = str(entry.get("document", ""))
+    return document if year in document else f"{document}, {year}"
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def short_title(title: str, width: int = TITLE_WIDTH) -> str:
+    """The title as a card shows it: whole when it is short; else without its bracketed
+    English translation, then without its subtitle (after ": ") when the main title is long
+    enough to recognise, then cut at a word boundary with "…" (a wide character counts two)."""
+    title = title.strip().rstrip(".")
+    if _width(title) <= width:
+        return title
+    title = title.split(" [", 1)[0]
+    main = title.split(": ", 1)[0]
+    if _width(main) >= width // 2:
+        title = main
+    if _width(title) <= width:
+        return title
+    cut = ""
+    for word in re.findall(r"\S+\s*", title):
+        if _width(cut + word) > width - 1:
+            break
+        cut += word
+    if not cut.strip():  # one long word or an unspaced script: cut by characters
+        for ch in title:
+            if _width(cut + ch) > width - 1:
+                break
+            cut += ch
+    return cut.rstrip(" ,;:–-([") + "…"
+
+
+def card_text(entry: Mapping[str, Any]) -> str:
+    """The card's reference text of a sources.toml entry (the link is separate): lead author
+    et al. (or the issuer's short name), title, journal year;volume:pages or document, year."""
+    if entry.get("journal"):
+        who = _short_authors(str(entry.get("authors", "")))
+    else:
+        who = str(entry.get("short") or entry.get("authors", "")).rstrip(".")
+    who = who if who.endswith(".") else f"{who}."
+    title = short_title(str(entry.get("title", "")))
+    return f"{who} {title}{'' if title.endswith('…') else '.'} {_venue(entry)}"
+
+
+def compact_citation(entry: Mapping[str, Any]) -> str:
+    """A source as a finding carries it (`Finding.source`): the card's reference text, then
+    ", " and the DOI or URL; sources of one finding are joined with "; "."""
+    return f"{card_text(entry)}, {link(entry)}"
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def label_key(table: Mapping[str, Any], region: str) -> str:
+    """The text a label rule gives its finding as source (assess/rules/jaki_common.py
+    label_source): short name, [region], URL. The card replaces it with the label citation."""
+    name = f"{table.get('source', '')} [{region}]".strip()
+    return f"{name}, {table['url']}" if table.get("url") else name
+
+
+def _issuer(table: Mapping[str, Any]) -> str:
+    return str(table.get("issuer", "")).replace("; ", ", ").rstrip(".")
+
+
+def label_citation(table: Mapping[str, Any]) -> str:
+    """The label as the rule pages cite it: issuer. document. year (version read)."""
+    text = f"{_issuer(table)}. {table.get('document', '')}. {table.get('year', '')}"
+    version = table.get("version")
+    return f"{text} ({version})" if version else text
+
+
+def _label_card_text(table: Mapping[str, Any], sections: Iterable[str]) -> str:
+    """Issuer. Document, §4.2, 4.3. Year — the sections of the figures this card used."""
+    numbers: list[str] = []
+    for section in sections:
+        for part in section.split(";"):
+            m = _SECTION_NUMBER.match(part)
+            if m and m[1] not in numbers:
+                numbers.append(m[1])
+    where = f", §{', '.join(numbers)}" if numbers else ""
+    return f"{_issuer(table)}. {str(table.get('document', '')).rstrip('.')}{where}. {table['year']}"
+
+
+def _label_section(labels: Mapping[str, Any], f: Finding, region: str) -> str:
+    """The labels.toml section the finding's figure was read in ("" when unknown)."""
+    drug_labels = labels.get(f.drug or "", {})
+    if f.rule_id in LABEL_SECTIONS:
+        part = drug_labels.get(region, {}).get(LABEL_SECTIONS[f.rule_id])
+        return str(part.get("section", "")) if isinstance(part, dict) else ""
+    if f.rule_id == DDI_RULE:
+        classes = set(f.params.get("classes") or ())
+        for entry in drug_labels.get("ddi", []):
+            regional = entry.get(region)
+            if isinstance(regional, dict) and classes & set(entry.get("classes", ())):
+                return str(regional.get("section", ""))
+    return ""
+
+
+# --------------------------------------------------------------------------- cards
+
+_LOOKUPS: dict[int, tuple[Any, Any, dict[str, Any]]] = {}
+
+
+def _lookup(files: Mapping[str, Any]) -> dict[str, Any]:
+    """Finding source text -> what it cites: ("source", entry) for sources.toml,
+    ("label", drug, region, table) for a label. Built once per knowledge."""
+    sources, labels = files.get("sources", {}), files.get("labels", {})
+    cached = _LOOKUPS.get(id(files))
+    if cached is not None and cached[0] is sources and cached[1] is labels:
+        return cached[2]
+    table: dict[str, Any] = {}
+    for entry in sources.values():
+        if isinstance(entry, dict):
+            table[compact_citation(entry)] = ("source", entry)
+    for drug, regions in labels.items():
+        if not isinstance(regions, dict):
+            continue
+        for region in REGIONS:
+            label = regions.get(region)
+            if isinstance(label, dict) and label.get("source"):
+                table[label_key(label, region)] = ("label", drug, region, label)
+    if len(_LOOKUPS) > 32:  # knowledge objects made by tests
+        _LOOKUPS.clear()
+    _LOOKUPS[id(files)] = (sources, labels, table)
+    return table
+
+
+def card_sources(files: Mapping[str, Any], findings: Iterable[Finding]) -> list[tuple[str, str]]:
+    """The sources of a card's findings, each once, as (reference text, link), the first
+    source of every finding before the second ones (so that the first few a card shows name
+    each finding's main source, the lead finding's first). A drug's own label (sources.toml
+    `drugs`) only on the cards of that drug; a label with the sections of the figures the card
+    used. A source the knowledge does not know keeps its text, with a trailing URL as its link."""
+    lookup = _lookup(files)
+    labels = files.get("labels", {})
+    ranked: list[tuple[int, int, str]] = []
+    sections: dict[str, list[str]] = {}
+    for index, f in enumerate(findings):
+        parts = [p.strip() for p in f.source.split("; ") if p.strip()]
+        for position, part in enumerate(parts):
+            known = lookup.get(part)
+            if known and known[0] == "source" and known[1].get("drugs"):
+                if f.drug not in known[1]["drugs"]:
+                    continue
+            ranked.append((position, index, part))
+            if known and known[0] == "label":
+                section = _label_section(labels, f, known[2])
+                listed = sections.setdefault(part, [])
+                if section and section not in listed:
+                    listed.append(section)
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for _, _, part in sorted(ranked, key=lambda r: (r[0], r[1])):
+        if part in seen:
+            continue
+        seen.add(part)
+        known = lookup.get(part)
+        if known is None:
+            text, _, url = part.rpartition(", ")
+            http = url.startswith(("https://", "http://"))
+            out.append((text, url) if text and http else (part, ""))
+        elif known[0] == "source":
+            out.append((card_text(known[1]), link(known[1])))
+        else:
+            label = known[3]
+            out.append((_label_card_text(label, sections.get(part, [])), str(label["url"])))
+    return out
