@@ -166,6 +166,9 @@ class ValueSets:
     cond_implies: dict[str, frozenset[str]] = field(default_factory=dict)  # transitive
     # ICD-10 categories of personal-history codes (Z85, Z86, Z87): history, never current
     cond_history_icd10: tuple[str, ...] = ()
+    # ICD-10 codes that do not say which concept they mean (conditions.toml [_by_display]):
+    # normalised code -> whether longer codes are meant too; never "known to be none"
+    cond_icd10_open: dict[str, bool] = field(default_factory=dict)
     # SNOMED CT roots of each condition concept ("this concept and all its descendants"), as
     # the generated expansions record them (valuesets/expansions/conditions.json)
     cond_roots: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -263,6 +266,13 @@ class ValueSets:
         if not self.cond_history_icd10 or self.systems.family(system) != "icd10":
             return False
         return norm_icd10(code).startswith(self.cond_history_icd10)
+
+    def icd10_open(self, key: str) -> bool:
+        """The ICD-10 code (normalised) is one whose meaning its display decides: neither a
+        concept nor known to be none of them."""
+        if key in self.cond_icd10_open:
+            return True
+        return any(self.cond_icd10_open.get(key[:end]) for end in range(3, len(key)))
 
     def _condition_concept(self, system: Any, code: str) -> str | None:
         family = self.systems.family(system)

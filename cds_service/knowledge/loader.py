@@ -691,6 +691,7 @@ def _conditions(vs: ValueSets, data: Mapping[str, Any], conds: set[str]) -> None
         vs.indication_concepts[cond] = indication
     vs.indication_priority = tuple(ind.get("priority", []))
     _no_concept(vs, data.get("_none", {}), sources)
+    _by_display(vs, data.get("_by_display", {}), sources)
     vs.cond_history_icd10 = tuple(norm_icd10(c) for c in data.get("_history", {}).get("icd10", []))
     for concept, table in data.items():
         if concept.startswith("_"):
@@ -757,6 +758,22 @@ def _no_concept(vs: ValueSets, table: Mapping[str, Any], sources: Mapping[str, s
             if item.get("descendants"):
                 _put(vs.cond_prefix, code, "", at, "ICD-10 category")
             _put(vs.cond_exact, ("icd10", code), "", at, "code")
+
+
+def _by_display(vs: ValueSets, table: Mapping[str, Any], sources: Mapping[str, str]) -> None:
+    """[_by_display]: ICD-10 codes that do not say which concept they mean (WHO Z22.5 carrier
+    of viral hepatitis B or C): never known to be none; the display decides, else the Condition
+    counts as unclassified."""
+    for key in ("icd10cm", "icd10"):
+        for i, item in enumerate(_entries(table, key, "valuesets/conditions.toml [_by_display]")):
+            at = f"valuesets/conditions.toml [_by_display].{key}[{i}]"
+            _source(item, sources, at)
+            if not str(item.get("reason", "")).strip():
+                raise KnowledgeError(f"{at}: needs a reason")
+            code = norm_icd10(str(item["code"]))
+            if ("icd10", code) in vs.cond_exact:
+                raise KnowledgeError(f"{at}: {item['code']} already maps to a concept or to none")
+            vs.cond_icd10_open[code] = bool(item.get("descendants"))
 
 
 def _icd10_range(item: Mapping[str, Any], where: str) -> list[str]:

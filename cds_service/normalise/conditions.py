@@ -16,8 +16,9 @@
   value sets beside a known ICD-10 code is recognised by the ICD-10 code);
 - a Condition none of whose codes or names is in the value sets gives no `Problem`; unless one
   of its codes is known to be no concept (a well-formed ICD-10 code outside every concept's
-  categories) it is reported as `Unclassified` with its (system family, code) pairs, so that
-  the pipeline can resolve them and rules that conclude from absence can say how many there are.
+  categories and not one whose display decides, conditions.toml [_by_display]) it is reported
+  as `Unclassified` with its (system family, code) pairs, so that the pipeline can resolve
+  them and rules that conclude from absence can say how many there are.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ _new_problem = fast_constructor(Problem)  # one per relevant Condition (see cons
 INACTIVE = frozenset({"inactive", "remission", "resolved"})
 
 
-# category, then up to 4 CM characters or a national extension (国家临床版 "M05.900x001")
-_ICD10_SHAPE = re.compile(r"[A-Z][0-9][0-9A-Z][0-9A-Z]{0,8}")
+# category (ICD-10-CM FY2026 adds QA0), then up to 4 CM characters or a national extension
+# (国家临床版 "M05.900x001")
+_ICD10_SHAPE = re.compile(r"[A-Z][0-9A][0-9A-Z][0-9A-Z]{0,8}")
 
 
 @dataclass(frozen=True)
@@ -215,8 +217,11 @@ def _unknown_coding(vs: ValueSets, system: Any, value: str) -> tuple[str, str, b
     found = vs._coding_cache.get(key) if cacheable else None
     if found is None:
         family = vs.systems.family(system if isinstance(system, str) else None)
-        by_category = family in vs.systems.by_category and bool(
-            _ICD10_SHAPE.fullmatch(norm_icd10(value))
+        key = norm_icd10(value)
+        by_category = (
+            family in vs.systems.by_category
+            and bool(_ICD10_SHAPE.fullmatch(key))
+            and not vs.icd10_open(key)
         )
         found = (family, norm_code(value), by_category)
         if cacheable:
