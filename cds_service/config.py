@@ -73,6 +73,11 @@ class Config:
     allow_unsigned: bool = False
     cors_origins: tuple[str, ...] = ()  # browser origins allowed by CORS; none by default
     storage_url: str = "sqlite:///rheum-cds.db"
+    # audit and issued-card rows are committed in batches this long after the answer (0: each
+    # call's rows at once, after its answer)
+    storage_write_delay_ms: int = 50
+    # feedback on a card not (yet) found waits up to this long for another worker's batch
+    storage_unknown_card_wait_ms: int = 500
     patient_hash_key: str = ""  # keyed hash of patient ids in the audit trail; random if empty
     clients: tuple[TrustedClient, ...] = ()
     label_region: str = "EU"
@@ -101,6 +106,8 @@ def _env_overrides(env: dict[str, str]) -> dict[str, Any]:
         "RHEUM_CDS_DEADLINE_MS": ("deadline_ms", int),
         "RHEUM_CDS_LANGUAGE": ("language", str),
         "RHEUM_CDS_STORAGE_URL": ("storage_url", str),
+        "RHEUM_CDS_STORAGE_WRITE_DELAY_MS": ("storage_write_delay_ms", int),
+        "RHEUM_CDS_STORAGE_UNKNOWN_CARD_WAIT_MS": ("storage_unknown_card_wait_ms", int),
         "RHEUM_CDS_ALLOW_UNSIGNED": ("allow_unsigned", lambda v: v.lower() in {"1", "true", "yes"}),
         "RHEUM_CDS_SANDBOX": ("sandbox", lambda v: v.lower() in {"1", "true", "yes"}),
         "RHEUM_CDS_LABEL_REGION": ("label_region", str),
@@ -256,9 +263,12 @@ def config_from_dict(data: dict[str, Any], env: dict[str, str] | None = None) ->
             raise ConfigError(f"service.{key}: unknown key")
     storage = _expect(data.get("storage", {}), dict, "storage")
     for key, value in storage.items():
-        if key != "url":
+        if key == "url":
+            kw["storage_url"] = _expect(value, str, "storage.url")
+        elif key in ("write_delay_ms", "unknown_card_wait_ms"):
+            kw[f"storage_{key}"] = _expect(value, int, f"storage.{key}")
+        else:
             raise ConfigError(f"storage.{key}: unknown key")
-        kw["storage_url"] = _expect(value, str, "storage.url")
     if "clients" in data:
         kw["clients"] = _clients(data["clients"])
     rules = _expect(data.get("rules", {}), dict, "rules")
@@ -287,6 +297,10 @@ def config_from_dict(data: dict[str, Any], env: dict[str, str] | None = None) ->
         raise ConfigError(f"service.label_region: {cfg.label_region!r} not one of {LABEL_REGIONS}")
     if not 100 <= cfg.deadline_ms <= 60000:
         raise ConfigError("service.deadline_ms: must be between 100 and 60000")
+    if not 0 <= cfg.storage_write_delay_ms <= 5000:
+        raise ConfigError("storage.write_delay_ms: must be between 0 and 5000")
+    if not 0 <= cfg.storage_unknown_card_wait_ms <= 10000:
+        raise ConfigError("storage.unknown_card_wait_ms: must be between 0 and 10000")
     if not 30 <= cfg.max_token_lifetime_s <= 3600:
         raise ConfigError("service.max_token_lifetime_s: must be between 30 and 3600")
     for key in ("max_draft_orders", "max_resources", "max_feedback_items"):

@@ -7,7 +7,8 @@
     4 normalise  normalise(record, orders, knowledge, today)    -> Facts
     5 assess     assess(facts, knowledge, settings)             -> Assessment
     6 render     render_cards(assessment, language, ...)        -> cards
-    7 record     audit row + metrics (after the answer)
+    7 record     audit row + metrics (after the answer; the row is committed by the
+                 storage's writer, batched with other calls: Storage.submit_audit)
 
 `handle_hook` returns a `HookOutcome` (status, JSON body, what the audit needs); the route turns
 it into the HTTP answer. Client mistakes come back as 4xx outcomes; exceptions that escape
@@ -253,7 +254,7 @@ def record_outcome(runtime: Runtime, outcome: HookOutcome) -> None:
     rule_ids = []
     if outcome.assessment is not None:
         rule_ids = sorted({f.rule_id for f in outcome.assessment.findings})
-    runtime.storage.record_audit(
+    runtime.storage.submit_audit(
         AuditRow(
             service_id=outcome.service_id,
             hook=hook_request.hook,

@@ -7,7 +7,7 @@ SQLite file by default (WAL mode, busy timeout, zero set-up); PostgreSQL by URL
 
 Interface used by the request stages (see also cds_service/auth.py):
 
-- `Storage(url, patient_hash_key="")`
+- `Storage(url, patient_hash_key="", write_delay_ms=0)`
 - `ping() -> bool`                      reachable and schema present
 - `remember_jti(issuer, jti, exp) -> bool`  False when already seen (replay). The unique
   constraint makes this atomic across gunicorn workers and replicas sharing the database.
@@ -15,8 +15,14 @@ Interface used by the request stages (see also cds_service/auth.py):
 - `record_audit(row: AuditRow) -> bool` one row per hook call, plus one `issued_card` row per
   card carrying a `uuid`. Never raises: a failure is logged and counted
   (`rheum_cds_audit_write_failures_total`) and the hook still answers.
+- `submit_audit(row)` the same, after the answer and off the request path: the process's
+  `AuditWriter` commits the rows of several calls in one transaction within `write_delay_ms`
+  (0: written at once by the caller). `flush()` / `close()` commit what is queued; every read
+  below flushes first, so this process always reads its own writes.
 - `record_cards(service_id, hook_instance, cards, client_id)` / `issued_card(uuid) -> str | None`
-  / `cards_of_other_clients(service_id, cards, client_id) -> set[str]`
+  / `issued_owners(service_id, cards, wait_s)` / `cards_of_other_clients(service_id, cards,
+  client_id, wait_s)`: with `wait_s`, cards not yet found are looked up again until they are
+  or `wait_s` has passed (another worker's writer may still hold them).
 - `store_feedback(service_id, items, client_id) -> FeedbackResult` idempotent; raises
   `StorageError` when the database cannot commit (the route answers 503, never a false 200).
 
@@ -29,11 +35,14 @@ them linkable.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
 import os
+import queue
 import secrets
 import threading
 import time
@@ -60,7 +69,13 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from cds_service import metrics
@@ -241,11 +256,179 @@ def _make_engine(url: str) -> Engine:
     )
 
 
+# --------------------------------------------------------------------------- writer
+
+
+class _Flush:
+    """A marker in the writer's queue: everything before it is committed when it is set."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+
+
+_STOP = object()
+
+
+class AuditWriter:
+    """Commits the audit and issued-card rows of hook calls after their answers, in batches.
+
+    One per process (a daemon thread; a greenlet under gevent, whose monkey-patching makes
+    `threading` and `queue` cooperative). A hook call puts its row in a bounded queue and
+    answers at once; the writer takes the first row, waits up to `delay_s` for more (at most
+    `max_batch`), and commits them in one transaction. Rows are never dropped on the way: when
+    the queue is full the caller writes its own row (back-pressure instead of loss);
+    `flush()` commits what is queued now (reads of this process call it first, so a card
+    answered here is found by feedback handled here); `close()` flushes and stops, and is
+    called at graceful shutdown (gunicorn worker_exit, atexit). What a `kill -9` can lose is
+    the rows of the last `delay_s` (feedback itself is committed before it is acknowledged).
+    """
+
+    def __init__(
+        self, storage: Storage, delay_s: float, max_batch: int = 500, max_queue: int = 10_000
+    ) -> None:
+        self._storage = weakref.ref(storage)
+        self.delay_s = delay_s
+        self.max_batch = max_batch
+        self._max_queue = max_queue
+        self._lock = threading.Lock()
+        self._queue: queue.Queue[Any] = queue.Queue(max_queue)
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._closed = False
+        self._unfinished = 0  # rows queued and not yet committed (or given up)
+
+    def _ensure_thread(self) -> None:
+        # started on first use, in the process that uses it (workers are forked)
+        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._pid != os.getpid():
+                self._queue = queue.Queue(self._max_queue)  # a forked copy is not ours
+                self._unfinished = 0
+            if self._pid != os.getpid() or self._thread is None or not self._thread.is_alive():
+                self._pid = os.getpid()
+                self._closed = False
+                self._thread = threading.Thread(
+                    target=self._run, name="rheum-cds-audit-writer", daemon=True
+                )
+                self._thread.start()
+
+    def submit(self, row: AuditRow) -> bool:
+        """Queue a row; False when it could not be queued (full, closed): write it yourself."""
+        if self._closed and self._pid == os.getpid():
+            return False
+        self._ensure_thread()
+        with self._lock:
+            self._unfinished += 1
+        try:
+            self._queue.put_nowait(row)
+        except queue.Full:
+            with self._lock:
+                self._unfinished -= 1
+            metrics.observe_error("audit_queue_full")
+            return False
+        return True
+
+    def pending(self) -> int:
+        """Rows submitted by this process and not yet committed."""
+        return self._unfinished if self._pid == os.getpid() else 0
+
+    def flush(self, timeout_s: float = 10.0) -> bool:
+        if not self.pending():
+            return True  # nothing queued in this process, or all of it committed
+        if not self._thread.is_alive():
+            self._drain()
+            return True
+        marker = _Flush()
+        try:
+            self._queue.put(marker, timeout=timeout_s)
+        except queue.Full:
+            return False
+        return marker.done.wait(timeout_s)
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        if self._pid != os.getpid() or self._thread is None:
+            return
+        self._closed = True
+        if self._thread.is_alive():
+            with contextlib.suppress(queue.Full):
+                self._queue.put(_STOP, timeout=timeout_s)
+            self._thread.join(timeout_s)
+        self._drain()  # anything the writer did not reach (stopped, or too slow)
+
+    def _drain(self) -> None:
+        rows: list[AuditRow] = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, AuditRow):
+                rows.append(item)
+            elif isinstance(item, _Flush):
+                item.done.set()
+        self._commit(rows)
+
+    def _commit(self, rows: list[AuditRow]) -> None:
+        storage = self._storage()
+        try:
+            if storage is not None and rows:
+                storage._write_audit(rows)
+        finally:
+            with self._lock:
+                self._unfinished -= len(rows)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            rows: list[AuditRow] = []
+            markers: list[_Flush] = []
+            stop = False
+            deadline = time.monotonic() + self.delay_s
+            while True:
+                if item is _STOP:
+                    stop = True
+                elif isinstance(item, _Flush):
+                    markers.append(item)
+                else:
+                    rows.append(item)
+                if stop or markers or len(rows) >= self.max_batch:
+                    break  # commit now
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    item = self._queue.get(timeout=remaining)
+                except queue.Empty:
+                    break
+            try:
+                self._commit(rows)
+            except Exception as exc:  # never let the writer die silently  # noqa: BLE001
+                metrics.AUDIT_WRITE_FAILURES.inc(len(rows))
+                log.error("audit writer failed: %s", type(exc).__name__)
+            for marker in markers:
+                marker.done.set()
+            if stop:
+                return
+
+
 class Storage:
     """Feedback, audit, issued cards and the JWT replay cache in one SQL database."""
 
-    def __init__(self, url: str, patient_hash_key: str = "") -> None:
+    def __init__(
+        self,
+        url: str,
+        patient_hash_key: str = "",
+        write_delay_ms: int = 0,
+        write_queue: int = 10_000,
+    ) -> None:
         self.url = url
+        # submit_audit: rows of several calls committed together by a writer thread
+        self._writer = (
+            AuditWriter(self, write_delay_ms / 1000, max_queue=write_queue)
+            if write_delay_ms > 0
+            else None
+        )
         self.engine = _make_engine(url)
         self.backend = self.engine.dialect.name
         if patient_hash_key:
@@ -267,6 +450,14 @@ class Storage:
                 storage.engine.dispose(close=False)
 
         os.register_at_fork(after_in_child=_in_child)
+
+        def _at_exit() -> None:
+            storage = ref()
+            if storage is not None:
+                storage.close(timeout_s=5.0)
+
+        if self._writer is not None:
+            atexit.register(_at_exit)
         try:
             self._ensure_schema()
         except StorageError as exc:
@@ -295,6 +486,7 @@ class Storage:
                 conn.execute(text("ALTER TABLE issued_card ADD COLUMN client_id VARCHAR(512)"))
 
     def dispose(self) -> None:
+        self.close()
         self.engine.dispose()
 
     def hash_patient_id(self, patient_id: str) -> str:
@@ -410,6 +602,7 @@ class Storage:
 
     def issued_card(self, uuid: str) -> str | None:
         """The service id a card uuid was issued by, or None if this service never issued it."""
+        self.flush()
         self._ensure_schema()
         try:
             with self.engine.connect() as conn:
@@ -419,33 +612,55 @@ class Storage:
         except SQLAlchemyError as exc:
             raise StorageError(f"{self.backend}: {type(exc).__name__}") from exc
 
-    def cards_of_other_clients(
-        self, service_id: str, cards: Iterable[str], client_id: str | None
-    ) -> set[str]:
-        """Those of `cards` this service issued to a client other than `client_id` (None:
-        unsigned). Feedback on them is refused: it would skew the issuing client's analytics."""
+    def issued_owners(
+        self, service_id: str, cards: Iterable[str], wait_s: float = 0.0
+    ) -> dict[str, str | None]:
+        """The client (JWT issuer; "" unsigned; None: issued before clients were recorded)
+        each of `cards` was answered to by this service, for those it issued.
+
+        Rows this process submitted are committed first. Cards answered by another worker or
+        replica may still sit in its writer's queue (up to its write_delay_ms): with `wait_s`
+        the look-up is repeated until every card is found or `wait_s` has passed, so feedback
+        sent a moment after the answer finds its card wherever it lands. Raises StorageError.
+        """
         wanted = sorted({c for c in cards if c})
         if not wanted:
-            return set()
+            return {}
+        self.flush()
         self._ensure_schema()
-        try:
-            with self.engine.connect() as conn:
-                rows = conn.execute(
-                    select(IssuedCard.uuid, IssuedCard.client_id).where(
-                        IssuedCard.uuid.in_(wanted), IssuedCard.service_id == service_id
-                    )
-                ).all()
-        except SQLAlchemyError as exc:
-            raise StorageError(f"{self.backend}: {type(exc).__name__}") from exc
+        deadline = time.monotonic() + wait_s
+        pause = 0.01
+        found: dict[str, str | None] = {}
+        while True:
+            missing = [c for c in wanted if c not in found]
+            try:
+                with self.engine.connect() as conn:
+                    rows = conn.execute(
+                        select(IssuedCard.uuid, IssuedCard.client_id).where(
+                            IssuedCard.uuid.in_(missing), IssuedCard.service_id == service_id
+                        )
+                    ).all()
+            except SQLAlchemyError as exc:
+                raise StorageError(f"{self.backend}: {type(exc).__name__}") from exc
+            found.update((uuid, owner) for uuid, owner in rows)
+            left = deadline - time.monotonic()
+            if len(found) == len(wanted) or left <= 0:
+                return found
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 0.1)
+
+    def cards_of_other_clients(
+        self, service_id: str, cards: Iterable[str], client_id: str | None, wait_s: float = 0.0
+    ) -> set[str]:
+        """Those of `cards` this service issued to a client other than `client_id` (None:
+        unsigned). Feedback on them is refused: it would skew the issuing client's analytics.
+        `wait_s`: see issued_owners."""
         me = client_id or ""
-        return {uuid for uuid, owner in rows if owner is not None and owner != me}
+        owners = self.issued_owners(service_id, cards, wait_s)
+        return {uuid for uuid, owner in owners.items() if owner is not None and owner != me}
 
-    def record_audit(self, row: AuditRow) -> bool:
-        """Write the audit row (and the issued cards) in one transaction.
-
-        Never raises: an audit failure must not turn a clinical answer into an error. The
-        failure is logged (without PHI) and counted; returns False then.
-        """
+    def _audit_values(self, row: AuditRow) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The audit row and the issued-card rows of one hook call, ready to insert."""
         at = row.at or _now()
         values = {
             "at": at,
@@ -463,23 +678,80 @@ class Storage:
             "language": row.language,
         }
         cards = self._card_rows(row.service_id, row.hook_instance, row.cards, at, row.client_id)
+        return values, cards
+
+    def _write_audit(self, rows: Sequence[AuditRow]) -> bool:
+        """Commit the audit rows of `rows` and their issued cards in one transaction.
+
+        Never raises: a failure is logged (without PHI) and counted once per row lost.
+        """
+        if not rows:
+            return True
+        audits: list[dict[str, Any]] = []
+        cards: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            values, card_rows = self._audit_values(row)
+            audits.append(values)
+            for card in card_rows:
+                cards.setdefault(card["uuid"], card)
         try:
             self._ensure_schema()
             with self.engine.begin() as conn:
-                conn.execute(insert(AuditRecord).values(**values))
+                conn.execute(insert(AuditRecord), audits)
                 if cards:
-                    self._insert_cards(conn, cards)
+                    self._insert_cards(conn, list(cards.values()))
             return True
-        except (StorageError, SQLAlchemyError) as exc:
-            metrics.AUDIT_WRITE_FAILURES.inc()
-            log.error(
-                "audit write failed",
-                extra={"fields": {"service": row.service_id, "error": type(exc).__name__}},
-            )
-            return False
+        except (StorageError, OperationalError, InterfaceError, SATimeoutError) as exc:
+            return self._audit_failed(rows, exc)  # the database is unreachable: all lost
+        except Exception as exc:  # noqa: BLE001 — a value the database refuses
+            if len(rows) > 1:  # one row the database refuses must not cost the others
+                return all([self._write_audit([row]) for row in rows])
+            return self._audit_failed(rows, exc)
+
+    @staticmethod
+    def _audit_failed(rows: Sequence[AuditRow], exc: Exception) -> bool:
+        metrics.AUDIT_WRITE_FAILURES.inc(len(rows))
+        log.error(
+            "audit write failed",
+            extra={
+                "fields": {
+                    "service": rows[0].service_id,
+                    "rows": len(rows),
+                    "error": type(exc).__name__,
+                }
+            },
+        )
+        return False
+
+    def record_audit(self, row: AuditRow) -> bool:
+        """Write the audit row (and the issued cards) in one transaction, now.
+
+        Never raises: an audit failure must not turn a clinical answer into an error. The
+        failure is logged (without PHI) and counted; returns False then.
+        """
+        return self._write_audit([row])
+
+    def submit_audit(self, row: AuditRow) -> None:
+        """Hand the audit row (and its issued cards) to this process's writer, which commits
+        it within `write_delay_ms` together with the rows of other calls (one transaction per
+        batch). With `write_delay_ms == 0`, or when the writer's queue is full (the database
+        cannot keep up), the row is written now, by the caller. Never raises."""
+        if self._writer is None or not self._writer.submit(row):
+            self._write_audit([row])
+
+    def flush(self, timeout_s: float = 10.0) -> bool:
+        """Commit every row submitted so far by this process (no-op without a writer).
+        True when done within `timeout_s`."""
+        return self._writer.flush(timeout_s) if self._writer is not None else True
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Flush and stop the writer (graceful shutdown; gunicorn's worker_exit, atexit)."""
+        if self._writer is not None:
+            self._writer.close(timeout_s)
 
     def audit_rows(self, limit: int = 100) -> list[dict[str, Any]]:
         """Most recent audit rows (newest first), JSON members decoded. For operators/tests."""
+        self.flush()
         self._ensure_schema()
         with self.engine.connect() as conn:
             result = conn.execute(
@@ -504,6 +776,7 @@ class Storage:
         Everything is committed in one transaction before this returns; raises StorageError
         otherwise, so that the caller never acknowledges feedback it did not keep.
         """
+        self.flush()
         self._ensure_schema()
         last_exc: Exception | None = None
         for _attempt in range(3):
@@ -656,6 +929,7 @@ class Storage:
         """
         from sqlalchemy import String, cast, func
 
+        self.flush()
         self._ensure_schema()
         ic = IssuedCard
         fb = FeedbackRecord
@@ -712,6 +986,7 @@ class Storage:
         """
         from sqlalchemy import case, exists, func
 
+        self.flush()
         self._ensure_schema()
         fb, ic, au = FeedbackRecord, IssuedCard, AuditRecord
         joined, suggestions = self._latest_feedback_join()
@@ -786,6 +1061,15 @@ class Storage:
                 }
         except SQLAlchemyError as exc:
             raise StorageError(f"{self.backend}: {type(exc).__name__}") from exc
+
+
+def close_app_storage(app: Any) -> None:
+    """Commit what the app's storage writer still holds and stop it (gunicorn worker_exit:
+    a graceful stop, SIGTERM or max_requests, loses no audit or issued-card row)."""
+    extensions = getattr(app, "extensions", None)
+    storage = extensions.get("rheum_cds.storage") if isinstance(extensions, dict) else None
+    if isinstance(storage, Storage):
+        storage.close()
 
 
 def get_storage() -> Storage:

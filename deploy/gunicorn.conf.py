@@ -67,6 +67,11 @@ def on_starting(server: Any) -> None:
 
 
 def worker_exit(server: Any, worker: Any) -> None:
+    # Commit the audit and issued-card rows the worker's writer still holds (a graceful stop
+    # or max_requests recycle loses none of them).
+    from cds_service.storage import close_app_storage
+
+    close_app_storage(getattr(worker, "wsgi", None))
     # Flush the logs and drop logging's weak handler references before teardown (with gevent
     # their callbacks would otherwise print tracebacks at every worker exit).
     import logging

@@ -138,7 +138,10 @@ def startup_notes(config: Any) -> list[tuple[int, str]]:
     return notes
 
 
-def _worker_exit(_server: Any, _worker: Any) -> None:
+def _worker_exit(_server: Any, worker: Any) -> None:
+    from cds_service.storage import close_app_storage
+
+    close_app_storage(getattr(worker, "wsgi", None))  # commit the queued audit rows
     _release_logging()
 
 

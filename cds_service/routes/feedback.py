@@ -179,8 +179,13 @@ def feedback(service_id: str) -> Response:
         return _error(400, "bad_request", exc.member, str(exc))
     client_id = client.issuer if client is not None else None
     try:
+        # a card answered a moment ago by another worker may still be in its writer's batch:
+        # wait briefly for it, so that it is bound to its client and counted as issued
         foreign = get_storage().cards_of_other_clients(
-            service_id, (item.card for item in items), client_id
+            service_id,
+            (item.card for item in items),
+            client_id,
+            wait_s=config.storage_unknown_card_wait_ms / 1000,
         )
     except StorageError:
         metrics.observe_error("feedback_storage")

@@ -97,7 +97,11 @@ def install(app: Any, config: Config) -> None:
     from cds_service.storage import Storage
 
     configure_logging(config.log_level)
-    storage = Storage(config.storage_url, patient_hash_key=config.patient_hash_key)
+    storage = Storage(
+        config.storage_url,
+        patient_hash_key=config.patient_hash_key,
+        write_delay_ms=config.storage_write_delay_ms,
+    )
     app.extensions["rheum_cds.storage"] = storage
     app.extensions["rheum_cds.authenticator"] = Authenticator(config, storage)
     install_request_logging(app)  # first: every later hook and view sees the request id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import socket
+import time
 from typing import Any
 
 import pytest
@@ -54,6 +55,11 @@ def test_storage_down_audit_loss_is_counted(client_without_storage) -> None:  # 
 
     before = audit_failures()
     assert client_without_storage.post(SIGN, json=_body(), buffered=True).status_code == 200
+    # the row is committed after the answer by the storage's writer: the loss is counted once
+    # its write has failed (connect timeout 2 s)
+    deadline = time.monotonic() + 20
+    while audit_failures() < before + 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert audit_failures() >= before + 1
 
 
