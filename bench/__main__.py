@@ -1,4 +1,10 @@
-"""`python -m bench [run|soak]` — see docs/performance.md and docs/reliability.md."""
+"""`python -m bench [run|soak|engine-ab]` — see docs/performance.md and docs/reliability.md.
+
+python -m bench run                 everything below, written to bench/results/latest.{json,md}
+python -m bench run --quick         a smoke run (fewer samples), latest-quick.{json,md}
+python -m bench engine-ab --base 2884477   the engine of a commit against this tree
+python -m bench soak --requests 100000 --size 50 --rate 150 --minutes 55
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+AB_BASE = "2884477"  # issue 11: the engine at most 10 % slower than this commit
+COMPARED = ("gevent", "sync", "gthread")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,6 +26,23 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--no-healthchain", action="store_true")
     r.add_argument("--no-hapi", action="store_true")
     r.add_argument("--out", type=Path, default=RESULTS)
+    r.add_argument("--base", default=AB_BASE, help=f"engine A/B against this ref ({AB_BASE})")
+    r.add_argument("--no-ab", action="store_true", help="skip the engine A/B")
+    r.add_argument(
+        "--servers",
+        default=",".join(COMPARED),
+        help=f"gunicorn worker classes compared ({','.join(COMPARED)}; granian if installed)",
+    )
+    c = sub.add_parser("compare", help="only the interleaved server / HealthChain comparison")
+    c.add_argument("--requests", type=int, default=400, help="latency samples per server")
+    c.add_argument("--seconds", type=float, default=10.0, help="throughput seconds per server")
+    c.add_argument("--servers", default=",".join(COMPARED))
+    c.add_argument("--out", type=Path, default=RESULTS)
+    ab = sub.add_parser("engine-ab", help="engine CPU of a git ref against this tree")
+    ab.add_argument("--base", default=AB_BASE)
+    ab.add_argument("--rounds", type=int, default=8)
+    ab.add_argument("--calls", type=int, default=50)
+    ab.add_argument("--out", type=Path, default=RESULTS)
     s = sub.add_parser("soak", help="bounded load + feedback at a fixed rate; memory and rows")
     s.add_argument("--minutes", type=float, default=10.0)
     s.add_argument("--rate", type=float, default=0.0, help="requests/s (0: 70%% of measured)")
@@ -34,15 +59,43 @@ def main(argv: list[str] | None = None) -> int:
         (args.out / name).write_text(json.dumps(result, indent=2))
         print(json.dumps(result, indent=2))
         return 0 if result["ok"] else 1
+    if args.cmd == "compare":
+        import orjson
+
+        from bench import bodies
+        from bench.report import comparison_table
+        from bench.run import comparison
+
+        raw = orjson.dumps(bodies.order_sign_body(600))
+        classes = tuple(c for c in args.servers.split(",") if c)
+        comp = comparison(raw, args.requests, args.seconds, classes)
+        (args.out / "comparison.json").write_text(json.dumps(comp, indent=2))
+        print("\n".join(comparison_table(comp)))
+        return 0
+    if args.cmd == "engine-ab":
+        from bench.engine_ab import engine_ab
+        from bench.engine_ab import markdown as ab_markdown
+
+        ab_result = engine_ab(args.base, args.rounds, args.calls)
+        (args.out / "engine-ab.json").write_text(json.dumps(ab_result, indent=2))
+        print(ab_markdown(ab_result))
+        return 0
     from bench.report import markdown
     from bench.run import run
 
     quick = getattr(args, "quick", False)
+    classes = tuple(c for c in getattr(args, "servers", ",".join(COMPARED)).split(",") if c)
     result = run(
         quick=quick,
         healthchain=not getattr(args, "no_healthchain", False),
         hapi=not getattr(args, "no_hapi", False),
+        servers_compared=classes,
     )
+    if not getattr(args, "no_ab", False):
+        from bench.engine_ab import engine_ab
+
+        base = getattr(args, "base", AB_BASE)
+        result["engine_ab"] = engine_ab(base, 4, 25) if quick else engine_ab(base)
     name = "latest-quick" if quick else "latest"
     (args.out / f"{name}.json").write_text(json.dumps(result, indent=2))
     table = markdown(result)

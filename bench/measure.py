@@ -129,3 +129,54 @@ def time_call(fn, n: int, warmup: int = 3) -> Stats:  # type: ignore[no-untyped-
         fn()
         out.append(time.perf_counter() - t0)
     return summarise(out)
+
+
+def interleaved_latency(
+    targets: dict[str, str], body: bytes | None, n: int, warmup: int = 5
+) -> dict[str, Stats]:
+    """One client calls each target in turn, n rounds (the order rotates every round), so
+    that every target sees the same machine load; latency per target."""
+    names = list(targets)
+    for name in names:
+        for _ in range(warmup):
+            request(targets[name], body)
+    out: dict[str, list[float]] = {name: [] for name in names}
+    errors = dict.fromkeys(names, 0)
+    for i in range(n):
+        k = i % len(names)
+        for name in names[k:] + names[:k]:
+            t0 = time.perf_counter()
+            status, _ = request(targets[name], body)
+            out[name].append(time.perf_counter() - t0)
+            errors[name] += status >= 400
+    return {name: summarise(out[name], errors[name]) for name in names}
+
+
+def interleaved_throughput(
+    targets: dict[str, str],
+    body: bytes | None,
+    concurrency: int,
+    seconds_each: float,
+    rounds: int,
+) -> dict[str, dict[str, float]]:
+    """Closed-loop throughput with `concurrency` clients, target after target, `rounds` times
+    (order rotating) for `seconds_each` per turn; requests/s over all turns of a target."""
+    names = list(targets)
+    totals = {name: {"requests": 0, "errors": 0, "seconds": 0.0} for name in names}
+    for r in range(rounds):
+        k = r % len(names)
+        for name in names[k:] + names[:k]:
+            t = throughput(targets[name], body, concurrency, seconds_each)
+            totals[name]["requests"] += t["requests"]
+            totals[name]["errors"] += t["errors"]
+            totals[name]["seconds"] += t["seconds"]
+    return {
+        name: {
+            "rps": round(t["requests"] / t["seconds"], 1) if t["seconds"] else 0.0,
+            "requests": t["requests"],
+            "errors": t["errors"],
+            "concurrency": concurrency,
+            "seconds": round(t["seconds"], 2),
+        }
+        for name, t in totals.items()
+    }

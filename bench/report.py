@@ -51,25 +51,76 @@ def markdown(r: dict[str, Any]) -> str:
             )
         else:
             lines.append(f"| order-sign, no prefetch, {name} | {case.get('error')} | | | |")
-    hc = r.get("healthchain", {})
-    if "latency" in hc:
-        lines.append(
-            _row("HealthChain 0.16 service, same 600-resource body, one card", hc["latency"], disc)
-        )
-    lines += ["", "| throughput, 1 sync worker, 2 clients | requests/s | errors |", "|---|---|---|"]
+    lines += [
+        "",
+        "| throughput, 1 worker (default class), 4 clients | requests/s | errors |",
+        "|---|---|---|",
+    ]
     for case in r["order_sign"].values():
         t = case["throughput_1_worker"]
         lines.append(f"| order-sign, {case['resources']} resources | {t['rps']} | {t['errors']} |")
-    if "throughput_1_worker" in hc:
-        t = hc["throughput_1_worker"]
+    lines += comparison_table(r.get("comparison", {}))
+    mem = r.get("memory", {})
+    lines += [""]
+    if "rss_mb_end" in mem:
         lines.append(
-            f"| HealthChain, 600 resources (uvicorn, 1 process) | {t['rps']} | {t['errors']} |"
+            f"Resident memory over {mem['hook_calls']:,} requests ({mem['source']}, "
+            f"{mem['date']}, commit `{mem.get('commit') or '?'}`, {mem['workers']} workers "
+            f"together): {mem['rss_mb_after_warmup']} MB after warm-up, {mem['rss_mb_end']} MB "
+            f"at the end ({mem['rss_growth_percent_after_warmup']:+} %); trend over the second "
+            f"half: {mem.get('trend_second_half_mb_per_10k_requests')} MB per 10 000 requests."
         )
+    else:
+        lines.append(f"Resident memory: {mem.get('error', 'not measured')}.")
+    ab = r.get("engine_ab")
+    if ab:
+        from bench.engine_ab import markdown as ab_markdown
+
+        lines += ["", ab_markdown(ab).rstrip()]
     lines += ["", "| ratio | value |", "|---|---|"]
     for key, value in r["ratios"].items():
-        if key != "targets":
+        if key == "vs_healthchain_by_server":
+            for server, rel in value.items():
+                lines.append(f"| vs HealthChain, {server} | {rel} |")
+        elif key != "targets":
             lines.append(f"| {key} | {value} |")
     lines += ["", "| target | met |", "|---|---|"]
     for key, ok in r["ratios"]["targets"].items():
         lines.append(f"| {key} | {'yes' if ok else '**no**'} |")
     return "\n".join(lines) + "\n"
+
+
+def comparison_table(comp: dict[str, Any]) -> list[str]:
+    """The interleaved server / HealthChain comparison (bench.run.comparison) as a table."""
+    if not comp.get("latency"):
+        return []
+    hc = comp["latency"].get("healthchain")
+    hc_rps = comp["throughput_4_clients"].get("healthchain", {}).get("rps")
+    cpu = comp.get("server_cpu_ms_per_request", {})
+    hc_cpu = cpu.get("healthchain")
+    lines = [
+        "",
+        "One interleaved run, same 600-resource order-sign body, one process each "
+        "(HealthChain 0.16 one-card handler under uvicorn; the service in one worker):",
+        "",
+        "| server | p50 ms | p95 ms | p99 ms | req/s, 4 clients | server CPU ms/req "
+        "| p50 / HC | p99 / HC | req/s / HC | CPU / HC |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name in comp["targets"]:
+        lat = comp["latency"][name]
+        rps = comp["throughput_4_clients"][name]["rps"]
+        rel = ["", "", "", ""]
+        if hc and name != "healthchain":
+            rel = [
+                f"{lat['p50_ms'] / hc['p50_ms']:.2f}×",
+                f"{lat['p99_ms'] / hc['p99_ms']:.2f}×",
+                f"{rps / hc_rps:.2f}×" if hc_rps else "",
+                f"{cpu[name] / hc_cpu:.2f}×" if hc_cpu and name in cpu else "",
+            ]
+        label = f"**{name}** (default)" if name == comp.get("default") else name
+        lines.append(
+            f"| {label} | {lat['p50_ms']:.2f} | {lat['p95_ms']:.2f} | {lat['p99_ms']:.2f} "
+            f"| {rps} | {cpu.get(name, '')} | {' | '.join(rel)} |"
+        )
+    return lines

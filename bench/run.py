@@ -6,6 +6,7 @@ from different machines can be compared by shape rather than by milliseconds.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import platform
 import subprocess
@@ -85,7 +86,16 @@ def engine_alone(body: dict[str, Any], n: int) -> dict[str, Any]:
     }
 
 
-def run(quick: bool = False, healthchain: bool = True, hapi: bool = True) -> dict[str, Any]:
+DEFAULT_CLASS = "gevent"  # `rheum-cds serve`'s default worker class (the landed service)
+COMPARED_CLASSES = ("gevent", "sync", "gthread")
+
+
+def run(
+    quick: bool = False,
+    healthchain: bool = True,
+    hapi: bool = True,
+    servers_compared: tuple[str, ...] = COMPARED_CLASSES,
+) -> dict[str, Any]:
     n_lat = 60 if quick else 400
     secs = 3.0 if quick else 10.0
     result: dict[str, Any] = {
@@ -95,6 +105,7 @@ def run(quick: bool = False, healthchain: bool = True, hapi: bool = True) -> dic
             "python": platform.python_version(),
             "cpus": __import__("os").cpu_count(),
             "platform": platform.platform(),
+            "load_average": list(__import__("os").getloadavg()),
         },
         "quick": quick,
     }
@@ -123,13 +134,93 @@ def run(quick: bool = False, healthchain: bool = True, hapi: bool = True) -> dic
                 "body_bytes": len(raw),
                 "resources": bodies.resource_count(bodies.order_sign_body(size)),
                 "latency": measure.latency(base + url_sign, raw, n).as_dict(),
-                "throughput_1_worker": measure.throughput(base + url_sign, raw, 2, secs),
+                "throughput_1_worker": measure.throughput(base + url_sign, raw, 4, secs / 2),
             }
         result["no_prefetch"] = no_prefetch(base, url_sign, n_lat, hapi)
-    if healthchain:
-        result["healthchain"] = healthchain_side(raw600, n_lat, secs)
+    result["comparison"] = comparison(
+        raw600, n_lat, secs, servers_compared, healthchain=healthchain, quick=quick
+    )
+    result["memory"] = memory_figures()
     result["ratios"] = ratios(result)
     return result
+
+
+def comparison(
+    raw600: bytes,
+    n: int,
+    secs: float,
+    classes: tuple[str, ...],
+    healthchain: bool = True,
+    quick: bool = False,
+) -> dict[str, Any]:
+    """One interleaved run: the service in one worker of each class (and under Granian when
+    it is installed) and HealthChain's one-card handler in one uvicorn process, the same
+    600-resource order-sign body; latency from one client calling each in turn, then
+    throughput with 4 concurrent clients, target after target in rotating turns."""
+    with contextlib.ExitStack() as stack:
+        targets: dict[str, str] = {}
+        groups: dict[str, int] = {}
+        for worker_class in classes:
+            base, proc = stack.enter_context(
+                servers.service(workers=1, threads=4, worker_class=worker_class)
+            )
+            name = f"rheum-cds gunicorn {worker_class}"
+            targets[name] = base + "/cds-services/rheum-order-sign"
+            groups[name] = proc.pid
+        if servers.granian_available():
+            base, proc = stack.enter_context(servers.granian())
+            targets["rheum-cds granian wsgi"] = base + "/cds-services/rheum-order-sign"
+            groups["rheum-cds granian wsgi"] = proc.pid
+        if healthchain:
+            hc = stack.enter_context(servers.healthchain(ROOT / "bench" / ".venv-healthchain"))
+            if hc is not None:
+                targets["healthchain"], groups["healthchain"] = hc[0], hc[1].pid
+        for url in targets.values():
+            status, _ = measure.request(url, raw600)
+            if status != 200:
+                raise RuntimeError(f"{url} answered {status}")
+        cpu0 = {name: servers.group_cpu_s(pgid) for name, pgid in groups.items()}
+        latency = measure.interleaved_latency(targets, raw600, n)
+        # the server's own CPU per answered request (all its processes and threads): less
+        # disturbed by other work on a shared machine than the wall-clock figures
+        cpu_ms = {
+            name: round((servers.group_cpu_s(pgid) - cpu0[name]) * 1000 / (n + 5), 2)
+            for name, pgid in groups.items()
+        }
+        rounds = 2 if quick else 4
+        tput = measure.interleaved_throughput(targets, raw600, 4, secs / rounds, rounds)
+    return {
+        "default": f"rheum-cds gunicorn {DEFAULT_CLASS}",
+        "targets": list(targets),
+        "latency": {name: stats.as_dict() for name, stats in latency.items()},
+        "server_cpu_ms_per_request": cpu_ms,
+        "throughput_4_clients": tput,
+    }
+
+
+def memory_figures() -> dict[str, Any]:
+    """The last 100 000-request soak (bench/results/soak-100000.json), if one was run:
+    resident memory of the workers after warm-up and at the end, and the trend of the
+    second half (MB per 10 000 requests, least squares)."""
+    path = ROOT / "bench" / "results" / "soak-100000.json"
+    if not path.exists():
+        return {"error": "no soak-100000.json: run python -m bench soak --requests 100000"}
+    soak = json.loads(path.read_text())
+    samples = soak.get("rss_samples", [])
+    out: dict[str, Any] = {
+        "source": str(path.relative_to(ROOT)),
+        "date": soak.get("date"),
+        "commit": soak.get("commit"),
+        "hook_calls": soak.get("hook_calls"),
+        "workers": soak.get("workers", 2),
+        "resources_per_request": soak.get("resources_per_request"),
+        "rss_growth_percent_after_warmup": soak.get("rss_growth_percent_after_warmup"),
+    }
+    if len(samples) >= 4:
+        out["rss_mb_after_warmup"] = round(samples[1]["rss_kb"] / 1024, 1)
+        out["rss_mb_end"] = round(samples[-1]["rss_kb"] / 1024, 1)
+        out["trend_second_half_mb_per_10k_requests"] = soak.get("trend_mb_per_10k_requests")
+    return out
 
 
 def no_prefetch(base: str, url_sign: str, n: int, hapi: bool) -> dict[str, Any]:
@@ -209,16 +300,6 @@ def _hapi_case(
         hapi.stop()
 
 
-def healthchain_side(raw600: bytes, n: int, secs: float) -> dict[str, Any]:
-    with servers.healthchain(ROOT / "bench" / ".venv-healthchain") as url:
-        if url is None:
-            return {"error": "healthchain could not be installed"}
-        return {
-            "latency": measure.latency(url, raw600, n).as_dict(),
-            "throughput_1_worker": measure.throughput(url, raw600, 2, secs),
-        }
-
-
 def ratios(r: dict[str, Any]) -> dict[str, Any]:
     floors = r["floors"]
     floor_600 = floors["discovery"]["p99_ms"] + floors["orjson.loads_600"]["p50_ms"]
@@ -238,18 +319,41 @@ def ratios(r: dict[str, Any]) -> dict[str, Any]:
             out[f"no_prefetch_{name}_p50_over_slowest_query"] = round(
                 case["total"]["p50_ms"] / case["slowest_query_p50_ms"], 2
             )
-    hc = r.get("healthchain", {})
-    if "latency" in hc:
-        out["vs_healthchain_p50"] = round(s600["latency"]["p50_ms"] / hc["latency"]["p50_ms"], 2)
-        out["vs_healthchain_p99"] = round(s600["latency"]["p99_ms"] / hc["latency"]["p99_ms"], 2)
-        out["vs_healthchain_throughput"] = round(
-            s600["throughput_1_worker"]["rps"] / hc["throughput_1_worker"]["rps"], 2
-        )
+    comp = r.get("comparison", {})
+    hc_name = "healthchain"
+    if hc_name in comp.get("latency", {}):
+        hc_lat = comp["latency"][hc_name]
+        hc_tput = comp["throughput_4_clients"][hc_name]["rps"]
+        per: dict[str, dict[str, float]] = {}
+        for name in comp["targets"]:
+            if name == hc_name:
+                continue
+            lat = comp["latency"][name]
+            per[name] = {
+                "p50": round(lat["p50_ms"] / hc_lat["p50_ms"], 2),
+                "p99": round(lat["p99_ms"] / hc_lat["p99_ms"], 2),
+                "throughput_4_clients": round(
+                    comp["throughput_4_clients"][name]["rps"] / hc_tput, 2
+                ),
+            }
+        out["vs_healthchain_by_server"] = per
+        default = per.get(comp["default"], {})
+        out["vs_healthchain_p50"] = default.get("p50")
+        out["vs_healthchain_p99"] = default.get("p99")
+        out["vs_healthchain_throughput_4_clients"] = default.get("throughput_4_clients")
+    out["order_sign_3000_p50_ms"] = r["order_sign"]["3000"]["latency"]["p50_ms"]
     out["targets"] = {
         "order_sign_600_p99 <= 3 x (discovery p99 + parse)": out["order_sign_600_p99_over_floor"]
         <= 3,
         "engine_600 <= 5 ms": out["engine_600_p50_ms"] <= 5,
+        "order-sign 3 000 resources p50 <= 10 ms": out["order_sign_3000_p50_ms"] <= 10,
     }
+    if out.get("vs_healthchain_p50") is not None:
+        out["targets"]["vs HealthChain p50 <= 1.0x"] = out["vs_healthchain_p50"] <= 1.0
+        out["targets"]["vs HealthChain p99 <= 1.0x"] = out["vs_healthchain_p99"] <= 1.0
+        out["targets"]["vs HealthChain throughput (4 clients) >= 1.0x"] = (
+            out["vs_healthchain_throughput_4_clients"] >= 1.0
+        )
     for name, case in r.get("no_prefetch", {}).items():
         if "total" in case:
             out["targets"][f"no_prefetch {name}: total <= slowest query + 25 ms"] = (

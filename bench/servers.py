@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -28,6 +29,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def group_cpu_s(pgid: int) -> float:
+    """CPU time (user + system, seconds) used so far by the live processes of a process
+    group (a server's master, workers and threads; the benchmark starts each in its own)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:  # field 5 of stat: process group
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def wait_http(url: str, seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -46,8 +60,10 @@ def service(
     threads: int = 1,
     storage_url: str | None = None,
     extra_env: dict[str, str] | None = None,
+    worker_class: str | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`rheum-cds serve` as deployed (gunicorn), unsigned, on a free loopback port."""
+    """`rheum-cds serve` as deployed (gunicorn; its default worker class unless one is
+    named), unsigned, on a free loopback port."""
     port = free_port()
     tmp = tempfile.mkdtemp(prefix="rheum-bench-")
     env = {
@@ -71,6 +87,7 @@ def service(
         str(workers),
         "--threads",
         str(threads),
+        *(["--worker-class", worker_class] if worker_class else []),
     ]
     log = open(Path(tmp) / "service.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
@@ -92,7 +109,60 @@ def service(
 
 
 @contextlib.contextmanager
-def healthchain(venv: Path) -> Iterator[str | None]:
+def granian_available() -> bool:
+    return shutil.which("granian", path=str(Path(sys.executable).parent)) is not None
+
+
+@contextlib.contextmanager
+def granian(storage_url: str | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The same app under Granian's WSGI interface (Rust HTTP/1 front, one worker process,
+    one Python thread), unsigned, on a free loopback port."""
+    port = free_port()
+    tmp = tempfile.mkdtemp(prefix="rheum-bench-granian-")
+    env = {
+        **os.environ,
+        "RHEUM_CDS_STORAGE_URL": storage_url or f"sqlite:///{tmp}/bench.db",
+        "RHEUM_CDS_LOG_LEVEL": "WARNING",
+        "RHEUM_CDS_ALLOW_UNSIGNED": "1",
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    cmd = [
+        str(Path(sys.executable).parent / "granian"),
+        "--interface",
+        "wsgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--blocking-threads",
+        "1",
+        "--log-level",
+        "warning",
+        "bench.granian_app:app",
+    ]
+    log = open(Path(tmp) / "granian.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(base + "/healthz")
+        yield base, proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, 15)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait(10)
+        log.close()
+
+
+@contextlib.contextmanager
+def healthchain(venv: Path) -> Iterator[tuple[str, subprocess.Popen] | None]:
     """The HealthChain comparison service under uvicorn, in its own venv; None if unavailable."""
     python = venv / "bin" / "python"
     if not python.exists():
@@ -113,7 +183,7 @@ def healthchain(venv: Path) -> Iterator[str | None]:
     )
     try:
         wait_http(f"http://127.0.0.1:{port}/health")
-        yield f"http://127.0.0.1:{port}/cds/cds-services/jaki-order-sign"
+        yield f"http://127.0.0.1:{port}/cds/cds-services/jaki-order-sign", proc
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(10)

@@ -33,11 +33,34 @@ def _children_rss_kb(pid: int) -> dict[int, int]:
     return out
 
 
+WORKERS = 2
+
+
+def _commit() -> str:
+    from bench.run import _commit as commit
+
+    return commit()
+
+
+def _trend_mb_per_10k(samples: list[dict[str, Any]]) -> float | None:
+    """Least-squares slope of resident memory against requests served (MB per 10 000
+    requests) over `samples` (the second half of a run: after warm-up). Flat: about 0."""
+    points = [(s["requests"], s["rss_kb"] / 1024) for s in samples if "requests" in s]
+    if len(points) < 3 or points[-1][0] == points[0][0]:
+        return None
+    n = len(points)
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    sxy = sum((x - mx) * (y - my) for x, y in points)
+    return round(sxy / sxx * 10_000, 3) if sxx else None
+
+
 def soak(minutes: float, rate: float, max_requests: int, size: int = 600) -> dict[str, Any]:
     tmp = tempfile.mkdtemp(prefix="rheum-soak-")
     db = f"sqlite:///{tmp}/soak.db"
     raw = orjson.dumps(bodies.order_sign_body(size))
-    with servers.service(workers=2, threads=1, storage_url=db) as (base, proc):
+    with servers.service(workers=WORKERS, threads=1, storage_url=db) as (base, proc):
         sign = base + "/cds-services/rheum-order-sign"
         measured = measure.throughput(sign, raw, 2, 5.0)["rps"]
         rate = rate or max(1.0, round(measured * 0.7, 1))
@@ -55,6 +78,7 @@ def soak(minutes: float, rate: float, max_requests: int, size: int = 600) -> dic
                 rss.append(
                     {
                         "t_s": round(now - (stop - minutes * 60), 1),
+                        "requests": sent,
                         "rss_kb": sum(_children_rss_kb(proc.pid).values()),
                     }
                 )
@@ -102,6 +126,7 @@ def soak(minutes: float, rate: float, max_requests: int, size: int = 600) -> dic
         rss.append(
             {
                 "t_s": round(time.monotonic() - (stop - minutes * 60), 1),
+                "requests": sent,
                 "rss_kb": sum(_children_rss_kb(proc.pid).values()),
             }
         )
@@ -113,8 +138,11 @@ def soak(minutes: float, rate: float, max_requests: int, size: int = 600) -> dic
     first = rss[min(1, len(rss) - 1)]["rss_kb"]  # after warm-up
     last = rss[-1]["rss_kb"]
     growth = round((last - first) / first * 100, 1) if first else 0.0
+    trend = _trend_mb_per_10k(rss[len(rss) // 2 :])
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": _commit(),
+        "workers": WORKERS,
         "minutes": minutes,
         "resources_per_request": size,
         "rate_rps": rate,
@@ -127,6 +155,7 @@ def soak(minutes: float, rate: float, max_requests: int, size: int = 600) -> dic
         "feedback_missing_after_run": missing,
         "rss_samples": rss,
         "rss_growth_percent_after_warmup": growth,
+        "trend_mb_per_10k_requests": trend,
         "ok": errors == 0 and feedback_errors == 0 and missing == 0 and growth < 10,
         "run_id": str(uuid.uuid4()),
     }
