@@ -25,8 +25,10 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
     (r"\bsuspected\b|\bpossible\b|\bprobable\b|\bquery\b|\?", "suspected X is not X"),
     (
         r"\bruled out\b|\brule out\b|\br/o\b|\bexcluded\b|\bno history\b"
-        r"|\bnot\b(?! (yet )?delivered)(?! resulting in)|\bno evidence\b|\babsent\b|\bdenies\b"
-        r"|(?<!triple )(?<!receptor )(?<!2 )\bnegative\b|\bwithout evidence\b",
+        r"|\bnot\b(?! (yet )?delivered)(?! resulting in)(?! done)(?! confirmed bacteriolog)"
+        r"|\bno evidence\b|\babsent\b|\bdenies\b"
+        r"|(?<!triple )(?<!receptor )(?<!2 )(?<!oncogene )(?<!mutation )(?<!histologically )"
+        r"\bnegative\b|\bwithout evidence\b",
         "ruled-out or negated X is not X",
     ),
     (r"\brisk\b|\bfear of\b", "risk of X is not X"),

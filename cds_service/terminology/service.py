@@ -37,7 +37,7 @@ from functools import lru_cache
 from cds_service import metrics
 from cds_service.config import TerminologyConfig
 from cds_service.knowledge.index import ValueSets
-from cds_service.knowledge.loader import EXPANSIONS
+from cds_service.knowledge.loader import EXPANSIONS_REVIEW
 from cds_service.knowledge.loader import HERE as KNOWLEDGE_DIR
 from cds_service.storage import StorageError
 from cds_service.terminology.client import TerminologyClient, TerminologyError
@@ -65,10 +65,10 @@ MATCH = frozenset({"subsumes", "equivalent"})
 @lru_cache(maxsize=1)
 def reviewed_exclusions() -> frozenset[tuple[str, str]]:
     """(concept, code) pairs the reviewed expansion excluded (look-alikes: family history of X,
-    malignant hypertension...), from valuesets/expansions/conditions.json `review`. A server's
+    malignant hypertension...), from valuesets/expansions/conditions-review.json. A server's
     or a release's hierarchy never puts such a code back into that concept."""
     try:
-        data = json.loads((KNOWLEDGE_DIR / EXPANSIONS).read_text(encoding="utf-8"))
+        data = json.loads((KNOWLEDGE_DIR / EXPANSIONS_REVIEW).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return frozenset()
     return frozenset(

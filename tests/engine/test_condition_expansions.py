@@ -58,11 +58,12 @@ def concepts(system: str, code: str) -> frozenset[str]:
 
 
 def test_committed_expansions_are_what_the_definitions_produce():
-    committed = build.OUTPUT.read_text(encoding="utf-8")
-    assert build.generate() == committed, (
+    text, review = build.generate_both()
+    assert text == build.OUTPUT.read_text(encoding="utf-8"), (
         "valuesets/expansions/conditions.json is stale:"
         " run python -m cds_service.knowledge.expansion.conditions"
     )
+    assert review == build.REVIEW_OUTPUT.read_text(encoding="utf-8"), "the review is stale"
 
 
 def test_pinned_inputs_are_the_ones_recorded():
@@ -106,7 +107,7 @@ def test_a_code_two_definitions_claim_counts_as_both():
 
 
 def test_look_alikes_are_reviewed_with_a_reason():
-    doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
+    doc = json.loads(build.REVIEW_OUTPUT.read_text(encoding="utf-8"))
     review = {(row[0], row[1]): row[3] for row in doc["review"]}
     assert "severity" in review[("malignancy", "70272006")]  # malignant hypertension
     assert review[("tb_active", "11999007")].startswith("excluded")  # inactive TB
@@ -590,7 +591,7 @@ def test_look_alikes_in_the_ecqm_value_sets_are_not_the_concept(code, not_concep
 
 
 def test_value_set_members_a_definition_does_not_take_are_reviewed():
-    doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
+    doc = json.loads(build.REVIEW_OUTPUT.read_text(encoding="utf-8"))
     review = {}
     for concept, code, _, reason in doc["review"]:
         review.setdefault((concept, code), []).append(reason)
@@ -598,3 +599,27 @@ def test_value_set_members_a_definition_does_not_take_are_reviewed():
     assert any(r.startswith("not taken: listed by Varicella Zoster") for r in varicella)
     uncertain = review[("malignancy", "94801006")]
     assert any("uncertain behaviour" in r for r in uncertain)
+
+
+def test_evaluation_reports_recall_and_false_positives(tmp_path):
+    listing = tmp_path / "codes.tsv"
+    listing.write_text(
+        "# code, system, expected, display\n"
+        "404223003\tsnomed\tdvt\tDeep venous thrombosis of lower extremity\n"
+        "I82.401\ticd10cm\tdvt\n"
+        "706870000\tsnomed\tdvt|pe|vte\n"
+        "9999999999\tsnomed\tpe\tAcute pulmonary embolism\n"
+        "38907003\tsnomed\tnone\tVaricella\n"
+        "69896004\tsnomed\tnone\tRheumatoid arthritis (labelled wrongly on purpose)\n",
+        encoding="utf-8",
+    )
+    rows = build.read_code_list(listing)
+    by_code = build.evaluate(rows, K.vs)
+    assert by_code.found["dvt"] == ["404223003", "I82.401"]
+    assert by_code.found["dvt|pe|vte"] == ["706870000"]
+    assert [m[0] for m in by_code.missed["pe"]] == ["9999999999"]
+    assert [f[0] for f in by_code.false] == ["69896004"]
+    report = by_code.report()
+    assert "ALL\t3/4\t75.0 %\tfalse 1" in report
+    with_displays = build.evaluate(rows, K.vs, displays=True)
+    assert "9999999999" in with_displays.found["pe"]  # unknown code read by its display

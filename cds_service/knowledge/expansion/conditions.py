@@ -8,6 +8,7 @@ Run from the repository root:
     python -m cds_service.knowledge.expansion.conditions --refresh-gps DIR   # re-extract the GPS
     python -m cds_service.knowledge.expansion.conditions --refresh-r4x DIR   # re-extract R4's
     python -m cds_service.knowledge.expansion.conditions --refresh-ecqm DIR  # re-extract eCQM's
+    python -m cds_service.knowledge.expansion.conditions --evaluate FILE.tsv  # recall on a list
 
 Inputs, pinned and recorded in the output with their licence:
 
@@ -32,7 +33,8 @@ Inputs, pinned and recorded in the output with their licence:
   that concept, so the expansion is exactly what the service recognises.
 
 Each GPS concept that a look-alike pattern (see LOOKALIKES) or a concept's `exclude` pattern
-catches is listed in the output's `review` with the decision and its reason; an expansion
+catches is listed in the review (valuesets/expansions/conditions-review.json, not loaded by the
+service) with the decision and its reason; an expansion
 changes only through the definitions, and the test suite checks that the committed file is
 what this script produces.
 """
@@ -45,6 +47,7 @@ import json
 import sys
 import tomllib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +67,8 @@ R4X_FILE = INPUTS / "fhir-r4-finding-expansions.tsv"
 CONDITIONS = KNOWLEDGE / "valuesets" / "conditions.toml"
 CONCEPTS = KNOWLEDGE / "concepts.toml"
 OUTPUT = KNOWLEDGE / "valuesets" / "expansions" / "conditions.json"
+# the review is a file of its own: the service loads OUTPUT at start and never reads the review
+REVIEW_OUTPUT = KNOWLEDGE / "valuesets" / "expansions" / "conditions-review.json"
 
 GPS_INPUT = {
     "id": "gps",
@@ -384,8 +389,14 @@ def dumps(doc: Mapping[str, Any]) -> str:
                 lines.append("        " + json.dumps(row, ensure_ascii=False) + sep)
             lines.append(f"      ]{end}")
         lines.append("    }" + ("," if i < len(names) - 1 else ""))
-    lines.append("  },")
-    lines.append('  "review": [')
+    lines.append("  }")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def dumps_review(doc: Mapping[str, Any]) -> str:
+    """The review rows (concept, code, name, decision: reason), one per line."""
+    lines = ["{", f'  "generated_by": {json.dumps(doc["generated_by"])},', '  "review": [']
     for k, row in enumerate(doc["review"]):
         sep = "," if k < len(doc["review"]) - 1 else ""
         lines.append("    " + json.dumps(row, ensure_ascii=False) + sep)
@@ -394,10 +405,16 @@ def dumps(doc: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def generate() -> str:
+def generate_both() -> tuple[str, str]:
+    """The text of the expansion file and of its review file."""
     conditions = tomllib.loads(CONDITIONS.read_text(encoding="utf-8"))
     concepts = tomllib.loads(CONCEPTS.read_text(encoding="utf-8"))
-    return dumps(build(conditions, concepts))
+    doc = build(conditions, concepts)
+    return dumps(doc), dumps_review(doc)
+
+
+def generate() -> str:
+    return generate_both()[0]
 
 
 def refresh_gps(package_dir: Path) -> None:
@@ -514,6 +531,95 @@ def refresh_ecqm(folder: Path) -> None:
     ECQM_FILE.write_text("\n".join(head + vs_lines + body) + "\n", encoding="utf-8")
 
 
+SYSTEMS = {
+    "snomed": "http://snomed.info/sct",
+    "sct": "http://snomed.info/sct",
+    "icd10cm": "http://hl7.org/fhir/sid/icd-10-cm",
+    "icd-10-cm": "http://hl7.org/fhir/sid/icd-10-cm",
+    "icd10": "http://hl7.org/fhir/sid/icd-10",
+    "icd-10": "http://hl7.org/fhir/sid/icd-10",
+}
+
+
+@dataclass
+class Evaluation:
+    """Per expected concept: the codes found, missed, and read as a concept they are not."""
+
+    found: dict[str, list[str]] = field(default_factory=dict)
+    missed: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
+    false: list[tuple[str, str, str, str]] = field(default_factory=list)  # code, sys, exp, got
+
+    def report(self) -> list[str]:
+        lines = []
+        total_found = sum(len(v) for v in self.found.values())
+        total = total_found + sum(len(v) for v in self.missed.values())
+        for concept in sorted(set(self.found) | set(self.missed)):
+            hit, miss = len(self.found.get(concept, [])), len(self.missed.get(concept, []))
+            fp = sum(1 for row in self.false if row[2] == concept)
+            lines.append(
+                f"{concept}\t{hit}/{hit + miss}\t{100 * hit / (hit + miss):.1f} %\tfalse {fp}"
+            )
+        negatives = sum(1 for row in self.false if row[2] == "none")
+        pct = 100 * total_found / total if total else 100.0
+        lines.append(f"ALL\t{total_found}/{total}\t{pct:.1f} %\tfalse {len(self.false)}")
+        lines.append(f"(look-alikes read as a concept: {negatives})")
+        for concept, rows in sorted(self.missed.items()):
+            lines += [f"missed\t{concept}\t{code}\t{system}\t{note}" for code, system, note in rows]
+        lines += [
+            f"false\t{exp}\t{code}\t{system}\tread as {got}"
+            for code, system, exp, got in self.false
+        ]
+        return lines
+
+
+def evaluate(
+    rows: Iterable[tuple[str, str, str, str]], vs: Any, displays: bool = False
+) -> Evaluation:
+    """Read each (code, system, expected concept or "none", note) through the service's own
+    ValueSets.condition_concept, by code only (with `displays`, a code the service does not
+    know is read by its display through the concept definitions, as normalise does): recall per
+    expected concept, and
+    every code read as a concept it is not (a false positive). An expected "a+b" needs both,
+    "a|b" either."""
+    out = Evaluation()
+    for code, system, expected, note in rows:
+        uri = SYSTEMS.get(system.strip().lower(), system.strip())
+        got = vs.condition_concept(uri, code.strip())
+        if got is None and displays and note:
+            got = vs.condition_meaning(note)
+        concepts = set(vs.concepts_with_implied(got)) if got else set()
+        if expected == "none":
+            if concepts:
+                out.false.append((code, system, expected, got or ""))
+            continue
+        # "a+b": a code that means both; "a|b": either is right (a list of VTE codes: dvt|pe|vte)
+        wanted = set(expected.replace("|", "+").split("+"))
+        either = "|" in expected
+        if (wanted & concepts) if either else (wanted <= concepts):
+            out.found.setdefault(expected, []).append(code)
+        else:
+            out.missed.setdefault(expected, []).append((code, system, note))
+        parts = set(got.split("+")) if got else set()
+        wrong = {c for c in parts if c not in wanted and not (vs.concepts_with_implied(c) & wanted)}
+        if wrong and not parts & wanted:
+            out.false.append((code, system, expected, got or ""))
+    return out
+
+
+def read_code_list(path: Path) -> list[tuple[str, str, str, str]]:
+    """A code list: code<TAB>system<TAB>expected concept or "none"[<TAB>display[<TAB>...]];
+    lines starting with # are comments."""
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = line.split("\t")
+        if len(cells) < 3:
+            raise SystemExit(f"{path}: expected code, system, concept: {line!r}")
+        rows.append((cells[0], cells[1], cells[2].strip(), cells[3] if len(cells) > 3 else ""))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="fail if the committed file differs")
@@ -521,26 +627,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--refresh-gps", type=Path, metavar="DIR", help="unpacked npm package")
     parser.add_argument("--refresh-r4x", type=Path, metavar="DIR", help="unpacked npm package")
     parser.add_argument("--refresh-ecqm", type=Path, metavar="DIR", help="repository checkouts")
+    parser.add_argument(
+        "--evaluate", type=Path, metavar="TSV", help="recall and false positives on a code list"
+    )
+    parser.add_argument(
+        "--with-displays", action="store_true", help="--evaluate: read unknown codes' displays"
+    )
     args = parser.parse_args(argv)
+    if args.evaluate:
+        from cds_service.knowledge import load_knowledge
+
+        rows = read_code_list(args.evaluate)
+        result = evaluate(rows, load_knowledge().vs, displays=args.with_displays)
+        print("\n".join(result.report()))
+        return 0
     if args.refresh_gps:
         refresh_gps(args.refresh_gps)
     if args.refresh_r4x:
         refresh_r4x(args.refresh_r4x)
     if args.refresh_ecqm:
         refresh_ecqm(args.refresh_ecqm)
-    text = generate()
+    text, review = generate_both()
     if args.review:
-        for row in json.loads(text)["review"]:
+        for row in json.loads(review)["review"]:
             print("\t".join(row))
         return 0
     if args.check:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
-        if current != text:
-            print(f"{OUTPUT} is not what the definitions produce: rebuild it", file=sys.stderr)
-            return 1
+        for path, wanted in ((OUTPUT, text), (REVIEW_OUTPUT, review)):
+            current = path.read_text(encoding="utf-8") if path.exists() else ""
+            if current != wanted:
+                print(f"{path} is not what the definitions produce: rebuild it", file=sys.stderr)
+                return 1
         return 0
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(text, encoding="utf-8")
+    REVIEW_OUTPUT.write_text(review, encoding="utf-8")
     doc = json.loads(text)
     for concept, table in doc["concepts"].items():
         if table["snomed"] or table["icd10cm"]:
