@@ -25,7 +25,7 @@ from typing import Any
 
 from cds_service.knowledge.index import ObsCode, ValueSets, norm_text
 from cds_service.model import Dropped, Observed
-from cds_service.normalise.construct import fast_constructor
+from cds_service.normalise.construct import fast_constructor, fast_positional
 from cds_service.normalise.fhir import (
     as_list,
     codings,
@@ -45,6 +45,11 @@ _NUMERIC_STRING = re.compile(r"^(<=|>=|<|>|≤|≥|=)?\s*([-+]?\d+(?:[.,]\d+)?)\
 _COMPARATORS = {"≤": "<=", "≥": ">=", "=": None}
 _NEWEST = attrgetter("when", "ref")  # sort key, newest first with reverse=True
 _new_observed = fast_constructor(Observed)  # hundreds per record (see construct.py)
+_numeric_observed = fast_positional(
+    Observed,
+    *("concept", "when", "ref", "code", "value", "unit", "interpretation", "original"),
+    *("comparator", "comparable"),
+)
 
 
 def normalise_observations(
@@ -55,52 +60,66 @@ def normalise_observations(
     dropped: list[Dropped] = []
     seen: set[tuple[str, str]] = set()
     percentages: list[tuple[ObsCode, dict[str, Any], str, Any, str]] = []
+    names = vs.obs_names
     for index, resource in enumerate(resources):
-        if not isinstance(resource, dict):
+        if type(resource) is not dict and not isinstance(resource, dict):
             continue
         status = resource.get("status")
         if isinstance(status, str) and status in IGNORED_STATUS:
             continue
-        parts: list[tuple[ObsCode, dict[str, Any], str]] = []
         hit = _match(resource.get("code"), vs)
-        if hit is None and vs.obs_names:
+        if hit is None and names:
             hit = _match_name(resource.get("code"), vs)
-        if hit is not None:
-            parts.append((hit[0], resource, hit[1]))
         components = resource.get("component")
-        for component in as_list(components) if components else ():
-            if isinstance(component, dict):
-                chit = _match(component.get("code"), vs)
-                if chit is not None:
-                    parts.append((chit[0], component, chit[1]))
-        if not parts:
-            continue
-        ref = ref_of(resource, index, "Observation")
+        if components:
+            parts: list[tuple[ObsCode, dict[str, Any], str]] = []
+            if hit is not None:
+                parts.append((hit[0], resource, hit[1]))
+            for component in as_list(components):
+                if isinstance(component, dict):
+                    chit = _match(component.get("code"), vs)
+                    if chit is not None:
+                        parts.append((chit[0], component, chit[1]))
+            if not parts:
+                continue
+        elif hit is None:
+            continue  # one dict look-up per coding for a result no concept reads
+        else:
+            parts = [(hit[0], resource, hit[1])]
+        rid = resource.get("id")  # ref_of, inlined (hundreds per record)
+        if type(rid) is str and rid:
+            rtype = resource.get("resourceType") or "Observation"
+            ref = f"{rtype}/{rid}"
+        else:
+            ref = ref_of(resource, index, "Observation")
         when = parse_date(resource.get(DATE_PATHS[0]))  # the usual member, read directly
         if when is None:
             when = first_date(resource, *DATE_PATHS[1:])
         for obs_code, holder, code in parts:
-            key = (ref, obs_code.concept)
+            concept = obs_code.concept
+            key = (ref, concept)
             if key in seen:
                 continue
             seen.add(key)
             if when is None:
-                dropped.append(Dropped(ref, f"no date for {obs_code.concept}"))
+                dropped.append(Dropped(ref, f"no date for {concept}"))
                 continue
             if obs_code.percent_of is not None:
                 percentages.append((obs_code, holder, ref, when, code))
                 continue
             item = read_value(vs, obs_code, holder, resource, ref, when, code)
-            if code.startswith(NAME_PREFIX) and isinstance(item, Observed):
-                item = replace(item, by_name=True)
-            if isinstance(item, Dropped):
+            if type(item) is Dropped:
                 if holder is resource and _is_panel(resource):
                     continue  # a panel code with its values in components or members
                 dropped.append(item)
-            elif obs_code.concept in out:
-                out[obs_code.concept].append(item)
+                continue
+            if code.startswith(NAME_PREFIX):
+                item = replace(item, by_name=True)
+            found = out.get(concept)
+            if found is None:
+                out[concept] = [item]
             else:
-                out[obs_code.concept] = [item]
+                found.append(item)
     if percentages:
         _absolute_counts(vs, percentages, out, dropped)
     for values in out.values():
@@ -198,27 +217,27 @@ def read_value(
     code: str,
 ) -> Observed | Dropped:
     """The value of `holder` (the Observation or one of its components) for `obs.concept`."""
-    concept = obs.concept
-    base = {"concept": concept, "when": when, "ref": ref, "code": code}
     if "valueQuantity" in holder:
         q = holder["valueQuantity"]
         value = number(q.get("value")) if isinstance(q, dict) else None
         if value is None:
-            return Dropped(ref, f"quantity without value for {concept}")
-        code, text = q.get("code"), q.get("unit")
+            return Dropped(ref, f"quantity without value for {obs.concept}")
+        unit_code, text = q.get("code"), q.get("unit")
         if not isinstance(text, str):
             text = q.get("units")  # DSTU1 spelling, still sent by some DSTU2 exporters
-        unit = code if isinstance(code, str) else text
+        unit = unit_code if isinstance(unit_code, str) else text
         alt = text if isinstance(text, str) and text != unit else None  # human unit as fallback
         comparator = q.get("comparator")
         comparator = comparator if isinstance(comparator, str) else None
-        return _numeric(vs, obs, value, unit, comparator, resource, base, alt)
+        return _numeric(vs, obs, value, unit, comparator, resource, ref, when, code, alt)
+    concept = obs.concept
     if "valueInteger" in holder and number(holder["valueInteger"]) is not None:
-        return _numeric(vs, obs, number(holder["valueInteger"]), None, None, resource, base)
+        value = number(holder["valueInteger"])
+        return _numeric(vs, obs, value, None, None, resource, ref, when, code)  # type: ignore[arg-type]
     if "valueCodeableConcept" in holder:
-        return _coded(vs, obs, holder["valueCodeableConcept"], base, ref)
+        return _coded(vs, obs, holder["valueCodeableConcept"], ref, when, code)
     if "valueString" in holder and isinstance(holder["valueString"], str):
-        return _string(vs, obs, holder["valueString"], resource, base, ref)
+        return _string(vs, obs, holder["valueString"], resource, ref, when, code)
     if "valueBoolean" in holder:
         return Dropped(ref, f"boolean result not read for {concept}")
     if holder.get("dataAbsentReason") is not None:
@@ -233,14 +252,18 @@ def _numeric(
     unit: str | None,
     comparator: str | None,
     resource: dict[str, Any],
-    base: dict[str, Any],
+    ref: str,
+    when,
+    code: str,
     alt_unit: str | None = None,
 ) -> Observed | Dropped:
     """A number of `obs.concept` in `unit` (UCUM code; `alt_unit` the human unit, tried when
     the code is not convertible, e.g. a SNOMED unit code)."""
     concept = obs.concept
-    comparator = _COMPARATORS.get(comparator, comparator) if comparator else None
-    original = f"{comparator or ''}{value:g} {unit or ''}".strip()
+    if comparator:
+        comparator = _COMPARATORS.get(comparator, comparator)
+    else:
+        comparator = None
     interp = _interpretation(vs, resource) if "interpretation" in resource else None
     if concept not in vs.units:
         # qualitative concept (HBsAg, IGRA, hCG...) sent as a number: read its flag, if any
@@ -248,8 +271,16 @@ def _numeric(
         if interp is None and value == int(value):
             interp = vs.answer_text(answers, str(int(value)))
         if interp is None:
-            return Dropped(base["ref"], f"numeric result without interpretation for {concept}")
-        return Observed(**base, interpretation=interp, original=original, comparator=comparator)
+            return Dropped(ref, f"numeric result without interpretation for {concept}")
+        return Observed(
+            concept=concept,
+            when=when,
+            ref=ref,
+            code=code,
+            interpretation=interp,
+            original=_original(comparator, value, unit),
+            comparator=comparator,
+        )
     # units.convert, unrolled on this hot path: (factor, canonical unit, problem); a factor of
     # None without problem keeps the value in its own unit, not comparable
     factor, canonical, problem = conversion_plan(vs, obs, unit)
@@ -258,19 +289,37 @@ def _numeric(
         if second[0] is not None:
             factor, canonical, problem = second
     if problem is not None:
-        return Dropped(base["ref"], problem)
-    return _new_observed(
-        concept=concept,
-        when=base["when"],
-        ref=base["ref"],
-        code=base["code"],
-        value=value if factor is None else round6(value * factor),
-        unit=unit if factor is None else canonical,
-        interpretation=interp,
-        original=original,
-        comparator=comparator,
-        comparable=factor is not None,
+        return Dropped(ref, problem)
+    if factor is None:  # kept in its own unit, shown only
+        return _numeric_observed(
+            concept,
+            when,
+            ref,
+            code,
+            value,
+            unit,
+            interp,
+            _original(comparator, value, unit),
+            comparator,
+            False,
+        )
+    return _numeric_observed(
+        concept,
+        when,
+        ref,
+        code,
+        round6(value * factor),
+        canonical,
+        interp,
+        _original(comparator, value, unit),
+        comparator,
+        True,
     )
+
+
+def _original(comparator: str | None, value: float, unit: str | None) -> str:
+    """The value as sent, for display ("<0.5 mg/dL")."""
+    return f"{comparator or ''}{value:g} {unit or ''}".strip()
 
 
 def _interpretation(vs: ValueSets, resource: dict[str, Any]) -> str | None:
@@ -286,14 +335,15 @@ def _interpretation(vs: ValueSets, resource: dict[str, Any]) -> str | None:
     return None
 
 
-def _coded(vs: ValueSets, obs: ObsCode, value: Any, base: dict[str, Any], ref: str):
+def _coded(vs: ValueSets, obs: ObsCode, value: Any, ref: str, when, code: str):
+    base = {"concept": obs.concept, "when": when, "ref": ref, "code": code}
     answers = vs.obs_answers.get(obs.concept, "qualitative")
     for coding in codings(value):
-        code = coding.get("code")
-        if isinstance(code, str):
-            hit = vs.answer(answers, coding.get("system"), code)
+        answer = coding.get("code")
+        if isinstance(answer, str):
+            hit = vs.answer(answers, coding.get("system"), answer)
             if hit is not None:
-                original = coding.get("display") or code
+                original = coding.get("display") or answer
                 return Observed(**base, interpretation=hit, original=str(original))
     for text in concept_texts(value):
         hit = vs.answer_text(answers, text)
@@ -307,9 +357,11 @@ def _string(
     obs: ObsCode,
     text: str,
     resource: dict[str, Any],
-    base: dict[str, Any],
     ref: str,
+    when,
+    code: str,
 ) -> Observed | Dropped:
+    base = {"concept": obs.concept, "when": when, "ref": ref, "code": code}
     answers = vs.obs_answers.get(obs.concept, "qualitative")
     hit = vs.answer_text(answers, text)
     if hit is not None:
@@ -319,7 +371,7 @@ def _string(
         comparator, raw, unit = m.group(1), m.group(2), m.group(3).strip()
         value = number(raw)
         if value is not None:
-            item = _numeric(vs, obs, value, unit or None, comparator, resource, base)
+            item = _numeric(vs, obs, value, unit or None, comparator, resource, ref, when, code)
             if isinstance(item, Observed):
                 return replace(item, original=text.strip())
             return item

@@ -1,0 +1,60 @@
+"""The fast constructors of normalise give the very objects the dataclass itself would."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from datetime import date
+
+import pytest
+
+from cds_service.model import Observed, Problem
+from cds_service.normalise.construct import fast_constructor, fast_positional
+
+NUMERIC = ("concept", "when", "ref", "code", "value", "unit", "interpretation", "original")
+
+
+def test_positional_observed_equals_the_class_built_one():
+    make = fast_positional(Observed, *NUMERIC, "comparator", "comparable")
+    args = ("crp", date(2026, 1, 2), "Observation/1", "http://loinc.org|1988-5", 12.0, "mg/L")
+    args += (None, "1.2 mg/dL", "<", False)
+    made = make(*args)
+    expected = Observed(**dict(zip((*NUMERIC, "comparator", "comparable"), args, strict=True)))
+    assert made == expected
+    assert hash(made) == hash(expected)
+    assert repr(made) == repr(expected)
+    assert dataclasses.asdict(made) == dataclasses.asdict(expected)
+    assert pickle.loads(pickle.dumps(made)) == expected
+    assert made.derived_from == () and made.by_name is False  # defaults filled in
+    assert dataclasses.replace(made, by_name=True).by_name is True
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.value = 1.0  # type: ignore[misc]
+
+
+def test_keyword_constructor_equals_the_class_built_one():
+    make = fast_constructor(Problem)
+    values = {"concepts": frozenset({"ra"}), "ref": "Condition/1", "active": True}
+    assert make(**values) == Problem(**values)
+    assert repr(make(**values)) == repr(Problem(**values))
+
+
+def test_positional_refuses_unknown_fields_and_fields_left_without_default():
+    with pytest.raises(TypeError):
+        fast_positional(Observed, "concept", "when", "ref", "nonsense")
+    with pytest.raises(TypeError):
+        fast_positional(Observed, "concept", "when")  # ref has no default
+
+
+def test_positional_calls_a_class_that_is_not_plain():
+    @dataclasses.dataclass(frozen=True)
+    class Checked:
+        value: int
+
+        def __post_init__(self) -> None:
+            if self.value < 0:
+                raise ValueError("negative")
+
+    make = fast_positional(Checked, "value")
+    assert make(3) == Checked(3)
+    with pytest.raises(ValueError):
+        make(-1)
