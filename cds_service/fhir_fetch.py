@@ -150,18 +150,20 @@ def bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if not isinstance(entries, list):
         return out
-    for entry in entries:
+    keep = out.append
+    for entry in entries:  # hundreds to thousands per prefetch: plain look-ups only
         if not isinstance(entry, dict):
             continue
         resource = entry.get("resource")
-        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+        if not isinstance(resource, dict):
+            continue
+        kind = resource.get("resourceType")
+        if not isinstance(kind, str) or kind == "OperationOutcome":
             continue
         search = entry.get("search")
-        if resource["resourceType"] == "OperationOutcome" or (
-            isinstance(search, dict) and search.get("mode") == "outcome"
-        ):
+        if search is not None and isinstance(search, dict) and search.get("mode") == "outcome":
             continue
-        out.append(resource)
+        keep(resource)
     return out
 
 

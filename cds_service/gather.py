@@ -279,13 +279,15 @@ def _assemble(
             kind = resource["resourceType"]
             rid = resource.get("id")
             if isinstance(rid, str):
-                if (kind, rid) in seen:
+                key = (kind, rid)
+                if key in seen:
                     continue
-                seen.add((kind, rid))
-            if kind == "Patient":
+                seen.add(key)
+            field = RECORD_FIELDS.get(kind)
+            if field is not None:
+                lists[field].append(resource)
+            elif kind == "Patient":
                 patients.append(resource)
-            elif kind in RECORD_FIELDS:
-                lists[RECORD_FIELDS[kind]].append(resource)
             elif kind == "Medication" and isinstance(rid, str):
                 medications[f"Medication/{rid}"] = resource
     if medications:

@@ -44,6 +44,7 @@ EXCLUDED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
 ACTIVE = frozenset({"active", "recurrence", "relapse"})
 _new_problem = fast_constructor(Problem)  # one per relevant Condition (see construct.py)
 INACTIVE = frozenset({"inactive", "remission", "resolved"})
+_STATED = ACTIVE | INACTIVE
 
 
 # category (ICD-10-CM FY2026 adds QA0), then up to 4 CM characters or a national extension
@@ -242,6 +243,7 @@ def normalise_conditions(
     out: list[Problem] = []
     unclassified: list[Unclassified] = []
     seen: set[str] = set()
+    memo: dict[tuple[str | None, ...], Classified] = {}  # this record's codes, read once
     for index, resource in enumerate(resources):
         if not isinstance(resource, dict):
             continue
@@ -251,7 +253,14 @@ def normalise_conditions(
         seen.add(ref)
         if status_code(resource.get("verificationStatus")) in EXCLUDED_VERIFICATION:
             continue
-        found = classify(vs, resource.get("code"))
+        code = resource.get("code")
+        key = _classify_key(code)
+        if key is None:
+            found = classify(vs, code)
+        else:
+            found = memo.get(key)  # type: ignore[assignment]
+            if found is None:
+                found = memo[key] = classify(vs, code)
         if not found.concepts and found.known_none:
             continue  # known to be none of the concepts
         active, abatement = _activity(resource)
@@ -267,12 +276,37 @@ def normalise_conditions(
                 onset=first_date(resource, "onsetDateTime", "onsetPeriod.start", "onsetString"),
                 abatement=abatement,
                 recorded=first_date(resource, "recordedDate", "assertedDate", "dateRecorded"),
-                display=concept_text(resource.get("code")),
+                display=concept_text(code),
                 code=found.matched,
                 by_name=found.by_name,
             )
         )
     return out, unclassified
+
+
+def _classify_key(code: Any) -> tuple[str | None, ...] | None:
+    """Everything `classify` reads of a CodeableConcept of the usual shape (its text, each
+    coding's system, code and display), as a key of the per-record memo; None for any other
+    shape (read without the memo). Records repeat the same diagnosis codes many times."""
+    if type(code) is not dict:
+        return None
+    found = code.get("coding")
+    text = code.get("text")
+    if type(found) is not list or not (text is None or type(text) is str):
+        return None
+    key: list[str | None] = [text]
+    for coding in found:
+        if type(coding) is not dict:
+            return None
+        system, value, display = coding.get("system"), coding.get("code"), coding.get("display")
+        if not (
+            (system is None or type(system) is str)
+            and (value is None or type(value) is str)
+            and (display is None or type(display) is str)
+        ):
+            return None
+        key += (system, value, display)
+    return tuple(key)
 
 
 def _activity(resource: dict[str, Any]) -> tuple[bool, date | None]:
@@ -285,6 +319,6 @@ def _activity(resource: dict[str, Any]) -> tuple[bool, date | None]:
         "abatementPeriod.start",
         "abatementString",
     )
-    if clinical in ACTIVE | INACTIVE:
+    if clinical in _STATED:
         return clinical in ACTIVE, abatement
     return abatement is None and resource.get("abatementBoolean") is not True, abatement

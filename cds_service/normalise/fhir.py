@@ -44,23 +44,23 @@ def _parse_text(value: str) -> date | None:
     return None
 
 
-_PATHS: dict[str, tuple[str, ...]] = {}
+_PLANS: dict[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]] = {}
 
 
 def first_date(resource: dict[str, Any], *paths: str) -> date | None:
     """First readable date among member paths ("effectiveDateTime", "effectivePeriod.start")."""
-    for path in paths:
-        parts = _PATHS.get(path)
-        if parts is None:
-            parts = _PATHS[path] = tuple(path.split("."))
-        if len(parts) == 1:
-            value: Any = resource.get(path)
-        else:
-            value = resource
-            for part in parts:
-                value = value.get(part) if isinstance(value, dict) else None
-                if value is None:
-                    break
+    plan = _PLANS.get(paths)
+    if plan is None:  # each path as (first member, members below it), split once
+        plan = _PLANS[paths] = tuple((p.split(".")[0], tuple(p.split(".")[1:])) for p in paths)
+    get = resource.get
+    for head, rest in plan:
+        value: Any = get(head)
+        if value is None:
+            continue  # the usual case: most of the members are absent
+        for part in rest:
+            value = value.get(part) if isinstance(value, dict) else None
+            if value is None:
+                break
         if value is not None:
             found = parse_date(value)
             if found is not None:
@@ -124,6 +124,12 @@ def status_code(value: Any) -> str | None:
     CodeableConcept (R4 Condition.clinicalStatus/verificationStatus)."""
     if isinstance(value, str):
         return value.strip().casefold() or None
+    if type(value) is dict:  # the usual R4 shape first: a first coding with its code
+        found = value.get("coding")
+        if type(found) is list and found and type(found[0]) is dict:
+            code = found[0].get("code")
+            if type(code) is str and code:
+                return code.strip().casefold()
     for coding in codings(value):
         code = coding.get("code")
         if isinstance(code, str) and code:
