@@ -290,18 +290,10 @@ def _numeric(
             factor, canonical, problem = second
     if problem is not None:
         return Dropped(ref, problem)
+    original = f"{comparator or ''}{value:g} {unit or ''}".strip()  # _original, inlined
     if factor is None:  # kept in its own unit, shown only
         return _numeric_observed(
-            concept,
-            when,
-            ref,
-            code,
-            value,
-            unit,
-            interp,
-            _original(comparator, value, unit),
-            comparator,
-            False,
+            concept, when, ref, code, value, unit, interp, original, comparator, False
         )
     return _numeric_observed(
         concept,
@@ -311,7 +303,7 @@ def _numeric(
         round6(value * factor),
         canonical,
         interp,
-        _original(comparator, value, unit),
+        original,
         comparator,
         True,
     )
