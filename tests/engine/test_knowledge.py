@@ -304,44 +304,112 @@ def test_spec_section_6_checked_codes_are_in_the_value_sets():
     assert vs.condition_concept("http://hl7.org/fhir/sid/icd-10", "M33.1") == "dermatomyositis"
 
 
-# RxNorm ingredient codes the project recalled that no public source reachable while building
-# was found to carry (medications.toml source "rx"): to be verified with RxNav before release.
-RXNORM_STILL_RECALLED = {
-    "2196092",  # upadacitinib
-    "1923319",  # sarilumab
-    "614391",  # abatacept
-    "35827",  # ketorolac
-    "1546356",  # dabigatran
-    "5224",  # heparin
-    "67108",  # enoxaparin
-    "4124",  # ethinyl estradiol
-    "4083",  # estradiol
-    "6135",  # ketoconazole
-    "28031",  # itraconazole
-    "282446",  # posaconazole
-    "4450",  # fluconazole
-    "10594",  # ticlopidine
-    "306266",  # entecavir
+# RxNorm ingredient codes the project once recalled, as checked on 2026-12-04 in public code
+# tables (valuesets/README.md): kept with the source that shows them, or removed.
+RXNORM_CHECKED = {
+    "35827": ("ketorolac", "rx_vsac"),
+    "5224": ("heparin", "rx_vsac"),
+    "67108": ("enoxaparin", "rx_vsac"),
+    "10594": ("ticlopidine", "rx_vsac"),
+    "4124": ("ethinylestradiol", "rx_vsac"),
+    "4083": ("estradiol", "rx_vsac"),
+    "6135": ("ketoconazole", "rx_vsac"),
+    "28031": ("itraconazole", "rx_vsac"),
+    "4450": ("fluconazole", "rx_vsac"),
+    "614391": ("abatacept", "rx_pedsnet"),
+    "1923319": ("sarilumab", "rx_pedsnet"),
+    "1037042": ("dabigatran", "rx_ohdsi"),
 }
+RXNORM_REMOVED = {"2196092", "282446", "306266", "1546356"}  # no public source found
+
+# Wording that marks a code as the project's recollection rather than a checked source.
+UNCHECKED_WORDING = re.compile(
+    r"recall|verify|unverified|not (yet )?(confirmed|verified|checked)", re.IGNORECASE
+)
+
+
+def _code_sources() -> dict[str, dict]:
+    """The [_sources] tables and per-code source strings of every code list of the knowledge:
+    valuesets/*.toml and the tests the service suggests ordering."""
+    files = sorted((SHIPPED / "valuesets").glob("*.toml")) + [SHIPPED / "tests.toml"]
+    return {f.name: tomllib.loads(f.read_text(encoding="utf-8")) for f in files}
+
+
+def _per_code_sources(node, where: str):
+    """(where, source) of every `source` string below a table of a code list."""
+    if isinstance(node, dict):
+        source = node.get("source")
+        if isinstance(source, str):
+            yield where, source
+        for k, v in node.items():
+            yield from _per_code_sources(v, f"{where}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _per_code_sources(v, f"{where}[{i}]")
+
+
+def test_no_code_source_is_labelled_recalled_or_unverified():
+    """A clinician reading a code's source finds where it was checked: no list of the
+    knowledge cites the project's memory or a check still to do."""
+    for name, data in _code_sources().items():
+        for key, text in data.get("_sources", {}).items():
+            assert not UNCHECKED_WORDING.search(text), (name, key, text)
+        tables = {k: v for k, v in data.items() if k != "_sources"}
+        for where, source in _per_code_sources(tables, name):
+            assert not UNCHECKED_WORDING.search(source), (where, source)
 
 
 def test_rxnorm_codes_name_where_they_were_verified():
-    """Every RxNorm code cites a checked public source; the recalled ones are exactly the list
-    above (verifying one moves it to its source; a new unverified code fails here)."""
+    """Every RxNorm code cites a public source of [_sources]; the once-recalled ingredient
+    codes are kept only with the source that shows them, the others are gone."""
     path = SHIPPED / "valuesets" / "medications.toml"
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     sources = data["_sources"]
-    recalled = set()
+    listed: dict[str, tuple[str, str]] = {}
     for drug, table in data.items():
         if drug.startswith("_"):
             continue
         for entry in table.get("rxnorm", []):
             assert entry["source"] in sources, (drug, entry)
-            if entry["source"] == "rx":
-                recalled.add(entry["code"])
-            else:
-                assert "recalled" not in sources[entry["source"]], (drug, entry)
-    assert recalled == RXNORM_STILL_RECALLED
+            listed[entry["code"]] = (drug, entry["source"])
+    for code, expected in RXNORM_CHECKED.items():
+        assert listed.get(code) == expected, code
+    assert not RXNORM_REMOVED & listed.keys()
+
+
+@pytest.mark.parametrize(
+    ("code", "display", "drug"),
+    [
+        ("2196092", "upadacitinib", "upadacitinib"),
+        ("282446", "posaconazole", "posaconazole"),
+        ("306266", "entecavir", "entecavir"),
+        ("1546356", "dabigatran", "dabigatran"),
+    ],
+)
+def test_a_removed_ingredient_code_is_still_recognised_by_its_name(code, display, drug):
+    """Removing an unverified code loses nothing a chart sends: RxNorm codings carry the
+    drug name, and the name lists recognise it."""
+    rxnorm = "http://www.nlm.nih.gov/research/umls/rxnorm"
+    assert K.vs.medication_code(rxnorm, code) is None
+    found = K.vs.medication_in_text(display)
+    assert found is not None and found.drug == drug
+
+
+def test_an_upadacitinib_order_sent_with_its_rxnorm_ingredient_is_recognised():
+    order = {
+        "resourceType": "MedicationRequest",
+        "id": "upa",
+        "medicationCodeableConcept": {
+            "coding": [
+                {
+                    "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                    "code": "2196092",
+                    "display": "upadacitinib",
+                }
+            ]
+        },
+    }
+    assert [o.drug for o in recognise_orders([order], K)] == ["upadacitinib"]
 
 
 # --------------------------------------------------------------------------- citations
