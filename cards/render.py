@@ -58,9 +58,12 @@ TREND_LENGTH = 3
 CATEGORY_SCORES = frozenset({"EULAR-RESPONSE", "PMR-FLARE"})
 # Not-assessed cases (`missing.<case>` of the knowledge rules) that are the service's own
 # limits, not patient data a clinician can complete (a dose or result it could not read, codes it
-# could not classify): one info line at the end of a card, never
-# a warning. Cases named "<data>_unavailable" (data not retrieved) are limits too.
-LIMIT_CASES = frozenset({"dose", "bound", "implausible", "conditions_unclassified"})
+# could not classify; a dose labelled for one of several indications on file when the order
+# names none): one info line at the end of a card, never a warning. Cases named
+# "<data>_unavailable" (data not retrieved) are limits too.
+LIMIT_CASES = frozenset(
+    {"dose", "bound", "implausible", "conditions_unclassified", "indication_unstated"}
+)
 # Cases never shown on a card: a label figure not confirmed for the region is off, and an off
 # rule appears only on its rule page (docs/rules/).
 HIDDEN_CASES = frozenset({"region"})

@@ -180,6 +180,8 @@ class Order:
     topical: bool = False
     indication: str | None = None  # "ra" | "pmr" | "myositis" | "rosacea" | ... | None
     indication_source: str | None = None  # "reasonCode" | "conditions" | None
+    # every candidate indication from the same source, best first (indication is the first)
+    indication_candidates: tuple[str, ...] = ()
     display: str | None = None  # drug text as sent (for the card, in the sender's language)
     dose_mg_per_kg: float | None = None  # weight-based dose as ordered (dose_mg from body weight)
 

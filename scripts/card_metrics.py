@@ -39,7 +39,14 @@ INTERNAL = re.compile(r"\bseed\b|\bSPEC\b|not configured|\.toml\b", re.IGNORECAS
 
 # Not-assessed cases that are the service's own limits, or a rule off for the region (as
 # cards/render.py classes them; repeated here so that the script also measures older trees).
-LIMIT_CASES = {"dose", "bound", "implausible", "conditions_unclassified", "region"}
+LIMIT_CASES = {
+    "dose",
+    "bound",
+    "implausible",
+    "conditions_unclassified",
+    "indication_unstated",
+    "region",
+}
 
 
 def service_limits_only(card: dict[str, Any], knowledge: Any) -> bool:

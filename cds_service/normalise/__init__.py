@@ -92,8 +92,12 @@ def _complete_order(
     vs: ValueSets,
     weight_kg: float | None,
 ) -> Order:
-    indication, source = order_indication(order, record, problems, vs)
-    changes: dict[str, Any] = {"indication": indication, "indication_source": source}
+    candidates, source = order_indication(order, record, problems, vs)
+    changes: dict[str, Any] = {
+        "indication": candidates[0] if candidates else None,
+        "indication_source": source,
+        "indication_candidates": candidates,
+    }
     if order.dose_mg is None and order.dose_mg_per_kg is not None:
         if weight_kg is not None:
             changes["dose_mg"] = round(order.dose_mg_per_kg * weight_kg, 1)
@@ -131,19 +135,19 @@ def _reason_concepts(resource: dict[str, Any], record: PatientRecord, vs: ValueS
     return found
 
 
-def _rank(candidates: set[str], drug_id: str, vs: ValueSets) -> str | None:
-    if not candidates:
-        return None
+def _rank(candidates: set[str], drug_id: str, vs: ValueSets) -> tuple[str, ...]:
     drug = vs.drugs.get(drug_id)
     order = list(drug.indications if drug is not None else ()) + list(vs.indication_priority)
-    ranked = sorted(candidates, key=lambda c: (order.index(c) if c in order else len(order), c))
-    return ranked[0]
+    return tuple(
+        sorted(candidates, key=lambda c: (order.index(c) if c in order else len(order), c))
+    )
 
 
 def order_indication(
     order: Order, record: PatientRecord, problems: list[Problem], vs: ValueSets
-) -> tuple[str | None, str | None]:
-    """(indication id, "reasonCode" | "conditions" | None) of a recognised order."""
+) -> tuple[tuple[str, ...], str | None]:
+    """(candidate indication ids, best first; "reasonCode" | "conditions" | None) of a
+    recognised order: the order's own reason, else the active conditions."""
     reason = {
         vs.indication_concepts[c]
         for c in _reason_concepts(order.resource, record, vs)
@@ -160,4 +164,4 @@ def order_indication(
     }
     if active:
         return _rank(active, order.drug, vs), "conditions"
-    return None, None
+    return (), None

@@ -27,6 +27,7 @@ from tests.scenarios.chart import (
     infliximab,
     medication,
     quantity,
+    sign,
     tofacitinib,
     upadacitinib,
 )
@@ -274,6 +275,30 @@ SCENARIOS = [
         region="US",
         quiet=("JAKI-DOSE-MAX",),
         source=RINVOQ_US,
+    ),
+    Scenario(
+        "US upadacitinib 45 mg, RA and UC on file, no reason on the order: not 'above label'",
+        add(conditions=[condition(SCT, "64766004", "Ulcerative colitis (disorder)")]),
+        (upadacitinib(45),),
+        region="US",
+        quiet=("JAKI-DOSE-MAX",),
+        source=RINVOQ_US,
+    ),
+    Scenario(
+        "US upadacitinib 30 mg at 67, RA and AD on file, no reason: above label for both",
+        add(age=67, conditions=[condition(SCT, "24079001", "Atopic dermatitis (disorder)")]),
+        (upadacitinib(30),),
+        region="US",
+        fires={"JAKI-DOSE-MAX": "warning"},
+        source=RINVOQ_US,
+    ),
+    Scenario(
+        "EU tofacitinib 10 mg BID, RA and UC on file, order for RA: critical",
+        add(conditions=[condition(SCT, "64766004", "Ulcerative colitis (disorder)")]),
+        (tofacitinib(10, 2, reason=RA),),
+        region="EU",
+        fires={"JAKI-DOSE-MAX": "critical"},
+        source=XELJANZ_EU,
     ),
     Scenario(
         "US upadacitinib 45 mg for RA: above label (15 mg)",
@@ -603,8 +628,6 @@ def test_label_figures(make_app, scenario: Scenario) -> None:
 
 def test_cirrhosis_without_class_is_not_assessed(make_app) -> None:
     """Cirrhosis without a Child-Pugh class: the hepatic rule says what is missing."""
-    from tests.scenarios.chart import sign
-
     chart = SCENARIOS[
         [s.name for s in SCENARIOS].index(
             "cirrhosis (ICD-10-CM K74.60) without a Child-Pugh class: not assessed, never 'no risk'"
@@ -614,11 +637,20 @@ def test_cirrhosis_without_class_is_not_assessed(make_app) -> None:
     assert "JAKI-HEPATIC" in result.not_assessed
 
 
+def test_unstated_indication_is_one_info_line(make_app) -> None:
+    """45 mg upadacitinib with RA and UC on file and no reason on the order: no warning card;
+    the card asks for the indication on its last line."""
+    chart = add(conditions=[condition(SCT, "64766004", "Ulcerative colitis (disorder)")])
+    result = sign(make_app(label_region="US"), chart, upadacitinib(45))
+    assert "JAKI-DOSE-MAX" in result.not_assessed
+    assert all(card["indicator"] == "info" for card in result.cards), result.text
+    last = [line for line in result.cards[-1]["detail"].split("\n") if line.strip()][-1]
+    assert "indication" in last, last
+
+
 def test_infliximab_weight_based_dose_is_read(make_app) -> None:
     """Infliximab 5 mg/kg every 8 weeks (REMICADE label 2.x / SmPC 4.2: 3-5 mg/kg by weight): the
     weight-based dose is read, never reported as unreadable, and no JAK dose rule speaks."""
-    from tests.scenarios.chart import sign
-
     result = sign(make_app(), add(), infliximab(reason=RA))
     assert not [r for r in result.findings if r.startswith("JAKI-") and r != "JAKI-COMBINATION"]
     assert "unreadable" not in result.text.lower()

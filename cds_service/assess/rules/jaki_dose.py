@@ -353,9 +353,9 @@ def dose_max(ctx: RuleContext) -> RuleResult:
     age = ctx.facts.age
     on_drug, weeks_on = therapy_weeks(ctx)
 
-    def violated_if(weeks: float) -> tuple[list[Mapping[str, Any]], bool]:
-        """Limits the dose exceeds when treatment is `weeks` old; and whether a limit that
-        depends on an unknown age was exceeded."""
+    def violated_if(use: str, weeks: float) -> tuple[list[Mapping[str, Any]], bool]:
+        """Limits the dose exceeds for indication `use` when treatment is `weeks` old; and
+        whether a limit that depends on an unknown age was exceeded."""
         out, age_unknown = [], False
         for limit in limits:
             if daily <= limit["max_daily_mg"]:
@@ -373,14 +373,30 @@ def dose_max(ctx: RuleContext) -> RuleResult:
                 out.append(limit)
         return out, age_unknown
 
-    if weeks_on is not None:
-        violated, age_unknown = violated_if(weeks_on)
-    else:  # on the drug, start unknown: judge only what both phases agree on
-        at_start, unknown_start = violated_if(0.0)
-        later, unknown_later = violated_if(math.inf)
+    def judge(use: str) -> tuple[list[Mapping[str, Any]], bool] | None:
+        """violated_if at this treatment's age; None when the phase decides and the start of
+        the current treatment is unknown."""
+        if weeks_on is not None:
+            return violated_if(use, weeks_on)
+        at_start, unknown_start = violated_if(use, 0.0)
+        later, unknown_later = violated_if(use, math.inf)
         if bool(at_start) != bool(later):
-            return [missing(ctx, DOSE_MAX, "phase")]
-        violated, age_unknown = at_start, unknown_start or unknown_later
+            return None
+        return at_start, unknown_start or unknown_later
+
+    judged = judge(use)
+    if judged is None:
+        return [missing(ctx, DOSE_MAX, "phase")]
+    violated, age_unknown = judged
+    if violated and order.indication_source == "conditions":
+        # the order states no indication and the problem list holds several: a dose labelled
+        # for another of them (45 mg upadacitinib with UC and RA on file) is not called above
+        # the label; the card asks for the indication instead
+        others = [c for c in order.indication_candidates[1:] if c in labelled]
+        for other in others:
+            fits = judge(other)
+            if fits is None or not fits[0]:
+                return [missing(ctx, DOSE_MAX, "indication_unstated")]
     if not violated:
         return [missing(ctx, DOSE_MAX, "age")] if age_unknown else []
     worst = max(violated, key=lambda x: (SEVERITY_RANK[x["severity"]], -x["max_daily_mg"]))
