@@ -15,7 +15,9 @@ from cds_service.assess.registry import REGISTRY
 from cds_service.assess.scores import SCORE_IDS
 from cds_service.knowledge import Knowledge
 from cds_service.knowledge.citations import (
+    DDI_RULE,
     LABEL_SECTIONS,
+    REGIONS,
     card_text,
     citation,
     label_citation,
@@ -120,6 +122,46 @@ def _label_lines(section: str, labels: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
+def _ddi_lines(labels: dict[str, Any]) -> list[str]:
+    """The interactions each label names (labels.toml [[<drug>.ddi]]), per region: the label
+    cited, whether the entry is on, the section and what it says, and where it was read."""
+    lines = [
+        "## Label interactions (per region: the label text read, and where)",
+        "",
+        "| drug | interacting classes | region | label | action | status | section | "
+        "what the label says | read at |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    english = all_catalogues()["en"]
+    for drug, regions in sorted(labels.items()):
+        if not isinstance(regions, dict):
+            continue
+        for entry in regions.get("ddi", []):
+            for region in REGIONS:
+                part = entry.get(region)
+                if not isinstance(part, dict):
+                    continue
+                label = regions.get(region)
+                if isinstance(label, dict) and label.get("url"):
+                    cited = f"[{label_citation(label)}]({label['url']})"
+                else:
+                    cited = "no label for this region"
+                status = "on" if part.get("checked") else "off: not confirmed in the label text"
+                cells = [
+                    drug,
+                    ", ".join(english.label(c) for c in entry.get("classes", [])),
+                    region,
+                    cited,
+                    str(part.get("action", "")),
+                    status,
+                    str(part.get("section", "")),
+                    str(part.get("check", "")),
+                    str(part.get("read", "")),
+                ]
+                lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    return lines + [""]
+
+
 def rule_page(rule_id: str, params: dict[str, Any], labels: dict[str, Any] | None = None) -> str:
     """The page of one rule, from its knowledge table."""
     configurable = set(params.get("configurable", []))
@@ -151,6 +193,8 @@ def rule_page(rule_id: str, params: dict[str, Any], labels: dict[str, Any] | Non
         lines.append("")
     if rule_id in LABEL_SECTIONS and labels:
         lines += _label_lines(LABEL_SECTIONS[rule_id], labels)
+    if rule_id == DDI_RULE and labels:
+        lines += _ddi_lines(labels)
     lines += _phrases(rule_id, "rule")
     return "\n".join(lines).rstrip() + "\n"
 

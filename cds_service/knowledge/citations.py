@@ -6,9 +6,9 @@ A label of labels.toml (the document read for one drug and region) names its iss
 (its title), the section of the figure, the year of the text read and the official URL.
 
 On a card every source is one markdown link to its DOI or URL, whose text is a short
-Vancouver-style reference: "Ytterberg SR et al. Cardiovascular and cancer risk with tofacitinib
-in rheumatoid arthritis. N Engl J Med 2022" (a long title cut at a word with "…"). The rule
-pages carry the full citation and, for labels, the version read and where each figure was read.
+Vancouver-style reference: "Ytterberg SR et al. Cardiovascular and cancer risk with
+tofacitinib… N Engl J Med 2022" (a long title cut at a word with "…"). The rule pages carry the
+full citation and, for labels, the version read and where each figure was read.
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ REGIONS = ("EU", "US", "JP", "TW")
 _ARTICLE = re.compile(r"^(?P<name>.+?)\s+(?P<volume>\d+(?:\(\d+\))?):(?P<pages>\S+)$")
 _REGISTRY_SUFFIX = re.compile(r"\s*\((?:PMID|PMC)[^)]*\)$")  # the link already names it
 _SECTION_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)*)")
-TITLE_WIDTH = 72  # columns of a title on a card (the rule pages show it whole)
+TITLE_WIDTH = 60  # columns of a title on a card (the rule pages show it whole)
+# words a cut title does not end on
+_TRAILING = frozenset("a an and at by for from in of on or the to vs with".split())
 MAX_CARD_SOURCES = 4  # references on a card; the rest are counted ("+2 more")
 
 
@@ -129,7 +131,10 @@ def short_title(title: str, width: int = TITLE_WIDTH) -> str:
             if _width(cut + ch) > width - 1:
                 break
             cut += ch
-    return cut.rstrip(" ,;:–-([") + "…"
+    words = cut.rstrip(" ,;:–-([").split(" ")
+    while len(words) > 1 and words[-1].lower() in _TRAILING:
+        words.pop()
+    return " ".join(words).rstrip(" ,;:–-([") + "…"
 
 
 def card_text(entry: Mapping[str, Any]) -> str:
@@ -171,8 +176,32 @@ def label_citation(table: Mapping[str, Any]) -> str:
     return f"{text} ({version})" if version else text
 
 
+# The regulator of each kind of label (labels.toml `label`): how its name reads in `issuer`, and
+# the abbreviation a card uses after the document.
+AGENCIES = {
+    "SmPC": ("European Medicines Agency", "EMA"),
+    "USPI": ("Food and Drug Administration", "FDA"),
+    "PMDA": ("PMDA", "PMDA"),
+    "TFDA": ("TFDA", "TFDA"),
+}
+
+
+def _holder_and_agency(table: Mapping[str, Any]) -> tuple[str, str]:
+    """The marketing-authorisation holder(s) and the regulator's abbreviation, read from
+    `issuer` ("European Medicines Agency; Pfizer Europe MA EEIG" -> "Pfizer Europe MA EEIG",
+    "EMA"); the whole issuer and no abbreviation when the regulator is not recognised."""
+    name, short = AGENCIES.get(str(table.get("label", "")), ("", ""))
+    parts = [p.strip() for p in str(table.get("issuer", "")).split(";") if p.strip()]
+    holders = [p for p in parts if not (name and name in p)]
+    if not name or len(holders) == len(parts) or not holders:
+        return _issuer(table), ""
+    return ", ".join(holders).rstrip("."), short
+
+
 def _label_card_text(table: Mapping[str, Any], sections: Iterable[str]) -> str:
-    """Issuer. Document, §4.2, 4.3. Year — the sections of the figures this card used."""
+    """Holder. Document, §4.2, 4.3. Regulator year — the sections of the figures this card
+    used ("Pfizer Europe MA EEIG. XELJANZ (tofacitinib) ...: Summary of Product
+    Characteristics, §4.2. EMA 2023")."""
     numbers: list[str] = []
     for section in sections:
         for part in section.split(";"):
@@ -180,7 +209,9 @@ def _label_card_text(table: Mapping[str, Any], sections: Iterable[str]) -> str:
             if m and m[1] not in numbers:
                 numbers.append(m[1])
     where = f", §{', '.join(numbers)}" if numbers else ""
-    return f"{_issuer(table)}. {str(table.get('document', '')).rstrip('.')}{where}. {table['year']}"
+    holder, agency = _holder_and_agency(table)
+    document = str(table.get("document", "")).rstrip(".")
+    return f"{holder}. {document}{where}. {f'{agency} ' if agency else ''}{table['year']}"
 
 
 def _label_section(labels: Mapping[str, Any], f: Finding, region: str) -> str:

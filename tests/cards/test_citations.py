@@ -158,15 +158,14 @@ LINK = re.compile(r"^\[(?P<text>[^\[\]]+)\]\((?P<url>https?://[^\s()<>]+)\)$")
 
 def _known_references(knowledge) -> tuple[dict[str, Any], list[tuple[str, str, dict]]]:
     """The links a card may show: sources.toml entries by their markdown link, and the labels
-    of labels.toml as (link prefix "[issuer. document", url, table)."""
+    of labels.toml as (document, url, table)."""
     sources = {markdown_link(card_text(e), link(e)): e for e in knowledge.files["sources"].values()}
     labels = []
     for regions in knowledge.files["labels"].values():
         for region in ("EU", "US", "JP", "TW"):
             table = regions.get(region)
             if isinstance(table, dict) and table.get("source"):
-                issuer = table["issuer"].replace("; ", ", ").rstrip(".")
-                labels.append((f"[{issuer}. {table['document']}", table["url"], table))
+                labels.append((table["document"], table["url"], table))
     return sources, labels
 
 
@@ -211,9 +210,11 @@ def test_every_source_on_a_card_names_the_publication(demo_cards, knowledge) -> 
                 assert short_title(entry["title"]).removesuffix("…") in m["text"], item
                 assert str(entry["year"]) in m["text"], item
                 continue
-            label = [t for prefix, url, t in labels if item.startswith(prefix) and url == m["url"]]
+            label = [t for doc, url, t in labels if doc in m["text"] and url == m["url"]]
             assert label, f"{language} {card['summary']}: unknown source: {item}"
-            assert m["text"].endswith(f". {label[0]['year']}"), item
+            holder = label[0]["issuer"].split(";")[0 if label[0]["label"] != "SmPC" else -1]
+            assert m["text"].startswith(holder.strip().rstrip(".")), item
+            assert m["text"].endswith(f" {label[0]['year']}"), item
             shown_labels.add(m["url"])
     assert cited > 500 and shown_labels, (cited, shown_labels)
 
@@ -228,8 +229,12 @@ def test_card_reference_forms() -> None:
         "doi": "10.1056/NEJMoa2109927",
     }
     assert card_text(ytterberg) == (
-        "Ytterberg SR et al. Cardiovascular and cancer risk with tofacitinib in rheumatoid "
-        "arthritis. N Engl J Med 2022"
+        "Ytterberg SR et al. Cardiovascular and cancer risk with tofacitinib… N Engl J Med 2022"
+    )
+    short = {**ytterberg, "title": "Cardiovascular and cancer risk with tofacitinib in RA"}
+    assert card_text(short) == (
+        "Ytterberg SR et al. Cardiovascular and cancer risk with tofacitinib in RA. "
+        "N Engl J Med 2022"
     )
     assert compact_citation(ytterberg).endswith(", https://doi.org/10.1056/NEJMoa2109927")
     two = {**ytterberg, "authors": "Leeb BF, Bird HA", "journal": "Ann Rheum Dis 63:1279–1283"}
@@ -238,7 +243,7 @@ def test_card_reference_forms() -> None:
     assert card_text(cjk).startswith("吕心妍 (Lyu XY) et al. ")
     long = "Effect of therapeutic drug monitoring vs standard therapy during maintenance " * 2
     cut = short_title(long)
-    assert cut.endswith("…") and long.startswith(cut[:-1]) and len(cut) <= 72
+    assert cut.endswith("…") and long.startswith(cut[:-1]) and len(cut) <= 60
     assert short_title("A main title that is long enough to recognise: a subtitle " + "x" * 60) == (
         "A main title that is long enough to recognise"
     )
@@ -299,3 +304,70 @@ def test_rule_pages_name_publications(knowledge) -> None:
         if found:
             bad.append(f"{name}: {sorted(set(found))}")
     assert not bad, "\n".join(bad)
+
+
+def test_a_label_is_cited_once_with_the_sections_of_the_figures_used(knowledge) -> None:
+    """Dose, renal and hepatic figures of one label: one reference naming the sections read
+    (4.2, 4.3), the holder, the regulator and the year, linked to the label; an interaction
+    names the section of its own entry; another drug's own label never shows."""
+    from cds_service.knowledge.citations import card_sources, label_key
+    from cds_service.model import Finding
+
+    labels = knowledge.files["labels"]
+    eu = label_key(labels["tofacitinib"]["EU"], "EU")
+    findings = [
+        Finding(rule, "warning", "safety", "o1", "tofacitinib", source=eu)
+        for rule in ("JAKI-DOSE-MAX", "JAKI-RENAL-DOSE", "JAKI-HEPATIC")
+    ]
+    sotyktu = compact_citation(knowledge.files["sources"]["sotyktu-uspi"])
+    findings.append(Finding("JAKI-TOPICAL", "info", "safety", "o1", "tofacitinib", source=sotyktu))
+    [(text, url)] = card_sources(knowledge.files, findings)
+    assert text == (
+        "Pfizer Europe MA EEIG. XELJANZ (tofacitinib) film-coated tablets, prolonged-release "
+        "tablets: Summary of Product Characteristics, §4.2, 4.3. EMA 2023"
+    )
+    assert url == labels["tofacitinib"]["EU"]["url"]
+    us = label_key(labels["tofacitinib"]["US"], "US")
+    ddi = Finding(
+        "JAKI-DDI",
+        "warning",
+        "safety",
+        "o1",
+        "tofacitinib",
+        source=us,
+        params={"classes": ["cyp3a4_strong_inducer"]},
+    )
+    [(text, _)] = card_sources(knowledge.files, [ddi])
+    assert text.startswith("Pfizer Labs. XELJANZ") and text.endswith(", §7. FDA 2026"), text
+
+
+def test_rule_pages_cite_every_source_with_title_year_and_link(knowledge) -> None:
+    """Each source listed on a rule or score page names its title and year with a DOI or URL;
+    each label a rule judges with is cited (issuer, document, year, version) with its URL on
+    that rule's page, interactions included."""
+    from cds_service.knowledge.citations import DDI_RULE, LABEL_SECTIONS
+    from cds_service.rule_docs import pages
+
+    generated = pages(knowledge)
+    titles = [e["title"] for e in knowledge.files["sources"].values()]
+    listed = 0
+    for name, page in generated.items():
+        if "\n## Source\n" not in page:
+            continue
+        block = page.split("\n## Source\n", 1)[1].split("\n## ", 1)[0]
+        for line in (x for x in block.splitlines() if x.startswith("- ")):
+            listed += 1
+            assert YEAR.search(line) and re.search(r"https?://\S", line), (name, line)
+            assert any(title in line for title in titles), (name, line)
+    assert listed > 60
+    for drug, regions in knowledge.files["labels"].items():
+        for region in ("EU", "US", "JP", "TW"):
+            table = regions.get(region)
+            if not (isinstance(table, dict) and table.get("source")):
+                continue
+            cited = f"[{label_citation(table)}]({table['url']})"
+            rules = [r for r, section in LABEL_SECTIONS.items() if section in table]
+            if any(isinstance(e.get(region), dict) for e in regions.get("ddi", [])):
+                rules.append(DDI_RULE)
+            for rule in rules:
+                assert cited in generated[f"{rule}.md"], (drug, region, rule)

@@ -87,8 +87,8 @@ def test_safety_card(language: str, knowledge) -> None:
     opening = [line for line in card["detail"].split("\n") if line.strip()][1]
     assert opening.startswith("**" + catalogue(language).data["rule"]["JAKI-DOSE-MAX"]["text"])
     assert "72" in card["detail"]  # the age, from the finding's params and evidence
-    assert "Janus kinase inhibitors (JAKi): Article 20 referral" in card["detail"]  # once each
-    assert card["detail"].count("Article 20 referral") == 1
+    assert "EMA (PRAC). Janus kinase inhibitors (JAKi)" in card["detail"]  # the sources, once
+    assert card["detail"].count("EMA/838958/2022") == 1
     assert "2026-05-01" in card["detail"]  # evidence date
     assert ext(card)["language"] == language
     reasons = card["overrideReasons"]
