@@ -8,14 +8,18 @@ from typing import Any
 import pytest
 
 from tests.scenarios.chart import (
+    NEGATIVE,
+    POSITIVE,
     RX,
     Scenario,
     add,
     check,
+    coded,
     days_ago,
     infliximab,
     medication,
     quantity,
+    sign,
 )
 
 ON_INFLIXIMAB = medication([(RX, "191831", "infliximab")], text="infliximab 5 mg/kg every 8 weeks")
@@ -38,6 +42,26 @@ def _antibody(value: float, unit: str) -> dict[str, Any]:
             }
         ]
     }
+    return obs
+
+
+# A laboratory code of its own, named as LOINC names the three forms of the test (mass per
+# volume, arbitrary units per volume, presence): the form decides what the rules may read.
+LAB = "http://lab.example-hospital.org/codes"
+MASS = "Infliximab Ab [Mass/volume] in Serum or Plasma"
+UNITS = "Infliximab Ab [Units/volume] in Serum or Plasma"
+PRESENCE = "Infliximab Ab [Presence] in Serum or Plasma"
+
+
+def _antibody_named(name: str, value: float, unit: str) -> dict[str, Any]:
+    obs = quantity("0000-0", value, unit)
+    obs["code"] = {"coding": [{"system": LAB, "code": "ATI-" + name[15:20], "display": name}]}
+    return obs
+
+
+def _antibody_presence(answer: tuple[str, str, str]) -> dict[str, Any]:
+    obs = coded("0000-0", answer)
+    obs["code"] = {"coding": [{"system": LAB, "code": "ATI-QL", "display": PRESENCE}]}
     return obs
 
 
@@ -107,6 +131,27 @@ SCENARIOS = [
         fires={"IFX-TDM-LOW": "warning", "IFX-INTERVAL": "info"},
         quiet=("IFX-ADA",),
     ),
+    Scenario(
+        "antibodies by the LOINC mass form, 80 ng/mL = 80 ug/L",
+        _chart(_trough(4.0), _antibody_named(MASS, 80, "ng/mL")),
+        IFX,
+        fires={"IFX-ADA": "warning"},
+        values={"IFX-ADA": 80},
+    ),
+    Scenario(
+        "antibodies present (qualitative), low trough: no interval advice",
+        _chart(_trough(0.6), _antibody_presence(POSITIVE)),
+        IFX,
+        fires={"IFX-TDM-LOW": "warning"},
+        quiet=("IFX-ADA", "IFX-INTERVAL"),
+    ),
+    Scenario(
+        "antibodies absent (qualitative), low trough: shorten the interval",
+        _chart(_trough(0.6), _antibody_presence(NEGATIVE)),
+        IFX,
+        fires={"IFX-TDM-LOW": "warning", "IFX-INTERVAL": "info"},
+        quiet=("IFX-ADA",),
+    ),
     Scenario("RA without methotrexate", _chart(_trough(5.0)), IFX, fires={"IFX-MTX": "info"}),
     Scenario(
         "RA with methotrexate",
@@ -131,8 +176,27 @@ def test_infliximab_monitoring(make_app, scenario: Scenario) -> None:
 
 
 def test_antibodies_in_assay_units_are_shown_not_judged(make_app) -> None:
-    from tests.scenarios.chart import sign
-
     result = sign(make_app(), _chart(_trough(0.5), _antibody(30, "U/mL")), *IFX)
     assert "IFX-ADA" not in result.findings
     assert "U/mL" in result.not_assessed["IFX-ADA"]
+
+
+@pytest.mark.parametrize(
+    ("value", "unit"), [(120, "AU/mL"), (120, "U/mL"), (7, "[arb'U]/mL")], ids=str
+)
+def test_the_units_form_is_assay_specific_and_never_compared_with_the_mass_threshold(
+    make_app, value, unit
+) -> None:
+    """NOR-DRUM's 50 ug/L is a mass threshold; arbitrary units differ by assay (Mayo reports
+    positive from 50 U/mL): the result is shown, never judged, whatever its number."""
+    result = sign(make_app(), _chart(_trough(4.0), _antibody_named(UNITS, value, unit)), *IFX)
+    assert "IFX-ADA" not in result.findings
+    assert str(value) in result.not_assessed["IFX-ADA"]
+
+
+def test_a_presence_result_is_not_read_as_a_level(make_app) -> None:
+    """A positive qualitative result is shown as positive on the not-assessed line of IFX-ADA:
+    never turned into a number compared with 50 ug/L."""
+    result = sign(make_app(), _chart(_trough(4.0), _antibody_presence(POSITIVE)), *IFX)
+    assert "IFX-ADA" not in result.findings
+    assert "positive" in result.not_assessed["IFX-ADA"].lower()
