@@ -620,7 +620,135 @@ SCENARIOS = [
 ]
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=str)
+def _lab(code: str, value: float, unit: str) -> Chart:
+    return add(drop_obs=(code,), observations=[quantity(code, value, unit)])
+
+
+def _ritlecitinib() -> dict[str, Any]:
+    return draft(
+        [(ATC, "L04AF08", "ritlecitinib")], text="ritlecitinib 50 mg", dose_mg=50, reason=AA
+    )
+
+
+def _peficitinib(mg: float) -> dict[str, Any]:
+    return draft(
+        [(ATC, "L04AF06", "peficitinib")], text=f"peficitinib {mg:g} mg", dose_mg=mg, reason=RA
+    )
+
+
+CIBINQO_LABS = (
+    "CIBINQO SmPC 4.2 (do not start: platelets < 150 x 10^3/mm3, ALC < 0.5, ANC < 1.2 x "
+    "10^3/mm3, Hb < 10 g/dL); CIBINQO USPI 2.x (ANC < 1000, Hb < 8 g/dL)"
+)
+LAB_SCENARIOS = [
+    Scenario(
+        "EU abrocitinib, platelets 140 x10^3/uL: do not start",
+        _lab("777-3", 140, "10*3/uL"),
+        (_abrocitinib(100),),
+        region="EU",
+        fires={"JAKI-LAB-PLT": "critical"},
+        source=CIBINQO_LABS,
+    ),
+    Scenario(
+        "EU abrocitinib, platelets exactly 150 x10^3/uL: not below",
+        _lab("777-3", 150, "10*3/uL"),
+        (_abrocitinib(100),),
+        region="EU",
+        quiet=("JAKI-LAB-PLT",),
+        source=CIBINQO_LABS,
+    ),
+    Scenario(
+        "EU abrocitinib, ANC 1100/uL: below the SmPC 1200",
+        _lab("751-8", 1.1, "10*3/uL"),
+        (_abrocitinib(100),),
+        region="EU",
+        fires={"JAKI-LAB-ANC": "critical"},
+        source=CIBINQO_LABS,
+    ),
+    Scenario(
+        "US abrocitinib, ANC 1100/uL: above the USPI 1000",
+        _lab("751-8", 1.1, "10*3/uL"),
+        (_abrocitinib(100),),
+        region="US",
+        quiet=("JAKI-LAB-ANC",),
+        source=CIBINQO_LABS,
+    ),
+    Scenario(
+        "EU abrocitinib, Hb 9.5 g/dL: below the SmPC 10",
+        _lab("718-7", 9.5, "g/dL"),
+        (_abrocitinib(100),),
+        region="EU",
+        fires={"JAKI-LAB-HB": "critical"},
+        source=CIBINQO_LABS,
+    ),
+    Scenario(
+        "US ritlecitinib, platelets 90 x10^3/uL: do not start",
+        _lab("777-3", 90, "10*3/uL"),
+        (_ritlecitinib(),),
+        region="US",
+        fires={"JAKI-LAB-PLT": "critical"},
+        source="LITFULO USPI 2.x (platelets < 100,000/mm3, ALC < 500/mm3: do not start)",
+    ),
+    Scenario(
+        "EU tofacitinib, Hb 8.5 g/dL: below the tofacitinib floor 9",
+        _lab("718-7", 8.5, "g/dL"),
+        (tofacitinib(),),
+        region="EU",
+        fires={"JAKI-LAB-HB": "critical"},
+        source=XELJANZ_EU,
+    ),
+    Scenario(
+        "EU baricitinib, Hb 85 g/L (= 8.5 g/dL): above the floor 8",
+        _lab("718-7", 85, "g/L"),
+        (baricitinib(4),),
+        region="EU",
+        quiet=("JAKI-LAB-HB",),
+        source=OLUMIANT_EU,
+    ),
+    Scenario(
+        "EU baricitinib, Hb 75 g/L: below the floor 8 g/dL",
+        _lab("718-7", 75, "g/L"),
+        (baricitinib(4),),
+        region="EU",
+        fires={"JAKI-LAB-HB": "critical"},
+        source=OLUMIANT_EU,
+    ),
+    Scenario(
+        "EU tofacitinib, Hb 5.3 mmol/L (= 8.5 g/dL): below 9",
+        _lab("718-7", 5.3, "mmol/L"),
+        (tofacitinib(),),
+        region="EU",
+        fires={"JAKI-LAB-HB": "critical"},
+        source=XELJANZ_EU,
+    ),
+    Scenario(
+        "JP peficitinib 150 mg, Child-Pugh B: 50 mg",
+        add(conditions=[condition(None, None, text="Child-Pugh B")]),
+        (_peficitinib(150),),
+        region="JP",
+        fires={"JAKI-HEPATIC": "warning"},
+        source="スマイラフ錠 電子添文 7. (中等度の肝機能障害: 50 mg 1日1回)",
+    ),
+    Scenario(
+        "JP peficitinib 200 mg: above the labelled 150 mg",
+        Chart(),
+        (_peficitinib(200),),
+        region="JP",
+        fires={"JAKI-DOSE-MAX": "warning"},
+        source="スマイラフ錠 電子添文 6. (150 mg 1日1回, 状態に応じて 100 mg)",
+    ),
+    Scenario(
+        "TW upadacitinib 30 mg for RA: no Taiwanese figure on file, nothing on the card",
+        Chart(),
+        (upadacitinib(30, reason=RA),),
+        region="TW",
+        quiet=("JAKI-DOSE-MAX",),
+        source="issue 14: an unconfirmed figure stays off the card",
+    ),
+]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS + LAB_SCENARIOS, ids=str)
 def test_label_figures(make_app, scenario: Scenario) -> None:
     result = check(make_app, scenario)
     assert "not configured" not in result.text.lower()
