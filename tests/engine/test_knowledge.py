@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import cards as cards_pkg
 import cds_service.knowledge as knowledge_pkg
 from cds_service.knowledge import KnowledgeError, load_knowledge, observation_loinc_codes
 from cds_service.normalise import recognise_orders
@@ -330,8 +331,12 @@ UNCHECKED_WORDING = re.compile(
 
 def _code_sources() -> dict[str, dict]:
     """The [_sources] tables and per-code source strings of every code list of the knowledge:
-    valuesets/*.toml and the tests the service suggests ordering."""
-    files = sorted((SHIPPED / "valuesets").glob("*.toml")) + [SHIPPED / "tests.toml"]
+    valuesets/*.toml, the tests the service suggests ordering and the codes cards put into the
+    resources they suggest."""
+    files = sorted((SHIPPED / "valuesets").glob("*.toml")) + [
+        SHIPPED / "tests.toml",
+        Path(cards_pkg.__file__).parent / "fhir_codes.toml",
+    ]
     return {f.name: tomllib.loads(f.read_text(encoding="utf-8")) for f in files}
 
 
