@@ -139,6 +139,16 @@ def test_derived_count_is_shown_as_derived(app) -> None:
     assert "40" in shown and "%" in shown, evidence
 
 
+@pytest.mark.parametrize(
+    ("language", "white_cells"), [("ja", "白血球数"), ("zh-TW", "白血球"), ("zh-CN", "白细胞")]
+)
+def test_derived_count_names_the_white_count_in_the_locale(app, language, white_cells) -> None:
+    """Simplified Chinese guidelines write 白细胞 (白血球 is the Japanese and Taiwanese term)."""
+    chart = _differential(2.0, "10*3/uL", neut=40, lymph=40)
+    text = sign(app, chart, tofacitinib(), language=language).text
+    assert f"{white_cells} 2" in text, text
+
+
 NOT_ASSESSED = [
     ("white count and percentage on different days", dict(wbc_days=20, pct_days=25)),
     ("white count 100 days old (outside the 90-day window)", dict(wbc_days=100, pct_days=100)),
