@@ -468,7 +468,7 @@ def build_valuesets(
     return vs
 
 
-NAME_STATUSES = ("negated", "family", "screening", "suspected", "history")
+NAME_STATUSES = ("negated", "family", "screening", "suspected", "risk", "history")
 
 
 def _name_qualifiers(vs: ValueSets, data: Mapping[str, Any]) -> None:

@@ -28,10 +28,13 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
         r"|\bnot\b(?! (yet )?delivered)(?! resulting in)(?! done)(?! confirmed bacteriolog)"
         r"|\bno evidence\b|\babsent\b|\bdenies\b"
         r"|(?<!triple )(?<!receptor )(?<!2 )(?<!oncogene )(?<!mutation )(?<!histologically )"
-        r"\bnegative\b|\bwithout evidence\b",
+        r"\bnegative\b|\bwithout evidence\b|\bunlikely\b",
         "ruled-out or negated X is not X",
     ),
-    (r"\brisk\b|\bfear of\b", "risk of X is not X"),
+    (
+        r"\brisk\b|\bfear of\b|\bworr(y|ied) about\b|\bsusceptibility\b|\bpredisposition\b",
+        "risk of X is not X",
+    ),
     (
         r"\bdiet\b|deficient knowledge|\bmember\b|difficulty (following|coping)",
         "a diet, a membership or a knowledge finding is not the disease",

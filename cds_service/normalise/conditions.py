@@ -120,13 +120,18 @@ def read_name(vs: ValueSets, text: str) -> NameRead | None:
 
 
 def _read_name(vs: ValueSets, text: str) -> NameRead | None:
-    """A listed name (the whole text), else a listed name or expansion display left after
-    qualifier words are taken off, else the whole text as an expansion display (with the
-    status of the qualifier words it starts or ends with: "History of myocardial infarction")."""
+    """A listed name (the whole text), else the whole text as an expansion display (what its
+    code means; history when it starts or ends with a history word: "Personal history of
+    nicotine dependence" is former smoker, in the past), else a listed name or expansion
+    display left after qualifier words are taken off, else what the definitions read in it."""
     whole = _strip_tag(vs, norm_text(text)).strip(_TRAILING)
     concept = vs.cond_names.get(whole)
     if concept is not None:
         return NameRead(concept, "asserted")
+    concept = vs.cond_display_names.get(whole)
+    if concept is not None:  # a shipped code's own display means what its code means
+        history = vs.name_qualifiers.get("history", ((), ()))
+        return NameRead(concept, "history" if _take(whole, *history) is not None else "asserted")
     statuses: list[str] = []
     current = whole
     for _ in range(3):
@@ -146,9 +151,7 @@ def _read_name(vs: ValueSets, text: str) -> NameRead | None:
         concept = vs.cond_names.get(current) or vs.cond_display_names.get(current)
         if concept is not None:
             return NameRead(concept, _status(statuses))
-    concept = vs.cond_display_names.get(whole)
-    if concept is None:  # what the name means by the concepts' definitions (meaning.py)
-        concept = vs.condition_meaning(current)
+    concept = vs.condition_meaning(current)  # what the name means by the definitions
     return NameRead(concept, _status(statuses)) if concept is not None else None
 
 

@@ -196,3 +196,106 @@ def test_expansion_displays_do_not_bring_look_alikes(display):
     local = ("http://hospital.example.org/fhir/dx", "X-1", display)
     concepts = set().union(*(p.concepts for p in facts(condition(None, local)).problems))
     assert not concepts & {"malignancy", "serious_infection", "herpes_zoster"}
+
+
+# ---------------------------------------------------------------- what the words around say
+# (displays in English, Japanese, Traditional and Simplified Chinese, with and without the
+# SNOMED CT semantic tag; each was read as the condition, or as a current one, before)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "At risk for deep vein thrombosis (finding)",
+        "Risk of venous thromboembolism",
+        "At increased risk of stroke",
+        "深静脉血栓风险",
+        "深部静脈血栓症のリスク",
+        "肺結核風險",
+    ],
+)
+def test_the_risk_of_a_condition_is_known_not_to_be_it(text):
+    f = facts(condition(text))
+    assert f.problems == []
+    assert f.unclassified_conditions == []  # classified: no silent gap either
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pneumonia, unlikely",
+        "Unlikely pulmonary embolism",
+        "懷疑肺結核",
+        "怀疑肺结核",
+        "深部静脈血栓症(疑い)",
+        "肺癌の否定",
+        "Genetic susceptibility to malignant neoplasm of breast",
+        "Melanoma in-situ",
+        "Personal history of melanoma in-situ",
+        "Cytologic evidence of malignancy on smear of cervix",
+        "Elevated cancer antigen 125 [CA 125]",
+        "Encounter for follow-up examination after completed treatment for conditions other"
+        " than malignant neoplasm",
+        "Worried about cancer",
+        "Adult forced labor exploitation, confirmed",
+        "Counseling and instruction in natural family planning to avoid pregnancy",
+        "Encounter for pregnancy test, result unknown",
+        "Recurrent pregnancy loss",
+        "Outcome of delivery",
+        "Encounter for routine postpartum follow-up",
+        "Chronic obstructive pyelonephritis",
+        "Cystic fibrosis carrier",
+        "Long-term (current) use of injectable non-insulin antidiabetic drugs",
+        "Borderline diabetes",
+        "Other peripheral vascular diseases",
+    ],
+)
+def test_risk_unlikely_and_look_alike_displays_are_no_condition(text):
+    f = facts(condition(text))
+    assert [sorted(p.concepts) for p in f.problems] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("Tuberculosis resolved", "tb_active"),
+        ("Pulmonary tuberculosis, resolved", "tb_active"),
+        ("Resolved hepatitis B", "hbv_chronic"),
+        ("Cancer survivor", "malignancy"),
+        ("s/p DVT", "dvt"),
+        ("Status post myocardial infarction", "mi"),
+        ("Deep vein thrombosis (resolved)", "dvt"),
+        ("肺結核 治癒", "tb_active"),
+        ("陳旧性肺結核", "tb_active"),
+        ("深部静脈血栓症(既往)", "dvt"),
+        ("肺结核已治愈", "tb_active"),
+        ("陈旧性肺结核", "tb_active"),
+        ("肺結核已治癒", "tb_active"),
+        ("陳舊性肺結核", "tb_active"),
+        (
+            "Encounter for follow-up examination after completed treatment for malignant neoplasm",
+            "malignancy",
+        ),
+    ],
+)
+def test_resolved_cured_old_and_status_post_are_history_not_current(text, concept):
+    (p,) = facts(condition(text)).problems
+    assert concept in p.concepts
+    assert not p.active and p.by_name
+
+
+def test_a_shipped_history_display_keeps_its_own_meaning():
+    """Z87.891's display names nicotine dependence after "personal history of": it is a former
+    smoker (as the code says), not a current smoker in the past; Z82.4's display is the family
+    history concept itself, not "family history of CAD, so none"."""
+    (p,) = facts(condition("Personal history of nicotine dependence")).problems
+    assert "former_smoker" in p.concepts and "current_smoker" not in p.concepts
+    text = "Family history of ischemic heart disease and other diseases of the circulatory system"
+    (p,) = facts(condition(text)).problems
+    assert p.concepts == {"family_history_premature_chd"}
+
+
+def test_an_x_like_condition_is_not_x():
+    for text in ["Lupus-like syndrome", "Zoster-like rash", "Tuberculosis-like illness"]:
+        f = facts(condition(text))
+        assert f.problems == [], text
