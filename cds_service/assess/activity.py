@@ -18,6 +18,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
 from cds_service.assess import scores as sc
@@ -59,6 +60,7 @@ _NEEDED = frozenset(
     [c for comps, _ in _FORMULAS.values() for c in comps] + list(RECORDED_TOTALS.values())
 )
 DAS28_FORMS = ("DAS28-ESR", "DAS28-CRP", "DAS28-ESR-3", "DAS28-CRP-3")
+_WHEN = attrgetter("when")
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,9 @@ class _Params:
 
 
 def _params(knowledge: Knowledge, specs: sc.ScoreSpecs) -> _Params:
-    units = {k: v.get("unit", "") for k, v in knowledge.concepts.get("observation", {}).items()}
+    concepts = knowledge.concepts.get("observation", {})
+    # canonical units of the concepts a score reads (the only ones looked up)
+    units = {k: concepts[k].get("unit", "") for k in _NEEDED if k in concepts}
     v = specs.visit
     return _Params(
         window=int(v["window_days"]),
@@ -99,18 +103,28 @@ def _valid_total(o: Observed) -> bool:
 
 
 class _Index:
-    """Observations of one concept sorted by date, for window look-ups by bisection."""
+    """Observations of one concept sorted by date, for window look-ups by bisection.
 
-    __slots__ = ("days", "obs")
+    Made for one `compute_scores` call: the scores of a visit share its components, so each
+    look-up and each evidence item is computed once per call and reused."""
+
+    __slots__ = ("_closest", "_evidence", "days", "obs")
 
     def __init__(self, obs: Sequence[Observed]) -> None:
-        ordered = sorted(obs, key=lambda o: o.when)
+        ordered = sorted(obs, key=_WHEN)
         self.obs = ordered
         self.days = [o.when.toordinal() for o in ordered]
+        self._closest: dict[tuple[int, int], Observed | None] = {}
+        self._evidence: dict[int, Evidence] = {}
 
     def closest(self, day: date, window: int) -> Observed | None:
         """The observation closest to `day` within `window` days (ties: the newer)."""
+        if not self.days:
+            return None  # (and nothing memoised in the shared empty index)
         d = day.toordinal()
+        key = (d, window)
+        if key in self._closest:
+            return self._closest[key]
         lo = bisect_left(self.days, d - window)
         hi = bisect_right(self.days, d + window)
         best: Observed | None = None
@@ -119,7 +133,21 @@ class _Index:
             gap = abs(self.days[i] - d)
             if gap <= best_gap:  # later entries are newer: "<=" keeps the newer on a tie
                 best, best_gap = self.obs[i], gap
+        self._closest[key] = best
         return best
+
+    def any_within(self, d: int, window: int) -> bool:
+        """Whether an observation lies within `window` days of day ordinal `d` (`closest` of
+        that day is not None)."""
+        lo = bisect_left(self.days, d - window)
+        return lo < len(self.days) and self.days[lo] <= d + window
+
+    def evidence(self, o: Observed) -> Evidence:
+        """`_evidence(o)` for an observation of this index (the same object on every call)."""
+        found = self._evidence.get(id(o))
+        if found is None:
+            found = self._evidence[id(o)] = _evidence(o)
+        return found
 
 
 _EMPTY = _Index(())
@@ -166,7 +194,7 @@ def _score_at(
     dates = [o.when for o in picked.values()]
     if (max(dates) - min(dates)).days > p.window:
         return None  # not one visit
-    evidence = [_evidence(o) for o in picked.values()]
+    evidence = [obs[c].evidence(o) for c, o in picked.items()]
     inputs = _inputs(picked, specs)
     stale = (today - day).days > p.stale
     try:
@@ -224,9 +252,9 @@ def _visit_scores(
     for ordinal in ordinals:
         if len(out) >= want:
             break
-        day = date.fromordinal(ordinal)
-        if four is not None and ptga.closest(day, p.window) is not None:
+        if four is not None and ptga.any_within(ordinal, p.window):
             continue  # the 4-variable form is computed for this visit
+        day = date.fromordinal(ordinal)
         score = _score_at(score_id, day, obs, specs, p, today)
         if score is None or (valid_only and score.value is None):
             continue

@@ -21,14 +21,17 @@ def assess(facts: Facts, knowledge: Knowledge, settings: Settings | None = None)
     scores = compute_scores(facts, knowledge)
     findings: list[Finding] = []
     not_assessed: list[NotAssessed] = []
-    targets = [(o, {o.drug_class, o.drug}) for o in facts.orders] + [(None, {"patient"})]
+    # one context per target (the same for every rule: RuleContext is frozen)
+    targets = [
+        (RuleContext(facts, o, knowledge, settings, scores), {o.drug_class, o.drug})
+        for o in facts.orders
+    ] + [(RuleContext(facts, None, knowledge, settings, scores), {"patient"})]
     for registered in REGISTRY.values():
         if not _enabled(registered.rule_id, settings):
             continue
-        for order, classes in targets:
-            if not classes.intersection(registered.applies_to):
+        for ctx, classes in targets:
+            if classes.isdisjoint(registered.applies_to):
                 continue
-            ctx = RuleContext(facts, order, knowledge, settings, scores)
             for item in registered.fn(ctx):
                 if isinstance(item, Finding):
                     findings.append(item)

@@ -54,6 +54,8 @@ def _keep(s: Suggestion, tests: frozenset[str] | None) -> bool:
 
 
 def _cap(item: Finding | NotAssessed, cap: str, tests: frozenset[str] | None):
+    if not cap and all(_keep(s, tests) for s in item.suggestions):
+        return item  # nothing to cap or drop (the builders gave it its own params and lists)
     if isinstance(item, NotAssessed):
         return replace(item, suggestions=[s for s in item.suggestions if _keep(s, tests)])
     params = dict(item.params)
