@@ -108,6 +108,8 @@ R4X_VALUESETS = (
     "http://hl7.org/fhir/ValueSet/medication-as-needed-reason",
 )
 ECQM_FILE = INPUTS / "ecqm-valuesets-snomed.tsv"
+# in this order: a code's display is the one of the first repository that lists it (the
+# 2025 expansions come last so that they add codes without renaming the earlier ones)
 ECQM_SOURCES = (
     {
         "repo": "cqframework/ecqm-content-cms-2025",
@@ -128,6 +130,12 @@ ECQM_SOURCES = (
         "licence": (
             "no licence file in the repository; value sets published by NLM VSAC for CMS eCQMs"
         ),
+    },
+    {
+        "repo": "cqframework/ecqm-content-qicore-2025",
+        "commit": "db5a7e143304b19b70cbf6a89e5ebeab9e40df61",
+        "url": "https://github.com/cqframework/ecqm-content-qicore-2025",
+        "licence": "CC0-1.0 (repository LICENSE)",
     },
 )
 ECQM_INPUT = {
