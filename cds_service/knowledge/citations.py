@@ -2,8 +2,9 @@
 
 Two kinds of source are cited. A publication of sources.toml (an article, a guideline, a
 regulator's page) names its authors or issuer, title, journal or document, year and DOI or URL.
-A label of labels.toml (the document read for one drug and region) names its issuer, document
-(its title), the section of the figure, the year of the text read and the official URL.
+A label of labels.toml (the document read for one drug and region) names its holder, document
+(its title), the sections of the figures used, the regulator, the year of the text read and the
+official URL.
 
 On a card every source is one markdown link to its DOI or URL, whose text is a short
 Vancouver-style reference: "Ytterberg SR et al. Cardiovascular and cancer risk with
