@@ -274,6 +274,8 @@ def test_every_label_can_be_cited(knowledge) -> None:
             if isinstance(table, dict) and table.get("source"):
                 count += 1
                 assert isinstance(table["year"], int) and 2000 <= table["year"] <= 2030
+                # the year is that of the revision read, or of the reading: the version says it
+                assert str(table["year"]) in table["version"], (table["document"], table["year"])
                 text = label_citation(table)
                 assert table["document"] in text and str(table["year"]) in text
                 assert table["version"] in text and not _problems(text)
