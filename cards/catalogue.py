@@ -46,6 +46,19 @@ def format_number(value: float | int) -> str:
     return f"{value:.{digits}f}".rstrip("0").rstrip(".")
 
 
+def dose_interval(per_day: float) -> tuple[int, str] | None:
+    """(n, "d" | "wk") when one administration every n days or weeks, else None."""
+    if per_day <= 0 or per_day >= 1:
+        return None
+    days = 1 / per_day
+    weeks = days / 7
+    if abs(weeks - round(weeks)) < 0.02 and round(weeks) >= 1:
+        return int(round(weeks)), "wk"
+    if abs(days - round(days)) < 0.02:
+        return int(round(days)), "d"
+    return None
+
+
 @dataclass(frozen=True)
 class Catalogue:
     """The texts of one language, with lookups that never fail on a missing label."""
@@ -96,6 +109,38 @@ class Catalogue:
             return self.get("meta", "list_separator").join(self.value(v) for v in items)
         return str(value)
 
+    def dose_text(self, dose_mg: float, per_day: float | None) -> str:
+        """'5 mg twice daily', '400 mg every 8 weeks' in this language."""
+        dose = f"{format_number(dose_mg)} {self.unit('mg')}"
+        if per_day is None:
+            return dose
+        freq = self.data["frequency"]
+        key = format_number(per_day)
+        if key in freq:
+            return freq[key].format(dose=dose)
+        interval = dose_interval(per_day)
+        if interval == (1, "wk"):
+            return freq["weekly"].format(dose=dose)
+        if interval:
+            which = "every_weeks" if interval[1] == "wk" else "every_days"
+            return freq[which].format(dose=dose, n=interval[0])
+        return freq["other"].format(dose=dose, per_day=key)
+
+    def _with_doses(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The finding's parameters plus `labelled_dose` and `ordered_dose` in words ("5 mg
+        once daily"): a dose without its frequency misleads (5 mg twice daily vs once)."""
+        extra: dict[str, str] = {}
+        for name, mg, per_day in (
+            ("labelled_dose", "dose_mg", "per_day"),
+            ("ordered_dose", "ordered_dose_mg", "ordered_per_day"),
+        ):
+            if isinstance(params.get(mg), int | float) and name not in params:
+                frequency = params.get(per_day)
+                extra[name] = self.dose_text(
+                    float(params[mg]), float(frequency) if frequency else None
+                )
+        return {**params, **extra} if extra else params
+
     def rule_short(self, rule_id: str) -> str:
         entry = self.data["rule"].get(rule_id)
         return entry["short"] if entry else rule_id
@@ -119,6 +164,7 @@ class Catalogue:
         text = entry["text"]
         facts = entry.get("facts")
         if facts:
+            params = self._with_doses(params)
             needed = self.rule_fields[rule_id]
             given = {k for k, v in params.items() if v is not None and v not in ("", [], ())}
             if needed.issubset(given):

@@ -27,7 +27,7 @@ from fhir.resources.R4B.reference import Reference
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import ValidationError
 
-from cards.catalogue import Catalogue, format_number
+from cards.catalogue import Catalogue, dose_interval
 from cds_service.knowledge import Knowledge
 from cds_service.model import Order
 
@@ -98,24 +98,11 @@ def subject_of(order: Order) -> dict[str, Any] | None:
 # ----------------------------------------------------------------------------- dose update
 
 
-def _interval(per_day: float) -> tuple[int, str] | None:
-    """(n, "d" | "wk") when one administration every n days or weeks, else None."""
-    if per_day <= 0 or per_day >= 1:
-        return None
-    days = 1 / per_day
-    weeks = days / 7
-    if abs(weeks - round(weeks)) < 0.02 and round(weeks) >= 1:
-        return int(round(weeks)), "wk"
-    if abs(days - round(days)) < 0.02:
-        return int(round(days)), "d"
-    return None
-
-
 def timing_for(per_day: float) -> dict[str, Any]:
     """FHIR Timing.repeat for a number of administrations per day (2 = twice daily)."""
     if per_day >= 1 and abs(per_day - round(per_day)) < 1e-6:
         return {"frequency": int(round(per_day)), "period": 1, "periodUnit": "d"}
-    interval = _interval(per_day)
+    interval = dose_interval(per_day)
     if interval:
         return {"frequency": 1, "period": interval[0], "periodUnit": interval[1]}
     return {"frequency": 1, "period": round(1 / per_day, 3), "periodUnit": "d"}
@@ -123,20 +110,7 @@ def timing_for(per_day: float) -> dict[str, Any]:
 
 def dose_text(cat: Catalogue, dose_mg: float, per_day: float | None) -> str:
     """'5 mg twice daily', '400 mg every 8 weeks' in the catalogue's language."""
-    dose = f"{format_number(dose_mg)} {cat.unit('mg')}"
-    if per_day is None:
-        return dose
-    freq = cat.data["frequency"]
-    key = format_number(per_day)
-    if key in freq:
-        return freq[key].format(dose=dose)
-    interval = _interval(per_day)
-    if interval == (1, "wk"):
-        return freq["weekly"].format(dose=dose)
-    if interval:
-        which = "every_weeks" if interval[1] == "wk" else "every_days"
-        return freq[which].format(dose=dose, n=interval[0])
-    return freq["other"].format(dose=dose, per_day=key)
+    return cat.dose_text(dose_mg, per_day)
 
 
 def dose_update_resource(

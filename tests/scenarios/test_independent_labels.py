@@ -776,6 +776,31 @@ def test_unstated_indication_is_one_info_line(make_app) -> None:
     assert "indication" in last, last
 
 
+@pytest.mark.parametrize(
+    ("language", "labelled"),
+    [
+        ("en", "5 mg once daily"),
+        ("ja", "5 mg 1日1回"),
+        ("zh-TW", "5 mg 每日一次"),
+        ("zh-CN", "5 mg 每日一次"),
+    ],
+)
+def test_renal_dose_names_the_frequency(make_app, language: str, labelled: str) -> None:
+    """Tofacitinib 5 mg twice daily at CrCl 40 (USPI 2.3): the card names the labelled dose with
+    its frequency; "labelled dose 5 mg" against an order of 5 mg twice daily says nothing."""
+    result = sign(
+        make_app(label_region="US"), _crcl(40), tofacitinib(5, 2, reason=RA), language=language
+    )
+    lines = [line for line in result.text.split("\n") if labelled in line]
+    assert any(" 40 " in line or "40 mL" in line for line in lines), result.text
+
+
+def test_dose_above_label_names_both_frequencies(make_app) -> None:
+    """Tofacitinib 10 mg twice daily for RA: ordered and labelled doses with their frequency."""
+    result = sign(make_app(), Chart(), tofacitinib(10, 2, reason=RA))
+    assert "Ordered 10 mg twice daily; labelled 5 mg twice daily" in result.text, result.text
+
+
 def test_infliximab_weight_based_dose_is_read(make_app) -> None:
     """Infliximab 5 mg/kg every 8 weeks (REMICADE label 2.x / SmPC 4.2: 3-5 mg/kg by weight): the
     weight-based dose is read, never reported as unreadable, and no JAK dose rule speaks."""
