@@ -161,8 +161,10 @@ def comparison(
         targets: dict[str, str] = {}
         groups: dict[str, int] = {}
         for worker_class in classes:
+            # gunicorn turns "sync" with threads > 1 into gthread: sync has one thread
+            threads = 4 if worker_class == "gthread" else 1
             base, proc = stack.enter_context(
-                servers.service(workers=1, threads=4, worker_class=worker_class)
+                servers.service(workers=1, threads=threads, worker_class=worker_class)
             )
             name = f"rheum-cds gunicorn {worker_class}"
             targets[name] = base + "/cds-services/rheum-order-sign"

@@ -230,7 +230,9 @@ def main(args: argparse.Namespace) -> int:
             options: dict[str, Any] = {
                 "bind": f"{args.host}:{args.port}",
                 "workers": args.workers,
-                "threads": args.threads,
+                # gunicorn would run "sync" with threads > 1 as gthread: threads only count
+                # for gthread
+                "threads": args.threads if worker_class == "gthread" else 1,
                 "worker_class": worker_class,
                 "worker_connections": getattr(args, "connections", 1000),
                 "timeout": args.timeout,

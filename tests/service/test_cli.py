@@ -98,3 +98,23 @@ def test_serve_with_defaults_answers_discovery(tmp_path):
         output, _ = process.communicate(timeout=30)
     assert "UNSIGNED" in output
     assert "Traceback" not in output
+
+
+def test_serve_sync_runs_sync_workers_whatever_threads_says(tmp_path):
+    """`--worker-class sync` (threads default 4) must not turn into gthread: the benchmark
+    compares the classes by name, and an operator picking sync behind a proxy means it."""
+    from tests.fixtures.service import start_service
+
+    served = start_service(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'cds.db'}",
+        workers=1,
+        threads=4,
+        extra_args=("--worker-class", "sync"),
+    )
+    try:
+        assert requests.get(served.base_url + "/cds-services", timeout=10).status_code == 200
+    finally:
+        served.stop()
+    log = served.log_path.read_text()
+    assert "Using worker: sync" in log, log[-2000:]
