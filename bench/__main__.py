@@ -18,7 +18,19 @@ AB_BASE = "2884477"  # issue 11: the engine at most 10 % slower than this commit
 COMPARED = ("gevent", "sync", "gthread")
 
 
+def _stop_on_sigterm() -> None:
+    """A SIGTERM (timeout, kill) unwinds like Ctrl-C, so every server the benchmark started
+    is stopped by its context manager instead of being left behind."""
+    import signal
+
+    def _raise(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _raise)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _stop_on_sigterm()
     parser = argparse.ArgumentParser(prog="python -m bench")
     sub = parser.add_subparsers(dest="cmd")
     r = sub.add_parser("run", help="latency, throughput, floors, HealthChain (default)")
