@@ -248,6 +248,13 @@ def test_the_risk_of_a_condition_is_known_not_to_be_it(text):
         "Long-term (current) use of injectable non-insulin antidiabetic drugs",
         "Borderline diabetes",
         "Other peripheral vascular diseases",
+        "Occlusion and stenosis of cerebral arteries, not resulting in cerebral infarction",
+        "National Institutes of Health Stroke Scale (NIHSS) score",
+        "Measles complicated by meningitis",
+        "Ascariasis pneumonia",
+        "Meconium passage during delivery",
+        "Encounter for childbirth instruction",
+        "Postprocedural hypertension",
     ],
 )
 def test_risk_unlikely_and_look_alike_displays_are_no_condition(text):
