@@ -305,7 +305,7 @@ def _sources_line(ctx: _Ctx, findings: Iterable[Finding]) -> list[str]:
     """The sources of the card's findings once, on one line, each a link on its reference text
     (cds_service/knowledge/citations.py card_sources): the first four (each finding's main
     source first), then how many more the card's rule page lists."""
-    cited = card_sources(ctx.knowledge.files, findings)
+    cited = card_sources(ctx.knowledge.files, findings, ctx.cat.get("meta", "language"))
     if not cited:
         return []
     cat = ctx.cat

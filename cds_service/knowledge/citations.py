@@ -41,6 +41,8 @@ _ARTICLE = re.compile(r"^(?P<name>.+?)\s+(?P<volume>\d+(?:\(\d+\))?):(?P<pages>\
 _REGISTRY_SUFFIX = re.compile(r"\s*\((?:PMID|PMC)[^)]*\)$")  # the link already names it
 _SECTION_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)*)")
 TITLE_WIDTH = 60  # columns of a title on a card (the rule pages show it whole)
+# "原題 [English translation]": a title in another language and its translation
+_TRANSLATED = re.compile(r"^(?P<original>.+?) \[(?P<english>[^\[\]]+)\]$")
 # words a cut title does not end on
 _TRAILING = frozenset("a an and at by for from in of on or the to vs with".split())
 MAX_CARD_SOURCES = 4  # references on a card; the rest are counted ("+2 more")
@@ -109,11 +111,17 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def short_title(title: str, width: int = TITLE_WIDTH) -> str:
+def short_title(title: str, width: int = TITLE_WIDTH, translated: bool = False) -> str:
     """The title as a card shows it: whole when it is short; else without its bracketed
     English translation, then without its subtitle (after ": ") when the main title is long
-    enough to recognise, then cut at a word boundary with "…" (a wide character counts two)."""
+    enough to recognise, then cut at a word boundary with "…" (a wide character counts two).
+    `translated` (an English card): a title in another language with a bracketed English
+    translation shows the translation alone, in its brackets, as English references do."""
     title = title.strip().rstrip(".")
+    m = _TRANSLATED.match(title)
+    if translated and m:
+        inner = short_title(m["english"], width)
+        return f"[{inner}]"
     if _width(title) <= width:
         return title
     title = title.split(" [", 1)[0]
@@ -138,15 +146,16 @@ def short_title(title: str, width: int = TITLE_WIDTH) -> str:
     return " ".join(words).rstrip(" ,;:–-([") + "…"
 
 
-def card_text(entry: Mapping[str, Any]) -> str:
+def card_text(entry: Mapping[str, Any], language: str = "") -> str:
     """The card's reference text of a sources.toml entry (the link is separate): lead author
-    et al. (or the issuer's short name), title, journal year;volume:pages or document, year."""
+    et al. (or the issuer's short name), title (on an English card, the English translation of
+    a title in another language), journal and year, or document and year."""
     if entry.get("journal"):
         who = _short_authors(str(entry.get("authors", "")))
     else:
         who = str(entry.get("short") or entry.get("authors", "")).rstrip(".")
     who = who if who.endswith(".") else f"{who}."
-    title = short_title(str(entry.get("title", "")))
+    title = short_title(str(entry.get("title", "")), translated=language == "en")
     return f"{who} {title}{'' if title.endswith('…') else '.'} {_venue(entry)}"
 
 
@@ -259,7 +268,9 @@ def _lookup(files: Mapping[str, Any]) -> dict[str, Any]:
     return table
 
 
-def card_sources(files: Mapping[str, Any], findings: Iterable[Finding]) -> list[tuple[str, str]]:
+def card_sources(
+    files: Mapping[str, Any], findings: Iterable[Finding], language: str = ""
+) -> list[tuple[str, str]]:
     """The sources of a card's findings, each once, as (reference text, link), the first
     source of every finding before the second ones (so that the first few a card shows name
     each finding's main source, the lead finding's first). A drug's own label (sources.toml
@@ -294,7 +305,7 @@ def card_sources(files: Mapping[str, Any], findings: Iterable[Finding]) -> list[
             http = url.startswith(("https://", "http://"))
             out.append((text, url) if text and http else (part, ""))
         elif known[0] == "source":
-            out.append((card_text(known[1]), link(known[1])))
+            out.append((card_text(known[1], language), link(known[1])))
         else:
             label = known[3]
             out.append((_label_card_text(label, sections.get(part, [])), str(label["url"])))

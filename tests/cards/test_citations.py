@@ -156,10 +156,16 @@ YEAR = re.compile(r"\b(19|20)\d{2}\b")
 LINK = re.compile(r"^\[(?P<text>[^\[\]]+)\]\((?P<url>https?://[^\s()<>]+)\)$")
 
 
-def _known_references(knowledge) -> tuple[dict[str, Any], list[tuple[str, str, dict]]]:
-    """The links a card may show: sources.toml entries by their markdown link, and the labels
-    of labels.toml as (document, url, table)."""
-    sources = {markdown_link(card_text(e), link(e)): e for e in knowledge.files["sources"].values()}
+def _known_references(knowledge) -> tuple[dict[str, dict[str, Any]], list[tuple[str, str, dict]]]:
+    """The links a card may show: sources.toml entries by language and markdown link, and the
+    labels of labels.toml as (document, url, table)."""
+    sources = {
+        language: {
+            markdown_link(card_text(e, language), link(e)): e
+            for e in knowledge.files["sources"].values()
+        }
+        for language in all_catalogues()
+    }
     labels = []
     for regions in knowledge.files["labels"].values():
         for region in ("EU", "US", "JP", "TW"):
@@ -205,9 +211,10 @@ def test_every_source_on_a_card_names_the_publication(demo_cards, knowledge) -> 
             assert m, f"{language} {card['summary']}: not a link: {item}"
             assert YEAR.search(m["text"]), item
             cited += 1
-            if item in sources:
-                entry = sources[item]
-                assert short_title(entry["title"]).removesuffix("…") in m["text"], item
+            if item in sources[language]:
+                entry = sources[language][item]
+                title = short_title(entry["title"], translated=language == "en")
+                assert title.strip("[]").removesuffix("…") in m["text"], item
                 assert str(entry["year"]) in m["text"], item
                 continue
             label = [t for doc, url, t in labels if doc in m["text"] and url == m["url"]]
@@ -250,6 +257,21 @@ def test_card_reference_forms() -> None:
     assert short_title(
         "自身免疫性肌炎治疗进展 [Advances in the treatment of autoimmune myositis]"
     ) == ("自身免疫性肌炎治疗进展")
+    cheng = {
+        "authors": "鄭傑夫 (Cheng CF)",
+        "title": "Janus激酶抑制劑在類風濕性關節炎的治療角色 [The role of Janus kinase inhibitors "
+        "in rheumatoid arthritis]",
+        "journal": "J Intern Med Taiwan 33:128–140",
+        "year": 2022,
+        "url": "https://www.tsim.org.tw/",
+    }
+    assert card_text(cheng, "en") == (
+        "鄭傑夫 (Cheng CF). [The role of Janus kinase inhibitors in rheumatoid arthritis]. "
+        "J Intern Med Taiwan 2022"
+    )
+    assert card_text(cheng, "zh-TW") == (
+        "鄭傑夫 (Cheng CF). Janus激酶抑制劑在類風濕性關節炎的治療角色. J Intern Med Taiwan 2022"
+    )
     document = {
         "authors": "US Food and Drug Administration",
         "short": "FDA",
