@@ -559,6 +559,11 @@ def test_the_ecqm_extract_is_the_pinned_one():
         ("840627005", "pregnancy"),  # Gravid uterus at 20-24 weeks size
         ("169750002", "lactation"),  # Mother currently breast-feeding
         ("700378005", "ckd"),  # Chronic kidney disease stage 3A
+        ("73161006", "pregnancy"),  # Transverse lie
+        ("188251003", "malignancy"),  # Hypernephroma
+        ("277550009", "lymphoma"),  # Richter's syndrome
+        ("195176009", "stroke"),  # Non-traumatic intracranial subdural hemorrhage
+        ("15992351000119104", "herpes_zoster"),  # Keratitis of both eyes by human herpesvirus 3
     ],
 )
 def test_codes_of_the_ecqm_value_sets_are_their_concept(code, expected):
@@ -584,6 +589,9 @@ def test_codes_of_the_ecqm_value_sets_are_their_concept(code, expected):
         ("450418003", "stroke"),  # Cerebral hemorrhage due to trauma
         ("64678009", "pregnancy"),  # Non-pregnancy related A-G syndrome
         ("717761005", "obesity"),  # Choroideremia with deafness and obesity syndrome
+        ("442423001", "pregnancy"),  # Single liveborn born in hospital by cesarean section
+        ("1237418002", "pregnancy"),  # ... progressive postnatal microcephaly syndrome
+        ("830055006", "lymphoma"),  # ALK fusion oncogene negative non-small cell lung cancer
     ],
 )
 def test_look_alikes_in_the_ecqm_value_sets_are_not_the_concept(code, not_concept):
