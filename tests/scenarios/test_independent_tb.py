@@ -145,6 +145,29 @@ SCENARIOS = [
         source=NTCA,
     ),
     Scenario(
+        "positive IGRA, ヒドラ錠 (an isoniazid brand in Japan, text only)",
+        _positive_igra(_course(None, "ヒドラ錠「オーツカ」50mg 6錠 分1")),
+        region="JP",
+        quiet=("JAKI-TB-SCREEN",),
+        source=NTCA + "; PMDA: ヒドラ錠「オーツカ」50mg (イソニアジド)",
+    ),
+    Scenario(
+        "positive IGRA, hydralazine (ヒドララジン) is not isoniazid",
+        _positive_igra(_course(None, "ヒドララジン塩酸塩錠25mg")),
+        region="JP",
+        fires={"JAKI-TB-SCREEN": "warning"},
+        source=NTCA,
+    ),
+    Scenario(
+        "positive IGRA, Rifinah (rifampicin + isoniazid, 3HR) with tofacitinib",
+        _positive_igra(_course(None, "Rifinah 300/150 tablets, two daily")),
+        (tofacitinib(),),
+        region="US",
+        fires={"JAKI-DDI": "warning"},
+        quiet=("JAKI-TB-SCREEN",),
+        source=NTCA + "; XELJANZ USPI 7 (strong CYP3A4 inducers)",
+    ),
+    Scenario(
         "positive IGRA, isoniazid course completed two years ago",
         _positive_igra(
             _course(ISONIAZID_RX, "isoniazid 300 mg", status="completed", started_days_ago=900),
