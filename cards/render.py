@@ -117,11 +117,21 @@ def _by_severity(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=key)
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})  # JSON as they are
+
+
 def _json_safe(value: Any) -> Any:
     """Plain JSON: dates as ISO strings, no NaN or infinity (JSON has neither)."""
     kind = type(value)
-    if kind is str or value is None or kind is int or kind is bool:  # the usual, first
+    if kind in _PLAIN:  # the usual, first
         return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:  # members that are plain already are taken as they are
+        return {
+            k if type(k) is str else str(k): v if type(v) in _PLAIN else _json_safe(v)
+            for k, v in value.items()
+        }
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, date):
@@ -189,6 +199,8 @@ class _Ctx:
     knowledge: Knowledge
     docs: str  # docs base URL without trailing slash
     app: str | None = None  # the trend app's URL (SMART launch), None: no app link
+    # patient references validated while rendering this response (suggestions' subjects)
+    subjects: dict[str, bool] = field(default_factory=dict)
 
     def rule_url(self, rule_id: str) -> str:
         return f"{self.docs}/rules/{rule_id}"
@@ -717,7 +729,7 @@ def _build_suggestions(
         if key in seen:
             continue
         seen.add(key)
-        built = build_suggestion(s.kind, s.params, order, ctx.cat, ctx.knowledge)
+        built = build_suggestion(s.kind, s.params, order, ctx.cat, ctx.knowledge, ctx.subjects)
         if built is not None:
             out.append(built)
     return out

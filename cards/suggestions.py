@@ -14,7 +14,6 @@ Only what this module builds is validated; prefetched data never goes through fh
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import tomllib
 import uuid
@@ -22,6 +21,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.reference import Reference
 from fhir.resources.R4B.servicerequest import ServiceRequest
@@ -58,29 +58,45 @@ _PLACEHOLDER_SUBJECT = {"reference": "Patient/placeholder"}
 
 
 @lru_cache(maxsize=1024)
-def _shape_valid(model_name: str, shape: str) -> bool:
+def _shape_valid(model_name: str, shape: bytes) -> bool:
     """Whether a resource built from service data (codes, texts) is valid R4; cached by shape."""
     model = MedicationRequest if model_name == "MedicationRequest" else ServiceRequest
-    resource = {**json.loads(shape), "subject": _PLACEHOLDER_SUBJECT}
+    resource = {**orjson.loads(shape), "subject": _PLACEHOLDER_SUBJECT}
     return _validated(model, resource) is not None
+
+
+def _subject_valid(subject: dict[str, Any], checked: dict[str, bool] | None) -> bool:
+    """Whether `subject` is a valid R4 Reference. `checked`: the answers given so far while
+    rendering one response (a reference is then validated once, however many orders name it)."""
+    reference = subject.get("reference")
+    key = reference if checked is not None and len(subject) == 1 else None
+    if isinstance(key, str) and key in checked:  # type: ignore[operator]
+        return checked[key]  # type: ignore[index]
+    try:
+        Reference.model_validate(subject)
+        valid = True
+    except ValidationError:
+        valid = False
+    if isinstance(key, str):
+        checked[key] = valid  # type: ignore[index]
+    return valid
 
 
 def _with_subject(
     model: type[MedicationRequest] | type[ServiceRequest],
     resource: dict[str, Any],
     subject: dict[str, Any],
+    checked: dict[str, bool] | None = None,
 ) -> dict[str, Any] | None:
     """`resource` with `subject`, validated as R4.
 
     The part built from the knowledge and catalogue files is validated once per shape (it is
-    the same for every patient); the patient reference, the only per-request part, is
-    validated on every call.
+    the same for every patient); the patient reference, the only per-request part, once per
+    response (`checked`, see `_subject_valid`), or on every call without `checked`.
     """
-    if not _shape_valid(model.__name__, json.dumps(resource, sort_keys=True)):
+    if not _shape_valid(model.__name__, orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)):
         return None
-    try:
-        Reference.model_validate(subject)
-    except ValidationError:
+    if not _subject_valid(subject, checked):
         log.warning("suggestion dropped: subject reference not valid R4")
         return None
     return {**resource, "subject": subject}
@@ -209,7 +225,10 @@ def name_of_test(knowledge: Knowledge, cat: Catalogue, test_id: str) -> str:
 
 
 def service_requests(
-    subject: dict[str, Any], codings: list[dict[str, str]], text: str
+    subject: dict[str, Any],
+    codings: list[dict[str, str]],
+    text: str,
+    checked: dict[str, bool] | None = None,
 ) -> list[dict[str, Any]]:
     """One draft ServiceRequest per LOINC coding (a panel of several codes gives several).
 
@@ -225,9 +244,9 @@ def service_requests(
             "intent": "order",
             "code": concept,
         }
-        checked = _with_subject(ServiceRequest, resource, subject)
-        if checked:
-            out.append(checked)
+        valid = _with_subject(ServiceRequest, resource, subject, checked)
+        if valid:
+            out.append(valid)
     return out
 
 
@@ -235,7 +254,7 @@ def service_requests(
 
 
 def zoster_vaccine_request(
-    subject: dict[str, Any], text: str, dosage_text: str
+    subject: dict[str, Any], text: str, dosage_text: str, checked: dict[str, bool] | None = None
 ) -> dict[str, Any] | None:
     """A MedicationRequest (status draft, intent proposal) for recombinant zoster vaccine."""
     codes = fhir_codes()["zoster_vaccine"]
@@ -265,7 +284,7 @@ def zoster_vaccine_request(
             }
         ],
     }
-    return _with_subject(MedicationRequest, resource, subject)
+    return _with_subject(MedicationRequest, resource, subject, checked)
 
 
 # ----------------------------------------------------------------------------- suggestions
@@ -285,9 +304,17 @@ def _suggestion(label: str, actions: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def build_suggestion(
-    kind: str, params: dict[str, Any], order: Order, cat: Catalogue, knowledge: Knowledge
+    kind: str,
+    params: dict[str, Any],
+    order: Order,
+    cat: Catalogue,
+    knowledge: Knowledge,
+    checked: dict[str, bool] | None = None,
 ) -> dict[str, Any] | None:
-    """A CDS Hooks suggestion for one engine Suggestion, or None when it cannot be built."""
+    """A CDS Hooks suggestion for one engine Suggestion, or None when it cannot be built.
+
+    `checked`: patient references validated so far for this response (see `_subject_valid`).
+    """
     drug = cat.drug(order.drug, order.display)
     if kind == "dose-update":
         dose_mg, per_day = params.get("dose_mg"), params.get("per_day")
@@ -313,7 +340,8 @@ def build_suggestion(
         if not isinstance(knowledge.files.get("tests", {}).get(test_id), dict):
             return None  # not a test the knowledge files describe
         text = name_of_test(knowledge, cat, test_id)
-        resources = service_requests(subject, codings_of_test(knowledge, test_id), text)
+        codings = codings_of_test(knowledge, test_id)
+        resources = service_requests(subject, codings, text, checked)
         if not resources:
             return None
         label = cat.fill("action", "order_test", test=text)
@@ -323,7 +351,8 @@ def build_suggestion(
         if str(params.get("cvx", "187")) != fhir_codes()["zoster_vaccine"]["code"]:
             return None
         vaccine = cat.get("vaccine", "rzv")
-        resource = zoster_vaccine_request(subject, vaccine, cat.get("vaccine", "rzv_dosage"))
+        dosage = cat.get("vaccine", "rzv_dosage")
+        resource = zoster_vaccine_request(subject, vaccine, dosage, checked)
         if resource is None:
             return None
         label = cat.fill("action", "vaccinate", vaccine=vaccine)

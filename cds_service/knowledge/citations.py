@@ -108,6 +108,8 @@ def _venue(entry: Mapping[str, Any]) -> str:
 
 
 def _width(text: str) -> int:
+    if text.isascii():  # no ASCII character is wide (east_asian_width "Na" or "N")
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
