@@ -247,8 +247,9 @@ _LOOKUPS: dict[int, tuple[Any, Any, dict[str, Any]]] = {}
 
 
 def _lookup(files: Mapping[str, Any]) -> dict[str, Any]:
-    """Finding source text -> what it cites: ("source", entry) for sources.toml,
-    ("label", drug, region, table) for a label. Built once per knowledge."""
+    """Finding source text -> what it cites: ("source", entry, card texts by language, made
+    on first use) for sources.toml, ("label", drug, region, table) for a label. Built once per
+    knowledge."""
     sources, labels = files.get("sources", {}), files.get("labels", {})
     cached = _LOOKUPS.get(id(files))
     if cached is not None and cached[0] is sources and cached[1] is labels:
@@ -256,7 +257,7 @@ def _lookup(files: Mapping[str, Any]) -> dict[str, Any]:
     table: dict[str, Any] = {}
     for entry in sources.values():
         if isinstance(entry, dict):
-            table[compact_citation(entry)] = ("source", entry)
+            table[compact_citation(entry)] = ("source", entry, {})
     for drug, regions in labels.items():
         if not isinstance(regions, dict):
             continue
@@ -307,7 +308,11 @@ def card_sources(
             http = url.startswith(("https://", "http://"))
             out.append((text, url) if text and http else (part, ""))
         elif known[0] == "source":
-            out.append((card_text(known[1], language), link(known[1])))
+            texts = known[2]  # card_text depends on the entry and the language only
+            text = texts.get(language)
+            if text is None:
+                text = texts[language] = card_text(known[1], language)
+            out.append((text, link(known[1])))
         else:
             label = known[3]
             out.append((_label_card_text(label, sections.get(part, [])), str(label["url"])))
