@@ -283,3 +283,38 @@ def test_pmr_without_stiffness_gives_no_score(pmr_service) -> None:
     )
     scores = sign(pmr_service, chart, hook="patient-view").scores
     assert scores.get("PMR-AS-CRP", {}).get("value") is None, scores
+
+
+def _cdai_with_total(total: float) -> Chart:
+    chart = _cdai(4, 2, 2.0, 2.0)  # CDAI 10.0 from its components
+    chart.observations.append(quantity("75847-4", total, "{score}"))
+    return chart
+
+
+@pytest.mark.parametrize(
+    ("total", "flagged"), [(10.2, True), (12.0, True), (10.1, False), (10.0, False)]
+)
+def test_recorded_total_mismatch_over_a_tenth(app, total: float, flagged: bool) -> None:
+    """SPEC input rules: a stored CDAI total (LOINC 75847-4) that differs from the recomputed
+    one by more than 0.1 is flagged; the recomputed score stays the one categorised."""
+    result = sign(app, _cdai_with_total(total), hook="patient-view")
+    assert result.scores["CDAI"]["value"] == pytest.approx(10.0)
+    assert result.scores["CDAI"]["category"] == "low"
+    assert ("differs from the recomputed value" in result.text) is flagged, result.text
+
+
+@pytest.mark.parametrize(
+    ("code", "score", "total", "category"),
+    [
+        ("75847-4", "CDAI", 22.1, "high"),
+        ("75847-4", "CDAI", 2.8, "remission"),
+        ("75845-8", "SDAI", 3.3, "remission"),
+        ("75845-8", "SDAI", 26.0, "moderate"),
+    ],
+)
+def test_recorded_total_alone_is_categorised(app, code, score, total, category) -> None:
+    """Only the EHR's total on file: shown, categorised by the published cut-offs."""
+    chart = Chart(observations=[quantity(code, total, "{score}")])
+    scores = sign(app, chart, hook="patient-view").scores
+    assert scores[score]["value"] == pytest.approx(total)
+    assert scores[score]["category"] == category
