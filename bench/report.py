@@ -13,10 +13,13 @@ def _row(name: str, s: dict[str, Any], floor: float | None = None) -> str:
 def markdown(r: dict[str, Any]) -> str:
     f = r["floors"]
     disc = f["discovery"]["p50_ms"]
+    load = r["machine"].get("load_average")
     lines = [
         f"Run {r['date']} on commit `{r['commit']}`, {r['machine']['cpus']} CPUs, Python "
-        f"{r['machine']['python']}{' (quick profile)' if r.get('quick') else ''}.",
+        f"{r['machine']['python']}{' (quick profile)' if r.get('quick') else ''}"
+        + (f", load average at start {load[0]:.1f}." if load else "."),
         "",
+        *summary(r),
         "| measurement | p50 ms | p95 ms | p99 ms | p50 / discovery p50 |",
         "|---|---|---|---|---|",
         _row("floor: GET /cds-services", f["discovery"], disc),
@@ -124,3 +127,32 @@ def comparison_table(comp: dict[str, Any]) -> list[str]:
             f"| {rps} | {cpu.get(name, '')} | {' | '.join(rel)} |"
         )
     return lines
+
+
+def summary(r: dict[str, Any]) -> list[str]:
+    """Issue 16's figures first: the three HealthChain ratios of the default server, the
+    3 000-resource p50, memory over the soak, and the engine A/B of issue 11."""
+    ratios = r.get("ratios", {})
+    out = []
+    if ratios.get("vs_healthchain_p50") is not None:
+        out.append(
+            f"- against HealthChain 0.16.1 (one interleaved run, 600 resources, one process "
+            f"each): p50 {ratios['vs_healthchain_p50']}×, p99 {ratios['vs_healthchain_p99']}×, "
+            f"throughput with 4 clients {ratios['vs_healthchain_throughput_4_clients']}×"
+        )
+    if "order_sign_3000_p50_ms" in ratios:
+        out.append(f"- order-sign with 3 000 resources: p50 {ratios['order_sign_3000_p50_ms']} ms")
+    mem = r.get("memory", {})
+    if "rss_mb_end" in mem:
+        out.append(
+            f"- resident memory over {mem['hook_calls']:,} requests: "
+            f"{mem['rss_mb_after_warmup']} → {mem['rss_mb_end']} MB, trend "
+            f"{mem.get('trend_second_half_mb_per_10k_requests')} MB per 10 000 requests"
+        )
+    ab = r.get("engine_ab")
+    if ab:
+        out.append(
+            f"- engine against `{ab['base_commit']}`: p50 CPU "
+            f"{ab['ratio_current_over_base'].get('p50_ms')}×, RSS {ab['rss_growth_mb']:+} MB"
+        )
+    return [*out, ""] if out else []

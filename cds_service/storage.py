@@ -267,6 +267,7 @@ class _Flush:
 
 
 _STOP = object()
+IDLE_CHECK_S = 30.0  # an idle writer checks this often whether its Storage still exists
 
 
 class AuditWriter:
@@ -296,6 +297,7 @@ class AuditWriter:
         self._pid = 0
         self._closed = False
         self._unfinished = 0  # rows queued and not yet committed (or given up)
+        self.idle_check_s = IDLE_CHECK_S
 
     def _ensure_thread(self) -> None:
         # started on first use, in the process that uses it (workers are forked)
@@ -380,7 +382,12 @@ class AuditWriter:
 
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=self.idle_check_s)
+            except queue.Empty:
+                if self._storage() is None:
+                    return  # its Storage is gone (an app built and dropped, as in tests)
+                continue
             rows: list[AuditRow] = []
             markers: list[_Flush] = []
             stop = False

@@ -189,3 +189,21 @@ def test_without_a_delay_the_row_is_written_by_the_caller(storage_url: str) -> N
     finally:
         storage.dispose()
         other.dispose()
+
+
+def test_the_writer_of_a_dropped_storage_ends(storage_url: str) -> None:
+    """An app built and dropped (tests, reloads) leaves no writer thread behind."""
+    import gc
+
+    storage = Storage(storage_url, PATIENT_HASH_KEY, write_delay_ms=10)
+    assert storage._writer is not None
+    storage._writer.idle_check_s = 0.05
+    storage.submit_audit(_row(1))
+    assert storage.flush()
+    thread = storage._writer._thread
+    assert thread is not None and thread.is_alive()
+    storage.engine.dispose()
+    del storage
+    gc.collect()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
