@@ -640,6 +640,58 @@ CIBINQO_LABS = (
     "CIBINQO SmPC 4.2 (do not start: platelets < 150 x 10^3/mm3, ALC < 0.5, ANC < 1.2 x "
     "10^3/mm3, Hb < 10 g/dL); CIBINQO USPI 2.x (ANC < 1000, Hb < 8 g/dL)"
 )
+
+
+def _reason_text(order: dict[str, Any], text: str) -> dict[str, Any]:
+    """The order's reason as free text only, as East Asian order entry often sends it."""
+    order["reasonCode"] = [{"text": text}]
+    return order
+
+
+ICD10_WHO = "http://hl7.org/fhir/sid/icd-10"
+LANGUAGE_SCENARIOS = [
+    Scenario(
+        "JP upadacitinib 45 mg, reason 潰瘍性大腸炎 (text): induction, labelled",
+        Chart(),
+        (_reason_text(upadacitinib(45), "潰瘍性大腸炎"),),
+        region="JP",
+        quiet=("JAKI-DOSE-MAX",),
+        source=RINVOQ_JP,
+    ),
+    Scenario(
+        "EU upadacitinib 45 mg, reason 溃疡性结肠炎 (text): induction, labelled",
+        Chart(),
+        (_reason_text(upadacitinib(45), "溃疡性结肠炎"),),
+        region="EU",
+        quiet=("JAKI-DOSE-MAX",),
+        source=RINVOQ_EU,
+    ),
+    Scenario(
+        "US upadacitinib 30 mg at 67, reason アトピー性皮膚炎 (text): above label",
+        Chart(age=67),
+        (_reason_text(upadacitinib(30), "アトピー性皮膚炎"),),
+        region="US",
+        fires={"JAKI-DOSE-MAX": "warning"},
+        source=RINVOQ_US,
+    ),
+    Scenario(
+        "US upadacitinib 45 mg, reason WHO ICD-10 K51.9: induction, labelled",
+        Chart(),
+        (upadacitinib(45, reason=(ICD10_WHO, "K51.9", "Ulcerative colitis")),),
+        region="US",
+        quiet=("JAKI-DOSE-MAX",),
+        source=RINVOQ_US,
+    ),
+    Scenario(
+        "JP upadacitinib 30 mg at 16, reason WHO ICD-10 L20.9: 小児 15 mg",
+        Chart(age=16),
+        (upadacitinib(30, reason=(ICD10_WHO, "L20.9", "アトピー性皮膚炎")),),
+        region="JP",
+        fires={"JAKI-DOSE-MAX": "warning"},
+        source=RINVOQ_JP,
+    ),
+]
+
 LAB_SCENARIOS = [
     Scenario(
         "EU abrocitinib, platelets 140 x10^3/uL: do not start",
@@ -748,7 +800,7 @@ LAB_SCENARIOS = [
 ]
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS + LAB_SCENARIOS, ids=str)
+@pytest.mark.parametrize("scenario", SCENARIOS + LAB_SCENARIOS + LANGUAGE_SCENARIOS, ids=str)
 def test_label_figures(make_app, scenario: Scenario) -> None:
     result = check(make_app, scenario)
     assert "not configured" not in result.text.lower()
