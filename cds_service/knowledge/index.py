@@ -181,6 +181,8 @@ class ValueSets:
         default_factory=dict
     )
     semantic_tags: frozenset[str] = frozenset()
+    # concepts whose "history of X" is no X at all (a past pregnancy): name_qualifiers.toml
+    name_history_none: frozenset[str] = frozenset()
     # displays of the generated expansions (SNOMED CT without its semantic tag, ICD-10-CM),
     # normalised -> concept; only displays that name one concept (names recognised as such)
     cond_display_names: dict[str, str] = field(default_factory=dict)

@@ -488,6 +488,10 @@ def _name_qualifiers(vs: ValueSets, data: Mapping[str, Any]) -> None:
                 raise KnowledgeError(f"{where}.{key}: a list of words")
             words.append(tuple(sorted({norm_text(w) for w in found}, key=len, reverse=True)))
         vs.name_qualifiers[status] = (words[0], words[1])
+    none_for = data.get("history", {}).get("none_for", [])
+    if not isinstance(none_for, list) or not all(isinstance(c, str) for c in none_for):
+        raise KnowledgeError("valuesets/name_qualifiers.toml [history].none_for: concept ids")
+    vs.name_history_none = frozenset(none_for)
     unknown = set(data) - {"_meta", *NAME_STATUSES}
     if unknown:
         raise KnowledgeError(f"valuesets/name_qualifiers.toml: unknown tables {sorted(unknown)}")

@@ -115,6 +115,12 @@ def read_name(vs: ValueSets, text: str) -> NameRead | None:
     found = vs._text_cache.get(key, _UNSEEN)
     if found is _UNSEEN:
         found = _read_name(vs, text)
+        if (
+            found is not None
+            and found.status == "history"
+            and vs.name_history_none.intersection(found.concept.split("+"))
+        ):  # "personal history of pregnancy complications": no pregnancy now, nor a past one
+            found = NameRead(found.concept, "negated")
         remember(vs._text_cache, key, found)
     return found
 

@@ -306,3 +306,17 @@ def test_an_x_like_condition_is_not_x():
     for text in ["Lupus-like syndrome", "Zoster-like rash", "Tuberculosis-like illness"]:
         f = facts(condition(text))
         assert f.problems == [], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Personal history of gestational diabetes",
+        "Personal history of other complications of pregnancy, childbirth and the puerperium",
+        "History of pregnancy",
+        "妊娠の既往",
+    ],
+)
+def test_a_past_pregnancy_is_known_to_be_no_pregnancy(text):
+    f = facts(condition(text))
+    assert f.problems == [] and f.unclassified_conditions == []
