@@ -22,6 +22,7 @@ from operator import attrgetter
 from typing import Any
 
 from cds_service.assess import scores as sc
+from cds_service.assess.screening import make_evidence
 from cds_service.knowledge import Knowledge
 from cds_service.model import Evidence, Facts, Observed, Score, sent_as
 
@@ -154,14 +155,8 @@ _EMPTY = _Index(())
 
 
 def _evidence(o: Observed) -> Evidence:
-    return Evidence(
-        ref=o.ref,
-        label=o.concept,
-        value=o.value,
-        unit=o.unit,
-        when=o.when,
-        sent=sent_as(o.original, o.value, o.unit) if o.comparable else None,
-    )
+    sent = sent_as(o.original, o.value, o.unit) if o.comparable else None
+    return make_evidence(o.ref, o.concept, o.value, o.unit, o.when, (), False, sent)
 
 
 def _inputs(picked: dict[str, Observed], specs: sc.ScoreSpecs) -> dict[str, Any]:

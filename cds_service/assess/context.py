@@ -61,20 +61,13 @@ def observed_since(facts: Facts, concept: str, days: int) -> list[Observed]:
 def evidence_of(o: Observed) -> Evidence:
     value: Any = o.value if o.value is not None else (o.interpretation or o.original)
     sent = sent_as(o.original, o.value, o.unit) if o.comparable else None
-    return Evidence(
-        ref=o.ref,
-        label=o.concept,
-        value=value,
-        unit=o.unit,
-        when=o.when,
-        by_name=o.by_name,
-        sent=sent,
-    )
+    return screening.make_evidence(o.ref, o.concept, value, o.unit, o.when, (), o.by_name, sent)
 
 
 def problem_evidence(p: Problem, label: str) -> Evidence:
-    return Evidence(
-        ref=p.ref, label=f"condition:{label}", value=p.display, when=p.onset or p.recorded
+    when = p.onset or p.recorded
+    return screening.make_evidence(
+        p.ref, f"condition:{label}", p.display, None, when, (), False, None
     )
 
 

@@ -33,8 +33,15 @@ from cds_service.model import (
     Suggestion,
     sent_as,
 )
+from cds_service.normalise.construct import fast_positional
 
 Result = Finding | NotAssessed
+
+# Evidence(ref, label, value, unit, when, derived_from, by_name, sent) without the frozen
+# dataclass __init__ (the same object; evidence items are built by the dozen per request)
+make_evidence = fast_positional(
+    Evidence, "ref", "label", "value", "unit", "when", "derived_from", "by_name", "sent"
+)
 
 # Facts.unavailable keys are prefetch keys or data kinds; these fragments name the kind.
 _KIND_FRAGMENTS: dict[str, tuple[str, ...]] = {
@@ -190,26 +197,17 @@ def obs_evidence(o: Observed) -> Evidence:
     value: Any = o.value if o.value is not None else (o.interpretation or o.original)
     unit = o.unit if o.value is not None else None
     sent = sent_as(o.original, o.value, o.unit) if o.comparable and not o.derived_from else None
-    return Evidence(
-        o.ref,
-        o.concept,
-        value,
-        unit,
-        o.when,
-        derived_from=o.derived_from,
-        by_name=o.by_name,
-        sent=sent,
-    )
+    return make_evidence(o.ref, o.concept, value, unit, o.when, o.derived_from, o.by_name, sent)
 
 
 def problem_evidence(p: Problem, concept: str) -> Evidence:
-    return Evidence(
-        p.ref, f"condition:{concept}", p.display, None, p.onset or p.recorded, by_name=p.by_name
-    )
+    when = p.onset or p.recorded
+    return make_evidence(p.ref, f"condition:{concept}", p.display, None, when, (), p.by_name, None)
 
 
 def med_evidence(m: Medication, label: str) -> Evidence:
-    return Evidence(m.ref, f"medication:{label}", m.display or m.drug, None, m.authored)
+    value = m.display or m.drug
+    return make_evidence(m.ref, f"medication:{label}", value, None, m.authored, (), False, None)
 
 
 def finding(
