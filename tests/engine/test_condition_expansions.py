@@ -448,6 +448,9 @@ def coded_with_display(code: str, display: str):
         ("1234568", "Sepsis caused by Pseudomonas (disorder)", {"serious_infection"}),
         ("1234569", "Deep venous thrombosis in pregnancy", {"dvt", "pregnancy"}),
         ("1234570", "Squamous cell carcinoma of skin of cheek", {"nmsc", "malignancy"}),
+        ("1234571", "Acute deep venous thrombosis of internal jugular vein", {"dvt"}),
+        ("1234572", "Acute thrombosis of right subclavian vein", {"dvt"}),
+        ("1234573", "Spontaneous hemorrhage of cerebral hemisphere", {"stroke"}),
     ],
 )
 def test_a_specific_code_outside_the_expansions_is_read_by_its_display(code, display, expected):
@@ -471,6 +474,8 @@ def test_a_specific_code_outside_the_expansions_is_read_by_its_display(code, dis
         "Herpes simplex labialis",
         "Fear of cancer",
         "At risk of deep vein thrombosis",
+        "Thrombosis of external jugular vein",
+        "Superficial thrombophlebitis of internal jugular vein",
     ],
 )
 def test_a_look_alike_display_is_no_concept(display):
