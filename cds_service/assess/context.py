@@ -34,8 +34,8 @@ def unavailable(facts: Facts, kinds: Sequence[str]) -> bool:
 
 
 def active_problems(facts: Facts, concepts: Iterable[str]) -> list[Problem]:
-    wanted = set(concepts)
-    return [p for p in facts.problems if p.active and p.concepts & wanted]
+    """Active problems carrying any of `concepts`, each once, in Facts order."""
+    return screening.problems(facts, concepts, active_only=True)
 
 
 def has_condition(facts: Facts, concepts: Iterable[str]) -> bool:
