@@ -8,7 +8,9 @@ knowledge/scores.toml. Coefficients, cut-offs and input limits live in knowledge
 component and the reason (never the value: reasons may end up in logs).
 
 Functions return the unrounded value; `categorise()` rounds to the score's decimals first, so
-the figure a clinician sees is the figure that was categorised.
+the figure a clinician sees is the figure that was categorised. Rounding is half up on the value
+as written (9.35 -> 9.4), as a clinician rounds: round() keeps the binary 9.35 (9.3499...) at
+9.3, which hid a PMR flare (PMR-AS >= 9.35, Binard 2008) and read SDAI 3.35 as remission.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Any
 
@@ -170,6 +173,16 @@ def check(component: str, value: float | int | None, specs: ScoreSpecs | None = 
     return v
 
 
+def round_half_up(value: float, decimals: int) -> float:
+    """`value` rounded half up to `decimals`, after float noise below 1e-9 is dropped:
+    9.35 -> 9.4, 11.05 -> 11.1, 2.5995 -> 2.6, 3.1998 -> 3.2. A value no score reaches
+    (infinite, or beyond 1e12) is left to round()."""
+    if not math.isfinite(value) or abs(value) >= 1e12:
+        return round(value, decimals)
+    step = Decimal(1).scaleb(-decimals)
+    return float(Decimal(f"{value:.9f}").quantize(step, rounding=ROUND_HALF_UP))
+
+
 def categorise(score_id: str, value: float, specs: ScoreSpecs | None = None) -> str:
     """Category of a score value: the first band whose upper bound the rounded value meets.
 
@@ -177,7 +190,7 @@ def categorise(score_id: str, value: float, specs: ScoreSpecs | None = None) -> 
     is "low", not "remission" (DAS28 remission is < 2.6).
     """
     s = _specs(specs)
-    v = round(value, s.decimals[score_id])
+    v = round_half_up(value, s.decimals[score_id])
     for band in s.bands[score_id]:
         if band.upper is None:
             return band.category
@@ -187,7 +200,7 @@ def categorise(score_id: str, value: float, specs: ScoreSpecs | None = None) -> 
 
 
 def round_score(score_id: str, value: float, specs: ScoreSpecs | None = None) -> float:
-    return round(value, _specs(specs).decimals[score_id])
+    return round_half_up(value, _specs(specs).decimals[score_id])
 
 
 def _joints(tjc28: float, sjc28: float, s: ScoreSpecs) -> tuple[float, float]:

@@ -164,6 +164,17 @@ CASES = [
         "moderate",
         AL,
     ),
+    # 10.6 + 0.45 = 11.05 (binary 11.0499...): past the cut-off 11, shown 11.1, moderate
+    Case(
+        "SDAI 11.05 is moderate (rounded half up)",
+        _cdai(4, 2, 2.3, 2.3, crp=(4.5, "mg/L")),
+        "SDAI",
+        11.1,
+        "moderate",
+        AL,
+    ),
+    # 2.8 + 0.55 = 3.35: past remission (<= 3.3), shown 3.4, low
+    Case("SDAI 3.35 is low", _cdai(1, 0, 1.0, 0.8, crp=(5.5, "mg/L")), "SDAI", 3.4, "low", AL),
     Case("SDAI 26.1 is high", _cdai(10, 6, 3.0, 3.0, crp=(41, "mg/L")), "SDAI", 26.1, "high", AL),
 ]
 
@@ -318,3 +329,15 @@ def test_recorded_total_alone_is_categorised(app, code, score, total, category) 
     scores = sign(app, chart, hook="patient-view").scores
     assert scores[score]["value"] == pytest.approx(total)
     assert scores[score]["category"] == category
+
+
+@pytest.mark.parametrize(
+    ("crp_mg_dl", "shown", "flare"), [(1.35, 9.4, "yes"), (1.34, 9.3, "indeterminate")]
+)
+def test_pmr_flare_at_its_cut_off(pmr_service, crp_mg_dl: float, shown: float, flare) -> None:
+    """Binard 2008: CRP PMR-AS >= 9.35 is a flare. 1.35 + 3 + 3 + 10 min x 0.1 + 1 = 9.35
+    exactly: shown 9.4 (half up) and a flare; 9.34 is not (no previous score: the rise is
+    unknown, so not 'no')."""
+    scores = sign(pmr_service, _pmr(crp_mg_dl, 3, 3, 10, 1), hook="patient-view").scores
+    assert scores["PMR-AS-CRP"]["value"] == pytest.approx(shown)
+    assert scores["PMR-FLARE"]["category"] == flare
