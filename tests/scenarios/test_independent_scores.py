@@ -341,3 +341,35 @@ def test_pmr_flare_at_its_cut_off(pmr_service, crp_mg_dl: float, shown: float, f
     scores = sign(pmr_service, _pmr(crp_mg_dl, 3, 3, 10, 1), hook="patient-view").scores
     assert scores["PMR-AS-CRP"]["value"] == pytest.approx(shown)
     assert scores["PMR-FLARE"]["category"] == flare
+
+
+def _visit(tjc: int, sjc: int, esr: float, ptga: float, days: int) -> list[dict]:
+    return [
+        quantity("88981-6", tjc, "{#}", days=days),
+        quantity("88980-8", sjc, "{#}", days=days),
+        quantity("4537-7", esr, "mm/h", days=days),
+        quantity("75894-6", ptga, "mm", days=days),
+    ]
+
+
+EULAR = [
+    # baseline 100 days ago -> current 10 days ago (DAS28-ESR, 2 decimals as shown)
+    ("improvement exactly 1.20 to 1.13: moderate", (0, 0, 23, 10), (0, 0, 5, 0), 1.2, "moderate"),
+    ("improvement 1.21 to 1.13: good", (0, 0, 7, 70), (0, 0, 5, 0), 1.21, "good"),
+    ("improvement exactly 0.60: none", (0, 2, 10, 0), (0, 0, 5, 20), 0.6, "none"),
+    ("improvement 0.61: moderate", (0, 0, 8, 20), (0, 0, 5, 0), 0.61, "moderate"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "baseline", "current", "improvement", "response"), EULAR, ids=[e[0] for e in EULAR]
+)
+def test_eular_response_at_its_cut_offs(
+    app, name: str, baseline, current, improvement: float, response: str
+) -> None:
+    """van Gestel 1998: good = improvement > 1.2 and current <= 3.2; moderate = > 1.2 with
+    current > 3.2, or > 0.6 and <= 1.2 with current <= 5.1; none otherwise."""
+    chart = Chart(observations=_visit(*baseline, days=100) + _visit(*current, days=10))
+    scores = sign(app, chart, hook="patient-view").scores
+    assert scores["EULAR-RESPONSE"]["value"] == pytest.approx(improvement)
+    assert scores["EULAR-RESPONSE"]["category"] == response
