@@ -227,11 +227,11 @@ def _unknown_coding(vs: ValueSets, system: Any, value: str) -> tuple[str, str, b
     found = vs._coding_cache.get(key) if cacheable else None
     if found is None:
         family = vs.systems.family(system if isinstance(system, str) else None)
-        key = norm_icd10(value)
+        icd = norm_icd10(value)
         by_category = (
             family in vs.systems.by_category
-            and bool(_ICD10_SHAPE.fullmatch(key))
-            and not vs.icd10_open(key)
+            and bool(_ICD10_SHAPE.fullmatch(icd))
+            and not vs.icd10_open(icd)
         )
         found = (family, norm_code(value), by_category)
         if cacheable:

@@ -196,3 +196,15 @@ def test_vte_risk_without_bmi_says_the_count_instead_of_no_other_risk_factor():
     (vte,) = [n for n in assessment.not_assessed if n.rule_id == "JAKI-VTE-RISK"]
     assert vte.missing.endswith("1 conditions on file could not be classified")
     assert "no other VTE risk factor" not in vte.missing
+
+
+def test_an_unknown_icd10_code_is_judged_once_per_system_and_code():
+    """The verdict on a code no concept takes is memoised under its (system, code): the next
+    record with the same code is not judged again (records repeat their codes)."""
+    from cds_service.normalise.conditions import _unknown_coding
+
+    vs = K.vs
+    who = "http://hl7.org/fhir/sid/icd-10"
+    first = _unknown_coding(vs, who, "Z22.5")
+    assert vs._coding_cache.get(("condunknown", who, "Z22.5")) == first
+    assert first == ("icd10", "Z22.5", False)
