@@ -19,6 +19,8 @@ from cards.language import LANGUAGES
 
 TEMPLATES = Path(__file__).parent / "templates"
 _FORMATTER = string.Formatter()
+# sections a machine word is looked up in for its label, in order
+LABEL_SECTIONS = ("drug", "concept", "test", "value", "category")
 
 
 class CatalogueError(ValueError):
@@ -66,6 +68,9 @@ class Catalogue:
     language: str
     data: dict[str, Any]
     rule_fields: dict[str, frozenset[str]]  # rule id -> placeholders of its `facts`
+    # every label of LABEL_SECTIONS in one table, the first section's label winning (made
+    # once per catalogue by `_load`; None: `label` reads the sections in turn)
+    labels: dict[str, str] | None = None
 
     def get(self, section: str, key: str) -> str:
         """A template by section and key (both must exist: checked by tests)."""
@@ -76,10 +81,15 @@ class Catalogue:
 
     def label(self, value: str) -> str:
         """A human label for a machine word: drug, concept, test, value; else the word itself."""
-        for section in ("drug", "concept", "test", "value", "category"):
-            found = self.data[section].get(value)
+        if self.labels is not None:
+            found = self.labels.get(value)
             if found is not None:
                 return found
+        else:
+            for section in LABEL_SECTIONS:
+                found = self.data[section].get(value)
+                if found is not None:
+                    return found
         if ":" in value:  # evidence labels such as "condition:dvt"
             return self.label(value.split(":", 1)[1])
         return value
@@ -190,7 +200,10 @@ def _load(language: str) -> Catalogue:
     fields = {
         rid: placeholders(entry.get("facts", "")) for rid, entry in data.get("rule", {}).items()
     }
-    return Catalogue(language=language, data=data, rule_fields=fields)
+    labels: dict[str, str] = {}
+    for section in reversed(LABEL_SECTIONS):  # the first section's label wins
+        labels.update(data.get(section, {}))
+    return Catalogue(language=language, data=data, rule_fields=fields, labels=labels)
 
 
 @cache

@@ -270,7 +270,7 @@ def _finding_lines(
     colon = cat.get("meta", "colon")
     text = cat.rule_text(f.rule_id, f.params)
     if lead:
-        facts = _rule_facts(cat, f)
+        facts = _rule_facts(cat, f, text)
         text = facts if facts is not None else ""
     head = f"- **{severity}** · {cat.rule_short(f.rule_id)}"
     lines = [f"{head}{colon}{text}" if text else head]
@@ -280,12 +280,14 @@ def _finding_lines(
     return lines
 
 
-def _rule_facts(cat: Catalogue, f: Finding) -> str | None:
-    """The finding's `facts` sentence alone (None when the phrase has none or lacks a value)."""
+def _rule_facts(cat: Catalogue, f: Finding, full: str | None = None) -> str | None:
+    """The finding's `facts` sentence alone (None when the phrase has none or lacks a value).
+    `full`: the finding's rule text when the caller has it already."""
     entry = cat.data["rule"].get(f.rule_id)
     if not entry or not entry.get("facts"):
         return None
-    full = cat.rule_text(f.rule_id, f.params)
+    if full is None:
+        full = cat.rule_text(f.rule_id, f.params)
     text = entry["text"]
     facts = full.split(text, 1)[0].strip() if text in full else ""
     return facts or None
@@ -294,7 +296,7 @@ def _rule_facts(cat: Catalogue, f: Finding) -> str | None:
 def _action(cat: Catalogue, f: Finding) -> str:
     """What to do about a finding: its rule's `text` (plus the topical note when there is one)."""
     full = cat.rule_text(f.rule_id, f.params)
-    facts = _rule_facts(cat, f)
+    facts = _rule_facts(cat, f, full)
     return full[len(facts) :].strip() if facts and full.startswith(facts) else full
 
 
