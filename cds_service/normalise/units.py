@@ -64,7 +64,7 @@ def _plan(vs: ValueSets, obs: ObsCode, unit: Any) -> Plan:
     if factor is None and obs.bare_unit is not None and key in _SCALE_UNITS:
         factor = rule.factors.get(vs.unit_key(obs.bare_unit))
     if factor is None:
-        if rule.keep_unconvertible and key:
+        if rule.keep_unconvertible:  # shown as sent, never judged (with no unit too)
             return None, None, None
         if not key:
             return None, None, f"no unit for {concept}"

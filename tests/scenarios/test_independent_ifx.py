@@ -102,3 +102,5 @@ def test_antibodies_not_in_a_mass_unit_are_not_assessed(make_app, unit, shown) -
     assert "IFX-ADA" in result.not_assessed, result.not_assessed
     if shown:
         assert shown in result.not_assessed["IFX-ADA"]
+    # the result is on file: never "no result", which would ask for a test already done
+    assert "no anti-infliximab antibody result" not in result.not_assessed["IFX-ADA"]
