@@ -54,7 +54,7 @@ def _keep(s: Suggestion, tests: frozenset[str] | None) -> bool:
 
 
 def _cap(item: Finding | NotAssessed, cap: str, tests: frozenset[str] | None):
-    if not cap and all(_keep(s, tests) for s in item.suggestions):
+    if not cap and (not item.suggestions or all(_keep(s, tests) for s in item.suggestions)):
         return item  # nothing to cap or drop (the builders gave it its own params and lists)
     if isinstance(item, NotAssessed):
         return replace(item, suggestions=[s for s in item.suggestions if _keep(s, tests)])
@@ -126,7 +126,10 @@ def missing(ctx: RuleContext, rule_id: str, case: str, **kw: Any) -> NotAssessed
 
 
 def age_evidence(ctx: RuleContext) -> Evidence:
-    return Evidence("Patient", "age", ctx.facts.age, "a", ctx.facts.birth_date)
+    facts = ctx.facts
+    return screening.make_evidence(
+        "Patient", "age", facts.age, "a", facts.birth_date, (), False, None
+    )
 
 
 def conditions_unavailable(ctx: RuleContext, rule_id: str) -> list[NotAssessed]:
