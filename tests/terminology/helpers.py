@@ -18,10 +18,13 @@ SCT = "http://snomed.info/sct"
 ROOT = "138875005"  # SNOMED CT Concept
 DISEASE = "64572001"
 DVT = "128053003"  # root of the dvt concept (conditions.toml)
-DVT_LEG = "404223003"  # Deep venous thrombosis of lower extremity: not in the shipped codes
-DVT_FEMORAL = "444325005"  # below DVT_LEG
+# The descendants below are made-up identifiers (like RETIRED): real ones, such as 404223003 DVT
+# of lower extremity or 706870000 acute PE, are in the shipped expansion now, and a code the
+# shipped data knows never reaches the terminology server, which is what these tests exercise.
+DVT_LEG = "1000101008"  # a DVT descendant the shipped codes do not list
+DVT_FEMORAL = "1000102003"  # below DVT_LEG
 PE = "59282003"  # root of the pe concept
-PE_ACUTE = "706870000"  # Acute pulmonary embolism: not in the shipped codes
+PE_ACUTE = "1000103009"  # a PE descendant the shipped codes do not list
 HYPERTENSION = "38341003"
 MALIGNANT_HTN = "78975002"  # malignant essential hypertension: a hypertension, no malignancy
 THROMBOPHLEBITIS = "64156001"  # Thrombophlebitis: related, but no DVT
