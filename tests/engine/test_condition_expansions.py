@@ -636,3 +636,63 @@ def test_evaluation_reports_recall_and_false_positives(tmp_path):
     assert "ALL\t3/4\t75.0 %\tfalse 1" in report
     with_displays = build.evaluate(rows, K.vs, displays=True)
     assert "9999999999" in with_displays.found["pe"]  # unknown code read by its display
+
+
+def test_the_ohdsi_and_ecr_extracts_are_the_pinned_ones():
+    doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
+    recorded = {i["id"]: i for i in doc["inputs"]}
+    assert recorded["ohdsi"]["sha256"] == build.sha256_file(build.OHDSI_FILE)
+    assert build.OHDSI_SOURCE["commit"] in recorded["ohdsi"]["package"]
+    assert recorded["ecr"]["sha256"] == build.sha256_file(build.ECR_FILE)
+    assert build.ECR_SOURCE["commit"] in recorded["ecr"]["package"]
+    for path in (build.OHDSI_FILE, build.ECR_FILE):
+        head = path.read_text(encoding="utf-8").splitlines()[:4]
+        assert any("licence" in line for line in head)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("710167004", {"dvt"}),  # Recurrent deep vein thrombosis
+        ("15760351000119105", {"dvt"}),  # Chronic deep venous thrombosis
+        ("134961000119104", {"dvt"}),  # Acute deep venous thrombosis of axillary vein
+        ("309735004", {"vte"}),  # Thrombosis of vein of lower limb (deep or superficial unsaid)
+        ("328511000119109", {"pe"}),  # Saddle embolus of pulmonary artery
+        ("723859005", {"pe", "mi"}),  # PE due to and following acute myocardial infarction
+        ("1078001000000105", {"stroke"}),  # Haemorrhagic stroke
+        ("291581000119109", {"stroke"}),  # Acute nontraumatic subdural hemorrhage
+        ("1036671000000106", {"serious_infection"}),  # Severe sepsis
+        ("373576009", {"tb_active"}),  # Infection caused by Mycobacterium tuberculosis (eCR)
+        ("1264133002", {"pregnancy"}),  # Salpingitis following ectopic pregnancy (eCR)
+        ("705127009", {"malignancy"}),  # Gingivitis due to leukemia
+    ],
+)
+def test_codes_of_the_ohdsi_and_ecr_lists_are_their_concept(code, expected):
+    assert expected <= K.vs.concepts_with_implied(K.vs.condition_concept(SCT, code) or "")
+    assert expected <= concepts(SCT, code)
+
+
+@pytest.mark.parametrize(
+    ("code", "not_concept"),
+    [
+        ("190809001", "lymphoma"),  # Waldenstrom's hypergammaglobulinemic purpura (benign)
+        ("399570001", "malignancy"),  # Surgical margin uninvolved by lymphoma
+        ("385389007", "lymphoma"),  # Lymphoma stage finding
+        ("717333002", "pregnancy"),  # Congenital hypothyroidism via maternal antibody (newborn)
+        ("1264205008", "pregnancy"),  # Fetal disorder caused by maternal tobacco via placenta
+        ("941201000000103", "chronic_lung_disease"),  # COPD resolved
+        ("95446005", "dvt"),  # Thrombosis of mesenteric vein
+        ("14534009", "vte"),  # Splenic vein thrombosis
+        ("64156001", "vte"),  # Thrombophlebitis (site unsaid, superficial as often as not)
+        ("235852001", "mi"),  # Transmural infarction of intestine
+        ("196076002", "tb_active"),  # Pleurisy without effusion or active tuberculosis
+    ],
+)
+def test_look_alikes_in_the_ohdsi_and_ecr_lists_are_not_the_concept(code, not_concept):
+    assert not_concept not in concepts(SCT, code)
+
+
+def test_members_of_a_phenotype_concept_set_a_definition_does_not_take_are_reviewed():
+    doc = json.loads(build.REVIEW_OUTPUT.read_text(encoding="utf-8"))
+    reasons = [r for c, code, _, r in doc["review"] if (c, code) == ("dvt", "95447001")]
+    assert any("listed by Deep Vein Thrombosis" in r and "another site" in r for r in reasons)

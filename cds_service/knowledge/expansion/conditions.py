@@ -151,6 +151,55 @@ ECQM_INPUT = {
     ),
     "extract": "cds_service/knowledge/expansion/inputs/ecqm-valuesets-snomed.tsv",
 }
+OHDSI_FILE = INPUTS / "ohdsi-phenotype-snomed.tsv"
+OHDSI_SOURCE = {
+    "repo": "OHDSI/PhenotypeLibrary",
+    "commit": "40106e4e2892d883c208b9df10ad56711da3e21d",
+    "url": "https://github.com/OHDSI/PhenotypeLibrary",
+    "path": "inst/cohorts/*.json",
+    "licence": "Apache-2.0 (DESCRIPTION: License: Apache License)",
+}
+OHDSI_INPUT = {
+    "id": "ohdsi",
+    "name": (
+        "SNOMED CT disorders, findings, situations and events of the concept sets of the OHDSI"
+        " Phenotype Library cohort definitions"
+    ),
+    "package": f"{OHDSI_SOURCE['url']}@{OHDSI_SOURCE['commit']} {OHDSI_SOURCE['path']}",
+    "licence": (
+        "Apache-2.0 (OHDSI Phenotype Library); SNOMED CT is (c) and (R) SNOMED International,"
+        " concept names as in the OHDSI standardized vocabularies"
+    ),
+    "extract": "cds_service/knowledge/expansion/inputs/ohdsi-phenotype-snomed.tsv",
+}
+# OMOP concept class of a SNOMED concept -> its semantic tag (other classes are not read)
+OMOP_CLASS_TAGS = {
+    "Disorder": "disorder",
+    "Clinical Finding": "finding",
+    "Context-dependent": "situation",
+    "Event": "event",
+}
+ECR_FILE = INPUTS / "ecr-rctc-snomed.tsv"
+ECR_SOURCE = {
+    "repo": "CDCgov/dibbs-query-connector",
+    "commit": "a1498bfd92147fa381d588065754a3709fd355d3",
+    "url": "https://github.com/CDCgov/dibbs-query-connector",
+    "path": "src/app/tests/integration/fixtures/ersdFixtures.json",
+    "licence": "CC0-1.0 (repository LICENSE.md)",
+}
+ECR_INPUT = {
+    "id": "ecr",
+    "name": (
+        "SNOMED CT codes of the eCR Reportable Condition Trigger Codes value sets (eRSD, NLM VSAC)"
+        " in the CDC DIBBs Query Connector fixtures"
+    ),
+    "package": f"{ECR_SOURCE['url']}@{ECR_SOURCE['commit']} {ECR_SOURCE['path']}",
+    "licence": (
+        "repository CC0-1.0; value sets from NLM VSAC (eRSD), SNOMED CT is (c) and (R) SNOMED"
+        " International, distributed in the US under the UMLS licence"
+    ),
+    "extract": "cds_service/knowledge/expansion/inputs/ecr-rctc-snomed.tsv",
+}
 CM_INPUT = {
     "id": "cm",
     "name": "ICD-10-CM FY2026 tabular list (April 1, 2026), CDC/NCHS",
@@ -187,7 +236,7 @@ def read_ecqm(
             titles[oid] = title
         elif line.strip() and not line.startswith("#"):
             code, name, sets = line.split("\t")
-            rows.append((code, name, tuple(number[n] for n in sets.split(","))))
+            rows.append((code, name, tuple(number[n] for n in sets.split(",") if n in number)))
     return rows, titles
 
 
@@ -315,6 +364,17 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
     review += ecqm_review + ecqm_combined
     members.update(ecqm_members)
     origin.update(dict.fromkeys(ecqm_members, "ecqm"))
+    known |= {code for code, _, _ in ecqm_rows}
+    listings = [(ecqm_rows, titles)]
+    for source, path in (("ohdsi", OHDSI_FILE), ("ecr", ECR_FILE)):
+        rows, set_titles = read_ecqm(path)
+        listings.append((rows, set_titles))
+        fresh = [(code, name) for code, name, _ in rows if code not in known]
+        known |= {code for code, _ in fresh}
+        more, more_review, more_combined = classify_gps(fresh, defs, implies)
+        review += more_review + more_combined
+        members.update(more)
+        origin.update(dict.fromkeys(more, source))
     index = build_condition_index(conditions, set(concepts.get("condition", {})))
     cm_rows, cm_digest = icd10cm_codes()
     out_concepts: dict[str, dict[str, Any]] = {}
@@ -342,7 +402,8 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             out_concepts[concept]["snomed"].append([code, display, source])
     taken = {code: concept for code, (concept, _) in members.items()}
     taken.update({code: concept for code, (concept, _, _) in hand.items() if code not in taken})
-    review += valueset_review(defs, conditions, ecqm_rows, titles, taken, implies)
+    for rows, set_titles in listings:
+        review += valueset_review(defs, conditions, rows, set_titles, taken, implies)
     for code, desc in cm_rows:
         concept = index.condition_concept("http://hl7.org/fhir/sid/icd-10-cm", code)
         if concept is not None:
@@ -360,12 +421,16 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             {**GPS_INPUT, "sha256": sha256_file(GPS_FILE)},
             {**R4X_INPUT, "sha256": sha256_file(R4X_FILE)},
             {**ECQM_INPUT, "sha256": sha256_file(ECQM_FILE)},
+            {**OHDSI_INPUT, "sha256": sha256_file(OHDSI_FILE)},
+            {**ECR_INPUT, "sha256": sha256_file(ECR_FILE)},
             {**CM_INPUT, "sha256": cm_digest},
         ],
         "sources": {
             "gps": GPS_INPUT["name"],
             "r4x": R4X_INPUT["name"],
             "ecqm": ECQM_INPUT["name"],
+            "ohdsi": OHDSI_INPUT["name"],
+            "ecr": ECR_INPUT["name"],
             "cm": CM_INPUT["name"],
         },
         "concepts": out_concepts,
@@ -539,6 +604,115 @@ def refresh_ecqm(folder: Path) -> None:
     ECQM_FILE.write_text("\n".join(head + vs_lines + body) + "\n", encoding="utf-8")
 
 
+def _write_listing(
+    path: Path,
+    head: list[str],
+    sets: Mapping[str, Mapping[str, Any]],
+    names: Mapping[str, str],
+) -> None:
+    """An extract in the eCQM input's format: '# vs' lines (number, id, title), then code,
+    display and the numbers of the sets that list it."""
+    number = {sid: str(i) for i, sid in enumerate(sorted(sets), 1)}
+    listed: dict[str, list[str]] = {code: [] for code in names}
+    for sid in sorted(sets):
+        for code in sets[sid]["codes"]:
+            listed[code].append(number[sid])
+    vs_lines = [f"# vs\t{number[sid]}\t{sid}\t{sets[sid]['title']}" for sid in sorted(sets)]
+    body = [
+        f"{code}\t{names[code]}\t{','.join(listed[code]) or '0'}" for code in sorted(names, key=int)
+    ]
+    path.write_text("\n".join(head + vs_lines + body) + "\n", encoding="utf-8")
+
+
+def refresh_ohdsi(folder: Path) -> None:
+    """Re-extract the OHDSI input from a checkout of OHDSI_SOURCE (folder/inst/cohorts/*.json).
+    Every SNOMED CT item of a cohort's concept sets whose OMOP concept class is a disorder,
+    finding, situation or event is a candidate (its name with the class as semantic tag); a set
+    lists the items it includes (not those it excludes). A set is named by its name, so the
+    sets of that name in several cohorts are one."""
+    names: dict[str, str] = {}
+    sets: dict[str, dict[str, Any]] = {}
+    digest = hashlib.sha256()
+    files = sorted((folder / "inst" / "cohorts").glob("*.json"))
+    for path in files:
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+        for cs in doc.get("ConceptSets", []) or []:
+            title = " ".join(str(cs.get("name", "")).split())
+            for item in (cs.get("expression") or {}).get("items", []) or []:
+                c = item.get("concept") or {}
+                tag = OMOP_CLASS_TAGS.get(c.get("CONCEPT_CLASS_ID", ""))
+                code = str(c.get("CONCEPT_CODE", ""))
+                if c.get("VOCABULARY_ID") != "SNOMED" or tag is None or not code.isdigit():
+                    continue
+                names.setdefault(code, f"{' '.join(str(c.get('CONCEPT_NAME')).split())} ({tag})")
+                entry = sets.setdefault(f"ohdsi:{title}", {"title": title, "codes": set()})
+                if not item.get("isExcluded"):
+                    entry["codes"].add(code)
+    head = [
+        "# SNOMED CT disorders, findings, situations and events (OMOP concept class) of the concept"
+        " sets of the OHDSI Phenotype Library cohort definitions",
+        f"# from {OHDSI_SOURCE['url']} commit {OHDSI_SOURCE['commit']} {OHDSI_SOURCE['path']}"
+        f" ({OHDSI_SOURCE['licence']})",
+        f"# {len(files)} cohort files read; sha256 of their paths and contents:"
+        f" {digest.hexdigest()}",
+        f"# licence: {OHDSI_INPUT['licence']}",
+        "# columns: code<TAB>concept name (OMOP concept class as semantic tag)<TAB>numbers of the"
+        " concept sets that include it (0: only excluded by a set); '# vs' lines: number<TAB>id"
+        "<TAB>concept set name",
+        "# Regenerate: python -m cds_service.knowledge.expansion.conditions --refresh-ohdsi"
+        " <checkout>",
+    ]
+    _write_listing(OHDSI_FILE, head, sets, names)
+
+
+def refresh_ecr(folder: Path) -> None:
+    """Re-extract the eCR input from a checkout of ECR_SOURCE: the SNOMED CT disorders,
+    findings, situations and events that the expansion of each ValueSet of the bundle lists."""
+    src = folder / ECR_SOURCE["path"]
+    bundle = json.loads(src.read_text(encoding="utf-8-sig"))
+    names: dict[str, str] = {}
+    sets: dict[str, dict[str, Any]] = {}
+    for entry in bundle.get("entry", []):
+        vs = entry.get("resource", {})
+        if vs.get("resourceType") != "ValueSet":
+            continue
+        shown = {
+            str(c.get("code")): c.get("display", "")
+            for inc in vs.get("compose", {}).get("include", []) or []
+            for c in inc.get("concept", []) or []
+        }
+        codes = []
+        for c in vs.get("expansion", {}).get("contains", []) or []:
+            if "snomed.info/sct" in (c.get("system") or ""):
+                code = str(c.get("code"))
+                codes.append((code, c.get("display") or shown.get(code, "")))
+        codes = [(c, n) for c, n in codes if c.isdigit() and fsn_parts(n)[1] in GPS_TAGS]
+        if not codes:
+            continue
+        oid = str(vs.get("url") or vs.get("id", "")).rsplit("/", 1)[-1]
+        entry_set = sets.setdefault(
+            oid, {"title": vs.get("title") or vs.get("name"), "codes": set()}
+        )
+        for code, name in codes:
+            names.setdefault(code, " ".join(name.split()))
+            entry_set["codes"].add(code)
+    head = [
+        "# SNOMED CT disorders, findings, situations and events of the eCR Reportable Condition"
+        " Trigger Codes value sets (eRSD, NLM VSAC) in the CDC DIBBs Query Connector fixtures",
+        f"# from {ECR_SOURCE['url']} commit {ECR_SOURCE['commit']} {ECR_SOURCE['path']}"
+        f" ({ECR_SOURCE['licence']})",
+        f"# sha256 of that file: {sha256_file(src)}",
+        f"# licence: {ECR_INPUT['licence']}",
+        "# columns: code<TAB>display (fully specified name)<TAB>numbers of the value sets that"
+        " list it; '# vs' lines: number<TAB>OID<TAB>title",
+        "# Regenerate: python -m cds_service.knowledge.expansion.conditions --refresh-ecr"
+        " <checkout>",
+    ]
+    _write_listing(ECR_FILE, head, sets, names)
+
+
 SYSTEMS = {
     "snomed": "http://snomed.info/sct",
     "sct": "http://snomed.info/sct",
@@ -635,6 +809,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--refresh-gps", type=Path, metavar="DIR", help="unpacked npm package")
     parser.add_argument("--refresh-r4x", type=Path, metavar="DIR", help="unpacked npm package")
     parser.add_argument("--refresh-ecqm", type=Path, metavar="DIR", help="repository checkouts")
+    parser.add_argument("--refresh-ohdsi", type=Path, metavar="DIR", help="repository checkout")
+    parser.add_argument("--refresh-ecr", type=Path, metavar="DIR", help="repository checkout")
     parser.add_argument(
         "--evaluate", type=Path, metavar="TSV", help="recall and false positives on a code list"
     )
@@ -655,6 +831,10 @@ def main(argv: list[str] | None = None) -> int:
         refresh_r4x(args.refresh_r4x)
     if args.refresh_ecqm:
         refresh_ecqm(args.refresh_ecqm)
+    if args.refresh_ohdsi:
+        refresh_ohdsi(args.refresh_ohdsi)
+    if args.refresh_ecr:
+        refresh_ecr(args.refresh_ecr)
     text, review = generate_both()
     if args.review:
         for row in json.loads(review)["review"]:
