@@ -146,8 +146,9 @@ class Catalogue:
         ):
             if isinstance(params.get(mg), int | float) and name not in params:
                 frequency = params.get(per_day)
+                numeric = isinstance(frequency, int | float) and frequency
                 extra[name] = self.dose_text(
-                    float(params[mg]), float(frequency) if frequency else None
+                    float(params[mg]), float(frequency) if numeric else None
                 )
         return {**params, **extra} if extra else params
 
