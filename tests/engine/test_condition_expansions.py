@@ -663,8 +663,10 @@ def test_the_ohdsi_and_ecr_extracts_are_the_pinned_ones():
         ("291581000119109", {"stroke"}),  # Acute nontraumatic subdural hemorrhage
         ("1036671000000106", {"serious_infection"}),  # Severe sepsis
         ("373576009", {"tb_active"}),  # Infection caused by Mycobacterium tuberculosis (eCR)
+        ("373437006", {"tb_active"}),  # Infection caused by Mycobacterium bovis (eCR)
         ("1264133002", {"pregnancy"}),  # Salpingitis following ectopic pregnancy (eCR)
         ("705127009", {"malignancy"}),  # Gingivitis due to leukemia
+        ("399570001", {"lymphoma", "malignancy"}),  # Surgical margin uninvolved by lymphoma
     ],
 )
 def test_codes_of_the_ohdsi_and_ecr_lists_are_their_concept(code, expected):
@@ -676,7 +678,7 @@ def test_codes_of_the_ohdsi_and_ecr_lists_are_their_concept(code, expected):
     ("code", "not_concept"),
     [
         ("190809001", "lymphoma"),  # Waldenstrom's hypergammaglobulinemic purpura (benign)
-        ("399570001", "malignancy"),  # Surgical margin uninvolved by lymphoma
+        ("399600009", "malignancy"),  # Lymphoma finding (a grouper)
         ("385389007", "lymphoma"),  # Lymphoma stage finding
         ("717333002", "pregnancy"),  # Congenital hypothyroidism via maternal antibody (newborn)
         ("1264205008", "pregnancy"),  # Fetal disorder caused by maternal tobacco via placenta

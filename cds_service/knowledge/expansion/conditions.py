@@ -8,6 +8,8 @@ Run from the repository root:
     python -m cds_service.knowledge.expansion.conditions --refresh-gps DIR   # re-extract the GPS
     python -m cds_service.knowledge.expansion.conditions --refresh-r4x DIR   # re-extract R4's
     python -m cds_service.knowledge.expansion.conditions --refresh-ecqm DIR  # re-extract eCQM's
+    python -m cds_service.knowledge.expansion.conditions --refresh-ohdsi DIR  # re-extract OHDSI's
+    python -m cds_service.knowledge.expansion.conditions --refresh-ecr DIR   # re-extract eCR's
     python -m cds_service.knowledge.expansion.conditions --evaluate FILE.tsv  # recall on a list
 
 Inputs, pinned and recorded in the output with their licence:
@@ -26,6 +28,12 @@ Inputs, pinned and recorded in the output with their licence:
   Bundle-valueset-expansions.json; `inputs/fhir-r4-finding-expansions.tsv` is the extract of
   the codes that are not in the GPS (--refresh-r4x; sha256 checked). Their displays carry no
   semantic tag; the same definitions decide their membership as for the GPS.
+- SNOMED CT codes of public code lists, each a pinned extract with its sha256 and the commit
+  it came from (see ECQM_SOURCES, OHDSI_SOURCE, ECR_SOURCE): the eCQM value sets (NLM VSAC),
+  the OHDSI Phenotype Library concept sets (OMOP concept class read as the semantic tag) and
+  the eCR Reportable Condition Trigger Codes. A list's label is evidence, never membership:
+  the same definitions decide, and a member of a list that a definition names (`valuesets`)
+  but does not take is recorded in the review with the reason.
 - ICD-10-CM: the complete FY2026 tabular list (public domain, CDC/NCHS) from the PyPI package
   simple-icd-10-cm (data file icd10c-tabular-April-1-2026.xml; its sha256 is checked). The
   ICD-10-CM expansion of a concept is every code of the tabular list that the service's own
