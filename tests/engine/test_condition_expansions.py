@@ -667,6 +667,7 @@ def test_the_ohdsi_and_ecr_extracts_are_the_pinned_ones():
         ("1264133002", {"pregnancy"}),  # Salpingitis following ectopic pregnancy (eCR)
         ("705127009", {"malignancy"}),  # Gingivitis due to leukemia
         ("399570001", {"lymphoma", "malignancy"}),  # Surgical margin uninvolved by lymphoma
+        ("41215002", {"pregnancy"}),  # Congenital abnormality of uterus, affecting pregnancy
     ],
 )
 def test_codes_of_the_ohdsi_and_ecr_lists_are_their_concept(code, expected):
