@@ -87,9 +87,8 @@ def child_exit(server: Any, worker: Any) -> None:
 
 
 def post_worker_init(worker: Any) -> None:
-    # The app's long-lived objects (knowledge, value sets, templates) leave the collector's
-    # reach, so each request's garbage collection scans only its own objects (as `rheum-cds
-    # serve` does; a large share of its hook-call speed).
-    import gc
+    # The app's long-lived objects leave the collector's reach and young collections run
+    # rarely (cds_service/heap.py), as in `rheum-cds serve`.
+    from cds_service import heap
 
-    gc.freeze()
+    heap.settle()

@@ -256,14 +256,11 @@ def main(args: argparse.Namespace) -> int:
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
-            import gc
-
+            from cds_service import heap
             from cds_service.app import create_app
 
             app = create_app(config, knowledge)
-            # The app's long-lived objects (knowledge, value sets, models) move out of the
-            # collector's reach: each request's garbage collection then scans only its own.
-            gc.freeze()
+            heap.settle()  # long-lived objects out of the collector's reach (heap.py)
             return app
 
     log.info(
