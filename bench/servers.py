@@ -108,7 +108,6 @@ def service(
         log.close()
 
 
-@contextlib.contextmanager
 def granian_available() -> bool:
     return shutil.which("granian", path=str(Path(sys.executable).parent)) is not None
 
