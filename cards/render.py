@@ -30,7 +30,7 @@ from typing import Any
 from cards.catalogue import Catalogue, catalogue, format_number
 from cards.language import LANGUAGES, match_language
 from cards.suggestions import build_suggestion, fhir_codes
-from cds_service.assess.scores import SCORE_IDS
+from cds_service.assess.scores import SCORE_IDS, score_specs
 from cds_service.knowledge import Knowledge
 from cds_service.knowledge.citations import MAX_CARD_SOURCES, card_sources, markdown_link
 from cds_service.model import (
@@ -46,6 +46,8 @@ from cds_service.model import (
     Score,
     Suggestion,
     Unavailable,
+    is_unitless,
+    split_sent,
 )
 from cds_service.normalise.dosage import PROBLEMS as DOSE_PROBLEMS
 
@@ -237,9 +239,12 @@ def _derived_text(cat: Catalogue, e: Evidence) -> str:
 
 
 def _sent(cat: Catalogue, sent: str) -> str:
-    """ "3.1 mg/dL" as sent by the chart, its unit in the card language."""
-    value, _, unit = sent.partition(" ")
-    return f"{value} {cat.unit(unit.strip())}".strip()
+    """ "3.1 mg/dL" as sent by the chart, its unit in the card language; a number sent without
+    unit says so ("50 (no unit)")."""
+    value, unit = split_sent(sent)
+    if is_unitless(unit):
+        return cat.fill("card", "unitless", value=value)
+    return f"{value} {cat.unit(unit)}".strip()
 
 
 def _evidence_line(ctx: _Ctx, evidence: list[Evidence], skip: frozenset[str]) -> str | None:
@@ -507,16 +512,43 @@ def _score_groups(scores: list[Score]) -> list[list[Score]]:
 _OUT_OF_RANGE = re.compile(r"(?P<component>[a-z0-9_]+) must be (?P<limit>[<>=]+ ?[0-9.eE+-]+)")
 
 
-def _problem_text(cat: Catalogue, problem: str | None) -> str:
-    """Why a score was not computed; an out-of-range input is said in the card language."""
+def _problem_text(ctx: _Ctx, score: Score) -> str:
+    """Why a score was not computed; an out-of-range input is said in the card language, with
+    the value and unit the chart sent when that unit is not the one the limits are in."""
+    cat, problem = ctx.cat, score.problem
     if not problem:
         return cat.get("meta", "none")
     found = _OUT_OF_RANGE.fullmatch(problem)
     if found:
         component = _input_label(cat, found["component"])
+        sent = _sent_range(ctx, score, found["component"])
+        if sent is not None:
+            value, low, high = sent
+            return cat.fill(
+                "card", "out_of_range_sent", component=component, value=value, low=low, high=high
+            )
         limit = found["limit"].replace("<=", "≤").replace(">=", "≥")
         return cat.fill("card", "out_of_range", component=component, limit=limit)
     return problem
+
+
+def _sent_range(ctx: _Ctx, score: Score, component: str) -> tuple[str, str, str] | None:
+    """The rejected input as the chart sent it and its limits in that unit ("50 (no unit)",
+    "0", "10" for a patient global of 50 on the 0-10 code, read as 500 mm against 0-100 mm);
+    None when the chart sent the limits' own unit."""
+    e = next((e for e in score.evidence if e.label == component and e.sent), None)
+    limit = score_specs(ctx.knowledge).limits.get(component)
+    if e is None or limit is None or isinstance(e.value, bool):
+        return None
+    try:
+        sent = float(split_sent(e.sent or "")[0].lstrip("<>=≤≥").replace(",", "."))
+    except ValueError:
+        return None
+    if not isinstance(e.value, int | float) or not sent or not e.value:
+        return None
+    per_sent = e.value / sent  # limits' unit per unit sent
+    low, high = format_number(limit.low / per_sent), format_number(limit.high / per_sent)
+    return _sent(ctx.cat, e.sent or ""), low, high
 
 
 def _input_label(cat: Catalogue, key: str) -> str:
@@ -542,7 +574,7 @@ def _score_lines(ctx: _Ctx, group: list[Score]) -> list[str]:
     name = _score_name(cat, latest.id)
     when = latest.when.isoformat() if latest.when else "?"
     if latest.value is None:
-        problem = _problem_text(cat, latest.problem)
+        problem = _problem_text(ctx, latest)
         colon = cat.get("meta", "colon")
         return [f"- **{name}**{colon}{cat.fill('card', 'not_computed', problem=problem)} ({when})"]
     sep = cat.get("meta", "list_separator")

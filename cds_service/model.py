@@ -11,6 +11,7 @@ Nothing here holds behaviour beyond trivial accessors.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -225,13 +226,29 @@ class Facts:
 # --------------------------------------------------------------------------- stage 5: assess
 
 
+_SENT = re.compile(r"\s*((?:<=|>=|<|>|≤|≥)?\s*[-+]?\d+(?:[.,]\d+)?)\s*(.*)", re.S)
+UNITLESS = frozenset({"", "1"})  # and UCUM annotations ({score}): a number without unit
+
+
+def split_sent(sent: str) -> tuple[str, str]:
+    """ "<0.5 mg/dL" -> ("<0.5", "mg/dL"); "50" -> ("50", ""); text without number -> (text, "")."""
+    found = _SENT.fullmatch(sent)
+    if found is None:
+        return sent.strip(), ""
+    return found[1].replace(" ", ""), found[2].strip()
+
+
+def is_unitless(unit: str) -> bool:
+    return unit in UNITLESS or unit.startswith("{")
+
+
 def sent_as(original: str | None, value: float | None, unit: str | None) -> str | None:
-    """`original` ("3.1 mg/dL") when the chart's unit differs from the canonical `unit`."""
-    if value is None or not original or " " not in original:
-        return None
-    sent_unit = original.split(" ", 1)[1].strip()
-    if not unit or unit.startswith("{") or not sent_unit or sent_unit.startswith("{"):
+    """`original` ("3.1 mg/dL") when the chart's unit differs from the canonical `unit`; also
+    a number sent without unit that its code's scale converted ("50" on a 0-10 patient global
+    read as 500 mm): the card shows what the chart sent, never a figure it did not send."""
+    if value is None or not original or not unit or unit.startswith("{"):
         return None  # counts and scores: no unit to speak of
+    sent_unit = split_sent(original)[1]
     return original if sent_unit != unit else None
 
 

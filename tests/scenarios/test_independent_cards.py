@@ -146,6 +146,59 @@ def test_activity_inputs_in_the_units_the_chart_sent(app) -> None:
     assert "75 mm" in text and "7.5" not in text, text
 
 
+# A patient global sent as a bare 50 on the 0-10 code (LOINC 75894-6): the code's scale reads a
+# bare number as cm of a 10 cm VAS (500 mm), which the score rejects. The card names what the
+# chart sent, never 500 mm, and the score stays not computed (clinical/SPEC.md section 1 input
+# rules: "Out-of-range input is rejected with the reason").
+BARE_PTGA_SAID = {
+    "en": "patient global 50 (no unit) is outside 0–10",
+    "ja": "患者全般評価 50（単位なし）は0〜10の範囲外です",
+    "zh-TW": "病人整體評估 50（無單位）超出 0–10 範圍",
+    "zh-CN": "患者整体评估 50（无单位）超出 0–10 范围",
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_bare_patient_global_out_of_scale_is_shown_as_sent(app, language: str) -> None:
+    ptga = quantity("75894-6", 50, "")
+    ptga["valueQuantity"] = {"value": 50}  # no unit, no code: as the chart sent it
+    chart = add(
+        observations=[
+            quantity("88981-6", 4, "{#}"),
+            quantity("88980-8", 4, "{#}"),
+            ptga,
+            quantity("4537-7", 30, "mm/h"),
+        ]
+    )
+    result = sign(app, chart, tofacitinib(), language=language)
+    assert result.scores["DAS28-ESR"]["value"] is None, result.scores["DAS28-ESR"]
+    assert "DAS28-ESR-3" not in result.scores  # not computed without the rejected input either
+    text = result.text
+    assert BARE_PTGA_SAID[language] in text, text
+    assert not re.search(r"\b500\b", text), text  # a number the chart never sent
+    card = tomllib.loads((TEMPLATES / f"{language}.toml").read_text(encoding="utf-8"))["card"]
+    inputs = [line for line in text.split("\n") if line.startswith(f"- {card['inputs']}")]
+    assert len(inputs) == 1 and card["unitless"].format(value=50) in inputs[0], text
+
+
+def test_bare_patient_global_within_scale_is_shown_as_sent(app) -> None:
+    """A bare 5 on the 0-10 code is used (50 mm) and shown as the chart sent it."""
+    ptga = quantity("75894-6", 5, "")
+    ptga["valueQuantity"] = {"value": 5}
+    chart = add(
+        observations=[
+            quantity("88981-6", 4, "{#}"),
+            quantity("88980-8", 4, "{#}"),
+            ptga,
+            quantity("4537-7", 30, "mm/h"),
+        ]
+    )
+    result = sign(app, chart, tofacitinib())
+    assert result.scores["DAS28-ESR"]["value"] == pytest.approx(4.76, abs=0.006)
+    assert "patient global 5 (no unit)" in result.text, result.text
+    assert "50 mm" not in result.text, result.text
+
+
 def test_own_limits_are_one_info_line_never_a_warning_card(app) -> None:
     """A clean chart with one problem the service cannot classify: no orange card; the limit is
     the last line of the last card."""
