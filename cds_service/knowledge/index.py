@@ -158,6 +158,8 @@ class ValueSets:
     canonical_units: dict[str, str] = field(default_factory=dict)  # concept -> canonical unit
     units: dict[str, UnitRule] = field(default_factory=dict)
     unit_aliases: dict[str, str] = field(default_factory=dict)  # lower -> lower canonical
+    # spellings read before case folding (UCUM is case-sensitive: "G/L" giga, "g/L" grams)
+    unit_exact: dict[str, str] = field(default_factory=dict)  # as sent -> lower canonical
     answers: dict[str, AnswerSet] = field(default_factory=dict)
     interpretation_codes: dict[str, str] = field(default_factory=dict)
     cond_exact: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -411,7 +413,7 @@ class ValueSets:
         key = ("unit", unit)
         found = cache.get(key)
         if found is None:
-            found = canonical_unit_key(unit, self.unit_aliases)
+            found = canonical_unit_key(unit, self.unit_aliases, self.unit_exact)
             remember(cache, key, found)
         return found
 
@@ -427,11 +429,20 @@ def remember(cache: dict[Any, Any], key: tuple[Any, ...], value: Any) -> None:
     cache[key] = value
 
 
-def canonical_unit_key(unit: str | None, aliases: dict[str, str]) -> str:
+def canonical_unit_key(
+    unit: str | None, aliases: dict[str, str], exact: dict[str, str] | None = None
+) -> str:
+    """The lower-case UCUM key of a unit as sent; `exact` spellings are matched before case
+    folding ("G/L" is 10*9/L, where the folded "g/l" is grams per litre)."""
     if not isinstance(unit, str):  # absent, or not text (as sent by a broken feed)
         return ""
     key = unicodedata.normalize("NFKC", unit).translate(_DROP).replace("µ", "u")
-    key = key.replace("μ", "u").replace("×", "x").strip().casefold()
+    key = key.replace("μ", "u").replace("×", "x").strip()
+    if exact:
+        found = exact.get(key.replace(" ", ""))
+        if found is not None:
+            return found
+    key = key.casefold()
     key = key.replace(" ", "") if key not in aliases else key
     return aliases.get(key, key)
 

@@ -548,6 +548,10 @@ def _units(vs: ValueSets, data: Mapping[str, Any], obs: set[str], concepts: Mapp
     aliases = data.get("aliases", {})
     _source(aliases, {}, "valuesets/units.toml [aliases]")
     vs.unit_aliases = {k.casefold(): v.casefold() for k, v in aliases.get("map", {}).items()}
+    vs.unit_exact = {
+        k.replace(" ", ""): canonical_unit_key(v, vs.unit_aliases)
+        for k, v in aliases.get("case_sensitive", {}).items()
+    }
     for concept, spec in concepts.get("observation", {}).items():
         vs.canonical_units[concept] = spec.get("unit", "")
     for concept, table in data.items():

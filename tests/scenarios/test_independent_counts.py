@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 
 from tests.scenarios.chart import (
+    ATC,
     LOINC,
     Scenario,
     add,
     baricitinib,
     check,
+    draft,
     quantity,
     sign,
     tofacitinib,
@@ -126,9 +128,76 @@ SCENARIOS = [
 ]
 
 
+# Cell counts in giga per litre as laboratories write it: UCUM is case-sensitive, "G" is the
+# giga prefix (10^9) and "g" the gram: "G/L" is 10^9/L, "g/L" grams per litre.
+GIGA = ("G/L", "G/l", "Giga/L", "Gpt/l", "×10^9/L", "10^9/L", "10*9/L")
+SCENARIOS += [
+    Scenario(
+        f"WBC 2.0 {unit}, neutrophils 40 %: ANC 800 derived, do not start",
+        _differential(2.0, unit, neut=40, lymph=40),
+        fires={"JAKI-LAB-ANC": "critical"},
+        values={"JAKI-LAB-ANC": 800},
+        source=LABELS + "; UCUM 2.2 prefix G = 10^9 (case-sensitive)",
+    )
+    for unit in GIGA
+]
+SCENARIOS += [
+    Scenario(
+        "measured neutrophils 0.8 G/L, lymphocytes 0.4 G/L: ANC 800 and ALC 400",
+        add(
+            drop_obs=ABSOLUTE,
+            observations=[
+                quantity("6690-2", 2.0, "G/L"),
+                quantity("751-8", 0.8, "G/L"),
+                quantity("731-0", 0.4, "G/L"),
+            ],
+        ),
+        fires={"JAKI-LAB-ANC": "critical", "JAKI-LAB-ALC": "critical"},
+        values={"JAKI-LAB-ANC": 800, "JAKI-LAB-ALC": 400},
+        source=LABELS,
+    ),
+    Scenario(
+        "measured neutrophils 2.5 G/L: ANC 2500, above the floor (not read as grams)",
+        add(drop_obs=("751-8",), observations=[quantity("751-8", 2.5, "G/L")]),
+        quiet=("JAKI-LAB-ANC",),
+        source=LABELS,
+    ),
+    Scenario(
+        "haemoglobin 75 g/L (grams) beside counts in G/L: Hb 7.5 g/dL, do not start",
+        add(
+            drop_obs=("718-7", "751-8", "6690-2"),
+            observations=[
+                quantity("718-7", 75, "g/L"),
+                quantity("6690-2", 5.0, "G/L"),
+                quantity("751-8", 3.0, "G/L"),
+            ],
+        ),
+        fires={"JAKI-LAB-HB": "critical"},
+        quiet=("JAKI-LAB-ANC",),
+        source="XELJANZ USPI 2.2 (Hb < 9 g/dL: do not start); UCUM g = gram",
+    ),
+]
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=str)
 def test_derived_counts(make_app, scenario: Scenario) -> None:
     check(make_app, scenario)
+
+
+@pytest.mark.parametrize("unit", ["G/L", "Giga/L", "10^9/L"])
+def test_platelets_in_giga_per_litre(make_app, unit: str) -> None:
+    """Abrocitinib: platelets < 150 x 10^9/L, do not start (CIBINQO SmPC 4.2 / USPI 2.2)."""
+    chart = add(drop_obs=("777-3",), observations=[quantity("777-3", 120, unit)])
+    order = draft([(ATC, "D11AH08", "abrocitinib")], text="abrocitinib 100 mg", dose_mg=100)
+    result = check(make_app, Scenario(f"platelets 120 {unit}", chart, (order,)))
+    assert result.findings.get("JAKI-LAB-PLT", {}).get("severity") == "critical", result.text
+
+
+def test_count_in_grams_is_never_read(app) -> None:
+    """A white count in "g/L" (grams per litre) is not a count: not assessed, never judged."""
+    result = sign(app, _differential(2.0, "g/L", neut=40, lymph=40), tofacitinib())
+    assert "JAKI-LAB-ANC" not in result.findings, result.findings.get("JAKI-LAB-ANC")
+    assert "JAKI-LAB-ANC" in result.not_assessed, (result.not_assessed, result.text)
 
 
 def test_derived_count_is_shown_as_derived(app) -> None:
