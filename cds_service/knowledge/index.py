@@ -136,6 +136,8 @@ class MedCode:
     # mg per mL (solution); None for ingredient codes
     unit_mg: float | None = None
     ml_mg: float | None = None
+    # the other ingredients of a combination code (ATC J04AM02 rifampicin and isoniazid)
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -372,6 +374,25 @@ class ValueSets:
         hit = regex_hit(self.med_name_re, norm_text(text))
         found = self.med_names.get(hit) if hit else None
         remember(cache, key, found)
+        return found
+
+    def medications_in_text(self, text: str) -> tuple[MedCode, ...]:
+        """Every distinct drug named in free text, in order of appearance (a combination
+        product or an order naming several drugs: "isoniazid 300 mg + rifampicin 600 mg")."""
+        if not text or self.med_name_re is None:
+            return ()
+        cache = self._text_cache
+        key = ("meds", text)
+        found = cache.get(key)
+        if found is None:
+            hits: dict[str, MedCode] = {}
+            for m in self.med_name_re.finditer(norm_text(text)):
+                name = next(g for g in m.groups() if g is not None)
+                hit = self.med_names.get(name)
+                if hit is not None and hit.drug not in hits:
+                    hits[hit.drug] = hit
+            found = tuple(hits.values())
+            remember(cache, key, found)
         return found
 
     def route_in_text(self, text: str) -> str | None:

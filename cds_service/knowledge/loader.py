@@ -826,6 +826,7 @@ def _medications(
     vs.solid_form_words = tuple(norm_text(u) for u in dose.get("solid_forms", []))
     vs.per_kg_units = {k.casefold(): float(v) for k, v in dose.get("per_kg", {}).items()}
     names: list[str] = []
+    combined: list[tuple[str, str]] = []  # (where, drug) of each combination code's `also`
     for drug_id, table in data.items():
         if drug_id.startswith("_"):
             continue
@@ -870,7 +871,9 @@ def _medications(
                     route=item.get("route"),
                     unit_mg=_strength(item, "mg", at),
                     ml_mg=_strength(item, "mg_per_ml", at),
+                    also=tuple(str(d) for d in item.get("also", ())),
                 )
+                combined.extend((at, d) for d in entry.also)
                 _put(vs.med_codes, (family, code), entry, at, "code")
         table_names = table.get("names", {})
         if table_names:
@@ -884,6 +887,9 @@ def _medications(
                 _put(vs.med_names, key, MedCode(drug_id, implied), f"{where}.names.{lang}", "name")
                 names.append(key)
     vs.med_name_re = build_names_regex(names)
+    for at, drug_id in combined:
+        if drug_id not in vs.drugs:
+            raise KnowledgeError(f"{at}.also: unknown drug {drug_id!r}")
 
 
 def _vaccines(vs: ValueSets, data: Mapping[str, Any]) -> None:

@@ -62,6 +62,7 @@ PROBLEMS: dict[str, str] = {
     "several_lines": "several dosage lines with different doses",
     "no_weight": "weight-based dose and no body weight in the last year",
     "other": "dose or frequency not given",
+    "several_drugs": "the medication names several drugs",
 }
 
 

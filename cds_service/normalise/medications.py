@@ -7,6 +7,10 @@ A drug is identified by (first match wins):
    `medication.concept`; a CVX coding of a live vaccine counts as the class live_vaccine;
 2. a generic or brand name (English, Japanese, Chinese) found in the medication text or
    displays, or in Medication.ingredient / reference display.
+A medication whose texts name several known drugs ("isoniazid 300 mg + rifampicin 600 mg"), or
+a combination code (ATC J04AM02, medications.toml `also`), counts as each of them for
+interactions, classes and latent-TB treatment; no dose is read for any of them (a dose could
+belong to either), and a target order naming two drugs is "not assessed" for its dose.
 
 Route (first found): the dosage route (SNOMED route code or words), the route a code or name
 implies (ATC D11AH09, "Opzelura"), dose-form words in the medication text ("cream", "軟膏"),
@@ -16,12 +20,12 @@ use the drug's `topical_classes` (none by default).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cds_service.knowledge.index import MedCode, ValueSets
 from cds_service.model import Dropped, Medication
-from cds_service.normalise.dosage import read_dose
+from cds_service.normalise.dosage import Dose, problem, read_dose
 from cds_service.normalise.fhir import (
     as_list,
     codings,
@@ -47,6 +51,9 @@ class Identity:
     texts: tuple[str, ...]  # every text describing the medication (for strength and form)
     unit_mg: float | None = None  # strength per unit of a product code (RxNorm SCD/SBD)
     ml_mg: float | None = None  # strength per mL of a product code (oral solution)
+    # the other known drugs its texts name ("isoniazid 300 mg + rifampicin 600 mg"): each
+    # counts as a medication of the patient; no dose is read for any of them
+    others: tuple[str, ...] = ()
 
 
 def medication_concept(resource: dict[str, Any]) -> tuple[Any, list[str]]:
@@ -81,19 +88,26 @@ def medication_concept(resource: dict[str, Any]) -> tuple[Any, list[str]]:
 
 
 def identify(resource: dict[str, Any], vs: ValueSets) -> Identity:
-    """The drug of an order or statement. A code is taken unless the text sent with it names a
-    different drug: the clinician sees the text, and a mis-mapped code must not turn an
-    unrelated drug into a JAK order (nor hide one)."""
+    """The drug of an order or statement. A code is taken unless the texts sent with it name
+    other drugs only: the clinician sees the text, and a mis-mapped code must not turn an
+    unrelated drug into a JAK order (nor hide one). Texts naming several known drugs (a
+    combination or an order for two drugs) give the others in `others`."""
     cc, extra = medication_concept(resource)
     texts = tuple(concept_texts(cc)) + tuple(extra)
     display = texts[0] if texts else None
-    named = next((hit for hit in map(vs.medication_in_text, texts) if hit is not None), None)
+    named = {hit.drug: hit for text in texts for hit in vs.medications_in_text(text)}
     coded = _coded_identity(cc, vs, display, texts)
-    if coded is not None and (named is None or named.drug == coded.drug):
-        return coded
-    if named is not None:
-        return Identity(named.drug, named.route, display, None, texts)
-    return Identity(None, None, display, None, texts)
+    if coded is not None and (not named or coded.drug in named):
+        found = coded
+    elif named:
+        first = next(iter(named.values()))
+        found = Identity(first.drug, first.route, display, None, texts)
+    else:
+        return Identity(None, None, display, None, texts)
+    if len(named) > (found.drug in named):
+        others = tuple(d for d in dict.fromkeys((*found.others, *named)) if d != found.drug)
+        return replace(found, others=others)
+    return found
 
 
 def _coded_identity(cc: Any, vs: ValueSets, display, texts) -> Identity | None:
@@ -125,6 +139,7 @@ def _coded_identity(cc: Any, vs: ValueSets, display, texts) -> Identity | None:
         texts,
         unit_mg=next(iter(unit)) if len(unit) == 1 else None,
         ml_mg=next(iter(per_ml)) if len(per_ml) == 1 else None,
+        others=first.also,
     )
 
 
@@ -193,30 +208,37 @@ def normalise_medications(
                 continue
             route = route_of(resource, identity, vs)
             classes = classes_for(vs, identity.drug, route)
-            dose = read_dose(dosages(resource), identity.texts, vs, product_strength(identity))
+            if identity.others:  # several drugs: counted for each, a dose for none
+                dose = Dose(problem=problem("several_drugs"))
+            else:
+                dose = read_dose(dosages(resource), identity.texts, vs, product_strength(identity))
             if dose.problem and "steroid" in classes and status in ACTIVE_STATUS:
                 dropped.append(Dropped(ref, f"steroid dose not readable: {dose.problem}"))
-            out.append(
-                Medication(
-                    drug=identity.drug,
-                    classes=classes,
-                    ref=ref,
-                    status=status,
-                    dose_mg=dose.dose_mg,
-                    per_day=dose.per_day,
-                    route=route,
-                    authored=first_date(
-                        resource,
-                        "authoredOn",
-                        "dateWritten",
-                        "effectiveDateTime",
-                        "effectivePeriod.start",
-                        "dateAsserted",
-                    ),
-                    display=identity.display,
-                    code=identity.code,
-                )
+            med = Medication(
+                drug=identity.drug,
+                classes=classes,
+                ref=ref,
+                status=status,
+                dose_mg=dose.dose_mg,
+                per_day=dose.per_day,
+                route=route,
+                authored=first_date(
+                    resource,
+                    "authoredOn",
+                    "dateWritten",
+                    "effectiveDateTime",
+                    "effectivePeriod.start",
+                    "dateAsserted",
+                ),
+                display=identity.display,
+                code=identity.code,
             )
+            out.append(med)
+            for other in identity.others:
+                classes = classes_for(vs, other, route)
+                if "steroid" in classes and status in ACTIVE_STATUS:
+                    dropped.append(Dropped(ref, f"steroid dose not readable: {dose.problem}"))
+                out.append(replace(med, drug=other, classes=classes, code=None))
     return out, dropped
 
 

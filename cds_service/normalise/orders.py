@@ -15,6 +15,7 @@ from typing import Any
 
 from cds_service.knowledge import Knowledge
 from cds_service.model import Order
+from cds_service.normalise.dosage import problem as dose_problem
 from cds_service.normalise.dosage import read_dose
 from cds_service.normalise.medications import (
     LOCAL_ROUTES,
@@ -75,6 +76,9 @@ def recognise_orders(
         topical = route in LOCAL_ROUTES
         if topical:
             dose_mg = per_day = per_kg = problem = None
+        elif identity.others:  # an order naming two drugs: its dose is not judged on one
+            dose_mg = per_day = per_kg = None
+            problem = dose_problem("several_drugs")
         else:
             dose = read_dose(dosages(resource), identity.texts, vs, product_strength(identity))
             dose_mg, per_day, per_kg, problem = (

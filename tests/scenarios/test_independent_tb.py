@@ -30,6 +30,7 @@ from tests.scenarios.chart import (
     medication,
     quantity,
     tofacitinib,
+    upadacitinib,
 )
 
 NTCA = (
@@ -220,6 +221,52 @@ SCENARIOS = [
         add(drop_obs=("71773-6",), observations=[coded("71773-6", INDETERMINATE)]),
         fires={"JAKI-TB-SCREEN": "warning"},
         source=LABEL,
+    ),
+]
+
+
+# One order or statement whose text names two drugs (a 3HR course written out, a combination
+# product): it counts for each drug it names, so the rifampicin is a strong CYP3A4 inducer for
+# the interaction check as well as a latent-TB treatment.
+DDI_LABEL = "XELJANZ USPI 7 / RINVOQ USPI 7 (strong CYP3A4 inducers: not recommended)"
+SCENARIOS += [
+    Scenario(
+        f"positive IGRA, one order '{text}' with tofacitinib: treated, rifampicin interacts",
+        _positive_igra(_course(coding, text)),
+        (tofacitinib(),),
+        region="US",
+        fires={"JAKI-DDI": "warning"},
+        quiet=("JAKI-TB-SCREEN",),
+        source=NTCA + "; " + DDI_LABEL,
+    )
+    for coding, text in (
+        (None, "isoniazid 300 mg + rifampicin 600 mg"),
+        (ISONIAZID_RX, "isoniazid 300 mg + rifampicin 600 mg daily (3HR)"),
+        ([(RX, "6038", "isoniazid")], "isoniazid/rifampin 150/300 mg, two capsules"),
+        (None, "异烟肼 0.3g + 利福平 0.45g 每日一次"),
+        (None, "イソニアジド錠100mg 3錠、リファンピシンカプセル150mg 4カプセル"),
+    )
+]
+_COMBINATION_CODE = _course([(ATC, "J04AM02", "")], "3HR tablets, two daily")
+del _COMBINATION_CODE["medicationCodeableConcept"]["coding"][0]["display"]  # the code alone
+SCENARIOS += [
+    Scenario(
+        "positive IGRA, ATC J04AM02 (rifampicin and isoniazid) code alone with tofacitinib",
+        _positive_igra(_COMBINATION_CODE),
+        (tofacitinib(),),
+        region="US",
+        fires={"JAKI-DDI": "warning"},
+        quiet=("JAKI-TB-SCREEN",),
+        source=NTCA + "; WHO ATC J04AM02; " + DDI_LABEL,
+    ),
+    Scenario(
+        "positive IGRA, 'isoniazid 300 mg + rifampin 600 mg' with upadacitinib",
+        _positive_igra(_course(None, "isoniazid 300 mg + rifampin 600 mg")),
+        (upadacitinib(15),),
+        region="US",
+        fires={"JAKI-DDI": "warning"},
+        quiet=("JAKI-TB-SCREEN",),
+        source=NTCA + "; " + DDI_LABEL,
     ),
 ]
 

@@ -737,3 +737,18 @@ SCENARIOS = [
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=str)
 def test_jak_inhibitor_rule(make_app, scenario: Scenario) -> None:
     check(make_app, scenario)
+
+
+def test_order_naming_two_drugs_is_not_judged_on_one(make_app) -> None:
+    """A tofacitinib order whose text also names another drug: its 10 mg twice daily may not
+    be the tofacitinib dose, so the dose is "not assessed", never judged on one drug."""
+    order = draft(
+        [(RX, "1357541", "tofacitinib 5 MG Oral Tablet")],
+        text="tofacitinib 10 mg + methotrexate 15 mg",
+        dose_mg=10,
+        per_day=2,
+    )
+    result = check(make_app, Scenario("two drugs in one order", Chart(), orders=(order,)))
+    assert "JAKI-DOSE-MAX" not in result.findings, result.findings.get("JAKI-DOSE-MAX")
+    assert "JAKI-DOSE-MAX" in result.not_assessed, (result.not_assessed, result.text)
+    assert "the order names more than one drug" in result.text, result.text
