@@ -4,6 +4,7 @@ python -m bench run                 everything below, written to bench/results/l
 python -m bench run --quick         a smoke run (fewer samples), latest-quick.{json,md}
 python -m bench engine-ab --base 2884477   the engine of a commit against this tree
 python -m bench soak --requests 100000 --size 50 --rate 150 --minutes 55
+python -m bench memory --requests 100000 --size 50   one worker's memory, as fast as it serves
 """
 
 from __future__ import annotations
@@ -61,8 +62,19 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--requests", type=int, default=0, help="stop after this many hook calls")
     s.add_argument("--size", type=int, default=600, help="resources per request (600)")
     s.add_argument("--out", type=Path, default=RESULTS)
+    m = sub.add_parser("memory", help="one worker's resident memory over N calls, no pause")
+    m.add_argument("--requests", type=int, default=100_000)
+    m.add_argument("--size", type=int, default=50, help="resources per request (50)")
+    m.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.cmd == "memory":
+        from bench.memory import memory
+
+        mem = memory(args.requests, args.size)
+        (args.out / f"memory-{args.requests}.json").write_text(json.dumps(mem, indent=2))
+        print(json.dumps({k: v for k, v in mem.items() if k != "samples"}, indent=2))
+        return 0 if mem["flat"] and not mem["errors"] else 1
     if args.cmd == "soak":
         from bench.soak import soak
 
