@@ -144,6 +144,10 @@ def test_look_alikes_are_reviewed_with_a_reason():
         ("706970001", "malignancy"),  # triple negative breast cancer: "negative" is no negation
         ("199227004", "pregnancy"),  # diabetes during pregnancy - baby not yet delivered
         ("169488004", "pregnancy"),  # contraceptive device failure - pregnant
+        ("129171000119106", "ckd"),  # CKD stage 3 due to hypertension: CKD as well
+        ("129171000119106", "hypertension"),
+        ("731000119105", "ckd"),  # CKD stage 3 due to type 2 diabetes: CKD as well
+        ("731000119105", "diabetes"),
     ],
 )
 def test_specific_snomed_codes_are_their_concept(code, expected):
@@ -188,6 +192,7 @@ def test_look_alikes_are_not_the_concept(code, not_concept):
         (CM, "Z86.711", {"pe"}),
         (CM, "Z86.73", {"stroke"}),
         (WHO, "Z33", {"pregnancy"}),  # WHO pregnant state
+        (CM, "M31.5", {"gca", "pmr"}),  # giant cell arteritis with polymyalgia rheumatica
         (CM, "Z33.1", {"pregnancy"}),
         (CM, "Z34.83", {"pregnancy"}),
         (CM, "Z3A.20", {"pregnancy"}),
