@@ -148,6 +148,8 @@ def test_look_alikes_are_reviewed_with_a_reason():
         ("129171000119106", "hypertension"),
         ("731000119105", "ckd"),  # CKD stage 3 due to type 2 diabetes: CKD as well
         ("731000119105", "diabetes"),
+        ("80002007", "pregnancy"),  # malpresentation of fetus: the mother's pregnancy
+        ("199397009", "pregnancy"),  # cephalopelvic disproportion
     ],
 )
 def test_specific_snomed_codes_are_their_concept(code, expected):
