@@ -22,8 +22,10 @@ import gc
 import json
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 
@@ -34,7 +36,10 @@ def _rss_kb() -> int:
     return 0
 
 
-def prepare(body: dict[str, Any]) -> Any:  # noqa: ANN401 — a callable of the tree's engine
+def stages(body: dict[str, Any]) -> SimpleNamespace:
+    """The record of `body` built once, and the three pure stages over it as callables:
+    `normalise()` -> facts, `assess(facts)` -> assessment, `render(assessment)` -> cards (also
+    used by `bench run`'s engine-alone figures)."""
     import orjson
 
     from cards.render import render_cards
@@ -56,13 +61,20 @@ def prepare(body: dict[str, Any]) -> Any:  # noqa: ANN401 — a callable of the 
     record = gather(hook_request, plan, config, time.monotonic() + 5)
     orders = recognise_orders(hook_request.draft_orders, knowledge)
     today = date.today()
+    return SimpleNamespace(
+        record=record,
+        normalise=lambda: normalise(record, orders, knowledge, today),
+        assess=lambda facts: assess(facts, knowledge, Settings()),
+        render=lambda assessment: render_cards(
+            assessment, "en", knowledge, "http://localhost:8080/docs", "order-sign"
+        ),
+    )
 
-    def once() -> list[dict[str, Any]]:
-        facts = normalise(record, orders, knowledge, today)
-        assessment = assess(facts, knowledge, Settings())
-        return render_cards(assessment, "en", knowledge, "http://localhost:8080/docs", "order-sign")
 
-    return once
+def prepare(body: dict[str, Any]) -> Callable[[], list[dict[str, Any]]]:
+    """One call of normalise + assess + render on the record of `body`."""
+    run = stages(body)
+    return lambda: run.render(run.assess(run.normalise()))
 
 
 def main(body_path: str) -> int:

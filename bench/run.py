@@ -10,8 +10,7 @@ import contextlib
 import json
 import platform
 import subprocess
-import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,42 +37,17 @@ def _commit() -> str:
 
 def engine_alone(body: dict[str, Any], n: int) -> dict[str, Any]:
     """normalise + assess + render on the record built from the body's prefetch (no I/O)."""
-    from cards.render import render_cards
-    from cds_service.assess.engine import assess
-    from cds_service.assess.registry import Settings
-    from cds_service.config import Config
-    from cds_service.discovery import build_services
-    from cds_service.gather import gather
-    from cds_service.knowledge import load_knowledge
-    from cds_service.normalise import normalise
-    from cds_service.normalise.orders import recognise_orders
-    from cds_service.request import parse_hook_request
+    from bench.engine_probe import stages
 
-    knowledge = load_knowledge()
-    config = Config(allow_unsigned=True)
-    raw = orjson.dumps(body)
-    hook_request = parse_hook_request("rheum-order-sign", raw, {}, config, None, hook="order-sign")
-    plan = build_services(knowledge)["rheum-order-sign"].prefetch
-    record = gather(hook_request, plan, config, time.monotonic() + 5)
-    orders = recognise_orders(hook_request.draft_orders, knowledge)
-    today = date.today()
-
-    def once() -> list[dict[str, Any]]:
-        facts = normalise(record, orders, knowledge, today)
-        assessment = assess(facts, knowledge, Settings())
-        return render_cards(assessment, "en", knowledge, "http://localhost:8080/docs", "order-sign")
-
-    cards = once()
-    stats = measure.time_call(once, n)
-    parts = {
-        "normalise": measure.time_call(lambda: normalise(record, orders, knowledge, today), n),
-    }
-    facts = normalise(record, orders, knowledge, today)
-    parts["assess"] = measure.time_call(lambda: assess(facts, knowledge, Settings()), n)
-    assessment = assess(facts, knowledge, Settings())
-    parts["render"] = measure.time_call(
-        lambda: render_cards(assessment, "en", knowledge, "http://x/docs", "order-sign"), n
-    )
+    run = stages(body)
+    record = run.record
+    cards = run.render(run.assess(run.normalise()))
+    stats = measure.time_call(lambda: run.render(run.assess(run.normalise())), n)
+    parts = {"normalise": measure.time_call(run.normalise, n)}
+    facts = run.normalise()
+    parts["assess"] = measure.time_call(lambda: run.assess(facts), n)
+    assessment = run.assess(facts)
+    parts["render"] = measure.time_call(lambda: run.render(assessment), n)
     return {
         "total": stats.as_dict(),
         **{k: v.as_dict() for k, v in parts.items()},

@@ -54,6 +54,30 @@ def wait_http(url: str, seconds: float = 60.0) -> None:
     raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
 
 
+def _running(
+    cmd: list[str], env: dict[str, str], port: int, log_path: Path, stop_wait_s: float
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Start `cmd` in its own session, wait for /healthz on `port`, yield (base, process);
+    on exit stop the whole session (TERM, then KILL after `stop_wait_s`)."""
+    log = open(log_path, "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(base + "/healthz")
+        yield base, proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, 15)
+        try:
+            proc.wait(stop_wait_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait(10)
+        log.close()
+
+
 @contextlib.contextmanager
 def service(
     workers: int = 1,
@@ -89,23 +113,7 @@ def service(
         str(threads),
         *(["--worker-class", worker_class] if worker_class else []),
     ]
-    log = open(Path(tmp) / "service.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(base + "/healthz")
-        yield base, proc
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, 15)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            proc.wait(10)
-        log.close()
+    yield from _running(cmd, env, port, Path(tmp) / "service.log", stop_wait_s=10)
 
 
 def granian_available() -> bool:
@@ -141,23 +149,7 @@ def granian(storage_url: str | None = None) -> Iterator[tuple[str, subprocess.Po
         "warning",
         "bench.granian_app:app",
     ]
-    log = open(Path(tmp) / "granian.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(base + "/healthz")
-        yield base, proc
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, 15)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            proc.wait(10)
-        log.close()
+    yield from _running(cmd, env, port, Path(tmp) / "granian.log", stop_wait_s=20)
 
 
 @contextlib.contextmanager
