@@ -172,7 +172,8 @@ def compact_citation(entry: Mapping[str, Any]) -> str:
 
 def label_key(table: Mapping[str, Any], region: str) -> str:
     """The text a label rule gives its finding as source (assess/rules/jaki_common.py
-    label_source): short name, [region], URL. The card replaces it with the label citation."""
+    label_source calls this): short name, [region], URL. The card replaces it with the label
+    citation."""
     name = f"{table.get('source', '')} [{region}]".strip()
     return f"{name}, {table['url']}" if table.get("url") else name
 

@@ -18,6 +18,7 @@ from typing import Any
 from cds_service.assess import screening
 from cds_service.assess.registry import RuleContext, RuleFn, RuleResult, rule
 from cds_service.knowledge import Knowledge
+from cds_service.knowledge.citations import label_key
 from cds_service.model import SEVERITY_RANK, Evidence, Finding, NotAssessed, Suggestion
 
 _TOPICAL_RULE = "JAKI-TOPICAL"
@@ -205,7 +206,6 @@ def label_phrase(ctx: RuleContext, table: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def label_source(ctx: RuleContext, rule_id: str, table: Mapping[str, Any]) -> str:
-    """The label the figures come from, as a card shows it: name, region and URL (the version
-    and section read are on the rule page)."""
-    name = f"{table.get('source', '')} [{region(ctx)}]".strip()
-    return f"{name}, {table['url']}" if table.get("url") else name
+    """The label the figures come from: name, region and URL, the key under which the card
+    finds the label's citation (knowledge/citations.py label_key)."""
+    return label_key(table, region(ctx))
