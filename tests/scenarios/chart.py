@@ -298,29 +298,25 @@ class Chart:
 class Result:
     cards: list[dict[str, Any]]
 
+    def _by_id(self, key: str) -> dict[str, dict[str, Any]]:
+        """The items of every card's rheum-cds extension list `key`, by their id."""
+        return {
+            item["id"]: item
+            for c in self.cards
+            for item in c.get("extension", {}).get("org.rheum-cds", {}).get(key, [])
+        }
+
     @property
     def findings(self) -> dict[str, dict[str, Any]]:
-        return {
-            f["id"]: f
-            for c in self.cards
-            for f in c.get("extension", {}).get("org.rheum-cds", {}).get("findings", [])
-        }
+        return self._by_id("findings")
 
     @property
     def scores(self) -> dict[str, dict[str, Any]]:
-        return {
-            s["id"]: s
-            for c in self.cards
-            for s in c.get("extension", {}).get("org.rheum-cds", {}).get("scores", [])
-        }
+        return self._by_id("scores")
 
     @property
     def not_assessed(self) -> dict[str, str]:
-        return {
-            n["id"]: n.get("missing", "")
-            for c in self.cards
-            for n in c.get("extension", {}).get("org.rheum-cds", {}).get("notAssessed", [])
-        }
+        return {rule: n.get("missing", "") for rule, n in self._by_id("notAssessed").items()}
 
     @property
     def text(self) -> str:
