@@ -17,6 +17,7 @@ Rules (SPEC.md section 1 input rules, issue 5 point 2):
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import replace
@@ -107,7 +108,9 @@ def normalise_observations(
             if obs_code.percent_of is not None:
                 percentages.append((obs_code, holder, ref, when, code))
                 continue
-            item = read_value(vs, obs_code, holder, resource, ref, when, code)
+            item = _plain_quantity(vs, obs_code, holder, resource, ref, when, code)
+            if item is None:
+                item = read_value(vs, obs_code, holder, resource, ref, when, code)
             if type(item) is Dropped:
                 if holder is resource and _is_panel(resource):
                     continue  # a panel code with its values in components or members
@@ -243,6 +246,47 @@ def read_value(
     if holder.get("dataAbsentReason") is not None:
         return Dropped(ref, f"data absent for {concept}")
     return Dropped(ref, f"no value for {concept}")
+
+
+def _plain_quantity(
+    vs: ValueSets,
+    obs: ObsCode,
+    holder: dict[str, Any],
+    resource: dict[str, Any],
+    ref: str,
+    when,
+    code: str,
+) -> Observed | None:
+    """The usual result, read in one go: a finite number with a unit that converts to the
+    concept's canonical unit, no comparator, no interpretation. Exactly what `read_value`
+    would make of it; None for every other shape (then `read_value` reads it)."""
+    q = holder.get("valueQuantity")
+    if type(q) is not dict or "interpretation" in resource or q.get("comparator") is not None:
+        return None
+    value = q.get("value")
+    if type(value) is int:
+        value = float(value)
+    elif type(value) is not float or not math.isfinite(value):
+        return None
+    unit_code = q.get("code")
+    if type(unit_code) is not str or obs.concept not in vs.units:
+        return None
+    # the human unit (q.unit) is only tried when the code does not convert: not here
+    factor, canonical, problem = conversion_plan(vs, obs, unit_code)
+    if factor is None or problem is not None:
+        return None
+    return _numeric_observed(
+        obs.concept,
+        when,
+        ref,
+        code,
+        round6(value * factor),
+        canonical,
+        None,
+        f"{value:g} {unit_code}".strip(),
+        None,
+        True,
+    )
 
 
 def _numeric(

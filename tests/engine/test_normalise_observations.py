@@ -323,3 +323,37 @@ def test_garbage_does_not_crash():
     facts = normalise(PatientRecord(patient_id="p", observations=garbage), [], K, TODAY)
     assert facts.observations == {}
     assert len(facts.dropped) == 3
+
+
+@pytest.mark.parametrize(
+    "quantity",
+    [
+        {"value": 1.2, "unit": "mg/dL", "code": "mg/dL"},
+        {"value": 3, "unit": "mg/dL", "code": "mg/dL"},
+        {"value": 1.2, "unit": "milligram per decilitre", "code": "mg/dL"},
+        {"value": 1.2, "code": "mg/dL", "comparator": "<"},
+        {"value": 1.2, "code": "mg/dL", "comparator": "≤"},
+        {"value": 1.2, "code": "258797006", "unit": "mg/dL"},
+        {"value": 1.2, "code": "mmol/L"},
+        {"value": "1.2", "code": "mg/dL"},
+        {"value": True, "code": "mg/dL"},
+        {"value": 0, "code": "mg/dL"},
+        {"value": 1.2, "code": None, "unit": "mg/dL"},
+        {"value": 1.2, "units": "mg/dL"},
+    ],
+)
+def test_the_usual_quantity_is_read_as_the_general_reader_reads_it(quantity):
+    """The short path for plain numeric results gives the same value, unit, original text and
+    flags as the general reader, and leaves every other shape to it."""
+    from cds_service.normalise.observations import _plain_quantity, read_value
+
+    vs = K.vs
+    hit = vs.observation_coding(LOINC, "1988-5")
+    assert hit is not None
+    resource = obs("1988-5", valueQuantity=quantity)
+    general = read_value(vs, hit[0], resource, resource, "Observation/o1", TODAY, hit[1])
+    short = _plain_quantity(vs, hit[0], resource, resource, "Observation/o1", TODAY, hit[1])
+    assert short is None or short == general
+    if set(quantity) <= {"value", "unit", "code"} and quantity["value"] == 1.2:
+        if quantity.get("code") == "mg/dL":
+            assert short is not None and short.value == 12.0 and short.unit == "mg/L"
