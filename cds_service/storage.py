@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from flask import current_app
 from sqlalchemy import (
     Boolean,
@@ -68,6 +69,8 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import (
     IntegrityError,
@@ -212,6 +215,11 @@ class FeedbackResult:
 
 
 # --------------------------------------------------------------------------- storage
+
+
+def _json_text(value: Any) -> str:
+    """A JSON column's text (orjson: the writer's batch serialises several per call)."""
+    return orjson.dumps(value).decode()
 
 
 def _now() -> datetime:
@@ -571,7 +579,7 @@ class Storage:
                 "service_id": service_id,
                 "hook_instance": hook_instance[:255],
                 "indicator": indicator if isinstance(indicator, str) else None,
-                "rule_ids": json.dumps(rule_ids),
+                "rule_ids": _json_text(rule_ids),
                 "issued_at": at,
                 "client_id": (client_id or "")[:512],
             }
@@ -598,6 +606,13 @@ class Storage:
 
     @staticmethod
     def _insert_cards(conn: Any, rows: list[dict[str, Any]]) -> None:
+        """Insert issued-card rows; a uuid already stored keeps its first row."""
+        dialect = conn.dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            # one statement: no look-up of the uuids first (the writer's batch is cheaper)
+            module = sqlite_insert if dialect == "sqlite" else postgresql_insert
+            conn.execute(module(IssuedCard).on_conflict_do_nothing(index_elements=["uuid"]), rows)
+            return
         existing = set(
             conn.execute(
                 select(IssuedCard.uuid).where(IssuedCard.uuid.in_([r["uuid"] for r in rows]))
@@ -677,11 +692,11 @@ class Storage:
             "status": int(row.status),
             "client_id": row.client_id,
             "patient_hash": self.hash_patient_id(row.patient_id) if row.patient_id else None,
-            "rule_ids": json.dumps(list(row.rule_ids)),
+            "rule_ids": _json_text(list(row.rule_ids)),
             "card_count": len(row.cards),
             "fhir_calls": int(row.fhir_calls),
-            "unavailable": json.dumps(list(row.unavailable)),
-            "timings_ms": json.dumps({k: round(float(v), 2) for k, v in row.timings_ms.items()}),
+            "unavailable": _json_text(list(row.unavailable)),
+            "timings_ms": _json_text({k: round(float(v), 2) for k, v in row.timings_ms.items()}),
             "language": row.language,
         }
         cards = self._card_rows(row.service_id, row.hook_instance, row.cards, at, row.client_id)

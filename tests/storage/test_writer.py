@@ -207,3 +207,24 @@ def test_the_writer_of_a_dropped_storage_ends(storage_url: str) -> None:
     gc.collect()
     thread.join(timeout=5)
     assert not thread.is_alive()
+
+
+def test_a_card_uuid_issued_again_keeps_its_first_owner_and_loses_no_row(
+    storage_url: str,
+) -> None:
+    """A client that repeats a call (same card uuids, e.g. a retried hookInstance), in a later
+    batch and inside one batch: one issued-card row per uuid, owned by the first answer, and
+    every call's audit row is kept (the duplicate is not a refused row that splits the batch)."""
+    worker = Storage(storage_url, PATIENT_HASH_KEY, write_delay_ms=200)
+    try:
+        worker.submit_audit(_row(1, client="https://ehr-a.test"))
+        assert worker.flush()
+        for client in ("https://ehr-b.test", "https://ehr-c.test"):
+            worker.submit_audit(_row(1, client=client))
+        worker.submit_audit(_row(2))
+        assert worker.flush()
+        assert len(worker.audit_rows(limit=10)) == 4
+        owners = worker.issued_owners("rheum-order-sign", ["card-1", "card-2"])
+        assert owners == {"card-1": "https://ehr-a.test", "card-2": "https://ehr-a.test"}
+    finally:
+        worker.dispose()
