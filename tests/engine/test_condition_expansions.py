@@ -706,3 +706,103 @@ def test_members_of_a_phenotype_concept_set_a_definition_does_not_take_are_revie
     doc = json.loads(build.REVIEW_OUTPUT.read_text(encoding="utf-8"))
     reasons = [r for c, code, _, r in doc["review"] if (c, code) == ("dvt", "95447001")]
     assert any("listed by Deep Vein Thrombosis" in r and "another site" in r for r in reasons)
+
+
+# --------------------------------------------------------------------------- FHIR IG value sets
+
+
+def test_the_fhir_ig_extract_is_the_pinned_one():
+    doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
+    recorded = {i["id"]: i for i in doc["inputs"]}
+    assert recorded["fhirig"]["sha256"] == build.sha256_file(build.FHIR_IG_FILE)
+    head = [
+        line
+        for line in build.FHIR_IG_FILE.read_text(encoding="utf-8").splitlines()
+        if line.startswith("# ") and not line.startswith("# vs")
+    ]
+    for source in build.FHIR_IG_SOURCES:
+        pin = source.get("commit") or f"{source['npm']}@{source['version']}"
+        assert pin in recorded["fhirig"]["package"]
+        line = next(h for h in head if h.startswith(f"# {source['id']}: "))
+        assert pin in line and source["licence"] in line and "sha256" in line
+        assert source["id"] in doc["sources"]
+
+
+def test_fsh_expansions_are_read_in_both_shorthand_forms():
+    inline = (
+        'Instance: vs-a\n* url = "http://example.org/ValueSet/vs-a"\n* title = "A"\n'
+        '* expansion.contains[0] = http://snomed.info/sct#363346000 "Malignant tumor"\n'
+        '* expansion.contains[+] = http://snomed.info/sct#13048006 "Orbital \\"lymphoma\\""\n'
+    )
+    meta, rows = build.fsh_expansion(inline)
+    assert meta["url"].endswith("/vs-a") and meta["title"] == "A"
+    assert rows == [
+        ("http://snomed.info/sct", "363346000", "Malignant tumor"),
+        ("http://snomed.info/sct", "13048006", 'Orbital "lymphoma"'),
+    ]
+    fields = (
+        'ValueSet: B\nId: vs-b\nTitle: "B"\n'
+        '* ^expansion.contains[0].system = "http://snomed.info/sct"\n'
+        "* ^expansion.contains[=].code = #15971541000119105\n"
+        '* ^expansion.contains[=].display = "Left femoral hernia"\n'
+        '* ^expansion.contains[+].system = "http://snomed.info/sct"\n'
+        "* ^expansion.contains[=].code = #897004000\n"
+        '* ^expansion.contains[=].display = "Esophageal varices due to cirrhosis of liver"\n'
+    )
+    meta, rows = build.fsh_expansion(fields)
+    assert meta["id"] == "vs-b" and meta["title"] == "B"
+    assert [r[1] for r in rows] == ["15971541000119105", "897004000"]
+    assert rows[1][2] == "Esophageal varices due to cirrhosis of liver"
+
+
+@pytest.mark.parametrize(
+    ("code", "expected", "source"),
+    [
+        ("4510004", {"serious_infection"}, "r5x"),  # Streptococcal meningitis (R5 expansions)
+        ("235884008", {"hepatic_impairment_severe"}, "opioid"),  # Fulminant hepatic failure
+        ("213231008", {"hepatic_impairment_severe"}, "opioid"),  # Hepatorenal syndrome
+        ("1254991002", {"pregnancy"}, "opioid"),  # Pregnancy and substance dependence
+        ("897004000", {"cirrhosis"}, "ips"),  # Esophageal varices due to cirrhosis of liver
+    ],
+)
+def test_codes_of_the_fhir_ig_value_sets_are_their_concept(code, expected, source):
+    doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
+    origin = {r[0]: r[2] for t in doc["concepts"].values() for r in t["snomed"]}
+    assert origin[code] == source
+    assert expected <= concepts(SCT, code)
+
+
+@pytest.mark.parametrize(
+    ("code", "display", "not_concept"),
+    [
+        # Bowen's disease; mCODE lists it among primary cancers
+        ("403873003", "Intraepidermal squamous carcinoma of scalp (disorder)", "malignancy"),
+        ("403873003", "Intraepidermal squamous carcinoma of scalp (disorder)", "nmsc"),
+        # mCODE's carcinoma in situ value set lists it
+        ("721595004", "Primary intracystic papillary carcinoma of breast (disorder)", "malignancy"),
+        # CNS tumours of uncertain behaviour (ICD-O-3 /1), once taken from the eCQM lists
+        ("1197306009", "Myxopapillary ependymoma of brain (disorder)", "malignancy"),
+        ("15629411000119106", "Subependymoma of brain (disorder)", "malignancy"),
+        ("449799008", "Subependymal giant cell astrocytoma (disorder)", "malignancy"),
+        ("1196902006", "Angiocentric glioma of brain (disorder)", "malignancy"),
+        ("423278008", "Lentigo maligna of skin of eyelid (disorder)", "malignancy"),  # in situ
+        ("92503002", "Bilateral acoustic neurofibromatosis", "malignancy"),
+        ("16903531000119107", "Atypical meningioma of brain", "malignancy"),
+    ],
+)
+def test_look_alikes_in_the_fhir_ig_value_sets_are_not_the_concept(code, display, not_concept):
+    assert not_concept not in concepts(SCT, code)
+    read = K.vs.condition_meaning(display)
+    assert not_concept not in (K.vs.concepts_with_implied(read) if read else set())
+
+
+def test_a_metastasis_named_after_krukenberg_is_malignancy():
+    assert "malignancy" in concepts(SCT, "359987004")  # Krukenberg tumor (eCQM)
+
+
+def test_mcode_cancer_members_a_definition_does_not_take_are_reviewed():
+    doc = json.loads(build.REVIEW_OUTPUT.read_text(encoding="utf-8"))
+    reasons = [r for c, code, _, r in doc["review"] if (c, code) == ("malignancy", "92523001")]
+    assert any(
+        "listed by Primary Cancer Disorder Value Set" in r and "in situ" in r for r in reasons
+    )

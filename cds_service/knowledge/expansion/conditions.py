@@ -10,6 +10,7 @@ Run from the repository root:
     python -m cds_service.knowledge.expansion.conditions --refresh-ecqm DIR  # re-extract eCQM's
     python -m cds_service.knowledge.expansion.conditions --refresh-ohdsi DIR  # re-extract OHDSI's
     python -m cds_service.knowledge.expansion.conditions --refresh-ecr DIR   # re-extract eCR's
+    python -m cds_service.knowledge.expansion.conditions --refresh-fhir-ig DIR  # FHIR IG value sets
     python -m cds_service.knowledge.expansion.conditions --evaluate FILE.tsv  # recall on a list
 
 Inputs, pinned and recorded in the output with their licence:
@@ -31,7 +32,9 @@ Inputs, pinned and recorded in the output with their licence:
 - SNOMED CT codes of public code lists, each a pinned extract with its sha256 and the commit
   it came from (see ECQM_SOURCES, OHDSI_SOURCE, ECR_SOURCE): the eCQM value sets (NLM VSAC),
   the OHDSI Phenotype Library concept sets (OMOP concept class read as the semantic tag) and
-  the eCR Reportable Condition Trigger Codes. A list's label is evidence, never membership:
+  the eCR Reportable Condition Trigger Codes; and (FHIR_IG_SOURCES) the SNOMED CT value sets of
+  FHIR implementation guides and CDS content (FHIR R5/R4B/STU3 expansions, mCODE, the IPS free
+  set, CDC opioid CDS). A list's label is evidence, never membership:
   the same definitions decide, and a member of a list that a definition names (`valuesets`)
   but does not take is recorded in the review with the reason.
 - ICD-10-CM: the complete FY2026 tabular list (public domain, CDC/NCHS) from the PyPI package
@@ -52,6 +55,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -207,6 +211,116 @@ ECR_INPUT = {
         " International, distributed in the US under the UMLS licence"
     ),
     "extract": "cds_service/knowledge/expansion/inputs/ecr-rctc-snomed.tsv",
+}
+FHIR_IG_FILE = INPUTS / "fhir-ig-snomed.tsv"
+# SNOMED CT value sets of FHIR implementation guides and CDS content, each pinned: three npm
+# packages of the FHIR specification's expansions (the value sets of R4X_VALUESETS, whose
+# definition is `is-a 404684003 |Clinical finding|`), mCODE's cancer disorder value sets, the
+# IPS free set of problems and the CDC opioid CDS condition value sets. Their displays are
+# preferred terms (mostly without semantic tag): every value set read is one of findings,
+# disorders, situations or events, and the same definitions decide.
+FHIR_IG_SOURCES: tuple[dict[str, Any], ...] = (
+    {
+        "id": "r5x",
+        "npm": "hl7.fhir.r5.expansions",
+        "version": "5.0.0",
+        "integrity": (
+            "sha512-rVuhkbzJewlfGNukCTEeRnpLpnng/z8/Vqh2MqFR7OnT4jq5gxb2Zdz4LWoKGuiLI0/D0+FxNpzux2iyKE/yTg=="
+        ),
+        "folder": "hl7.fhir.r5.expansions",
+        "name": (
+            "FHIR R5 value-set expansions (SNOMED CT International 20220731), clinical findings"
+        ),
+        "licence": "CC0-1.0 (package.json)",
+    },
+    {
+        "id": "r4bx",
+        "npm": "hl7.fhir.r4b.expansions",
+        "version": "4.3.0",
+        "integrity": (
+            "sha512-MXifSAOOXanQ4mn3B7wG8xhmoDYAwfnb6SnaM6aAvx4Bk9YoGF4AIFrf1xyT7JVCBAsr6JE5yj14RVw+oVyV7w=="
+        ),
+        "folder": "hl7.fhir.r4b.expansions",
+        "name": (
+            "FHIR R4B value-set expansions (SNOMED CT International 20200731), clinical findings"
+        ),
+        "licence": "CC0-1.0 (package.json)",
+    },
+    {
+        "id": "r3x",
+        "npm": "hl7.fhir.r3.expansions",
+        "version": "3.0.2",
+        "integrity": (
+            "sha512-H7RujZnzt5mnHYKe8Pe/ivz1X7tm6rV80DqzoZaioJzp2IhmjlNWQYoC7zIeeX1wB4j0ODUGVnb+5SNzHcAJPw=="
+        ),
+        "folder": "hl7.fhir.r3.expansions",
+        "name": (
+            "FHIR STU3 value-set expansions (SNOMED CT International 20160731), clinical findings"
+        ),
+        "licence": "CC0-1.0 (package.json)",
+    },
+    {
+        "id": "mcode",
+        "repo": "HL7/fhir-mCODE-ig",
+        "commit": "06a3e56cd0774b083a7044935da4de693668745f",
+        "url": "https://github.com/HL7/fhir-mCODE-ig",
+        "folder": "fhir-mCODE-ig",
+        "glob": "input/pagecontent/ValueSet-mcode-*-disorder-vs-notes.md",
+        "name": (
+            "mCODE (HL7 minimal Common Oncology Data Elements) cancer disorder value-set"
+            " expansions (SNOMED CT US Edition 20210901)"
+        ),
+        "licence": "CC0-1.0 (sushi-config.yaml license)",
+    },
+    {
+        "id": "ips",
+        "repo": "HL7/fhir-ips",
+        "commit": "57c3299fe9759f9be7c7b6976ce61f57ef9a7bd1",
+        "url": "https://github.com/HL7/fhir-ips",
+        "folder": "fhir-ips",
+        "glob": "input/fsh/valuesets/ProblemsSnomedCtIpsFreeSet.fsh",
+        "name": (
+            "Problems of the SNOMED CT IPS Free Set (SNOMED International IPS Terminology,"
+            " 20220731) as expanded in the HL7 IPS implementation guide"
+        ),
+        "licence": (
+            "IPS Terminology CC BY 4.0 (the value set's copyright); guide CC0-1.0"
+            " (sushi-config.yaml license)"
+        ),
+    },
+    {
+        "id": "opioid",
+        "repo": "cqframework/opioid-cds-r4",
+        "commit": "b29bdcbf6db6f3de26486dbc3820572ee9a78b89",
+        "url": "https://github.com/cqframework/opioid-cds-r4",
+        "folder": "opioid-cds-r4",
+        "glob": "input/vocabulary/valueset/*.json",
+        # the condition value sets (the others list procedures, drugs and tests)
+        "only": (
+            "conditions-documenting-sleep-disordered-breathing",
+            "conditions-documenting-substance-misuse",
+            "conditions-likely-terminal-for-opioid-prescribing",
+            "hospice-finding",
+            "limited-life-expectancy-conditions",
+            "opioid-misuse-disorders",
+            "sickle-cell-diseases",
+        ),
+        "name": "CDC Opioid Prescribing Guideline CDS (R4) condition value sets",
+        "licence": "CC0-1.0 (LICENSE.md)",
+    },
+)
+FHIR_IG_INPUT = {
+    "id": "fhirig",
+    "name": "SNOMED CT codes of FHIR implementation guide and CDS value sets (see sources)",
+    "package": " ".join(
+        f"npm {s['npm']}@{s['version']}" if "npm" in s else f"{s['url']}@{s['commit']} {s['glob']}"
+        for s in FHIR_IG_SOURCES
+    ),
+    "licence": (
+        "each source as recorded in the extract (CC0-1.0; the IPS Terminology CC BY 4.0);"
+        " SNOMED CT is (c) and (R) SNOMED International"
+    ),
+    "extract": "cds_service/knowledge/expansion/inputs/fhir-ig-snomed.tsv",
 }
 CM_INPUT = {
     "id": "cm",
@@ -383,6 +497,21 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
         review += more_review + more_combined
         members.update(more)
         origin.update(dict.fromkeys(more, source))
+    # the FHIR IG input: each code's source is the first (in FHIR_IG_SOURCES order) that lists it
+    rows, set_titles = read_ecqm(FHIR_IG_FILE)
+    listings.append((rows, set_titles))
+    rank = {s["id"]: i for i, s in enumerate(FHIR_IG_SOURCES)}
+    first = {
+        code: min((sid.split(":", 1)[0] for sid in sets), key=rank.__getitem__)
+        for code, _, sets in rows
+        if sets
+    }
+    fresh = [(code, name) for code, name, _ in rows if code not in known and code in first]
+    known |= {code for code, _ in fresh}
+    more, more_review, more_combined = classify_gps(fresh, defs, implies)
+    review += more_review + more_combined
+    members.update(more)
+    origin.update({code: first[code] for code in more})
     index = build_condition_index(conditions, set(concepts.get("condition", {})))
     cm_rows, cm_digest = icd10cm_codes()
     out_concepts: dict[str, dict[str, Any]] = {}
@@ -431,6 +560,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             {**ECQM_INPUT, "sha256": sha256_file(ECQM_FILE)},
             {**OHDSI_INPUT, "sha256": sha256_file(OHDSI_FILE)},
             {**ECR_INPUT, "sha256": sha256_file(ECR_FILE)},
+            {**FHIR_IG_INPUT, "sha256": sha256_file(FHIR_IG_FILE)},
             {**CM_INPUT, "sha256": cm_digest},
         ],
         "sources": {
@@ -439,6 +569,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             "ecqm": ECQM_INPUT["name"],
             "ohdsi": OHDSI_INPUT["name"],
             "ecr": ECR_INPUT["name"],
+            **{source["id"]: source["name"] for source in FHIR_IG_SOURCES},
             "cm": CM_INPUT["name"],
         },
         "concepts": out_concepts,
@@ -721,6 +852,130 @@ def refresh_ecr(folder: Path) -> None:
     _write_listing(ECR_FILE, head, sets, names)
 
 
+_FSH_INLINE = re.compile(
+    r'expansion\.contains\[[^\]]*\] = (?P<system>\S+)#(?P<code>\S+) "(?P<display>(?:[^"\\]|\\.)*)"'
+)
+_FSH_FIELD = re.compile(
+    r"expansion\.contains\[(?P<at>[^\]]*)\]\.(?P<field>system|code|display)"
+    r' = "?#?(?P<value>(?:[^"\\]|\\.)*)"?$'
+)
+_FSH_TEXT = re.compile(r'^(?:\* )?\^?(?P<key>url|title|Title|Id|id) ?[:=] "?(?P<value>[^"]*)"?$')
+
+
+def fsh_expansion(text: str) -> tuple[dict[str, str], list[tuple[str, str, str]]]:
+    """The url/title/id and the (system, code, display) of the expansion of a ValueSet written
+    in FHIR Shorthand, either as `expansion.contains[+] = system#code "display"` or as one line
+    per field (`^expansion.contains[=].code = #code`)."""
+    meta: dict[str, str] = {}
+    rows: list[tuple[str, str, str]] = []
+    current: dict[str, str] = {}
+
+    def close() -> None:
+        if current.get("code"):
+            rows.append((current.get("system", ""), current["code"], current.get("display", "")))
+
+    for line in text.splitlines():
+        line = line.strip()
+        head = _FSH_TEXT.match(line)
+        if head and head.group("key").lower() not in meta:
+            meta[head.group("key").lower()] = head.group("value")
+        m = _FSH_INLINE.search(line)
+        if m:
+            close()
+            current = {}
+            rows.append((m["system"], m["code"], m["display"].replace('\\"', '"')))
+            continue
+        f = _FSH_FIELD.search(line)
+        if f:
+            if f["at"] != "=":  # [+] or [n]: a new member
+                close()
+                current = {}
+            current[f["field"]] = f["value"].replace('\\"', '"')
+    close()
+    return meta, rows
+
+
+def refresh_fhir_ig(folder: Path) -> None:
+    """Re-extract the FHIR IG input from one sub-folder per source of FHIR_IG_SOURCES (named by
+    its `folder`): the unpacked npm packages (folder/<package>/package/...) and the checkouts
+    of the repositories at the pinned commits. Every SNOMED CT member of the expansion (or of
+    the enumerated compose) of each value set read is a candidate, with its display."""
+    names: dict[str, str] = {}
+    sets: dict[str, dict[str, Any]] = {}
+    head = [
+        "# SNOMED CT codes of FHIR implementation guide and CDS value sets (findings, disorders,"
+        " situations and events; displays as published, mostly preferred terms)",
+    ]
+
+    def add(sid: str, title: str, members: Iterable[tuple[str, str, str]]) -> None:
+        for system, code, display in members:
+            code = str(code)
+            if "snomed.info/sct" not in system or not code.isdigit():
+                continue
+            names.setdefault(code, " ".join(display.split()))
+            sets.setdefault(sid, {"title": " ".join(title.split()), "codes": set()})
+            sets[sid]["codes"].add(code)
+
+    for source in FHIR_IG_SOURCES:
+        root = folder / source["folder"]
+        digest = hashlib.sha256()
+        paths: list[Path] = []
+        if "npm" in source:
+            package = root / "package" if (root / "package").is_dir() else root
+            for path in sorted(package.glob("ValueSet-*.json")):
+                vs = json.loads(path.read_text(encoding="utf-8-sig"))
+                if vs.get("url") not in R4X_VALUESETS:
+                    continue
+                paths.append(path)
+                members = [
+                    (c.get("system", ""), c.get("code", ""), c.get("display", ""))
+                    for c in vs.get("expansion", {}).get("contains", []) or []
+                ]
+                vs_id = str(vs["url"]).rsplit("/", 1)[-1]
+                add(f"{source['id']}:{vs_id}", vs.get("title") or vs.get("name") or vs_id, members)
+            where = f"npm {source['npm']}@{source['version']} ({source['integrity']})"
+        else:
+            for path in sorted(root.glob(source["glob"])):
+                text = path.read_text(encoding="utf-8-sig")
+                if path.suffix == ".json":
+                    vs = json.loads(text)
+                    vs_id = str(vs.get("id") or vs.get("url", "")).rsplit("/", 1)[-1]
+                    if source.get("only") and vs_id not in source["only"]:
+                        continue
+                    members = [
+                        (c.get("system", ""), c.get("code", ""), c.get("display", ""))
+                        for c in vs.get("expansion", {}).get("contains", []) or []
+                    ]
+                    for inc in vs.get("compose", {}).get("include", []) or []:
+                        members += [
+                            (inc.get("system", ""), c.get("code", ""), c.get("display", ""))
+                            for c in inc.get("concept", []) or []
+                        ]
+                    title = vs.get("title") or vs.get("name") or vs_id
+                else:
+                    meta, members = fsh_expansion(text)
+                    vs_id = (meta.get("url") or meta.get("id", path.stem)).rsplit("/", 1)[-1]
+                    title = meta.get("title") or vs_id
+                paths.append(path)
+                add(f"{source['id']}:{vs_id}", title, members)
+            where = f"{source['url']} commit {source['commit']} {source['glob']}"
+        for path in paths:
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        head.append(
+            f"# {source['id']}: {where} ({source['licence']}); {len(paths)} files read, sha256 of"
+            f" their paths and contents: {digest.hexdigest()}"
+        )
+    head += [
+        f"# licence: {FHIR_IG_INPUT['licence']}",
+        "# columns: code<TAB>display<TAB>numbers of the value sets that list it; '# vs' lines:"
+        " number<TAB><source>:<value set id><TAB>title",
+        "# Regenerate: python -m cds_service.knowledge.expansion.conditions --refresh-fhir-ig"
+        " <folder with one sub-folder per source: the unpacked npm packages and the checkouts>",
+    ]
+    _write_listing(FHIR_IG_FILE, head, sets, names)
+
+
 SYSTEMS = {
     "snomed": "http://snomed.info/sct",
     "sct": "http://snomed.info/sct",
@@ -820,6 +1075,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--refresh-ohdsi", type=Path, metavar="DIR", help="repository checkout")
     parser.add_argument("--refresh-ecr", type=Path, metavar="DIR", help="repository checkout")
     parser.add_argument(
+        "--refresh-fhir-ig", type=Path, metavar="DIR", help="npm packages and checkouts"
+    )
+    parser.add_argument(
         "--evaluate", type=Path, metavar="TSV", help="recall and false positives on a code list"
     )
     parser.add_argument(
@@ -843,6 +1101,8 @@ def main(argv: list[str] | None = None) -> int:
         refresh_ohdsi(args.refresh_ohdsi)
     if args.refresh_ecr:
         refresh_ecr(args.refresh_ecr)
+    if args.refresh_fhir_ig:
+        refresh_fhir_ig(args.refresh_fhir_ig)
     text, review = generate_both()
     if args.review:
         for row in json.loads(review)["review"]:
