@@ -20,13 +20,21 @@ from typing import Any
 GPS_TAGS = ("disorder", "finding", "situation", "event")
 
 LOOKALIKES: tuple[tuple[str, str], ...] = (
-    (r"\bfamily history\b|\bfh:|\bfamily hx\b", "family history of X is not X"),
+    (
+        r"\bfamily history\b|\bfh:|\bfamily hx\b"
+        r"|\((in (the |a )?)?(mother|father|sister|brother|sibling|parent|grandmother|grandfather"
+        r"|grandparent|aunt|uncle|cousin|son|daughter|relative|family member)s?\b[^)]*\)",
+        "family history of X is not X",
+    ),
     (r"\bscreening\b", "screening for X is not X"),
-    (r"\bsuspected\b|\bpossible\b|\bprobable\b|\bquery\b|\?", "suspected X is not X"),
+    (
+        r"\bsuspected\b|\bpossible\b|\bprobable\b|\bquery\b|\?|\bdifferential\b",
+        "suspected X is not X",
+    ),
     (
         r"\bruled out\b|\brule out\b|\br/o\b|\bexcluded\b|\bno history\b"
         r"|\bnot\b(?! (yet )?delivered)(?! resulting in)(?! done)(?! confirmed bacteriolog)"
-        r"|\bno evidence\b|\babsent\b|\bdenies\b"
+        r"|\bno evidence\b|\babsent\b|\bdenie[sd]\b"
         r"|(?<!triple )(?<!receptor )(?<!2 )(?<!oncogene )(?<!mutation )(?<!histologically )"
         r"\bnegative\b|\bwithout evidence\b|\bunlikely\b",
         "ruled-out or negated X is not X",
@@ -46,12 +54,83 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
         "a drug poisoning or adverse effect is not the disease",
     ),
     (
-        r"\bvaccination\b|\bimmunization\b|\bimmunisation\b|\bvaccine\b|\bimmune to\b",
+        r"\bvaccination\b|\bimmunization\b|\bimmunisation\b|\bvaccine\b|\bimmune to\b"
+        r"|\bvaccinated\b|\bimmuni[sz]ed\b",
         "vaccination or immunity against X is not X",
     ),
 )
 _LOOKALIKES = tuple((re.compile(p), why) for p, why in LOOKALIKES)
 _TAG = re.compile(r"^(.*) \(([^()]*)\)$")
+
+# The semantic tags of SNOMED CT (International Edition editorial guide, "Semantic tags"; a
+# closed list). Only these end a fully specified name; any other trailing parenthetical is part
+# of the name and is read with it: "Alopecia areata (& ophiasis)", "Bronchiolitis (<1 year)",
+# "Hypertension (malignant)" (a severity: malignancy's definition excludes it by meaning).
+SEMANTIC_TAGS = frozenset(
+    {
+        "administrative concept",
+        "assessment scale",
+        "attribute",
+        "basic dose form",
+        "body structure",
+        "cell",
+        "cell structure",
+        "clinical drug",
+        "context-dependent category",
+        "core metadata concept",
+        "disorder",
+        "disposition",
+        "dose form",
+        "environment",
+        "environment / location",
+        "ethnic group",
+        "event",
+        "finding",
+        "foundation metadata concept",
+        "geographic location",
+        "inactive concept",
+        "intended site",
+        "life style",
+        "link assertion",
+        "linkage concept",
+        "medicinal product",
+        "medicinal product form",
+        "metadata",
+        "morphologic abnormality",
+        "namespace concept",
+        "navigational concept",
+        "number",
+        "observable entity",
+        "occupation",
+        "organism",
+        "owl metadata concept",
+        "person",
+        "physical force",
+        "physical object",
+        "procedure",
+        "product",
+        "product name",
+        "qualifier value",
+        "racial group",
+        "real clinical drug",
+        "record artifact",
+        "regime/therapy",
+        "release characteristic",
+        "religion/philosophy",
+        "role",
+        "situation",
+        "social concept",
+        "special concept",
+        "specimen",
+        "staging scale",
+        "state of matter",
+        "substance",
+        "supplier",
+        "transformation",
+        "tumor staging",
+        "unit of presentation",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -67,9 +146,14 @@ class Definition:
 
 
 def fsn_parts(name: str) -> tuple[str, str]:
-    """(name without its semantic tag, case folded and with single spaces; the tag or "")."""
+    """(name without its semantic tag, case folded and with single spaces; the tag, case
+    folded, or ""). Only a SNOMED CT semantic tag is a tag: "Hypertension (malignant)" keeps
+    its parenthetical, "Rheumatoid arthritis (Disorder)" loses it."""
     m = _TAG.match(name.strip())
-    text, tag = (m.group(1), m.group(2)) if m else (name, "")
+    if m and " ".join(m.group(2).split()).casefold() in SEMANTIC_TAGS:
+        text, tag = m.group(1), " ".join(m.group(2).split()).casefold()
+    else:
+        text, tag = name, ""
     return " ".join(text.split()).casefold(), tag
 
 

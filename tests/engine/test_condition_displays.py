@@ -1,0 +1,160 @@
+"""Reading the display of a condition code the service does not know (SPEC.md section 6,
+"Recognition by meaning"): only SNOMED CT semantic tags end a name; any other trailing
+parenthetical is part of what the name says, and its qualifiers (a severity, a relative, a past
+episode, a vaccination) are read as such, never dropped and never taken for the disease."""
+
+from __future__ import annotations
+
+import pytest
+
+from cds_service.knowledge import load_knowledge
+from cds_service.knowledge.meaning import SEMANTIC_TAGS, fsn_parts
+from cds_service.model import PatientRecord
+from cds_service.normalise import normalise
+
+K = load_knowledge()
+SCT = "http://snomed.info/sct"
+UNKNOWN = "1234580"  # a SNOMED CT code in no expansion: the display decides
+
+
+def problems(display: str, code: str = UNKNOWN) -> list:
+    """Problems of one active Condition coded with `code` and `display`, through normalise."""
+    resource = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "clinicalStatus": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": "active",
+                }
+            ]
+        },
+        "code": {"coding": [{"system": SCT, "code": code, "display": display}]},
+    }
+    record = PatientRecord(patient_id="p", conditions=[resource])
+    return normalise(record, [], K, None).problems
+
+
+def read(display: str, code: str = UNKNOWN) -> frozenset[str]:
+    """Concepts the display gives (present or past)."""
+    return frozenset().union(*(p.concepts for p in problems(display, code)))
+
+
+def current(display: str) -> frozenset[str]:
+    """Concepts the display asserts as present now (a past episode is read as inactive)."""
+    return frozenset().union(*(p.concepts for p in problems(display) if p.active))
+
+
+# ------------------------------------------------------------- what a trailing parenthetical is
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "tag"),
+    [
+        ("Rheumatoid arthritis (disorder)", "rheumatoid arthritis", "disorder"),
+        ("Rheumatoid arthritis (Disorder)", "rheumatoid arthritis", "disorder"),
+        ("Carcinoma (morphologic abnormality)", "carcinoma", "morphologic abnormality"),
+        ("Hypertension (malignant)", "hypertension (malignant)", ""),
+        ("Alopecia areata (& ophiasis)", "alopecia areata (& ophiasis)", ""),
+        ("Bronchiolitis (<1 year)", "bronchiolitis (<1 year)", ""),
+        ("Malignant neoplasm of breast (category)", "malignant neoplasm of breast (category)", ""),
+        (
+            "Alopecia areata (& ophiasis) (disorder)",
+            "alopecia areata (& ophiasis)",
+            "disorder",
+        ),
+    ],
+)
+def test_only_a_snomed_semantic_tag_ends_a_name(name, text, tag):
+    assert fsn_parts(name) == (text, tag)
+
+
+def test_the_semantic_tags_are_snomeds_closed_list():
+    assert {"disorder", "finding", "situation", "event", "procedure"} <= SEMANTIC_TAGS
+    assert {"morphologic abnormality", "body structure", "qualifier value"} <= SEMANTIC_TAGS
+    assert not {"malignant", "category", "& ophiasis", "<1 year", "disease"} & SEMANTIC_TAGS
+
+
+@pytest.mark.parametrize(
+    ("display", "expected"),
+    [
+        ("Alopecia areata (& ophiasis)", {"alopecia_areata"}),
+        ("Bacterial pneumonia (<1 year)", {"serious_infection"}),
+        ("Malignant neoplasm of breast (category)", {"malignancy"}),
+        ("Psoriasis (disease)", {"psoriasis"}),
+        ("Rheumatoid arthritis (Disorder)", {"ra"}),
+        (
+            "B-cell acute lymphoblastic leukemia with t(1;19)(q23;p13.3); E2A-PBX1 (TCF3-PBX1)",
+            {"malignancy"},
+        ),
+        ("Tuberculosis (latent)", {"tb_latent"}),
+    ],
+)
+def test_a_name_with_a_parenthetical_that_is_no_tag_is_read(display, expected):
+    assert read(display) == expected
+
+
+@pytest.mark.parametrize(
+    "display",
+    [
+        "Hypertension (malignant)",
+        "Hypertension, malignant",
+        "Essential hypertension, malignant",
+        "Hypertensive heart disease (malignant)",
+        "Hypertensive heart disease, malignant, with heart failure",
+        "Secondary hypertension (malignant) (disorder)",
+    ],
+)
+def test_malignant_written_after_hypertension_is_a_severity_never_a_cancer(display):
+    found = read(display)
+    assert "hypertension" in found
+    assert "malignancy" not in found
+
+
+@pytest.mark.parametrize(
+    "display",
+    [
+        "Hyperthermia (malignant)",
+        "Otitis externa, malignant",
+        "Glaucoma (malignant)",
+    ],
+)
+def test_malignant_written_after_another_condition_is_no_cancer(display):
+    assert "malignancy" not in read(display)
+
+
+def test_a_named_neoplasm_with_hypertension_is_still_a_cancer():
+    found = read("Hypertension due to malignant phaeochromocytoma")
+    assert {"malignancy", "hypertension"} <= found
+
+
+@pytest.mark.parametrize(
+    ("display", "not_concept"),
+    [
+        ("Hepatitis B (vaccinated)", "hbv_chronic"),
+        ("Hepatitis B (immunised)", "hbv_chronic"),
+        ("Breast cancer (mother)", "malignancy"),
+        ("Rheumatoid arthritis (in sister)", "ra"),
+        ("Pulmonary embolism (father)", "pe"),
+        ("Lung cancer (query)", "malignancy"),
+        ("Pulmonary tuberculosis (past history)", "tb_active"),
+        ("Tuberculosis (history)", "tb_active"),
+        ("Tuberculosis (latent)", "tb_active"),
+        ("Pregnancy (history)", "pregnancy"),
+        ("Pneumonia (past)", "serious_infection"),
+        ("Hepatitis C (cured)", "hcv_infection"),
+        ("Hepatitis B (resolved)", "hbv_chronic"),
+        ("Psoriatic arthritis (differential)", "psoriatic_arthritis"),
+        ("Diabetes mellitus (denied)", "diabetes"),
+        ("Diabetes mellitus (screening)", "diabetes"),
+    ],
+)
+def test_a_parenthetical_that_negates_or_moves_the_disease_is_read(display, not_concept):
+    # these parentheticals were dropped with the name before; read now, they must still say that
+    # the patient does not have the disease now (not at all, or only in the past)
+    assert not_concept not in current(display)
+
+
+def test_a_parenthetical_that_says_nothing_against_it_keeps_the_disease():
+    assert read("Pulmonary tuberculosis (sputum smear positive)") == {"tb_active"}
