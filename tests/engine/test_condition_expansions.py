@@ -806,3 +806,40 @@ def test_mcode_cancer_members_a_definition_does_not_take_are_reviewed():
     assert any(
         "listed by Primary Cancer Disorder Value Set" in r and "in situ" in r for r in reasons
     )
+
+
+def test_the_earlier_ecqm_extract_is_the_pinned_one():
+    doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
+    recorded = {i["id"]: i for i in doc["inputs"]}
+    assert recorded["ecqm_archive"]["sha256"] == build.sha256_file(build.ECQM_ARCHIVE_FILE)
+    text = build.ECQM_ARCHIVE_FILE.read_text(encoding="utf-8")
+    for source in build.ECQM_ARCHIVE_SOURCES:
+        assert source["commit"] in recorded["ecqm_archive"]["package"]
+        assert f"commit {source['commit']} ({source['licence']})" in text
+    current = {code for code, _, _ in build.read_ecqm(build.ECQM_FILE)[0]}
+    assert not current & {code for code, _, _ in build.read_ecqm(build.ECQM_ARCHIVE_FILE)[0]}
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("461351000124108", {"lymphoma", "malignancy"}),  # breast implant-associated ALCL
+        ("780841002", {"malignancy"}),  # classic mast cell leukaemia
+        ("408679000", {"serious_infection"}),  # healthcare associated pneumonia
+        ("96441000119101", {"ckd", "diabetes"}),  # CKD due to type 1 diabetes
+        ("200472000", {"pregnancy"}),  # maternal care for viable fetus in abdominal pregnancy
+    ],
+)
+def test_codes_of_earlier_ecqm_value_sets_are_their_concept(code, expected):
+    doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
+    origin = {r[0]: r[2] for t in doc["concepts"].values() for r in t["snomed"]}
+    assert origin[code] == "ecqm_archive"
+    assert expected <= concepts(SCT, code)
+
+
+def test_antenatal_bartter_syndrome_is_not_the_mothers_pregnancy():
+    assert "pregnancy" not in concepts(SCT, "700107006")  # Bartter syndrome antenatal type 1
+    read = K.vs.condition_meaning("Bartter syndrome antenatal type 2 (disorder)")
+    assert "pregnancy" not in (K.vs.concepts_with_implied(read) if read else set())
+    doc = json.loads(build.REVIEW_OUTPUT.read_text(encoding="utf-8"))
+    assert any(c == "pregnancy" and code == "700107006" for c, code, _, _ in doc["review"])

@@ -11,6 +11,7 @@ Run from the repository root:
     python -m cds_service.knowledge.expansion.conditions --refresh-ohdsi DIR  # re-extract OHDSI's
     python -m cds_service.knowledge.expansion.conditions --refresh-ecr DIR   # re-extract eCR's
     python -m cds_service.knowledge.expansion.conditions --refresh-fhir-ig DIR  # FHIR IG value sets
+    python -m cds_service.knowledge.expansion.conditions --refresh-ecqm-archive DIR  # 2021-23
     python -m cds_service.knowledge.expansion.conditions --evaluate FILE.tsv  # recall on a list
 
 Inputs, pinned and recorded in the output with their licence:
@@ -34,7 +35,8 @@ Inputs, pinned and recorded in the output with their licence:
   the OHDSI Phenotype Library concept sets (OMOP concept class read as the semantic tag) and
   the eCR Reportable Condition Trigger Codes; and (FHIR_IG_SOURCES) the SNOMED CT value sets of
   FHIR implementation guides and CDS content (FHIR R5/R4B/STU3 expansions, mCODE, the IPS free
-  set, CDC opioid CDS). A list's label is evidence, never membership:
+  set, CDC opioid CDS); and (ECQM_ARCHIVE_SOURCES) the eCQM value sets of 2021-2023. A list's
+  label is evidence, never membership:
   the same definitions decide, and a member of a list that a definition names (`valuesets`)
   but does not take is recorded in the review with the reason.
 - ICD-10-CM: the complete FY2026 tabular list (public domain, CDC/NCHS) from the PyPI package
@@ -162,6 +164,48 @@ ECQM_INPUT = {
         " is (c) and (R) SNOMED International, distributed in the US under the UMLS licence"
     ),
     "extract": "cds_service/knowledge/expansion/inputs/ecqm-valuesets-snomed.tsv",
+}
+ECQM_ARCHIVE_FILE = INPUTS / "ecqm-archive-snomed.tsv"
+# earlier years' eCQM content (value-set versions of 2021-2023): codes since retired from the
+# current expansions are still on charts. Test fixtures (folders named `tests`) are not read.
+ECQM_ARCHIVE_SOURCES = (
+    {
+        "repo": "cqframework/ecqm-content-qicore-2023",
+        "commit": "df021518fe507ea2bcd79b2f3c05ed7eb69ff058",
+        "url": "https://github.com/cqframework/ecqm-content-qicore-2023",
+        "licence": "CC0-1.0 (repository LICENSE)",
+    },
+    {
+        "repo": "cqframework/ecqm-content-qicore-2022",
+        "commit": "66154a37228290a0da13a08f08caf7778cdc74dd",
+        "url": "https://github.com/cqframework/ecqm-content-qicore-2022",
+        "licence": "CC0-1.0 (repository LICENSE)",
+    },
+    {
+        "repo": "cqframework/ecqm-content-r4-2022",
+        "commit": "b33746e638691d7cb708542f6377f14ca2f9b1e0",
+        "url": "https://github.com/cqframework/ecqm-content-r4-2022",
+        "licence": "CC0-1.0 (repository LICENSE)",
+    },
+    {
+        "repo": "cqframework/ecqm-content-r4-2021",
+        "commit": "0be9c6864640478209add3b5c99178291986a0e0",
+        "url": "https://github.com/cqframework/ecqm-content-r4-2021",
+        "licence": "CC0-1.0 (repository LICENSE)",
+    },
+)
+ECQM_ARCHIVE_INPUT = {
+    "id": "ecqm_archive",
+    "name": (
+        "SNOMED CT codes of earlier eCQM value-set expansions (NLM VSAC, US Edition; 2021-2023"
+        " CQF eCQM content repositories)"
+    ),
+    "package": " ".join(f"{s['url']}@{s['commit']}" for s in ECQM_ARCHIVE_SOURCES),
+    "licence": (
+        "repositories CC0-1.0; value sets from NLM VSAC, SNOMED CT is (c) and (R) SNOMED"
+        " International, distributed in the US under the UMLS licence"
+    ),
+    "extract": "cds_service/knowledge/expansion/inputs/ecqm-archive-snomed.tsv",
 }
 OHDSI_FILE = INPUTS / "ohdsi-phenotype-snomed.tsv"
 OHDSI_SOURCE = {
@@ -512,6 +556,14 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
     review += more_review + more_combined
     members.update(more)
     origin.update({code: first[code] for code in more})
+    rows, set_titles = read_ecqm(ECQM_ARCHIVE_FILE)
+    listings.append((rows, set_titles))
+    fresh = [(code, name) for code, name, _ in rows if code not in known]
+    known |= {code for code, _ in fresh}
+    more, more_review, more_combined = classify_gps(fresh, defs, implies)
+    review += more_review + more_combined
+    members.update(more)
+    origin.update(dict.fromkeys(more, "ecqm_archive"))
     index = build_condition_index(conditions, set(concepts.get("condition", {})))
     cm_rows, cm_digest = icd10cm_codes()
     out_concepts: dict[str, dict[str, Any]] = {}
@@ -561,6 +613,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             {**OHDSI_INPUT, "sha256": sha256_file(OHDSI_FILE)},
             {**ECR_INPUT, "sha256": sha256_file(ECR_FILE)},
             {**FHIR_IG_INPUT, "sha256": sha256_file(FHIR_IG_FILE)},
+            {**ECQM_ARCHIVE_INPUT, "sha256": sha256_file(ECQM_ARCHIVE_FILE)},
             {**CM_INPUT, "sha256": cm_digest},
         ],
         "sources": {
@@ -570,6 +623,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             "ohdsi": OHDSI_INPUT["name"],
             "ecr": ECR_INPUT["name"],
             **{source["id"]: source["name"] for source in FHIR_IG_SOURCES},
+            "ecqm_archive": ECQM_ARCHIVE_INPUT["name"],
             "cm": CM_INPUT["name"],
         },
         "concepts": out_concepts,
@@ -689,17 +743,24 @@ def _valuesets_in(folder: Path) -> Iterable[tuple[Path, dict[str, Any]]]:
                     yield path, resource
 
 
-def refresh_ecqm(folder: Path) -> None:
-    """Re-extract the eCQM input from checkouts of ECQM_SOURCES, one sub-folder per repository
-    named as the repository (folder/ecqm-content-cms-2025/...)."""
+def _ecqm_sets(
+    folder: Path, sources: Iterable[Mapping[str, Any]], skip: tuple[str, ...] = ()
+) -> tuple[dict[str, str], dict[str, dict[str, Any]], int, str]:
+    """The SNOMED CT disorders, findings, situations and events of the ValueSets of checkouts of
+    eCQM content repositories (one sub-folder per repository, named as the repository; files
+    below a folder named in `skip` are not read): code -> display (the first repository's),
+    OID -> title and codes, the number of files read and the sha256 of their paths and
+    contents."""
     names: dict[str, str] = {}
     sets: dict[str, dict[str, Any]] = {}
     digest = hashlib.sha256()
     files = 0
-    for source in ECQM_SOURCES:
+    for source in sources:
         root = folder / source["repo"].split("/")[1]
         seen: set[Path] = set()
         for path, vs in _valuesets_in(root):
+            if any(part in skip for part in path.relative_to(root).parts[:-1]):
+                continue
             if path not in seen:
                 seen.add(path)
                 digest.update(path.relative_to(folder).as_posix().encode())
@@ -722,6 +783,13 @@ def refresh_ecqm(folder: Path) -> None:
                 names.setdefault(code, " ".join(name.split()))
                 entry["codes"].add(code)
         files += len(seen)
+    return names, sets, files, digest.hexdigest()
+
+
+def refresh_ecqm(folder: Path) -> None:
+    """Re-extract the eCQM input from checkouts of ECQM_SOURCES, one sub-folder per repository
+    named as the repository (folder/ecqm-content-cms-2025/...)."""
+    names, sets, files, digest = _ecqm_sets(folder, ECQM_SOURCES)
     number = {oid: str(i) for i, oid in enumerate(sorted(sets), 1)}
     listed: dict[str, list[str]] = {}
     for oid in sorted(sets):
@@ -731,7 +799,7 @@ def refresh_ecqm(folder: Path) -> None:
         "# SNOMED CT disorders, findings, situations and events of eCQM value-set expansions"
         " (NLM VSAC) as published in the CQF eCQM content repositories",
         *(f"# from {s['url']} commit {s['commit']} ({s['licence']})" for s in ECQM_SOURCES),
-        f"# {files} ValueSet files read; sha256 of their paths and contents: {digest.hexdigest()}",
+        f"# {files} ValueSet files read; sha256 of their paths and contents: {digest}",
         f"# licence: {ECQM_INPUT['licence']}",
         "# columns: code<TAB>display (fully specified name)<TAB>numbers of the value sets that"
         " list it; '# vs' lines: number<TAB>OID<TAB>title",
@@ -741,6 +809,35 @@ def refresh_ecqm(folder: Path) -> None:
     vs_lines = [f"# vs\t{number[oid]}\t{oid}\t{sets[oid]['title']}" for oid in sorted(sets)]
     body = [f"{code}\t{names[code]}\t{','.join(listed[code])}" for code in sorted(listed, key=int)]
     ECQM_FILE.write_text("\n".join(head + vs_lines + body) + "\n", encoding="utf-8")
+
+
+def refresh_ecqm_archive(folder: Path) -> None:
+    """Re-extract the earlier eCQM input from checkouts of ECQM_ARCHIVE_SOURCES (one sub-folder
+    per repository, named as the repository); folders named `tests` are not read."""
+    names, sets, files, digest = _ecqm_sets(folder, ECQM_ARCHIVE_SOURCES, skip=("tests",))
+    # only what the current eCQM input does not list (those codes are read and reviewed there)
+    current = {code for code, _, _ in read_ecqm(ECQM_FILE)[0]}
+    names = {code: name for code, name in names.items() if code not in current}
+    sets = {
+        oid: {"title": entry["title"], "codes": entry["codes"] & names.keys()}
+        for oid, entry in sets.items()
+        if entry["codes"] & names.keys()
+    }
+    head = [
+        "# SNOMED CT disorders, findings, situations and events of earlier eCQM value-set"
+        " expansions (NLM VSAC) as published in the CQF eCQM content repositories of 2021-2023",
+        *(f"# from {s['url']} commit {s['commit']} ({s['licence']})" for s in ECQM_ARCHIVE_SOURCES),
+        f"# {files} ValueSet files read (folders named tests left out); sha256 of their paths and"
+        f" contents: {digest}",
+        "# codes that inputs/ecqm-valuesets-snomed.tsv lists are left out (read and reviewed"
+        " there)",
+        f"# licence: {ECQM_ARCHIVE_INPUT['licence']}",
+        "# columns: code<TAB>display (fully specified name)<TAB>numbers of the value sets that"
+        " list it; '# vs' lines: number<TAB>OID<TAB>title",
+        "# Regenerate: python -m cds_service.knowledge.expansion.conditions"
+        " --refresh-ecqm-archive <folder with one checkout per repository>",
+    ]
+    _write_listing(ECQM_ARCHIVE_FILE, head, sets, names)
 
 
 def _write_listing(
@@ -1078,6 +1175,9 @@ def main(argv: list[str] | None = None) -> int:
         "--refresh-fhir-ig", type=Path, metavar="DIR", help="npm packages and checkouts"
     )
     parser.add_argument(
+        "--refresh-ecqm-archive", type=Path, metavar="DIR", help="repository checkouts"
+    )
+    parser.add_argument(
         "--evaluate", type=Path, metavar="TSV", help="recall and false positives on a code list"
     )
     parser.add_argument(
@@ -1103,6 +1203,8 @@ def main(argv: list[str] | None = None) -> int:
         refresh_ecr(args.refresh_ecr)
     if args.refresh_fhir_ig:
         refresh_fhir_ig(args.refresh_fhir_ig)
+    if args.refresh_ecqm_archive:
+        refresh_ecqm_archive(args.refresh_ecqm_archive)
     text, review = generate_both()
     if args.review:
         for row in json.loads(review)["review"]:
