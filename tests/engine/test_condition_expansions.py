@@ -763,6 +763,8 @@ def test_fsh_expansions_are_read_in_both_shorthand_forms():
         ("213231008", {"hepatic_impairment_severe"}, "opioid"),  # Hepatorenal syndrome
         ("1254991002", {"pregnancy"}, "opioid"),  # Pregnancy and substance dependence
         ("897004000", {"cirrhosis"}, "ips"),  # Esophageal varices due to cirrhosis of liver
+        ("432261003", {"serious_infection"}, "rckms"),  # Candidemia
+        ("551611000124101", {"hcv_infection"}, "rckms"),  # Perinatal hepatitis C (the child's)
     ],
 )
 def test_codes_of_the_fhir_ig_value_sets_are_their_concept(code, expected, source):
@@ -788,6 +790,12 @@ def test_codes_of_the_fhir_ig_value_sets_are_their_concept(code, expected, sourc
         ("423278008", "Lentigo maligna of skin of eyelid (disorder)", "malignancy"),  # in situ
         ("92503002", "Bilateral acoustic neurofibromatosis", "malignancy"),
         ("16903531000119107", "Atypical meningioma of brain", "malignancy"),
+        # RCKMS reportable conditions: a non-tuberculous mycobacterial infection
+        (
+            "111811007",
+            "Mycobacterial infection (excluding tuberculosis AND leprosy) (disorder)",
+            "tb_active",
+        ),
     ],
 )
 def test_look_alikes_in_the_fhir_ig_value_sets_are_not_the_concept(code, display, not_concept):

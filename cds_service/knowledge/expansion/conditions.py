@@ -352,6 +352,22 @@ FHIR_IG_SOURCES: tuple[dict[str, Any], ...] = (
         "name": "CDC Opioid Prescribing Guideline CDS (R4) condition value sets",
         "licence": "CC0-1.0 (LICENSE.md)",
     },
+    {
+        "id": "rckms",
+        "repo": "cqframework/cqf-tooling",
+        "commit": "e50dc91337df6aee2bf75665cc0f3c0504cc57b2",
+        "url": "https://github.com/cqframework/cqf-tooling",
+        "folder": "cqf-tooling",
+        "glob": "tooling/src/test/resources/casereporting/tes/valueset-rckms-condition-codes.json",
+        # the file's ValueSet is named "example": named here after the file
+        "vs_id": "valueset-rckms-condition-codes",
+        "title": "RCKMS reportable condition codes (eCR Terminology Exchange Service)",
+        "name": (
+            "RCKMS reportable condition codes (SNOMED CT 2025-03) of cqf-tooling's eCR"
+            " Terminology Exchange Service (TES) resources"
+        ),
+        "licence": "Apache-2.0 (repository LICENSE)",
+    },
 )
 FHIR_IG_INPUT = {
     "id": "fhirig",
@@ -1036,7 +1052,8 @@ def refresh_fhir_ig(folder: Path) -> None:
                 text = path.read_text(encoding="utf-8-sig")
                 if path.suffix == ".json":
                     vs = json.loads(text)
-                    vs_id = str(vs.get("id") or vs.get("url", "")).rsplit("/", 1)[-1]
+                    vs_id = source.get("vs_id") or str(vs.get("id") or vs.get("url", ""))
+                    vs_id = vs_id.rsplit("/", 1)[-1]
                     if source.get("only") and vs_id not in source["only"]:
                         continue
                     members = [
@@ -1048,7 +1065,7 @@ def refresh_fhir_ig(folder: Path) -> None:
                             (inc.get("system", ""), c.get("code", ""), c.get("display", ""))
                             for c in inc.get("concept", []) or []
                         ]
-                    title = vs.get("title") or vs.get("name") or vs_id
+                    title = source.get("title") or vs.get("title") or vs.get("name") or vs_id
                 else:
                     meta, members = fsh_expansion(text)
                     vs_id = (meta.get("url") or meta.get("id", path.stem)).rsplit("/", 1)[-1]
