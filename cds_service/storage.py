@@ -158,6 +158,8 @@ class FeedbackRecord(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+_INSERT_JTI = insert(SeenJti)
+
 # --------------------------------------------------------------------------- plain data
 
 
@@ -529,14 +531,16 @@ class Storage:
         a replay cannot be ruled out).
         """
         self._ensure_schema()
-        now = _now()
         try:
+            if time.monotonic() - self._last_purge > JTI_PURGE_EVERY_S:
+                # its own transaction, and only when due: a replay's failed insert must not
+                # undo it, and the other calls pay for one transaction, not two
+                with self.engine.begin() as conn:
+                    conn.execute(delete(SeenJti).where(SeenJti.exp < _now() - JTI_PURGE_LEEWAY))
+                self._last_purge = time.monotonic()
             with self.engine.begin() as conn:
-                if time.monotonic() - self._last_purge > JTI_PURGE_EVERY_S:
-                    conn.execute(delete(SeenJti).where(SeenJti.exp < now - JTI_PURGE_LEEWAY))
-                    self._last_purge = time.monotonic()
-            with self.engine.begin() as conn:
-                conn.execute(insert(SeenJti).values(issuer=issuer, jti=jti, exp=_aware(exp)))
+                # one statement compiled once (parameters, not .values(): the cache key is fixed)
+                conn.execute(_INSERT_JTI, {"issuer": issuer, "jti": jti, "exp": _aware(exp)})
             return True
         except IntegrityError:
             return False

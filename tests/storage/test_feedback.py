@@ -403,3 +403,18 @@ def test_replay_cache_rows_are_purged_after_exp(storage_url: str) -> None:
     assert storage.remember_jti("https://ehr.test", "new", datetime.now(UTC) + timedelta(hours=1))
     assert storage.purge_expired_jti() == 1
     assert storage.remember_jti("https://ehr.test", "new", datetime.now(UTC)) is False
+
+
+def test_replay_cache_purges_expired_rows_by_itself_when_due(storage_url: str) -> None:
+    """remember_jti purges at most every JTI_PURGE_EVERY_S, in a transaction of its own: a
+    replay refused right after does not undo the purge, and calls in between only insert."""
+    storage = Storage(storage_url)
+    past = datetime.now(UTC) - timedelta(hours=1)
+    later = datetime.now(UTC) + timedelta(hours=1)
+    assert storage.remember_jti("https://ehr.test", "old", past)
+    assert storage.remember_jti("https://ehr.test", "kept", later)
+    storage._last_purge = -1e9  # the purge is due
+    assert storage.remember_jti("https://ehr.test", "kept", later) is False  # a replay
+    assert storage.purge_expired_jti() == 0  # the expired row went with the due purge
+    assert storage.remember_jti("https://ehr.test", "old", later)  # forgotten: accepted again
+    assert storage.remember_jti("https://ehr.test", "kept", later) is False
