@@ -19,6 +19,7 @@ from typing import Any
 
 GPS_TAGS = ("disorder", "finding", "situation", "event")
 
+LIKE_REASON = "an X-like condition is not X"
 LOOKALIKES: tuple[tuple[str, str], ...] = (
     (
         r"\bfamily history\b|\bfh:|\bfamily hx\b"
@@ -36,6 +37,7 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
         r"|\bnot\b(?! (yet )?delivered)(?! resulting in)(?! done)(?! confirmed bacteriolog)"
         r"|\bno evidence\b|\babsent\b|\bdenie[sd]\b"
         r"|(?<!triple )(?<!receptor )(?<!2 )(?<!oncogene )(?<!mutation )(?<!histologically )"
+        r"(?<!gram )(?<!gram-)"
         r"\bnegative\b|\bwithout evidence\b|\bunlikely\b",
         "ruled-out or negated X is not X",
     ),
@@ -48,7 +50,7 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
         "a diet, a membership or a knowledge finding is not the disease",
     ),
     (r"\bcontact with\b|\bexposure to\b|\bexposed to\b|\bcontact\b", "contact with X is not X"),
-    (r"[- ]like\b|\bmimick?ing\b|\bpseudo-", "an X-like condition is not X"),
+    (r"[- ]like\b|\bmimick?ing\b|\bpseudo-", LIKE_REASON),
     (
         r"\bpoisoning\b|\badverse effect\b|\bunderdosing\b|\boverdose\b",
         "a drug poisoning or adverse effect is not the disease",
@@ -60,6 +62,8 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
     ),
 )
 _LOOKALIKES = tuple((re.compile(p), why) for p, why in LOOKALIKES)
+_LIKE = re.compile(r"[- ]like\b")
+_MIMIC = re.compile(r"\bmimick?ing\b|\bpseudo-")
 _TAG = re.compile(r"^(.*) \(([^()]*)\)$")
 
 # The semantic tags of SNOMED CT (International Edition editorial guide, "Semantic tags"; a
@@ -199,12 +203,27 @@ def judge(
             continue
         why = next((r for p, r in d.exclude if p.search(text)), None)
         if why is None:
-            why = next((r for p, r in _LOOKALIKES if r not in d.allow and p.search(text)), None)
+            why = next(
+                (r for p, r in _LOOKALIKES if r not in d.allow and _says(p, r, d, text)), None
+            )
         if why is not None:
             excluded.append((concept, why))
             continue
         hits.add(concept)
     return hits, excluded
+
+
+def _says(pattern: re.Pattern[str], reason: str, d: Definition, text: str) -> bool:
+    """The look-alike `pattern` applies to the name. "X-like" qualifies what follows it: an
+    "X-like lymphoma" (hydroa vacciniforme-like lymphoma) is a lymphoma, a "lymphoma-like
+    lesion" is not; so when the concept is named after the last "-like", that look-alike does
+    not apply."""
+    if not pattern.search(text):
+        return False
+    if reason != LIKE_REASON or _MIMIC.search(text):
+        return True
+    after = [m.end() for m in _LIKE.finditer(text)]
+    return not after or not any(p.search(text, after[-1]) for p in d.include)
 
 
 def resolve(matched: Iterable[str], implies: Mapping[str, frozenset[str]]) -> str:

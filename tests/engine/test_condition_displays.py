@@ -158,3 +158,80 @@ def test_a_parenthetical_that_negates_or_moves_the_disease_is_read(display, not_
 
 def test_a_parenthetical_that_says_nothing_against_it_keeps_the_disease():
     assert read("Pulmonary tuberculosis (sputum smear positive)") == {"tb_active"}
+
+
+# ------------------------------------------ names of an independent code list (Mondo), by meaning
+
+
+@pytest.mark.parametrize(
+    ("display", "expected"),
+    [
+        ("Pneumonia caused by Gram-negative bacteria", {"serious_infection"}),
+        ("Bacterial meningitis caused by gram negative bacteria", {"serious_infection"}),
+        ("Abscess of liver", {"serious_infection"}),
+        ("Amoebic liver abscess", {"serious_infection"}),
+        ("Splenic abscess", {"serious_infection"}),
+        ("Permanent neonatal diabetes mellitus", {"diabetes"}),
+        ("Diabetes mellitus, transient neonatal, 1", {"diabetes"}),
+        ("Juvenile overlap myositis", {"myositis"}),
+        ("Psoriasis-related juvenile idiopathic arthritis", {"psoriatic_arthritis"}),
+        ("Hydroa vacciniforme-like lymphoma", {"lymphoma", "malignancy"}),
+        ("Microglioma", {"lymphoma", "malignancy"}),
+        ("Acute panmyelosis with myelofibrosis", {"malignancy"}),
+        ("Organising pneumonia", {"ild", "chronic_lung_disease"}),
+        ("Malignant ameloblastoma", {"malignancy"}),
+        ("Chronic lymphocytic leukaemia, Rai stage 0", {"malignancy"}),
+    ],
+)
+def test_an_independent_lists_names_are_read_as_what_they_mean(display, expected):
+    assert read(display) == expected
+
+
+@pytest.mark.parametrize(
+    ("display", "not_concept"),
+    [
+        ("Gram-negative bacterial infection ruled out", "serious_infection"),
+        ("Infant of diabetic mother", "diabetes"),
+        ("Diabetic embryopathy", "diabetes"),
+        ("Lymphoma-like lesion of skin", "lymphoma"),
+        ("Lipid pneumonia", "serious_infection"),
+        ("Cholesterol pneumonia", "serious_infection"),
+        ("IgG4-related pachymeningitis", "serious_infection"),
+        ("Carcinoma of breast stage 0", "malignancy"),
+        ("Borst-Jadassohn intraepidermal carcinoma", "malignancy"),
+        ("Ameloblastoma", "malignancy"),
+        ("Yersinia pseudotuberculosis infection", "tb_active"),
+        ("Rapp-Hodgkin syndrome", "lymphoma"),
+        ("Rapp-Hodgkin syndrome", "malignancy"),
+        ("Congenital lobar emphysema", "chronic_lung_disease"),
+        ("Transient myeloproliferative syndrome", "myelofibrosis"),
+        ("Transient abnormal myelopoiesis", "myelofibrosis"),
+        ("Acute panmyelosis with myelofibrosis", "myelofibrosis"),
+        ("Alopecia universalis congenita", "alopecia_areata"),
+        ("Juvenile temporal arteritis", "gca"),
+    ],
+)
+def test_an_independent_lists_look_alikes_are_not_the_concept(display, not_concept):
+    assert not_concept not in read(display)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected", "not_concept"),
+    [
+        ("449082003", "serious_infection", None),  # Sepsis caused by Gram negative bacteria
+        ("27916005", "serious_infection", None),  # Abscess of liver
+        ("68409003", "ild", "serious_infection"),  # Organized pneumonia
+        ("233728004", None, "serious_infection"),  # Cholesterol pneumonia
+        ("254889004", None, "malignancy"),  # Carcinoma of cervix stage 0 (in situ)
+        ("109991003", "malignancy", "myelofibrosis"),  # Acute myelofibrosis
+        ("307649006", "lymphoma", None),  # Microglioma (primary CNS lymphoma)
+        ("763719001", "lymphoma", None),  # Hydroa vacciniforme-like lymphoma
+        ("840493007", None, "chronic_lung_disease"),  # Bilateral congenital lobar emphysema
+    ],
+)
+def test_the_expansion_takes_these_codes_by_the_same_meaning(code, expected, not_concept):
+    found = read("", code)
+    if expected:
+        assert expected in found
+    if not_concept:
+        assert not_concept not in found
