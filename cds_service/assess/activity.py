@@ -62,6 +62,7 @@ _NEEDED = frozenset(
 )
 DAS28_FORMS = ("DAS28-ESR", "DAS28-CRP", "DAS28-ESR-3", "DAS28-CRP-3")
 _WHEN = attrgetter("when")
+_INF = math.inf
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def _usable(obs: Sequence[Observed], canonical: str | None) -> list[Observed]:
         o
         for o in obs
         if o.value is not None
-        and math.isfinite(o.value)
+        and -_INF < o.value < _INF  # finite (NaN compares false)
         and (o.unit is None or o.unit == canonical)
     ]
 
@@ -137,11 +138,18 @@ class _Index:
         self._closest[key] = best
         return best
 
-    def any_within(self, d: int, window: int) -> bool:
-        """Whether an observation lies within `window` days of day ordinal `d` (`closest` of
-        that day is not None)."""
-        lo = bisect_left(self.days, d - window)
-        return lo < len(self.days) and self.days[lo] <= d + window
+    def none_within(self, ordinals: Sequence[int], window: int) -> list[int]:
+        """The day ordinals of `ordinals` (in their order) with no observation within `window`
+        days (`closest` of that day is None)."""
+        days = self.days
+        if not days:
+            return list(ordinals)
+        n = len(days)
+        return [
+            d
+            for d in ordinals
+            if not ((lo := bisect_left(days, d - window)) < n and days[lo] <= d + window)
+        ]
 
     def evidence(self, o: Observed) -> Evidence:
         """`_evidence(o)` for an observation of this index (the same object on every call)."""
@@ -244,11 +252,11 @@ def _visit_scores(
     ptga = obs.get("ptga_mm", _EMPTY)
     used: set[str] = set()
     out: list[Score] = []
+    if four is not None:  # the 4-variable form is computed at the visits with a PtGA
+        ordinals = ptga.none_within(ordinals, p.window)
     for ordinal in ordinals:
         if len(out) >= want:
             break
-        if four is not None and ptga.any_within(ordinal, p.window):
-            continue  # the 4-variable form is computed for this visit
         day = date.fromordinal(ordinal)
         score = _score_at(score_id, day, obs, specs, p, today)
         if score is None or (valid_only and score.value is None):

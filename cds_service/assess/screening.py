@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
+from operator import attrgetter
 from typing import Any
 
 from cds_service.model import (
@@ -36,6 +37,7 @@ from cds_service.model import (
 from cds_service.normalise.construct import fast_positional
 
 Result = Finding | NotAssessed
+_WHEN = attrgetter("when")
 
 # Evidence(ref, label, value, unit, when, derived_from, by_name, sent) without the frozen
 # dataclass __init__ (the same object; evidence items are built by the dozen per request)
@@ -76,41 +78,56 @@ def unavailable(facts: Facts, kinds: Iterable[str]) -> str | None:
     return None
 
 
+def _since_start(values: list[Observed], start: date | None) -> list[Observed]:
+    """The results of one concept (newest first, as Facts keeps them) on or after `start`: a
+    prefix of the list, found without reading the older results."""
+    if start is None or not values or values[-1].when >= start:
+        return list(values)
+    i = 0
+    while values[i].when >= start:  # stops at the last one at the latest (it is older)
+        i += 1
+    return values[:i]
+
+
 def observed(facts: Facts, concepts: Iterable[str], start: date | None = None) -> list[Observed]:
     """Results of any of `concepts` on or after `start` (all when None), newest first."""
-    out = [
-        o
+    found = [
+        hits
         for concept in concepts
-        for o in facts.observations.get(concept, ())
-        if start is None or o.when >= start
+        if (hits := _since_start(facts.observations.get(concept, []), start))
     ]
-    out.sort(key=lambda o: o.when, reverse=True)
+    if len(found) == 1:
+        return found[0]  # one concept's results are in order already
+    out = [o for hits in found for o in hits]
+    out.sort(key=_WHEN, reverse=True)
     return out
 
 
-# Index of Facts.problems by concept, for the Facts object seen last (one request is assessed
-# by many rules; rebuilt when another Facts object comes). Identity-checked, so a stale entry
-# is never used; a race between threads only costs a rebuild.
-_problem_index: tuple[Facts | None, dict[str, list[tuple[int, Problem]]]] = (None, {})
+# Index of Facts.problems by concept and the count of active unclassified conditions, for
+# the Facts object seen last (one request is assessed by many rules; rebuilt when another
+# Facts object comes). Identity-checked, so a stale entry is never used; a race between
+# threads only costs a rebuild.
+_problem_index: tuple[Facts | None, dict[str, list[tuple[int, Problem]]], int] = (None, {}, 0)
 
 
-def _by_concept(facts: Facts) -> dict[str, list[tuple[int, Problem]]]:
+def _by_concept(facts: Facts) -> tuple[dict[str, list[tuple[int, Problem]]], int]:
     global _problem_index
-    cached_facts, index = _problem_index
+    cached_facts, index, active_unclassified = _problem_index
     if cached_facts is facts:
-        return index
+        return index, active_unclassified
     index = {}
     for position, p in enumerate(facts.problems):
         for concept in p.concepts:
             index.setdefault(concept, []).append((position, p))
-    _problem_index = (facts, index)
-    return index
+    active_unclassified = sum(1 for u in facts.unclassified_conditions if u.active)
+    _problem_index = (facts, index, active_unclassified)
+    return index, active_unclassified
 
 
 def problems(facts: Facts, concepts: Iterable[str], *, active_only: bool = False) -> list[Problem]:
     """Problems carrying any of `concepts` (each once, in Facts order); active ones only if
     asked."""
-    index = _by_concept(facts)
+    index = _by_concept(facts)[0]
     hits: dict[int, Problem] = {}
     for concept in concepts:
         for position, p in index.get(concept, ()):
@@ -122,7 +139,7 @@ def problems(facts: Facts, concepts: Iterable[str], *, active_only: bool = False
 def unclassified(facts: Facts, *, active_only: bool = True) -> int:
     """How many Conditions normalise could not classify (active ones only if asked): a rule
     that would conclude from the absence of a condition says this count instead."""
-    return sum(1 for u in facts.unclassified_conditions if u.active or not active_only)
+    return _by_concept(facts)[1] if active_only else len(facts.unclassified_conditions)
 
 
 def medications(facts: Facts, classes: Iterable[str]) -> list[Medication]:
