@@ -42,7 +42,8 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
         "ruled-out or negated X is not X",
     ),
     (
-        r"\brisk\b|\bfear of\b|\bworr(y|ied) about\b|\bsusceptibility\b|\bpredisposition\b",
+        r"\brisk\b(?! pregnancy)|\bfear of\b|\bworr(y|ied) about\b|\bsusceptibility\b"
+        r"|\bpredisposition\b",
         "risk of X is not X",
     ),
     (

@@ -235,3 +235,35 @@ def test_the_expansion_takes_these_codes_by_the_same_meaning(code, expected, not
         assert expected in found
     if not_concept:
         assert not_concept not in found
+
+
+@pytest.mark.parametrize(
+    ("display", "expected"),
+    [
+        (
+            "Grade III squamous intraepithelial neoplasia with microinvasive squamous cell"
+            " carcinoma",
+            {"malignancy"},
+        ),
+        ("Ductal carcinoma in situ of breast with microinvasion", {"malignancy"}),
+        ("[V]Unspecified high-risk pregnancy", {"pregnancy"}),
+        ("Low risk pregnancy", {"pregnancy"}),
+    ],
+)
+def test_a_qualifier_that_keeps_the_disease_is_not_a_look_alike(display, expected):
+    # microinvasion makes an in situ carcinoma invasive; a high-risk pregnancy is a pregnancy
+    assert read(display) == expected
+
+
+@pytest.mark.parametrize(
+    ("display", "not_concept"),
+    [
+        ("Carcinoma in situ of cervix without invasion", "malignancy"),
+        ("Non-invasive intraepithelial carcinoma of vulva", "malignancy"),
+        ("At risk of pregnancy", "pregnancy"),
+        ("High risk of stroke", "stroke"),
+        ("Maternal death associated with labor in a low-risk pregnancy", "pregnancy"),
+    ],
+)
+def test_qualifiers_that_still_say_no(display, not_concept):
+    assert not_concept not in read(display)
