@@ -851,3 +851,110 @@ def test_antenatal_bartter_syndrome_is_not_the_mothers_pregnancy():
     assert "pregnancy" not in (K.vs.concepts_with_implied(read) if read else set())
     doc = json.loads(build.REVIEW_OUTPUT.read_text(encoding="utf-8"))
     assert any(c == "pregnancy" and code == "700107006" for c, code, _, _ in doc["review"])
+
+
+# --------------------------------------------------------------------------- UK codelists
+
+
+def test_the_uk_codelists_extract_is_the_pinned_one():
+    doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
+    recorded = {i["id"]: i for i in doc["inputs"]}
+    assert recorded["uk"]["sha256"] == build.sha256_file(build.UK_FILE)
+    head = build.UK_FILE.read_text(encoding="utf-8").splitlines()[:20]
+    for repo, commit, _ in build.UK_SOURCES:
+        assert f"{repo}@{commit}" in recorded["uk"]["package"]
+        assert any(repo in line and commit in line for line in head)
+    assert any(line.startswith("# licence:") for line in head)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("978441000000108", {"dvt"}),  # Provoked deep vein thrombosis (UK extension)
+        ("824081000000108", {"dvt"}),  # Recurrent deep vein thrombosis (UK extension)
+        ("136781000119101", {"dvt"}),  # Acute DVT of lower extremity as complication of procedure
+        ("156268003", {"dvt", "pregnancy"}),  # Antenatal deep vein thrombosis
+        ("707412000", {"pe"}),  # Chronic pulmonary thromboembolism
+        ("1089471000000109", {"mi"}),  # Acute transmural myocardial infarction (UK extension)
+        ("155306008", {"mi"}),  # Old myocardial infarction
+        ("12204031000119101", {"stroke"}),  # Cerebrovascular accident following procedure on heart
+        ("392748002", {"heart_failure"}),  # Heart failure confirmed
+        ("950191000000108", {"ckd"}),  # CKD with GFR category G4 and albuminuria A1 (UK)
+        ("807851000000108", {"ild"}),  # Pulmonary fibrosis (UK extension)
+        ("266089004", {"serious_infection"}),  # Septicemia NOS
+        ("1053901000000104", {"tb_active"}),  # Extrapulmonary tuberculosis with HIV infection
+        ("202835005", {"gca", "pmr"}),  # Giant cell arteritis with polymyalgia rheumatica
+        ("843821000000102", {"hypertension"}),  # Stage 1 hypertension (NICE 2011)
+        ("278522007", {"crohns"}),  # Regional enteritis
+        ("187759003", {"malignancy"}),  # Malignant neoplasm of colon (& NOS): Read synonym
+        # (Lymph node metastases) or (secondary ... malignant neoplasm of lymph nodes): both say it
+        ("188379006", {"malignancy"}),
+    ],
+)
+def test_codes_of_the_uk_codelists_are_their_concept(code, expected):
+    assert expected <= concepts(SCT, code)
+
+
+@pytest.mark.parametrize(
+    ("code", "not_concept"),
+    [
+        ("343571000000103", "malignancy"),  # Malignant multiple sclerosis
+        ("439567002", "malignancy"),  # Malignant multiple sclerosis (eCQM; read as cancer before)
+        ("1231168008", "malignancy"),  # Malignant middle cerebral artery syndrome
+        ("315058005", "malignancy"),  # Hereditary nonpolyposis colon cancer (Lynch syndrome, GPS)
+        ("757351000000109", "malignancy"),  # Hereditary nonpolyposis colon cancer (UK)
+        ("83284001", "malignancy"),  # Clark melanoma level 1 (a qualifier: in situ)
+        ("1222584008", "malignancy"),  # American Joint Committee on Cancer allowable value
+        ("168406009", "malignancy"),  # Severe dyskaryosis ... cannot exclude invasive carcinoma
+        ("314923001", "lymphoma"),  # Low grade B-cell lymphoma morphology
+        ("189974000", "lymphoma"),  # [M]Malignant lymphoma, centroblastic type NOS (morphology)
+        ("393030008", "chronic_lung_disease"),  # Asthma annual review
+        ("66987001", "chronic_lung_disease"),  # Congenital lobar emphysema
+        ("315051004", "diabetes"),  # Diabetes resolved
+        ("185756006", "diabetes"),  # Diabetes monitoring first letter
+        ("267722005", "diabetes"),  # (Secondary cataract) or (diabetic cataract)
+        ("190759004", "diabetes"),  # (Renal glycosuria) or (renal diabetes)
+        ("521691000000100", "heart_failure"),  # Heart failure resolved
+        ("134440006", "heart_failure"),  # Referral to heart failure clinic
+        ("186358002", "cad"),  # Streptococcal angina (a sore throat)
+        ("197316009", "cirrhosis"),  # Portal fibrosis without cirrhosis
+        ("1263522001", "serious_infection"),  # Meningitis due to Sjogren syndrome
+        ("191740008", "pregnancy"),  # (Neurotic depression reactive type) or (postnatal depression)
+        ("386639001", "pregnancy"),  # Termination of pregnancy (a procedure)
+        ("238841000000107", "pregnancy"),  # Delivery of complex chemotherapy for neoplasm ...
+    ],
+)
+def test_look_alikes_in_the_uk_codelists_are_not_the_concept(code, not_concept):
+    assert not_concept not in concepts(SCT, code)
+
+
+def test_uk_terms_without_a_semantic_tag_that_record_a_procedure_are_reviewed():
+    doc = json.loads(build.REVIEW_OUTPUT.read_text(encoding="utf-8"))
+    reasons: dict[tuple[str, str], list[str]] = {}
+    for concept, code, _, reason in doc["review"]:
+        reasons.setdefault((concept, code), []).append(reason)
+    assert any("no semantic tag" in r for r in reasons[("chronic_lung_disease", "393030008")])
+    assert any("not every alternative" in r for r in reasons[("diabetes", "267722005")])
+    lvsd = reasons[("heart_failure", "134401001")]  # Left ventricular systolic dysfunction
+    assert any(r.startswith("not taken: listed by user/elsie_horne/hf_snomed") for r in lvsd)
+
+
+def test_uk_codelist_extraction_reads_snomed_concepts_of_code_term_files(tmp_path):
+    codelists = tmp_path / build.UK_SOURCES[0][0].split("/")[1] / "codelists"
+    codelists.mkdir(parents=True)
+    (codelists / "codelists.json").write_text(
+        json.dumps({"files": {"user-x-dvt.csv": {"id": "user/x/dvt/1a2b3c4d"}}}), encoding="utf-8"
+    )
+    (codelists / "user-x-dvt.csv").write_text(
+        "code,term\n128053003,Deep venous thrombosis\nI80.2,Phlebitis\n"
+        "1234567890123,Not a concept id partition\n",
+        encoding="utf-8",
+    )
+    (codelists / "user-x-apixaban-dmd.csv").write_text(
+        "code,term\n703907002,Apixaban\n", encoding="utf-8"
+    )
+    extract = tmp_path / "extract.tsv"
+    build.refresh_opensafely(tmp_path, extract)
+    rows, titles = build.read_ecqm(extract)
+    assert [(code, name) for code, name, _ in rows] == [("128053003", "Deep venous thrombosis")]
+    assert titles == {"opencodelists:user/x/dvt": "user/x/dvt"}

@@ -12,6 +12,7 @@ Run from the repository root:
     python -m cds_service.knowledge.expansion.conditions --refresh-ecr DIR   # re-extract eCR's
     python -m cds_service.knowledge.expansion.conditions --refresh-fhir-ig DIR  # FHIR IG value sets
     python -m cds_service.knowledge.expansion.conditions --refresh-ecqm-archive DIR  # 2021-23
+    python -m cds_service.knowledge.expansion.conditions --refresh-opensafely DIR  # UK lists
     python -m cds_service.knowledge.expansion.conditions --evaluate FILE.tsv  # recall on a list
 
 Inputs, pinned and recorded in the output with their licence:
@@ -39,6 +40,14 @@ Inputs, pinned and recorded in the output with their licence:
   label is evidence, never membership:
   the same definitions decide, and a member of a list that a definition names (`valuesets`)
   but does not take is recorded in the review with the reason.
+- SNOMED CT UK Edition codes of public UK codelists (UK_SOURCES): the OpenCodelists codelists
+  (OpenSAFELY's, NHS Digital primary care domain reference sets, PRIMIS) downloaded into
+  OpenSAFELY study repositories, extracted with --refresh-opensafely. Their preferred terms
+  carry no semantic tag and the lists mix diagnoses with what a practice records about them
+  (reviews, invitations, "resolved", procedures): such a term (UNTAGGED_NOT_A_CONDITION) is
+  not taken, and a term naming alternatives "(A) or (B)" is taken only if each alternative
+  means the concept (classify_untagged). UK-extension concept ids (namespace 1000000) are kept
+  when the definition takes their term.
 - ICD-10-CM: the complete FY2026 tabular list (public domain, CDC/NCHS) from the PyPI package
   simple-icd-10-cm (data file icd10c-tabular-April-1-2026.xml; its sha256 is checked). The
   ICD-10-CM expansion of a concept is every code of the tabular list that the service's own
@@ -382,6 +391,71 @@ FHIR_IG_INPUT = {
     ),
     "extract": "cds_service/knowledge/expansion/inputs/fhir-ig-snomed.tsv",
 }
+UK_FILE = INPUTS / "opensafely-codelists-snomed.tsv"
+# OpenSAFELY study repositories whose codelists/ folder holds OpenCodelists downloads (SNOMED CT
+# UK Edition codelists with their preferred terms, NHS Digital primary care domain reference
+# sets among them), in this order: a code's display is the one of the first file that lists it
+UK_SOURCES = (
+    ("opensafely/disease_incidence", "fc298800a6f934bf33474f9fc00156dc84b4cbd7", "MIT"),
+    ("opensafely/inflammatory_rheum", "44415518f18ba3b8b7190cb47647af6e44c41a0d", "MIT"),
+    ("opensafely/RA_outcomes", "1b1169c2e0b5d8ffc26beb2e1e6f156bf57feee7", "MIT"),
+    ("opensafely/post-covid-vaccinated", "145aa57cd9b098fc325fff1c5d6a64078eaf07ac", "MIT"),
+    ("opensafely/post-covid-outcomes-research", "f3b58c7167659873c74fbc4694bbb542682711e2", "MIT"),
+    ("opensafely/post-covid-respiratory", "75be372865067df91be46874574d713336fc6deb", "MIT"),
+    ("opensafely/post-covid-kidney-outcomes", "1dbc7136f0f6eb06b1e0338d01abd1284e9beb06", "none"),
+    ("opensafely/mainroute_cancer", "750f9804609c613eff525a31b356582960078508", "MIT"),
+    ("opensafely/uom_pregnancy_tx_pathways", "f14231ab2c2062bf9870049218a4052fe5b4d2b7", "MIT"),
+    ("opensafely/amr-uom-brit", "59ef7ca778d4971d98d7c1f39f6ac3269f8b3645", "MIT"),
+    ("opensafely/hiv-research", "380915bf5dbf4e46f2f9616d7e86211d06423b69", "MIT"),
+)
+# codelists of medicines, test results and demographics (file names) are not read
+UK_SKIP = re.compile(
+    r"dmd|drug|medication|prednisolone|dmard|hydroxychloroquine|methotrexate|nsaid|opioid"
+    r"|insulin|test|value|level|ethnicity|eth2001|antibiotic|vaccination"
+)
+UK_INPUT = {
+    "id": "uk",
+    "name": (
+        "SNOMED CT UK Edition codes of the OpenCodelists codelists (OpenSAFELY; NHS Digital"
+        " primary care domain reference sets among them) downloaded into OpenSAFELY study"
+        " repositories"
+    ),
+    "package": " ".join(f"https://github.com/{r}@{c} codelists/*.csv" for r, c, _ in UK_SOURCES),
+    "licence": (
+        "repositories MIT (LICENSE; opensafely/post-covid-kidney-outcomes: none stated);"
+        " SNOMED CT UK Edition is (c) and (R) SNOMED International and NHS England, terms as"
+        " published on opencodelists.org"
+    ),
+    "extract": "cds_service/knowledge/expansion/inputs/opensafely-codelists-snomed.tsv",
+}
+# A UK codelist's terms carry no semantic tag, and codelists mix diagnoses with the procedures,
+# reviews, invitations and observations a practice records about them ("Asthma annual review",
+# "Diabetes monitoring first letter", "Heart failure resolved", "Clark melanoma level 2").
+# A definition takes such a term only if it reads as a disorder or finding: one that matches
+# this goes to the review instead.
+UNTAGGED_NOT_A_CONDITION = re.compile(
+    r"\b(reviews?|monitoring|invitations?|invite|letter|clinic|seen (in|by)|referral|referred"
+    r"|management|plan|education|advice|assessment|(?<!on )examination|exam|screen|screening"
+    r"|tests?|declined|excepted|exception|quality indicators?|register"
+    r"|(?<!complication of )care|service|administration|infusion|therapy"
+    r"|(?<!following )(?<!of )procedure|operation|surgery|excision|biopsy|resection|removal"
+    r"|repair|insertion|scan|ultrasound|radiograph|x-ray|admission|visit|encounter|discharged?"
+    r"|telephone|email|text message|predicted|resolved|morphology|level|clark|no(?! mention of)"
+    r"|cannot exclude|follow-up|follow up|staging|grading|allowable value|counsell?ing"
+    r"|curettage|preparation|scale|score|order of birth|sex of baby|length of gestation"
+    r"|number of|green form|injection|ultrasonography|pack|surgical|treatment of|termination"
+    r"|reason for|control of)\b"
+    r"|\w(ectomy|otomy|ostomy|oscopy|plasty|therapy)\b"
+    # a Read morphology term ("[M]Malignant lymphoma, diffuse NOS") names a histology
+    r"|^\[m\]"
+)
+UNEVEN_ALTERNATIVES = (
+    "a term naming alternatives ('(A) or (B)') is not taken: not every alternative means it"
+)
+UNTAGGED_WHY = (
+    "no semantic tag, and the term reads as a procedure, review, invitation, resolution or"
+    " observation recorded about the condition, not the condition"
+)
 CM_INPUT = {
     "id": "cm",
     "name": "ICD-10-CM FY2026 tabular list (April 1, 2026), CDC/NCHS",
@@ -503,6 +577,63 @@ def classify_gps(
     return members, review, combined
 
 
+def classify_untagged(
+    rows: Iterable[tuple[str, str]],
+    defs: Mapping[str, Definition],
+    implies: Mapping[str, frozenset[str]],
+) -> tuple[dict[str, tuple[str, str]], list[list[str]], list[list[str]]]:
+    """As classify_gps, for preferred terms without a semantic tag, from lists that mix
+    diagnoses with procedures and records about them. A trailing parenthetical is part of the
+    term, not a tag: "Malignant neoplasm of colon (& NOS)" (a Read synonym) is read by its
+    head, and an exclusion or look-alike anywhere in the whole term still rules a concept out.
+    A term that names alternatives, "(Secondary cataract) or (diabetic cataract)", means a
+    concept only if every alternative means it. A term UNTAGGED_NOT_A_CONDITION matches is not
+    taken; each definition that would have taken one of these has it in the review."""
+    members: dict[str, tuple[str, str]] = {}
+    review: list[list[str]] = []
+    combined: list[list[str]] = []
+    for code, name in rows:
+        whole = " ".join(name.split()).casefold()
+        hits, excluded = _judge_untagged(defs, whole, code)
+        review += [[concept, code, name, "excluded: " + why] for concept, why in excluded]
+        if not hits:
+            continue
+        if UNTAGGED_NOT_A_CONDITION.search(whole):
+            review += [[c, code, name, "excluded: " + UNTAGGED_WHY] for c in sorted(hits)]
+            continue
+        concept = resolve(hits, implies)
+        if "+" in concept:
+            combined.append([concept, code, name, "combined: counts as each of them"])
+        members[code] = (concept, name)
+    return members, review, combined
+
+
+# a Read term's synonyms, "(& [carcinoma])": what the term also covers, so not evidence of it
+_READ_SYNONYMS = re.compile(r"\s*\(&[^()]*\)")
+_ALTERNATIVES = re.compile(r"\)\s*(?:&/)?or\s*\(")
+
+
+def _judge_untagged(
+    defs: Mapping[str, Definition], whole: str, code: str
+) -> tuple[set[str], list[tuple[str, str]]]:
+    """judge() for a term without a semantic tag (see classify_untagged)."""
+    if whole.startswith("(") and _ALTERNATIVES.search(whole):
+        parts = [p.strip("()[] ") for p in _ALTERNATIVES.split(whole)]
+        judged = [judge(defs, p, "", code) for p in parts]
+        excluded = [e for _, ex in judged for e in ex]
+        common = set.intersection(*(h for h, _ in judged))
+        named = set().union(*(h for h, _ in judged))
+        excluded += [(c, UNEVEN_ALTERNATIVES) for c in sorted(named - common)]
+        return common - {c for c, _ in excluded}, excluded
+    head = " ".join(_READ_SYNONYMS.sub(" ", fsn_parts(whole)[0]).split())
+    hits, excluded = judge(defs, head, "", code)
+    if head != whole:
+        _, more = judge(defs, whole, "", code)
+        excluded += [(c, why) for c, why in more if (c, why) not in excluded]
+        hits -= {c for c, _ in more}
+    return hits, excluded
+
+
 def icd10cm_codes() -> tuple[list[tuple[str, str]], str]:
     """Every code of the ICD-10-CM tabular list (chapters and blocks left out), and the sha256
     of the package's data file."""
@@ -580,6 +711,15 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
     review += more_review + more_combined
     members.update(more)
     origin.update(dict.fromkeys(more, "ecqm_archive"))
+    # the UK codelists last: their terms carry no semantic tag (classify_untagged)
+    rows, set_titles = read_ecqm(UK_FILE)
+    listings.append((rows, set_titles))
+    fresh = [(code, name) for code, name, _ in rows if code not in known]
+    known |= {code for code, _ in fresh}
+    more, more_review, more_combined = classify_untagged(fresh, defs, implies)
+    review += more_review + more_combined
+    members.update(more)
+    origin.update(dict.fromkeys(more, "uk"))
     index = build_condition_index(conditions, set(concepts.get("condition", {})))
     cm_rows, cm_digest = icd10cm_codes()
     out_concepts: dict[str, dict[str, Any]] = {}
@@ -630,6 +770,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             {**ECR_INPUT, "sha256": sha256_file(ECR_FILE)},
             {**FHIR_IG_INPUT, "sha256": sha256_file(FHIR_IG_FILE)},
             {**ECQM_ARCHIVE_INPUT, "sha256": sha256_file(ECQM_ARCHIVE_FILE)},
+            {**UK_INPUT, "sha256": sha256_file(UK_FILE)},
             {**CM_INPUT, "sha256": cm_digest},
         ],
         "sources": {
@@ -640,6 +781,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             "ecr": ECR_INPUT["name"],
             **{source["id"]: source["name"] for source in FHIR_IG_SOURCES},
             "ecqm_archive": ECQM_ARCHIVE_INPUT["name"],
+            "uk": UK_INPUT["name"],
             "cm": CM_INPUT["name"],
         },
         "concepts": out_concepts,
@@ -1090,6 +1232,81 @@ def refresh_fhir_ig(folder: Path) -> None:
     _write_listing(FHIR_IG_FILE, head, sets, names)
 
 
+def _opencodelists_ids(codelists: Path) -> dict[str, str]:
+    """File name -> OpenCodelists id without its version, from the folder's codelists.json
+    (or, in older repositories, codelists.txt: one id per line, the file named after it)."""
+    out: dict[str, str] = {}
+    listing = codelists / "codelists.json"
+    if listing.exists():
+        for name, entry in json.loads(listing.read_text(encoding="utf-8"))["files"].items():
+            out[name] = str(entry["id"]).rsplit("/", 1)[0]
+    text = codelists / "codelists.txt"
+    if text.exists():
+        for line in text.read_text(encoding="utf-8").splitlines():
+            parts = line.split("#")[0].strip().split("/")
+            if len(parts) >= 3:
+                out.setdefault("-".join(parts[:-1]) + ".csv", "/".join(parts[:-1]))
+    return out
+
+
+def refresh_opensafely(folder: Path, out: Path = UK_FILE) -> None:
+    """Re-extract the UK input from checkouts of UK_SOURCES, one sub-folder per repository
+    named as the repository (folder/disease_incidence/codelists/...): every SNOMED CT concept
+    id (digits, partition 00 or 10) of the `code,term` codelists in codelists/, except those of
+    medicines, tests and demographics (UK_SKIP). A codelist is named by its OpenCodelists id
+    without the version, so one list in several repositories is one set."""
+    import csv
+
+    names: dict[str, str] = {}
+    sets: dict[str, dict[str, Any]] = {}
+    digest = hashlib.sha256()
+    files = 0
+    for repo, _, _ in UK_SOURCES:
+        root = folder / repo.split("/")[1]
+        ids = _opencodelists_ids(root / "codelists")
+        for path in sorted((root / "codelists").glob("*.csv")):
+            if UK_SKIP.search(path.name):
+                continue
+            text = path.read_text(encoding="utf-8-sig")
+            rows = list(csv.reader(text.splitlines()))
+            if not rows or [h.strip().lower() for h in rows[0][:2]] != ["code", "term"]:
+                continue
+            codes = [
+                (r[0].strip(), " ".join(r[1].split()))
+                for r in rows[1:]
+                if len(r) >= 2
+                and r[0].strip().isdigit()
+                and 6 <= len(r[0].strip()) <= 18
+                and r[0].strip()[-3:-1] in ("00", "10")
+                and r[1].strip()
+            ]
+            if not codes:
+                continue
+            files += 1
+            digest.update(path.relative_to(folder).as_posix().encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            ident = ids.get(path.name, path.stem)
+            entry = sets.setdefault(f"opencodelists:{ident}", {"title": ident, "codes": set()})
+            for code, name in codes:
+                names.setdefault(code, name)
+                entry["codes"].add(code)
+    head = [
+        "# SNOMED CT UK Edition codes (concept ids) of the OpenCodelists codelists downloaded"
+        " into OpenSAFELY study repositories (codelists/*.csv, columns code,term)",
+        *(
+            f"# from https://github.com/{repo} commit {commit} (licence: {licence})"
+            for repo, commit, licence in UK_SOURCES
+        ),
+        f"# {files} codelist files read; sha256 of their paths and contents: {digest.hexdigest()}",
+        f"# licence: {UK_INPUT['licence']}",
+        "# columns: code<TAB>term (no semantic tag)<TAB>numbers of the codelists that list it;"
+        " '# vs' lines: number<TAB>opencodelists:<codelist id without version><TAB>codelist id",
+        "# Regenerate: python -m cds_service.knowledge.expansion.conditions --refresh-opensafely"
+        " <folder with one checkout per repository>",
+    ]
+    _write_listing(out, head, sets, names)
+
+
 SYSTEMS = {
     "snomed": "http://snomed.info/sct",
     "sct": "http://snomed.info/sct",
@@ -1195,6 +1412,9 @@ def main(argv: list[str] | None = None) -> int:
         "--refresh-ecqm-archive", type=Path, metavar="DIR", help="repository checkouts"
     )
     parser.add_argument(
+        "--refresh-opensafely", type=Path, metavar="DIR", help="repository checkouts"
+    )
+    parser.add_argument(
         "--evaluate", type=Path, metavar="TSV", help="recall and false positives on a code list"
     )
     parser.add_argument(
@@ -1222,6 +1442,8 @@ def main(argv: list[str] | None = None) -> int:
         refresh_fhir_ig(args.refresh_fhir_ig)
     if args.refresh_ecqm_archive:
         refresh_ecqm_archive(args.refresh_ecqm_archive)
+    if args.refresh_opensafely:
+        refresh_opensafely(args.refresh_opensafely)
     text, review = generate_both()
     if args.review:
         for row in json.loads(review)["review"]:
