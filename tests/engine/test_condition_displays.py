@@ -267,3 +267,22 @@ def test_a_qualifier_that_keeps_the_disease_is_not_a_look_alike(display, expecte
 )
 def test_qualifiers_that_still_say_no(display, not_concept):
     assert not_concept not in read(display)
+
+
+@pytest.mark.parametrize(
+    ("code", "display", "not_concept"),
+    [
+        ("41962002", "Oligohydramnios sequence", "pregnancy"),
+        (
+            "733064004",
+            "Osteosarcoma, limb anomalies, erythroid macrocytosis syndrome",
+            "malignancy",
+        ),
+    ],
+)
+def test_a_malformation_or_predisposition_named_after_the_concept_is_not_it(
+    code, display, not_concept
+):
+    # Potter sequence is the newborn's; a syndrome listing osteosarcoma predisposes to it
+    assert not_concept not in read("", code)
+    assert not_concept not in read(display)
