@@ -120,6 +120,7 @@ def _by_severity(findings: list[Finding]) -> list[Finding]:
 
 
 _PLAIN = frozenset({str, int, bool, type(None)})  # JSON as they are
+_INF = math.inf
 
 
 def _json_safe(value: Any) -> Any:
@@ -129,9 +130,11 @@ def _json_safe(value: Any) -> Any:
         return value
     if kind is float:
         return value if math.isfinite(value) else None
-    if kind is dict:  # members that are plain already are taken as they are
+    if kind is dict:  # members that are plain already (finite floats too) are taken as they are
         return {
-            k if type(k) is str else str(k): v if type(v) in _PLAIN else _json_safe(v)
+            k if type(k) is str else str(k): v
+            if (t := type(v)) in _PLAIN or (t is float and -_INF < v < _INF)
+            else _json_safe(v)
             for k, v in value.items()
         }
     if isinstance(value, float) and not math.isfinite(value):

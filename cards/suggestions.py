@@ -162,12 +162,14 @@ def dose_update_resource(
     first["text"] = text
     rest = dosages[1:] if isinstance(dosages, list) else []
     resource["dosageInstruction"] = [first, *rest]
-    return _validated(MedicationRequest, _listed(MedicationRequest, resource))
+    listed = _listed(MedicationRequest, resource)
+    return resource if listed is None else _validated(MedicationRequest, listed)
 
 
-def _listed(model: type[MedicationRequest], resource: dict[str, Any]) -> dict[str, Any]:
-    """`resource` with each top-level member that R4 repeats (0..*) but the client sent as one
-    object put in a list: the CDS Hooks sandbox sends `category: {coding: [...]}` on its draft
+def _listed(model: type[MedicationRequest], resource: dict[str, Any]) -> dict[str, Any] | None:
+    """None when `resource` is valid R4 as it is; else `resource` with each top-level member
+    that R4 repeats (0..*) but the client sent as one object put in a list (to be validated
+    again): the CDS Hooks sandbox sends `category: {coding: [...]}` on its draft
     MedicationRequest, and an update copied from it would otherwise be invalid and dropped."""
     try:
         model.model_validate(resource)
@@ -180,7 +182,7 @@ def _listed(model: type[MedicationRequest], resource: dict[str, Any]) -> dict[st
             and isinstance(err["input"], dict)
         }
         return {key: [value] if key in wrap else value for key, value in resource.items()}
-    return resource
+    return None
 
 
 def dose_of(resource: dict[str, Any]) -> tuple[float | None, dict[str, Any] | None]:

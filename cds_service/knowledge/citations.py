@@ -244,17 +244,18 @@ def _label_section(labels: Mapping[str, Any], f: Finding, region: str) -> str:
 
 # --------------------------------------------------------------------------- cards
 
-_LOOKUPS: dict[int, tuple[Any, Any, dict[str, Any]]] = {}
+_LOOKUPS: dict[int, tuple[Any, Any, dict[str, Any], dict[Any, list[tuple[str, str]]]]] = {}
+MEMO_SIZE = 4096  # card_sources answers kept per knowledge (then the memo starts again)
 
 
-def _lookup(files: Mapping[str, Any]) -> dict[str, Any]:
+def _lookup(files: Mapping[str, Any]) -> tuple[dict[str, Any], dict[Any, list[tuple[str, str]]]]:
     """Finding source text -> what it cites: ("source", entry, card texts by language, made
-    on first use) for sources.toml, ("label", drug, region, table) for a label. Built once per
-    knowledge."""
+    on first use) for sources.toml, ("label", drug, region, table) for a label; and the memo
+    of card_sources answers. Built once per knowledge."""
     sources, labels = files.get("sources", {}), files.get("labels", {})
     cached = _LOOKUPS.get(id(files))
     if cached is not None and cached[0] is sources and cached[1] is labels:
-        return cached[2]
+        return cached[2], cached[3]
     table: dict[str, Any] = {}
     for entry in sources.values():
         if isinstance(entry, dict):
@@ -268,8 +269,23 @@ def _lookup(files: Mapping[str, Any]) -> dict[str, Any]:
                 table[label_key(label, region)] = ("label", drug, region, label)
     if len(_LOOKUPS) > 32:  # knowledge objects made by tests
         _LOOKUPS.clear()
-    _LOOKUPS[id(files)] = (sources, labels, table)
-    return table
+    memo: dict[Any, list[tuple[str, str]]] = {}
+    _LOOKUPS[id(files)] = (sources, labels, table, memo)
+    return table, memo
+
+
+def _memo_key(findings: list[Finding], language: str) -> tuple[Any, ...] | None:
+    """What card_sources reads of the findings (None when a parameter is not hashable)."""
+    try:
+        key = tuple(
+            (f.source, f.drug, f.rule_id, frozenset(f.params.get("classes") or ()))
+            if f.rule_id == DDI_RULE
+            else (f.source, f.drug, f.rule_id)
+            for f in findings
+        )
+    except TypeError:
+        return None
+    return (language, key)
 
 
 def card_sources(
@@ -279,8 +295,28 @@ def card_sources(
     source of every finding before the second ones (so that the first few a card shows name
     each finding's main source, the lead finding's first). A drug's own label (sources.toml
     `drugs`) only on the cards of that drug; a label with the sections of the figures the card
-    used. A source the knowledge does not know keeps its text, with a trailing URL as its link."""
-    lookup = _lookup(files)
+    used. A source the knowledge does not know keeps its text, with a trailing URL as its link.
+
+    The answer depends on the findings' sources, drugs, rule ids (and a JAKI-DDI finding's
+    classes) and the language only: it is kept per knowledge and computed once."""
+    lookup, memo = _lookup(files)
+    findings = list(findings)
+    key = _memo_key(findings, language)
+    if key is not None:
+        hit = memo.get(key)
+        if hit is not None:
+            return list(hit)
+    out = _card_sources(files, lookup, findings, language)
+    if key is not None:
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[key] = list(out)
+    return out
+
+
+def _card_sources(
+    files: Mapping[str, Any], lookup: dict[str, Any], findings: list[Finding], language: str
+) -> list[tuple[str, str]]:
     labels = files.get("labels", {})
     ranked: list[tuple[int, int, str]] = []
     sections: dict[str, list[str]] = {}
