@@ -66,7 +66,10 @@ def install_cors(app: Flask, config: Config) -> None:
     def _cors(response: Response) -> Response:
         allowed = _allowed_origin(config, request.headers.get("Origin"))
         if allowed != "*":
-            response.vary.add("Origin")
+            if "Vary" in response.headers:
+                response.vary.add("Origin")
+            else:  # the usual case, without parsing and re-writing a header set
+                response.headers["Vary"] = "Origin"
         if allowed is None:
             return response
         response.headers["Access-Control-Allow-Origin"] = allowed

@@ -156,24 +156,21 @@ def install_request_logging(app: Flask) -> None:
         rid = g.get("request_id")
         if rid:
             response.headers[REQUEST_ID_HEADER] = rid
-        started = g.get("request_started")
-        ms = round((time.perf_counter() - started) * 1000, 1) if started else None
-        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
-        metrics.observe_http(route, request.method, response.status_code)
-        access_log.info(
-            "%s %s %s",
-            request.method,
-            route,
-            response.status_code,
-            extra={
-                "fields": {
-                    "method": request.method,
-                    "route": route,
-                    "status": response.status_code,
-                    "ms": ms,
-                }
-            },
-        )
+        rule = request.url_rule
+        route = rule.rule if rule is not None else "unmatched"
+        method = request.method
+        status = response.status_code
+        metrics.observe_http(route, method, status)
+        if access_log.isEnabledFor(logging.INFO):  # the line and its fields only when written
+            started = g.get("request_started")
+            ms = round((time.perf_counter() - started) * 1000, 1) if started else None
+            access_log.info(
+                "%s %s %s",
+                method,
+                route,
+                status,
+                extra={"fields": {"method": method, "route": route, "status": status, "ms": ms}},
+            )
         return response
 
     @app.teardown_request

@@ -93,6 +93,19 @@ HTTP_REQUESTS = Counter(
 )
 
 
+_children: dict[tuple[Any, ...], Any] = {}
+
+
+def _child(metric: Any, *labels: str) -> Any:
+    """`metric.labels(*labels)`, looked up once per label set (the sets are bounded: see the
+    module docstring); prometheus_client's own look-up takes a lock and checks every value."""
+    key = (id(metric), *labels)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*labels)
+    return child
+
+
 def observe_terminology_lookup(outcome: str, codes: int = 1) -> None:
     """`outcome`: resolved (answered for every root), unknown (the server does not know the
     code), unavailable (no answer in time)."""
@@ -101,12 +114,12 @@ def observe_terminology_lookup(outcome: str, codes: int = 1) -> None:
 
 
 def observe_hook(service_id: str, status: int, seconds: float) -> None:
-    HOOK_REQUESTS.labels(service=service_id, status=str(status)).inc()
-    HOOK_LATENCY.labels(service=service_id).observe(seconds)
+    _child(HOOK_REQUESTS, service_id, str(status)).inc()
+    _child(HOOK_LATENCY, service_id).observe(seconds)
 
 
 def observe_fhir_fetch(outcome: str) -> None:
-    FHIR_FETCHES.labels(outcome=outcome).inc()
+    _child(FHIR_FETCHES, outcome).inc()
 
 
 def observe_error(kind: str) -> None:
@@ -118,7 +131,7 @@ def observe_cards(cards: Iterable[dict[str, Any]]) -> None:
         indicator = card.get("indicator") if isinstance(card, dict) else None
         if indicator not in ("info", "warning", "critical"):
             indicator = "other"
-        CARDS.labels(indicator=indicator).inc()
+        _child(CARDS, indicator).inc()
 
 
 def observe_unclassified(families: Iterable[str]) -> None:
@@ -142,7 +155,7 @@ def observe_feedback(outcome: str, known_card: bool, duplicate: bool) -> None:
 
 
 def observe_http(route: str, method: str, status: int) -> None:
-    HTTP_REQUESTS.labels(route=route, method=method, status=str(status)).inc()
+    _child(HTTP_REQUESTS, route, method, str(status)).inc()
 
 
 def render() -> tuple[bytes, str]:
