@@ -20,6 +20,13 @@ import requests
 import urllib3.exceptions
 
 from cds_service import urlpolicy
+from cds_service.fhir_json import (
+    Observation,
+    ObservationBundle,
+    bundle_observations,
+    decode_resource,
+    next_url,
+)
 
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 CHUNK_BYTES = 64 * 1024
@@ -43,7 +50,7 @@ class CallCounter:
 class FetchResult:
     """Resources read for one search (all pages), and why it stopped early, if it did."""
 
-    resources: list[dict[str, Any]] = field(default_factory=list)
+    resources: list[dict[str, Any] | Observation] = field(default_factory=list)
     reason: str | None = None
 
 
@@ -138,7 +145,7 @@ def get_json(
         if isinstance(body, str):
             return None, body
         try:
-            return orjson.loads(body), None
+            return decode_resource(body), None
         except orjson.JSONDecodeError:
             return None, "not json"
     return None, "http 429"
@@ -225,18 +232,22 @@ def fetch_all(
         if reason:
             result.reason = reason
             break
-        if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
-            result.reason = "not a FHIR resource"
-            break
-        kind = data["resourceType"]
-        if kind == "OperationOutcome":
-            result.reason = "OperationOutcome"
-            break
-        if kind != "Bundle":
-            result.resources.append(data)
-            break
-        result.resources.extend(bundle_resources(data))
-        link = next_link(data)
+        if type(data) is ObservationBundle:
+            result.resources.extend(bundle_observations(data))
+            link = next_url(data)
+        else:
+            if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
+                result.reason = "not a FHIR resource"
+                break
+            kind = data["resourceType"]
+            if kind == "OperationOutcome":
+                result.reason = "OperationOutcome"
+                break
+            if kind != "Bundle":
+                result.resources.append(data)
+                break
+            result.resources.extend(bundle_resources(data))
+            link = next_link(data)
         if link is None:
             break
         try:

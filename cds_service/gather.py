@@ -36,6 +36,7 @@ from cds_service.fhir_fetch import (
     next_link,
     within,
 )
+from cds_service.fhir_json import Observation, ObservationBundle, bundle_observations, next_url
 from cds_service.model import (
     FHIR_SERVER_NOT_ALLOWED,
     PREFETCH_FAILED,
@@ -66,7 +67,7 @@ class PrefetchValue:
     """What one prefetch value holds: state "data" | "null" | "failed", resources, next link."""
 
     state: str
-    resources: tuple[dict[str, Any], ...] = ()
+    resources: tuple[dict[str, Any] | Observation, ...] = ()
     next_url: str | None = None
 
 
@@ -76,6 +77,8 @@ def _is_resource(value: Any) -> bool:
 
 def read_prefetch_value(value: Any) -> PrefetchValue:
     """Classify one prefetch value as sent (pure)."""
+    if type(value) is ObservationBundle:
+        return PrefetchValue("data", tuple(bundle_observations(value)), next_url(value))
     if value is None:
         return PrefetchValue("null")
     if isinstance(value, dict) and "resourceType" not in value and "resource" in value:
@@ -276,8 +279,10 @@ def _assemble(
     seen: set[tuple[str, str]] = set()
     for resources in found.values():
         for resource in resources:
-            kind = resource["resourceType"]
-            rid = resource.get("id")
+            if type(resource) is Observation:
+                kind, rid = "Observation", resource.id
+            else:
+                kind, rid = resource["resourceType"], resource.get("id")
             if isinstance(rid, str):
                 key = (kind, rid)
                 if key in seen:

@@ -33,7 +33,9 @@ class HookRequest:
     fhir_server: str | None  # None when absent, null, unexpanded or not allowed
     access_token: str | None
     context: dict[str, Any]
-    prefetch: dict[str, Any]  # raw values as sent (resource, Bundle, None, garbage...)
+    # values as sent (resource, Bundle, None, garbage...); Observation Bundles typed
+    # (fhir_json.ObservationBundle)
+    prefetch: dict[str, Any]
     draft_orders: list[dict[str, Any]]  # order resources (entries unwrapped) from draftOrders
     selections: list[str]  # e.g. ["MedicationRequest/abc"] (order-select only)
     language: str  # chosen language tag: en | zh-TW | zh-CN | ja

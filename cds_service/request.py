@@ -23,6 +23,7 @@ from cards.language import choose_language
 from cds_service import urlpolicy
 from cds_service.config import Config, TrustedClient
 from cds_service.discovery import SERVICE_HOOKS
+from cds_service.fhir_json import ObservationBundle, decode_hook_body, entry_count
 from cds_service.model import HookRequest
 from cds_service.outcome import operation_outcome
 from cds_service.urlpolicy import Url
@@ -223,6 +224,9 @@ def _access_token(raw: Any) -> str | None:
 def _prefetch_resources(prefetch: dict[str, Any]) -> int:
     count = 0
     for value in prefetch.values():
+        if type(value) is ObservationBundle:
+            count += entry_count(value)
+            continue
         entries = value.get("entry") if isinstance(value, dict) else None
         count += len(entries) if isinstance(entries, list) else 1
     return count
@@ -253,6 +257,8 @@ def _check_volume(
 
 
 def parse_json_body(body: bytes) -> Any:
+    """The hook call's JSON: the members request.py reads, Observation Bundles of the prefetch
+    typed (fhir_json.decode_hook_body); any other outline parsed as plain JSON."""
     if not body or not body.strip():
         raise _bad("body", "empty; a CDS Hooks request is a JSON object")
     # A 500 KB body makes ~100k objects, all acyclic: pausing the cyclic garbage collector
@@ -261,7 +267,8 @@ def parse_json_body(body: bytes) -> Any:
     if paused:
         gc.disable()
     try:
-        return orjson.loads(body)
+        data = decode_hook_body(body)
+        return orjson.loads(body) if data is None else data
     except orjson.JSONDecodeError as exc:
         raise _bad("body", "not valid JSON") from exc
     finally:

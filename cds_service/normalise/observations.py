@@ -24,6 +24,14 @@ from dataclasses import replace
 from operator import attrgetter
 from typing import Any
 
+from cds_service.fhir_json import (
+    UNSET,
+    CodeableConcept,
+    Observation,
+    Quantity,
+    UnsetType,
+    as_dict,
+)
 from cds_service.knowledge.index import ObsCode, ValueSets, norm_text
 from cds_service.model import Dropped, Observed
 from cds_service.normalise.construct import fast_constructor, fast_positional
@@ -63,6 +71,21 @@ def normalise_observations(
     percentages: list[tuple[ObsCode, dict[str, Any], str, Any, str]] = []
     names = vs.obs_names
     for index, resource in enumerate(resources):
+        if type(resource) is Observation:  # decoded typed (fhir_json): the usual shapes here
+            typed = _read_typed(resource, vs)
+            if typed is None:
+                continue
+            if type(typed) is not dict:
+                key = (typed.ref, typed.concept)
+                if key not in seen:
+                    seen.add(key)
+                    found = out.get(typed.concept)
+                    if found is None:
+                        out[typed.concept] = [typed]
+                    else:
+                        found.append(typed)
+                continue
+            resource = typed  # any other shape: the general readers below
         if type(resource) is not dict and not isinstance(resource, dict):
             continue
         status = resource.get("status")
@@ -246,6 +269,81 @@ def read_value(
     if holder.get("dataAbsentReason") is not None:
         return Dropped(ref, f"data absent for {concept}")
     return Dropped(ref, f"no value for {concept}")
+
+
+def _read_typed(resource: Observation, vs: ValueSets) -> Observed | dict[str, Any] | None:
+    """A typed Observation read as the general readers would: None when nothing reads it
+    (ignored status; no code, name or component any concept has), the Observed of a plain
+    numeric result (see `_plain_quantity`), or for every other shape the Observation as a
+    dict, for the general readers."""
+    status = resource.status
+    if type(status) is str and status in IGNORED_STATUS:
+        return None
+    hit = None
+    concept = resource.code
+    if type(concept) is CodeableConcept:
+        for coding in concept.coding or ():
+            code = coding.code
+            if type(code) is str:
+                system = coding.system
+                hit = vs.observation_coding(None if system is UNSET else system, code)
+                if hit is not None:
+                    break
+    if hit is None:
+        if resource.component or (vs.obs_names and _named(concept, vs)):
+            return as_dict(resource)
+        return None  # one look-up per coding for a result no concept reads
+    obs, code = hit
+    rid = resource.id
+    when = resource.effectiveDateTime
+    q = resource.valueQuantity
+    if (
+        resource.component
+        or obs.percent_of is not None
+        or type(rid) is not str
+        or not rid
+        or type(when) is not str
+        or type(q) is not Quantity
+        or resource.interpretation is not UNSET
+        or (q.comparator is not UNSET and q.comparator is not None)
+    ):
+        return as_dict(resource)
+    day = parse_date(when)
+    value = q.value
+    if type(value) is int:
+        value = float(value)
+    unit_code = q.code
+    if (
+        day is None
+        or type(value) is not float
+        or not math.isfinite(value)
+        or type(unit_code) is not str
+        or obs.concept not in vs.units
+    ):
+        return as_dict(resource)
+    factor, canonical, problem = conversion_plan(vs, obs, unit_code)
+    if factor is None or problem is not None:
+        return as_dict(resource)
+    return _numeric_observed(
+        obs.concept,
+        day,
+        f"Observation/{rid}",
+        code,
+        round6(value * factor),
+        canonical,
+        None,
+        f"{value:g} {unit_code}".strip(),
+        None,
+        True,
+    )
+
+
+def _named(concept: CodeableConcept | None | UnsetType, vs: ValueSets) -> bool:
+    """Does a text or coding display of `concept` name a concept (as `_match_name`)?"""
+    if type(concept) is not CodeableConcept:
+        return False
+    texts = [concept.text] + [c.display for c in concept.coding or ()]
+    return any(type(t) is str and norm_text(t) in vs.obs_names for t in texts)
 
 
 def _plain_quantity(

@@ -5,6 +5,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import msgspec
+
+from cds_service import fhir_json
+
 PATIENT_ID = "rheum-test-1"
 NO_PREFETCH_KEYS = ("patient", "conditions", "observations", "medicationRequests", "immunizations")
 
@@ -158,3 +162,21 @@ def patient_view(**kw: Any) -> dict[str, Any]:
     body["hook"] = "patient-view"
     del body["context"]["draftOrders"]
     return body
+
+
+def plain(resources: list[Any]) -> list[dict[str, Any]]:
+    """Resources of a PatientRecord as plain JSON dicts, Observations with the members the
+    typed reading keeps (they come typed from Observation Bundles: cds_service.fhir_json)."""
+    return [
+        fhir_json.as_dict(r)
+        if not isinstance(r, dict)
+        else kept(r)
+        if r.get("resourceType") == "Observation"
+        else r
+        for r in resources
+    ]
+
+
+def kept(observation: dict[str, Any]) -> dict[str, Any]:
+    """The members of an Observation that the typed reading keeps (those normalise reads)."""
+    return fhir_json.as_dict(msgspec.convert(observation, fhir_json.Observation))

@@ -1,0 +1,197 @@
+"""Reading FHIR JSON bytes: Observation Bundles typed, everything else as plain JSON.
+
+Observations are four fifths of a chart. A Bundle of them (a prefetch value, or a page a FHIR
+server answered) is decoded straight from the bytes into the small typed records below, which
+keep only the members normalise reads (msgspec: unknown members are skipped by the parser,
+and a record is not tracked by the cyclic garbage collector). Anything else, and any Bundle
+whose shape differs in the least from those records (another resource type among the
+entries, a number where a string belongs, a single coding instead of a list), is parsed as
+plain JSON exactly as before, so that the defensive readers of normalise see it as sent:
+the typed form is a faster way to the same Facts, never a stricter reading.
+
+The one parser for both ways in: the hook request's prefetch (`decode_hook_body`) and the
+FHIR server's answers (`decode_resource`). Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+import orjson
+from msgspec import UNSET, Raw, Struct, UnsetType
+
+__all__ = [
+    "UNSET",
+    "UnsetType",
+    "Coding",
+    "CodeableConcept",
+    "Observation",
+    "ObservationBundle",
+    "Quantity",
+    "as_dict",
+    "bundle_observations",
+    "decode_hook_body",
+    "decode_resource",
+    "entry_count",
+    "next_url",
+]
+
+
+class Coding(Struct, gc=False):
+    system: str | None | UnsetType = UNSET
+    code: str | None | UnsetType = UNSET
+    display: str | None | UnsetType = UNSET
+
+
+class CodeableConcept(Struct, gc=False):
+    coding: list[Coding] | None | UnsetType = UNSET
+    text: str | None | UnsetType = UNSET
+
+
+class Quantity(Struct, gc=False):
+    value: float | int | None | UnsetType = UNSET
+    code: str | None | UnsetType = UNSET
+    unit: Any = UNSET
+    units: Any = UNSET  # DSTU1 spelling, still sent by some DSTU2 exporters
+    comparator: Any = UNSET
+
+
+class Observation(Struct, gc=False):
+    """The members of an Observation that normalise/observations.py reads; the usual ones
+    typed, the rest (panels, coded and text answers) kept as the plain JSON they were."""
+
+    resourceType: Literal["Observation"]
+    id: str | None | UnsetType = UNSET
+    status: str | None | UnsetType = UNSET
+    code: CodeableConcept | None | UnsetType = UNSET
+    effectiveDateTime: str | None | UnsetType = UNSET
+    valueQuantity: Quantity | None | UnsetType = UNSET
+    effectivePeriod: Any = UNSET
+    effectiveInstant: Any = UNSET
+    issued: Any = UNSET
+    component: Any = UNSET
+    hasMember: Any = UNSET
+    interpretation: Any = UNSET
+    dataAbsentReason: Any = UNSET
+    valueInteger: Any = UNSET
+    valueString: Any = UNSET
+    valueBoolean: Any = UNSET
+    valueCodeableConcept: Any = UNSET
+
+
+class _Search(Struct, gc=False):
+    mode: Any = UNSET
+
+
+class _Entry(Struct, gc=False):
+    resource: Observation | None | UnsetType = UNSET
+    search: _Search | None | UnsetType = UNSET
+
+
+class _Link(Struct, gc=False):
+    relation: Any = UNSET
+    url: Any = UNSET
+
+
+class ObservationBundle(Struct, gc=False):
+    """A Bundle whose every entry holds an Observation (or nothing)."""
+
+    resourceType: Literal["Bundle"]
+    entry: list[_Entry] | None | UnsetType = UNSET
+    link: list[_Link] | None | UnsetType = UNSET
+
+
+class _HookBody(Struct):
+    """The members of a hook call that request.py reads, each left as its JSON text."""
+
+    hook: Raw = Raw()
+    hookInstance: Raw = Raw()
+    context: Raw = Raw()
+    patient: Raw = Raw()
+    prefetch: dict[str, Raw] | None | UnsetType = UNSET
+    fhirServer: Raw = Raw()
+    fhirAuthorization: Raw = Raw()
+
+
+_bundle_decoder = msgspec.json.Decoder(ObservationBundle)
+_body_decoder = msgspec.json.Decoder(_HookBody)
+_PLAIN_MEMBERS = ("hook", "hookInstance", "context", "patient", "fhirServer", "fhirAuthorization")
+
+
+def _plain(raw: Raw) -> Any:
+    return orjson.loads(memoryview(raw))
+
+
+def decode_resource(raw: bytes | Raw) -> Any:
+    """A FHIR resource's JSON: an `ObservationBundle` when it is one of that exact shape,
+    else the plain JSON value. Raises orjson.JSONDecodeError when it is not JSON."""
+    try:
+        return _bundle_decoder.decode(raw)
+    except (msgspec.DecodeError, RecursionError):  # another shape, not JSON, too deep: orjson
+        return orjson.loads(raw if isinstance(raw, bytes) else memoryview(raw))
+
+
+def decode_hook_body(body: bytes) -> dict[str, Any] | None:
+    """The members of a hook call that request.py reads, as a dict like the plain parse would
+    give (absent members absent), with each prefetch value through `decode_resource`.
+
+    None when the body is not a JSON object of that outline (not JSON, an array, a prefetch
+    that is not an object...): the caller then parses it as plain JSON and says what is wrong.
+    Raises orjson.JSONDecodeError when a member is not valid JSON."""
+    try:
+        parts = _body_decoder.decode(body)
+    except (msgspec.DecodeError, RecursionError):  # orjson reads it, or says why not
+        return None
+    data: dict[str, Any] = {}
+    for name in _PLAIN_MEMBERS:
+        raw = getattr(parts, name)
+        if len(raw):
+            data[name] = _plain(raw)
+    prefetch = parts.prefetch
+    if prefetch is not UNSET:
+        data["prefetch"] = (
+            None if prefetch is None else {k: decode_resource(v) for k, v in prefetch.items()}
+        )
+    return data
+
+
+def bundle_observations(bundle: ObservationBundle) -> list[Observation]:
+    """The Observations of the entries (as fhir_fetch.bundle_resources: search outcome
+    messages left out)."""
+    entries = bundle.entry
+    if not entries:
+        return []
+    out: list[Observation] = []
+    for entry in entries:
+        resource = entry.resource
+        if resource is None or resource is UNSET:
+            continue
+        search = entry.search
+        if search is not None and search is not UNSET and search.mode == "outcome":
+            continue
+        out.append(resource)  # type: ignore[arg-type]
+    return out
+
+
+def next_url(bundle: ObservationBundle) -> str | None:
+    """The Bundle's `next` link (as fhir_fetch.next_link)."""
+    links = bundle.link
+    if not links:
+        return None
+    for link in links:
+        if link.relation == "next":
+            url = link.url
+            if isinstance(url, str) and url.strip():
+                return url.strip()
+    return None
+
+
+def entry_count(bundle: ObservationBundle) -> int:
+    """How many entries the Bundle has (request.py's volume bound counts entries)."""
+    return len(bundle.entry) if isinstance(bundle.entry, list) else 1
+
+
+def as_dict(resource: Observation) -> dict[str, Any]:
+    """The Observation as the plain JSON dict of its members (for the general readers)."""
+    return msgspec.to_builtins(resource)  # type: ignore[no-any-return]

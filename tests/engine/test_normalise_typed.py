@@ -1,0 +1,212 @@
+"""Observations decoded typed (cds_service.fhir_json) give the same Facts as the same JSON read
+as plain dicts, for every shape EHRs send; shapes the typed records do not describe are read
+as plain JSON, never refused."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import orjson
+import pytest
+
+from bench import bodies
+from cds_service.config import Config
+from cds_service.discovery import build_services
+from cds_service.fhir_json import (
+    Observation,
+    ObservationBundle,
+    bundle_observations,
+    decode_resource,
+)
+from cds_service.gather import gather
+from cds_service.knowledge import load_knowledge
+from cds_service.normalise import normalise
+from cds_service.normalise.observations import normalise_observations
+from cds_service.normalise.orders import recognise_orders
+from cds_service.request import parse_hook_request
+
+K = load_knowledge()
+LOINC = "http://loinc.org"
+
+
+def obs(code: str, rid: str | None = "o1", when: Any = "2026-10-01", **members: Any):
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": code}]},
+        "subject": {"reference": "Patient/p"},
+    }
+    if rid is not None:
+        resource["id"] = rid
+    if when is not None:
+        resource["effectiveDateTime"] = when
+    resource.update(members)
+    return resource
+
+
+def q(value: Any, code: Any = None, **more: Any) -> dict[str, Any]:
+    out = {"value": value, **more}
+    if code is not None:
+        out["code"] = code
+    return {"valueQuantity": out}
+
+
+# (observation, decoded typed?) — typed: the shape the typed records describe
+CORPUS: list[tuple[dict[str, Any], bool]] = [
+    (
+        obs("1988-5", "crp", **q(1.2, "mg/dL", unit="mg/dL", system="http://unitsofmeasure.org")),
+        True,
+    ),
+    (obs("1988-5", "crp-int", **q(12, "mg/L")), True),
+    (obs("1988-5", "crp-lt", **q(0.5, "mg/dL", comparator="<")), True),
+    (obs("1988-5", "crp-le", **q(0.5, "mg/dL", comparator="≤")), True),
+    (obs("1988-5", "crp-human", **q(1.1, "258797006", unit="mg/dL")), True),
+    (obs("1988-5", "crp-mmol", **q(1.1, "mmol")), True),
+    (obs("1988-5", "crp-nounit", **q(1.1)), True),
+    (obs("1988-5", "crp-units", valueQuantity={"value": 1.1, "units": "mg/dL"}), True),
+    (obs("1988-5", "crp-str", valueString="<0.5 mg/dL"), True),
+    (obs("1988-5", "crp-nodate", when=None, **q(3.0, "mg/L")), True),
+    (
+        obs(
+            "1988-5",
+            "crp-period",
+            when=None,
+            effectivePeriod={"start": "2026-09-03"},
+            **q(3.0, "mg/L"),
+        ),
+        True,
+    ),
+    (obs("1988-5", "crp-baddate", when="yesterday", **q(3.0, "mg/L")), True),
+    (obs("1988-5", None, **q(4.0, "mg/L")), True),
+    (obs("1988-5", "crp-eie", status="entered-in-error", **q(99, "mg/L")), True),
+    (obs("1988-5", "crp-absent", dataAbsentReason={"text": "not done"}), True),
+    (obs("1988-5", "crp-bool", valueBoolean=True), True),
+    (obs("5196-1", "hbsag", valueString="negative"), True),
+    (
+        obs(
+            "5196-1",
+            "hbsag-num",
+            interpretation=[{"coding": [{"code": "NEG"}]}],
+            **q(0.1, "[IU]/mL"),
+        ),
+        True,
+    ),
+    (obs("71773-6", "igra", **q(0.12, "[IU]/mL")), True),
+    (obs("72166-2", "smoke", valueCodeableConcept={"text": "Never smoker"}), True),
+    (obs("88981-6", "tjc", valueInteger=4), True),
+    (obs("75894-6", "ptga-bare", **q(4)), True),
+    (obs("4537-7", "esr-neg", **q(-3, "mm/h")), True),
+    (obs("8867-4", "pulse", **q(70, "/min")), True),  # no concept reads it
+    (
+        {
+            "resourceType": "Observation",
+            "id": "by-name",
+            "code": {"text": "C-reactive protein"},
+            "effectiveDateTime": "2026-10-01",
+            **q(5.0, "mg/L"),
+        },
+        True,
+    ),
+    (
+        obs(
+            "85354-9",
+            "bp",
+            component=[
+                {"code": {"coding": [{"system": LOINC, "code": "8480-6"}]}, **q(150, "mm[Hg]")},
+                {"code": {"coding": [{"system": LOINC, "code": "8462-4"}]}, **q(95, "mm[Hg]")},
+            ],
+        ),
+        True,
+    ),
+    (obs("6690-2", "wbc", **q(6.0, "10*3/uL")), True),
+    (obs("770-8", "neut-pct", **q(60, "%")), True),
+    # shapes the typed records do not describe: read as plain JSON
+    (obs("1988-5", "crp-strvalue", valueQuantity={"value": "1.2", "code": "mg/dL"}), False),
+    (obs("1988-5", "crp-boolvalue", valueQuantity={"value": True, "code": "mg/dL"}), False),
+    (obs("1988-5", "crp-quantity-str", valueQuantity="12"), False),
+    (
+        {**obs("1988-5", "one-coding"), "code": {"coding": {"system": LOINC, "code": "1988-5"}}},
+        False,
+    ),
+    (
+        {**obs("1988-5", "numeric-code"), "code": {"coding": [{"system": LOINC, "code": 1988}]}},
+        False,
+    ),
+]
+
+
+def _bundle(*resources: dict[str, Any]) -> bytes:
+    return orjson.dumps({"resourceType": "Bundle", "entry": [{"resource": r} for r in resources]})
+
+
+def _both(resources: list[dict[str, Any]]):
+    decoded = decode_resource(_bundle(*resources))
+    typed = (
+        bundle_observations(decoded)
+        if isinstance(decoded, ObservationBundle)
+        else [e["resource"] for e in decoded["entry"]]
+    )
+    return normalise_observations(resources, K.vs), normalise_observations(typed, K.vs), decoded
+
+
+@pytest.mark.parametrize(("resource", "typed"), CORPUS, ids=lambda v: str(v)[:40])
+def test_each_shape_gives_the_same_observations_typed_or_plain(resource, typed):
+    plain, from_typed, decoded = _both([resource])
+    assert from_typed == plain
+    assert isinstance(decoded, ObservationBundle) is typed
+
+
+def test_a_whole_chart_gives_the_same_observations_typed_or_plain():
+    resources = [r for r, typed in CORPUS if typed]
+    resources += [obs("1988-5", "crp", **q(9.0, "mg/L"))]  # the same id again: read once
+    plain, from_typed, decoded = _both(resources)
+    assert isinstance(decoded, ObservationBundle)
+    assert from_typed == plain
+    assert plain[0]["crp"] and plain[1]  # values and dropped results, both
+
+
+def test_one_odd_observation_leaves_its_bundle_plain_and_read_as_before():
+    odd = obs("1988-5", "crp-strvalue", valueQuantity={"value": "1.2", "code": "mg/dL"})
+    resources = [obs("1988-5", "crp", **q(1.2, "mg/dL")), odd]
+    plain, from_typed, decoded = _both(resources)
+    assert isinstance(decoded, dict)
+    assert from_typed == plain and len(plain[0]["crp"]) == 2
+
+
+def test_a_bundle_of_other_resources_or_without_resource_type_stays_plain():
+    assert isinstance(decode_resource(_bundle({"resourceType": "Condition", "id": "c"})), dict)
+    assert isinstance(decode_resource(b'{"entry": [{"resource": {"id": "x"}}]}'), dict)
+    assert isinstance(decode_resource(_bundle({"id": "no-type"})), dict)
+
+
+@pytest.mark.parametrize("size", [60, 600])
+def test_order_sign_body_gives_the_same_facts_as_plain_json(size):
+    """The whole request path (parse, gather from prefetch, normalise) with typed
+    Observations against the same body's record made of plain dicts."""
+    config = Config(allow_unsigned=True)
+    plan = build_services(K)["rheum-order-sign"].prefetch
+    raw = orjson.dumps(bodies.order_sign_body(size))
+    hook_request = parse_hook_request("rheum-order-sign", raw, {}, config, None)
+    record = gather(hook_request, plan, config, 1e12)
+    assert record.observations and all(type(o) is Observation for o in record.observations)
+    plain_request = parse_hook_request("rheum-order-sign", raw, {}, config, None)
+    plain_request.prefetch.update(orjson.loads(raw)["prefetch"])
+    plain_record = gather(plain_request, plan, config, 1e12)
+    assert all(isinstance(o, dict) for o in plain_record.observations)
+    orders = recognise_orders(hook_request.draft_orders, K)
+    today = date.today()
+    assert normalise(record, orders, K, today) == normalise(plain_record, orders, K, today)
+
+
+def test_too_deep_an_observation_is_a_named_400_as_before():
+    """A prefetch Observation nested deeper than the JSON parsers go is refused as before."""
+    from cds_service.request import RequestError
+
+    deep = b"[" * 5000 + b"]" * 5000
+    prefetch = b'{"observations": {"resourceType": "Bundle", "entry": [{"resource": '
+    prefetch += b'{"resourceType": "Observation", "valueCodeableConcept": ' + deep + b"}}]}}"
+    body = orjson.dumps(bodies.order_sign_body(None))[:-1] + b', "prefetch": ' + prefetch + b"}"
+    with pytest.raises(RequestError) as refused:
+        parse_hook_request("rheum-order-sign", body, {}, Config(allow_unsigned=True), None)
+    assert refused.value.status == 400 and refused.value.member == "body"
