@@ -860,7 +860,9 @@ def test_the_uk_codelists_extract_is_the_pinned_one():
     doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
     recorded = {i["id"]: i for i in doc["inputs"]}
     assert recorded["uk"]["sha256"] == build.sha256_file(build.UK_FILE)
-    head = build.UK_FILE.read_text(encoding="utf-8").splitlines()[:20]
+    head = [
+        line for line in build.UK_FILE.read_text(encoding="utf-8").splitlines() if line[:1] == "#"
+    ]
     for repo, commit, _ in build.UK_SOURCES:
         assert f"{repo}@{commit}" in recorded["uk"]["package"]
         assert any(repo in line and commit in line for line in head)
@@ -889,6 +891,11 @@ def test_the_uk_codelists_extract_is_the_pinned_one():
         ("187759003", {"malignancy"}),  # Malignant neoplasm of colon (& NOS): Read synonym
         # (Lymph node metastases) or (secondary ... malignant neoplasm of lymph nodes): both say it
         ("188379006", {"malignancy"}),
+        ("1204141008", {"dvt"}),  # Thrombosis of deep vein of calf
+        ("707414004", {"pe"}),  # Acute pulmonary thromboembolism
+        ("459067002", {"serious_infection"}),  # Infective endocarditis of cardiac valve
+        ("449783002", {"herpes_zoster"}),  # Zoster sine herpete
+        ("1230342001", {"hbv_chronic"}),  # Hepatitis B reinfection following liver transplant
     ],
 )
 def test_codes_of_the_uk_codelists_are_their_concept(code, expected):
@@ -922,6 +929,19 @@ def test_codes_of_the_uk_codelists_are_their_concept(code, expected):
         ("191740008", "pregnancy"),  # (Neurotic depression reactive type) or (postnatal depression)
         ("386639001", "pregnancy"),  # Termination of pregnancy (a procedure)
         ("238841000000107", "pregnancy"),  # Delivery of complex chemotherapy for neoplasm ...
+        ("236221000000103", "pregnancy"),  # Delivery of a fraction of total body irradiation
+        ("176827002", "pregnancy"),  # Dilation of cervix and vacuum aspiration of products ...
+        ("1076281000000108", "serious_infection"),  # Amber flag sepsis (a risk category)
+        ("957431000000102", "serious_infection"),  # Red flag sepsis (a risk category)
+        ("28192008", "serious_infection"),  # Meningitis caused by Enterovirus (viral)
+        ("373578005", "tb_active"),  # Infection caused by Mycobacterium paratuberculosis
+        ("190472002", "mi"),  # Post-infarction panhypopituitarism
+        ("461321006", "hypertension"),  # Right ventricular hypertension
+        ("230364000", "cirrhosis"),  # Progressive neuronal degeneration without liver cirrhosis
+        ("410437008", "diabetes"),  # Diabetic Retinopathy Study field 5 (a photograph field)
+        ("221061000000106", "hcv_infection"),  # RSV and hepatitis C treatment drugs band 1
+        ("39925003", "stroke"),  # MELAS (stroke-like episodes)
+        ("272451000000108", "pregnancy"),  # Delivery of rehabilitation for rheumatoid arthritis
     ],
 )
 def test_look_alikes_in_the_uk_codelists_are_not_the_concept(code, not_concept):

@@ -407,7 +407,19 @@ UK_SOURCES = (
     ("opensafely/uom_pregnancy_tx_pathways", "f14231ab2c2062bf9870049218a4052fe5b4d2b7", "MIT"),
     ("opensafely/amr-uom-brit", "59ef7ca778d4971d98d7c1f39f6ac3269f8b3645", "MIT"),
     ("opensafely/hiv-research", "380915bf5dbf4e46f2f9616d7e86211d06423b69", "MIT"),
+    ("opensafely/vte-diagnoses-and-deaths", "67bee1ad3220ecd26369498ced8d1d55f3732a2c", "MIT"),
+    ("opensafely/PostOpCovid", "3f559abb1c7d4629096608508b10c3ac29f0c3e3", "MIT"),
+    ("opensafely/mab-av-non-users", "91dd52cba97f61a833004fed33f5427f5304c77c", "MIT"),
+    ("opensafely/disparities-comparison", "ee933882688e19c7d06ac777212f400aa61f6ed7", "MIT"),
+    ("opensafely/hdruk-os-covid-paeds", "19e52d891545a4cf1d4db7bea8788e0e89862d98", "MIT"),
 )
+# of these repositories, only the codelists whose file name matches are read (the others hold
+# whole SNOMED CT hierarchies of organ systems the concepts do not touch)
+UK_ONLY = {
+    "opensafely/hdruk-os-covid-paeds": re.compile(
+        r"infectious-disease-all-descendants|complication-of-pregnancy"
+    ),
+}
 # codelists of medicines, test results and demographics (file names) are not read
 UK_SKIP = re.compile(
     r"dmd|drug|medication|prednisolone|dmard|hydroxychloroquine|methotrexate|nsaid|opioid"
@@ -444,7 +456,8 @@ UNTAGGED_NOT_A_CONDITION = re.compile(
     r"|cannot exclude|follow-up|follow up|staging|grading|allowable value|counsell?ing"
     r"|curettage|preparation|scale|score|order of birth|sex of baby|length of gestation"
     r"|number of|green form|injection|ultrasonography|pack|surgical|treatment of|termination"
-    r"|reason for|control of)\b"
+    r"|reason for|control of|aspiration of|study field|photocoagulation|treatment drugs"
+    r"|details of|rehabilitation)\b"
     r"|\w(ectomy|otomy|ostomy|oscopy|plasty|therapy)\b"
     # a Read morphology term ("[M]Malignant lymphoma, diffuse NOS") names a histology
     r"|^\[m\]"
@@ -1264,8 +1277,9 @@ def refresh_opensafely(folder: Path, out: Path = UK_FILE) -> None:
     for repo, _, _ in UK_SOURCES:
         root = folder / repo.split("/")[1]
         ids = _opencodelists_ids(root / "codelists")
+        only = UK_ONLY.get(repo)
         for path in sorted((root / "codelists").glob("*.csv")):
-            if UK_SKIP.search(path.name):
+            if UK_SKIP.search(path.name) or (only is not None and not only.search(path.name)):
                 continue
             text = path.read_text(encoding="utf-8-sig")
             rows = list(csv.reader(text.splitlines()))
@@ -1295,6 +1309,7 @@ def refresh_opensafely(folder: Path, out: Path = UK_FILE) -> None:
         " into OpenSAFELY study repositories (codelists/*.csv, columns code,term)",
         *(
             f"# from https://github.com/{repo} commit {commit} (licence: {licence})"
+            + (f", files matching {UK_ONLY[repo].pattern!r}" if repo in UK_ONLY else "")
             for repo, commit, licence in UK_SOURCES
         ),
         f"# {files} codelist files read; sha256 of their paths and contents: {digest.hexdigest()}",
