@@ -47,7 +47,8 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
         "risk of X is not X",
     ),
     (
-        r"\bdiet\b|deficient knowledge|\bmember\b|difficulty (following|coping)",
+        r"(?<!controlled by )\bdiet\b(?![- ]controlled)|deficient knowledge|\bmember\b"
+        r"|difficulty (following|coping)",
         "a diet, a membership or a knowledge finding is not the disease",
     ),
     (r"\bcontact with\b|\bexposure to\b|\bexposed to\b|\bcontact\b", "contact with X is not X"),

@@ -816,16 +816,16 @@ def test_mcode_cancer_members_a_definition_does_not_take_are_reviewed():
     )
 
 
-def test_the_earlier_ecqm_extract_is_the_pinned_one():
+def test_the_more_ecqm_extract_is_the_pinned_one():
     doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
     recorded = {i["id"]: i for i in doc["inputs"]}
-    assert recorded["ecqm_archive"]["sha256"] == build.sha256_file(build.ECQM_ARCHIVE_FILE)
-    text = build.ECQM_ARCHIVE_FILE.read_text(encoding="utf-8")
-    for source in build.ECQM_ARCHIVE_SOURCES:
-        assert source["commit"] in recorded["ecqm_archive"]["package"]
+    assert recorded["ecqm_more"]["sha256"] == build.sha256_file(build.ECQM_MORE_FILE)
+    text = build.ECQM_MORE_FILE.read_text(encoding="utf-8")
+    for source in build.ECQM_MORE_SOURCES:
+        assert source["commit"] in recorded["ecqm_more"]["package"]
         assert f"commit {source['commit']} ({source['licence']})" in text
     current = {code for code, _, _ in build.read_ecqm(build.ECQM_FILE)[0]}
-    assert not current & {code for code, _, _ in build.read_ecqm(build.ECQM_ARCHIVE_FILE)[0]}
+    assert not current & {code for code, _, _ in build.read_ecqm(build.ECQM_MORE_FILE)[0]}
 
 
 @pytest.mark.parametrize(
@@ -836,12 +836,17 @@ def test_the_earlier_ecqm_extract_is_the_pinned_one():
         ("408679000", {"serious_infection"}),  # healthcare associated pneumonia
         ("96441000119101", {"ckd", "diabetes"}),  # CKD due to type 1 diabetes
         ("200472000", {"pregnancy"}),  # maternal care for viable fetus in abdominal pregnancy
+        ("285391000119101", {"dvt"}),  # acute DVT of left femoral vein (dQM 2026)
+        ("762256003", {"dvt"}),  # thrombosis of iliac vein
+        ("1332469006", {"ckd", "diabetes"}),  # CKD stage 3B due to type 2 diabetes
+        ("16623921000119105", {"hcv_infection", "pregnancy"}),  # hepatitis C in pregnancy
+        ("164971000119101", {"diabetes"}),  # type 2 diabetes controlled by diet
     ],
 )
-def test_codes_of_earlier_ecqm_value_sets_are_their_concept(code, expected):
+def test_codes_of_more_ecqm_value_sets_are_their_concept(code, expected):
     doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
     origin = {r[0]: r[2] for t in doc["concepts"].values() for r in t["snomed"]}
-    assert origin[code] == "ecqm_archive"
+    assert origin[code] == "ecqm_more"
     assert expected <= concepts(SCT, code)
 
 
@@ -978,3 +983,20 @@ def test_uk_codelist_extraction_reads_snomed_concepts_of_code_term_files(tmp_pat
     rows, titles = build.read_ecqm(extract)
     assert [(code, name) for code, name, _ in rows] == [("128053003", "Deep venous thrombosis")]
     assert titles == {"opencodelists:user/x/dvt": "user/x/dvt"}
+
+
+@pytest.mark.parametrize(
+    ("display", "expected"),
+    [
+        ("Type 2 diabetes mellitus controlled by diet (disorder)", "diabetes"),
+        ("Diet-controlled diabetes mellitus", "diabetes"),
+        ("Diabetic diet", None),  # a diet is not the disease
+        ("Diet education for diabetes", None),
+    ],
+)
+def test_a_disease_controlled_by_diet_is_the_disease_a_diet_is_not(display, expected):
+    read = K.vs.condition_meaning(display)
+    if expected is None:
+        assert "diabetes" not in (K.vs.concepts_with_implied(read) if read else set())
+    else:
+        assert expected in K.vs.concepts_with_implied(read or "")

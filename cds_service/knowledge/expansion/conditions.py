@@ -11,7 +11,7 @@ Run from the repository root:
     python -m cds_service.knowledge.expansion.conditions --refresh-ohdsi DIR  # re-extract OHDSI's
     python -m cds_service.knowledge.expansion.conditions --refresh-ecr DIR   # re-extract eCR's
     python -m cds_service.knowledge.expansion.conditions --refresh-fhir-ig DIR  # FHIR IG value sets
-    python -m cds_service.knowledge.expansion.conditions --refresh-ecqm-archive DIR  # 2021-23
+    python -m cds_service.knowledge.expansion.conditions --refresh-ecqm-more DIR  # more eCQM/dQM
     python -m cds_service.knowledge.expansion.conditions --refresh-opensafely DIR  # UK lists
     python -m cds_service.knowledge.expansion.conditions --evaluate FILE.tsv  # recall on a list
 
@@ -36,7 +36,8 @@ Inputs, pinned and recorded in the output with their licence:
   the OHDSI Phenotype Library concept sets (OMOP concept class read as the semantic tag) and
   the eCR Reportable Condition Trigger Codes; and (FHIR_IG_SOURCES) the SNOMED CT value sets of
   FHIR implementation guides and CDS content (FHIR R5/R4B/STU3 expansions, mCODE, the IPS free
-  set, CDC opioid CDS); and (ECQM_ARCHIVE_SOURCES) the eCQM value sets of 2021-2023. A list's
+  set, CDC opioid CDS); and (ECQM_MORE_SOURCES) more eCQM / dQM value sets (dQM 2026, APHL
+  chronic disease IG, eCQM 2021-2023). A list's
   label is evidence, never membership:
   the same definitions decide, and a member of a list that a definition names (`valuesets`)
   but does not take is recorded in the review with the reason.
@@ -174,10 +175,31 @@ ECQM_INPUT = {
     ),
     "extract": "cds_service/knowledge/expansion/inputs/ecqm-valuesets-snomed.tsv",
 }
-ECQM_ARCHIVE_FILE = INPUTS / "ecqm-archive-snomed.tsv"
-# earlier years' eCQM content (value-set versions of 2021-2023): codes since retired from the
-# current expansions are still on charts. Test fixtures (folders named `tests`) are not read.
-ECQM_ARCHIVE_SOURCES = (
+ECQM_MORE_FILE = INPUTS / "ecqm-more-snomed.tsv"
+# the dQM (digital quality measure) content of 2026, the APHL chronic disease surveillance IG
+# and earlier years' eCQM content (value-set versions of 2021-2023): newer codes, and codes
+# since retired from the current expansions that are still on charts. Test fixtures (folders
+# named `tests`) are not read, nor one value-set bundle of aphl-chronic-ig that the repository
+# snapshot read here lacks (its large blob): the value sets of the blood-pressure measure
+# CMS165, whose current versions the eCQM input holds.
+ECQM_MORE_SKIP = (
+    "tests",
+    "aphl-chronic-ig/archive-2021/bundles/measure/ControllingBloodPressure"
+    "/ControllingBloodPressure-files/valuesets-ControllingBloodPressure-bundle.json",
+)
+ECQM_MORE_SOURCES = (
+    {
+        "repo": "cqframework/dqm-content-cms-2026",
+        "commit": "40f95fb70af7f497c641b0d83016439a3eefa4cd",
+        "url": "https://github.com/cqframework/dqm-content-cms-2026",
+        "licence": "CC0-1.0 (repository LICENSE)",
+    },
+    {
+        "repo": "cqframework/aphl-chronic-ig",
+        "commit": "76394d64fbf058bc28f3f3527e2f71ecf046cd4f",
+        "url": "https://github.com/cqframework/aphl-chronic-ig",
+        "licence": "CC0-1.0 (repository LICENSE)",
+    },
     {
         "repo": "cqframework/ecqm-content-qicore-2023",
         "commit": "df021518fe507ea2bcd79b2f3c05ed7eb69ff058",
@@ -203,18 +225,18 @@ ECQM_ARCHIVE_SOURCES = (
         "licence": "CC0-1.0 (repository LICENSE)",
     },
 )
-ECQM_ARCHIVE_INPUT = {
-    "id": "ecqm_archive",
+ECQM_MORE_INPUT = {
+    "id": "ecqm_more",
     "name": (
-        "SNOMED CT codes of earlier eCQM value-set expansions (NLM VSAC, US Edition; 2021-2023"
-        " CQF eCQM content repositories)"
+        "SNOMED CT codes of more eCQM / dQM value-set expansions (NLM VSAC, US Edition): CQF"
+        " dQM content 2026, the APHL chronic disease IG, eCQM content 2021-2023"
     ),
-    "package": " ".join(f"{s['url']}@{s['commit']}" for s in ECQM_ARCHIVE_SOURCES),
+    "package": " ".join(f"{s['url']}@{s['commit']}" for s in ECQM_MORE_SOURCES),
     "licence": (
         "repositories CC0-1.0; value sets from NLM VSAC, SNOMED CT is (c) and (R) SNOMED"
         " International, distributed in the US under the UMLS licence"
     ),
-    "extract": "cds_service/knowledge/expansion/inputs/ecqm-archive-snomed.tsv",
+    "extract": "cds_service/knowledge/expansion/inputs/ecqm-more-snomed.tsv",
 }
 OHDSI_FILE = INPUTS / "ohdsi-phenotype-snomed.tsv"
 OHDSI_SOURCE = {
@@ -716,14 +738,14 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
     review += more_review + more_combined
     members.update(more)
     origin.update({code: first[code] for code in more})
-    rows, set_titles = read_ecqm(ECQM_ARCHIVE_FILE)
+    rows, set_titles = read_ecqm(ECQM_MORE_FILE)
     listings.append((rows, set_titles))
     fresh = [(code, name) for code, name, _ in rows if code not in known]
     known |= {code for code, _ in fresh}
     more, more_review, more_combined = classify_gps(fresh, defs, implies)
     review += more_review + more_combined
     members.update(more)
-    origin.update(dict.fromkeys(more, "ecqm_archive"))
+    origin.update(dict.fromkeys(more, "ecqm_more"))
     # the UK codelists last: their terms carry no semantic tag (classify_untagged)
     rows, set_titles = read_ecqm(UK_FILE)
     listings.append((rows, set_titles))
@@ -782,7 +804,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             {**OHDSI_INPUT, "sha256": sha256_file(OHDSI_FILE)},
             {**ECR_INPUT, "sha256": sha256_file(ECR_FILE)},
             {**FHIR_IG_INPUT, "sha256": sha256_file(FHIR_IG_FILE)},
-            {**ECQM_ARCHIVE_INPUT, "sha256": sha256_file(ECQM_ARCHIVE_FILE)},
+            {**ECQM_MORE_INPUT, "sha256": sha256_file(ECQM_MORE_FILE)},
             {**UK_INPUT, "sha256": sha256_file(UK_FILE)},
             {**CM_INPUT, "sha256": cm_digest},
         ],
@@ -793,7 +815,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             "ohdsi": OHDSI_INPUT["name"],
             "ecr": ECR_INPUT["name"],
             **{source["id"]: source["name"] for source in FHIR_IG_SOURCES},
-            "ecqm_archive": ECQM_ARCHIVE_INPUT["name"],
+            "ecqm_more": ECQM_MORE_INPUT["name"],
             "uk": UK_INPUT["name"],
             "cm": CM_INPUT["name"],
         },
@@ -919,7 +941,8 @@ def _ecqm_sets(
 ) -> tuple[dict[str, str], dict[str, dict[str, Any]], int, str]:
     """The SNOMED CT disorders, findings, situations and events of the ValueSets of checkouts of
     eCQM content repositories (one sub-folder per repository, named as the repository; files
-    below a folder named in `skip` are not read): code -> display (the first repository's),
+    below a folder named in `skip`, or whose path below `folder` is in `skip`, are not read):
+    code -> display (the first repository's),
     OID -> title and codes, the number of files read and the sha256 of their paths and
     contents."""
     names: dict[str, str] = {}
@@ -930,7 +953,8 @@ def _ecqm_sets(
         root = folder / source["repo"].split("/")[1]
         seen: set[Path] = set()
         for path, vs in _valuesets_in(root):
-            if any(part in skip for part in path.relative_to(root).parts[:-1]):
+            relative = path.relative_to(folder).as_posix()
+            if relative in skip or any(p in skip for p in path.relative_to(root).parts[:-1]):
                 continue
             if path not in seen:
                 seen.add(path)
@@ -982,10 +1006,11 @@ def refresh_ecqm(folder: Path) -> None:
     ECQM_FILE.write_text("\n".join(head + vs_lines + body) + "\n", encoding="utf-8")
 
 
-def refresh_ecqm_archive(folder: Path) -> None:
-    """Re-extract the earlier eCQM input from checkouts of ECQM_ARCHIVE_SOURCES (one sub-folder
-    per repository, named as the repository); folders named `tests` are not read."""
-    names, sets, files, digest = _ecqm_sets(folder, ECQM_ARCHIVE_SOURCES, skip=("tests",))
+def refresh_ecqm_more(folder: Path) -> None:
+    """Re-extract the input of more eCQM / dQM value sets from checkouts of ECQM_MORE_SOURCES
+    (one sub-folder per repository, named as the repository); folders named in ECQM_MORE_SKIP
+    are not read."""
+    names, sets, files, digest = _ecqm_sets(folder, ECQM_MORE_SOURCES, skip=ECQM_MORE_SKIP)
     # only what the current eCQM input does not list (those codes are read and reviewed there)
     current = {code for code, _, _ in read_ecqm(ECQM_FILE)[0]}
     names = {code: name for code, name in names.items() if code not in current}
@@ -995,20 +1020,21 @@ def refresh_ecqm_archive(folder: Path) -> None:
         if entry["codes"] & names.keys()
     }
     head = [
-        "# SNOMED CT disorders, findings, situations and events of earlier eCQM value-set"
-        " expansions (NLM VSAC) as published in the CQF eCQM content repositories of 2021-2023",
-        *(f"# from {s['url']} commit {s['commit']} ({s['licence']})" for s in ECQM_ARCHIVE_SOURCES),
-        f"# {files} ValueSet files read (folders named tests left out); sha256 of their paths and"
-        f" contents: {digest}",
+        "# SNOMED CT disorders, findings, situations and events of more eCQM / dQM value-set"
+        " expansions (NLM VSAC): CQF dQM content 2026, APHL chronic disease IG, eCQM content"
+        " 2021-2023",
+        *(f"# from {s['url']} commit {s['commit']} ({s['licence']})" for s in ECQM_MORE_SOURCES),
+        f"# {files} ValueSet files read (left out: {', '.join(ECQM_MORE_SKIP)}); sha256 of their"
+        f" paths and contents: {digest}",
         "# codes that inputs/ecqm-valuesets-snomed.tsv lists are left out (read and reviewed"
         " there)",
-        f"# licence: {ECQM_ARCHIVE_INPUT['licence']}",
+        f"# licence: {ECQM_MORE_INPUT['licence']}",
         "# columns: code<TAB>display (fully specified name)<TAB>numbers of the value sets that"
         " list it; '# vs' lines: number<TAB>OID<TAB>title",
         "# Regenerate: python -m cds_service.knowledge.expansion.conditions"
-        " --refresh-ecqm-archive <folder with one checkout per repository>",
+        " --refresh-ecqm-more <folder with one checkout per repository>",
     ]
-    _write_listing(ECQM_ARCHIVE_FILE, head, sets, names)
+    _write_listing(ECQM_MORE_FILE, head, sets, names)
 
 
 def _write_listing(
@@ -1424,7 +1450,7 @@ def main(argv: list[str] | None = None) -> int:
         "--refresh-fhir-ig", type=Path, metavar="DIR", help="npm packages and checkouts"
     )
     parser.add_argument(
-        "--refresh-ecqm-archive", type=Path, metavar="DIR", help="repository checkouts"
+        "--refresh-ecqm-more", type=Path, metavar="DIR", help="repository checkouts"
     )
     parser.add_argument(
         "--refresh-opensafely", type=Path, metavar="DIR", help="repository checkouts"
@@ -1455,8 +1481,8 @@ def main(argv: list[str] | None = None) -> int:
         refresh_ecr(args.refresh_ecr)
     if args.refresh_fhir_ig:
         refresh_fhir_ig(args.refresh_fhir_ig)
-    if args.refresh_ecqm_archive:
-        refresh_ecqm_archive(args.refresh_ecqm_archive)
+    if args.refresh_ecqm_more:
+        refresh_ecqm_more(args.refresh_ecqm_more)
     if args.refresh_opensafely:
         refresh_opensafely(args.refresh_opensafely)
     text, review = generate_both()
