@@ -286,3 +286,16 @@ def test_a_malformation_or_predisposition_named_after_the_concept_is_not_it(
     # Potter sequence is the newborn's; a syndrome listing osteosarcoma predisposes to it
     assert not_concept not in read("", code)
     assert not_concept not in read(display)
+
+
+@pytest.mark.parametrize(
+    ("display", "not_concept"),
+    [
+        # read with its name now, "(nonmalignant)" must not make the name a cancer
+        ("Neurofibromatosis (nonmalignant)", "malignancy"),
+        ("Non-malignant neoplasm of bone", "malignancy"),
+        ("Urethral stricture due to childbirth", "pregnancy"),
+    ],
+)
+def test_a_negated_or_past_qualifier_inside_the_name_is_not_the_concept(display, not_concept):
+    assert not_concept not in read(display)
