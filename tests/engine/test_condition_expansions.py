@@ -1000,3 +1000,19 @@ def test_a_disease_controlled_by_diet_is_the_disease_a_diet_is_not(display, expe
         assert "diabetes" not in (K.vs.concepts_with_implied(read) if read else set())
     else:
         assert expected in K.vs.concepts_with_implied(read or "")
+
+
+def test_every_shipped_snomed_code_has_a_valid_check_digit():
+    assert build.sctid_valid("404684003") and build.sctid_valid("10742121000119104")
+    # a US Edition code whose last digits a spreadsheet rounded away, and a transposition
+    assert not build.sctid_valid("10742121000119100")
+    assert not build.sctid_valid("404648003")
+    assert not build.sctid_valid("9.9451E+13")
+    doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
+    bad = [
+        (concept, code)
+        for concept, table in doc["concepts"].items()
+        for code, _, _ in table["snomed"]
+        if not build.sctid_valid(code)
+    ]
+    assert bad == []

@@ -499,6 +499,31 @@ CM_INPUT = {
 }
 
 
+def _dihedral(j: int, k: int) -> int:
+    """The product of the dihedral group D5 that Verhoeff's check digit is built on."""
+    if j < 5:
+        return (j + k) % 5 if k < 5 else 5 + (j + k) % 5
+    return 5 + (j - k) % 5 if k < 5 else (j - k) % 5
+
+
+_VERHOEFF_D = tuple(tuple(_dihedral(j, k) for k in range(10)) for j in range(10))
+_VERHOEFF_P: list[tuple[int, ...]] = [tuple(range(10))]
+for _ in range(7):
+    _VERHOEFF_P.append(tuple((1, 5, 7, 6, 2, 8, 3, 0, 9, 4)[x] for x in _VERHOEFF_P[-1]))
+
+
+def sctid_valid(code: str) -> bool:
+    """Whether a SNOMED CT identifier's last digit is its Verhoeff check digit (SNOMED CT
+    Technical Implementation Guide, 'Check-digit'): a code whose last digits a spreadsheet
+    rounded away ('...119100' for '...119104') fails."""
+    if not code.isdigit() or not 6 <= len(code) <= 18:
+        return False
+    c = 0
+    for i, ch in enumerate(reversed(code)):
+        c = _VERHOEFF_D[c][_VERHOEFF_P[i % 8][int(ch)]]
+    return c == 0
+
+
 def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
