@@ -205,9 +205,8 @@ def _score_at(
     except sc.InvalidInput as exc:
         return Score(score_id, None, None, day, inputs, evidence, stale, problem=exc.reason)
     shown = sc.round_score(score_id, value, specs)
-    return Score(
-        score_id, shown, sc.categorise(score_id, value, specs), day, inputs, evidence, stale
-    )
+    category = sc.category_of_shown(score_id, shown, specs)  # = categorise(value): rounds once
+    return Score(score_id, shown, category, day, inputs, evidence, stale)
 
 
 def _with_recorded(score: Score, total: Observed | None, tolerance: float) -> Score:

@@ -179,8 +179,19 @@ def round_half_up(value: float, decimals: int) -> float:
     (infinite, or beyond 1e12) is left to round()."""
     if not math.isfinite(value) or abs(value) >= 1e12:
         return round(value, decimals)
-    step = Decimal(1).scaleb(-decimals)
-    return float(Decimal(f"{value:.9f}").quantize(step, rounding=ROUND_HALF_UP))
+    text = f"{value:.9f}"
+    if not 0 <= decimals <= 9:
+        step = Decimal(1).scaleb(-decimals)
+        return float(Decimal(text).quantize(step, rounding=ROUND_HALF_UP))
+    # the same as Decimal(text).quantize(...) in integers: the 9 decimals written are
+    # |value| * 10**9; half a step is added and the rest dropped (ties away from zero)
+    sign = "-" if text[0] == "-" else ""
+    step = _STEPS[decimals]
+    kept = (int(text.lstrip("-").replace(".", "")) + step // 2) // step
+    return float(f"{sign}{kept}e-{decimals}")
+
+
+_STEPS = tuple(10 ** (9 - decimals) for decimals in range(10))
 
 
 def categorise(score_id: str, value: float, specs: ScoreSpecs | None = None) -> str:
@@ -190,7 +201,12 @@ def categorise(score_id: str, value: float, specs: ScoreSpecs | None = None) -> 
     is "low", not "remission" (DAS28 remission is < 2.6).
     """
     s = _specs(specs)
-    v = round_half_up(value, s.decimals[score_id])
+    return category_of_shown(score_id, round_half_up(value, s.decimals[score_id]), s)
+
+
+def category_of_shown(score_id: str, v: float, specs: ScoreSpecs | None = None) -> str:
+    """Category of a value rounded already to the score's decimals (`round_score`)."""
+    s = _specs(specs)
     for band in s.bands[score_id]:
         if band.upper is None:
             return band.category

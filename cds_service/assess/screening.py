@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
+from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
@@ -58,6 +59,7 @@ _KIND_FRAGMENTS: dict[str, tuple[str, ...]] = {
 # --------------------------------------------------------------------------- primitives
 
 
+@lru_cache(maxsize=512)  # a request asks for the same few windows of one day many times
 def since(today: date, days: int) -> date:
     """Start of a look-back window of `days` days ending today."""
     return today - timedelta(days=int(days))
