@@ -947,6 +947,10 @@ def test_codes_of_the_uk_codelists_are_their_concept(code, expected):
         ("221061000000106", "hcv_infection"),  # RSV and hepatitis C treatment drugs band 1
         ("39925003", "stroke"),  # MELAS (stroke-like episodes)
         ("272451000000108", "pregnancy"),  # Delivery of rehabilitation for rheumatoid arthritis
+        ("115223002", "malignancy"),  # Nevus AND/OR melanoma (a morphology grouper)
+        ("234414004", "malignancy"),  # Non-malignant white cell disorder
+        ("768560008", "malignancy"),  # Melanoma differentiation-associated gene 5 deficiency
+        ("394699000", "pregnancy"),  # Born by cesarean section (the baby's record)
     ],
 )
 def test_look_alikes_in_the_uk_codelists_are_not_the_concept(code, not_concept):
