@@ -976,7 +976,8 @@ def test_uk_codelist_extraction_reads_snomed_concepts_of_code_term_files(tmp_pat
     )
     (codelists / "user-x-dvt.csv").write_text(
         "code,term\n128053003,Deep venous thrombosis\nI80.2,Phlebitis\n"
-        "1234567890123,Not a concept id partition\n",
+        "1234567890123,Not a concept id partition\n"
+        "128053004,A check digit a spreadsheet changed\n",
         encoding="utf-8",
     )
     (codelists / "user-x-apixaban-dmd.csv").write_text(

@@ -1316,9 +1316,10 @@ def _opencodelists_ids(codelists: Path) -> dict[str, str]:
 def refresh_opensafely(folder: Path, out: Path = UK_FILE) -> None:
     """Re-extract the UK input from checkouts of UK_SOURCES, one sub-folder per repository
     named as the repository (folder/disease_incidence/codelists/...): every SNOMED CT concept
-    id (digits, partition 00 or 10) of the `code,term` codelists in codelists/, except those of
-    medicines, tests and demographics (UK_SKIP). A codelist is named by its OpenCodelists id
-    without the version, so one list in several repositories is one set."""
+    id (valid check digit, partition 00 or 10) of the `code,term` codelists in codelists/,
+    except those of medicines, tests and demographics (UK_SKIP) and, where UK_ONLY names
+    them, those of the files it lists. A codelist is named by its OpenCodelists id without
+    the version, so one list in several repositories is one set."""
     import csv
 
     names: dict[str, str] = {}
@@ -1340,8 +1341,7 @@ def refresh_opensafely(folder: Path, out: Path = UK_FILE) -> None:
                 (r[0].strip(), " ".join(r[1].split()))
                 for r in rows[1:]
                 if len(r) >= 2
-                and r[0].strip().isdigit()
-                and 6 <= len(r[0].strip()) <= 18
+                and sctid_valid(r[0].strip())
                 and r[0].strip()[-3:-1] in ("00", "10")
                 and r[1].strip()
             ]
