@@ -299,3 +299,38 @@ def test_a_malformation_or_predisposition_named_after_the_concept_is_not_it(
 )
 def test_a_negated_or_past_qualifier_inside_the_name_is_not_the_concept(display, not_concept):
     assert not_concept not in read(display)
+
+
+@pytest.mark.parametrize(
+    ("code", "not_concept"),
+    [
+        ("5688000", "malignancy"),  # SCC in situ with questionable stromal invasion
+        ("128900005", "malignancy"),  # Mucinous cystadenocarcinoma, non-invasive (borderline)
+        ("405987001", "malignancy"),  # Metastasis to non-regional nodes cannot be assessed
+        ("1162799008", "malignancy"),  # Hereditary leiomyomatosis and RCC (a syndrome)
+        ("775909002", "myelofibrosis"),  # Congenital neutropenia, myelofibrosis, ... syndrome
+        ("397341000", "myelofibrosis"),  # AML following an MDS/MPN
+        ("722912007", "pregnancy"),  # Congenital lung hypoplasia due to PROM (newborn)
+        ("1172689007", "pregnancy"),  # Prenatal-onset spinal muscular atrophy (the child's)
+        ("414247004", "pregnancy"),  # Fetal effects of maternal antepartum hemorrhage
+        ("198115002", "pregnancy"),  # Galactorrhea due to non-obstetric cause
+        ("198332009", "pregnancy"),  # Old uterine laceration due to obstetric cause
+        ("736993008", "pregnancy"),  # Nephropathy following eclampsia
+    ],
+)
+def test_codes_of_new_public_lists_that_say_no_are_no_concept(code, not_concept):
+    # members of the UK, FHIR and eCQM inputs whose names negate, defer or move the concept
+    assert not_concept not in read("", code)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("397341000", "malignancy"),  # the AML itself
+        ("199268008", "pregnancy"),  # Mother's congenital heart disorder in pregnancy
+        ("169569009", "pregnancy"),  # Questionable if pregnancy was planned: pregnant
+        ("399479003", "malignancy"),  # Malignant trophoblastic tumor, type cannot be determined
+    ],
+)
+def test_codes_that_only_look_like_those_keep_their_concept(code, expected):
+    assert expected in read("", code)
