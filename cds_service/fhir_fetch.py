@@ -21,9 +21,10 @@ import urllib3.exceptions
 
 from cds_service import urlpolicy
 from cds_service.fhir_json import (
+    Condition,
     Observation,
-    ObservationBundle,
-    bundle_observations,
+    TypedBundle,
+    bundle_typed,
     decode_resource,
     next_url,
 )
@@ -50,7 +51,7 @@ class CallCounter:
 class FetchResult:
     """Resources read for one search (all pages), and why it stopped early, if it did."""
 
-    resources: list[dict[str, Any] | Observation] = field(default_factory=list)
+    resources: list[dict[str, Any] | Observation | Condition] = field(default_factory=list)
     reason: str | None = None
 
 
@@ -232,8 +233,8 @@ def fetch_all(
         if reason:
             result.reason = reason
             break
-        if type(data) is ObservationBundle:
-            result.resources.extend(bundle_observations(data))
+        if type(data) is TypedBundle:
+            result.resources.extend(bundle_typed(data))
             link = next_url(data)
         else:
             if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):

@@ -1,13 +1,13 @@
-"""Reading FHIR JSON bytes: Observation Bundles typed, everything else as plain JSON.
+"""Reading FHIR JSON bytes: Observation and Condition Bundles typed, the rest as plain JSON.
 
-Observations are four fifths of a chart. A Bundle of them (a prefetch value, or a page a FHIR
-server answered) is decoded straight from the bytes into the small typed records below, which
-keep only the members normalise reads (msgspec: unknown members are skipped by the parser,
-and a record is not tracked by the cyclic garbage collector). Anything else, and any Bundle
-whose shape differs in the least from those records (another resource type among the
-entries, a number where a string belongs, a single coding instead of a list), is parsed as
-plain JSON exactly as before, so that the defensive readers of normalise see it as sent:
-the typed form is a faster way to the same Facts, never a stricter reading.
+Observations and Conditions are most of a chart. A Bundle of them (a prefetch
+value, or a page a FHIR server answered) is decoded straight from the bytes into the small
+typed records below, which keep only the members normalise reads (msgspec: unknown members are
+skipped by the parser, and a record is not tracked by the cyclic garbage collector). Anything
+else, and any Bundle whose shape differs in the least from those records (another resource
+type among the entries, a number where a string belongs, a single coding instead of a list),
+is parsed as plain JSON exactly as before, so that the defensive readers of normalise see it
+as sent: the typed form is a faster way to the same Facts, never a stricter reading.
 
 The one parser for both ways in: the hook request's prefetch (`decode_hook_body`) and the
 FHIR server's answers (`decode_resource`). Pure functions, no I/O.
@@ -26,11 +26,12 @@ __all__ = [
     "UnsetType",
     "Coding",
     "CodeableConcept",
+    "Condition",
     "Observation",
-    "ObservationBundle",
+    "TypedBundle",
     "Quantity",
     "as_dict",
-    "bundle_observations",
+    "bundle_typed",
     "decode_hook_body",
     "decode_resource",
     "entry_count",
@@ -57,11 +58,10 @@ class Quantity(Struct, gc=False):
     comparator: Any = UNSET
 
 
-class Observation(Struct, gc=False):
+class Observation(Struct, tag_field="resourceType", tag="Observation", gc=False):
     """The members of an Observation that normalise/observations.py reads; the usual ones
     typed, the rest (panels, coded and text answers) kept as the plain JSON they were."""
 
-    resourceType: Literal["Observation"]
     id: str | None | UnsetType = UNSET
     status: str | None | UnsetType = UNSET
     code: CodeableConcept | None | UnsetType = UNSET
@@ -80,12 +80,32 @@ class Observation(Struct, gc=False):
     valueCodeableConcept: Any = UNSET
 
 
+class Condition(Struct, tag_field="resourceType", tag="Condition", gc=False):
+    """The members of a Condition that normalise/conditions.py reads (R4 names typed; the
+    STU3/DSTU2 and rarer ones kept as plain JSON)."""
+
+    id: str | None | UnsetType = UNSET
+    code: CodeableConcept | None | UnsetType = UNSET
+    clinicalStatus: CodeableConcept | str | None | UnsetType = UNSET
+    verificationStatus: CodeableConcept | str | None | UnsetType = UNSET
+    onsetDateTime: str | None | UnsetType = UNSET
+    recordedDate: str | None | UnsetType = UNSET
+    abatementDateTime: Any = UNSET
+    abatementPeriod: Any = UNSET
+    abatementString: Any = UNSET
+    abatementBoolean: Any = UNSET
+    onsetPeriod: Any = UNSET
+    onsetString: Any = UNSET
+    assertedDate: Any = UNSET
+    dateRecorded: Any = UNSET
+
+
 class _Search(Struct, gc=False):
     mode: Any = UNSET
 
 
 class _Entry(Struct, gc=False):
-    resource: Observation | None | UnsetType = UNSET
+    resource: Observation | Condition | None | UnsetType = UNSET
     search: _Search | None | UnsetType = UNSET
 
 
@@ -94,8 +114,8 @@ class _Link(Struct, gc=False):
     url: Any = UNSET
 
 
-class ObservationBundle(Struct, gc=False):
-    """A Bundle whose every entry holds an Observation (or nothing)."""
+class TypedBundle(Struct, gc=False):
+    """A Bundle whose every entry holds an Observation or a Condition (or nothing)."""
 
     resourceType: Literal["Bundle"]
     entry: list[_Entry] | None | UnsetType = UNSET
@@ -114,7 +134,7 @@ class _HookBody(Struct):
     fhirAuthorization: Raw = Raw()
 
 
-_bundle_decoder = msgspec.json.Decoder(ObservationBundle)
+_bundle_decoder = msgspec.json.Decoder(TypedBundle)
 _body_decoder = msgspec.json.Decoder(_HookBody)
 _PLAIN_MEMBERS = ("hook", "hookInstance", "context", "patient", "fhirServer", "fhirAuthorization")
 
@@ -124,7 +144,7 @@ def _plain(raw: Raw) -> Any:
 
 
 def decode_resource(raw: bytes | Raw) -> Any:
-    """A FHIR resource's JSON: an `ObservationBundle` when it is one of that exact shape,
+    """A FHIR resource's JSON: an `TypedBundle` when it is one of that exact shape,
     else the plain JSON value. Raises orjson.JSONDecodeError when it is not JSON."""
     try:
         return _bundle_decoder.decode(raw)
@@ -156,13 +176,13 @@ def decode_hook_body(body: bytes) -> dict[str, Any] | None:
     return data
 
 
-def bundle_observations(bundle: ObservationBundle) -> list[Observation]:
-    """The Observations of the entries (as fhir_fetch.bundle_resources: search outcome
+def bundle_typed(bundle: TypedBundle) -> list[Observation | Condition]:
+    """The resources of the entries (as fhir_fetch.bundle_resources: search outcome
     messages left out)."""
     entries = bundle.entry
     if not entries:
         return []
-    out: list[Observation] = []
+    out: list[Observation | Condition] = []
     for entry in entries:
         resource = entry.resource
         if resource is None or resource is UNSET:
@@ -174,7 +194,7 @@ def bundle_observations(bundle: ObservationBundle) -> list[Observation]:
     return out
 
 
-def next_url(bundle: ObservationBundle) -> str | None:
+def next_url(bundle: TypedBundle) -> str | None:
     """The Bundle's `next` link (as fhir_fetch.next_link)."""
     links = bundle.link
     if not links:
@@ -187,11 +207,12 @@ def next_url(bundle: ObservationBundle) -> str | None:
     return None
 
 
-def entry_count(bundle: ObservationBundle) -> int:
+def entry_count(bundle: TypedBundle) -> int:
     """How many entries the Bundle has (request.py's volume bound counts entries)."""
     return len(bundle.entry) if isinstance(bundle.entry, list) else 1
 
 
-def as_dict(resource: Observation) -> dict[str, Any]:
-    """The Observation as the plain JSON dict of its members (for the general readers)."""
+def as_dict(resource: Struct) -> dict[str, Any]:
+    """A typed resource (or element) as the plain JSON dict of its members (for the general
+    readers)."""
     return msgspec.to_builtins(resource)  # type: ignore[no-any-return]

@@ -36,7 +36,7 @@ from cds_service.fhir_fetch import (
     next_link,
     within,
 )
-from cds_service.fhir_json import Observation, ObservationBundle, bundle_observations, next_url
+from cds_service.fhir_json import Condition, Observation, TypedBundle, bundle_typed, next_url
 from cds_service.model import (
     FHIR_SERVER_NOT_ALLOWED,
     PREFETCH_FAILED,
@@ -56,6 +56,8 @@ RECORD_FIELDS: dict[str, str] = {
     "Immunization": "immunizations",
 }
 
+TYPED: dict[type, str] = {Observation: "Observation", Condition: "Condition"}
+
 NO_SERVER = "no fhirServer"
 NOT_ALLOWED = FHIR_SERVER_NOT_ALLOWED  # fhirServer named, but not one this client may name
 
@@ -67,7 +69,7 @@ class PrefetchValue:
     """What one prefetch value holds: state "data" | "null" | "failed", resources, next link."""
 
     state: str
-    resources: tuple[dict[str, Any] | Observation, ...] = ()
+    resources: tuple[dict[str, Any] | Observation | Condition, ...] = ()
     next_url: str | None = None
 
 
@@ -77,8 +79,8 @@ def _is_resource(value: Any) -> bool:
 
 def read_prefetch_value(value: Any) -> PrefetchValue:
     """Classify one prefetch value as sent (pure)."""
-    if type(value) is ObservationBundle:
-        return PrefetchValue("data", tuple(bundle_observations(value)), next_url(value))
+    if type(value) is TypedBundle:
+        return PrefetchValue("data", tuple(bundle_typed(value)), next_url(value))
     if value is None:
         return PrefetchValue("null")
     if isinstance(value, dict) and "resourceType" not in value and "resource" in value:
@@ -279,8 +281,8 @@ def _assemble(
     seen: set[tuple[str, str]] = set()
     for resources in found.values():
         for resource in resources:
-            if type(resource) is Observation:
-                kind, rid = "Observation", resource.id
+            if type(resource) in TYPED:  # fhir_json.Observation / Condition
+                kind, rid = TYPED[type(resource)], resource.id
             else:
                 kind, rid = resource["resourceType"], resource.get("id")
             if isinstance(rid, str):

@@ -34,7 +34,7 @@ class HookRequest:
     access_token: str | None
     context: dict[str, Any]
     # values as sent (resource, Bundle, None, garbage...); Observation Bundles typed
-    # (fhir_json.ObservationBundle)
+    # (fhir_json.TypedBundle)
     prefetch: dict[str, Any]
     draft_orders: list[dict[str, Any]]  # order resources (entries unwrapped) from draftOrders
     selections: list[str]  # e.g. ["MedicationRequest/abc"] (order-select only)

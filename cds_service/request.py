@@ -23,7 +23,7 @@ from cards.language import choose_language
 from cds_service import urlpolicy
 from cds_service.config import Config, TrustedClient
 from cds_service.discovery import SERVICE_HOOKS
-from cds_service.fhir_json import ObservationBundle, decode_hook_body, entry_count
+from cds_service.fhir_json import TypedBundle, decode_hook_body, entry_count
 from cds_service.model import HookRequest
 from cds_service.outcome import operation_outcome
 from cds_service.urlpolicy import Url
@@ -224,7 +224,7 @@ def _access_token(raw: Any) -> str | None:
 def _prefetch_resources(prefetch: dict[str, Any]) -> int:
     count = 0
     for value in prefetch.values():
-        if type(value) is ObservationBundle:
+        if type(value) is TypedBundle:
             count += entry_count(value)
             continue
         entries = value.get("entry") if isinstance(value, dict) else None

@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
+from cds_service.fhir_json import Condition, as_dict
 from cds_service.knowledge import Knowledge
 from cds_service.knowledge.index import ValueSets
 from cds_service.model import Facts, Order, PatientRecord, Problem
@@ -119,15 +120,17 @@ def _reason_concepts(resource: dict[str, Any], record: PatientRecord, vs: ValueS
                 refs.append(item["reference"])
     for cc in reasons:
         found |= condition_concepts(vs, cc)[0]
-    by_id = {
-        c["id"]: c
-        for c in record.conditions
-        if isinstance(c, dict) and isinstance(c.get("id"), str)
-    }
+    by_id: dict[str, Any] = {}
+    for c in record.conditions:
+        rid = c.id if type(c) is Condition else c.get("id") if isinstance(c, dict) else None
+        if isinstance(rid, str):
+            by_id[rid] = c
     for ref in refs:
         target = contained(resource, ref)
         if target is None and isinstance(ref, dict) and isinstance(ref.get("reference"), str):
             target = by_id.get(ref["reference"].rstrip("/").rsplit("/", 1)[-1])
+            if type(target) is Condition:  # decoded typed (fhir_json)
+                target = as_dict(target)
         if isinstance(target, dict):
             found |= condition_concepts(vs, target.get("code"))[0]
         elif isinstance(ref, dict) and isinstance(ref.get("display"), str):

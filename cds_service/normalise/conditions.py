@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from cds_service.fhir_json import UNSET, CodeableConcept, Condition, UnsetType, as_dict
 from cds_service.knowledge.index import ValueSets, norm_code, norm_icd10, norm_text, remember
 from cds_service.model import Problem, Unclassified
 from cds_service.normalise.construct import fast_constructor
@@ -36,6 +37,7 @@ from cds_service.normalise.fhir import (
     concept_text,
     concept_texts,
     first_date,
+    parse_date,
     ref_of,
     status_code,
 )
@@ -254,6 +256,9 @@ def normalise_conditions(
     seen: set[str] = set()
     memo: dict[tuple[str | None, ...], Classified] = {}  # this record's codes, read once
     for index, resource in enumerate(resources):
+        if type(resource) is Condition:  # decoded typed (fhir_json)
+            _read_typed(resource, index, vs, memo, seen, out, unclassified)
+            continue
         if not isinstance(resource, dict):
             continue
         ref = ref_of(resource, index, "Condition")
@@ -291,6 +296,107 @@ def normalise_conditions(
             )
         )
     return out, unclassified
+
+
+def _read_typed(
+    resource: Condition,
+    index: int,
+    vs: ValueSets,
+    memo: dict[tuple[str | None, ...], Classified],
+    seen: set[str],
+    out: list[Problem],
+    unclassified: list[Unclassified],
+) -> None:
+    """The loop of `normalise_conditions` for a typed Condition: the same reading, from its
+    members."""
+    rid = resource.id
+    ref = f"Condition/{rid}" if type(rid) is str and rid else f"Condition[{index}]"
+    if ref in seen:
+        return
+    seen.add(ref)
+    if _typed_status(resource.verificationStatus) in EXCLUDED_VERIFICATION:
+        return
+    code = resource.code
+    if type(code) is CodeableConcept:
+        key: tuple[str | None, ...] = (_text(code.text),)
+        for coding in code.coding or ():
+            key += (_text(coding.system), _text(coding.code), _text(coding.display))
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = classify(vs, as_dict(code))
+    else:
+        found = classify(vs, None)
+    if not found.concepts and found.known_none:
+        return
+    clinical = _typed_status(resource.clinicalStatus)
+    abatement = _first_day(
+        resource.abatementDateTime,
+        _member(resource.abatementPeriod, "end"),
+        _member(resource.abatementPeriod, "start"),
+        resource.abatementString,
+    )
+    if clinical in _STATED:
+        active = clinical in ACTIVE
+    else:
+        active = abatement is None and resource.abatementBoolean is not True
+    active = active and not found.history
+    if not found.concepts:
+        unclassified.append(Unclassified(ref=ref, codes=found.unknown, active=active))
+        return
+    display = None
+    if type(code) is CodeableConcept:
+        display = _text(code.text)
+        if display is None:
+            display = next((c.display for c in code.coding or () if type(c.display) is str), None)
+    out.append(
+        _new_problem(
+            concepts=found.concepts,
+            ref=ref,
+            active=active,
+            onset=_first_day(
+                resource.onsetDateTime, _member(resource.onsetPeriod, "start"), resource.onsetString
+            ),
+            abatement=abatement,
+            recorded=_first_day(
+                resource.recordedDate, resource.assertedDate, resource.dateRecorded
+            ),
+            display=display,
+            code=found.matched,
+            by_name=found.by_name,
+        )
+    )
+
+
+def _text(value: str | None | UnsetType) -> str | None:
+    return value if type(value) is str else None
+
+
+def _member(value: Any, name: str) -> Any:
+    return value.get(name) if isinstance(value, dict) else None
+
+
+def _first_day(*values: Any) -> date | None:
+    """`first_date` over member values already read."""
+    for value in values:
+        if value is not None and value is not UNSET:
+            found = parse_date(value)
+            if found is not None:
+                return found
+    return None
+
+
+def _typed_status(value: CodeableConcept | str | None | UnsetType) -> str | None:
+    """`status_code` of a typed status member."""
+    if type(value) is str:
+        return value.strip().casefold() or None
+    if type(value) is CodeableConcept:
+        for coding in value.coding or ():
+            code = coding.code
+            if type(code) is str and code:
+                return code.strip().casefold()
+        if type(value.text) is str:
+            return value.text.strip().casefold() or None
+    return None
 
 
 def _classify_key(code: Any) -> tuple[str | None, ...] | None:

@@ -14,14 +14,16 @@ from bench import bodies
 from cds_service.config import Config
 from cds_service.discovery import build_services
 from cds_service.fhir_json import (
+    Condition,
     Observation,
-    ObservationBundle,
-    bundle_observations,
+    TypedBundle,
+    bundle_typed,
     decode_resource,
 )
 from cds_service.gather import gather
 from cds_service.knowledge import load_knowledge
 from cds_service.normalise import normalise
+from cds_service.normalise.conditions import normalise_conditions
 from cds_service.normalise.observations import normalise_observations
 from cds_service.normalise.orders import recognise_orders
 from cds_service.request import parse_hook_request
@@ -143,8 +145,8 @@ def _bundle(*resources: dict[str, Any]) -> bytes:
 def _both(resources: list[dict[str, Any]]):
     decoded = decode_resource(_bundle(*resources))
     typed = (
-        bundle_observations(decoded)
-        if isinstance(decoded, ObservationBundle)
+        bundle_typed(decoded)
+        if isinstance(decoded, TypedBundle)
         else [e["resource"] for e in decoded["entry"]]
     )
     return normalise_observations(resources, K.vs), normalise_observations(typed, K.vs), decoded
@@ -154,14 +156,14 @@ def _both(resources: list[dict[str, Any]]):
 def test_each_shape_gives_the_same_observations_typed_or_plain(resource, typed):
     plain, from_typed, decoded = _both([resource])
     assert from_typed == plain
-    assert isinstance(decoded, ObservationBundle) is typed
+    assert isinstance(decoded, TypedBundle) is typed
 
 
 def test_a_whole_chart_gives_the_same_observations_typed_or_plain():
     resources = [r for r, typed in CORPUS if typed]
     resources += [obs("1988-5", "crp", **q(9.0, "mg/L"))]  # the same id again: read once
     plain, from_typed, decoded = _both(resources)
-    assert isinstance(decoded, ObservationBundle)
+    assert isinstance(decoded, TypedBundle)
     assert from_typed == plain
     assert plain[0]["crp"] and plain[1]  # values and dropped results, both
 
@@ -175,7 +177,7 @@ def test_one_odd_observation_leaves_its_bundle_plain_and_read_as_before():
 
 
 def test_a_bundle_of_other_resources_or_without_resource_type_stays_plain():
-    assert isinstance(decode_resource(_bundle({"resourceType": "Condition", "id": "c"})), dict)
+    assert isinstance(decode_resource(_bundle({"resourceType": "Patient", "id": "c"})), dict)
     assert isinstance(decode_resource(b'{"entry": [{"resource": {"id": "x"}}]}'), dict)
     assert isinstance(decode_resource(_bundle({"id": "no-type"})), dict)
 
@@ -210,3 +212,133 @@ def test_too_deep_an_observation_is_a_named_400_as_before():
     with pytest.raises(RequestError) as refused:
         parse_hook_request("rheum-order-sign", body, {}, Config(allow_unsigned=True), None)
     assert refused.value.status == 400 and refused.value.member == "body"
+
+
+SCT = "http://snomed.info/sct"
+ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
+CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+
+
+def cond(rid: str | None, code: Any = None, **members: Any) -> dict[str, Any]:
+    resource: dict[str, Any] = {"resourceType": "Condition", "subject": {"reference": "P/p"}}
+    if rid is not None:
+        resource["id"] = rid
+    if code is not None:
+        resource["code"] = code
+    resource.update(members)
+    return resource
+
+
+def cc(system: str, code: Any, display: str | None = None, text: str | None = None):
+    coding: dict[str, Any] = {"system": system, "code": code}
+    if display is not None:
+        coding["display"] = display
+    out: dict[str, Any] = {"coding": [coding]}
+    if text is not None:
+        out["text"] = text
+    return out
+
+
+def status(code: str) -> dict[str, Any]:
+    return {"coding": [{"system": CLINICAL, "code": code}]}
+
+
+CONDITIONS: list[tuple[dict[str, Any], bool]] = [
+    (
+        cond("ra", cc(SCT, "69896004", "Rheumatoid arthritis"), clinicalStatus=status("active")),
+        True,
+    ),
+    (cond("ra-old", cc(SCT, "69896004"), clinicalStatus=status("resolved")), True),
+    (cond("ra-stu3", cc(SCT, "69896004"), clinicalStatus="active"), True),
+    (cond("ra-refuted", cc(SCT, "69896004"), verificationStatus="refuted"), True),
+    (
+        cond(
+            "ra-eie",
+            cc(SCT, "69896004"),
+            verificationStatus={"coding": [{"code": "entered-in-error"}]},
+        ),
+        True,
+    ),
+    (cond("tb-abated", cc(SCT, "56717001"), abatementDateTime="2020-02-01"), True),
+    (cond("tb-period", cc(SCT, "56717001"), abatementPeriod={"end": "2021-01"}), True),
+    (cond("tb-bool", cc(SCT, "56717001"), abatementBoolean=True), True),
+    (cond("tb-text-status", cc(SCT, "56717001"), clinicalStatus={"text": "Remission"}), True),
+    (
+        cond(
+            "hbv",
+            cc(ICD10, "B18.1", text="Chronic hepatitis B"),
+            onsetDateTime="2019-05-02",
+            recordedDate="2019-06-01",
+        ),
+        True,
+    ),
+    (
+        cond("dates", cc(SCT, "69896004"), onsetPeriod={"start": "2018"}, assertedDate="2018-02"),
+        True,
+    ),
+    (cond("dstu2", cc(SCT, "69896004"), onsetString="2017-03-04", dateRecorded="2017"), True),
+    (cond("unknown", cc(SCT, "999999999", "Something else")), True),
+    (cond("icd-none", cc(ICD10, "J45.909")), True),
+    (cond("by-name", {"text": "History of tuberculosis"}), True),
+    (cond("display-only", {"coding": [{"display": "Psoriatic arthritis"}]}), True),
+    (
+        cond(
+            "two-codings",
+            {"coding": [{"system": SCT, "code": "1"}, {"system": ICD10, "code": "M05.79"}]},
+        ),
+        True,
+    ),
+    (cond(None, cc(SCT, "69896004")), True),
+    (cond("ra", cc(SCT, "69896004"), clinicalStatus=status("inactive")), True),  # same id
+    (cond("no-code"), True),
+    # shapes the typed records do not describe: read as plain JSON
+    (cond("status-number", cc(SCT, "69896004"), clinicalStatus=1), False),
+    (
+        cond("one-coding", {"coding": {"system": SCT, "code": "69896004"}}),
+        False,
+    ),
+]
+
+
+def _both_conditions(resources: list[dict[str, Any]]):
+    decoded = decode_resource(_bundle(*resources))
+    typed = (
+        bundle_typed(decoded)
+        if isinstance(decoded, TypedBundle)
+        else [e["resource"] for e in decoded["entry"]]
+    )
+    return normalise_conditions(resources, K.vs), normalise_conditions(typed, K.vs), decoded
+
+
+@pytest.mark.parametrize(("resource", "typed"), CONDITIONS, ids=lambda v: str(v)[:40])
+def test_each_condition_shape_gives_the_same_problems_typed_or_plain(resource, typed):
+    plain, from_typed, decoded = _both_conditions([resource])
+    assert from_typed == plain
+    assert isinstance(decoded, TypedBundle) is typed
+
+
+def test_a_whole_problem_list_gives_the_same_problems_typed_or_plain():
+    resources = [r for r, typed in CONDITIONS if typed]
+    plain, from_typed, decoded = _both_conditions(resources)
+    assert isinstance(decoded, TypedBundle)
+    assert from_typed == plain
+    assert plain[0] and plain[1]  # problems and unclassified conditions, both
+
+
+def test_an_order_reason_naming_a_typed_condition_of_the_record_is_read():
+    """reasonReference to a Condition of the record (typed) gives the order's indication."""
+    config = Config(allow_unsigned=True)
+    plan = build_services(K)["rheum-order-sign"].prefetch
+    body = bodies.order_sign_body(60)
+    entries = body["prefetch"]["conditions"]["entry"]
+    entries.append({"resource": cond("pmr-1", cc(SCT, "65323003"), clinicalStatus="active")})
+    draft = body["context"]["draftOrders"]["entry"][0]["resource"]
+    draft["reasonReference"] = [{"reference": "Condition/pmr-1"}]
+    raw = orjson.dumps(body)
+    hook_request = parse_hook_request("rheum-order-sign", raw, {}, config, None)
+    record = gather(hook_request, plan, config, 1e12)
+    assert any(type(c) is Condition and c.id == "pmr-1" for c in record.conditions)
+    orders = recognise_orders(hook_request.draft_orders, K)
+    facts = normalise(record, orders, K, date.today())
+    assert facts.orders[0].indication_source == "reasonCode"
+    assert facts.orders[0].indication == "pmr"

@@ -164,19 +164,24 @@ def patient_view(**kw: Any) -> dict[str, Any]:
     return body
 
 
+TYPED = {"Observation": fhir_json.Observation, "Condition": fhir_json.Condition}
+
+
 def plain(resources: list[Any]) -> list[dict[str, Any]]:
-    """Resources of a PatientRecord as plain JSON dicts, Observations with the members the
-    typed reading keeps (they come typed from Observation Bundles: cds_service.fhir_json)."""
+    """Resources of a PatientRecord as plain JSON dicts, Observations and Conditions with the
+    members the typed reading keeps (they come typed from Bundles: cds_service.fhir_json)."""
     return [
         fhir_json.as_dict(r)
         if not isinstance(r, dict)
         else kept(r)
-        if r.get("resourceType") == "Observation"
+        if r.get("resourceType") in TYPED
         else r
         for r in resources
     ]
 
 
-def kept(observation: dict[str, Any]) -> dict[str, Any]:
-    """The members of an Observation that the typed reading keeps (those normalise reads)."""
-    return fhir_json.as_dict(msgspec.convert(observation, fhir_json.Observation))
+def kept(resource: dict[str, Any]) -> dict[str, Any]:
+    """The members of an Observation or Condition that the typed reading keeps (those
+    normalise reads)."""
+    typed = msgspec.convert(resource, TYPED[resource["resourceType"]])
+    return {"resourceType": resource["resourceType"], **fhir_json.as_dict(typed)}
