@@ -37,6 +37,8 @@ def format_number(value: float | int) -> str:
 
     Whole numbers from 10,000 up are grouped by thousands (platelet and cell counts).
     """
+    if type(value) is int and -(10**15) < value < 10**15:  # the usual counts, first
+        return f"{value:,}" if abs(value) >= 10_000 else str(value)
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float) and not math.isfinite(value):

@@ -356,9 +356,27 @@ def _template_pattern(template: str) -> re.Pattern[str]:
     return re.compile("".join(out))
 
 
+# _missing_case answers by (rule table, rule id, text): an entry is read several times per
+# response (its kind, its sentence, the limits line) and its text recurs from call to call
+_CASES: dict[tuple[int, str, str], tuple[Any, tuple[str, dict[str, str]] | None]] = {}
+CASES_KEPT = 4096  # then the memo starts again
+
+
 def _missing_case(knowledge: Knowledge, n: NotAssessed) -> tuple[str, dict[str, str]] | None:
     """Which `missing.<case>` of the rule's knowledge table produced this entry, and its fields."""
-    cases = knowledge.rules.get(n.rule_id, {}).get("missing", {})
+    rules = knowledge.rules
+    key = (id(rules), n.rule_id, n.missing)
+    hit = _CASES.get(key)
+    if hit is None or hit[0] is not rules:
+        if len(_CASES) >= CASES_KEPT:
+            _CASES.clear()
+        hit = _CASES[key] = (rules, _find_case(rules, n))
+    found = hit[1]
+    return None if found is None else (found[0], dict(found[1]))
+
+
+def _find_case(rules: dict[str, Any], n: NotAssessed) -> tuple[str, dict[str, str]] | None:
+    cases = rules.get(n.rule_id, {}).get("missing", {})
     for case, spec in cases.items() if isinstance(cases, dict) else ():
         text = spec.get("text") if isinstance(spec, dict) else None
         if isinstance(text, str):
