@@ -334,3 +334,15 @@ def test_codes_of_new_public_lists_that_say_no_are_no_concept(code, not_concept)
 )
 def test_codes_that_only_look_like_those_keep_their_concept(code, expected):
     assert expected in read("", code)
+
+
+@pytest.mark.parametrize(
+    ("code", "display", "not_concept"),
+    [
+        ("290246007", "Sideropenic anemia with reticuloendothelial siderosis", "ild"),
+        ("723857007", "Silent micro-hemorrhage of brain", "stroke"),
+    ],
+)
+def test_a_word_of_the_concept_used_for_something_else_is_not_it(code, display, not_concept):
+    assert not_concept not in read("", code)
+    assert not_concept not in read(display)
