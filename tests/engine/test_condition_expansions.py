@@ -1021,3 +1021,91 @@ def test_every_shipped_snomed_code_has_a_valid_check_digit():
         if not build.sctid_valid(code)
     ]
     assert bad == []
+
+
+def _valueset(vs_id: str, members: list[tuple[str, str]], url: str = "") -> str:
+    contains = [{"system": SCT, "code": c, "display": d} for c, d in members]
+    return json.dumps(
+        {
+            "resourceType": "ValueSet",
+            "id": vs_id,
+            "url": url or f"http://example.org/ValueSet/{vs_id}",
+            "title": vs_id.title(),
+            "expansion": {"contains": contains},
+        }
+    )
+
+
+def test_fhir_ig_extraction_reads_the_pinned_value_sets_of_each_source(tmp_path):
+    r5 = tmp_path / "hl7.fhir.r5.expansions" / "package"
+    r5.mkdir(parents=True)
+    (r5 / "ValueSet-condition-code.json").write_text(
+        _valueset(
+            "condition-code",
+            [("4510004", "Streptococcal meningitis"), ("x1", "not a code")],
+            "http://hl7.org/fhir/ValueSet/condition-code",
+        ),
+        encoding="utf-8",
+    )
+    (r5 / "ValueSet-body-site.json").write_text(  # not a clinical-finding value set
+        _valueset("body-site", [("49755003", "Morphologic abnormality")]), encoding="utf-8"
+    )
+    mcode = tmp_path / "fhir-mCODE-ig" / "input" / "pagecontent"
+    mcode.mkdir(parents=True)
+    (mcode / "ValueSet-mcode-x-disorder-vs-notes.md").write_text(
+        '```\nInstance: mcode-x-disorder-vs\n* url = "http://hl7.org/fhir/us/mcode/ValueSet/'
+        'mcode-x-disorder-vs"\n* title = "X Disorder Value Set"\n'
+        '* expansion.contains[0] = http://snomed.info/sct#91861009 "Acute myeloid leukemia"\n'
+        '* expansion.contains[+] = http://hl7.org/fhir/sid/icd-10-cm#C92.0 "AML"\n```\n',
+        encoding="utf-8",
+    )
+    (mcode / "ValueSet-mcode-body-location-qualifier-vs-notes.md").write_text(  # not a disorder set
+        '* expansion.contains[0] = http://snomed.info/sct#7771000 "Left"\n', encoding="utf-8"
+    )
+    opioid = tmp_path / "opioid-cds-r4" / "input" / "vocabulary" / "valueset"
+    opioid.mkdir(parents=True)
+    (opioid / "opioid-misuse-disorders.json").write_text(
+        _valueset("opioid-misuse-disorders", [("5602001", "Opioid abuse (disorder)")]),
+        encoding="utf-8",
+    )
+    (opioid / "pain-management-procedure.json").write_text(  # a procedure set: not read
+        _valueset("pain-management-procedure", [("278414003", "Pain management")]),
+        encoding="utf-8",
+    )
+    extract = tmp_path / "extract.tsv"
+    build.refresh_fhir_ig(tmp_path, extract)
+    rows, titles = build.read_ecqm(extract)
+    assert sorted((code, sets) for code, _, sets in rows) == [
+        ("4510004", ("r5x:condition-code",)),
+        ("5602001", ("opioid:opioid-misuse-disorders",)),
+        ("91861009", ("mcode:mcode-x-disorder-vs",)),
+    ]
+    assert titles["mcode:mcode-x-disorder-vs"] == "X Disorder Value Set"
+    text = extract.read_text(encoding="utf-8")
+    assert "# r5x: npm hl7.fhir.r5.expansions@5.0.0" in text and "1 files read" in text
+
+
+def test_more_ecqm_extraction_leaves_out_test_fixtures_and_what_the_ecqm_input_lists(tmp_path):
+    root = tmp_path / build.ECQM_MORE_SOURCES[0]["repo"].split("/")[1]
+    (root / "input" / "vocabulary" / "valueset").mkdir(parents=True)
+    (root / "input" / "tests" / "valueset").mkdir(parents=True)
+    listed = build.read_ecqm(build.ECQM_FILE)[0][0]  # a code the current eCQM input lists
+    (root / "input" / "vocabulary" / "valueset" / "vs.json").write_text(
+        _valueset(
+            "2.16.1",
+            [
+                ("285391000119101", "Acute deep venous thrombosis of left femoral vein (disorder)"),
+                (listed[0], listed[1]),
+                ("71388002", "Procedure (procedure)"),
+            ],
+        ),
+        encoding="utf-8",
+    )
+    (root / "input" / "tests" / "valueset" / "fixture.json").write_text(
+        _valueset("2.16.2", [("1092501000119104", "Septic shock (disorder)")]), encoding="utf-8"
+    )
+    extract = tmp_path / "extract.tsv"
+    build.refresh_ecqm_more(tmp_path, extract)
+    rows, titles = build.read_ecqm(extract)
+    assert [(code, sets) for code, _, sets in rows] == [("285391000119101", ("2.16.1",))]
+    assert list(titles) == ["2.16.1"]

@@ -1031,7 +1031,7 @@ def refresh_ecqm(folder: Path) -> None:
     ECQM_FILE.write_text("\n".join(head + vs_lines + body) + "\n", encoding="utf-8")
 
 
-def refresh_ecqm_more(folder: Path) -> None:
+def refresh_ecqm_more(folder: Path, out: Path = ECQM_MORE_FILE) -> None:
     """Re-extract the input of more eCQM / dQM value sets from checkouts of ECQM_MORE_SOURCES
     (one sub-folder per repository, named as the repository); folders named in ECQM_MORE_SKIP
     are not read."""
@@ -1059,7 +1059,7 @@ def refresh_ecqm_more(folder: Path) -> None:
         "# Regenerate: python -m cds_service.knowledge.expansion.conditions"
         " --refresh-ecqm-more <folder with one checkout per repository>",
     ]
-    _write_listing(ECQM_MORE_FILE, head, sets, names)
+    _write_listing(out, head, sets, names)
 
 
 def _write_listing(
@@ -1214,7 +1214,7 @@ def fsh_expansion(text: str) -> tuple[dict[str, str], list[tuple[str, str, str]]
     return meta, rows
 
 
-def refresh_fhir_ig(folder: Path) -> None:
+def refresh_fhir_ig(folder: Path, out: Path = FHIR_IG_FILE) -> None:
     """Re-extract the FHIR IG input from one sub-folder per source of FHIR_IG_SOURCES (named by
     its `folder`): the unpacked npm packages (folder/<package>/package/...) and the checkouts
     of the repositories at the pinned commits. Every SNOMED CT member of the expansion (or of
@@ -1293,7 +1293,7 @@ def refresh_fhir_ig(folder: Path) -> None:
         "# Regenerate: python -m cds_service.knowledge.expansion.conditions --refresh-fhir-ig"
         " <folder with one sub-folder per source: the unpacked npm packages and the checkouts>",
     ]
-    _write_listing(FHIR_IG_FILE, head, sets, names)
+    _write_listing(out, head, sets, names)
 
 
 def _opencodelists_ids(codelists: Path) -> dict[str, str]:
