@@ -158,7 +158,13 @@ class FeedbackRecord(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+# statements built once (the writer and the replay cache run them on every batch / call)
 _INSERT_JTI = insert(SeenJti)
+_INSERT_AUDIT = insert(AuditRecord)
+_INSERT_NEW_CARDS = {  # a uuid already stored keeps its first row
+    "sqlite": sqlite_insert(IssuedCard).on_conflict_do_nothing(index_elements=["uuid"]),
+    "postgresql": postgresql_insert(IssuedCard).on_conflict_do_nothing(index_elements=["uuid"]),
+}
 
 # --------------------------------------------------------------------------- plain data
 
@@ -614,8 +620,7 @@ class Storage:
         dialect = conn.dialect.name
         if dialect in ("sqlite", "postgresql"):
             # one statement: no look-up of the uuids first (the writer's batch is cheaper)
-            module = sqlite_insert if dialect == "sqlite" else postgresql_insert
-            conn.execute(module(IssuedCard).on_conflict_do_nothing(index_elements=["uuid"]), rows)
+            conn.execute(_INSERT_NEW_CARDS[dialect], rows)
             return
         existing = set(
             conn.execute(
@@ -723,7 +728,7 @@ class Storage:
         try:
             self._ensure_schema()
             with self.engine.begin() as conn:
-                conn.execute(insert(AuditRecord), audits)
+                conn.execute(_INSERT_AUDIT, audits)
                 if cards:
                     self._insert_cards(conn, list(cards.values()))
             return True
