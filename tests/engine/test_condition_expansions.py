@@ -898,6 +898,7 @@ def test_the_uk_codelists_extract_is_the_pinned_one():
         ("188379006", {"malignancy"}),
         ("1204141008", {"dvt"}),  # Thrombosis of deep vein of calf
         ("707414004", {"pe"}),  # Acute pulmonary thromboembolism
+        ("815671000000108", {"lymphoma"}),  # Extranodal NK/T-cell lymphoma, nasal type
         ("459067002", {"serious_infection"}),  # Infective endocarditis of cardiac valve
         ("449783002", {"herpes_zoster"}),  # Zoster sine herpete
         ("1230342001", {"hbv_chronic"}),  # Hepatitis B reinfection following liver transplant
@@ -951,6 +952,8 @@ def test_codes_of_the_uk_codelists_are_their_concept(code, expected):
         ("234414004", "malignancy"),  # Non-malignant white cell disorder
         ("768560008", "malignancy"),  # Melanoma differentiation-associated gene 5 deficiency
         ("394699000", "pregnancy"),  # Born by cesarean section (the baby's record)
+        ("15949004", "malignancy"),  # Thymoma, malignant (a morphology, named after ICD-O)
+        ("79282002", "malignancy"),  # Carcinoma, metastatic (a morphology)
     ],
 )
 def test_look_alikes_in_the_uk_codelists_are_not_the_concept(code, not_concept):

@@ -481,8 +481,13 @@ UNTAGGED_NOT_A_CONDITION = re.compile(
     r"|reason for|control of|aspiration of|study field|photocoagulation|treatment drugs"
     r"|details of|rehabilitation)\b"
     r"|\w(ectomy|otomy|ostomy|oscopy|plasty|therapy)\b"
-    # a Read morphology term ("[M]Malignant lymphoma, diffuse NOS") names a histology
-    r"|^\[m\]"
+    # a Read morphology term ("[M]Malignant lymphoma, diffuse NOS"), or one named the way
+    # SNOMED CT names its morphologic abnormalities after ICD-O ("Thymoma, malignant",
+    # "Carcinoma, metastatic", "Spindle cell melanoma, type A"), names a histology
+    r"|^\[m\]|^tumou?r cells\b"
+    r"|, (malignant|anaplastic|metastatic|undifferentiated|intermediate|trophoblastic)$"
+    r"|, (diffuse|intestinal|small cell|giant cell|fusiform cell|pleomorphic cell|stem cell"
+    r"|b-cell|t-cell|t cell and null cell) type$|, type [ab]$"
 )
 UNEVEN_ALTERNATIVES = (
     "a term naming alternatives ('(A) or (B)') is not taken: not every alternative means it"
