@@ -346,3 +346,17 @@ def test_codes_that_only_look_like_those_keep_their_concept(code, expected):
 def test_a_word_of_the_concept_used_for_something_else_is_not_it(code, display, not_concept):
     assert not_concept not in read("", code)
     assert not_concept not in read(display)
+
+
+@pytest.mark.parametrize(
+    ("system", "code"),
+    [
+        ("http://hl7.org/fhir/sid/icd-10-cm", "K75.0"),  # Abscess of liver
+        ("http://hl7.org/fhir/sid/icd-10", "K75.0"),
+        ("http://hl7.org/fhir/sid/icd-10-cm", "A06.4"),  # Amebic liver abscess
+        ("http://hl7.org/fhir/sid/icd-10-cm", "D73.3"),  # Abscess of spleen
+    ],
+)
+def test_liver_and_splenic_abscess_are_serious_infections_in_icd10_too(system, code):
+    # as the SNOMED CT codes of the same abscesses (read by the same definition)
+    assert K.vs.condition_concept(system, code) == "serious_infection"
