@@ -25,6 +25,7 @@ from cds_service.assess import scores as sc
 from cds_service.assess.screening import make_evidence
 from cds_service.knowledge import Knowledge
 from cds_service.model import Evidence, Facts, Observed, Score, sent_as
+from cds_service.normalise.construct import fast_positional
 
 # Formula arguments, in call order. The first concept of a group is the visit anchor.
 RA_ANCHOR = "tjc28"
@@ -63,6 +64,10 @@ _NEEDED = frozenset(
 DAS28_FORMS = ("DAS28-ESR", "DAS28-CRP", "DAS28-ESR-3", "DAS28-CRP-3")
 _WHEN = attrgetter("when")
 _INF = math.inf
+# Score(...) without the frozen-dataclass __init__ (normalise/construct.py): a dozen per request
+_make_score = fast_positional(
+    Score, "id", "value", "category", "when", "inputs", "evidence", "stale", "problem"
+)
 
 
 @dataclass(frozen=True)
@@ -203,10 +208,10 @@ def _score_at(
     try:
         value = fn(*(picked[c].value for c in components), specs=specs)
     except sc.InvalidInput as exc:
-        return Score(score_id, None, None, day, inputs, evidence, stale, problem=exc.reason)
+        return _make_score(score_id, None, None, day, inputs, evidence, stale, exc.reason)
     shown = sc.round_score(score_id, value, specs)
     category = sc.category_of_shown(score_id, shown, specs)  # = categorise(value): rounds once
-    return Score(score_id, shown, category, day, inputs, evidence, stale)
+    return _make_score(score_id, shown, category, day, inputs, evidence, stale, None)
 
 
 def _with_recorded(score: Score, total: Observed | None, tolerance: float) -> Score:

@@ -17,12 +17,14 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def _plain(cls: type) -> bool:
+def _plain(cls: type, given: tuple[str, ...] = ()) -> bool:
+    """No __post_init__, no __slots__, and no default factory but for the fields `given`
+    (a constructor that is always passed those never needs the factory)."""
     return (
         is_dataclass(cls)
         and not hasattr(cls, "__post_init__")
         and not hasattr(cls, "__slots__")
-        and all(f.init and f.default_factory is MISSING for f in fields(cls))
+        and all(f.init and (f.default_factory is MISSING or f.name in given) for f in fields(cls))
     )
 
 
@@ -49,8 +51,8 @@ def fast_positional(cls: type[T], *names: str) -> Callable[..., T]:
     defaults: `make(a, b)` equals `cls(**{names[0]: a, names[1]: b})`.
 
     For the hottest loops: the instance dict is written as one literal (no keyword dict).
-    Fields left out must have defaults. For a class that is not plain, the constructor calls
-    the class."""
+    Fields left out must have plain defaults (a field with a default factory must be given).
+    For a class that is not plain, the constructor calls the class."""
     every = fields(cls) if is_dataclass(cls) else ()
     known = {f.name for f in every}
     unknown = [n for n in names if n not in known]
@@ -60,7 +62,7 @@ def fast_positional(cls: type[T], *names: str) -> Callable[..., T]:
     if missing:
         raise TypeError(f"{cls.__name__}: fields {missing} have no default")
     args = ", ".join(names)
-    if not _plain(cls):
+    if not _plain(cls, names):
         source = f"def make({args}):\n    return cls({', '.join(f'{n}={n}' for n in names)})\n"
         scope: dict[str, Any] = {"cls": cls}
     else:

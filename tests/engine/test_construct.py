@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from cds_service.model import Observed, Problem
+from cds_service.model import Observed, Problem, Score
 from cds_service.normalise.construct import fast_constructor, fast_positional
 
 NUMERIC = ("concept", "when", "ref", "code", "value", "unit", "interpretation", "original")
@@ -58,3 +58,21 @@ def test_positional_calls_a_class_that_is_not_plain():
     assert make(3) == Checked(3)
     with pytest.raises(ValueError):
         make(-1)
+
+
+def test_positional_is_fast_for_default_factory_fields_it_is_given():
+    names = ("id", "value", "category", "when", "inputs", "evidence", "stale", "problem")
+    make = fast_positional(Score, *names)
+    args = ("CDAI", 12.5, "moderate", date(2026, 1, 2), {"tjc28": 4.0}, [], True, None)
+    made = make(*args)
+    expected = Score(**dict(zip(names, args, strict=True)))
+    assert made == expected and repr(made) == repr(expected)
+    assert made.recorded_total is None and made.mismatch is False  # defaults filled in
+    assert "without the frozen-dataclass __init__" in (make.__doc__ or "")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.value = 1.0  # type: ignore[misc]
+
+
+def test_positional_refuses_to_leave_out_a_default_factory_field():
+    with pytest.raises(TypeError):
+        fast_positional(Score, "id", "value", "category", "when")  # inputs, evidence: factories
