@@ -954,6 +954,8 @@ def test_codes_of_the_uk_codelists_are_their_concept(code, expected):
         ("394699000", "pregnancy"),  # Born by cesarean section (the baby's record)
         ("15949004", "malignancy"),  # Thymoma, malignant (a morphology, named after ICD-O)
         ("79282002", "malignancy"),  # Carcinoma, metastatic (a morphology)
+        ("1222677008", "thrombophilia"),  # ILD due to surfactant protein C deficiency
+        ("44051003", "malignancy"),  # Malignant endocarditis (acute bacterial endocarditis)
     ],
 )
 def test_look_alikes_in_the_uk_codelists_are_not_the_concept(code, not_concept):
