@@ -360,3 +360,10 @@ def test_a_word_of_the_concept_used_for_something_else_is_not_it(code, display, 
 def test_liver_and_splenic_abscess_are_serious_infections_in_icd10_too(system, code):
     # as the SNOMED CT codes of the same abscesses (read by the same definition)
     assert K.vs.condition_concept(system, code) == "serious_infection"
+
+
+def test_an_antibody_named_after_a_tumour_protein_is_no_tumour():
+    # LGI1: leucine-rich glioma-inactivated 1, an autoimmune encephalitis antigen
+    display = "Limbic encephalitis with leucine-rich glioma-inactivated 1 antibodies"
+    assert "malignancy" not in read("", "763794005")
+    assert "malignancy" not in read(display)
