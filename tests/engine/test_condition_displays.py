@@ -367,3 +367,16 @@ def test_an_antibody_named_after_a_tumour_protein_is_no_tumour():
     display = "Limbic encephalitis with leucine-rich glioma-inactivated 1 antibodies"
     assert "malignancy" not in read("", "763794005")
     assert "malignancy" not in read(display)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "406098007",  # Status of metastases in marker lymph node unknown
+        "773488000",  # Combined immunodeficiency due to MALT1 (translocation gene 1) deficiency
+        "754371000000109",  # Grade 3 (Stage pTa) papillary urothelial carcinoma: non-invasive
+        "887521000000104",  # Cervical smear - dyskaryosis with features of invasive carcinoma
+    ],
+)
+def test_a_test_result_gene_or_non_invasive_stage_is_no_malignancy(code):
+    assert "malignancy" not in read("", code)
