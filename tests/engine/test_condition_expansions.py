@@ -899,6 +899,11 @@ def test_the_uk_codelists_extract_is_the_pinned_one():
         ("1204141008", {"dvt"}),  # Thrombosis of deep vein of calf
         ("707414004", {"pe"}),  # Acute pulmonary thromboembolism
         ("815671000000108", {"lymphoma"}),  # Extranodal NK/T-cell lymphoma, nasal type
+        ("76953007", {"diverticulitis"}),  # Diverticulitis of colon with perforation
+        (
+            "1086381000119102",
+            {"diverticulitis"},
+        ),  # Perforation of sigmoid colon due to diverticulitis
         ("459067002", {"serious_infection"}),  # Infective endocarditis of cardiac valve
         ("449783002", {"herpes_zoster"}),  # Zoster sine herpete
         ("1230342001", {"hbv_chronic"}),  # Hepatitis B reinfection following liver transplant
@@ -956,6 +961,15 @@ def test_codes_of_the_uk_codelists_are_their_concept(code, expected):
         ("79282002", "malignancy"),  # Carcinoma, metastatic (a morphology)
         ("1222677008", "thrombophilia"),  # ILD due to surfactant protein C deficiency
         ("44051003", "malignancy"),  # Malignant endocarditis (acute bacterial endocarditis)
+        ("71913005", "crohns"),  # Granulomatous enteritis, non-Crohn's disease
+        ("8587003", "diverticulitis"),  # Congenital diverticulum of colon
+        ("235630008", "hypertension"),  # Hypertensive lower esophageal sphincter
+        ("5501000119106", "hypertension"),  # Postoperative hypertension
+        ("40494007", "ild"),  # Alveolitis of mandible (dental)
+        ("448211002", "lymphoma"),  # Adenolymphoma of parotid gland (Warthin tumour)
+        ("422470007", "malignancy"),  # Adenolymphoma (GPS; read as lymphoma before)
+        ("234164004", "malignancy"),  # Malignant vasovagal syndrome
+        ("123597005", "serious_infection"),  # Healed bacterial endocarditis
     ],
 )
 def test_look_alikes_in_the_uk_codelists_are_not_the_concept(code, not_concept):

@@ -440,6 +440,7 @@ UK_SOURCES = (
 UK_ONLY = {
     "opensafely/hdruk-os-covid-paeds": re.compile(
         r"infectious-disease-all-descendants|complication-of-pregnancy"
+        r"|disorder-of-digestive-system-all|disorder-of-cardiovascular-system-all"
     ),
 }
 # codelists of medicines, test results and demographics (file names) are not read
