@@ -39,6 +39,11 @@ def format_number(value: float | int) -> str:
     """
     if type(value) is int and -(10**15) < value < 10**15:  # the usual counts, first
         return f"{value:,}" if abs(value) >= 10_000 else str(value)
+    if type(value) is float and -1e15 < value < 1e15:  # then finite results (not NaN)
+        if value.is_integer():
+            whole = int(value)
+            return f"{whole:,}" if abs(whole) >= 10_000 else str(whole)
+        return f"{value:.{2 if abs(value) >= 0.1 else 3}f}".rstrip("0").rstrip(".")
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float) and not math.isfinite(value):
@@ -179,8 +184,7 @@ class Catalogue:
         if facts:
             params = self._with_doses(params)
             needed = self.rule_fields[rule_id]
-            given = {k for k, v in params.items() if v is not None and v not in ("", [], ())}
-            if needed.issubset(given):
+            if all(_given(params.get(k)) for k in needed):
                 filled = facts.format(**{k: self.param(k, params[k]) for k in needed})
                 text = f"{filled} {text}" if self.data["meta"]["sentence_space"] else filled + text
         if params.get("topical") is True and params.get("original_severity") in (
@@ -191,6 +195,11 @@ class Catalogue:
             note = self.data["card"]["topical_note"].format(severity=severity)
             text = f"{text} {note}" if self.data["meta"]["sentence_space"] else text + note
         return text
+
+
+def _given(value: Any) -> bool:
+    """A finding parameter a phrase can show: present and not empty."""
+    return value is not None and value not in ("", [], ())
 
 
 def _load(language: str) -> Catalogue:
