@@ -104,6 +104,9 @@ def test_a_name_with_a_parenthetical_that_is_no_tag_is_read(display, expected):
         "Hypertensive heart disease (malignant)",
         "Hypertensive heart disease, malignant, with heart failure",
         "Secondary hypertension (malignant) (disorder)",
+        "HTN (malignant)",
+        "Malignant HTN",
+        "Accelerated (malignant) hypertension",
     ],
 )
 def test_malignant_written_after_hypertension_is_a_severity_never_a_cancer(display):
@@ -380,3 +383,8 @@ def test_an_antibody_named_after_a_tumour_protein_is_no_tumour():
 )
 def test_a_test_result_gene_or_non_invasive_stage_is_no_malignancy(code):
     assert "malignancy" not in read("", code)
+
+
+@pytest.mark.parametrize("display", ["Pulmonary HTN", "Portal HTN", "Ocular HTN"])
+def test_htn_of_another_circulation_is_not_systemic_hypertension(display):
+    assert "hypertension" not in read(display)
