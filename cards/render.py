@@ -252,11 +252,8 @@ def _sent(cat: Catalogue, sent: str) -> str:
 
 def _evidence_line(ctx: _Ctx, evidence: list[Evidence], skip: frozenset[str]) -> str | None:
     """At most one line of evidence: value, unit, date per item; `skip`: labels shown already."""
-    items: list[str] = []
-    for e in evidence:
-        text = _evidence_text(ctx, e)
-        if e.label not in skip and text not in items:
-            items.append(text)
+    # each text once, in order (a dict: a finding may carry dozens of items on a long chart)
+    items = list(dict.fromkeys(_evidence_text(ctx, e) for e in evidence if e.label not in skip))
     if not items:
         return None
     cat = ctx.cat
