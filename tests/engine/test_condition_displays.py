@@ -212,6 +212,10 @@ def test_an_independent_lists_names_are_read_as_what_they_mean(display, expected
         ("Acute panmyelosis with myelofibrosis", "myelofibrosis"),
         ("Alopecia universalis congenita", "alopecia_areata"),
         ("Juvenile temporal arteritis", "gca"),
+        ("Osteoporosis-pseudoglioma syndrome", "malignancy"),
+        ("Brain stem angioblastoma", "malignancy"),
+        ("Cerebellar angioblastoma", "malignancy"),
+        ("Lymph node palisaded myofibroblastoma", "malignancy"),
     ],
 )
 def test_an_independent_lists_look_alikes_are_not_the_concept(display, not_concept):
@@ -230,6 +234,7 @@ def test_an_independent_lists_look_alikes_are_not_the_concept(display, not_conce
         ("307649006", "lymphoma", None),  # Microglioma (primary CNS lymphoma)
         ("763719001", "lymphoma", None),  # Hydroa vacciniforme-like lymphoma
         ("840493007", None, "chronic_lung_disease"),  # Bilateral congenital lobar emphysema
+        ("254112001", None, "malignancy"),  # Osteoporosis with pseudoglioma
     ],
 )
 def test_the_expansion_takes_these_codes_by_the_same_meaning(code, expected, not_concept):
