@@ -20,6 +20,26 @@ from typing import Any
 GPS_TAGS = ("disorder", "finding", "situation", "event")
 
 LIKE_REASON = "an X-like condition is not X"
+
+# "negative" after one of these qualifies the disease the name goes on to name, it does not deny
+# it: a tumour marker, receptor, gene or chromosome ("HER2-negative carcinoma of breast",
+# "ALK-negative anaplastic large cell lymphoma", "Philadelphia chromosome negative chronic
+# myeloid leukaemia", "Carcinoma of breast, ER negative", "triple negative breast cancer"), a
+# stain or culture ("gram-negative sepsis", "culture-negative endocarditis"), a histology
+# ("bacteriologically and histologically negative" tuberculosis is confirmed otherwise).
+MARKERS_BEFORE_NEGATIVE = (
+    "triple", "receptor", "oncogene", "mutation", "histologically", "gram", "culture", "2",
+    "her2", "her 2", "erbb2", "er", "pr", "hr", "alk", "egfr", "ros1", "kras", "braf", "bcr-abl",
+    "bcr-abl1", "abl1", "jak2", "calr", "mpl", "chromosome", "ph", "pd-l1", "p16", "hpv", "ebv",
+    "idh", "idh1", "idh2", "tdt", r"cd\d", r"cd\d\d",
+)  # fmt: skip
+NEGATIVE = (
+    "".join(f"(?<!\\b{m}{sep})" for m in MARKERS_BEFORE_NEGATIVE for sep in (" ", "-"))
+    + r"\bnegative\b"
+)
+MARKER_BEFORE_NEGATIVE_AT_END = re.compile(
+    r"\b(?:" + "|".join(MARKERS_BEFORE_NEGATIVE) + r")[- ]?$"
+)
 LOOKALIKES: tuple[tuple[str, str], ...] = (
     (
         r"\bfamily history\b|\bfh:|\bfamily hx\b"
@@ -37,9 +57,7 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
         r"\bruled out\b|\brule out\b|\br/o\b|\bexcluded\b|\bno history\b"
         r"|\bnot\b(?! (yet )?delivered)(?! resulting in)(?! done)(?! confirmed bacteriolog)"
         r"|\bno evidence\b|\babsent\b|\bdenie[sd]\b"
-        r"|(?<!triple )(?<!receptor )(?<!2 )(?<!oncogene )(?<!mutation )(?<!histologically )"
-        r"(?<!gram )(?<!gram-)"
-        r"\bnegative\b|\bwithout evidence\b|\bunlikely\b",
+        r"|" + NEGATIVE + r"|\bwithout evidence\b|\bunlikely\b",
         "ruled-out or negated X is not X",
     ),
     (

@@ -30,6 +30,7 @@ from typing import Any
 
 from cds_service.fhir_json import UNSET, CodeableConcept, Condition, UnsetType, as_dict
 from cds_service.knowledge.index import ValueSets, norm_code, norm_icd10, norm_text, remember
+from cds_service.knowledge.meaning import MARKER_BEFORE_NEGATIVE_AT_END
 from cds_service.model import Problem, Unclassified
 from cds_service.normalise.construct import fast_constructor
 from cds_service.normalise.fhir import (
@@ -104,6 +105,8 @@ def _take(text: str, prefixes: tuple[str, ...], suffixes: tuple[str, ...]) -> st
             rest = text[: -len(word)]
             if word[0].isascii() and word[0].isalnum() and rest[-1] not in _JOINERS:
                 continue
+            if word == "negative" and MARKER_BEFORE_NEGATIVE_AT_END.search(rest):
+                continue  # "Carcinoma of breast, ER negative": a marker, not a denial
             rest = rest.rstrip(_JOINERS + ",，")
             if rest:
                 return rest

@@ -393,3 +393,58 @@ def test_a_test_result_gene_or_non_invasive_stage_is_no_malignancy(code):
 @pytest.mark.parametrize("display", ["Pulmonary HTN", "Portal HTN", "Ocular HTN"])
 def test_htn_of_another_circulation_is_not_systemic_hypertension(display):
     assert "hypertension" not in read(display)
+
+
+# ------------------------------------------- "negative" after a marker qualifies, never denies
+
+
+@pytest.mark.parametrize(
+    ("display", "expected"),
+    [
+        ("HER2-negative carcinoma of breast", {"malignancy"}),
+        ("Carcinoma of breast, ER negative", {"malignancy"}),
+        ("Breast cancer, HER2 negative", {"malignancy"}),
+        ("EGFR negative non-small cell lung cancer", {"malignancy"}),
+        ("Atypical chronic myeloid leukemia, BCR-ABL1 negative", {"malignancy"}),
+        ("Philadelphia chromosome negative chronic myeloid leukaemia", {"malignancy"}),
+        ("ALK-negative anaplastic large cell lymphoma", {"lymphoma", "malignancy"}),
+        ("EBV-negative diffuse large B-cell lymphoma", {"lymphoma", "malignancy"}),
+        ("Culture-negative endocarditis", {"serious_infection"}),
+        ("Sarcomatosis", {"malignancy"}),
+        ("Gas gangrene", {"serious_infection"}),
+    ],
+)
+def test_negative_after_a_marker_names_the_disease(display, expected):
+    assert read(display) == expected
+
+
+@pytest.mark.parametrize(
+    "display",
+    [
+        "HIV negative",
+        "Hepatitis B surface antigen negative",
+        "HBsAg negative",
+        "Tuberculosis negative",
+        "Interferon gamma release assay negative",
+        "Negative for malignancy",
+        "Lung cancer negative",
+        "Hepatitis C antibody negative",
+        "Pregnancy test negative",
+    ],
+)
+def test_negative_after_the_disease_or_its_test_still_denies_it(display):
+    assert read(display) == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("449386007", "malignancy"),  # Philadelphia chromosome negative CML
+        ("814981000000100", "lymphoma"),  # Anaplastic large cell lymphoma, ALK-negative (UK)
+        ("233852004", "serious_infection"),  # Culture-negative endocarditis
+        ("9395006", "malignancy"),  # Sarcomatosis
+        ("186413007", "serious_infection"),  # Gas gangrene
+    ],
+)
+def test_the_expansion_takes_marker_negative_diseases(code, expected):
+    assert expected in read("", code)
