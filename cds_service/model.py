@@ -12,6 +12,7 @@ Nothing here holds behaviour beyond trivial accessors.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -206,7 +207,9 @@ class Facts:
     age: int | None = None
     sex: str | None = None  # administrative gender: "male" | "female" | "other" | "unknown"
     birth_date: date | None = None
-    observations: dict[str, list[Observed]] = field(default_factory=dict)  # newest first
+    # per concept, newest first: a list, or a read-only sequence that builds each Observed
+    # when it is first read (normalise.observations.ObservedList)
+    observations: dict[str, Sequence[Observed]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     medications: list[Medication] = field(default_factory=list)
     vaccinations: list[Vaccination] = field(default_factory=list)

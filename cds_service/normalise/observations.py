@@ -20,9 +20,11 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from operator import attrgetter
-from typing import Any
+from datetime import date
+from operator import itemgetter
+from typing import Any, overload
 
 from cds_service.fhir_json import (
     UNSET,
@@ -52,7 +54,7 @@ NAME_PREFIX = NAME_SYSTEM + "|"
 DATE_PATHS = ("effectiveDateTime", "effectivePeriod.start", "effectiveInstant", "issued")
 _NUMERIC_STRING = re.compile(r"^(<=|>=|<|>|≤|≥|=)?\s*([-+]?\d+(?:[.,]\d+)?)\s*(.*)$")
 _COMPARATORS = {"≤": "<=", "≥": ">=", "=": None}
-_NEWEST = attrgetter("when", "ref")  # sort key, newest first with reverse=True
+_NEWEST = itemgetter(0, 1)  # (when, ref) of an entry: sort key, newest first with reverse=True
 _new_observed = fast_constructor(Observed)  # hundreds per record (see construct.py)
 _numeric_observed = fast_positional(
     Observed,
@@ -60,32 +62,117 @@ _numeric_observed = fast_positional(
     *("comparator", "comparable"),
 )
 
+# A plain numeric result read and checked, its Observed not built yet (`ObservedList`):
+# (when, ref, concept, code, value as sent, unit code as sent, factor, canonical unit)
+Plan = tuple[date, str, str, str, float, str, float, str | None]
+_CONCEPT = 2  # Plan[_CONCEPT]
+
+
+def _observed(entry: tuple[Any, ...]) -> Observed:
+    """The Observed of an entry: (when, ref, Observed) as read, or a `Plan` built now."""
+    if len(entry) == 3:
+        return entry[2]  # type: ignore[no-any-return]
+    when, ref, concept, code, value, unit_code, factor, canonical = entry
+    return _numeric_observed(  # type: ignore[no-any-return]
+        concept,
+        when,
+        ref,
+        code,
+        round6(value * factor),
+        canonical,
+        None,
+        f"{value:g} {unit_code}".strip(),
+        None,
+        True,
+    )
+
+
+class ObservedList(Sequence[Observed]):
+    """The results of one concept, newest first, each `Observed` built the first time it is
+    read: a rule that reads the latest result, or the results since a date, builds those
+    only. Read like a list (index, slice -> list, iteration, len, ==); never changed."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, entries: list[Any]) -> None:
+        self._items = entries  # entries, each replaced by its Observed once built
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> Observed: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Observed]: ...
+
+    def __getitem__(self, index: int | slice) -> Observed | list[Observed]:
+        items = self._items
+        if type(index) is slice:
+            return [self[i] for i in range(*index.indices(len(items)))]
+        item = items[index]  # an IndexError as a list's
+        if type(item) is tuple:
+            item = items[index] = _observed(item)
+        return item  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[Observed]:
+        items = self._items
+        for i, item in enumerate(items):
+            if type(item) is tuple:
+                item = items[i] = _observed(item)
+            yield item
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ObservedList | list):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # like a list
+
+    def __add__(self, other: Sequence[Observed]) -> list[Observed]:
+        return [*self, *other]
+
+    def __radd__(self, other: Sequence[Observed]) -> list[Observed]:
+        return [*other, *self]
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
 
 def normalise_observations(
     resources: list[dict[str, Any]], vs: ValueSets
-) -> tuple[dict[str, list[Observed]], list[Dropped]]:
-    """Observations grouped by concept (newest first) and what could not be read."""
-    out: dict[str, list[Observed]] = {}
+) -> tuple[dict[str, ObservedList], list[Dropped]]:
+    """Observations grouped by concept (newest first) and what could not be read.
+
+    Every result is classified here (read, dropped with its reason, or of no concept), but the
+    `Observed` of a plain numeric result (the usual shape, see `_typed_plan`) is only built
+    when a rule reads it (`ObservedList`): a long chart holds years of results the rules
+    never look at."""
+    out: dict[str, list[Any]] = {}  # concept -> entries (when, ref, Observed | plan)
     dropped: list[Dropped] = []
     seen: set[tuple[str, str]] = set()
     percentages: list[tuple[ObsCode, dict[str, Any], str, Any, str]] = []
     names = vs.obs_names
     for index, resource in enumerate(resources):
         if type(resource) is Observation:  # decoded typed (fhir_json): the usual shapes here
-            typed = _read_typed(resource, vs)
-            if typed is None:
+            plan = _typed_plan(resource, vs)
+            if plan is None:
                 continue
-            if type(typed) is not dict:
-                key = (typed.ref, typed.concept)
+            if type(plan) is tuple:
+                concept = plan[_CONCEPT]
+                key = (plan[1], concept)
                 if key not in seen:
                     seen.add(key)
-                    found = out.get(typed.concept)
+                    found = out.get(concept)
                     if found is None:
-                        out[typed.concept] = [typed]
+                        out[concept] = [plan]
                     else:
-                        found.append(typed)
+                        found.append(plan)
                 continue
-            resource = typed  # any other shape: the general readers below
+            resource = plan  # any other shape: the general readers below
         if type(resource) is not dict and not isinstance(resource, dict):
             continue
         status = resource.get("status")
@@ -141,22 +228,25 @@ def normalise_observations(
                 continue
             if code.startswith(NAME_PREFIX):
                 item = replace(item, by_name=True)
+            entry = (item.when, ref, item)
             found = out.get(concept)
             if found is None:
-                out[concept] = [item]
+                out[concept] = [entry]
             else:
-                found.append(item)
+                found.append(entry)
     if percentages:
         _absolute_counts(vs, percentages, out, dropped)
-    for values in out.values():
-        values.sort(key=_NEWEST, reverse=True)
-    return out, dropped
+    lists: dict[str, ObservedList] = {}
+    for concept, entries in out.items():
+        entries.sort(key=_NEWEST, reverse=True)
+        lists[concept] = ObservedList(entries)
+    return lists, dropped
 
 
 def _absolute_counts(
     vs: ValueSets,
     percentages: list[tuple[ObsCode, dict[str, Any], str, Any, str]],
-    out: dict[str, list[Observed]],
+    out: dict[str, list[Any]],
     dropped: list[Dropped],
 ) -> None:
     """Absolute counts from differential percentages and the same day's count they are of."""
@@ -168,9 +258,13 @@ def _absolute_counts(
         if pct is None or not 0 <= pct <= 100 or unit != "%":
             dropped.append(Dropped(ref, f"differential percentage not readable for {concept}"))
             continue
-        if any(o.when == when for o in out.get(concept, ())):
+        if any(entry[0] == when for entry in out.get(concept, ())):
             continue  # the absolute count of that day was reported
-        counts = [o for o in out.get(total, ()) if o.when == when and o.comparable and o.value]
+        counts = [
+            o
+            for entry in out.get(total, ())
+            if entry[0] == when and (o := _observed(entry)).comparable and o.value
+        ]
         if not counts or counts[0].comparator is not None:
             dropped.append(Dropped(ref, f"no {total} count of the same day for {concept}"))
             continue
@@ -181,21 +275,20 @@ def _absolute_counts(
             dropped.append(Dropped(ref, f"no {total} unit to derive {concept}"))
             continue
         value = round6(base.value / per_ul * pct / 100 * to_target)
-        out.setdefault(concept, []).append(
-            _new_observed(
-                concept=concept,
-                when=when,
-                ref=ref,
-                code=code,
-                value=value,
-                unit=vs.canonical_units.get(concept),
-                interpretation=None,
-                original=f"{pct:g} % of {total} {base.original or ''}".strip(),
-                comparator=None,
-                comparable=True,
-                derived_from=((total, base.value, base.unit), ("percent", pct, "%")),
-            )
+        derived = _new_observed(
+            concept=concept,
+            when=when,
+            ref=ref,
+            code=code,
+            value=value,
+            unit=vs.canonical_units.get(concept),
+            interpretation=None,
+            original=f"{pct:g} % of {total} {base.original or ''}".strip(),
+            comparator=None,
+            comparable=True,
+            derived_from=((total, base.value, base.unit), ("percent", pct, "%")),
         )
+        out.setdefault(concept, []).append((when, ref, derived))
 
 
 def _match(concept: Any, vs: ValueSets) -> tuple[ObsCode, str] | None:
@@ -271,11 +364,11 @@ def read_value(
     return Dropped(ref, f"no value for {concept}")
 
 
-def _read_typed(resource: Observation, vs: ValueSets) -> Observed | dict[str, Any] | None:
+def _typed_plan(resource: Observation, vs: ValueSets) -> Plan | dict[str, Any] | None:
     """A typed Observation read as the general readers would: None when nothing reads it
-    (ignored status; no code, name or component any concept has), the Observed of a plain
-    numeric result (see `_plain_quantity`), or for every other shape the Observation as a
-    dict, for the general readers."""
+    (ignored status; no code, name or component any concept has), the `Plan` of a plain
+    numeric result (see `_plain_quantity`: every check made, only the `Observed` left to
+    build), or for every other shape the Observation as a dict, for the general readers."""
     status = resource.status
     if type(status) is str and status in IGNORED_STATUS:
         return None
@@ -324,18 +417,7 @@ def _read_typed(resource: Observation, vs: ValueSets) -> Observed | dict[str, An
     factor, canonical, problem = conversion_plan(vs, obs, unit_code)
     if factor is None or problem is not None:
         return as_dict(resource)
-    return _numeric_observed(
-        obs.concept,
-        day,
-        f"Observation/{rid}",
-        code,
-        round6(value * factor),
-        canonical,
-        None,
-        f"{value:g} {unit_code}".strip(),
-        None,
-        True,
-    )
+    return (day, f"Observation/{rid}", obs.concept, code, value, unit_code, factor, canonical)
 
 
 def _named(concept: CodeableConcept | None | UnsetType, vs: ValueSets) -> bool:
