@@ -156,9 +156,10 @@ def normalise_observations(
     seen: set[tuple[str, str]] = set()
     percentages: list[tuple[ObsCode, dict[str, Any], str, Any, str]] = []
     names = vs.obs_names
+    memo: dict[tuple[Any, str, Any], Any] = {}
     for index, resource in enumerate(resources):
         if type(resource) is Observation:  # decoded typed (fhir_json): the usual shapes here
-            plan = _typed_plan(resource, vs)
+            plan = _typed_plan(resource, vs, memo)
             if plan is None:
                 continue
             if type(plan) is tuple:
@@ -364,60 +365,82 @@ def read_value(
     return Dropped(ref, f"no value for {concept}")
 
 
-def _typed_plan(resource: Observation, vs: ValueSets) -> Plan | dict[str, Any] | None:
+def _typed_plan(
+    resource: Observation, vs: ValueSets, memo: dict[tuple[Any, str, Any], Any]
+) -> Plan | dict[str, Any] | None:
     """A typed Observation read as the general readers would: None when nothing reads it
     (ignored status; no code, name or component any concept has), the `Plan` of a plain
     numeric result (see `_plain_quantity`: every check made, only the `Observed` left to
-    build), or for every other shape the Observation as a dict, for the general readers."""
+    build), or for every other shape the Observation as a dict, for the general readers.
+
+    `memo`: `_reading` per (system, code, unit code), for one record (a chart repeats a few
+    dozen of them)."""
     status = resource.status
-    if type(status) is str and status in IGNORED_STATUS:
+    if status in IGNORED_STATUS:  # a str, None or UNSET here
         return None
-    hit = None
     concept = resource.code
+    q = resource.valueQuantity
+    unit_code = q.code if type(q) is Quantity else None
+    hit = None
     if type(concept) is CodeableConcept:
         for coding in concept.coding or ():
             code = coding.code
             if type(code) is str:
-                system = coding.system
-                hit = vs.observation_coding(None if system is UNSET else system, code)
+                key = (coding.system, code, unit_code)
+                hit = memo.get(key, _UNSEEN)
+                if hit is _UNSEEN:
+                    hit = memo[key] = _reading(vs, coding.system, code, unit_code)
                 if hit is not None:
                     break
     if hit is None:
         if resource.component or (vs.obs_names and _named(concept, vs)):
             return as_dict(resource)
         return None  # one look-up per coding for a result no concept reads
-    obs, code = hit
+    if type(hit) is not tuple:  # a concept's code, not read as a plain number
+        return as_dict(resource)
+    concept_id, code, factor, canonical = hit
     rid = resource.id
     when = resource.effectiveDateTime
-    q = resource.valueQuantity
     if (
         resource.component
-        or obs.percent_of is not None
         or type(rid) is not str
         or not rid
         or type(when) is not str
-        or type(q) is not Quantity
         or resource.interpretation is not UNSET
-        or (q.comparator is not UNSET and q.comparator is not None)
+        or (q.comparator is not UNSET and q.comparator is not None)  # type: ignore[union-attr]
     ):
         return as_dict(resource)
     day = parse_date(when)
-    value = q.value
+    value = q.value  # type: ignore[union-attr]
     if type(value) is int:
         value = float(value)
-    unit_code = q.code
-    if (
-        day is None
-        or type(value) is not float
-        or not math.isfinite(value)
-        or type(unit_code) is not str
-        or obs.concept not in vs.units
-    ):
+    if day is None or type(value) is not float or not math.isfinite(value):
         return as_dict(resource)
+    return (day, f"Observation/{rid}", concept_id, code, value, unit_code, factor, canonical)
+
+
+_UNSEEN = object()
+_GENERAL = "general"  # `_reading` of a code whose result the general readers read
+
+
+def _reading(
+    vs: ValueSets, system: Any, code: str, unit_code: Any
+) -> tuple[str, str, float, str | None] | str | None:
+    """How a typed result coded `system|code` with the quantity unit `unit_code` is read:
+    None when no concept has the code; (concept, "system|code", factor, canonical unit) when
+    a number in that unit converts to the concept's unit (`_plain_quantity`); else _GENERAL
+    (a differential percentage, a qualitative concept, no unit or one that does not convert:
+    the general readers read it or say why not)."""
+    found = vs.observation_coding(None if system is UNSET else system, code)
+    if found is None:
+        return None
+    obs, code_text = found
+    if obs.percent_of is not None or type(unit_code) is not str or obs.concept not in vs.units:
+        return _GENERAL
     factor, canonical, problem = conversion_plan(vs, obs, unit_code)
     if factor is None or problem is not None:
-        return as_dict(resource)
-    return (day, f"Observation/{rid}", obs.concept, code, value, unit_code, factor, canonical)
+        return _GENERAL
+    return obs.concept, code_text, factor, canonical
 
 
 def _named(concept: CodeableConcept | None | UnsetType, vs: ValueSets) -> bool:

@@ -342,3 +342,22 @@ def test_an_order_reason_naming_a_typed_condition_of_the_record_is_read():
     facts = normalise(record, orders, K, date.today())
     assert facts.orders[0].indication_source == "reasonCode"
     assert facts.orders[0].indication == "pmr"
+
+
+def test_one_code_in_several_units_in_one_chart_reads_each_as_plain_json_does():
+    """The typed reading remembers, per chart, how each code and unit is read: a unit that
+    converts, one that does not, none at all, and a second coding, each read on its own."""
+    resources = [
+        obs("1988-5", "a", **q(1.2, "mg/dL")),
+        obs("1988-5", "b", **q(9.0, "mg/L")),
+        obs("1988-5", "c", **q(9.0, "mmol")),  # not convertible: dropped with the reason
+        obs("1988-5", "d", valueQuantity={"value": 3.0}),  # no unit: dropped
+        obs("1988-5", "e", **q(2.0, "mg/dL")),
+        obs("4537-7", "f", **q(30, "mm/h")),
+        obs("4537-7", "g", **q(31, "mm/h"), interpretation=[{"coding": [{"code": "H"}]}]),
+    ]
+    plain, from_typed, decoded = _both(resources)
+    assert isinstance(decoded, TypedBundle)
+    assert from_typed == plain
+    assert [o.value for o in plain[0]["crp"]] == [20.0, 9.0, 12.0]  # same day: by ref
+    assert len(plain[0]["esr"]) == 2 and len(plain[1]) == 2
