@@ -50,7 +50,7 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
     (r"\bscreening\b", "screening for X is not X"),
     (
         r"\bsuspected\b|\bpossible\b|\bprobable\b|\bquery\b|\?|\bdifferential\b"
-        r"|\bquestionable\b(?! if\b)|\bcannot be assessed\b",
+        r"|\bquestionable\b(?! if\b)|\bcannot be assessed\b|\bunable to confirm\b|\bunconfirmed\b",
         "suspected X is not X",
     ),
     (

@@ -448,3 +448,24 @@ def test_negative_after_the_disease_or_its_test_still_denies_it(display):
 )
 def test_the_expansion_takes_marker_negative_diseases(code, expected):
     assert expected in read("", code)
+
+
+@pytest.mark.parametrize(
+    ("display", "not_concept"),
+    [
+        ("Antenatal scan unable to confirm pregnancy (finding)", "pregnancy"),
+        ("Pregnancy unconfirmed", "pregnancy"),
+        ("Disorder relating to short gestation AND/OR low birthweight (finding)", "pregnancy"),
+        ("Pulmonary hypoplasia associated with short gestation", "pregnancy"),
+        ("Obstetric D.V. done (finding)", "pregnancy"),
+    ],
+)
+def test_an_unconfirmed_pregnancy_the_babys_gestation_or_a_visit_record_is_no_pregnancy(
+    display, not_concept
+):
+    assert not_concept not in read(display)
+
+
+def test_obesity_recorded_as_resolved_is_not_present():
+    assert "obesity" not in current("Obesity resolved (finding)")
+    assert "obesity" in current("Obesity (disorder)")

@@ -1128,3 +1128,107 @@ def test_more_ecqm_extraction_leaves_out_test_fixtures_and_what_the_ecqm_input_l
     rows, titles = build.read_ecqm(extract)
     assert [(code, sets) for code, _, sets in rows] == [("285391000119101", ("2.16.1",))]
     assert list(titles) == ["2.16.1"]
+
+
+# --------------------------------------------------------------------------- OHDSI network studies
+
+
+def test_the_ohdsi_studies_extract_is_the_pinned_one():
+    doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
+    recorded = {i["id"]: i for i in doc["inputs"]}
+    assert recorded["ohdsi_studies"]["sha256"] == build.sha256_file(build.OHDSI_STUDIES_FILE)
+    head = [
+        line
+        for line in build.OHDSI_STUDIES_FILE.read_text(encoding="utf-8").splitlines()
+        if line[:1] == "#"
+    ]
+    for source in build.OHDSI_STUDY_SOURCES:
+        assert f"{source['repo']}@{source['commit']}" in recorded["ohdsi_studies"]["package"]
+        assert any(
+            source["repo"] in line and source["commit"] in line and source["licence"] in line
+            for line in head
+        )
+    assert any(line.startswith("# licence:") for line in head)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("285271000119105", {"dvt"}),  # Acute DVT of left upper extremity
+        ("350311000119101", {"dvt"}),  # Acute DVT of right lower extremity
+        ("457551000124104", {"stroke"}),  # Acute stroke
+        ("380001000004106", {"mi"}),  # Subendocardial myocardial infarction
+        ("188644003", {"malignancy"}),  # Leukemic reticuloendotheliosis (hairy cell leukaemia)
+        ("774082004", {"dermatomyositis"}),  # Neonatal dermatomyositis
+        ("77737007", {"heart_failure", "hypertension"}),  # Benign hypertensive heart disease + CHF
+    ],
+)
+def test_codes_of_the_ohdsi_study_concept_sets_are_their_concept(code, expected):
+    doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
+    origin = {r[0]: r[2] for t in doc["concepts"].values() for r in t["snomed"]}
+    assert origin[code] == "ohdsi_studies"
+    assert expected <= concepts(SCT, code)
+
+
+@pytest.mark.parametrize(
+    ("code", "not_concept"),
+    [
+        ("198181000000102", "obesity"),  # Obesity resolved
+        ("370381000", "pregnancy"),  # Antenatal scan unable to confirm pregnancy
+        ("67645006", "pregnancy"),  # Disorder relating to short gestation and/or low birthweight
+        ("183760007", "pregnancy"),  # Obstetric D.V. (domiciliary visit) done: a visit record
+        ("128864004", "lymphoma"),  # Cutaneous T-cell pseudolymphoma
+        ("128864004", "malignancy"),
+        ("725034002", "malignancy"),  # Familial platelet syndrome with predisposition to AML
+    ],
+)
+def test_look_alikes_in_the_ohdsi_study_concept_sets_are_not_the_concept(code, not_concept):
+    assert not_concept not in concepts(SCT, code)
+
+
+def test_ohdsi_study_extraction_reads_cohort_and_concept_set_json(tmp_path):
+    def item(code: str, name: str, cls: str, vocabulary: str = "SNOMED", **kw: bool) -> dict:
+        concept = {
+            "CONCEPT_CODE": code,
+            "CONCEPT_NAME": name,
+            "CONCEPT_CLASS_ID": cls,
+            "VOCABULARY_ID": vocabulary,
+        }
+        return {"concept": concept, **kw}
+
+    root = tmp_path / build.OHDSI_STUDY_SOURCES[0]["repo"].split("/")[1] / "inst"
+    (root / "cohorts").mkdir(parents=True)
+    cohort = {
+        "ConceptSets": [
+            {
+                "name": "Deep vein thrombosis",
+                "expression": {
+                    "items": [
+                        item("128053003", "Deep venous thrombosis", "Clinical Finding"),
+                        item("95447001", "Thrombosis of vein", "Disorder", isExcluded=True),
+                        item("I80", "Phlebitis", "3-char nonbill code", "ICD10CM"),
+                        item("71388002", "Procedure", "Procedure"),
+                    ]
+                },
+            }
+        ]
+    }
+    (root / "cohorts" / "dvt.json").write_text(json.dumps(cohort), encoding="utf-8")
+    (root / "conceptsets").mkdir()
+    (root / "conceptsets" / "stroke.json").write_text(
+        json.dumps({"items": [item("230690007", "Cerebrovascular accident", "Disorder")]}),
+        encoding="utf-8",
+    )
+    extract = tmp_path / "extract.tsv"
+    build.refresh_ohdsi_studies(tmp_path, extract)
+    rows, titles = build.read_ecqm(extract)
+    assert rows == [
+        ("95447001", "Thrombosis of vein (disorder)", ()),  # only excluded by its set
+        (
+            "128053003",
+            "Deep venous thrombosis (finding)",
+            (f"{root.parent.name}:Deep vein thrombosis",),
+        ),
+        ("230690007", "Cerebrovascular accident (disorder)", (f"{root.parent.name}:stroke",)),
+    ]
+    assert set(titles.values()) == {"Deep vein thrombosis", "stroke"}

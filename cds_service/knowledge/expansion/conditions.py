@@ -13,6 +13,7 @@ Run from the repository root:
     python -m cds_service.knowledge.expansion.conditions --refresh-fhir-ig DIR  # FHIR IG value sets
     python -m cds_service.knowledge.expansion.conditions --refresh-ecqm-more DIR  # more eCQM/dQM
     python -m cds_service.knowledge.expansion.conditions --refresh-opensafely DIR  # UK lists
+    python -m cds_service.knowledge.expansion.conditions --refresh-ohdsi-studies DIR  # OHDSI
     python -m cds_service.knowledge.expansion.conditions --evaluate FILE.tsv  # recall on a list
 
 Inputs, pinned and recorded in the output with their licence:
@@ -49,6 +50,10 @@ Inputs, pinned and recorded in the output with their licence:
   not taken, and a term naming alternatives "(A) or (B)" is taken only if each alternative
   means the concept (classify_untagged). UK-extension concept ids (namespace 1000000) are kept
   when the definition takes their term.
+- SNOMED CT codes of the concept sets of OHDSI network study repositories
+  (OHDSI_STUDY_SOURCES: ohdsi-studies/*, OHDSI/StudyProtocols), read as the Phenotype
+  Library's (OMOP concept class as semantic tag), extracted with --refresh-ohdsi-studies; they
+  come last and only add codes no earlier input lists.
 - ICD-10-CM: the complete FY2026 tabular list (public domain, CDC/NCHS) from the PyPI package
   simple-icd-10-cm (data file icd10c-tabular-April-1-2026.xml; its sha256 is checked). The
   ICD-10-CM expansion of a concept is every code of the tabular list that the service's own
@@ -258,6 +263,81 @@ OHDSI_INPUT = {
         " concept names as in the OHDSI standardized vocabularies"
     ),
     "extract": "cds_service/knowledge/expansion/inputs/ohdsi-phenotype-snomed.tsv",
+}
+OHDSI_STUDIES_FILE = INPUTS / "ohdsi-studies-snomed.tsv"
+# OHDSI network study repositories: the concept sets of their cohort definitions (ATLAS JSON,
+# in inst/cohorts/, inst/settings/, CohortDiagnostics/Cohorts/...) and their stand-alone concept
+# set expressions, read as the Phenotype Library's are (OMOP concept class as semantic tag). A
+# set lists the SNOMED CT concepts its authors named, often a few with their descendants: the
+# descendants are not listed and are not read.
+OHDSI_STUDY_SOURCES = (
+    {
+        "repo": "ohdsi-studies/Covid19CharacterizationCharybdis",
+        "commit": "093c9c5938ae1817f46e07043daa89057408016e",
+        "licence": "Apache-2.0 (LICENSE)",
+    },
+    {
+        "repo": "ohdsi-studies/OMOPCAN",
+        "commit": "b202e577c478ffd1538408cb848c417cdd779a6e",
+        "licence": "none stated",
+    },
+    {
+        "repo": "ohdsi-studies/Covid19SubjectsAesiIncidenceRate",
+        "commit": "3f33eb722838d55dfe9e9ec8bd84d3e39aad41bd",
+        "licence": "Apache-2.0 (DESCRIPTION)",
+    },
+    {
+        "repo": "ohdsi-studies/Covid19VaccineAesiIncidenceRate",
+        "commit": "0b4db9de4908b4ce5e5ac1f09dc9e09f453617ba",
+        "licence": "Apache-2.0 (LICENSE)",
+    },
+    {
+        "repo": "ohdsi-studies/HERACharacterization",
+        "commit": "68f7268ae11431a713b69e5f68203535994e5171",
+        "licence": "Apache-2.0 (LICENSE)",
+    },
+    {
+        "repo": "ohdsi-studies/MyositisNetworkStudy",
+        "commit": "4ed8b0a718338afaffac2c95b5d9ab5494f1bc59",
+        "licence": "Apache-2.0 (DESCRIPTION)",
+    },
+    {
+        "repo": "ohdsi-studies/Covid19EstimationIl6JakInhibitors",
+        "commit": "d010dae8dce9e9530825599d24a00a0c08d6230a",
+        "licence": "Apache-2.0 (DESCRIPTION)",
+    },
+    {
+        "repo": "ohdsi-studies/PASC",
+        "commit": "7f55160d4e234b77dce3822ebc784c350af712af",
+        "licence": "Apache-2.0 (DESCRIPTION)",
+    },
+    {
+        "repo": "ohdsi-studies/CauseSpecificMortality",
+        "commit": "c29355c3f78caeebc1dfb67f7132367a5b3e899e",
+        "licence": "Apache-2.0 (DESCRIPTION)",
+    },
+    {
+        "repo": "OHDSI/StudyProtocols",
+        "commit": "8de0454c6be4c120ba97d7376907d651327573a4",
+        "licence": "Apache-2.0 (each study package's DESCRIPTION)",
+    },
+)
+# files the repository snapshots read here lack (their blobs too large to be kept)
+OHDSI_STUDIES_SKIP = ("OMOPCAN/CohortDiagnostics/Cohorts/non_hodgkin.json",)
+OHDSI_STUDIES_INPUT = {
+    "id": "ohdsi_studies",
+    "name": (
+        "SNOMED CT disorders, findings, situations and events of the concept sets of OHDSI network"
+        " study repositories (ohdsi-studies, OHDSI StudyProtocols)"
+    ),
+    "package": " ".join(
+        f"https://github.com/{s['repo']}@{s['commit']} **/*.json" for s in OHDSI_STUDY_SOURCES
+    ),
+    "licence": (
+        "repositories Apache-2.0 (ohdsi-studies/OMOPCAN: none stated); SNOMED CT is (c) and (R)"
+        " SNOMED International, concept names as in the OHDSI standardized vocabularies"
+    ),
+    "extract": "cds_service/knowledge/expansion/inputs/ohdsi-studies-snomed.tsv",
 }
 # OMOP concept class of a SNOMED concept -> its semantic tag (other classes are not read)
 OMOP_CLASS_TAGS = {
@@ -786,6 +866,15 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
     review += more_review + more_combined
     members.update(more)
     origin.update(dict.fromkeys(more, "uk"))
+    # the OHDSI network studies' concept sets (tagged by OMOP concept class)
+    rows, set_titles = read_ecqm(OHDSI_STUDIES_FILE)
+    listings.append((rows, set_titles))
+    fresh = [(code, name) for code, name, _ in rows if code not in known]
+    known |= {code for code, _ in fresh}
+    more, more_review, more_combined = classify_gps(fresh, defs, implies)
+    review += more_review + more_combined
+    members.update(more)
+    origin.update(dict.fromkeys(more, "ohdsi_studies"))
     index = build_condition_index(conditions, set(concepts.get("condition", {})))
     cm_rows, cm_digest = icd10cm_codes()
     out_concepts: dict[str, dict[str, Any]] = {}
@@ -837,6 +926,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             {**FHIR_IG_INPUT, "sha256": sha256_file(FHIR_IG_FILE)},
             {**ECQM_MORE_INPUT, "sha256": sha256_file(ECQM_MORE_FILE)},
             {**UK_INPUT, "sha256": sha256_file(UK_FILE)},
+            {**OHDSI_STUDIES_INPUT, "sha256": sha256_file(OHDSI_STUDIES_FILE)},
             {**CM_INPUT, "sha256": cm_digest},
         ],
         "sources": {
@@ -848,6 +938,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             **{source["id"]: source["name"] for source in FHIR_IG_SOURCES},
             "ecqm_more": ECQM_MORE_INPUT["name"],
             "uk": UK_INPUT["name"],
+            "ohdsi_studies": OHDSI_STUDIES_INPUT["name"],
             "cm": CM_INPUT["name"],
         },
         "concepts": out_concepts,
@@ -1129,6 +1220,82 @@ def refresh_ohdsi(folder: Path) -> None:
         " <checkout>",
     ]
     _write_listing(OHDSI_FILE, head, sets, names)
+
+
+def _atlas_concept_sets(doc: Any, stem: str) -> Iterable[tuple[str, list[Any]]]:
+    """(name, items) of the concept sets of an ATLAS cohort definition (its ConceptSets) or of
+    a stand-alone concept set expression ({"items": [...]}, named after its file)."""
+    if not isinstance(doc, dict):
+        return
+    for cs in doc.get("ConceptSets", []) or []:
+        if isinstance(cs, dict):
+            items = (cs.get("expression") or {}).get("items", []) or []
+            yield " ".join(str(cs.get("name", "")).split()), items
+    expression = doc.get("expression") if isinstance(doc.get("expression"), dict) else doc
+    if isinstance(expression.get("items"), list):
+        yield " ".join(str(doc.get("name") or stem).split()), expression["items"]
+
+
+def refresh_ohdsi_studies(folder: Path, out: Path = OHDSI_STUDIES_FILE) -> None:
+    """Re-extract the OHDSI study input from checkouts of OHDSI_STUDY_SOURCES, one sub-folder
+    per repository named as the repository: every SNOMED CT item whose OMOP concept class is a
+    disorder, finding, situation or event of the concept sets of every JSON file (cohort
+    definitions and concept set expressions). A set is named by repository and name; it lists
+    the items it includes (not those it excludes)."""
+    names: dict[str, str] = {}
+    sets: dict[str, dict[str, Any]] = {}
+    head = [
+        "# SNOMED CT disorders, findings, situations and events (OMOP concept class) of the concept"
+        " sets of OHDSI network study repositories (cohort definitions and concept set"
+        " expressions, **/*.json)",
+    ]
+    for source in OHDSI_STUDY_SOURCES:
+        root = folder / source["repo"].split("/")[1]
+        digest = hashlib.sha256()
+        files = 0
+        for path in sorted(root.rglob("*.json")):
+            if path.relative_to(folder).as_posix() in OHDSI_STUDIES_SKIP:
+                continue
+            try:
+                doc = json.loads(path.read_text(encoding="utf-8-sig"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                continue
+            found = False
+            for title, items in _atlas_concept_sets(doc, path.stem):
+                for item in items:
+                    c = item.get("concept") if isinstance(item, dict) else None
+                    if not isinstance(c, dict):
+                        continue
+                    tag = OMOP_CLASS_TAGS.get(c.get("CONCEPT_CLASS_ID", ""))
+                    code = str(c.get("CONCEPT_CODE", ""))
+                    if c.get("VOCABULARY_ID") != "SNOMED" or tag is None or not code.isdigit():
+                        continue
+                    found = True
+                    name = " ".join(str(c.get("CONCEPT_NAME")).split())
+                    names.setdefault(code, f"{name} ({tag})")
+                    sid = f"{source['repo'].split('/')[1]}:{title}"
+                    entry = sets.setdefault(sid, {"title": title, "codes": set()})
+                    if not item.get("isExcluded"):
+                        entry["codes"].add(code)
+            if found:
+                files += 1
+                digest.update(path.relative_to(root).as_posix().encode())
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+        head.append(
+            f"# from https://github.com/{source['repo']} commit {source['commit']}"
+            f" ({source['licence']}); {files} files with SNOMED CT items read, sha256 of their"
+            f" paths and contents: {digest.hexdigest()}"
+        )
+    head += [
+        f"# left out (not in the snapshots read): {', '.join(OHDSI_STUDIES_SKIP)}",
+        f"# licence: {OHDSI_STUDIES_INPUT['licence']}",
+        "# columns: code<TAB>concept name (OMOP concept class as semantic tag)<TAB>numbers of the"
+        " concept sets that include it (0: only excluded by a set); '# vs' lines: number<TAB>"
+        "<repository>:<concept set name><TAB>concept set name",
+        "# Regenerate: python -m cds_service.knowledge.expansion.conditions"
+        " --refresh-ohdsi-studies <folder with one checkout per repository>",
+    ]
+    _write_listing(out, head, sets, names)
 
 
 def refresh_ecr(folder: Path) -> None:
@@ -1487,6 +1654,9 @@ def main(argv: list[str] | None = None) -> int:
         "--refresh-opensafely", type=Path, metavar="DIR", help="repository checkouts"
     )
     parser.add_argument(
+        "--refresh-ohdsi-studies", type=Path, metavar="DIR", help="repository checkouts"
+    )
+    parser.add_argument(
         "--evaluate", type=Path, metavar="TSV", help="recall and false positives on a code list"
     )
     parser.add_argument(
@@ -1516,6 +1686,8 @@ def main(argv: list[str] | None = None) -> int:
         refresh_ecqm_more(args.refresh_ecqm_more)
     if args.refresh_opensafely:
         refresh_opensafely(args.refresh_opensafely)
+    if args.refresh_ohdsi_studies:
+        refresh_ohdsi_studies(args.refresh_ohdsi_studies)
     text, review = generate_both()
     if args.review:
         for row in json.loads(review)["review"]:
