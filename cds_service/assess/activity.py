@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from operator import attrgetter
@@ -61,6 +61,7 @@ RECORDED_TOTALS = {
 _NEEDED = frozenset(
     [c for comps, _ in _FORMULAS.values() for c in comps] + list(RECORDED_TOTALS.values())
 )
+_NEEDED_ORDER = tuple(sorted(_NEEDED))
 DAS28_FORMS = ("DAS28-ESR", "DAS28-CRP", "DAS28-ESR-3", "DAS28-CRP-3")
 _WHEN = attrgetter("when")
 _INF = math.inf
@@ -93,68 +94,147 @@ def _params(knowledge: Knowledge, specs: sc.ScoreSpecs) -> _Params:
     )
 
 
-def _usable(obs: Sequence[Observed], canonical: str | None) -> list[Observed]:
-    """Finite numbers in the concept's canonical unit (normalise converts; others unusable)."""
-    return [
-        o
-        for o in obs
-        if o.value is not None
-        and -_INF < o.value < _INF  # finite (NaN compares false)
-        and (o.unit is None or o.unit == canonical)
-    ]
-
-
 def _valid_total(o: Observed) -> bool:
     """A total the EHR stored is shown only when it is a plausible score (not negative)."""
     return o.value is not None and o.value >= 0
 
 
 class _Index:
-    """Observations of one concept sorted by date, for window look-ups by bisection.
+    """The usable observations of one concept, newest first, read from Facts only as far back
+    as the look-ups need (the last visits' scores never read a long chart's old results).
 
-    Made for one `compute_scores` call: the scores of a visit share its components, so each
-    look-up and each evidence item is computed once per call and reused."""
+    Relies on Facts keeping each concept's results newest first (model.py; normalise sorts
+    them). `obs` holds the usable results read so far and `neg_days` their day ordinals
+    negated (ascending, for bisection). Made for one `compute_scores` call: the scores of a
+    visit share its components, so each look-up and each evidence item is computed once per
+    call and reused."""
 
-    __slots__ = ("_closest", "_evidence", "days", "obs")
+    __slots__ = ("_canonical", "_closest", "_evidence", "_source", "neg_days", "obs")
 
-    def __init__(self, obs: Sequence[Observed]) -> None:
-        ordered = sorted(obs, key=_WHEN)
-        self.obs = ordered
-        self.days = [o.when.toordinal() for o in ordered]
+    def __init__(self, values: Iterable[Observed], canonical: str | None = None) -> None:
+        self._source: Iterator[Observed] | None = iter(values)
+        self._canonical = canonical
+        self.obs: list[Observed] = []
+        self.neg_days: list[int] = []
         self._closest: dict[tuple[int, int], Observed | None] = {}
         self._evidence: dict[int, Evidence] = {}
 
+    def _read(self, older_than: int | None, more: int = 8) -> None:
+        """Read usable results until one older than day ordinal `older_than` is in (None:
+        until `more` more are in), or the source ends."""
+        source = self._source
+        if source is None:
+            return
+        canonical = self._canonical
+        obs, neg = self.obs, self.neg_days
+        stop = len(obs) + more
+        for o in source:
+            value = o.value
+            if (
+                value is None
+                or not -_INF < value < _INF  # finite (NaN compares false)
+                or (o.unit is not None and o.unit != canonical)
+            ):
+                continue
+            d = o.when.toordinal()
+            obs.append(o)
+            neg.append(-d)
+            if d < older_than if older_than is not None else len(obs) >= stop:
+                return
+        self._source = None
+
+    def read_all(self) -> None:
+        """Read every usable result."""
+        if self._source is not None:
+            self._read(0)  # no result is older than day ordinal 0 (1 January of year 1 is 1)
+
+    def _read_to(self, day: int) -> None:
+        """Make sure every usable result on or after day ordinal `day` is in `obs`."""
+        if self._source is not None and not (self.neg_days and -self.neg_days[-1] < day):
+            self._read(day)
+
     def closest(self, day: date, window: int) -> Observed | None:
-        """The observation closest to `day` within `window` days (ties: the newer)."""
-        if not self.days:
-            return None  # (and nothing memoised in the shared empty index)
+        """The observation closest to `day` within `window` days (ties: the newer day; within
+        one day, the result listed last)."""
         d = day.toordinal()
         key = (d, window)
-        if key in self._closest:
-            return self._closest[key]
-        lo = bisect_left(self.days, d - window)
-        hi = bisect_right(self.days, d + window)
+        found = self._closest.get(key, self)
+        if found is not self:
+            return found  # type: ignore[return-value]
+        self._read_to(d - window)
+        neg = self.neg_days
+        lo = bisect_left(neg, -(d + window))
+        hi = bisect_right(neg, -(d - window))
         best: Observed | None = None
         best_gap = window + 1
-        for i in range(lo, hi):
-            gap = abs(self.days[i] - d)
-            if gap <= best_gap:  # later entries are newer: "<=" keeps the newer on a tie
-                best, best_gap = self.obs[i], gap
+        best_day = 0
+        for i in range(lo, hi):  # newest first
+            gap = abs(-neg[i] - d)
+            if gap < best_gap or (gap == best_gap and -neg[i] == best_day):
+                best, best_gap, best_day = self.obs[i], gap, -neg[i]
         self._closest[key] = best
         return best
 
-    def none_within(self, ordinals: Sequence[int], window: int) -> list[int]:
-        """The day ordinals of `ordinals` (in their order) with no observation within `window`
-        days (`closest` of that day is None)."""
-        days = self.days
-        if not days:
-            return list(ordinals)
-        n = len(days)
+    def has_within(self, d: int, window: int) -> bool:
+        """Some observation lies within `window` days of day ordinal `d`."""
+        self._read_to(d - window)
+        neg = self.neg_days
+        lo = bisect_left(neg, -(d + window))
+        return lo < len(neg) and -neg[lo] >= d - window
+
+    def days_without(self, other: _Index, window: int) -> list[int]:
+        """The distinct day ordinals of this index, newest first, with no observation of
+        `other` within `window` days (read whole: every day is looked at)."""
+        self.read_all()
+        other.read_all()
+        days = [-n for n in dict.fromkeys(self.neg_days)]
+        neg = other.neg_days
+        if not neg:
+            return days
+        n = len(neg)
         return [
             d
-            for d in ordinals
-            if not ((lo := bisect_left(days, d - window)) < n and days[lo] <= d + window)
+            for d in days
+            if not ((lo := bisect_left(neg, -(d + window))) < n and -neg[lo] >= d - window)
         ]
+
+    def visit_days(self) -> Iterator[int]:
+        """The distinct day ordinals of the observations, newest first (read as consumed)."""
+        i = 0
+        previous = None
+        while True:
+            if i >= len(self.obs):
+                if self._source is None:
+                    return
+                self._read(None)
+                if i >= len(self.obs):
+                    return
+            d = -self.neg_days[i]
+            i += 1
+            if d != previous:
+                previous = d
+                yield d
+
+    def days_between(self, lo: int, hi: int) -> list[int]:
+        """The distinct day ordinals from `lo` to `hi` (both included), oldest first."""
+        self._read_to(lo)
+        neg = self.neg_days
+        start = bisect_left(neg, -hi)
+        end = bisect_right(neg, -lo)
+        return sorted({-n for n in neg[start:end]})
+
+    def newest_first(self) -> Iterator[Observed]:
+        """The observations, newest first (read as consumed)."""
+        i = 0
+        while True:
+            if i >= len(self.obs):
+                if self._source is None:
+                    return
+                self._read(None)
+                if i >= len(self.obs):
+                    return
+            yield self.obs[i]
+            i += 1
 
     def evidence(self, o: Observed) -> Evidence:
         """`_evidence(o)` for an observation of this index (the same object on every call)."""
@@ -240,7 +320,7 @@ def _recorded_only(
 
 def _visit_scores(
     score_id: str,
-    ordinals: Sequence[int],
+    ordinals: Iterable[int],
     obs: dict[str, _Index],
     specs: sc.ScoreSpecs,
     p: _Params,
@@ -250,14 +330,11 @@ def _visit_scores(
     valid_only: bool = False,
 ) -> tuple[list[Score], set[str]]:
     """Scores at the visits of `ordinals` (in that order) until `want` are found, with the
-    totals the EHR recorded at those visits; also returns the refs of the totals used."""
-    four = _THREE_VARIABLE_OF.get(score_id)
+    totals the EHR recorded at those visits; also returns the refs of the totals used.
+    (A 3-variable form's caller passes only the visits without a PtGA.)"""
     totals = obs.get(RECORDED_TOTALS.get(score_id, ""), _EMPTY)
-    ptga = obs.get("ptga_mm", _EMPTY)
     used: set[str] = set()
     out: list[Score] = []
-    if four is not None:  # the 4-variable form is computed at the visits with a PtGA
-        ordinals = ptga.none_within(ordinals, p.window)
     for ordinal in ordinals:
         if len(out) >= want:
             break
@@ -280,13 +357,22 @@ def _series(
     out: list[Score] = []
     used: set[str] = set()
     if all(comp in obs for comp in _FORMULAS[score_id][0]):  # else no visit can have them all
-        anchors = sorted(set(obs[_ANCHOR[score_id]].days), reverse=True)
+        anchor = obs[_ANCHOR[score_id]]
+        anchors: Iterable[int]
+        if score_id in _THREE_VARIABLE_OF:  # computed at the visits without a PtGA
+            anchors = anchor.days_without(obs.get("ptga_mm", _EMPTY), p.window)
+        else:
+            anchors = anchor.visit_days()
         out, used = _visit_scores(score_id, anchors, obs, specs, p, today, p.trend)
     totals = obs.get(RECORDED_TOTALS.get(score_id, ""), _EMPTY)
-    for total in reversed(totals.obs):
+    recorded_only = 0
+    for total in totals.newest_first():
+        if recorded_only >= p.trend:
+            break  # older than `trend` shown already: cut below (the sort keeps list order)
         if total.ref not in used and _valid_total(total):
             if not any(abs((s.when - total.when).days) <= p.window for s in out if s.when):
                 out.append(_recorded_only(score_id, total, specs, p, today))
+                recorded_only += 1
     out.sort(key=lambda s: s.when or date.min, reverse=True)
     return out[: p.trend]
 
@@ -307,7 +393,10 @@ def _eular(
             continue
         top = current.when.toordinal()
         lo, hi = top - int(e["baseline_max_days"]), top - int(e["baseline_min_days"])
-        days = sorted(d for d in set(obs.get(_ANCHOR[form], _EMPTY).days) if lo <= d <= hi)
+        days = obs.get(_ANCHOR[form], _EMPTY).days_between(lo, hi)
+        if form in _THREE_VARIABLE_OF:  # computed at the visits without a PtGA
+            ptga = obs.get("ptga_mm", _EMPTY)
+            days = [d for d in days if not ptga.has_within(d, p.window)]
         found, _ = _visit_scores(form, days, obs, specs, p, today, 1, valid_only=True)
         if not found:
             continue
@@ -371,11 +460,8 @@ def compute_scores(
     p = _params(knowledge, specs)
     if trend_count is not None:
         p = replace(p, trend=trend_count)
-    obs = {
-        c: _Index(_usable(v, p.canonical.get(c)))
-        for c, v in facts.observations.items()
-        if c in _NEEDED and v
-    }
+    observations = facts.observations
+    obs = {c: _Index(v, p.canonical.get(c)) for c in _NEEDED_ORDER if (v := observations.get(c))}
     series: dict[str, list[Score]] = {}
     for score_id in _FORMULAS:
         if specs.enabled.get(score_id, False):

@@ -1,0 +1,146 @@
+"""compute_scores reads each concept's results newest first and only as far back as it needs.
+
+The look-ups of its per-concept reader are checked against the plain definitions over every
+usable result (the reader's fast path must give the same answers), and a long chart's old
+results are shown to stay unread for the last visits' scores."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from datetime import date, timedelta
+from typing import overload
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cds_service.assess.activity import _Index, compute_scores
+from cds_service.knowledge import load_knowledge
+from cds_service.model import Facts, Observed
+
+TODAY = date(2026, 11, 23)
+UNIT = "mg/L"
+
+_VALUES = st.one_of(
+    st.floats(min_value=0, max_value=100),
+    st.sampled_from([None, math.nan, math.inf, -math.inf]),
+)
+# (days before today, value, unit): many on the same day, some unusable
+_ROWS = st.lists(
+    st.tuples(st.integers(0, 60), _VALUES, st.sampled_from([UNIT, UNIT, None, "mg/dL"])),
+    max_size=30,
+)
+
+
+def _chart(rows: list[tuple[int, float | None, str | None]]) -> list[Observed]:
+    """Results newest first, as Facts keeps them (results of one day in list order)."""
+    made = [
+        Observed("crp", TODAY - timedelta(days=back), f"Observation/{i}", value, unit)
+        for i, (back, value, unit) in enumerate(rows)
+    ]
+    made.sort(key=lambda o: o.when, reverse=True)  # stable: one day's results keep their order
+    return made
+
+
+def _usable(chart: list[Observed]) -> list[Observed]:
+    return [
+        o
+        for o in chart
+        if o.value is not None and math.isfinite(o.value) and o.unit in (None, UNIT)
+    ]
+
+
+def _closest(usable: list[Observed], day: date, window: int) -> Observed | None:
+    """The definition: the smallest gap; on a tie the newer day; within one day the result
+    listed last (as the sorted list of the engine before the reader read lazily)."""
+    best: Observed | None = None
+    for o in sorted(usable, key=lambda o: o.when):  # oldest first, one day in list order
+        gap = abs((o.when - day).days)
+        if gap <= window and (best is None or gap <= abs((best.when - day).days)):
+            best = o
+    return best
+
+
+@settings(max_examples=150, deadline=None)
+@given(_ROWS, st.lists(st.tuples(st.integers(-5, 65), st.integers(0, 14)), max_size=8))
+def test_closest_is_the_nearest_usable_result_newer_on_a_tie(rows, asks):
+    chart = _chart(rows)
+    usable = _usable(chart)
+    index = _Index(chart, UNIT)
+    for back, window in asks:  # in any order: the reader reads further back as asked
+        day = TODAY - timedelta(days=back)
+        assert index.closest(day, window) is _closest(usable, day, window)
+        assert index.has_within(day.toordinal(), window) == (
+            _closest(usable, day, window) is not None
+        )
+
+
+@settings(max_examples=100, deadline=None)
+@given(_ROWS, _ROWS, st.integers(0, 14), st.integers(0, 70), st.integers(0, 70))
+def test_visit_days_and_windows_are_those_of_every_usable_result(rows, other_rows, window, a, b):
+    chart, other = _chart(rows), _chart(other_rows)
+    usable, other_usable = _usable(chart), _usable(other)
+    days = sorted({o.when.toordinal() for o in usable}, reverse=True)
+    assert list(_Index(chart, UNIT).visit_days()) == days
+    assert list(_Index(chart, UNIT).newest_first()) == usable
+    lo, hi = (
+        (TODAY - timedelta(days=max(a, b))).toordinal(),
+        (TODAY - timedelta(days=min(a, b))).toordinal(),
+    )
+    assert _Index(chart, UNIT).days_between(lo, hi) == sorted(d for d in days if lo <= d <= hi)
+    without = [
+        d for d in days if not any(abs(o.when.toordinal() - d) <= window for o in other_usable)
+    ]
+    assert _Index(chart, UNIT).days_without(_Index(other, UNIT), window) == without
+
+
+class _Counted(Sequence[Observed]):
+    """A concept's results that count how far back they were read."""
+
+    def __init__(self, items: list[Observed]) -> None:
+        self.items = items
+        self.read = 0
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @overload
+    def __getitem__(self, i: int) -> Observed: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Observed]: ...
+    def __getitem__(self, i: int | slice) -> Observed | Sequence[Observed]:
+        if isinstance(i, slice):
+            raise AssertionError("not sliced")
+        self.read = max(self.read, i + 1 if i >= 0 else len(self.items))
+        return self.items[i]
+
+    def __iter__(self) -> Iterator[Observed]:
+        for i, o in enumerate(self.items):
+            self.read = max(self.read, i + 1)
+            yield o
+
+
+def test_the_last_visits_scores_leave_a_long_charts_old_results_unread():
+    units = {
+        "tjc28": "{count}",
+        "sjc28": "{count}",
+        "ptga_mm": "mm",
+        "prga_mm": "mm",
+        "crp": "mg/L",
+    }
+    values = {"tjc28": 4.0, "sjc28": 2.0, "ptga_mm": 40.0, "prga_mm": 30.0, "crp": 12.0}
+    visits = [TODAY - timedelta(days=30 * n) for n in range(200)]  # monthly for 16 years
+    charts = {
+        c: _Counted([Observed(c, d, f"Observation/{c}-{d}", values[c], units[c]) for d in visits])
+        for c in units
+    }
+    scores = compute_scores(Facts(today=TODAY, orders=[], observations=charts), load_knowledge())
+    cdai = [s for s in scores if s.id == "CDAI"]
+    assert [s.when for s in cdai] == visits[:3]
+    assert [s.value for s in cdai] == [13.0, 13.0, 13.0]
+    # the last 3 visits and the EULAR baseline (up to a year back), never the 16 years; the
+    # joint counts and PtGA are read whole: a 3-variable DAS28 is scored at any visit without
+    # a PtGA, however old
+    read = {c: chart.read for c, chart in charts.items()}
+    assert all(0 < read[c] <= 16 for c in ("sjc28", "prga_mm", "crp")), read
+    assert read["tjc28"] == read["ptga_mm"] == len(visits)
