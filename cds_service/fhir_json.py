@@ -182,16 +182,13 @@ def bundle_typed(bundle: TypedBundle) -> list[Observation | Condition]:
     entries = bundle.entry
     if not entries:
         return []
-    out: list[Observation | Condition] = []
-    for entry in entries:
-        resource = entry.resource
-        if resource is None or resource is UNSET:
-            continue
-        search = entry.search
-        if search is not None and search is not UNSET and search.mode == "outcome":
-            continue
-        out.append(resource)  # type: ignore[arg-type]
-    return out
+    return [
+        resource
+        for entry in entries
+        if (resource := entry.resource) is not None
+        and resource is not UNSET
+        and ((search := entry.search) is UNSET or search is None or search.mode != "outcome")
+    ]
 
 
 def next_url(bundle: TypedBundle) -> str | None:

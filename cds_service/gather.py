@@ -278,18 +278,22 @@ def _assemble(
     lists: dict[str, list[dict[str, Any]]] = {name: [] for name in RECORD_FIELDS.values()}
     patients: list[dict[str, Any]] = []
     medications: dict[str, dict[str, Any]] = {}  # "Medication/id" -> resource (_include)
-    seen: set[tuple[str, str]] = set()
+    seen: dict[str, set[str]] = {}  # resource type -> ids taken: each resource once
     for resources in found.values():
+        if _take_typed(resources, lists, seen):
+            continue
         for resource in resources:
             if type(resource) in TYPED:  # fhir_json.Observation / Condition
                 kind, rid = TYPED[type(resource)], resource.id
             else:
                 kind, rid = resource["resourceType"], resource.get("id")
             if isinstance(rid, str):
-                key = (kind, rid)
-                if key in seen:
+                ids = seen.get(kind)
+                if ids is None:
+                    ids = seen[kind] = set()
+                elif rid in ids:
                     continue
-                seen.add(key)
+                ids.add(rid)
             field = RECORD_FIELDS.get(kind)
             if field is not None:
                 lists[field].append(resource)
@@ -310,6 +314,34 @@ def _assemble(
         fhir_calls=calls,
         **lists,
     )
+
+
+def _take_typed(
+    resources: list[Any], lists: dict[str, list[Any]], seen: dict[str, set[str]]
+) -> bool:
+    """The usual Bundle of one prefetch key or search, taken whole: typed resources of one
+    type (fhir_json), each with an id, no id twice nor already taken. False (nothing taken)
+    for anything else: the caller then takes the resources one by one."""
+    if not resources:
+        return False
+    kinds = set(map(type, resources))
+    if len(kinds) != 1:
+        return False
+    kind = TYPED.get(kinds.pop())
+    if kind is None:
+        return False
+    ids = {resource.id for resource in resources}
+    if len(ids) != len(resources) or not all(type(rid) is str for rid in ids):
+        return False
+    taken = seen.get(kind)
+    if taken is None:
+        seen[kind] = ids
+    elif taken.isdisjoint(ids):
+        taken |= ids
+    else:
+        return False
+    lists[RECORD_FIELDS[kind]].extend(resources)
+    return True
 
 
 def _with_medication(

@@ -262,3 +262,23 @@ def test_more_fetched_resources_than_the_limit_are_not_assessed_not_cut(fault_se
     assert record.observations == []  # never a part of them
     assert _reasons(record)["observations"] == "too many resources"
     assert record.patient == samples.PATIENT  # the keys that fit are kept
+
+
+def test_typed_bundles_sharing_results_give_each_result_once_in_the_order_sent(plan):
+    """Observation Bundles are decoded typed and taken whole when they can be: a result sent
+    under two keys, or twice in one Bundle, is still read once, and a Condition with the id
+    of an Observation is another resource."""
+
+    def crp(rid: str) -> dict[str, Any]:
+        return {**copy.deepcopy(samples.CRP), "id": rid}
+
+    prefetch = {
+        "observations": samples.searchset(crp("a"), crp("b"), crp("c")),
+        "conditions": samples.searchset({**copy.deepcopy(samples.RA), "id": "a"}),
+        "labs": samples.searchset(crp("d"), crp("b")),  # b sent under two keys
+        "more": samples.searchset(crp("e"), crp("f"), crp("e")),  # e twice in one Bundle
+    }
+    record, _ = _gather(samples.order_sign(prefetch=prefetch), plan)
+    assert all(type(o) is samples.TYPED["Observation"] for o in record.observations)
+    assert [o["id"] for o in samples.plain(record.observations)] == ["a", "b", "c", "d", "e", "f"]
+    assert [c["id"] for c in samples.plain(record.conditions)] == ["a"]
