@@ -32,7 +32,7 @@ from cds_service.fhir_json import UNSET, CodeableConcept, Condition, UnsetType, 
 from cds_service.knowledge.index import ValueSets, norm_code, norm_icd10, norm_text, remember
 from cds_service.knowledge.meaning import MARKER_BEFORE_NEGATIVE_AT_END
 from cds_service.model import Problem, Unclassified
-from cds_service.normalise.construct import fast_constructor
+from cds_service.normalise.construct import fast_constructor, fast_positional
 from cds_service.normalise.fhir import (
     codings,
     concept_text,
@@ -46,6 +46,11 @@ from cds_service.normalise.fhir import (
 EXCLUDED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
 ACTIVE = frozenset({"active", "recurrence", "relapse"})
 _new_problem = fast_constructor(Problem)  # one per relevant Condition (see construct.py)
+_problem = fast_positional(
+    Problem,
+    *("concepts", "ref", "active", "onset", "abatement", "recorded", "display", "code"),
+    "by_name",
+)
 INACTIVE = frozenset({"inactive", "remission", "resolved"})
 _STATED = ACTIVE | INACTIVE
 
@@ -257,7 +262,7 @@ def normalise_conditions(
     out: list[Problem] = []
     unclassified: list[Unclassified] = []
     seen: set[str] = set()
-    memo: dict[tuple[str | None, ...], Classified] = {}  # this record's codes, read once
+    memo: dict[tuple[Any, ...], Classified] = {}  # this record's codes, read once
     for index, resource in enumerate(resources):
         if type(resource) is Condition:  # decoded typed (fhir_json)
             _read_typed(resource, index, vs, memo, seen, out, unclassified)
@@ -305,7 +310,7 @@ def _read_typed(
     resource: Condition,
     index: int,
     vs: ValueSets,
-    memo: dict[tuple[str | None, ...], Classified],
+    memo: dict[tuple[Any, ...], Classified],
     seen: set[str],
     out: list[Problem],
     unclassified: list[Unclassified],
@@ -321,9 +326,15 @@ def _read_typed(
         return
     code = resource.code
     if type(code) is CodeableConcept:
-        key: tuple[str | None, ...] = (_text(code.text),)
-        for coding in code.coding or ():
-            key += (_text(coding.system), _text(coding.code), _text(coding.display))
+        # everything classify reads of it, as sent (UNSET and None apart: a finer key)
+        codings = code.coding
+        if type(codings) is list and len(codings) == 1:  # the usual: one coding
+            only = codings[0]
+            key: tuple[Any, ...] = (code.text, only.system, only.code, only.display)
+        else:
+            key = (code.text, codings if codings is None or codings is UNSET else True)
+            for coding in codings or ():
+                key += (coding.system, coding.code, coding.display)
         found = memo.get(key)
         if found is None:
             found = memo[key] = classify(vs, as_dict(code))
@@ -332,12 +343,19 @@ def _read_typed(
     if not found.concepts and found.known_none:
         return
     clinical = _typed_status(resource.clinicalStatus)
-    abatement = _first_day(
-        resource.abatementDateTime,
-        _member(resource.abatementPeriod, "end"),
-        _member(resource.abatementPeriod, "start"),
-        resource.abatementString,
-    )
+    if (
+        resource.abatementDateTime is UNSET
+        and resource.abatementPeriod is UNSET
+        and resource.abatementString is UNSET
+    ):
+        abatement = None  # the usual: none sent
+    else:
+        abatement = _first_day(
+            resource.abatementDateTime,
+            _member(resource.abatementPeriod, "end"),
+            _member(resource.abatementPeriod, "start"),
+            resource.abatementString,
+        )
     if clinical in _STATED:
         active = clinical in ACTIVE
     else:
@@ -350,22 +368,29 @@ def _read_typed(
     if type(code) is CodeableConcept:
         display = _text(code.text)
         if display is None:
-            display = next((c.display for c in code.coding or () if type(c.display) is str), None)
+            for coding in code.coding or ():
+                if type(coding.display) is str:
+                    display = coding.display
+                    break
+    onset = resource.onsetDateTime
+    onset = parse_date(onset) if type(onset) is str else None
+    if onset is None:
+        onset = _first_day(_member(resource.onsetPeriod, "start"), resource.onsetString)
+    recorded = resource.recordedDate
+    recorded = parse_date(recorded) if type(recorded) is str else None
+    if recorded is None:
+        recorded = _first_day(resource.assertedDate, resource.dateRecorded)
     out.append(
-        _new_problem(
-            concepts=found.concepts,
-            ref=ref,
-            active=active,
-            onset=_first_day(
-                resource.onsetDateTime, _member(resource.onsetPeriod, "start"), resource.onsetString
-            ),
-            abatement=abatement,
-            recorded=_first_day(
-                resource.recordedDate, resource.assertedDate, resource.dateRecorded
-            ),
-            display=display,
-            code=found.matched,
-            by_name=found.by_name,
+        _problem(
+            found.concepts,
+            ref,
+            active,
+            onset,
+            abatement,
+            recorded,
+            display,
+            found.matched,
+            found.by_name,
         )
     )
 
