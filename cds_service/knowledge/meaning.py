@@ -18,6 +18,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 GPS_TAGS = ("disorder", "finding", "situation", "event")
+# SNOMED CT morphologic abnormalities (ICD-O histologies: "Adenocarcinoma, no subtype", "Carcinoma,
+# metastatic"; and "Thrombus", "Embolus", "Infarct", "Abscess") are recorded as a Condition's code
+# on real problem lists. A morphology names a histology without a site: it means a concept only
+# where the histology alone says it, i.e. a malignant (or metastatic) neoplasm (malignancy, and
+# lymphoma or non-melanoma skin cancer where the concept definition's names say so). The
+# definitions that read them list this tag in their `tags`; no other does (a thrombus or an
+# embolus is no DVT or PE without its site, an infarct no MI or stroke, an abscess no serious
+# infection, a fibrosis no ILD).
+MORPHOLOGY_TAG = "morphologic abnormality"
 
 LIKE_REASON = "an X-like condition is not X"
 

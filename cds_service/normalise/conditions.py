@@ -30,7 +30,7 @@ from typing import Any
 
 from cds_service.fhir_json import UNSET, CodeableConcept, Condition, UnsetType, as_dict
 from cds_service.knowledge.index import ValueSets, norm_code, norm_icd10, norm_text, remember
-from cds_service.knowledge.meaning import MARKER_BEFORE_NEGATIVE_AT_END
+from cds_service.knowledge.meaning import MARKER_BEFORE_NEGATIVE_AT_END, MORPHOLOGY_TAG
 from cds_service.model import Problem, Unclassified
 from cds_service.normalise.construct import fast_constructor, fast_positional
 from cds_service.normalise.fhir import (
@@ -94,6 +94,15 @@ def _strip_tag(vs: ValueSets, text: str) -> str:
     return text
 
 
+def _tag_of(text: str) -> str:
+    """The SNOMED CT semantic tag a display ends with, case folded ("" when none)."""
+    text = text.rstrip()
+    if not text.endswith(")"):
+        return ""
+    start = text.rfind("(")
+    return " ".join(text[start + 1 : -1].split()).casefold() if start > 0 else ""
+
+
 def _take(text: str, prefixes: tuple[str, ...], suffixes: tuple[str, ...]) -> str | None:
     """The text without one of the qualifier words at its start or end, or None. A Latin word
     must stand apart ("no dvt", not "nodular ...")."""
@@ -141,6 +150,12 @@ def _read_name(vs: ValueSets, text: str) -> NameRead | None:
     nicotine dependence" is former smoker, in the past), else a listed name or expansion
     display left after qualifier words are taken off, else what the definitions read in it."""
     whole = _strip_tag(vs, norm_text(text)).strip(_TRAILING)
+    if _tag_of(text) == MORPHOLOGY_TAG:
+        # a morphology ("Embolus (morphologic abnormality)") names a histology without a site:
+        # read with its tag by the definitions, as the expansions read its code, never as the
+        # disorder whose name its text happens to share
+        concept = vs.condition_meaning(text)
+        return NameRead(concept, "asserted") if concept is not None else None
     concept = vs.cond_names.get(whole)
     if concept is not None:
         return NameRead(concept, "asserted")

@@ -469,3 +469,111 @@ def test_an_unconfirmed_pregnancy_the_babys_gestation_or_a_visit_record_is_no_pr
 def test_obesity_recorded_as_resolved_is_not_present():
     assert "obesity" not in current("Obesity resolved (finding)")
     assert "obesity" in current("Obesity (disorder)")
+
+
+# ------------------------------------------- SNOMED CT morphologic abnormalities on a problem list
+# Problem lists carry morphology codes as a Condition's code ("Adenocarcinoma, no subtype
+# (morphologic abnormality)"): a malignant (or metastatic) neoplasm's morphology is that
+# malignancy, read by the same definitions; benign, in situ, uncertain behaviour and neoplasms
+# without a behaviour are not, nor is a non-neoplastic morphology without a site (a thrombus or
+# embolus is no DVT or PE, an infarct no MI or stroke, an abscess no serious infection).
+M = " (morphologic abnormality)"
+
+
+@pytest.mark.parametrize(
+    ("display", "expected", "not_concept"),
+    [
+        ("Adenocarcinoma, no subtype" + M, "malignancy", "nmsc"),
+        ("Carcinoma, metastatic" + M, "malignancy", None),
+        ("Neoplasm, metastatic" + M, "malignancy", None),
+        (
+            "Neoplasm, malignant, uncertain whether primary or metastatic" + M,
+            "malignancy",
+            None,
+        ),
+        ("Malignant lymphoma, non-Hodgkin" + M, "lymphoma", None),
+        ("Hodgkin lymphoma, nodular sclerosis" + M, "lymphoma", None),
+        # squamous cell carcinoma is not site-specific (lung, oesophagus, cervix, head and
+        # neck...): a malignancy, not non-melanoma skin cancer, unless the name says skin
+        (
+            "Squamous cell carcinoma, no ICD-O subtype" + M,
+            "malignancy",
+            "nmsc",
+        ),
+        ("Squamous cell carcinoma, keratinizing" + M, "malignancy", "nmsc"),
+        ("Basal cell carcinoma" + M, "nmsc", None),
+        ("Basosquamous carcinoma" + M, "nmsc", None),
+        ("Basal cell adenocarcinoma" + M, "malignancy", "nmsc"),
+        ("Malignant melanoma, no ICD-O subtype" + M, "malignancy", "nmsc"),
+        ("Acute myeloid leukemia, M6 type" + M, "malignancy", "lymphoma"),
+        ("Multiple myeloma, no ICD-O subtype" + M, "malignancy", None),
+        ("Medullomyoblastoma" + M, "malignancy", None),
+        ("Squamous cell carcinoma, microinvasive" + M, "malignancy", None),
+    ],
+)
+def test_a_malignant_morphology_on_a_problem_list_is_the_malignancy(display, expected, not_concept):
+    found = read(display)
+    assert expected in found
+    if not_concept:
+        assert not_concept not in found
+
+
+@pytest.mark.parametrize(
+    ("display", "not_concepts"),
+    [
+        ("Neoplasm, benign" + M, {"malignancy"}),
+        ("Neoplasm" + M, {"malignancy"}),
+        ("Carcinoma in situ, no ICD-O subtype" + M, {"malignancy"}),
+        ("Papillary carcinoma in situ" + M, {"malignancy"}),
+        ("Intraductal carcinoma, noninfiltrating" + M, {"malignancy"}),
+        ("Comedocarcinoma, noninfiltrating" + M, {"malignancy"}),
+        ("Noninfiltrating intraductal papillary adenocarcinoma" + M, {"malignancy"}),
+        ("Neoplasm, uncertain whether benign or malignant" + M, {"malignancy"}),
+        ("Carcinoid tumor of uncertain malignant potential" + M, {"malignancy"}),
+        ("Basal cell tumor, uncertain whether benign or malignant" + M, {"nmsc", "malignancy"}),
+        ("Squamous intraepithelial neoplasia, grade III" + M, {"malignancy"}),
+        ("Melanoma in situ" + M, {"malignancy"}),
+        ("Borderline phyllodes tumor" + M, {"malignancy"}),
+        ("Adenolymphoma" + M, {"lymphoma", "malignancy"}),
+        ("Embolus" + M, {"pe", "dvt", "vte"}),
+        ("Thrombus" + M, {"dvt", "vte", "pe"}),
+        ("Thromboembolus" + M, {"dvt", "vte", "pe"}),
+        ("Saddle embolus" + M, {"pe", "vte"}),
+        ("Infarct" + M, {"mi", "stroke"}),
+        ("Abscess" + M, {"serious_infection"}),
+        ("Inflammatory morphology" + M, {"serious_infection"}),
+        ("Focal fibrosis" + M, {"ild"}),
+        ("Atheroma" + M, {"cad", "pad"}),
+        ("Tumor necrosis" + M, {"malignancy"}),
+    ],
+)
+def test_a_morphology_that_is_no_malignancy_or_names_no_site_is_no_concept(display, not_concepts):
+    assert not read(display) & not_concepts
+
+
+@pytest.mark.parametrize(
+    ("code", "expected", "not_concept"),
+    [
+        ("35917007", "malignancy", "nmsc"),  # Adenocarcinoma, no subtype (GPS)
+        ("28899001", "malignancy", "nmsc"),  # Squamous cell carcinoma, no ICD-O subtype (GPS)
+        ("1338007", "nmsc", None),  # Basal cell carcinoma (FHIR bodystructure-code expansion)
+        ("1929004", "lymphoma", None),  # Non-Hodgkin lymphoma, no ICD-O subtype (GPS)
+        ("2092003", "malignancy", "nmsc"),  # Malignant melanoma, no ICD-O subtype (GPS)
+        ("14799000", "malignancy", None),  # Neoplasm, metastatic (GPS)
+        ("4590003", "malignancy", None),  # Adenocarcinoma, metastatic (FHIR expansion)
+        ("55584005", None, "pe"),  # Embolus (GPS)
+        ("396339007", None, "dvt"),  # Thrombus (GPS)
+        ("3898006", None, "malignancy"),  # Neoplasm, benign
+        ("108369006", None, "malignancy"),  # Neoplasm
+        ("86616005", None, "malignancy"),  # Intraductal carcinoma, noninfiltrating (in situ)
+        ("44132006", None, "serious_infection"),  # Abscess
+    ],
+)
+def test_the_expansion_takes_malignant_morphologies_by_code(code, expected, not_concept):
+    found = read("", code)
+    if expected:
+        assert expected in found
+    else:
+        assert not found
+    if not_concept:
+        assert not_concept not in found

@@ -924,8 +924,6 @@ def test_codes_of_the_uk_codelists_are_their_concept(code, expected):
         ("83284001", "malignancy"),  # Clark melanoma level 1 (a qualifier: in situ)
         ("1222584008", "malignancy"),  # American Joint Committee on Cancer allowable value
         ("168406009", "malignancy"),  # Severe dyskaryosis ... cannot exclude invasive carcinoma
-        ("314923001", "lymphoma"),  # Low grade B-cell lymphoma morphology
-        ("189974000", "lymphoma"),  # [M]Malignant lymphoma, centroblastic type NOS (morphology)
         ("393030008", "chronic_lung_disease"),  # Asthma annual review
         ("66987001", "chronic_lung_disease"),  # Congenital lobar emphysema
         ("315051004", "diabetes"),  # Diabetes resolved
@@ -957,8 +955,6 @@ def test_codes_of_the_uk_codelists_are_their_concept(code, expected):
         ("234414004", "malignancy"),  # Non-malignant white cell disorder
         ("768560008", "malignancy"),  # Melanoma differentiation-associated gene 5 deficiency
         ("394699000", "pregnancy"),  # Born by cesarean section (the baby's record)
-        ("15949004", "malignancy"),  # Thymoma, malignant (a morphology, named after ICD-O)
-        ("79282002", "malignancy"),  # Carcinoma, metastatic (a morphology)
         ("1222677008", "thrombophilia"),  # ILD due to surfactant protein C deficiency
         ("44051003", "malignancy"),  # Malignant endocarditis (acute bacterial endocarditis)
         ("71913005", "crohns"),  # Granulomatous enteritis, non-Crohn's disease
@@ -1232,3 +1228,126 @@ def test_ohdsi_study_extraction_reads_cohort_and_concept_set_json(tmp_path):
         ("230690007", "Cerebrovascular accident (disorder)", (f"{root.parent.name}:stroke",)),
     ]
     assert set(titles.values()) == {"Deep vein thrombosis", "stroke"}
+
+
+# ---------------------------------------------------- morphologic abnormalities on a problem list
+
+
+def test_the_gps_extract_keeps_morphologic_abnormalities_and_the_morphology_input_is_pinned():
+    tags = {build.fsn_parts(name)[1] for _, name in build.read_gps()}
+    assert tags == {"disorder", "finding", "situation", "event", "morphologic abnormality"}
+    doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
+    recorded = {i["id"]: i for i in doc["inputs"]}
+    assert recorded["morph"]["sha256"] == build.sha256_file(build.MORPH_FILE)
+    head = [
+        line for line in build.MORPH_FILE.read_text(encoding="utf-8").splitlines() if line[0] == "#"
+    ]
+    for source in build.FHIR_IG_SOURCES:
+        if source["id"] in build.MORPH_SOURCES:
+            assert any(source["integrity"] in line for line in head), source["id"]
+    rows, _ = build.read_ecqm(build.MORPH_FILE)
+    assert len(rows) > 900
+    assert all(build.fsn_parts(name)[1] == "morphologic abnormality" for _, name, _ in rows)
+
+
+def test_morphology_extraction_reads_the_fully_specified_name_of_each_member(tmp_path):
+    for source in build.FHIR_IG_SOURCES:
+        if source["id"] not in build.MORPH_SOURCES:
+            continue
+        package = tmp_path / source["folder"] / "package"
+        package.mkdir(parents=True)
+        contains = [
+            {
+                "system": SCT,
+                "code": "35917007",
+                "display": "Adenocarcinoma",
+                "designation": [
+                    {"value": "Adenocarcinoma"},
+                    {"value": "Adenocarcinoma, no subtype (morphologic abnormality)"},
+                ],
+            },
+            {"system": SCT, "code": "55584005", "display": "Embolus"},
+            {"system": "http://loinc.org", "code": "1234-5", "display": "Not SNOMED CT"},
+        ]
+        vs = {
+            "resourceType": "ValueSet",
+            "url": build.MORPH_VALUESET,
+            "title": "SNOMED CT Morphologic Abnormalities",
+            "expansion": {"parameter": [], "contains": contains},
+        }
+        (package / "ValueSet-bodystructure-code.json").write_text(json.dumps(vs), "utf-8")
+    out = tmp_path / "morph.tsv"
+    build.refresh_morphology(tmp_path, out)
+    rows, titles = build.read_ecqm(out)
+    assert [(c, n) for c, n, _ in rows] == [
+        ("35917007", "Adenocarcinoma, no subtype (morphologic abnormality)"),
+        ("55584005", "Embolus (morphologic abnormality)"),
+    ]
+    assert set(titles) == {f"{s}:bodystructure-code" for s in build.MORPH_SOURCES}
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("35917007", {"malignancy"}),  # Adenocarcinoma, no subtype (GPS)
+        ("68453008", {"malignancy"}),  # Carcinoma, no subtype (GPS)
+        ("14799000", {"malignancy"}),  # Neoplasm, metastatic (GPS)
+        ("1929004", {"lymphoma"}),  # Non-Hodgkin lymphoma, no ICD-O subtype (GPS)
+        ("14537002", {"lymphoma"}),  # Hodgkin lymphoma, no ICD-O subtype (GPS)
+        ("55921005", {"malignancy"}),  # Multiple myeloma, no ICD-O subtype (GPS)
+        ("1338007", {"nmsc"}),  # Basal cell carcinoma (FHIR bodystructure-code)
+        ("4590003", {"malignancy"}),  # Adenocarcinoma, metastatic (FHIR bodystructure-code)
+        ("17788007", {"malignancy"}),  # Acute myeloid leukemia, no ICD-O subtype (FHIR)
+        ("15949004", {"malignancy"}),  # Thymoma, malignant (UK codelist, ICD-O form)
+        ("79282002", {"malignancy"}),  # Carcinoma, metastatic (UK codelist)
+        ("189974000", {"lymphoma"}),  # [M]Malignant lymphoma, centroblastic type NOS (UK)
+        ("314923001", {"lymphoma"}),  # Low grade B-cell lymphoma morphology (UK)
+        ("189573003", {"nmsc"}),  # [M]Basal cell carcinoma NOS (UK)
+        ("373168002", {"lymphoma"}),  # Reticulosarcoma (a lymphoma's old name; GPS disorder)
+    ],
+)
+def test_a_malignant_morphology_code_is_its_concept(code, expected):
+    assert expected <= concepts(SCT, code)
+
+
+@pytest.mark.parametrize(
+    ("code", "not_concepts"),
+    [
+        ("28899001", {"nmsc"}),  # Squamous cell carcinoma, no ICD-O subtype: any site
+        ("2092003", {"nmsc"}),  # Malignant melanoma, no ICD-O subtype
+        ("3898006", {"malignancy"}),  # Neoplasm, benign
+        ("108369006", {"malignancy"}),  # Neoplasm (no behaviour)
+        ("86616005", {"malignancy"}),  # Intraductal carcinoma, noninfiltrating (in situ)
+        ("78197004", {"malignancy"}),  # Comedocarcinoma, noninfiltrating (UK)
+        ("10376009", {"malignancy"}),  # Papillary carcinoma in situ
+        ("71232009", {"malignancy"}),  # Borderline phyllodes tumor
+        ("55584005", {"pe", "dvt", "vte"}),  # Embolus
+        ("396339007", {"dvt", "vte", "pe"}),  # Thrombus
+        ("13713005", {"dvt", "vte", "pe"}),  # Thromboembolus (FHIR bodystructure-code)
+        ("37778000", {"pe"}),  # Saddle embolus (FHIR bodystructure-code)
+        ("44132006", {"serious_infection"}),  # Abscess
+        ("45559001", {"ild"}),  # Focal fibrosis
+        ("38969003", {"malignancy"}),  # Precancerous melanosis (lentigo maligna, in situ)
+        ("189825002", {"malignancy"}),  # [M]Cystosarcoma phyllodes NOS (uncertain behaviour)
+        ("18799007", {"pregnancy"}),  # Invasive hydatidiform mole (a morphology; D39.2)
+    ],
+)
+def test_a_morphology_that_is_no_malignancy_or_names_no_site_is_no_concept(code, not_concepts):
+    assert not concepts(SCT, code) & not_concepts
+
+
+def test_read_morphology_groupers_of_benign_and_malignant_forms_are_reviewed_not_taken():
+    doc = json.loads(build.REVIEW_OUTPUT.read_text(encoding="utf-8"))
+    reasons: dict[tuple[str, str], list[str]] = {}
+    for concept, code, _, reason in doc["review"]:
+        reasons.setdefault((concept, code), []).append(reason)
+    groupers = [
+        code
+        for _, code, name, _ in doc["review"]
+        if name.startswith("[M]") and (" or " in name or " and " in name)
+    ]
+    assert len(groupers) > 20
+    for code in groupers:
+        assert "malignancy" not in concepts(SCT, code)
+    renal = reasons[("malignancy", "189636006")]  # [M]Renal adenoma or carcinoma NOS
+    assert any("names a benign form and its malignant counterpart" in r for r in renal)

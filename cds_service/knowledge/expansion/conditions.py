@@ -12,6 +12,7 @@ Run from the repository root:
     python -m cds_service.knowledge.expansion.conditions --refresh-ecr DIR   # re-extract eCR's
     python -m cds_service.knowledge.expansion.conditions --refresh-fhir-ig DIR  # FHIR IG value sets
     python -m cds_service.knowledge.expansion.conditions --refresh-ecqm-more DIR  # more eCQM/dQM
+    python -m cds_service.knowledge.expansion.conditions --refresh-morphology DIR  # morphologies
     python -m cds_service.knowledge.expansion.conditions --refresh-opensafely DIR  # UK lists
     python -m cds_service.knowledge.expansion.conditions --refresh-ohdsi-studies DIR  # OHDSI
     python -m cds_service.knowledge.expansion.conditions --evaluate FILE.tsv  # recall on a list
@@ -82,6 +83,7 @@ from typing import Any
 
 from cds_service.knowledge.meaning import (
     GPS_TAGS,
+    MORPHOLOGY_TAG,
     Definition,
     fsn_parts,
     judge,
@@ -92,6 +94,16 @@ from cds_service.knowledge.meaning import (
 KNOWLEDGE = Path(__file__).resolve().parent.parent
 INPUTS = Path(__file__).resolve().parent / "inputs"
 GPS_FILE = INPUTS / "snomed-gps-20200930.tsv"
+# the semantic tags of the GPS extract: every tag a definition may read (GPS_TAGS, and the
+# morphologic abnormalities that the neoplasm definitions read: MORPHOLOGY_TAG)
+GPS_EXTRACT_TAGS = (*GPS_TAGS, MORPHOLOGY_TAG)
+# SNOMED CT morphologic abnormalities outside the GPS: the expansions the FHIR R5 and R4B
+# specifications publish of ValueSet/bodystructure-code (`is-a 49755003 |Morphologically abnormal
+# structure|`, the first 1 000 members of each edition), with the fully specified name each
+# member carries as a designation
+MORPH_FILE = INPUTS / "fhir-morphology-snomed.tsv"
+MORPH_VALUESET = "http://hl7.org/fhir/ValueSet/bodystructure-code"
+MORPH_SOURCES = ("r5x", "r4bx")  # ids of FHIR_IG_SOURCES: the npm packages read
 R4X_FILE = INPUTS / "fhir-r4-finding-expansions.tsv"
 CONDITIONS = KNOWLEDGE / "valuesets" / "conditions.toml"
 CONCEPTS = KNOWLEDGE / "concepts.toml"
@@ -493,6 +505,23 @@ FHIR_IG_INPUT = {
     ),
     "extract": "cds_service/knowledge/expansion/inputs/fhir-ig-snomed.tsv",
 }
+MORPH_INPUT = {
+    "id": "morph",
+    "name": (
+        "SNOMED CT morphologic abnormalities of the FHIR R5 and R4B expansions of"
+        " ValueSet/bodystructure-code (SNOMED CT International 20220731 and 20200731)"
+    ),
+    "package": " ".join(
+        f"npm {s['npm']}@{s['version']} package/ValueSet-bodystructure-code.json"
+        for s in FHIR_IG_SOURCES
+        if s["id"] in MORPH_SOURCES
+    ),
+    "licence": (
+        "FHIR specification CC0-1.0; SNOMED CT is (c) and (R) SNOMED International, published"
+        " in the HL7 FHIR specification"
+    ),
+    "extract": "cds_service/knowledge/expansion/inputs/fhir-morphology-snomed.tsv",
+}
 UK_FILE = INPUTS / "opensafely-codelists-snomed.tsv"
 # OpenSAFELY study repositories whose codelists/ folder holds OpenCodelists downloads (SNOMED CT
 # UK Edition codelists with their preferred terms, NHS Digital primary care domain reference
@@ -555,17 +584,22 @@ UNTAGGED_NOT_A_CONDITION = re.compile(
     r"|(?<!complication of )care|service|administration|infusion|therapy"
     r"|(?<!following )(?<!of )procedure|operation|surgery|excision|biopsy|resection|removal"
     r"|repair|insertion|scan|ultrasound|radiograph|x-ray|admission|visit|encounter|discharged?"
-    r"|telephone|email|text message|predicted|resolved|morphology|level|clark|no(?! mention of)"
+    r"|telephone|email|text message|predicted|resolved|level|clark|no(?! mention of)"
     r"|cannot exclude|follow-up|follow up|staging|grading|allowable value|counsell?ing"
     r"|curettage|preparation|scale|score|order of birth|sex of baby|length of gestation"
     r"|number of|green form|injection|ultrasonography|pack|surgical|treatment of|termination"
     r"|reason for|control of|aspiration of|study field|photocoagulation|treatment drugs"
     r"|details of|rehabilitation)\b"
     r"|\w(ectomy|otomy|ostomy|oscopy|plasty|therapy)\b"
-    # a Read morphology term ("[M]Malignant lymphoma, diffuse NOS"), or one named the way
-    # SNOMED CT names its morphologic abnormalities after ICD-O ("Thymoma, malignant",
-    # "Carcinoma, metastatic", "Spindle cell melanoma, type A"), names a histology
-    r"|^\[m\]|^tumou?r cells\b"
+)
+# A Read morphology term ("[M]Malignant lymphoma, diffuse NOS"), one named the way SNOMED CT
+# names its morphologic abnormalities after ICD-O ("Thymoma, malignant", "Carcinoma,
+# metastatic", "Spindle cell melanoma, type A") or one that says so ("Low grade B-cell lymphoma
+# morphology") names a histology: it is read as a (morphologic abnormality), i.e. only by the
+# definitions that read morphologies (a malignant neoplasm's histology is that malignancy;
+# MORPHOLOGY_TAG in knowledge/meaning.py)
+UNTAGGED_MORPHOLOGY = re.compile(
+    r"^\[m\]|^tumou?r cells\b|\bmorphology\b"
     r"|, (malignant|anaplastic|metastatic|undifferentiated|intermediate|trophoblastic)$"
     r"|, (diffuse|intestinal|small cell|giant cell|fusiform cell|pleomorphic cell|stem cell"
     r"|b-cell|t-cell|t cell and null cell) type$|, type [ab]$"
@@ -733,14 +767,16 @@ def classify_untagged(
     term, not a tag: "Malignant neoplasm of colon (& NOS)" (a Read synonym) is read by its
     head, and an exclusion or look-alike anywhere in the whole term still rules a concept out.
     A term that names alternatives, "(Secondary cataract) or (diabetic cataract)", means a
-    concept only if every alternative means it. A term UNTAGGED_NOT_A_CONDITION matches is not
+    concept only if every alternative means it. A term UNTAGGED_MORPHOLOGY matches is a
+    histology, read as a (morphologic abnormality). A term UNTAGGED_NOT_A_CONDITION matches is not
     taken; each definition that would have taken one of these has it in the review."""
     members: dict[str, tuple[str, str]] = {}
     review: list[list[str]] = []
     combined: list[list[str]] = []
     for code, name in rows:
         whole = " ".join(name.split()).casefold()
-        hits, excluded = _judge_untagged(defs, whole, code)
+        tag = MORPHOLOGY_TAG if UNTAGGED_MORPHOLOGY.search(whole) else ""
+        hits, excluded = _judge_untagged(defs, whole, code, tag)
         review += [[concept, code, name, "excluded: " + why] for concept, why in excluded]
         if not hits:
             continue
@@ -760,21 +796,22 @@ _ALTERNATIVES = re.compile(r"\)\s*(?:&/)?or\s*\(")
 
 
 def _judge_untagged(
-    defs: Mapping[str, Definition], whole: str, code: str
+    defs: Mapping[str, Definition], whole: str, code: str, tag: str = ""
 ) -> tuple[set[str], list[tuple[str, str]]]:
-    """judge() for a term without a semantic tag (see classify_untagged)."""
+    """judge() for a term without a semantic tag (see classify_untagged); `tag` is the one the
+    term's form implies (MORPHOLOGY_TAG for a histology), else ""."""
     if whole.startswith("(") and _ALTERNATIVES.search(whole):
         parts = [p.strip("()[] ") for p in _ALTERNATIVES.split(whole)]
-        judged = [judge(defs, p, "", code) for p in parts]
+        judged = [judge(defs, p, tag, code) for p in parts]
         excluded = [e for _, ex in judged for e in ex]
         common = set.intersection(*(h for h, _ in judged))
         named = set().union(*(h for h, _ in judged))
         excluded += [(c, UNEVEN_ALTERNATIVES) for c in sorted(named - common)]
         return common - {c for c, _ in excluded}, excluded
     head = " ".join(_READ_SYNONYMS.sub(" ", fsn_parts(whole)[0]).split())
-    hits, excluded = judge(defs, head, "", code)
+    hits, excluded = judge(defs, head, tag, code)
     if head != whole:
-        _, more = judge(defs, whole, "", code)
+        _, more = judge(defs, whole, tag, code)
         excluded += [(c, why) for c, why in more if (c, why) not in excluded]
         hits -= {c for c, _ in more}
     return hits, excluded
@@ -857,6 +894,14 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
     review += more_review + more_combined
     members.update(more)
     origin.update(dict.fromkeys(more, "ecqm_more"))
+    # morphologic abnormalities outside the GPS (FHIR bodystructure-code expansions)
+    rows, _ = read_ecqm(MORPH_FILE)
+    fresh = [(code, name) for code, name, _ in rows if code not in known]
+    known |= {code for code, _ in fresh}
+    more, more_review, more_combined = classify_gps(fresh, defs, implies)
+    review += more_review + more_combined
+    members.update(more)
+    origin.update(dict.fromkeys(more, "morph"))
     # the UK codelists last: their terms carry no semantic tag (classify_untagged)
     rows, set_titles = read_ecqm(UK_FILE)
     listings.append((rows, set_titles))
@@ -925,6 +970,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             {**ECR_INPUT, "sha256": sha256_file(ECR_FILE)},
             {**FHIR_IG_INPUT, "sha256": sha256_file(FHIR_IG_FILE)},
             {**ECQM_MORE_INPUT, "sha256": sha256_file(ECQM_MORE_FILE)},
+            {**MORPH_INPUT, "sha256": sha256_file(MORPH_FILE)},
             {**UK_INPUT, "sha256": sha256_file(UK_FILE)},
             {**OHDSI_STUDIES_INPUT, "sha256": sha256_file(OHDSI_STUDIES_FILE)},
             {**CM_INPUT, "sha256": cm_digest},
@@ -937,6 +983,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             "ecr": ECR_INPUT["name"],
             **{source["id"]: source["name"] for source in FHIR_IG_SOURCES},
             "ecqm_more": ECQM_MORE_INPUT["name"],
+            "morph": MORPH_INPUT["name"],
             "uk": UK_INPUT["name"],
             "ohdsi_studies": OHDSI_STUDIES_INPUT["name"],
             "cm": CM_INPUT["name"],
@@ -1008,7 +1055,9 @@ def refresh_gps(package_dir: Path) -> None:
     head = [h for h in head if not h.startswith("# sha256 of that file")]
     head.insert(3, f"# sha256 of that file: {sha256_file(src)}")
     rows = [
-        f"{c['code']}\t{c['display']}" for c in concepts if fsn_parts(c["display"])[1] in GPS_TAGS
+        f"{c['code']}\t{c['display']}"
+        for c in concepts
+        if fsn_parts(c["display"])[1] in GPS_EXTRACT_TAGS
     ]
     GPS_FILE.write_text("\n".join(head + rows) + "\n", encoding="utf-8")
 
@@ -1036,6 +1085,67 @@ def refresh_r4x(package_dir: Path) -> None:
     ]
     body = [f"{code}\t{rows[code]}" for code in sorted(rows, key=int)]
     R4X_FILE.write_text("\n".join(head + body) + "\n", encoding="utf-8")
+
+
+def refresh_morphology(folder: Path, out: Path = MORPH_FILE) -> None:
+    """Re-extract the morphology input from the unpacked npm packages of MORPH_SOURCES (one
+    sub-folder each, named by its `folder` in FHIR_IG_SOURCES): every SNOMED CT member of the
+    expansion of ValueSet/bodystructure-code, with the fully specified name among its
+    designations (a member whose designations carry none keeps its display, tagged
+    "(morphologic abnormality)": the value set holds nothing else)."""
+    names: dict[str, str] = {}
+    sets: dict[str, dict[str, Any]] = {}
+    head = [
+        "# SNOMED CT morphologic abnormalities of the FHIR specification's expansions of"
+        f" {MORPH_VALUESET} (is-a 49755003 |Morphologically abnormal structure|; each a limited"
+        " expansion, its first 1000 members); display = the fully specified name",
+    ]
+    for source in FHIR_IG_SOURCES:
+        if source["id"] not in MORPH_SOURCES:
+            continue
+        root = folder / source["folder"]
+        package = root / "package" if (root / "package").is_dir() else root
+        path = package / "ValueSet-bodystructure-code.json"
+        vs = json.loads(path.read_text(encoding="utf-8-sig"))
+        if vs.get("url") != MORPH_VALUESET:
+            raise SystemExit(f"{path}: not {MORPH_VALUESET}")
+        sid = f"{source['id']}:bodystructure-code"
+        sets[sid] = {"title": vs.get("title") or vs.get("name"), "codes": set()}
+        for c in vs.get("expansion", {}).get("contains", []) or []:
+            code = str(c.get("code", ""))
+            if "snomed.info/sct" not in c.get("system", "") or not code.isdigit():
+                continue
+            fsn = next(
+                (
+                    " ".join(d["value"].split())
+                    for d in c.get("designation", []) or []
+                    if fsn_parts(d.get("value", ""))[1] == MORPHOLOGY_TAG
+                ),
+                f"{' '.join(str(c.get('display', '')).split())} ({MORPHOLOGY_TAG})",
+            )
+            names.setdefault(code, fsn)
+            sets[sid]["codes"].add(code)
+        version = next(
+            (
+                p.get("valueUri")
+                for p in vs["expansion"].get("parameter", [])
+                if p["name"] == "version"
+            ),
+            "",
+        )
+        head.append(
+            f"# {source['id']}: npm {source['npm']}@{source['version']} ({source['integrity']})"
+            f" ({source['licence']}) package/{path.name}, sha256 {sha256_file(path)}, {version}"
+        )
+    head += [
+        "# licence: FHIR specification CC0-1.0; SNOMED CT is (c) and (R) SNOMED International,"
+        " published in the HL7 FHIR specification",
+        "# columns: code<TAB>fully specified name<TAB>numbers of the value sets that list it;"
+        " '# vs' lines: number<TAB><source>:<value set id><TAB>title",
+        "# Regenerate: python -m cds_service.knowledge.expansion.conditions --refresh-morphology"
+        " <folder with the unpacked npm packages hl7.fhir.r5.expansions, hl7.fhir.r4b.expansions>",
+    ]
+    _write_listing(out, head, sets, names)
 
 
 def _valuesets_in(folder: Path) -> Iterable[tuple[Path, dict[str, Any]]]:
@@ -1651,6 +1761,9 @@ def main(argv: list[str] | None = None) -> int:
         "--refresh-ecqm-more", type=Path, metavar="DIR", help="repository checkouts"
     )
     parser.add_argument(
+        "--refresh-morphology", type=Path, metavar="DIR", help="npm packages (R5, R4B)"
+    )
+    parser.add_argument(
         "--refresh-opensafely", type=Path, metavar="DIR", help="repository checkouts"
     )
     parser.add_argument(
@@ -1684,6 +1797,8 @@ def main(argv: list[str] | None = None) -> int:
         refresh_fhir_ig(args.refresh_fhir_ig)
     if args.refresh_ecqm_more:
         refresh_ecqm_more(args.refresh_ecqm_more)
+    if args.refresh_morphology:
+        refresh_morphology(args.refresh_morphology)
     if args.refresh_opensafely:
         refresh_opensafely(args.refresh_opensafely)
     if args.refresh_ohdsi_studies:
