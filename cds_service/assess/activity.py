@@ -80,7 +80,22 @@ class _Params:
     canonical: dict[str, str]
 
 
+_PARAMS: tuple[sc.ScoreSpecs | None, Knowledge | None, _Params | None] = (None, None, None)
+
+
 def _params(knowledge: Knowledge, specs: sc.ScoreSpecs) -> _Params:
+    """`_read_params`, kept for the knowledge and specs seen last (identity-checked: both are
+    made once per process; another pair just rebuilds)."""
+    global _PARAMS
+    cached_specs, cached_knowledge, found = _PARAMS
+    if cached_specs is specs and cached_knowledge is knowledge and found is not None:
+        return found
+    found = _read_params(knowledge, specs)
+    _PARAMS = (specs, knowledge, found)
+    return found
+
+
+def _read_params(knowledge: Knowledge, specs: sc.ScoreSpecs) -> _Params:
     concepts = knowledge.concepts.get("observation", {})
     # canonical units of the concepts a score reads (the only ones looked up)
     units = {k: concepts[k].get("unit", "") for k in _NEEDED if k in concepts}

@@ -17,7 +17,7 @@ and may replace "source" in the parameters with its own citation. No I/O here.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
 from functools import lru_cache
 from operator import attrgetter
@@ -116,43 +116,79 @@ def observed(facts: Facts, concepts: Iterable[str], start: date | None = None) -
     return out
 
 
-# Index of Facts.problems by concept and the count of active unclassified conditions, for
-# the Facts object seen last (one request is assessed by many rules; rebuilt when another
-# Facts object comes). Identity-checked, so a stale entry is never used; a race between
-# threads only costs a rebuild.
-_problem_index: tuple[Facts | None, dict[str, list[tuple[int, Problem]]], int] = (None, {}, 0)
+def newest(
+    facts: Facts,
+    concepts: Iterable[str],
+    start: date | None = None,
+    where: Callable[[Observed], Any] | None = None,
+) -> Observed | None:
+    """The first of `observed(facts, concepts, start)` that meets `where` (any when None): the
+    newest such result (on a tie, of the concept named first), found by reading each concept's
+    results newest first only until one qualifies or is older than `start`."""
+    best: Observed | None = None
+    for concept in concepts:
+        for o in facts.observations.get(concept, ()):
+            if start is not None and o.when < start:
+                break
+            if where is None or where(o):
+                if best is None or o.when > best.when:
+                    best = o
+                break
+    return best
 
 
-def _by_concept(facts: Facts) -> tuple[dict[str, list[tuple[int, Problem]]], int]:
+def any_observed(facts: Facts, concepts: Iterable[str], start: date | None = None) -> bool:
+    """`bool(observed(facts, concepts, start))`, reading one result per concept at most."""
+    for concept in concepts:
+        values = facts.observations.get(concept)
+        if values and (start is None or values[0].when >= start):
+            return True
+    return False
+
+
+# Index of Facts.problems by concept (all, and active ones) and the count of active
+# unclassified conditions, for the Facts object seen last (one request is assessed by many
+# rules; rebuilt when another Facts object comes). Identity-checked, so a stale entry is never
+# used; a race between threads only costs a rebuild.
+_Positions = dict[str, list[tuple[int, Problem]]]
+_problem_index: tuple[Facts | None, _Positions, _Positions, int] = (None, {}, {}, 0)
+
+
+def _by_concept(facts: Facts) -> tuple[_Positions, _Positions, int]:
     global _problem_index
-    cached_facts, index, active_unclassified = _problem_index
+    cached_facts, index, active, active_unclassified = _problem_index
     if cached_facts is facts:
-        return index, active_unclassified
+        return index, active, active_unclassified
     index = {}
+    active = {}
     for position, p in enumerate(facts.problems):
         for concept in p.concepts:
             index.setdefault(concept, []).append((position, p))
+            if p.active:
+                active.setdefault(concept, []).append((position, p))
     active_unclassified = sum(1 for u in facts.unclassified_conditions if u.active)
-    _problem_index = (facts, index, active_unclassified)
-    return index, active_unclassified
+    _problem_index = (facts, index, active, active_unclassified)
+    return index, active, active_unclassified
 
 
 def problems(facts: Facts, concepts: Iterable[str], *, active_only: bool = False) -> list[Problem]:
     """Problems carrying any of `concepts` (each once, in Facts order); active ones only if
     asked."""
-    index = _by_concept(facts)[0]
-    hits: dict[int, Problem] = {}
-    for concept in concepts:
-        for position, p in index.get(concept, ()):
-            if p.active or not active_only:
-                hits[position] = p
+    by_concept = _by_concept(facts)
+    index = by_concept[1] if active_only else by_concept[0]
+    found = [hits for concept in concepts if (hits := index.get(concept))]
+    if not found:
+        return []
+    if len(found) == 1:  # one concept's problems: in order, each once already
+        return [p for _, p in found[0]]
+    hits = {position: p for positions in found for position, p in positions}
     return [hits[position] for position in sorted(hits)]
 
 
 def unclassified(facts: Facts, *, active_only: bool = True) -> int:
     """How many Conditions normalise could not classify (active ones only if asked): a rule
     that would conclude from the absence of a condition says this count instead."""
-    return _by_concept(facts)[1] if active_only else len(facts.unclassified_conditions)
+    return _by_concept(facts)[2] if active_only else len(facts.unclassified_conditions)
 
 
 def medications(facts: Facts, classes: Iterable[str]) -> list[Medication]:

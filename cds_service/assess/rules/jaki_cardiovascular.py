@@ -114,15 +114,13 @@ def mace_risk(ctx: RuleContext) -> RuleResult:
         first = next(x for x in conditions if name in x.concepts)
         evidence.append(s.problem_evidence(first, name))
     hdl_start = s.since(facts.today, p["hdl_window_days"])
-    hdl = [
-        o
-        for o in s.observed(facts, ["hdl"], hdl_start)
-        if s.bounds(o) and s.plausible(o, p["hdl_plausible"])
-    ]
-    low_hdl = s.is_below(hdl[0], p["hdl_below_mg_dl"]) if hdl else None
+    hdl = s.newest(
+        facts, ["hdl"], hdl_start, lambda o: s.bounds(o) and s.plausible(o, p["hdl_plausible"])
+    )
+    low_hdl = s.is_below(hdl, p["hdl_below_mg_dl"]) if hdl else None
     if low_hdl:
         factors.append("low_hdl")
-        evidence.append(s.obs_evidence(hdl[0]))
+        evidence.append(s.obs_evidence(hdl))
     smoking, smoking_ev = smoking_status(ctx, p["smoking_window_days"])
     if smoking == "current" and "current_smoker" not in factors:
         factors.append("current_smoker")
@@ -202,16 +200,17 @@ def vte_risk(ctx: RuleContext) -> RuleResult:
     if hormonal:
         factors.append("combined_hormonal")
         evidence += [s.med_evidence(m, "combined_hormonal") for m in hormonal]
-    bmi = [
-        o
-        for o in s.observed(facts, ["bmi"], s.since(facts.today, p["bmi_window_days"]))
-        if s.bounds(o) and s.plausible(o, p["bmi_plausible"])
-    ]
-    bmi_value = bmi[0].value if bmi else None
-    obese = s.is_at_least(bmi[0], p["bmi_at_least"]) if bmi else None
+    bmi = s.newest(
+        facts,
+        ["bmi"],
+        s.since(facts.today, p["bmi_window_days"]),
+        lambda o: s.bounds(o) and s.plausible(o, p["bmi_plausible"]),
+    )
+    bmi_value = bmi.value if bmi else None
+    obese = s.is_at_least(bmi, p["bmi_at_least"]) if bmi else None
     if obese and "obesity" not in factors:
         factors.append("obesity")
-        evidence.append(s.obs_evidence(bmi[0]))
+        evidence.append(s.obs_evidence(bmi))
     if factors:
         phrase = {"risk_factors": factors, "bmi": bmi_value}
         return [found(ctx, VTE_RISK, p["severity"], evidence=evidence, phrase=phrase)]

@@ -62,25 +62,21 @@ def cockcroft_gault(
 def _cockcroft_gault(ctx: RuleContext, p: Mapping[str, Any]) -> RenalValue | None:
     facts = ctx.facts
     start = s.since(facts.today, p["window_days"])
-    creatinine = [
-        o
-        for o in s.observed(facts, ["creatinine"], start)
-        if o.value and s.bounds(o) == (o.value, o.value)
-    ]
+    creatinine = s.newest(
+        facts, ["creatinine"], start, lambda o: o.value and s.bounds(o) == (o.value, o.value)
+    )
     weight_start = s.since(facts.today, p["weight_window_days"])
-    weight = [
-        o for o in s.observed(facts, ["body_weight"], weight_start) if o.value and s.bounds(o)
-    ]
+    weight = s.newest(facts, ["body_weight"], weight_start, lambda o: o.value and s.bounds(o))
     if not creatinine or not weight or facts.age is None or facts.sex not in {"male", "female"}:
         return None
     value = cockcroft_gault(
         facts.age,
-        float(weight[0].value or 0),
-        float(creatinine[0].value or 0),
+        float(weight.value or 0),
+        float(creatinine.value or 0),
         facts.sex == "female",
         p["cockcroft_gault"],
     )
-    evidence = [s.obs_evidence(creatinine[0]), s.obs_evidence(weight[0]), age_evidence(ctx)]
+    evidence = [s.obs_evidence(creatinine), s.obs_evidence(weight), age_evidence(ctx)]
     return RenalValue("crcl_cockcroft_gault", value, "mL/min", evidence, False, value, value)
 
 
@@ -90,10 +86,9 @@ def renal_value(ctx: RuleContext, label_measure: str) -> RenalValue | None:
     start = s.since(ctx.facts.today, p["window_days"])
 
     def measured(concept: str, surrogate: bool) -> RenalValue | None:
-        results = [o for o in s.observed(ctx.facts, [concept], start) if s.bounds(o)]
-        if not results:
+        o = s.newest(ctx.facts, [concept], start, s.bounds)
+        if o is None:
             return None
-        o = results[0]
         low, high = s.bounds(o) or (-math.inf, math.inf)
         evidence = [s.obs_evidence(o)]
         value = float(o.value or 0)
@@ -254,7 +249,7 @@ def hepatic(ctx: RuleContext) -> RuleResult:
         if s.problems(ctx.facts, p["cirrhosis_concepts"], active_only=True):
             return [missing(ctx, HEPATIC, "child_pugh")]
         start = s.since(ctx.facts.today, p["window_days"])
-        if not s.observed(ctx.facts, p["liver_panel_concepts"], start):
+        if not s.any_observed(ctx.facts, p["liver_panel_concepts"], start):
             return [missing(ctx, HEPATIC, "liver", start=start)]
         return []
     section = label_section(ctx, HEPATIC, "hepatic")

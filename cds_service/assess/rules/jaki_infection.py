@@ -75,18 +75,19 @@ def infection_risk(ctx: RuleContext) -> RuleResult:
         if prior:
             factors.append("biologic_failure")
             evidence.append(s.med_evidence(prior[0], "prior_biologic"))
-    bmi = [
-        o
-        for o in s.observed(facts, ["bmi"], s.since(facts.today, p["bmi_window_days"]))
-        if s.bounds(o) and s.plausible(o, p["bmi_plausible"])
-    ]
-    low = s.is_below(bmi[0], p["bmi_below"]) if bmi else None
-    high = s.is_at_least(bmi[0], p["bmi_at_least"]) if bmi else None
+    bmi = s.newest(
+        facts,
+        ["bmi"],
+        s.since(facts.today, p["bmi_window_days"]),
+        lambda o: s.bounds(o) and s.plausible(o, p["bmi_plausible"]),
+    )
+    low = s.is_below(bmi, p["bmi_below"]) if bmi else None
+    high = s.is_at_least(bmi, p["bmi_at_least"]) if bmi else None
     bmi_known = low is not None and high is not None
     if low or high:
         if "obesity" not in factors:
             factors.append("bmi")
-            evidence.append(s.obs_evidence(bmi[0]))
+            evidence.append(s.obs_evidence(bmi))
     if factors:
         many = len(factors) >= p["warning_at_factors"]
         severity = p["severity_many"] if many else p["severity"]

@@ -50,10 +50,9 @@ def lab_floor(ctx: RuleContext, rule_id: str) -> RuleResult:
     if threshold is None:
         return []  # this label sets no floor for this count
     start = s.since(ctx.facts.today, p["window_days"])
-    results = [o for o in s.observed(ctx.facts, [p["concept"]], start) if s.bounds(o)]
-    if not results:
+    latest = s.newest(ctx.facts, [p["concept"]], start, s.bounds)
+    if latest is None:
         return [missing(ctx, rule_id, "result", start=start)]
-    latest = results[0]
     extra = {"original": latest.original or f"{latest.value:g}", "date": latest.when.isoformat()}
     if not s.plausible(latest, p["plausible"]):
         return [missing(ctx, rule_id, "implausible", extra=extra)]
@@ -105,7 +104,7 @@ def lab_missing(ctx: RuleContext) -> RuleResult:
     absent = [
         group
         for group, concepts in p["groups"].items()
-        if not s.observed(ctx.facts, concepts, start)
+        if not s.any_observed(ctx.facts, concepts, start)
     ]
     if not absent:
         return []
@@ -123,16 +122,16 @@ def lipids(ctx: RuleContext) -> RuleResult:
     """No lipid panel within the window; recheck 8-12 weeks after start."""
     p = ctx.params(LIPIDS)
     start = s.since(ctx.facts.today, p["window_days"])
-    if s.observed(ctx.facts, p["concepts"], start):
+    if s.any_observed(ctx.facts, p["concepts"], start):
         return []
     reason = s.unavailable(ctx.facts, ("observations",))
     if reason:
         return [missing(ctx, LIPIDS, "observations_unavailable", reason=reason)]
-    older = s.observed(ctx.facts, p["concepts"])
+    older = s.newest(ctx.facts, p["concepts"])
     phrase = {"since": start.isoformat(), "recheck_weeks": list(p["recheck_weeks"])}
     if older:
-        phrase["last_date"] = older[0].when.isoformat()
-    evidence = [s.obs_evidence(older[0])] if older else []
+        phrase["last_date"] = older.when.isoformat()
+    evidence = [s.obs_evidence(older)] if older else []
     return [
         found(
             ctx,

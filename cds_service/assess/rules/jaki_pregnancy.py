@@ -39,11 +39,11 @@ def pregnancy(ctx: RuleContext) -> RuleResult:
             evidence.append(s.problem_evidence(first, name))
     start = s.since(facts.today, p["hcg_within_days"])
     for concept in ("hcg", "pregnancy_status"):
-        results = s.observed(facts, [concept], start)
-        if results and s.is_positive(results[0]):
+        latest = s.newest(facts, [concept], start)
+        if latest is not None and s.is_positive(latest):
             if "pregnancy" not in status:
                 status.append("pregnancy")
-            evidence.append(s.obs_evidence(results[0]))
+            evidence.append(s.obs_evidence(latest))
     if not evidence:
         return conditions_unavailable(ctx, PREGNANCY)
     drug = ctx.order.drug if ctx.order else None
@@ -71,7 +71,7 @@ def contraception(ctx: RuleContext) -> RuleResult:
     if s.problems(facts, ctx.params(PREGNANCY)["concepts"], active_only=True):
         return []  # JAKI-PREGNANCY speaks
     start = s.since(facts.today, p["test_within_days"])
-    if s.observed(facts, ["hcg", "pregnancy_status"], start):
+    if s.any_observed(facts, ["hcg", "pregnancy_status"], start):
         return []
     return [
         found(
