@@ -80,6 +80,10 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
         "a diet, a membership or a knowledge finding is not the disease",
     ),
     (r"\bcontact with\b|\bexposure to\b|\bexposed to\b|\bcontact\b", "contact with X is not X"),
+    (
+        r"\b(bovine|ovine|caprine|porcine|equine)\b|\bof (sheep|cattle|goats?|swine|pigs|horses)\b",
+        "a disease of animals is not the patient's",
+    ),
     (r"[- ]like\b|\bmimick?ing\b|\bpseudo-", LIKE_REASON),
     (
         r"\bpoisoning\b|\badverse effect\b|\bunderdosing\b|\boverdose\b",

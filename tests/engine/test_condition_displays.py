@@ -577,3 +577,19 @@ def test_the_expansion_takes_malignant_morphologies_by_code(code, expected, not_
         assert not found
     if not_concept:
         assert not_concept not in found
+
+
+@pytest.mark.parametrize(
+    ("display", "not_concept"),
+    [
+        ("Contagious bovine pleuropneumonia (disorder)", "serious_infection"),
+        ("Progressive pneumonia of sheep", "serious_infection"),
+        ("Systolic heart failure stage A", "heart_failure"),
+        ("Skin melanoma TNM finding", "malignancy"),
+        ("Drinker of alcohol before confirmation of pregnancy", "pregnancy"),
+    ],
+)
+def test_an_animal_disease_a_risk_stage_a_grouper_or_a_habit_is_not_the_concept(
+    display, not_concept
+):
+    assert not_concept not in read(display)

@@ -1157,6 +1157,8 @@ def test_the_ohdsi_studies_extract_is_the_pinned_one():
         ("188644003", {"malignancy"}),  # Leukemic reticuloendotheliosis (hairy cell leukaemia)
         ("774082004", {"dermatomyositis"}),  # Neonatal dermatomyositis
         ("77737007", {"heart_failure", "hypertension"}),  # Benign hypertensive heart disease + CHF
+        ("403320008", {"alopecia_areata"}),  # Circumscribed alopecia areata of scalp
+        ("86166000", {"alopecia_areata"}),  # Alopecia universalis (ICD-10 L63.1)
     ],
 )
 def test_codes_of_the_ohdsi_study_concept_sets_are_their_concept(code, expected):
@@ -1353,10 +1355,96 @@ def test_read_morphology_groupers_of_benign_and_malignant_forms_are_reviewed_not
     assert any("names a benign form and its malignant counterpart" in r for r in renal)
 
 
-def test_a_terminology_server_expands_the_malignant_morphology_roots_too():
-    roots = K.vs.snomed_roots()
-    # the current grouper (International Edition since November 2022) and the one it replaced
-    assert {"363346000", "1240414004", "367651003", "14799000"} <= set(roots["malignancy"])
-    assert not {"1240414004", "367651003", "14799000"} & {
-        r for concept, codes in roots.items() if concept != "malignancy" for r in codes
-    }
+# --------------------------------------------------------------------------- more UK codelists
+
+
+def test_the_more_uk_codelists_extract_is_the_pinned_one():
+    doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
+    recorded = {i["id"]: i for i in doc["inputs"]}
+    assert recorded["uk_more"]["sha256"] == build.sha256_file(build.UK_MORE_FILE)
+    head = [
+        line
+        for line in build.UK_MORE_FILE.read_text(encoding="utf-8").splitlines()
+        if line[:1] == "#"
+    ]
+    for repo, commit, _ in build.UK_MORE_SOURCES:
+        assert f"{repo}@{commit}" in recorded["uk_more"]["package"]
+        assert any(repo in line and commit in line for line in head)
+        assert repo in build.UK_MORE_ONLY  # only named diagnosis codelists are read
+    assert any(line.startswith("# licence:") for line in head)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("44011000000104", {"mi"}),  # Acute ST segment elevation myocardial infarction (UK)
+        ("194875000", {"mi"}),  # Postoperative subendocardial myocardial infarction
+        ("313267000", {"stroke"}),  # Stroke NOS
+        ("176351000000100", {"dvt"}),  # DVT of leg related to intravenous drug use
+        ("339601000000108", {"pe"}),  # Recurrent pulmonary embolism
+        ("1064941000000106", {"heart_failure"}),  # Heart failure with reduced ejection fraction
+        ("823151000000103", {"serious_infection"}),  # Hospital acquired pneumonia
+        ("713652000", {"hepatic_impairment_severe"}),  # Decompensated liver disease
+        ("397347001", {"lymphoma", "malignancy"}),  # Precursor B-lymphoblastic lymphoma
+        ("1051111000000101", {"diabetes", "pregnancy"}),  # Pregnancy and NIDDM
+    ],
+)
+def test_codes_of_more_uk_codelists_are_their_concept(code, expected):
+    doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
+    origin = {r[0]: r[2] for t in doc["concepts"].values() for r in t["snomed"]}
+    assert origin[code] == "uk_more"
+    assert expected <= concepts(SCT, code)
+
+
+@pytest.mark.parametrize(
+    ("code", "not_concept"),
+    [
+        ("60837001", "serious_infection"),  # Contagious bovine pleuropneumonia
+        ("48722001", "serious_infection"),  # Progressive pneumonia of sheep
+        ("20606002", "chronic_lung_disease"),  # Acute bovine pulmonary emphysema and edema
+        ("609555007", "heart_failure"),  # Diastolic heart failure stage A (at risk only)
+        ("857971000000104", "ckd"),  # eGFR using the CKD-EPI formula (a test)
+        ("202131000000103", "heart_failure"),  # Heart failure information given to patient
+        ("851521000000102", "heart_failure"),  # Heart failure clinical pathway
+        ("188151000000107", "heart_failure"),  # Admit heart failure emergency
+        ("291411000000108", "hepatic_impairment_severe"),  # Compensation for liver failure (OPCS)
+        ("233218009", "pe"),  # Transluminal fragmentation of pulmonary embolus (a procedure)
+        ("440222004", "malignancy"),  # Destruction of malignant neoplasm of rectum (procedure)
+        ("396368008", "malignancy"),  # Skin melanoma TNM finding (a grouper)
+        ("385348009", "malignancy"),  # Breslow depth finding for melanoma (a grouper)
+        ("568171000005100", "pregnancy"),  # Drinker of alcohol before confirmation of pregnancy
+        # shipped from the UK input before: a procedure, a grouper, a leaflet given
+        ("307626009", "malignancy"),  # Destruction of liver metastasis
+        ("396492004", "malignancy"),  # Carcinoma of skin ... TNM finding
+        ("764921000000102", "pregnancy"),  # Gestational diabetes information leaflet given
+    ],
+)
+def test_look_alikes_in_more_uk_codelists_are_not_the_concept(code, not_concept):
+    assert not_concept not in concepts(SCT, code)
+
+
+def test_more_uk_extraction_reads_only_the_named_codelists_without_medicines(tmp_path):
+    repo = build.UK_MORE_SOURCES[0][0]
+    codelists = tmp_path / repo.split("/")[1] / "codelists"
+    codelists.mkdir(parents=True)
+    named = next(
+        name
+        for name in (
+            "bristol-multimorbidity_heart-failure.csv",
+            "nhsd-primary-care-domain-refsets-hyp_cod.csv",
+        )
+        if build.UK_MORE_ONLY[repo].search(name)
+    )
+    (codelists / named).write_text(
+        "code,term\n84114007,Heart failure\n"
+        "36804511000001101,Jardiance 10mg tablets (Originalis B.V.) (AMP)\n",
+        encoding="utf-8",
+    )
+    (codelists / "user-x-surgery.csv").write_text(
+        "code,term\n80146002,Appendectomy\n", encoding="utf-8"
+    )
+    extract = tmp_path / "extract.tsv"
+    build.refresh_opensafely_more(tmp_path, extract)
+    rows, _ = build.read_ecqm(extract)
+    assert [(code, name) for code, name, _ in rows] == [("84114007", "Heart failure")]
+    assert "UK Drug Extension" in extract.read_text(encoding="utf-8")

@@ -15,6 +15,7 @@ Run from the repository root:
     python -m cds_service.knowledge.expansion.conditions --refresh-morphology DIR  # morphologies
     python -m cds_service.knowledge.expansion.conditions --refresh-opensafely DIR  # UK lists
     python -m cds_service.knowledge.expansion.conditions --refresh-ohdsi-studies DIR  # OHDSI
+    python -m cds_service.knowledge.expansion.conditions --refresh-opensafely-more DIR  # UK
     python -m cds_service.knowledge.expansion.conditions --evaluate FILE.tsv  # recall on a list
 
 Inputs, pinned and recorded in the output with their licence:
@@ -51,6 +52,9 @@ Inputs, pinned and recorded in the output with their licence:
   not taken, and a term naming alternatives "(A) or (B)" is taken only if each alternative
   means the concept (classify_untagged). UK-extension concept ids (namespace 1000000) are kept
   when the definition takes their term.
+- More UK codelists (UK_MORE_SOURCES, --refresh-opensafely-more): the diagnosis codelists
+  (UK_MORE_ONLY) of more OpenSAFELY study repositories, read as the UK input (no semantic
+  tag), medicinal products (UK Drug Extension ids) left out.
 - SNOMED CT codes of the concept sets of OHDSI network study repositories
   (OHDSI_STUDY_SOURCES: ohdsi-studies/*, OHDSI/StudyProtocols), read as the Phenotype
   Library's (OMOP concept class as semantic tag), extracted with --refresh-ohdsi-studies; they
@@ -329,6 +333,21 @@ OHDSI_STUDY_SOURCES = (
         "licence": "Apache-2.0 (DESCRIPTION)",
     },
     {
+        "repo": "ohdsi-studies/EhdenAlopecia",
+        "commit": "e024e20caa47b958b7494903aab4cc278e8e5b86",
+        "licence": "Apache-2.0 (DESCRIPTION)",
+    },
+    {
+        "repo": "ohdsi-studies/IbdCharacterization",
+        "commit": "8e75dbf83c02a580a27f8ddd192d3395f124f7ca",
+        "licence": "Apache-2.0 (LICENSE)",
+    },
+    {
+        "repo": "ohdsi-studies/PioneerWatchfulWaiting",
+        "commit": "b87c0b1caf438659215e20af9a1ec824c286e85e",
+        "licence": "Apache-2.0 (LICENSE)",
+    },
+    {
         "repo": "OHDSI/StudyProtocols",
         "commit": "8de0454c6be4c120ba97d7376907d651327573a4",
         "licence": "Apache-2.0 (each study package's DESCRIPTION)",
@@ -557,6 +576,8 @@ UK_SKIP = re.compile(
     r"dmd|drug|medication|prednisolone|dmard|hydroxychloroquine|methotrexate|nsaid|opioid"
     r"|insulin|test|value|level|ethnicity|eth2001|antibiotic|vaccination"
 )
+# the namespace of the UK Drug Extension (dm+d): its concept ids name medicinal products
+UK_DRUG_NAMESPACE = "1000001"
 UK_INPUT = {
     "id": "uk",
     "name": (
@@ -571,6 +592,69 @@ UK_INPUT = {
         " published on opencodelists.org"
     ),
     "extract": "cds_service/knowledge/expansion/inputs/opensafely-codelists-snomed.tsv",
+}
+UK_MORE_FILE = INPUTS / "opensafely-more-snomed.tsv"
+# More OpenSAFELY study repositories; of each, only the diagnosis codelists that the pattern
+# names are read (their other lists hold procedures, symptoms, test results and medicines)
+UK_MORE_SOURCES = (
+    (
+        "opensafely/COVID-19_vacci_and_MACE_after_hip_fracture",
+        "bb5e2b673a060c341f31cee75abba4fde0658a41",
+        "MIT",
+    ),
+    ("opensafely/surg-covid-safely", "1cad9fb3db9732a8483f1f3b2a57980b5504f31f", "MIT"),
+    (
+        "opensafely/comparative-booster-spring2023",
+        "decf6c3cda5a704615091ac4874377bc202d83fa",
+        "MIT",
+    ),
+    ("opensafely/udca_covid", "44925aa9c8f140e8464a13196c5b92fb44fcd8cd", "MIT"),
+    ("opensafely/metformin_covid", "60428f963c92235264586b251f683562597a215f", "MIT"),
+    ("opensafely/post-covid-gastrointestinal", "3d64b93350ed06937615d8be6769366204ba890a", "MIT"),
+    ("opensafely/winter-pressures-phase-II", "4d95049d8d6058f9a79458520393edd8ebf43345", "MIT"),
+    ("opensafely/strepa_scarlet", "233a96cc2ae3dd4963867ec1cc967bc7aa83f783", "MIT"),
+)
+UK_MORE_ONLY = {
+    "opensafely/COVID-19_vacci_and_MACE_after_hip_fracture": re.compile(
+        r"^bristol-multimorbidity_(cancer|diabetes|heart-failure|copd|chronic-kidney-disease"
+        r"|coronary-heart-disease)\.csv$|^nhsd-primary-care-domain-refsets-(hyp|strk|ast)_cod\.csv$"
+    ),
+    "opensafely/surg-covid-safely": re.compile(
+        r"^user-alwynkotze-(mace-snomed|postop-pulmonary-complications-covidsurg"
+        r"|covidsurg-replication-tia-stroke)\.csv$|^user-ciaranmci-cancer-snomed-ct\.csv$"
+    ),
+    "opensafely/comparative-booster-spring2023": re.compile(
+        r"^primis-covid19-vacc-uptake-preg\.csv$"
+    ),
+    "opensafely/udca_covid": re.compile(
+        r"^opensafely-condition-advanced-decompensated-cirrhosis-of-the-liver\.csv$"
+    ),
+    "opensafely/metformin_covid": re.compile(
+        r"^user-alainamstutz-diabetes-complications-bristol\.csv$"
+    ),
+    "opensafely/post-covid-gastrointestinal": re.compile(
+        r"^bristol-(hypertriglyceridemia|cirrhosis)-snomed\.csv$"
+    ),
+    "opensafely/winter-pressures-phase-II": re.compile(
+        r"^nhsd-primary-care-domain-refsets-crdatrisk1_cod\.csv$"
+    ),
+    "opensafely/strepa_scarlet": re.compile(r"^opensafely-invasive-group-a-strep\.csv$"),
+}
+UK_MORE_INPUT = {
+    "id": "uk_more",
+    "name": (
+        "SNOMED CT UK Edition codes of more OpenCodelists diagnosis codelists (OpenSAFELY, NHS"
+        " Digital primary care domain reference sets, PRIMIS, University of Bristol) downloaded"
+        " into OpenSAFELY study repositories"
+    ),
+    "package": " ".join(
+        f"https://github.com/{r}@{c} codelists/*.csv" for r, c, _ in UK_MORE_SOURCES
+    ),
+    "licence": (
+        "repositories MIT (LICENSE); SNOMED CT UK Edition is (c) and (R) SNOMED International and"
+        " NHS England, terms as published on opencodelists.org"
+    ),
+    "extract": "cds_service/knowledge/expansion/inputs/opensafely-more-snomed.tsv",
 }
 # A UK codelist's terms carry no semantic tag, and codelists mix diagnoses with the procedures,
 # reviews, invitations and observations a practice records about them ("Asthma annual review",
@@ -589,7 +673,9 @@ UNTAGGED_NOT_A_CONDITION = re.compile(
     r"|curettage|preparation|scale|score|order of birth|sex of baby|length of gestation"
     r"|number of|green form|injection|ultrasonography|pack|surgical|treatment of|termination"
     r"|reason for|control of|aspiration of|study field|photocoagulation|treatment drugs"
-    r"|details of|rehabilitation)\b"
+    r"|details of|rehabilitation|information|pathway|admit|admissions"
+    r"|estimated glomerular filtration rate|formula|equation|destruction|fragmentation"
+    r"|fulguration|electrodesiccation|compensation for|opcs)\b"
     r"|\w(ectomy|otomy|ostomy|oscopy|plasty|therapy)\b"
 )
 # A Read morphology term ("[M]Malignant lymphoma, diffuse NOS"), one named the way SNOMED CT
@@ -920,6 +1006,15 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
     review += more_review + more_combined
     members.update(more)
     origin.update(dict.fromkeys(more, "ohdsi_studies"))
+    # more UK codelists: untagged terms, as the UK input's
+    rows, set_titles = read_ecqm(UK_MORE_FILE)
+    listings.append((rows, set_titles))
+    fresh = [(code, name) for code, name, _ in rows if code not in known]
+    known |= {code for code, _ in fresh}
+    more, more_review, more_combined = classify_untagged(fresh, defs, implies)
+    review += more_review + more_combined
+    members.update(more)
+    origin.update(dict.fromkeys(more, "uk_more"))
     index = build_condition_index(conditions, set(concepts.get("condition", {})))
     cm_rows, cm_digest = icd10cm_codes()
     out_concepts: dict[str, dict[str, Any]] = {}
@@ -973,6 +1068,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             {**MORPH_INPUT, "sha256": sha256_file(MORPH_FILE)},
             {**UK_INPUT, "sha256": sha256_file(UK_FILE)},
             {**OHDSI_STUDIES_INPUT, "sha256": sha256_file(OHDSI_STUDIES_FILE)},
+            {**UK_MORE_INPUT, "sha256": sha256_file(UK_MORE_FILE)},
             {**CM_INPUT, "sha256": cm_digest},
         ],
         "sources": {
@@ -986,6 +1082,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             "morph": MORPH_INPUT["name"],
             "uk": UK_INPUT["name"],
             "ohdsi_studies": OHDSI_STUDIES_INPUT["name"],
+            "uk_more": UK_MORE_INPUT["name"],
             "cm": CM_INPUT["name"],
         },
         "concepts": out_concepts,
@@ -1596,7 +1693,19 @@ def _opencodelists_ids(codelists: Path) -> dict[str, str]:
     return out
 
 
-def refresh_opensafely(folder: Path, out: Path = UK_FILE) -> None:
+def refresh_opensafely(
+    folder: Path,
+    out: Path = UK_FILE,
+    sources: tuple[tuple[str, str, str], ...] = UK_SOURCES,
+    only: Mapping[str, re.Pattern[str]] = UK_ONLY,
+    head_first: str = (
+        "# SNOMED CT UK Edition codes (concept ids) of the OpenCodelists codelists downloaded"
+        " into OpenSAFELY study repositories (codelists/*.csv, columns code,term)"
+    ),
+    licence: str = UK_INPUT["licence"],
+    option: str = "--refresh-opensafely",
+    drop_products: bool = False,
+) -> None:
     """Re-extract the UK input from checkouts of UK_SOURCES, one sub-folder per repository
     named as the repository (folder/disease_incidence/codelists/...): every SNOMED CT concept
     id (valid check digit, partition 00 or 10) of the `code,term` codelists in codelists/,
@@ -1609,12 +1718,12 @@ def refresh_opensafely(folder: Path, out: Path = UK_FILE) -> None:
     sets: dict[str, dict[str, Any]] = {}
     digest = hashlib.sha256()
     files = 0
-    for repo, _, _ in UK_SOURCES:
+    for repo, _, _ in sources:
         root = folder / repo.split("/")[1]
         ids = _opencodelists_ids(root / "codelists")
-        only = UK_ONLY.get(repo)
+        wanted = only.get(repo)
         for path in sorted((root / "codelists").glob("*.csv")):
-            if UK_SKIP.search(path.name) or (only is not None and not only.search(path.name)):
+            if UK_SKIP.search(path.name) or (wanted is not None and not wanted.search(path.name)):
                 continue
             text = path.read_text(encoding="utf-8-sig")
             rows = list(csv.reader(text.splitlines()))
@@ -1626,6 +1735,7 @@ def refresh_opensafely(folder: Path, out: Path = UK_FILE) -> None:
                 if len(r) >= 2
                 and sctid_valid(r[0].strip())
                 and r[0].strip()[-3:-1] in ("00", "10")
+                and not (drop_products and r[0].strip()[-10:-3] == UK_DRUG_NAMESPACE)
                 and r[1].strip()
             ]
             if not codes:
@@ -1639,21 +1749,47 @@ def refresh_opensafely(folder: Path, out: Path = UK_FILE) -> None:
                 names.setdefault(code, name)
                 entry["codes"].add(code)
     head = [
-        "# SNOMED CT UK Edition codes (concept ids) of the OpenCodelists codelists downloaded"
-        " into OpenSAFELY study repositories (codelists/*.csv, columns code,term)",
+        head_first,
         *(
-            f"# from https://github.com/{repo} commit {commit} (licence: {licence})"
-            + (f", files matching {UK_ONLY[repo].pattern!r}" if repo in UK_ONLY else "")
-            for repo, commit, licence in UK_SOURCES
+            f"# from https://github.com/{repo} commit {commit} (licence: {repo_licence})"
+            + (f", files matching {only[repo].pattern!r}" if repo in only else "")
+            for repo, commit, repo_licence in sources
         ),
         f"# {files} codelist files read; sha256 of their paths and contents: {digest.hexdigest()}",
-        f"# licence: {UK_INPUT['licence']}",
+        *(
+            [
+                f"# codes of the UK Drug Extension (namespace {UK_DRUG_NAMESPACE}: medicinal"
+                " products) are not read"
+            ]
+            if drop_products
+            else []
+        ),
+        f"# licence: {licence}",
         "# columns: code<TAB>term (no semantic tag)<TAB>numbers of the codelists that list it;"
         " '# vs' lines: number<TAB>opencodelists:<codelist id without version><TAB>codelist id",
-        "# Regenerate: python -m cds_service.knowledge.expansion.conditions --refresh-opensafely"
+        f"# Regenerate: python -m cds_service.knowledge.expansion.conditions {option}"
         " <folder with one checkout per repository>",
     ]
     _write_listing(out, head, sets, names)
+
+
+def refresh_opensafely_more(folder: Path, out: Path = UK_MORE_FILE) -> None:
+    """Re-extract the input of more UK codelists from checkouts of UK_MORE_SOURCES, one
+    sub-folder per repository named as the repository: as refresh_opensafely, reading only the
+    files UK_MORE_ONLY names, without medicinal products."""
+    refresh_opensafely(
+        folder,
+        out,
+        sources=UK_MORE_SOURCES,
+        only=UK_MORE_ONLY,
+        head_first=(
+            "# SNOMED CT UK Edition codes (concept ids) of more OpenCodelists diagnosis codelists"
+            " downloaded into OpenSAFELY study repositories (codelists/*.csv, columns code,term)"
+        ),
+        licence=UK_MORE_INPUT["licence"],
+        option="--refresh-opensafely-more",
+        drop_products=True,
+    )
 
 
 SYSTEMS = {
@@ -1767,6 +1903,9 @@ def main(argv: list[str] | None = None) -> int:
         "--refresh-opensafely", type=Path, metavar="DIR", help="repository checkouts"
     )
     parser.add_argument(
+        "--refresh-opensafely-more", type=Path, metavar="DIR", help="repository checkouts"
+    )
+    parser.add_argument(
         "--refresh-ohdsi-studies", type=Path, metavar="DIR", help="repository checkouts"
     )
     parser.add_argument(
@@ -1801,6 +1940,8 @@ def main(argv: list[str] | None = None) -> int:
         refresh_morphology(args.refresh_morphology)
     if args.refresh_opensafely:
         refresh_opensafely(args.refresh_opensafely)
+    if args.refresh_opensafely_more:
+        refresh_opensafely_more(args.refresh_opensafely_more)
     if args.refresh_ohdsi_studies:
         refresh_ohdsi_studies(args.refresh_ohdsi_studies)
     text, review = generate_both()
