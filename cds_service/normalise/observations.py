@@ -62,9 +62,10 @@ _numeric_observed = fast_positional(
     *("comparator", "comparable"),
 )
 
-# A plain numeric result read and checked, its Observed not built yet (`ObservedList`):
-# (when, ref, concept, code, value as sent, unit code as sent, factor, canonical unit)
-Plan = tuple[date, str, str, str, float, str, float, str | None]
+# A numeric result read and checked, its Observed not built yet (`ObservedList`): (when,
+# ref, concept, code, value as sent, unit code as sent, factor, canonical unit,
+# interpretation, comparator)
+Plan = tuple[date, str, str, str, float, str, float, str | None, str | None, str | None]
 _CONCEPT = 2  # Plan[_CONCEPT]
 
 
@@ -72,7 +73,7 @@ def _observed(entry: tuple[Any, ...]) -> Observed:
     """The Observed of an entry: (when, ref, Observed) as read, or a `Plan` built now."""
     if len(entry) == 3:
         return entry[2]  # type: ignore[no-any-return]
-    when, ref, concept, code, value, unit_code, factor, canonical = entry
+    when, ref, concept, code, value, unit_code, factor, canonical, interp, comparator = entry
     return _numeric_observed(  # type: ignore[no-any-return]
         concept,
         when,
@@ -80,9 +81,9 @@ def _observed(entry: tuple[Any, ...]) -> Observed:
         code,
         round6(value * factor),
         canonical,
-        None,
-        f"{value:g} {unit_code}".strip(),
-        None,
+        interp,
+        f"{comparator or ''}{value:g} {unit_code}".strip(),
+        comparator,
         True,
     )
 
@@ -369,8 +370,9 @@ def _typed_plan(
     resource: Observation, vs: ValueSets, memo: dict[tuple[Any, str, Any], Any]
 ) -> Plan | dict[str, Any] | None:
     """A typed Observation read as the general readers would: None when nothing reads it
-    (ignored status; no code, name or component any concept has), the `Plan` of a plain
-    numeric result (see `_plain_quantity`: every check made, only the `Observed` left to
+    (ignored status; no code, name or component any concept has), the `Plan` of a numeric
+    result in a unit that converts to its concept's unit, with or without interpretation
+    and comparator (as `read_value` reads it: every check made, only the `Observed` left to
     build), or for every other shape the Observation as a dict, for the general readers.
 
     `memo`: `_reading` per (system, code, unit code), for one record (a chart repeats a few
@@ -401,22 +403,25 @@ def _typed_plan(
     concept_id, code, factor, canonical = hit
     rid = resource.id
     when = resource.effectiveDateTime
-    if (
-        resource.component
-        or type(rid) is not str
-        or not rid
-        or type(when) is not str
-        or resource.interpretation is not UNSET
-        or (q.comparator is not UNSET and q.comparator is not None)  # type: ignore[union-attr]
-    ):
+    if resource.component or type(rid) is not str or not rid or type(when) is not str:
         return as_dict(resource)
+    comparator = q.comparator  # type: ignore[union-attr]
+    if comparator is UNSET or comparator is None:
+        comparator = None
+    elif type(comparator) is str:  # as _numeric: "<", "<=", ...; "≤" -> "<="; "=" none
+        comparator = _COMPARATORS.get(comparator, comparator) if comparator else None
+    else:
+        return as_dict(resource)
+    interpretation = resource.interpretation
+    interp = None if interpretation is UNSET else _interpretation_of(vs, interpretation)
     day = parse_date(when)
     value = q.value  # type: ignore[union-attr]
     if type(value) is int:
         value = float(value)
     if day is None or type(value) is not float or not math.isfinite(value):
         return as_dict(resource)
-    return (day, f"Observation/{rid}", concept_id, code, value, unit_code, factor, canonical)
+    ref = f"Observation/{rid}"
+    return (day, ref, concept_id, code, value, unit_code, factor, canonical, interp, comparator)
 
 
 _UNSEEN = object()
@@ -562,7 +567,11 @@ def _original(comparator: str | None, value: float, unit: str | None) -> str:
 
 
 def _interpretation(vs: ValueSets, resource: dict[str, Any]) -> str | None:
-    interpretation = resource.get("interpretation")
+    return _interpretation_of(vs, resource.get("interpretation"))
+
+
+def _interpretation_of(vs: ValueSets, interpretation: Any) -> str | None:
+    """The reading ("positive", "negative"...) of an Observation.interpretation as sent."""
     if interpretation is None:
         return None
     for coding in codings(interpretation):

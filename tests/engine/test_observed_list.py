@@ -80,3 +80,42 @@ def test_it_reads_as_a_list_where_assess_reads_it():
     with pytest.raises(TypeError):
         hash(values)
     assert not ObservedList([]) and ObservedList([]) == []
+
+
+def _crp(rid: str, day: str, quantity: dict[str, Any], **members: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "1988-5"}]},
+        "effectiveDateTime": day,
+        "valueQuantity": quantity,
+        **members,
+    }
+
+
+def test_bounds_and_flags_are_read_when_a_rule_reads_them_as_plain_json_reads_them():
+    """A result sent as a bound ("<0.5 mg/dL") or with an interpretation flag is kept for
+    building later like a plain number, and built as the plain JSON reading builds it."""
+    flag = [{"coding": [{"code": "NEG"}]}]
+    resources = [
+        _crp("lt", "2026-11-01", {"value": 0.5, "code": "mg/dL", "comparator": "<"}),
+        _crp("le", "2026-11-02", {"value": 0.5, "code": "mg/dL", "comparator": "≤"}),
+        _crp("eq", "2026-11-03", {"value": 0.5, "code": "mg/dL", "comparator": "="}),
+        _crp("empty", "2026-11-04", {"value": 0.5, "code": "mg/dL", "comparator": ""}),
+        _crp("flag", "2026-11-05", {"value": 3, "code": "mg/L"}, interpretation=flag),
+        _crp("odd-flag", "2026-11-06", {"value": 3, "code": "mg/L"}, interpretation=[{"x": 1}]),
+        _crp("null-flag", "2026-11-07", {"value": 3, "code": "mg/L"}, interpretation=None),
+    ]
+    plain, plain_dropped = normalise_observations(resources, K.vs)
+    lazy, dropped = normalise_observations(_typed(resources), K.vs)
+    assert all(type(item) is tuple and len(item) > 3 for item in lazy["crp"]._items)
+    assert dropped == plain_dropped == []
+    read = list(lazy["crp"])
+    assert read == list(plain["crp"])
+    by_ref = {o.ref.split("/")[1]: o for o in read}
+    assert (by_ref["lt"].comparator, by_ref["lt"].original) == ("<", "<0.5 mg/dL")
+    assert (by_ref["le"].comparator, by_ref["le"].original) == ("<=", "<=0.5 mg/dL")
+    assert by_ref["eq"].comparator is None and by_ref["empty"].comparator is None
+    assert by_ref["flag"].interpretation == "negative" and by_ref["flag"].value == 3.0
+    assert by_ref["odd-flag"].interpretation is None is by_ref["null-flag"].interpretation
