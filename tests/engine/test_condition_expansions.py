@@ -1355,6 +1355,15 @@ def test_read_morphology_groupers_of_benign_and_malignant_forms_are_reviewed_not
     assert any("names a benign form and its malignant counterpart" in r for r in renal)
 
 
+def test_a_terminology_server_expands_the_malignant_morphology_roots_too():
+    roots = K.vs.snomed_roots()
+    # the current grouper (International Edition since November 2022) and the one it replaced
+    assert {"363346000", "1240414004", "367651003", "14799000"} <= set(roots["malignancy"])
+    assert not {"1240414004", "367651003", "14799000"} & {
+        r for concept, codes in roots.items() if concept != "malignancy" for r in codes
+    }
+
+
 # --------------------------------------------------------------------------- more UK codelists
 
 
