@@ -100,12 +100,18 @@ class Condition(Struct, tag_field="resourceType", tag="Condition", gc=False):
     dateRecorded: Any = UNSET
 
 
+class _Outcome(Struct, tag_field="resourceType", tag="OperationOutcome", gc=False):
+    """An OperationOutcome among the entries (a search's warning, e.g. "results may be
+    restricted"): not read, and left out of the resources as fhir_fetch.bundle_resources
+    leaves it out."""
+
+
 class _Search(Struct, gc=False):
     mode: Any = UNSET
 
 
 class _Entry(Struct, gc=False):
-    resource: Observation | Condition | None | UnsetType = UNSET
+    resource: Observation | Condition | _Outcome | None | UnsetType = UNSET
     search: _Search | None | UnsetType = UNSET
 
 
@@ -115,7 +121,8 @@ class _Link(Struct, gc=False):
 
 
 class TypedBundle(Struct, gc=False):
-    """A Bundle whose every entry holds an Observation or a Condition (or nothing)."""
+    """A Bundle whose every entry holds an Observation, a Condition, an OperationOutcome or
+    nothing."""
 
     resourceType: Literal["Bundle"]
     entry: list[_Entry] | None | UnsetType = UNSET
@@ -177,8 +184,8 @@ def decode_hook_body(body: bytes) -> dict[str, Any] | None:
 
 
 def bundle_typed(bundle: TypedBundle) -> list[Observation | Condition]:
-    """The resources of the entries (as fhir_fetch.bundle_resources: search outcome
-    messages left out)."""
+    """The resources of the entries (as fhir_fetch.bundle_resources: OperationOutcomes and
+    search outcome messages left out)."""
     entries = bundle.entry
     if not entries:
         return []
@@ -187,6 +194,7 @@ def bundle_typed(bundle: TypedBundle) -> list[Observation | Condition]:
         for entry in entries
         if (resource := entry.resource) is not None
         and resource is not UNSET
+        and type(resource) is not _Outcome
         and ((search := entry.search) is UNSET or search is None or search.mode != "outcome")
     ]
 

@@ -13,6 +13,7 @@ import pytest
 from bench import bodies
 from cds_service.config import Config
 from cds_service.discovery import build_services
+from cds_service.fhir_fetch import bundle_resources
 from cds_service.fhir_json import (
     Condition,
     Observation,
@@ -361,3 +362,26 @@ def test_one_code_in_several_units_in_one_chart_reads_each_as_plain_json_does():
     assert from_typed == plain
     assert [o.value for o in plain[0]["crp"]] == [20.0, 9.0, 12.0]  # same day: by ref
     assert len(plain[0]["esr"]) == 2 and len(plain[1]) == 2
+
+
+def test_a_search_warning_among_the_entries_keeps_the_bundle_typed_and_is_left_out():
+    """EHR searches often end with an OperationOutcome entry ("results may be restricted"),
+    with or without search.mode "outcome": the Observations stay typed, the outcome is no
+    resource, as in the plain reading."""
+    warning = {"resourceType": "OperationOutcome", "issue": [{"severity": "warning"}]}
+    bundle = {
+        "resourceType": "Bundle",
+        "entry": [
+            {"resource": obs("1988-5", "a", **q(1.2, "mg/dL"))},
+            {"resource": warning, "search": {"mode": "outcome"}},
+            {"resource": obs("1988-5", "b", **q(9.0, "mg/L"))},
+            {"resource": warning},
+        ],
+    }
+    decoded = decode_resource(orjson.dumps(bundle))
+    assert isinstance(decoded, TypedBundle)
+    typed = bundle_typed(decoded)
+    assert [type(r) for r in typed] == [Observation, Observation]
+    assert [r.id for r in typed] == [r["id"] for r in bundle_resources(bundle)] == ["a", "b"]
+    plain = normalise_observations(bundle_resources(bundle), K.vs)
+    assert normalise_observations(typed, K.vs) == plain and len(plain[0]["crp"]) == 2
