@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from operator import attrgetter
@@ -119,53 +119,74 @@ class _Index:
     as the look-ups need (the last visits' scores never read a long chart's old results).
 
     Relies on Facts keeping each concept's results newest first (model.py; normalise sorts
-    them). `obs` holds the usable results read so far and `neg_days` their day ordinals
-    negated (ascending, for bisection). Made for one `compute_scores` call: the scores of a
-    visit share its components, so each look-up and each evidence item is computed once per
-    call and reused."""
+    them). `pos` holds the positions (in the concept's list) of the usable results read so far
+    and `neg_days` their day ordinals negated (ascending, for bisection). Dates, values and
+    units are read with `ObservedList.peek` when the list has it, so a result is built only
+    when a score uses it. Made for one `compute_scores` call: the scores of a visit share its
+    components, so each look-up and each evidence item is computed once per call and reused."""
 
-    __slots__ = ("_canonical", "_closest", "_evidence", "_source", "neg_days", "obs")
+    __slots__ = (
+        "_canonical",
+        "_closest",
+        "_evidence",
+        "_next",
+        "_peek",
+        "_values",
+        "neg_days",
+        "pos",
+    )
 
-    def __init__(self, values: Iterable[Observed], canonical: str | None = None) -> None:
-        self._source: Iterator[Observed] | None = iter(values)
+    def __init__(self, values: Sequence[Observed], canonical: str | None = None) -> None:
+        self._values = values
+        self._peek: Callable[[int], tuple[date, float | None, str | None]] | None = getattr(
+            values, "peek", None
+        )
+        self._next: int | None = 0 if len(values) else None  # next position to read
         self._canonical = canonical
-        self.obs: list[Observed] = []
+        self.pos: list[int] = []
         self.neg_days: list[int] = []
         self._closest: dict[tuple[int, int], Observed | None] = {}
         self._evidence: dict[int, Evidence] = {}
 
     def _read(self, older_than: int | None, more: int = 8) -> None:
         """Read usable results until one older than day ordinal `older_than` is in (None:
-        until `more` more are in), or the source ends."""
-        source = self._source
-        if source is None:
+        until `more` more are in), or the list ends."""
+        i = self._next
+        if i is None:
             return
-        canonical = self._canonical
-        obs, neg = self.obs, self.neg_days
-        stop = len(obs) + more
-        for o in source:
-            value = o.value
+        values, peek, canonical = self._values, self._peek, self._canonical
+        pos, neg = self.pos, self.neg_days
+        stop = len(pos) + more
+        n = len(values)
+        while i < n:
+            if peek is not None:
+                when, value, unit = peek(i)
+            else:
+                o = values[i]
+                when, value, unit = o.when, o.value, o.unit
+            i += 1
             if (
                 value is None
                 or not -_INF < value < _INF  # finite (NaN compares false)
-                or (o.unit is not None and o.unit != canonical)
+                or (unit is not None and unit != canonical)
             ):
                 continue
-            d = o.when.toordinal()
-            obs.append(o)
+            d = when.toordinal()
+            pos.append(i - 1)
             neg.append(-d)
-            if d < older_than if older_than is not None else len(obs) >= stop:
+            if d < older_than if older_than is not None else len(pos) >= stop:
+                self._next = i
                 return
-        self._source = None
+        self._next = None
 
     def read_all(self) -> None:
         """Read every usable result."""
-        if self._source is not None:
+        if self._next is not None:
             self._read(0)  # no result is older than day ordinal 0 (1 January of year 1 is 1)
 
     def _read_to(self, day: int) -> None:
-        """Make sure every usable result on or after day ordinal `day` is in `obs`."""
-        if self._source is not None and not (self.neg_days and -self.neg_days[-1] < day):
+        """Make sure every usable result on or after day ordinal `day` is read."""
+        if self._next is not None and not (self.neg_days and -self.neg_days[-1] < day):
             self._read(day)
 
     def closest(self, day: date, window: int) -> Observed | None:
@@ -180,15 +201,16 @@ class _Index:
         neg = self.neg_days
         lo = bisect_left(neg, -(d + window))
         hi = bisect_right(neg, -(d - window))
-        best: Observed | None = None
+        best: int | None = None
         best_gap = window + 1
         best_day = 0
         for i in range(lo, hi):  # newest first
             gap = abs(-neg[i] - d)
             if gap < best_gap or (gap == best_gap and -neg[i] == best_day):
-                best, best_gap, best_day = self.obs[i], gap, -neg[i]
-        self._closest[key] = best
-        return best
+                best, best_gap, best_day = i, gap, -neg[i]
+        found = None if best is None else self._values[self.pos[best]]
+        self._closest[key] = found
+        return found
 
     def has_within(self, d: int, window: int) -> bool:
         """Some observation lies within `window` days of day ordinal `d`."""
@@ -218,11 +240,11 @@ class _Index:
         i = 0
         previous = None
         while True:
-            if i >= len(self.obs):
-                if self._source is None:
+            if i >= len(self.pos):
+                if self._next is None:
                     return
                 self._read(None)
-                if i >= len(self.obs):
+                if i >= len(self.pos):
                     return
             d = -self.neg_days[i]
             i += 1
@@ -242,13 +264,13 @@ class _Index:
         """The observations, newest first (read as consumed)."""
         i = 0
         while True:
-            if i >= len(self.obs):
-                if self._source is None:
+            if i >= len(self.pos):
+                if self._next is None:
                     return
                 self._read(None)
-                if i >= len(self.obs):
+                if i >= len(self.pos):
                     return
-            yield self.obs[i]
+            yield self._values[self.pos[i]]
             i += 1
 
     def evidence(self, o: Observed) -> Evidence:

@@ -119,6 +119,17 @@ class ObservedList(Sequence[Observed]):
             item = items[index] = _observed(item)
         return item  # type: ignore[no-any-return]
 
+    def peek(self, index: int) -> tuple[date, float | None, str | None]:
+        """(when, value, unit) of result `index` as its Observed has them, without building
+        it (a reader that skips most results by date or unit builds only those it keeps)."""
+        item = self._items[index]
+        if type(item) is tuple:
+            if len(item) == 3:
+                item = item[2]
+            else:
+                return item[0], round6(item[4] * item[6]), item[7]  # as _observed builds them
+        return item.when, item.value, item.unit
+
     def __iter__(self) -> Iterator[Observed]:
         items = self._items
         for i, item in enumerate(items):

@@ -9,14 +9,18 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
-from typing import overload
+from typing import Any, overload
 
+import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench import bodies
 from cds_service.assess.activity import _Index, compute_scores
-from cds_service.knowledge import load_knowledge
+from cds_service.fhir_json import bundle_typed, decode_resource
+from cds_service.knowledge import Knowledge, load_knowledge
 from cds_service.model import Facts, Observed
+from cds_service.normalise.observations import normalise_observations
 
 TODAY = date(2026, 11, 23)
 UNIT = "mg/L"
@@ -144,3 +148,26 @@ def test_the_last_visits_scores_leave_a_long_charts_old_results_unread():
     read = {c: chart.read for c, chart in charts.items()}
     assert all(0 < read[c] <= 16 for c in ("sjc28", "prga_mm", "crp")), read
     assert read["tjc28"] == read["ptga_mm"] == len(visits)
+
+
+def _normalised(bundle: dict[str, Any], knowledge: Knowledge) -> dict[str, Any]:
+    return normalise_observations(
+        bundle_typed(decode_resource(orjson.dumps(bundle))), knowledge.vs
+    )[0]
+
+
+def test_scores_of_a_long_typed_chart_build_only_the_results_they_use():
+    """Dates, values and units are peeked: the 3-variable DAS28 search over every tender joint
+    count and patient global builds none of them beyond those the scores shown use."""
+    knowledge = load_knowledge()
+    prefetch = bodies.patient_resources(3000, today=TODAY)
+    bundle = {"resourceType": "Bundle", "entry": prefetch["observations"]["entry"]}
+    lazy = _normalised(bundle, knowledge)
+    eager = {c: list(v) for c, v in _normalised(bundle, knowledge).items()}
+    scores = compute_scores(Facts(today=TODAY, orders=[], observations=lazy), knowledge)
+    assert scores == compute_scores(Facts(today=TODAY, orders=[], observations=eager), knowledge)
+    assert any(s.id == "DAS28-ESR" for s in scores)
+    for concept in ("tjc28", "ptga_mm"):
+        items = lazy[concept]._items
+        built = sum(1 for item in items if type(item) is Observed)
+        assert len(items) > 50 and built <= 12, (concept, built, len(items))

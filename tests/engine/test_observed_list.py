@@ -119,3 +119,15 @@ def test_bounds_and_flags_are_read_when_a_rule_reads_them_as_plain_json_reads_th
     assert by_ref["eq"].comparator is None and by_ref["empty"].comparator is None
     assert by_ref["flag"].interpretation == "negative" and by_ref["flag"].value == 3.0
     assert by_ref["odd-flag"].interpretation is None is by_ref["null-flag"].interpretation
+
+
+def test_peek_gives_date_value_and_unit_of_a_result_without_building_it():
+    resources = _chart(600)
+    plain, _ = normalise_observations(resources, K.vs)
+    lazy, _ = normalise_observations(_typed(resources), K.vs)
+    for concept, values in lazy.items():
+        peeked = [values.peek(i) for i in range(len(values))]
+        assert not any(type(item) is Observed for item in values._items)  # none built
+        assert peeked == [(o.when, o.value, o.unit) for o in plain[concept]]
+        assert list(values) == list(plain[concept])
+        assert [values.peek(i) for i in range(len(values))] == peeked  # the same once built
