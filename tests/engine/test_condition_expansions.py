@@ -1306,6 +1306,9 @@ def test_morphology_extraction_reads_the_fully_specified_name_of_each_member(tmp
         ("314923001", {"lymphoma"}),  # Low grade B-cell lymphoma morphology (UK)
         ("189573003", {"nmsc"}),  # [M]Basal cell carcinoma NOS (UK)
         ("373168002", {"lymphoma"}),  # Reticulosarcoma (a lymphoma's old name; GPS disorder)
+        ("1187332001", {"malignancy"}),  # Adenocarcinoma (2021+ grouper; eCQM value set)
+        ("838281000", {"malignancy"}),  # Metastatic renal cell carcinoma (eCQM value set)
+        ("782919005", {"lymphoma"}),  # Classical Hodgkin lymphoma type PTLD (eCQM value set)
     ],
 )
 def test_a_malignant_morphology_code_is_its_concept(code, expected):

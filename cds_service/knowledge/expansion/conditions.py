@@ -1268,7 +1268,8 @@ def _valuesets_in(folder: Path) -> Iterable[tuple[Path, dict[str, Any]]]:
 def _ecqm_sets(
     folder: Path, sources: Iterable[Mapping[str, Any]], skip: tuple[str, ...] = ()
 ) -> tuple[dict[str, str], dict[str, dict[str, Any]], int, str]:
-    """The SNOMED CT disorders, findings, situations and events of the ValueSets of checkouts of
+    """The SNOMED CT disorders, findings, situations, events and morphologic abnormalities
+    (GPS_EXTRACT_TAGS) of the ValueSets of checkouts of
     eCQM content repositories (one sub-folder per repository, named as the repository; files
     below a folder named in `skip`, or whose path below `folder` is in `skip`, are not read):
     code -> display (the first repository's),
@@ -1298,7 +1299,7 @@ def _ecqm_sets(
             for inc in vs.get("compose", {}).get("include", []) or []:
                 if "snomed.info/sct" in (inc.get("system") or ""):
                     codes += [(c.get("code"), c.get("display", "")) for c in inc.get("concept", [])]
-            codes = [(str(c), n) for c, n in codes if c and fsn_parts(n)[1] in GPS_TAGS]
+            codes = [(str(c), n) for c, n in codes if c and fsn_parts(n)[1] in GPS_EXTRACT_TAGS]
             if not codes:
                 continue
             title = vs.get("title") or vs.get("name")
@@ -1320,8 +1321,8 @@ def refresh_ecqm(folder: Path) -> None:
         for code in sets[oid]["codes"]:
             listed.setdefault(code, []).append(number[oid])
     head = [
-        "# SNOMED CT disorders, findings, situations and events of eCQM value-set expansions"
-        " (NLM VSAC) as published in the CQF eCQM content repositories",
+        "# SNOMED CT disorders, findings, situations, events and morphologic abnormalities of"
+        " eCQM value-set expansions (NLM VSAC) as published in the CQF eCQM content repositories",
         *(f"# from {s['url']} commit {s['commit']} ({s['licence']})" for s in ECQM_SOURCES),
         f"# {files} ValueSet files read; sha256 of their paths and contents: {digest}",
         f"# licence: {ECQM_INPUT['licence']}",
@@ -1349,9 +1350,9 @@ def refresh_ecqm_more(folder: Path, out: Path = ECQM_MORE_FILE) -> None:
         if entry["codes"] & names.keys()
     }
     head = [
-        "# SNOMED CT disorders, findings, situations and events of more eCQM / dQM value-set"
-        " expansions (NLM VSAC): CQF dQM content 2026, APHL chronic disease IG, eCQM content"
-        " 2021-2023",
+        "# SNOMED CT disorders, findings, situations, events and morphologic abnormalities of"
+        " more eCQM / dQM value-set expansions (NLM VSAC): CQF dQM content 2026, APHL chronic"
+        " disease IG, eCQM content 2021-2023",
         *(f"# from {s['url']} commit {s['commit']} ({s['licence']})" for s in ECQM_MORE_SOURCES),
         f"# {files} ValueSet files read (left out: {', '.join(ECQM_MORE_SKIP)}); sha256 of their"
         f" paths and contents: {digest}",
