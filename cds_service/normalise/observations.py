@@ -393,7 +393,11 @@ def _typed_plan(
         return None
     concept = resource.code
     q = resource.valueQuantity
-    unit_code = q.code if type(q) is Quantity else None
+    unit_code = None  # the unit read_value reads: the UCUM code, else the human unit
+    if type(q) is Quantity:
+        unit_code = q.code
+        if type(unit_code) is not str:
+            unit_code = q.unit if type(q.unit) is str else q.units
     hit = None
     if type(concept) is CodeableConcept:
         for coding in concept.coding or ():
@@ -406,9 +410,9 @@ def _typed_plan(
                 if hit is not None:
                     break
     if hit is None:
-        if resource.component or (vs.obs_names and _named(concept, vs)):
+        if (vs.obs_names and _named(concept, vs)) or _component_read(resource.component, vs):
             return as_dict(resource)
-        return None  # one look-up per coding for a result no concept reads
+        return None  # one look-up per coding for a result no concept reads (a vital sign)
     if type(hit) is not tuple:  # a concept's code, not read as a plain number
         return as_dict(resource)
     concept_id, code, factor, canonical = hit
@@ -457,6 +461,18 @@ def _reading(
     if factor is None or problem is not None:
         return _GENERAL
     return obs.concept, code_text, factor, canonical
+
+
+def _component_read(components: Any, vs: ValueSets) -> bool:
+    """Has any component (plain JSON) a code some concept reads (as the general loop
+    matches them)? A blood-pressure panel's have not."""
+    if not components or components is UNSET:
+        return False
+    return any(
+        _match(component.get("code"), vs) is not None
+        for component in as_list(components)
+        if isinstance(component, dict)
+    )
 
 
 def _named(concept: CodeableConcept | None | UnsetType, vs: ValueSets) -> bool:

@@ -131,3 +131,46 @@ def test_peek_gives_date_value_and_unit_of_a_result_without_building_it():
         assert peeked == [(o.when, o.value, o.unit) for o in plain[concept]]
         assert list(values) == list(plain[concept])
         assert [values.peek(i) for i in range(len(values))] == peeked  # the same once built
+
+
+def test_a_unit_sent_without_its_code_and_panels_read_as_plain_json_reads_them():
+    """A quantity with its human unit only is kept for building later like one with a UCUM
+    code; a blood-pressure panel (no component any concept reads) is skipped; a panel with a
+    component a concept reads is read from that component."""
+    loinc = "http://loinc.org"
+
+    def component(code: str, value: float, unit: str) -> dict[str, Any]:
+        return {
+            "code": {"coding": [{"system": loinc, "code": code}]},
+            "valueQuantity": {"value": value, "unit": unit, "code": unit},
+        }
+
+    def panel(rid: str, code: str, *components: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "resourceType": "Observation",
+            "id": rid,
+            "status": "final",
+            "code": {"coding": [{"system": loinc, "code": code}]},
+            "effectiveDateTime": "2026-11-10",
+            "component": list(components),
+        }
+
+    resources = [
+        _crp("unit-only", "2026-11-01", {"value": 1.5, "unit": "mg/dL"}),
+        _crp("units-only", "2026-11-02", {"value": 2.5, "units": "mg/dL"}),
+        panel(
+            "bp", "85354-9", component("8480-6", 120, "mm[Hg]"), component("8462-4", 80, "mm[Hg]")
+        ),
+        panel("labs", "24323-8", component("1988-5", 7.0, "mg/L")),
+    ]
+    plain, plain_dropped = normalise_observations(resources, K.vs)
+    lazy, dropped = normalise_observations(_typed(resources), K.vs)
+    assert [len(item) > 3 for item in lazy["crp"]._items] == [False, True, True]  # panel: read
+    assert dropped == plain_dropped and set(lazy) == set(plain) == {"crp"}
+    read = list(lazy["crp"])
+    assert read == list(plain["crp"])
+    assert [(o.ref, o.value, o.original) for o in read] == [
+        ("Observation/labs", 7.0, "7 mg/L"),
+        ("Observation/units-only", 25.0, "2.5 mg/dL"),
+        ("Observation/unit-only", 15.0, "1.5 mg/dL"),
+    ]
