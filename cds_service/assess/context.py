@@ -55,7 +55,12 @@ def since(facts: Facts, days: int) -> date:
 def observed_since(facts: Facts, concept: str, days: int) -> list[Observed]:
     """Results of `concept` no older than `days` before the order date, newest first."""
     start = since(facts, days)
-    return [o for o in facts.observations.get(concept, []) if o.when >= start]
+    found = []
+    for o in facts.observations.get(concept, ()):  # newest first: stop at the first older one
+        if o.when < start:
+            break
+        found.append(o)
+    return found
 
 
 def evidence_of(o: Observed) -> Evidence:

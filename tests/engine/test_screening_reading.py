@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cds_service.assess import context as q
 from cds_service.assess import screening as s
 from cds_service.model import Facts, Observed
 
@@ -90,3 +91,13 @@ def test_a_long_charts_older_results_stay_unread():
     assert found is bmi.items[0]
     assert s.any_observed(facts, ["bmi"], TODAY - timedelta(days=365))
     assert bmi.read == 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(_ROWS, st.integers(0, 45))
+def test_observed_since_is_every_result_of_the_window_newest_first(rows, days):
+    facts = _facts(rows)
+    start = TODAY - timedelta(days=days)
+    for concept in CONCEPTS:
+        every = facts.observations.get(concept, [])
+        assert q.observed_since(facts, concept, days) == [o for o in every if o.when >= start]
