@@ -81,7 +81,11 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
     ),
     (r"\bcontact with\b|\bexposure to\b|\bexposed to\b|\bcontact\b", "contact with X is not X"),
     (
-        r"\b(bovine|ovine|caprine|porcine|equine)\b|\bof (sheep|cattle|goats?|swine|pigs|horses)\b",
+        # a zoonosis named after its animal ("bovine tuberculosis", "eastern equine
+        # encephalitis", "equine morbillivirus pneumonia") is the patient's
+        r"\b(bovine|ovine|caprine|porcine|equine)\b"
+        r"(?! (tuberculosis|encephal|morbillivirus|papular|spongiform|influenza))"
+        r"|\bof (sheep|cattle|goats?|swine|pigs|horses)\b",
         "a disease of animals is not the patient's",
     ),
     (r"[- ]like\b|\bmimick?ing\b|\bpseudo-", LIKE_REASON),

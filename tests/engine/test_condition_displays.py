@@ -593,3 +593,14 @@ def test_an_animal_disease_a_risk_stage_a_grouper_or_a_habit_is_not_the_concept(
     display, not_concept
 ):
     assert not_concept not in read(display)
+
+
+@pytest.mark.parametrize(
+    ("display", "expected"),
+    [
+        ("Bovine tuberculosis", "tb_active"),  # Mycobacterium bovis infection of a person
+        ("Equine morbillivirus pneumonia", "serious_infection"),  # Hendra virus pneumonia
+    ],
+)
+def test_a_zoonosis_named_after_its_animal_is_the_patients_disease(display, expected):
+    assert expected in read(display)
