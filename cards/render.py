@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 import re
 import string
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,6 +27,7 @@ from functools import cache
 from typing import Any
 
 from cards.catalogue import Catalogue, catalogue, format_number
+from cards.ids import random_uuid
 from cards.language import LANGUAGES, match_language
 from cards.suggestions import build_suggestion, fhir_codes
 from cds_service.assess.scores import SCORE_IDS, score_specs
@@ -150,11 +150,42 @@ def _json_safe(value: Any) -> Any:
     return str(value)
 
 
+_TEXT = frozenset({str, type(None)})
+
+
+def _evidence_json(e: Evidence) -> dict[str, Any]:
+    """`_json_safe(e.as_json())` in one pass for the usual item (text fields, a plain or
+    finite value, no derived inputs); anything else takes that path."""
+    value = e.value
+    kind = type(value)
+    if (
+        e.derived_from
+        or not (kind in _PLAIN or (kind is float and -_INF < value < _INF))  # type: ignore[operator]
+        or type(e.ref) is not str
+        or type(e.label) is not str
+        or type(e.unit) not in _TEXT
+        or type(e.sent) not in _TEXT
+    ):
+        return _json_safe(e.as_json())  # type: ignore[no-any-return]
+    out: dict[str, Any] = {"ref": e.ref, "label": e.label}
+    if value is not None:
+        out["value"] = value
+    if e.unit:
+        out["unit"] = e.unit
+    if e.when:
+        out["date"] = e.when.isoformat()
+    if e.sent:
+        out["sent"] = e.sent
+    if e.by_name:
+        out["recognisedBy"] = "name"
+    return out
+
+
 def _finding_json(f: Finding) -> dict[str, Any]:
     return {
         "id": f.rule_id,
         "severity": f.severity,
-        "evidence": [_json_safe(e.as_json()) for e in f.evidence],
+        "evidence": [_evidence_json(e) for e in f.evidence],
         "source": f.source,
     }
 
@@ -664,7 +695,7 @@ def _card(
     ids += [s.id for s in scores]
     url = card_url(ctx, ids)
     card: dict[str, Any] = {
-        "uuid": str(uuid.uuid4()),
+        "uuid": random_uuid(),
         "summary": fit_summary(summary),
         "indicator": indicator,
         "detail": "\n".join(detail),

@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import logging
 import tomllib
-import uuid
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from pydantic import ValidationError
 
 from cards.catalogue import Catalogue, dose_interval
+from cards.ids import random_uuid
 from cds_service.knowledge import Knowledge
 from cds_service.model import Order
 
@@ -302,7 +302,7 @@ def _positive(value: Any) -> bool:
 
 
 def _suggestion(label: str, actions: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"label": label[:200], "uuid": str(uuid.uuid4()), "actions": actions}
+    return {"label": label[:200], "uuid": random_uuid(), "actions": actions}
 
 
 def build_suggestion(

@@ -1,0 +1,19 @@
+"""Card and suggestion ids: random version-4 UUIDs in canonical text form, as str(uuid4())."""
+
+from __future__ import annotations
+
+import uuid
+
+from cards.ids import random_uuid
+
+
+def test_random_uuid_is_a_canonical_version_4_uuid_never_repeated():
+    made = [random_uuid() for _ in range(2000)]
+    for text in made:
+        parsed = uuid.UUID(text)
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+        assert str(parsed) == text  # lower-case, dashed: the form str(uuid.uuid4()) gives
+    assert len(set(made)) == len(made)
+    # every random bit varies (not, e.g., a counter or a fixed prefix)
+    fixed = {i for i in range(36) if len({t[i] for t in made}) == 1}
+    assert fixed == {8, 13, 14, 18, 23}  # the dashes and the version digit "4"
