@@ -150,16 +150,16 @@ def _read_name(vs: ValueSets, text: str) -> NameRead | None:
     nicotine dependence" is former smoker, in the past), else a listed name or expansion
     display left after qualifier words are taken off, else what the definitions read in it."""
     whole = _strip_tag(vs, norm_text(text)).strip(_TRAILING)
-    if _tag_of(text) == MORPHOLOGY_TAG:
-        # a morphology ("Embolus (morphologic abnormality)") names a histology without a site:
-        # read with its tag by the definitions, as the expansions read its code, never as the
-        # disorder whose name its text happens to share
-        concept = vs.condition_meaning(text)
-        return NameRead(concept, "asserted") if concept is not None else None
-    concept = vs.cond_names.get(whole)
+    # a morphology ("Embolus (morphologic abnormality)") names a histology without a site: it
+    # is read with its tag by the definitions, as the expansions read its code, never as the
+    # listed name or shipped display its text happens to share ("Embolus", "Emphysema")
+    morphology = _tag_of(text) == MORPHOLOGY_TAG
+    names = {} if morphology else vs.cond_names
+    displays = {} if morphology else vs.cond_display_names
+    concept = names.get(whole)
     if concept is not None:
         return NameRead(concept, "asserted")
-    concept = vs.cond_display_names.get(whole)
+    concept = displays.get(whole)
     if concept is not None:  # a shipped code's own display means what its code means
         history = vs.name_qualifiers.get("history", ((), ()))
         return NameRead(concept, "history" if _take(whole, *history) is not None else "asserted")
@@ -179,9 +179,11 @@ def _read_name(vs: ValueSets, text: str) -> NameRead | None:
         status, rest = taken
         statuses.append(status)
         current = _strip_tag(vs, rest).strip(_TRAILING)
-        concept = vs.cond_names.get(current) or vs.cond_display_names.get(current)
+        concept = names.get(current) or displays.get(current)
         if concept is not None:
             return NameRead(concept, _status(statuses))
+    if morphology:
+        current = f"{current} ({MORPHOLOGY_TAG})"
     concept = vs.condition_meaning(current)  # what the name means by the definitions
     return NameRead(concept, _status(statuses)) if concept is not None else None
 

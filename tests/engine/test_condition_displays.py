@@ -604,3 +604,12 @@ def test_an_animal_disease_a_risk_stage_a_grouper_or_a_habit_is_not_the_concept(
 )
 def test_a_zoonosis_named_after_its_animal_is_the_patients_disease(display, expected):
     assert expected in read(display)
+
+
+def test_a_morphology_display_keeps_its_qualifiers():
+    # "history of" makes it past, "suspected" / "family history of" deny it, as for a disorder
+    assert "malignancy" in read("History of adenocarcinoma" + M)
+    assert "malignancy" not in current("History of adenocarcinoma" + M)
+    assert "malignancy" not in read("Suspected carcinoma" + M)
+    assert "malignancy" not in read("Family history of malignant melanoma" + M)
+    assert "malignancy" in current("Adenocarcinoma, no subtype" + M)
