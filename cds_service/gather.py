@@ -36,7 +36,14 @@ from cds_service.fhir_fetch import (
     next_link,
     within,
 )
-from cds_service.fhir_json import Condition, Observation, TypedBundle, bundle_typed, next_url
+from cds_service.fhir_json import (
+    UNSET,
+    Condition,
+    Observation,
+    TypedBundle,
+    bundle_typed,
+    next_url,
+)
 from cds_service.model import (
     FHIR_SERVER_NOT_ALLOWED,
     PREFETCH_FAILED,
@@ -57,6 +64,7 @@ RECORD_FIELDS: dict[str, str] = {
 }
 
 TYPED: dict[type, str] = {Observation: "Observation", Condition: "Condition"}
+_NO_ID = (None, UNSET)  # a typed resource's id when it has none
 
 NO_SERVER = "no fhirServer"
 NOT_ALLOWED = FHIR_SERVER_NOT_ALLOWED  # fhirServer named, but not one this client may name
@@ -330,8 +338,8 @@ def _take_typed(
     kind = TYPED.get(kinds.pop())
     if kind is None:
         return False
-    ids = {resource.id for resource in resources}
-    if len(ids) != len(resources) or not all(type(rid) is str for rid in ids):
+    ids = {resource.id for resource in resources}  # a str, None or UNSET (fhir_json)
+    if len(ids) != len(resources) or not ids.isdisjoint(_NO_ID):
         return False
     taken = seen.get(kind)
     if taken is None:
