@@ -613,3 +613,33 @@ def test_a_morphology_display_keeps_its_qualifiers():
     assert "malignancy" not in read("Suspected carcinoma" + M)
     assert "malignancy" not in read("Family history of malignant melanoma" + M)
     assert "malignancy" in current("Adenocarcinoma, no subtype" + M)
+
+
+@pytest.mark.parametrize(
+    ("display", "expected"),
+    [
+        ("Invasive Group A beta-hemolytic streptococcal disease", "serious_infection"),
+        ("Invasive pneumococcal disease (disorder)", "serious_infection"),
+        ("Familial lipoprotein lipase deficiency with type V phenotype", "dyslipidaemia"),
+        ("Familial apolipoprotein C-II deficiency", "dyslipidaemia"),
+        ("Pure hyperglyceridemia", "dyslipidaemia"),
+        ("Chronic tracheobronchitis", "chronic_lung_disease"),
+        ("Chronic allergic bronchitis", "chronic_lung_disease"),
+        ("Ischemia of myocardium of posterolateral region", "cad"),
+        ("Ischemic myocardial dysfunction", "cad"),
+    ],
+)
+def test_members_of_diagnosis_codelists_the_names_missed_are_read_by_meaning(display, expected):
+    assert expected in read(display)
+
+
+@pytest.mark.parametrize(
+    ("display", "not_concept"),
+    [
+        ("Suspected invasive Group A beta-haemolytic streptococcal disease", "serious_infection"),
+        ("Invasive ductal carcinoma of breast", "serious_infection"),
+        ("Lipoprotein lipase deficiency screening", "dyslipidaemia"),
+    ],
+)
+def test_what_the_new_names_do_not_take(display, not_concept):
+    assert not_concept not in read(display)

@@ -1460,3 +1460,31 @@ def test_more_uk_extraction_reads_only_the_named_codelists_without_medicines(tmp
     rows, _ = build.read_ecqm(extract)
     assert [(code, name) for code, name, _ in rows] == [("84114007", "Heart failure")]
     assert "UK Drug Extension" in extract.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("406614006", {"serious_infection"}),  # Invasive group A streptococcal disease (RCKMS)
+        ("707225006", {"serious_infection"}),  # Invasive meningococcal disease (eCR)
+        ("267433009", {"dyslipidaemia"}),  # Pure hyperglyceridemia (GPS)
+        ("403828005", {"dyslipidaemia"}),  # Familial LPL deficiency, type V phenotype
+        ("35571000087100", {"cad"}),  # Ischemia of myocardium of posterolateral region
+        ("52571006", {"chronic_lung_disease"}),  # Chronic tracheobronchitis
+    ],
+)
+def test_members_of_diagnosis_codelists_the_names_missed_are_their_concept(code, expected):
+    assert expected <= concepts(SCT, code)
+
+
+def test_members_of_the_more_uk_diagnosis_codelists_not_taken_are_reviewed():
+    doc = json.loads(build.REVIEW_OUTPUT.read_text(encoding="utf-8"))
+    reasons: dict[tuple[str, str], list[str]] = {}
+    for concept, code, _, reason in doc["review"]:
+        reasons.setdefault((concept, code), []).append(reason)
+    # "COPD does not disturb sleep": listed by the Bristol COPD list, not taken, with the reason
+    assert any(
+        r.startswith("not taken: listed by bristol/multimorbidity_copd")
+        for r in reasons[("chronic_lung_disease", "198411000000102")]
+    )
+    assert any("suspected" in r for r in reasons[("serious_infection", "772156009")])
