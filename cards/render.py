@@ -237,6 +237,16 @@ class _Ctx:
     app: str | None = None  # the trend app's URL (SMART launch), None: no app link
     # patient references validated while rendering this response (suggestions' subjects)
     subjects: dict[str, bool] = field(default_factory=dict)
+    # rule texts of this response's findings by id(finding): a card's lead finding gives the
+    # card's action and its own bullet
+    texts: dict[int, str] = field(default_factory=dict)
+
+    def rule_text(self, f: Finding) -> str:
+        """`cat.rule_text` of a finding, made once per response."""
+        found = self.texts.get(id(f))
+        if found is None:
+            found = self.texts[id(f)] = self.cat.rule_text(f.rule_id, f.params)
+        return found
 
     def rule_url(self, rule_id: str) -> str:
         return f"{self.docs}/rules/{rule_id}"
@@ -304,7 +314,7 @@ def _finding_lines(
     cat = ctx.cat
     severity = cat.data["severity"].get(f.severity, f.severity)
     colon = cat.get("meta", "colon")
-    text = cat.rule_text(f.rule_id, f.params)
+    text = ctx.rule_text(f)
     if lead:
         facts = _rule_facts(cat, f, text)
         text = facts if facts is not None else ""
@@ -329,10 +339,10 @@ def _rule_facts(cat: Catalogue, f: Finding, full: str | None = None) -> str | No
     return facts or None
 
 
-def _action(cat: Catalogue, f: Finding) -> str:
+def _action(ctx: _Ctx, f: Finding) -> str:
     """What to do about a finding: its rule's `text` (plus the topical note when there is one)."""
-    full = cat.rule_text(f.rule_id, f.params)
-    facts = _rule_facts(cat, f, full)
+    full = ctx.rule_text(f)
+    facts = _rule_facts(ctx.cat, f, full)
     return full[len(facts) :].strip() if facts and full.startswith(facts) else full
 
 
@@ -867,7 +877,7 @@ def _safety_card(ctx: _Ctx, items: _OrderItems) -> dict[str, Any] | None:
     else:
         summary = cat.fill("card", "safety_summary", drug=drug, concern=cat.get("meta", "none"))
     detail = [_title(cat, "safety_title", drug, items.order.display)]
-    detail += _opening(cat, _action(cat, findings[0]) if findings else None, suggestions)
+    detail += _opening(cat, _action(ctx, findings[0]) if findings else None, suggestions)
     if findings:
         detail += ["", *_findings_block(ctx, findings)]
     sources = _sources_line(ctx, findings)
@@ -991,7 +1001,7 @@ def _activity_card(ctx: _Ctx, orders: list[Order], groups: _Groups, scores: list
         summary = cat.fill(
             "card", "safety_summary", drug=drug, concern=cat.rule_short(findings[0].rule_id)
         )
-        action = _action(cat, findings[0])
+        action = _action(ctx, findings[0])
     elif headline is not None:
         summary = cat.fill(
             "card", "activity_summary", drug=drug, **_score_summary_values(cat, headline)
@@ -1032,7 +1042,7 @@ def _screening_card(ctx: _Ctx, orders: list[Order], groups: _Groups):
     else:
         summary = cat.fill("card", "screening_summary", drug=drug, count=count, first=first)
     action = (
-        _action(cat, findings[0]) if findings else cat.fill("card", "screening_action", drug=drug)
+        _action(ctx, findings[0]) if findings else cat.fill("card", "screening_action", drug=drug)
     )
     detail = [_title(cat, "screening_title", drug), *_opening(cat, action, suggestions), ""]
     detail += _findings_block(ctx, findings)
@@ -1110,7 +1120,7 @@ def _patient_card(ctx: _Ctx, assessment: Assessment) -> dict[str, Any] | None:
         summary = cat.fill(
             "card", "patient_summary_finding", concern=cat.rule_short(findings[0].rule_id)
         )
-        action = _action(cat, findings[0])
+        action = _action(ctx, findings[0])
     elif headline is not None:
         summary = cat.fill("card", "patient_summary", **_score_summary_values(cat, headline))
     else:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ def link(entry: Mapping[str, Any]) -> str:
     return str(entry.get("url", ""))
 
 
+@lru_cache(maxsize=2048)  # the knowledge's sources: a card names a few of them each time
 def markdown_link(text: str, url: str) -> str:
     """A reference as a markdown link on its text (brackets in the text become parentheses,
     characters that end a link target are escaped); the text alone when there is no address."""
