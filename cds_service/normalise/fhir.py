@@ -25,6 +25,10 @@ def parse_date(value: Any) -> date | None:
     """Date of a FHIR date/dateTime/instant ("2024", "2024-05", "2024-05-03T10:00:00Z")."""
     if not isinstance(value, str) or len(value) < 4:
         return None
+    if len(value) > 10 and not value[0].isspace():
+        # only the date part is read: memoised by it, as times differ from result to result
+        # (the same day as `_parse_text(value)`: it strips, then reads 10 characters at most)
+        return _parse_text(value[:10])
     return _parse_text(value)
 
 
