@@ -62,4 +62,5 @@ def create_app(config: Config | None = None, knowledge: Knowledge | None = None)
     app.register_blueprint(docs.bp)
     app.register_blueprint(analytics.bp)
     app.register_blueprint(apps.bp)
+    hooks.install_fast_path(app)  # hook calls answered in front of Flask's request handling
     return app

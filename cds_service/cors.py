@@ -64,18 +64,26 @@ def install_cors(app: Flask, config: Config) -> None:
 
     @app.after_request
     def _cors(response: Response) -> Response:
-        allowed = _allowed_origin(config, request.headers.get("Origin"))
-        if allowed != "*":
-            if "Vary" in response.headers:
-                response.vary.add("Origin")
-            else:  # the usual case, without parsing and re-writing a header set
-                response.headers["Vary"] = "Origin"
-        if allowed is None:
-            return response
-        response.headers["Access-Control-Allow-Origin"] = allowed
-        response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-        if request.method == "OPTIONS":
-            response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
-            response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
-            response.headers["Access-Control-Max-Age"] = MAX_AGE_S
+        return add_cors_headers(response, config, request.headers.get("Origin"), request.method)
+
+
+def add_cors_headers(
+    response: Response, config: Config, origin: str | None, method: str
+) -> Response:
+    """The CORS headers of an answer to a request from `origin` (install_cors's after-request
+    hook; the hook route's answers, cds_service.routes.hooks)."""
+    allowed = _allowed_origin(config, origin)
+    if allowed != "*":
+        if "Vary" in response.headers:
+            response.vary.add("Origin")
+        else:  # the usual case, without parsing and re-writing a header set
+            response.headers["Vary"] = "Origin"
+    if allowed is None:
         return response
+    response.headers["Access-Control-Allow-Origin"] = allowed
+    response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+    if method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+        response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+        response.headers["Access-Control-Max-Age"] = MAX_AGE_S
+    return response

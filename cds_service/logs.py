@@ -138,6 +138,41 @@ def current_request_id() -> str | None:
     return request_id_var.get()
 
 
+def begin_request(incoming: str | None) -> tuple[str, contextvars.Token[str | None]]:
+    """The request id of a request (its `X-Request-Id` when safe, else a random one), set
+    for its log lines; the token resets it (`end_request`)."""
+    rid = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    return rid, request_id_var.set(rid)
+
+
+def finish_response(
+    response: Response, rid: str | None, route: str, method: str, started: float | None
+) -> None:
+    """The request id echoed, the request counted, and its access-log line (route template,
+    no query) when INFO is on. `started`: time.perf_counter() at arrival."""
+    if rid:
+        response.headers[REQUEST_ID_HEADER] = rid
+    status = response.status_code
+    metrics.observe_http(route, method, status)
+    if access_log.isEnabledFor(logging.INFO):  # the line and its fields only when written
+        ms = round((time.perf_counter() - started) * 1000, 1) if started else None
+        access_log.info(
+            "%s %s %s",
+            method,
+            route,
+            status,
+            extra={"fields": {"method": method, "route": route, "status": status, "ms": ms}},
+        )
+
+
+def end_request(token: contextvars.Token[str | None] | None) -> None:
+    if token is not None:
+        try:
+            request_id_var.reset(token)
+        except ValueError:
+            request_id_var.set(None)
+
+
 def install_request_logging(app: Flask) -> None:
     """Request id per request, an access-log line per response (route template, no query)."""
     _install_record_factory()
@@ -145,39 +180,20 @@ def install_request_logging(app: Flask) -> None:
 
     @app.before_request
     def _start() -> None:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        rid = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        rid, token = begin_request(request.headers.get(REQUEST_ID_HEADER, ""))
         g.request_id = rid
         g.request_started = time.perf_counter()
-        g.request_id_token = request_id_var.set(rid)
+        g.request_id_token = token
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        rid = g.get("request_id")
-        if rid:
-            response.headers[REQUEST_ID_HEADER] = rid
         rule = request.url_rule
         route = rule.rule if rule is not None else "unmatched"
-        method = request.method
-        status = response.status_code
-        metrics.observe_http(route, method, status)
-        if access_log.isEnabledFor(logging.INFO):  # the line and its fields only when written
-            started = g.get("request_started")
-            ms = round((time.perf_counter() - started) * 1000, 1) if started else None
-            access_log.info(
-                "%s %s %s",
-                method,
-                route,
-                status,
-                extra={"fields": {"method": method, "route": route, "status": status, "ms": ms}},
-            )
+        finish_response(
+            response, g.get("request_id"), route, request.method, g.get("request_started")
+        )
         return response
 
     @app.teardown_request
     def _clear(_exc: BaseException | None) -> None:
-        token = g.get("request_id_token")
-        if token is not None:
-            try:
-                request_id_var.reset(token)
-            except ValueError:
-                request_id_var.set(None)
+        end_request(g.get("request_id_token"))
