@@ -129,6 +129,7 @@ class _Index:
         "_canonical",
         "_closest",
         "_evidence",
+        "_without",
         "_next",
         "_peek",
         "_values",
@@ -147,6 +148,7 @@ class _Index:
         self.neg_days: list[int] = []
         self._closest: dict[tuple[int, int], Observed | None] = {}
         self._evidence: dict[int, Evidence] = {}
+        self._without: dict[tuple[int, int], list[int]] = {}
 
     def _read(self, older_than: int | None, more: int = 8) -> None:
         """Read usable results until one older than day ordinal `older_than` is in (None:
@@ -192,6 +194,8 @@ class _Index:
     def closest(self, day: date, window: int) -> Observed | None:
         """The observation closest to `day` within `window` days (ties: the newer day; within
         one day, the result listed last)."""
+        if self._next is None and not self.pos:
+            return None  # nothing to find (and nothing memoised in the shared empty index)
         d = day.toordinal()
         key = (d, window)
         found = self._closest.get(key, self)
@@ -221,7 +225,15 @@ class _Index:
 
     def days_without(self, other: _Index, window: int) -> list[int]:
         """The distinct day ordinals of this index, newest first, with no observation of
-        `other` within `window` days (read whole: every day is looked at)."""
+        `other` within `window` days (read whole: every day is looked at; the DAS28-ESR and
+        DAS28-CRP 3-variable forms ask the same)."""
+        key = (id(other), window)
+        found = self._without.get(key)
+        if found is None:
+            found = self._without[key] = self._days_without(other, window)
+        return found
+
+    def _days_without(self, other: _Index, window: int) -> list[int]:
         self.read_all()
         other.read_all()
         days = [-n for n in dict.fromkeys(self.neg_days)]

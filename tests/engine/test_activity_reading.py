@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench import bodies
-from cds_service.assess.activity import _Index, compute_scores
+from cds_service.assess.activity import _EMPTY, _Index, compute_scores
 from cds_service.fhir_json import bundle_typed, decode_resource
 from cds_service.knowledge import Knowledge, load_knowledge
 from cds_service.model import Facts, Observed
@@ -171,3 +171,20 @@ def test_scores_of_a_long_typed_chart_build_only_the_results_they_use():
         items = lazy[concept]._items
         built = sum(1 for item in items if type(item) is Observed)
         assert len(items) > 50 and built <= 12, (concept, built, len(items))
+
+
+def test_look_ups_of_a_concept_not_on_file_leave_nothing_behind_across_calls():
+    """The shared reader of absent concepts (recorded totals, a missing component) remembers
+    no look-up: a process scoring many charts must not grow with their visit dates."""
+    knowledge = load_knowledge()
+    units = {"tjc28": "{count}", "sjc28": "{count}", "esr": "mm/h", "ptga_mm": "mm"}
+    for shift in range(40):
+        charts = {
+            c: [
+                Observed(c, TODAY - timedelta(days=shift + 30 * n), f"Observation/{c}{n}", 3.0, u)
+                for n in range(4)
+            ]
+            for c, u in units.items()
+        }
+        compute_scores(Facts(today=TODAY, orders=[], observations=charts), knowledge)
+    assert not _EMPTY._closest and not _EMPTY._evidence and not _EMPTY._without
