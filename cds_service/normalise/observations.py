@@ -168,7 +168,7 @@ def normalise_observations(
     seen: set[tuple[str, str]] = set()
     percentages: list[tuple[ObsCode, dict[str, Any], str, Any, str]] = []
     names = vs.obs_names
-    memo: dict[tuple[Any, str, Any], Any] = {}
+    memo: dict[Any, Any] = {}
     for index, resource in enumerate(resources):
         if type(resource) is Observation:  # decoded typed (fhir_json): the usual shapes here
             plan = _typed_plan(resource, vs, memo)
@@ -378,7 +378,7 @@ def read_value(
 
 
 def _typed_plan(
-    resource: Observation, vs: ValueSets, memo: dict[tuple[Any, str, Any], Any]
+    resource: Observation, vs: ValueSets, memo: dict[Any, Any]
 ) -> Plan | dict[str, Any] | None:
     """A typed Observation read as the general readers would: None when nothing reads it
     (ignored status; no code, name or component any concept has), the `Plan` of a numeric
@@ -386,8 +386,8 @@ def _typed_plan(
     and comparator (as `read_value` reads it: every check made, only the `Observed` left to
     build), or for every other shape the Observation as a dict, for the general readers.
 
-    `memo`: `_reading` per (system, code, unit code), for one record (a chart repeats a few
-    dozen of them)."""
+    `memo`: `_reading` per (system, code, unit code) and `_named` per (text, display), for
+    one record (a chart repeats a few dozen of them)."""
     status = resource.status
     if status in IGNORED_STATUS:  # a str, None or UNSET here
         return None
@@ -410,7 +410,9 @@ def _typed_plan(
                 if hit is not None:
                     break
     if hit is None:
-        if (vs.obs_names and _named(concept, vs)) or _component_read(resource.component, vs):
+        if (vs.obs_names and _named(concept, vs, memo)) or (
+            resource.component and _component_read(resource.component, vs)
+        ):
             return as_dict(resource)
         return None  # one look-up per coding for a result no concept reads (a vital sign)
     if type(hit) is not tuple:  # a concept's code, not read as a plain number
@@ -475,11 +477,25 @@ def _component_read(components: Any, vs: ValueSets) -> bool:
     )
 
 
-def _named(concept: CodeableConcept | None | UnsetType, vs: ValueSets) -> bool:
-    """Does a text or coding display of `concept` name a concept (as `_match_name`)?"""
+def _named(
+    concept: CodeableConcept | None | UnsetType, vs: ValueSets, memo: dict[Any, Any]
+) -> bool:
+    """Does a text or coding display of `concept` name a concept (as `_match_name`)? For
+    the usual one coding, remembered in `memo` by (text, display): a chart repeats its
+    vital signs' names thousands of times."""
     if type(concept) is not CodeableConcept:
         return False
-    texts = [concept.text] + [c.display for c in concept.coding or ()]
+    codings = concept.coding
+    if type(codings) is list and len(codings) == 1:
+        key = (concept.text, codings[0].display)  # two members: no `_reading` key has two
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = _names_concept((concept.text, codings[0].display), vs)
+        return found  # type: ignore[no-any-return]
+    return _names_concept((concept.text, *(c.display for c in codings or ())), vs)
+
+
+def _names_concept(texts: tuple[Any, ...], vs: ValueSets) -> bool:
     return any(type(t) is str and norm_text(t) in vs.obs_names for t in texts)
 
 

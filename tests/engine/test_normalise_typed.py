@@ -385,3 +385,39 @@ def test_a_search_warning_among_the_entries_keeps_the_bundle_typed_and_is_left_o
     assert [r.id for r in typed] == [r["id"] for r in bundle_resources(bundle)] == ["a", "b"]
     plain = normalise_observations(bundle_resources(bundle), K.vs)
     assert normalise_observations(typed, K.vs) == plain and len(plain[0]["crp"]) == 2
+
+
+def test_local_codes_named_like_a_concept_are_read_by_name_each_time_as_plain_json_does():
+    """A chart's local codes repeat: each result is read by its name (display or text) as
+    the plain reading reads it, the same name remembered, another name read afresh."""
+
+    def local(rid: str, code: str, display: str | None, text: str | None = None):
+        concept: dict[str, Any] = {"coding": [{"system": "urn:local", "code": code}]}
+        if display is not None:
+            concept["coding"][0]["display"] = display
+        if text is not None:
+            concept["text"] = text
+        return {
+            "resourceType": "Observation",
+            "id": rid,
+            "status": "final",
+            "code": concept,
+            "effectiveDateTime": f"2026-10-0{rid[-1]}",
+            **q(5.0, "ug/mL"),
+        }
+
+    resources = [
+        local("ab1", "L1", "Infliximab antibody"),
+        local("hr1", "L2", "Pulse"),
+        local("ab2", "L1", "Infliximab antibody"),
+        local("hr2", "L2", "Pulse"),
+        local("ab3", "L3", "Pulse", text="Anti-infliximab antibody"),  # the text names it
+        local("hr3", "L2", "Pulse", text="Heart rate"),
+        local("ab4", "L4", None, text="Infliximab antibody"),
+    ]
+    plain, from_typed, decoded = _both(resources)
+    assert isinstance(decoded, TypedBundle)
+    assert from_typed == plain
+    read = [o.ref for values in plain[0].values() for o in values] + [d.ref for d in plain[1]]
+    assert sorted(read) == [f"Observation/ab{i}" for i in (1, 2, 3, 4)]
+    assert all(o.by_name for values in plain[0].values() for o in values)
