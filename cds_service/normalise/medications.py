@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+import orjson
+
 from cds_service.knowledge.index import MedCode, ValueSets
 from cds_service.model import Dropped, Medication
 from cds_service.normalise.dosage import Dose, problem, read_dose
@@ -192,6 +194,7 @@ def normalise_medications(
     out: list[Medication] = []
     dropped: list[Dropped] = []
     seen: set[str] = set()
+    memo: dict[bytes, _Reading] = {}  # refills and repeat orders of this record, read once
     for kind, resources in (("MedicationRequest", requests), ("MedicationStatement", statements)):
         for index, resource in enumerate(resources):
             if not isinstance(resource, dict):
@@ -203,15 +206,15 @@ def normalise_medications(
             if ref in seen:  # the same order sent twice
                 continue
             seen.add(ref)
-            identity = identify(resource, vs)
+            key = _reading_key(resource)
+            reading = memo.get(key) if key is not None else None
+            if reading is None:
+                reading = _read(resource, vs)
+                if key is not None:
+                    memo[key] = reading
+            identity, route, classes, dose = reading
             if identity.drug is None:
                 continue
-            route = route_of(resource, identity, vs)
-            classes = classes_for(vs, identity.drug, route)
-            if identity.others:  # several drugs: counted for each, a dose for none
-                dose = Dose(problem=problem("several_drugs"))
-            else:
-                dose = read_dose(dosages(resource), identity.texts, vs, product_strength(identity))
             if dose.problem and "steroid" in classes and status in ACTIVE_STATUS:
                 dropped.append(Dropped(ref, f"steroid dose not readable: {dose.problem}"))
             med = Medication(
@@ -240,6 +243,33 @@ def normalise_medications(
                     dropped.append(Dropped(ref, f"steroid dose not readable: {dose.problem}"))
                 out.append(replace(med, drug=other, classes=classes, code=None))
     return out, dropped
+
+
+_Reading = tuple[Identity, str | None, frozenset[str], Dose]  # drug, route, classes, dose
+
+
+def _read(resource: dict[str, Any], vs: ValueSets) -> _Reading:
+    """The drug, route, classes and dose of an order or statement: all read from its
+    medication (`medication_concept`) and its dosage lines, nothing else."""
+    identity = identify(resource, vs)
+    if identity.drug is None:
+        return identity, None, frozenset(), Dose()
+    route = route_of(resource, identity, vs)
+    classes = classes_for(vs, identity.drug, route)
+    if identity.others:  # several drugs: counted for each, a dose for none
+        dose = Dose(problem=problem("several_drugs"))
+    else:
+        dose = read_dose(dosages(resource), identity.texts, vs, product_strength(identity))
+    return identity, route, classes, dose
+
+
+def _reading_key(resource: dict[str, Any]) -> bytes | None:
+    """Everything `_read` reads of `resource`, as JSON bytes (None when it is not JSON):
+    the same key, the same reading."""
+    try:
+        return orjson.dumps((medication_concept(resource), dosages(resource)))
+    except (orjson.JSONEncodeError, TypeError):
+        return None
 
 
 def _not_taken(resource: dict[str, Any]) -> bool:
