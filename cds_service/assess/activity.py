@@ -399,6 +399,19 @@ def _visit_scores(
     return out, used
 
 
+def _days_newest_first(index: _Index) -> Iterator[Observed]:
+    """The observations by day, newest day first; within one day, the one listed last first
+    (the order recorded totals were always considered in: of two totals of one visit, the one
+    listed last is shown)."""
+    day: list[Observed] = []
+    for o in index.newest_first():
+        if day and o.when != day[0].when:
+            yield from reversed(day)
+            day = []
+        day.append(o)
+    yield from reversed(day)
+
+
 def _series(
     score_id: str, obs: dict[str, _Index], specs: sc.ScoreSpecs, p: _Params, today: date
 ) -> list[Score]:
@@ -415,7 +428,7 @@ def _series(
         out, used = _visit_scores(score_id, anchors, obs, specs, p, today, p.trend)
     totals = obs.get(RECORDED_TOTALS.get(score_id, ""), _EMPTY)
     recorded_only = 0
-    for total in totals.newest_first():
+    for total in _days_newest_first(totals):
         if recorded_only >= p.trend:
             break  # older than `trend` shown already: cut below (the sort keeps list order)
         if total.ref not in used and _valid_total(total):

@@ -188,3 +188,17 @@ def test_look_ups_of_a_concept_not_on_file_leave_nothing_behind_across_calls():
         }
         compute_scores(Facts(today=TODAY, orders=[], observations=charts), knowledge)
     assert not _EMPTY._closest and not _EMPTY._evidence and not _EMPTY._without
+
+
+def test_of_two_totals_recorded_on_one_day_the_one_listed_last_is_shown():
+    """Totals without components, two on one day (the order the engine always read them in:
+    the later one of a day is within the visit window of the first and is not shown again)."""
+    day = TODAY - timedelta(days=20)
+    listed = [
+        Observed("cdai_total", day, "Observation/b", 30.0, "{score}"),
+        Observed("cdai_total", day, "Observation/a", 12.0, "{score}"),
+        Observed("cdai_total", day - timedelta(days=90), "Observation/c", 8.0, "{score}"),
+    ]
+    facts = Facts(today=TODAY, orders=[], observations={"cdai_total": listed})
+    cdai = [s for s in compute_scores(facts, load_knowledge()) if s.id == "CDAI"]
+    assert [(s.value, s.when) for s in cdai] == [(12.0, day), (8.0, day - timedelta(days=90))]
