@@ -237,16 +237,16 @@ class _Ctx:
     app: str | None = None  # the trend app's URL (SMART launch), None: no app link
     # patient references validated while rendering this response (suggestions' subjects)
     subjects: dict[str, bool] = field(default_factory=dict)
-    # rule texts of this response's findings by id(finding): a card's lead finding gives the
-    # card's action and its own bullet
-    texts: dict[int, str] = field(default_factory=dict)
+    # rule texts of this response's findings by id(finding), with the finding (held, so that
+    # its id is not reused): a card's lead finding gives the card's action and its own bullet
+    texts: dict[int, tuple[Finding, str]] = field(default_factory=dict)
 
     def rule_text(self, f: Finding) -> str:
         """`cat.rule_text` of a finding, made once per response."""
         found = self.texts.get(id(f))
-        if found is None:
-            found = self.texts[id(f)] = self.cat.rule_text(f.rule_id, f.params)
-        return found
+        if found is None or found[0] is not f:
+            found = self.texts[id(f)] = (f, self.cat.rule_text(f.rule_id, f.params))
+        return found[1]
 
     def rule_url(self, rule_id: str) -> str:
         return f"{self.docs}/rules/{rule_id}"
