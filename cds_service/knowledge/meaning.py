@@ -35,12 +35,13 @@ LIKE_REASON = "an X-like condition is not X"
 # "ALK-negative anaplastic large cell lymphoma", "Philadelphia chromosome negative chronic
 # myeloid leukaemia", "Carcinoma of breast, ER negative", "triple negative breast cancer"), a
 # stain or culture ("gram-negative sepsis", "culture-negative endocarditis"), a histology
-# ("bacteriologically and histologically negative" tuberculosis is confirmed otherwise).
+# ("bacteriologically and histologically negative" tuberculosis is confirmed otherwise), an
+# organism's test ("coagulase-negative Staphylococcus" sepsis).
 MARKERS_BEFORE_NEGATIVE = (
     "triple", "receptor", "oncogene", "mutation", "histologically", "gram", "culture", "2",
     "her2", "her 2", "erbb2", "er", "pr", "hr", "alk", "egfr", "ros1", "kras", "braf", "bcr-abl",
     "bcr-abl1", "abl1", "jak2", "calr", "mpl", "chromosome", "ph", "pd-l1", "p16", "hpv", "ebv",
-    "idh", "idh1", "idh2", "tdt", r"cd\d", r"cd\d\d",
+    "idh", "idh1", "idh2", "tdt", r"cd\d", r"cd\d\d", "coagulase",
 )  # fmt: skip
 NEGATIVE = (
     "".join(f"(?<!\\b{m}{sep})" for m in MARKERS_BEFORE_NEGATIVE for sep in (" ", "-"))

@@ -1488,3 +1488,75 @@ def test_members_of_the_more_uk_diagnosis_codelists_not_taken_are_reviewed():
         for r in reasons[("chronic_lung_disease", "198411000000102")]
     )
     assert any("suspected" in r for r in reasons[("serious_infection", "772156009")])
+
+
+# ------------------------------------------------ false-positive audit of the shipped expansions
+# Shipped code-concept pairs a clinician would not read as the concept: a treatment, a cytology
+# result or a late effect of treatment for malignancy, a hereditary predisposition or a tumour of
+# uncertain behaviour, 'malignant' or 'metastatic' for a non-neoplastic process, an animal
+# neoplasm; a local 'septic' infection, a complication or sequel of a past infection, a score or
+# an 'influenza or pneumonia' grouper for serious infection; obstetric procedures and a mood
+# disorder in remission for pregnancy; a grouper, a feigned disease, a newborn-screen state, a
+# genetic syndrome listing the feature, a traumatic haemorrhage.
+
+
+@pytest.mark.parametrize(
+    ("code", "not_concept"),
+    [
+        ("169345006", "malignancy"),  # Bone tumor/metastasis irradiation (a procedure)
+        ("314617008", "malignancy"),  # Chemoembolization of liver metastases (a procedure)
+        ("145227006", "malignancy"),  # Sputum: malignant cells (a cytology result)
+        ("1035841000000108", "malignancy"),  # Lymphoedema following breast cancer
+        ("762594002", "malignancy"),  # Chronic pain following surgical procedure for cancer
+        ("718220008", "malignancy"),  # Hereditary breast and ovarian cancer syndrome
+        ("717968005", "malignancy"),  # Melanoma and neural system tumor syndrome
+        ("74751003", "malignancy"),  # Gonadoblastoma (ICD-O-3 9073/1)
+        ("254867003", "malignancy"),  # Gynandroblastoma of ovary (ICD-O-3 8632/1)
+        ("238863004", "malignancy"),  # Giant cell fibroblastoma of skin (ICD-O-3 8834/1)
+        ("81363003", "malignancy"),  # Malignant arteriolar nephrosclerosis (hypertensive)
+        ("61517002", "malignancy"),  # Metastatic disseminated retinitis (an infection)
+        ("91113000", "malignancy"),  # Avian sarcoma
+        ("56346006", "malignancy"),  # Lucke frog kidney carcinoma
+        ("417321001", "lymphoma"),  # HTLV-1 associated uveitis
+        ("417321001", "malignancy"),
+        ("63039003", "serious_infection"),  # Influenza, resp. manifestation not pneumonia
+        ("155564005", "serious_infection"),  # Pneumonia or influenza NOS
+        ("406529000", "serious_infection"),  # Pneumonia severity index
+        ("300949007", "serious_infection"),  # Septic finger
+        ("200153006", "serious_infection"),  # Localized septic infection (Pasteurella bite)
+        ("48397003", "serious_infection"),  # Cold agglutinin disease due to Mycoplasma pneumonia
+        ("4851007", "serious_infection"),  # Chronic endocarditis (chronic valvulitis, I38)
+        ("230749002", "serious_infection"),  # Hydrocephalus due to and following meningitis
+        ("718702003", "serious_infection"),  # Chronic symmetric plasma cell osteomyelitis
+        ("6473009", "pregnancy"),  # Suture of old obstetrical laceration of uterus
+        ("302383004", "pregnancy"),  # Forceps delivery (a procedure)
+        ("104851000119103", "pregnancy"),  # Postpartum major depression in remission
+        ("71336009", "pregnancy"),  # Recurrent major depressive disorder with postpartum onset
+        ("267887009", "ra"),  # Rheumatoid arthritis and other inflammatory polyarthropathies
+        ("1153374001", "myelofibrosis"),  # Myelofibrosis caused by drug
+        ("233690008", "chronic_lung_disease"),  # Factitious asthma
+        ("16434671000119101", "chronic_lung_disease"),  # CFTR-related metabolic syndrome
+        ("197297002", "cirrhosis"),  # Cirrhosis: [cardiac portal] or [congestive]
+        ("62216007", "hepatic_impairment_severe"),  # Arthrogryposis-cholestatic "hepatorenal"
+        ("723141009", "stroke"),  # Intracranial hemorrhage due to complex wound of head
+        ("771476007", "stroke"),  # Leukoencephalopathy, ischemic stroke, retinitis pigm. synd.
+        ("773587008", "heart_failure"),  # X-linked ID, cardiomegaly, CHF syndrome
+    ],
+)
+def test_shipped_look_alikes_found_by_the_audit_are_not_the_concept(code, not_concept):
+    assert not_concept not in concepts(SCT, code)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("449505005", "serious_infection"),  # Sepsis caused by coagulase negative Staphylococcus
+        ("195878008", "serious_infection"),  # Pneumonia and influenza (both)
+        ("1259736002", "malignancy"),  # Primary malignant blue nevus of skin
+        ("404010004", "malignancy"),  # Dermatofibrosarcoma protuberans w. giant cell fibroblastoma
+        ("109992005", "myelofibrosis"),  # Polycythemia vera
+        ("4740000", "herpes_zoster"),  # Herpes zoster
+    ],
+)
+def test_what_the_audit_keeps(code, expected):
+    assert expected in concepts(SCT, code)

@@ -675,8 +675,9 @@ UNTAGGED_NOT_A_CONDITION = re.compile(
     r"|reason for|control of|aspiration of|study field|photocoagulation|treatment drugs"
     r"|details of|rehabilitation|information|pathway|admit|admissions"
     r"|estimated glomerular filtration rate|formula|equation|destruction|fragmentation"
-    r"|fulguration|electrodesiccation|compensation for|opcs)\b"
-    r"|\w(ectomy|otomy|ostomy|oscopy|plasty|therapy)\b"
+    r"|fulguration|electrodesiccation|compensation for|opcs|irradiation|emboli[sz]ation|suture"
+    r"|maneuver|manoeuvre|forceps|analgesia|severity index)\b"
+    r"|\w(ectomy|otomy|ostomy|oscopy|plasty|therapy|rrhaphy)\b"
 )
 # A Read morphology term ("[M]Malignant lymphoma, diffuse NOS"), one named the way SNOMED CT
 # names its morphologic abnormalities after ICD-O ("Thymoma, malignant", "Carcinoma,
