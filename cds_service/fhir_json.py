@@ -141,8 +141,35 @@ class _HookBody(Struct):
     fhirAuthorization: Raw = Raw()
 
 
+class _Prefetch(Struct, forbid_unknown_fields=True, gc=False):
+    """A prefetch of the services' own keys (discovery._prefetch), in their order: the
+    Condition and Observation Bundles typed, the others left as their JSON text. Another key,
+    or a value of another shape under a typed key, and the body is read in two passes
+    (`_body_decoder`, then each value by `decode_resource`)."""
+
+    patient: Raw = Raw()
+    conditions: TypedBundle | None | UnsetType = UNSET
+    observations: TypedBundle | None | UnsetType = UNSET
+    medicationRequests: Raw = Raw()
+    immunizations: Raw = Raw()
+
+
+class _TypedHookBody(Struct):
+    """`_HookBody` with a prefetch of the services' keys: the usual hook call in one pass."""
+
+    hook: Raw = Raw()
+    hookInstance: Raw = Raw()
+    context: Raw = Raw()
+    patient: Raw = Raw()
+    prefetch: _Prefetch | None | UnsetType = UNSET
+    fhirServer: Raw = Raw()
+    fhirAuthorization: Raw = Raw()
+
+
 _bundle_decoder = msgspec.json.Decoder(TypedBundle)
 _body_decoder = msgspec.json.Decoder(_HookBody)
+_one_pass_decoder = msgspec.json.Decoder(_TypedHookBody)
+_PREFETCH_KEYS = _Prefetch.__struct_fields__
 _PLAIN_MEMBERS = ("hook", "hookInstance", "context", "patient", "fhirServer", "fhirAuthorization")
 
 
@@ -165,21 +192,55 @@ def decode_hook_body(body: bytes) -> dict[str, Any] | None:
 
     None when the body is not a JSON object of that outline (not JSON, an array, a prefetch
     that is not an object...): the caller then parses it as plain JSON and says what is wrong.
-    Raises orjson.JSONDecodeError when a member is not valid JSON."""
+    Raises orjson.JSONDecodeError when a member is not valid JSON.
+
+    The usual call (a prefetch of the services' keys, its Condition and Observation Bundles of
+    the typed shape) is read in one pass; any other in two (the outline, then each prefetch
+    value), with the same result."""
+    try:
+        one = _one_pass_decoder.decode(body)
+    except (msgspec.DecodeError, RecursionError):  # another outline: two passes
+        return _two_passes(body)
+    data = _plain_members(one)
+    prefetch = one.prefetch
+    if prefetch is not UNSET:
+        if prefetch is None:
+            data["prefetch"] = None
+        else:
+            values: dict[str, Any] = {}
+            for key in _PREFETCH_KEYS:
+                value = getattr(prefetch, key)
+                if value is UNSET:
+                    continue
+                if type(value) is Raw:
+                    if not len(value):
+                        continue
+                    value = decode_resource(value)
+                values[key] = value
+            data["prefetch"] = values
+    return data
+
+
+def _two_passes(body: bytes) -> dict[str, Any] | None:
     try:
         parts = _body_decoder.decode(body)
     except (msgspec.DecodeError, RecursionError):  # orjson reads it, or says why not
         return None
-    data: dict[str, Any] = {}
-    for name in _PLAIN_MEMBERS:
-        raw = getattr(parts, name)
-        if len(raw):
-            data[name] = _plain(raw)
+    data = _plain_members(parts)
     prefetch = parts.prefetch
     if prefetch is not UNSET:
         data["prefetch"] = (
             None if prefetch is None else {k: decode_resource(v) for k, v in prefetch.items()}
         )
+    return data
+
+
+def _plain_members(parts: _HookBody | _TypedHookBody) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name in _PLAIN_MEMBERS:
+        raw = getattr(parts, name)
+        if len(raw):
+            data[name] = _plain(raw)
     return data
 
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import msgspec
 import orjson
 import pytest
 
 from bench import bodies
+from cds_service import fhir_json
 from cds_service.config import Config
 from cds_service.discovery import build_services
 from cds_service.fhir_fetch import bundle_resources
@@ -421,3 +423,47 @@ def test_local_codes_named_like_a_concept_are_read_by_name_each_time_as_plain_js
     read = [o.ref for values in plain[0].values() for o in values] + [d.ref for d in plain[1]]
     assert sorted(read) == [f"Observation/ab{i}" for i in (1, 2, 3, 4)]
     assert all(o.by_name for values in plain[0].values() for o in values)
+
+
+def _variants() -> list[dict[str, Any]]:
+    usual = bodies.order_sign_body(60)
+    out = [usual]
+
+    def changed(change: Any) -> dict[str, Any]:
+        body = orjson.loads(orjson.dumps(usual))
+        change(body["prefetch"])
+        out.append(body)
+        return body
+
+    changed(lambda p: p.update(extra={"resourceType": "Patient", "id": "p2"}))  # undeclared key
+    changed(lambda p: p.update(observations=None))
+    changed(lambda p: p.pop("patient"))
+    changed(lambda p: p.update(medicationRequests=p.pop("observations")))  # under another key
+    changed(lambda p: p.update(observations=[p["observations"]["entry"][0]["resource"]]))
+    odd = changed(lambda p: None)
+    odd["prefetch"]["conditions"]["entry"][0]["resource"]["code"]["coding"] = {"code": "x"}
+    nulled = orjson.loads(orjson.dumps(usual))
+    nulled["prefetch"] = None
+    return [*out, nulled]
+
+
+@pytest.mark.parametrize("body", _variants())
+def test_a_prefetch_of_other_keys_or_shapes_reads_as_the_two_pass_reading(body):
+    """The usual call is read in one pass; every other outline gives the very same values
+    (typed where the typed shape holds, plain JSON elsewhere, keys absent stay absent)."""
+    raw = orjson.dumps(body)
+    one, two = fhir_json.decode_hook_body(raw), fhir_json._two_passes(raw)
+    assert msgspec.to_builtins(one) == msgspec.to_builtins(two)
+    assert {k: type(v) for k, v in (one.get("prefetch") or {}).items()} == {
+        k: type(v) for k, v in (two.get("prefetch") or {}).items()
+    }
+    sent = body.get("prefetch")
+    assert (one["prefetch"] is None) if sent is None else set(one["prefetch"]) == set(sent)
+
+
+def test_the_usual_call_is_read_in_one_pass():
+    """The services' own prefetch keys are those the one-pass reading types."""
+    keys = tuple(item.key for item in build_services(K)["rheum-order-sign"].prefetch)
+    assert keys == fhir_json._PREFETCH_KEYS
+    raw = orjson.dumps(bodies.order_sign_body(60))
+    assert type(fhir_json._one_pass_decoder.decode(raw).prefetch.observations) is TypedBundle
