@@ -1560,3 +1560,8 @@ def test_shipped_look_alikes_found_by_the_audit_are_not_the_concept(code, not_co
 )
 def test_what_the_audit_keeps(code, expected):
     assert expected in concepts(SCT, code)
+
+
+def test_family_history_of_sudden_cardiac_death_is_not_family_history_of_chd():
+    assert "family_history_premature_chd" not in concepts(CM, "Z82.41")
+    assert "family_history_premature_chd" in concepts(CM, "Z82.49")
