@@ -28,6 +28,9 @@ __all__ = [
     "CodeableConcept",
     "Condition",
     "Observation",
+    "ObservationStatus",
+    "StatusCoding",
+    "StatusConcept",
     "TypedBundle",
     "Quantity",
     "as_dict",
@@ -50,6 +53,35 @@ class CodeableConcept(Struct, gc=False):
     text: str | None | UnsetType = UNSET
 
 
+class StatusCoding(Struct, gc=False):
+    """A coding of a Condition's clinical or verification status: only its code is read
+    (normalise/conditions.py), its system and display are left unread."""
+
+    code: str | None | UnsetType = UNSET
+
+
+class StatusConcept(Struct, gc=False):
+    """A Condition's clinicalStatus / verificationStatus as a CodeableConcept."""
+
+    coding: list[StatusCoding] | None | UnsetType = UNSET
+    text: str | None | UnsetType = UNSET
+
+
+# Observation.status: a required binding (R4, STU3 and DSTU2 alike). Decoded as one of these
+# literals, the code is a shared string instead of one string per result; any other value
+# leaves its Bundle to the plain reading, which reads it as before.
+ObservationStatus = Literal[
+    "registered",
+    "preliminary",
+    "final",
+    "amended",
+    "corrected",
+    "cancelled",
+    "entered-in-error",
+    "unknown",
+]
+
+
 class Quantity(Struct, gc=False):
     value: float | int | None | UnsetType = UNSET
     code: str | None | UnsetType = UNSET
@@ -63,7 +95,7 @@ class Observation(Struct, tag_field="resourceType", tag="Observation", gc=False)
     typed, the rest (panels, coded and text answers) kept as the plain JSON they were."""
 
     id: str | None | UnsetType = UNSET
-    status: str | None | UnsetType = UNSET
+    status: ObservationStatus | None | UnsetType = UNSET
     code: CodeableConcept | None | UnsetType = UNSET
     effectiveDateTime: str | None | UnsetType = UNSET
     valueQuantity: Quantity | None | UnsetType = UNSET
@@ -86,8 +118,8 @@ class Condition(Struct, tag_field="resourceType", tag="Condition", gc=False):
 
     id: str | None | UnsetType = UNSET
     code: CodeableConcept | None | UnsetType = UNSET
-    clinicalStatus: CodeableConcept | str | None | UnsetType = UNSET
-    verificationStatus: CodeableConcept | str | None | UnsetType = UNSET
+    clinicalStatus: StatusConcept | str | None | UnsetType = UNSET
+    verificationStatus: StatusConcept | str | None | UnsetType = UNSET
     onsetDateTime: str | None | UnsetType = UNSET
     recordedDate: str | None | UnsetType = UNSET
     abatementDateTime: Any = UNSET

@@ -28,7 +28,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from cds_service.fhir_json import UNSET, CodeableConcept, Condition, UnsetType, as_dict
+from cds_service.fhir_json import (
+    UNSET,
+    CodeableConcept,
+    Condition,
+    StatusConcept,
+    UnsetType,
+    as_dict,
+)
 from cds_service.knowledge.index import ValueSets, norm_code, norm_icd10, norm_text, remember
 from cds_service.knowledge.meaning import MARKER_BEFORE_NEGATIVE_AT_END, MORPHOLOGY_TAG
 from cds_service.model import Problem, Unclassified
@@ -430,11 +437,11 @@ def _first_day(*values: Any) -> date | None:
     return None
 
 
-def _typed_status(value: CodeableConcept | str | None | UnsetType) -> str | None:
+def _typed_status(value: StatusConcept | str | None | UnsetType) -> str | None:
     """`status_code` of a typed status member."""
     if type(value) is str:
         return value.strip().casefold() or None
-    if type(value) is CodeableConcept:
+    if type(value) is StatusConcept:
         for coding in value.coding or ():
             code = coding.code
             if type(code) is str and code:

@@ -85,6 +85,11 @@ CORPUS: list[tuple[dict[str, Any], bool]] = [
     (obs("1988-5", "crp-baddate", when="yesterday", **q(3.0, "mg/L")), True),
     (obs("1988-5", None, **q(4.0, "mg/L")), True),
     (obs("1988-5", "crp-eie", status="entered-in-error", **q(99, "mg/L")), True),
+    (obs("1988-5", "crp-cancelled", status="cancelled", **q(99, "mg/L")), True),
+    (obs("1988-5", "crp-nostatus", status=None, **q(9, "mg/L")), True),
+    # a status outside FHIR's required binding: its Bundle read as plain JSON, as before
+    (obs("1988-5", "crp-Final", status="Final", **q(9, "mg/L")), False),
+    (obs("1988-5", "crp-eie-caps", status="Entered-In-Error", **q(99, "mg/L")), False),
     (obs("1988-5", "crp-absent", dataAbsentReason={"text": "not done"}), True),
     (obs("1988-5", "crp-bool", valueBoolean=True), True),
     (obs("5196-1", "hbsag", valueString="negative"), True),
@@ -266,6 +271,24 @@ CONDITIONS: list[tuple[dict[str, Any], bool]] = [
     (cond("tb-period", cc(SCT, "56717001"), abatementPeriod={"end": "2021-01"}), True),
     (cond("tb-bool", cc(SCT, "56717001"), abatementBoolean=True), True),
     (cond("tb-text-status", cc(SCT, "56717001"), clinicalStatus={"text": "Remission"}), True),
+    (  # a status coding's system and display are not read: Active, typed or plain
+        cond(
+            "ra-status-display",
+            cc(SCT, "69896004"),
+            clinicalStatus={"coding": [{"system": CLINICAL, "code": "Active", "display": "x"}]},
+            verificationStatus={"coding": [{"system": 3, "code": "refuted"}]},
+        ),
+        True,
+    ),
+    (
+        cond(
+            "ra-two-status",
+            cc(SCT, "69896004"),
+            clinicalStatus={"coding": [{"display": "Resolved"}, {"code": "resolved"}]},
+        ),
+        True,
+    ),
+    (cond("status-code-number", cc(SCT, "1"), clinicalStatus={"coding": [{"code": 1}]}), False),
     (
         cond(
             "hbv",
