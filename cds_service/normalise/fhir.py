@@ -7,6 +7,7 @@ an empty list rather than raising: the normalise stage reports what it could not
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -21,31 +22,78 @@ def as_list(value: Any) -> list[Any]:
     return [value]
 
 
+# FHIR R4 date (hl7.org/fhir/R4/datatypes.html#date): YYYY, YYYY-MM or YYYY-MM-DD, ASCII digits.
+_DAY = re.compile(r"([0-9]{4})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12][0-9]|3[01]))?)?")
+# What may follow a full date: FHIR R4 dateTime / instant's time ("T" hh:mm:ss[.fff] and a zone
+# Z or +/-hh:mm up to 14:00), where a space may stand for the "T" and the seconds and the zone
+# may be left out (see parse_date).
+_TIME = re.compile(
+    r"[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::(?:[0-5][0-9]|60)(?:\.[0-9]+)?)?"
+    r"(?:Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))?"
+)
+_JSON_SPACE = " \t\r\n"  # the whitespace JSON itself allows; any other is part of the value
+_MISSING = object()
+_SEEN: dict[str, date | None] = {}  # value -> its day (or None), as read before
+_SEEN_MAX = 8192  # values remembered at most (then forgotten all at once)
+_SEEN_LONGEST = 48  # longer values (rare: long fractions, padding, junk) are read, not kept
+
+
 def parse_date(value: Any) -> date | None:
-    """Date of a FHIR date/dateTime/instant ("2024", "2024-05", "2024-05-03T10:00:00Z")."""
-    if not isinstance(value, str) or len(value) < 4:
+    """The day a FHIR date / dateTime / instant names; None for anything that is not one.
+
+    Read: the FHIR R4 grammar ("2024", "2024-05" as the 1st, "2024-05-03",
+    "2024-05-03T10:17:43.5+08:00"; dates SHALL be valid dates, so 2023-02-29 is none), with
+    JSON whitespace (space, tab, CR, LF) around it ignored. Deliberately also read, though FHIR
+    does not allow them: a space instead of the "T" ("2024-05-03 10:17[:43]", as SQL exports and
+    some EHR interfaces write a timestamp), and a time without seconds or without its zone. Only
+    the day is used, and it stands in the value's own first ten characters whatever the time
+    says, so refusing those values would only turn results of a known day into undated ones.
+
+    Anything else is no date, so the result it dates is dropped as undated and its rule is "not
+    assessed" rather than judged on a guessed day: text after the date or time ("2024-05-03
+    junk"), impossible months, days, hours or zones, other spellings (20240503, 2024-5-3, week
+    dates), whitespace inside the value or any non-JSON whitespace (no-break, ideographic,
+    zero-width spaces), and digits other than ASCII 0-9 (full-width, Arabic-Indic, ...), which
+    int() and date.fromisoformat would read.
+
+    Memoised by the whole value: a chart repeats the same dates many times (a panel's results
+    share their time), and the hooks of one visit send the same chart again."""
+    if type(value) is not str:
+        if not isinstance(value, str):
+            return None
+        value = str(value)  # a str subclass: its text (its own hash or eq may differ)
+    found = _SEEN.get(value, _MISSING)
+    if found is _MISSING:
+        found = _read_date(value)
+        if len(value) <= _SEEN_LONGEST:
+            if len(_SEEN) >= _SEEN_MAX:
+                _SEEN.clear()
+            _SEEN[value] = found
+    return found  # type: ignore[return-value]
+
+
+def _read_date(value: str) -> date | None:
+    """parse_date of a string not read before."""
+    text = value.strip(_JSON_SPACE)
+    if len(text) <= 10:
+        return _day(text)
+    day = _day(text[:10])
+    if day is None or _TIME.fullmatch(text, 10) is None:
         return None
-    if len(value) > 10 and not value[0].isspace():
-        # only the date part is read: memoised by it, as times differ from result to result
-        # (the same day as `_parse_text(value)`: it strips, then reads 10 characters at most)
-        return _parse_text(value[:10])
-    return _parse_text(value)
+    return day
 
 
-@lru_cache(maxsize=8192)
-def _parse_text(value: str) -> date | None:
-    """parse_date of a string, memoised: a record repeats the same dates many times."""
-    text = value.strip()
+@lru_cache(maxsize=4096)
+def _day(text: str) -> date | None:
+    """The day of a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD), None when it is not one."""
+    found = _DAY.fullmatch(text)
+    if found is None:
+        return None
+    year, month, day = found.groups()
     try:
-        if len(text) >= 10:
-            return date.fromisoformat(text[:10])
-        if len(text) == 7:
-            return date(int(text[:4]), int(text[5:7]), 1)
-        if len(text) == 4:
-            return date(int(text), 1, 1)
-    except ValueError:
+        return date(int(year), int(month or 1), int(day or 1))
+    except ValueError:  # year 0000, or a day the month does not have
         return None
-    return None
 
 
 _PLANS: dict[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]] = {}
