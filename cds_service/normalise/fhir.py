@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import re
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 
@@ -34,7 +33,8 @@ _TIME = re.compile(
 _JSON_SPACE = " \t\r\n"  # the whitespace JSON itself allows; any other is part of the value
 _MISSING = object()
 _SEEN: dict[str, date | None] = {}  # value -> its day (or None), as read before
-_SEEN_MAX = 8192  # values remembered at most (then forgotten all at once)
+_DAYS: dict[str, date | None] = {}  # date part ("2024-05-03", or all of a shorter value) -> day
+_SEEN_MAX = 8192  # values (and date parts) remembered at most (then forgotten all at once)
 _SEEN_LONGEST = 48  # longer values (rare: long fractions, padding, junk) are read, not kept
 
 
@@ -63,27 +63,25 @@ def parse_date(value: Any) -> date | None:
             return None
         value = str(value)  # a str subclass: its text (its own hash or eq may differ)
     found = _SEEN.get(value, _MISSING)
+    if found is not _MISSING:
+        return found  # type: ignore[return-value]
+    text = value.strip(_JSON_SPACE)  # read for the first time
+    head = text[:10]  # the date part (all of a date)
+    found = _DAYS.get(head, _MISSING)
     if found is _MISSING:
-        found = _read_date(value)
-        if len(value) <= _SEEN_LONGEST:
-            if len(_SEEN) >= _SEEN_MAX:
-                _SEEN.clear()
-            _SEEN[value] = found
+        found = _day(head)
+        if len(_DAYS) >= _SEEN_MAX:
+            _DAYS.clear()
+        _DAYS[head] = found
+    if found is not None and len(text) > 10 and _TIME.fullmatch(text, 10) is None:
+        found = None
+    if len(value) <= _SEEN_LONGEST:
+        if len(_SEEN) >= _SEEN_MAX:
+            _SEEN.clear()
+        _SEEN[value] = found
     return found  # type: ignore[return-value]
 
 
-def _read_date(value: str) -> date | None:
-    """parse_date of a string not read before."""
-    text = value.strip(_JSON_SPACE)
-    if len(text) <= 10:
-        return _day(text)
-    day = _day(text[:10])
-    if day is None or _TIME.fullmatch(text, 10) is None:
-        return None
-    return day
-
-
-@lru_cache(maxsize=4096)
 def _day(text: str) -> date | None:
     """The day of a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD), None when it is not one."""
     found = _DAY.fullmatch(text)
