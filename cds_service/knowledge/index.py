@@ -170,6 +170,12 @@ class ValueSets:
     cond_implies: dict[str, frozenset[str]] = field(default_factory=dict)  # transitive
     # ICD-10 categories of personal-history codes (Z85, Z86, Z87): history, never current
     cond_history_icd10: tuple[str, ...] = ()
+    # SNOMED CT codes of the expansions whose display records a personal history ("History of
+    # malignant neoplasm of breast (situation)") of a concept the ICD-10 history categories
+    # name (conditions.toml [_history]): history, never current, as Z85/Z86 are
+    cond_history_snomed: frozenset[str] = frozenset()
+    # conditions.toml [_history] snomed_display / snomed_concepts, read with the expansions
+    cond_history_rule: tuple[re.Pattern[str] | None, frozenset[str]] = (None, frozenset())
     # ICD-10 codes that do not say which concept they mean (conditions.toml [_by_display]):
     # normalised code -> whether longer codes are meant too; never "known to be none"
     cond_icd10_open: dict[str, bool] = field(default_factory=dict)
@@ -267,11 +273,15 @@ class ValueSets:
         return found
 
     def is_history_code(self, system: Any, code: str) -> bool:
-        """The coding records a personal history (ICD-10 Z85/Z86/Z87): its concept is history,
-        not a current condition."""
-        if not self.cond_history_icd10 or self.systems.family(system) != "icd10":
-            return False
-        return norm_icd10(code).startswith(self.cond_history_icd10)
+        """The coding records a personal history (ICD-10 Z85/Z86/Z87, or a SNOMED CT "History
+        of ..." situation of the same concepts): its concept is history, not a current
+        condition."""
+        family = self.systems.family(system)
+        if family == "icd10":
+            return bool(self.cond_history_icd10) and norm_icd10(code).startswith(
+                self.cond_history_icd10
+            )
+        return family == "snomed" and norm_code(code) in self.cond_history_snomed
 
     def icd10_open(self, key: str) -> bool:
         """The ICD-10 code (normalised) is one whose meaning its display decides: neither a

@@ -640,10 +640,26 @@ def _condition_expansions(vs: ValueSets, data: Mapping[str, Any], conds: set[str
             vs.cond_roots[concept] = tuple(str(r[0]) for r in table.get("snomed_roots", []))
         for row in table.get("snomed", []):
             _put(vs.cond_exact, ("snomed", str(row[0])), concept, where, "code")
+    vs.cond_history_snomed = frozenset(_history_snomed(vs, data))
     vs.cond_expansion_inputs = tuple(
         f"{i.get('name')} (sha256 {i.get('sha256')})" for i in data.get("inputs", [])
     )
     _display_names(vs, data)
+
+
+def _history_snomed(vs: ValueSets, data: Mapping[str, Any]) -> list[str]:
+    """SNOMED CT codes of the expansions whose display records a personal history of a concept
+    conditions.toml [_history] lists (the concepts the ICD-10 history categories name)."""
+    pattern, concepts = vs.cond_history_rule
+    if pattern is None:
+        return []
+    return [
+        norm_code(str(row[0]))
+        for concept, table in data.get("concepts", {}).items()
+        if concepts.intersection(concept.split("+"))
+        for row in table.get("snomed", [])
+        if len(row) > 1 and isinstance(row[1], str) and pattern.search(row[1].casefold())
+    ]
 
 
 _SEMANTIC_TAG = re.compile(r"\s*\([^()]*\)$")
@@ -702,7 +718,16 @@ def _conditions(vs: ValueSets, data: Mapping[str, Any], conds: set[str]) -> None
     vs.indication_priority = tuple(ind.get("priority", []))
     _no_concept(vs, data.get("_none", {}), sources)
     _by_display(vs, data.get("_by_display", {}), sources)
-    vs.cond_history_icd10 = tuple(norm_icd10(c) for c in data.get("_history", {}).get("icd10", []))
+    history = data.get("_history", {})
+    vs.cond_history_icd10 = tuple(norm_icd10(c) for c in history.get("icd10", []))
+    try:
+        pattern = re.compile(history["snomed_display"]) if "snomed_display" in history else None
+    except re.error as exc:
+        raise KnowledgeError(f"valuesets/conditions.toml [_history].snomed_display: {exc}") from exc
+    history_concepts = frozenset(history.get("snomed_concepts", []))
+    if history_concepts - conds:
+        raise KnowledgeError("valuesets/conditions.toml [_history].snomed_concepts: unknown")
+    vs.cond_history_rule = (pattern, history_concepts)
     for concept, table in data.items():
         if concept.startswith("_"):
             continue

@@ -1565,3 +1565,45 @@ def test_what_the_audit_keeps(code, expected):
 def test_family_history_of_sudden_cardiac_death_is_not_family_history_of_chd():
     assert "family_history_premature_chd" not in concepts(CM, "Z82.41")
     assert "family_history_premature_chd" in concepts(CM, "Z82.49")
+
+
+# A SNOMED CT "History of ..." situation of a past cancer, VTE or stroke is history, as ICD-10
+# Z85 / Z86.71 / Z86.73 are, whatever the problem list's clinicalStatus says; a chronic
+# condition's "history of" is left as coded.
+
+
+@pytest.mark.parametrize(
+    ("system", "code"),
+    [(CM, "Z85.3"), (SCT, "429087003")],  # History of malignant neoplasm of breast (situation)
+)
+def test_a_cancer_history_code_ten_years_ago_is_no_active_cancer(system, code):
+    (p,) = problems(condition(system, code, onset_days_ago=3650))
+    assert "malignancy" in p.concepts and not p.active
+    assert rule_findings("JAKI-MALIGNANCY", condition(system, code, onset_days_ago=3650)) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "concept"),
+    [
+        ("161508001", "dvt"),  # History of deep vein thrombosis (situation)
+        ("161512007", "pe"),  # History of pulmonary embolus (situation)
+        ("275526006", "stroke"),  # History of cerebrovascular accident (situation)
+        ("428046009", "lymphoma"),  # History of non-Hodgkins lymphoma (situation)
+    ],
+)
+def test_snomed_history_situations_are_history(code, concept):
+    (p,) = problems(condition(SCT, code))
+    assert concept in p.concepts and not p.active
+
+
+def test_snomed_history_of_vte_still_fires_the_vte_history_rule():
+    assert rule_findings("JAKI-VTE-HISTORY", condition(SCT, "161508001", onset_days_ago=400))
+
+
+@pytest.mark.parametrize(
+    ("code", "concept"),
+    [("161445009", "diabetes"), ("161501007", "hypertension"), ("254837009", "malignancy")],
+)
+def test_a_chronic_conditions_history_code_or_a_current_cancer_is_left_as_coded(code, concept):
+    (p,) = problems(condition(SCT, code))
+    assert concept in p.concepts and p.active
