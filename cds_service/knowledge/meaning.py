@@ -36,12 +36,13 @@ LIKE_REASON = "an X-like condition is not X"
 # myeloid leukaemia", "Carcinoma of breast, ER negative", "triple negative breast cancer"), a
 # stain or culture ("gram-negative sepsis", "culture-negative endocarditis"), a histology
 # ("bacteriologically and histologically negative" tuberculosis is confirmed otherwise), an
-# organism's test ("coagulase-negative Staphylococcus" sepsis).
+# organism's test ("coagulase-negative Staphylococcus" sepsis); a marker may be spelled out
+# ("anaplastic lymphoma kinase negative anaplastic large cell lymphoma").
 MARKERS_BEFORE_NEGATIVE = (
     "triple", "receptor", "oncogene", "mutation", "histologically", "gram", "culture", "2",
     "her2", "her 2", "erbb2", "er", "pr", "hr", "alk", "egfr", "ros1", "kras", "braf", "bcr-abl",
     "bcr-abl1", "abl1", "jak2", "calr", "mpl", "chromosome", "ph", "pd-l1", "p16", "hpv", "ebv",
-    "idh", "idh1", "idh2", "tdt", r"cd\d", r"cd\d\d", "coagulase",
+    "idh", "idh1", "idh2", "tdt", r"cd\d", r"cd\d\d", "coagulase", "kinase",
 )  # fmt: skip
 NEGATIVE = (
     "".join(f"(?<!\\b{m}{sep})" for m in MARKERS_BEFORE_NEGATIVE for sep in (" ", "-"))
@@ -57,7 +58,13 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
         r"|grandparent|aunt|uncle|cousin|son|daughter|relative|family member)s?\b[^)]*\)",
         "family history of X is not X",
     ),
-    (r"\bscreening\b", "screening for X is not X"),
+    # a disease a screening programme found is that disease ("Breast cancer detected by national
+    # screening programme"); screening for it, or a screening that found none, is not
+    (
+        r"(?<!detected by )(?<!detected by national )(?<!detected at )(?<!detected on )"
+        r"(?<!found by )(?<!found at )(?<!found on )\bscreening\b",
+        "screening for X is not X",
+    ),
     (
         r"\bsuspected\b|\bpossible\b|\bprobable\b|\bquery\b|\?|\bdifferential\b"
         r"|\bquestionable\b(?! if\b)|\bcannot be assessed\b|\bunable to confirm\b|\bunconfirmed\b",
@@ -76,8 +83,9 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
         "risk of X is not X",
     ),
     (
-        r"(?<!controlled by )\bdiet\b(?![- ]controlled)|deficient knowledge|\bmember\b"
-        r"|difficulty (following|coping)",
+        # "on diet only" is diet-treated disease, not a diet
+        r"(?<!controlled by )\bdiet\b(?![- ]controlled)(?! only\b)(?! alone\b)"
+        r"|deficient knowledge|\bmember\b|difficulty (following|coping)",
         "a diet, a membership or a knowledge finding is not the disease",
     ),
     (r"\bcontact with\b|\bexposure to\b|\bexposed to\b|\bcontact\b", "contact with X is not X"),

@@ -774,3 +774,114 @@ def test_a_look_alike_chart_display_is_not_the_concept(display, not_concept):
 )
 def test_a_past_active_only_condition_by_name_is_never_current(display, concept):
     assert concept not in current(display)
+
+
+# ---------------------- names of a fourth independent list (UK phenotype code lists), by meaning
+
+
+@pytest.mark.parametrize(
+    ("display", "expected"),
+    [
+        # an ex-smoker says how much they used to smoke; a smoker says what they do about it
+        ("Ex-cigarette smoker (finding)", {"former_smoker"}),
+        ("Ex-heavy cigarette smoker (20-39/day) (finding)", {"former_smoker"}),
+        ("Ex-pipe smoker", {"former_smoker"}),
+        ("Ex roll-up cigarette smoker (finding)", {"former_smoker"}),
+        ("Ex-smoker for less than 1 year (finding)", {"former_smoker"}),
+        ("Stopped smoking (finding)", {"former_smoker"}),
+        ("Trying to give up smoking (finding)", {"current_smoker"}),
+        ("Wants to stop smoking (finding)", {"current_smoker"}),
+        ("Ready to stop smoking", {"current_smoker"}),
+        ("Failed attempt to stop smoking (finding)", {"current_smoker"}),
+        ("Smoking restarted (finding)", {"current_smoker"}),
+        ("Smoking started (finding)", {"current_smoker"}),
+        ("Heavy cigarette smoker (20-39 cigs/day)", {"current_smoker"}),
+        # a disease found by a screening programme is that disease
+        ("Breast cancer detected by national screening programme (disorder)", {"malignancy"}),
+        ("Diabetic retinopathy detected by national screening programme", {"diabetes"}),
+        # "anaplastic lymphoma kinase negative": the marker, spelled out
+        (
+            "Anaplastic lymphoma kinase negative anaplastic large cell lymphoma (disorder)",
+            {"lymphoma", "malignancy"},
+        ),
+        # a diabetic treated by diet alone is diabetic
+        ("Type 2 diabetic on diet only (finding)", {"diabetes"}),
+        # chronic hypertension that pre-eclampsia joins is still hypertension
+        (
+            "Pre-eclampsia or eclampsia with pre-existing hypertension (disorder)",
+            {"hypertension", "pregnancy"},
+        ),
+        ("Maternal hypertension (disorder)", {"hypertension", "pregnancy"}),
+        # a woman not yet delivered, or with the signs of a pregnancy, is pregnant
+        ("Mild hyperemesis-not delivered", {"pregnancy"}),
+        ("Mother not delivered", {"pregnancy"}),
+        ("Quickening of fetus", {"pregnancy"}),
+        ("High risk pregnancy due to recurrent miscarriage (finding)", {"pregnancy"}),
+        ("Unplanned pregnancy unknown if child is wanted", {"pregnancy"}),
+        # Legionnaires' disease is a pneumonia; an invasive mould or a bacterial joint infection
+        ("Legionnaires' disease", {"serious_infection"}),
+        ("Invasive pulmonary aspergillosis", {"serious_infection"}),
+        ("Pneumocystosis", {"serious_infection"}),
+        ("Gonococcal arthritis", {"serious_infection"}),
+        # the brainstem stroke syndromes (ICD-10 G46.3 lists them by name)
+        ("Millard-Gubler syndrome (disorder)", {"stroke"}),
+        ("Weber's syndrome", {"stroke"}),
+        ("Posterior inferior cerebellar artery syndrome", {"stroke"}),
+        ("Intermittent cerebral ischaemia", {"stroke"}),  # ICD-10 G45.9 includes it
+        ("Impending infarction (disorder)", {"cad"}),
+    ],
+)
+def test_a_fourth_lists_names_are_read_as_what_they_mean(display, expected):
+    assert read(display) == expected
+
+
+@pytest.mark.parametrize(
+    ("display", "not_concept"),
+    [
+        ("Never smoked tobacco (finding)", "current_smoker"),
+        ("Never smoked tobacco (finding)", "former_smoker"),
+        ("Ex-heavy cigarette smoker (20-39/day) (finding)", "current_smoker"),
+        ("Exposure to second hand tobacco smoke", "current_smoker"),
+        ("Passive smoker", "current_smoker"),
+        ("Non-smoker", "current_smoker"),
+        ("Smoking cessation advice declined", "current_smoker"),
+        ("Family history: ex-smoker", "former_smoker"),
+        ("Screening for breast cancer", "malignancy"),
+        ("Breast cancer screening - no cancer detected", "malignancy"),
+        ("At risk of diabetic foot ulcer", "diabetes"),
+        ("Diabetic diet", "diabetes"),
+        ("Cannabinoid hyperemesis syndrome", "pregnancy"),
+        ("Hyperemesis (disorder)", "pregnancy"),
+        ("Mother delivered", "hypertension"),
+        ("Sturge-Weber syndrome", "stroke"),
+        ("Parkes Weber syndrome", "stroke"),
+        ("Weber-Christian disease", "stroke"),
+        ("Postmeningococcal arthritis", "serious_infection"),
+        ("Allergic bronchopulmonary aspergillosis", "serious_infection"),
+        ("Pre-eclampsia (disorder)", "hypertension"),
+    ],
+)
+def test_a_fourth_lists_look_alikes_are_not_the_concept(display, not_concept):
+    assert not_concept not in read(display)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected", "not_concept"),
+    [
+        ("1172729004", "lymphoma", None),  # ALK negative ALCL, spelled out
+        ("3214003", "serious_infection", None),  # Invasive pulmonary aspergillosis
+        ("36309003", "serious_infection", None),  # Pneumococcal arthritis
+        ("195193009", "stroke", None),  # Wallenberg syndrome
+        ("41713005", "stroke", None),  # Benedikt's syndrome
+        ("199004001", "hypertension", None),  # Pre-eclampsia ... with pre-existing hypertension NOS
+        ("199004001", "pregnancy", None),
+        ("444673007", None, "pregnancy"),  # Hyperemesis (any cause)
+        ("249039001", None, "pregnancy"),  # Quickening, function (an observable)
+    ],
+)
+def test_the_expansion_takes_a_fourth_lists_meanings(code, expected, not_concept):
+    found = read("", code)
+    if expected:
+        assert expected in found
+    if not_concept:
+        assert not_concept not in found
