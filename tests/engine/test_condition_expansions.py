@@ -1607,3 +1607,28 @@ def test_snomed_history_of_vte_still_fires_the_vte_history_rule():
 def test_a_chronic_conditions_history_code_or_a_current_cancer_is_left_as_coded(code, concept):
     (p,) = problems(condition(SCT, code))
     assert concept in p.concepts and p.active
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "716588005",  # Primary non-gestational choriocarcinoma of ovary
+        "417570003",  # Gestational choriocarcinoma (treated after the pregnancy; ICD-10 C58)
+        "93965008",  # Primary malignant neoplasm of placenta
+    ],
+)
+def test_a_trophoblastic_or_non_gestational_malignancy_is_no_pregnancy(code):
+    found = concepts(SCT, code)
+    assert "malignancy" in found and "pregnancy" not in found
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "1884006",  # Molar pregnancy with choriocarcinoma
+        "1269273000",  # Malignancy diagnosed during pregnancy
+        "92297008",  # Benign neoplasm of placenta
+    ],
+)
+def test_a_malignancy_found_during_a_pregnancy_is_still_a_pregnancy(code):
+    assert "pregnancy" in concepts(SCT, code)
