@@ -823,6 +823,11 @@ def test_a_past_active_only_condition_by_name_is_never_current(display, concept)
         ("Invasive pulmonary aspergillosis", {"serious_infection"}),
         ("Pneumocystosis", {"serious_infection"}),
         ("Gonococcal arthritis", {"serious_infection"}),
+        # the invasive fungal and opportunistic infections the JAK inhibitor labels warn of
+        ("Pulmonary cryptococcosis", {"serious_infection"}),
+        ("Disseminated histoplasmosis", {"serious_infection"}),
+        ("Acute pulmonary coccidioidomycosis", {"serious_infection"}),
+        ("Cytomegaloviral pneumonitis", {"serious_infection"}),
         # the brainstem stroke syndromes (ICD-10 G46.3 lists them by name)
         ("Millard-Gubler syndrome (disorder)", {"stroke"}),
         ("Weber's syndrome", {"stroke"}),
@@ -858,6 +863,11 @@ def test_a_fourth_lists_names_are_read_as_what_they_mean(display, expected):
         ("Weber-Christian disease", "stroke"),
         ("Postmeningococcal arthritis", "serious_infection"),
         ("Allergic bronchopulmonary aspergillosis", "serious_infection"),
+        ("Candidiasis of skin", "serious_infection"),
+        ("Primary extrapulmonary coccidioidomycosis", "serious_infection"),
+        ("Fibrosis of lung due to pulmonary paracoccidioidomycosis", "serious_infection"),
+        ("Oral candidiasis", "serious_infection"),
+        ("Radiation pneumonitis", "serious_infection"),
         ("Pre-eclampsia (disorder)", "hypertension"),
     ],
 )
