@@ -1632,3 +1632,19 @@ def test_a_trophoblastic_or_non_gestational_malignancy_is_no_pregnancy(code):
 )
 def test_a_malignancy_found_during_a_pregnancy_is_still_a_pregnancy(code):
     assert "pregnancy" in concepts(SCT, code)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("404233006", False),  # West Nile meningitis
+        ("23291008", False),  # Herpes simplex meningitis
+        ("721770002", False),  # Meningitis caused by Human cytomegalovirus 5
+        ("404238002", False),  # Jamestown Canyon virus meningitis
+        ("1089791000119107", False),  # Meningitis due to infectious mononucleosis
+        ("5900006", True),  # Haemophilus influenzae meningitis
+        ("721749008", True),  # Meningitis caused by methicillin resistant Staphylococcus aureus
+    ],
+)
+def test_viral_meningitis_is_not_a_serious_infection_as_in_icd10(code, expected):
+    assert ("serious_infection" in concepts(SCT, code)) is expected
