@@ -51,6 +51,20 @@ NEGATIVE = (
 MARKER_BEFORE_NEGATIVE_AT_END = re.compile(
     r"\b(?:" + "|".join(MARKERS_BEFORE_NEGATIVE) + r")[- ]?$"
 )
+RISK_REASON = "risk of X is not X"
+# "risk" that grades something else than the disease the name goes on to name: the diabetic's
+# foot ("Diabetic foot at risk", "Diabetes mellitus - high risk foot", "At high risk of ulcer
+# of left foot due to diabetes mellitus": the foot ulcer is at risk, the diabetes is present) or
+# a retinopathy's grade ("High risk proliferative retinopathy due to diabetes mellitus"). The
+# risk of the disease itself ("At risk of diabetes", "Diabetes risk score", "At risk of diabetic
+# foot ulcer") stays a risk.
+RISK_OF_ANOTHER = re.compile(
+    r"\b(?:(?:low|moderate|medium|increased|high)[- ])?risk (?:diabetic )?(?:foot|feet)\b"
+    r"|\b(?:foot|feet) at (?:(?:low|moderate|medium|increased|high) )?risk\b(?! of)"
+    r"|\bat (?:(?:low|moderate|medium|increased|high) )?risk of (?:foot )?ulcer(?:ation)? of "
+    r"(?:the )?(?:(?:right|left|both) )?(?:foot|feet) due to (?:diabetes|diabetic)"
+    r"|\b(?:non-)?high[- ]risk (?:non[- ]?)?proliferative\b|\bretinopathy - high risk\b"
+)
 LOOKALIKES: tuple[tuple[str, str], ...] = (
     (
         r"\bfamily history\b|\bfh:|\bfamily hx\b"
@@ -80,7 +94,7 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
     (
         r"\brisk\b(?! pregnancy)|\bfear of\b|\bworr(y|ied) about\b|\bsusceptibility\b"
         r"|\bpredisposition\b",
-        "risk of X is not X",
+        RISK_REASON,
     ),
     (
         # "on diet only" is diet-treated disease, not a diet
@@ -264,7 +278,9 @@ def _says(pattern: re.Pattern[str], reason: str, d: Definition, text: str) -> bo
     """The look-alike `pattern` applies to the name. "X-like" qualifies what follows it: an
     "X-like lymphoma" (hydroa vacciniforme-like lymphoma) is a lymphoma, a "lymphoma-like
     lesion" is not; so when the concept is named after the last "-like", that look-alike does
-    not apply."""
+    not apply. "Risk" that grades another finding (RISK_OF_ANOTHER) is no risk of X."""
+    if reason == RISK_REASON:
+        text = RISK_OF_ANOTHER.sub(" ", text)
     if not pattern.search(text):
         return False
     if reason != LIKE_REASON or _MIMIC.search(text):

@@ -37,7 +37,11 @@ from cds_service.fhir_json import (
     as_dict,
 )
 from cds_service.knowledge.index import ValueSets, norm_code, norm_icd10, norm_text, remember
-from cds_service.knowledge.meaning import MARKER_BEFORE_NEGATIVE_AT_END, MORPHOLOGY_TAG
+from cds_service.knowledge.meaning import (
+    MARKER_BEFORE_NEGATIVE_AT_END,
+    MORPHOLOGY_TAG,
+    RISK_OF_ANOTHER,
+)
 from cds_service.model import Problem, Unclassified
 from cds_service.normalise.construct import fast_constructor, fast_positional
 from cds_service.normalise.fhir import (
@@ -177,6 +181,8 @@ def _read_name(vs: ValueSets, text: str) -> NameRead | None:
             (
                 (status, rest)
                 for status, (prefixes, suffixes) in vs.name_qualifiers.items()
+                # "Diabetic foot at risk": the foot is at risk, the diabetes is asserted
+                if status != "risk" or not RISK_OF_ANOTHER.search(current)
                 if (rest := _take(current, prefixes, suffixes)) is not None
             ),
             None,

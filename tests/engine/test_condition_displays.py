@@ -908,3 +908,96 @@ def test_the_expansion_takes_a_fourth_lists_meanings(code, expected, not_concept
         assert expected in found
     if not_concept:
         assert not_concept not in found
+
+
+# --------------------------- UK displays where a word qualifies something else than the diagnosis
+
+
+@pytest.mark.parametrize(
+    ("display", "expected"),
+    [
+        # "risk" qualifies the diabetic's foot (or a retinopathy grade): the patient has diabetes
+        ("Diabetic foot at risk", "diabetes"),
+        ("Diabetic foot at risk (finding)", "diabetes"),
+        ("On examination-Right diabetic foot at risk", "diabetes"),
+        ("Diabetes mellitus - high risk foot", "diabetes"),
+        ("Diabetes mellitus - low risk foot (finding)", "diabetes"),
+        ("Diabetic - low risk foot", "diabetes"),
+        ("Diabetic - moderate risk foot", "diabetes"),
+        ("Diabetic - high risk foot", "diabetes"),
+        ("High risk diabetic foot (finding)", "diabetes"),
+        ("At high risk of ulcer of left foot due to diabetes mellitus", "diabetes"),
+        ("At risk of ulcer of foot due to diabetes mellitus (finding)", "diabetes"),
+        ("High risk proliferative retinopathy due to diabetes mellitus (disorder)", "diabetes"),
+        ("Proliferative diabetic retinopathy - high risk", "diabetes"),
+        ("Non-high-risk proliferative retinopathy due to diabetes mellitus", "diabetes"),
+        ("Diabetic on diet only", "diabetes"),
+        ("Type 2 diabetic on diet only", "diabetes"),
+        # a New York Heart Association functional class grades a patient's heart failure
+        ("New York Heart Association Classification - Class III", "heart_failure"),
+        ("New York Heart Association Classification - Class I (finding)", "heart_failure"),
+        ("New York Heart Association classification - class IV", "heart_failure"),
+        ("NYHA class IV", "heart_failure"),
+        ("NYHA class 2", "heart_failure"),
+        ("Heart failure NYHA class II", "heart_failure"),
+        # ICD-10 G46: vascular syndromes of brain in cerebrovascular diseases are strokes
+        ("Middle cerebral artery syndrome (disorder)", "stroke"),
+        ("Malignant middle cerebral artery syndrome", "stroke"),
+        ("Anterior cerebral artery syndrome", "stroke"),
+        ("Posterior cerebral artery syndrome", "stroke"),
+        ("Lacunar syndrome", "stroke"),
+        ("Pure motor lacunar syndrome", "stroke"),
+        ("Lateral medullary syndrome", "stroke"),
+        ("Medial medullary syndrome", "stroke"),
+        ("Weber syndrome", "stroke"),
+        ("Brainstem stroke syndrome", "stroke"),
+        ("Superior cerebellar artery syndrome", "stroke"),
+        ("Vascular syndrome of brain in cerebrovascular disease", "stroke"),
+        # ICD-10 G45 (transient cerebral ischaemia) counts as stroke, as the definition says
+        ("Carotid artery syndrome (hemispheric)", "stroke"),
+        ("Vertebrobasilar insufficiency", "stroke"),
+        ("Multiple and bilateral precerebral artery syndromes", "stroke"),
+        ("Transient ischaemic attack", "stroke"),
+    ],
+)
+def test_uk_displays_a_qualifier_does_not_hide_are_read(display, expected):
+    assert expected in current(display)
+
+
+@pytest.mark.parametrize(
+    ("display", "not_concept"),
+    [
+        ("At risk of diabetes", "diabetes"),
+        ("At risk of diabetes mellitus (finding)", "diabetes"),
+        ("High risk of diabetes", "diabetes"),
+        ("Diabetes risk", "diabetes"),
+        ("Diabetes risk assessment", "diabetes"),
+        ("Diabetes risk assessment (procedure)", "diabetes"),
+        ("Diabetes mellitus risk score", "diabetes"),
+        ("Diabetes risk score (assessment scale)", "diabetes"),
+        ("Diabetic foot risk assessment", "diabetes"),
+        ("At risk of diabetic foot ulcer", "diabetes"),
+        ("Risk of diabetic foot", "diabetes"),
+        ("At high risk of stroke due to diabetes mellitus", "stroke"),
+        ("At risk of ulcer of foot", "diabetes"),
+        ("Foot at risk", "diabetes"),
+        ("New York Heart Association classification", "heart_failure"),
+        ("New York Heart Classification finding", "heart_failure"),
+        ("New York Heart Association classification (assessment scale)", "heart_failure"),
+        ("Assessment using New York Heart Association classification (procedure)", "heart_failure"),
+        ("NYHA classification assessment", "heart_failure"),
+        ("New York Heart Association classification of angina - class II", "heart_failure"),
+        ("Canadian Cardiovascular Society class III", "heart_failure"),
+        # Killip grades an acute myocardial infarction at the bedside: class I states there is
+        # no heart failure, II-IV describe the infarction's acute course; not a diagnosis of
+        # heart failure (nor of an infarction: the class says neither when nor whether)
+        ("Killip class I", "heart_failure"),
+        ("Killip class III", "heart_failure"),
+        ("Killip classification", "heart_failure"),
+        ("Anterior spinal artery syndrome", "stroke"),
+        ("Lacunar skull", "stroke"),
+        ("Sturge-Weber syndrome", "stroke"),
+    ],
+)
+def test_uk_risk_and_classification_look_alikes_stay_out(display, not_concept):
+    assert not_concept not in read(display)

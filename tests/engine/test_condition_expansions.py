@@ -1648,3 +1648,34 @@ def test_a_malignancy_found_during_a_pregnancy_is_still_a_pregnancy(code):
 )
 def test_viral_meningitis_is_not_a_serious_infection_as_in_icd10(code, expected):
     assert ("serious_infection" in concepts(SCT, code)) is expected
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("308105005", "diabetes"),  # On examination - right diabetic foot at risk
+        ("863884008", "diabetes"),  # At high risk of ulcer of right foot due to diabetes mellitus
+        ("312907002", "diabetes"),  # High risk proliferative retinopathy due to diabetes mellitus
+        ("420300004", "heart_failure"),  # New York Heart Association Classification - Class I
+        ("422293003", "heart_failure"),  # New York Heart Association Classification - Class IV
+        ("407607000", "heart_failure"),  # New York Heart Association classification - class III
+        ("195209007", "stroke"),  # Middle cerebral artery syndrome
+        ("195211003", "stroke"),  # Posterior cerebral artery syndrome
+        ("509351000000105", "stroke"),  # Pure motor lacunar syndrome
+        ("1231168008", "stroke"),  # Malignant middle cerebral artery syndrome
+    ],
+)
+def test_uk_codes_a_qualifier_hid_are_their_concept(code, expected):
+    assert expected in concepts(SCT, code)
+
+
+@pytest.mark.parametrize(
+    ("code", "not_concept"),
+    [
+        ("161641009", "diabetes"),  # At risk of diabetes mellitus
+        ("421518007", "heart_failure"),  # New York Heart Classification finding (no class)
+        ("1231168008", "malignancy"),  # Malignant middle cerebral artery syndrome (a severity)
+    ],
+)
+def test_uk_risk_and_bare_classification_codes_stay_out(code, not_concept):
+    assert not_concept not in concepts(SCT, code)
