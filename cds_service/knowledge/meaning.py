@@ -86,7 +86,9 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
     ),
     (
         r"\bruled out\b|\brule out\b|\br/o\b|\bexcluded\b|\bno history\b"
+        # "not amenable to photocoagulation": how the disease can be treated, not its absence
         r"|\bnot\b(?! (yet )?delivered)(?! resulting in)(?! done)(?! confirmed bacteriolog)"
+        r"(?! amenable to)"
         r"|\bno evidence\b|\babsent\b|\bdenie[sd]\b"
         r"|" + NEGATIVE + r"|\bwithout evidence\b|\bunlikely\b",
         "ruled-out or negated X is not X",

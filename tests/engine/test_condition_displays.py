@@ -931,6 +931,11 @@ def test_the_expansion_takes_a_fourth_lists_meanings(code, expected, not_concept
         ("High risk proliferative retinopathy due to diabetes mellitus (disorder)", "diabetes"),
         ("Proliferative diabetic retinopathy - high risk", "diabetes"),
         ("Non-high-risk proliferative retinopathy due to diabetes mellitus", "diabetes"),
+        (
+            "High risk proliferative retinopathy not amenable to photocoagulation due to diabetes"
+            " mellitus (disorder)",
+            "diabetes",
+        ),
         ("Diabetic on diet only", "diabetes"),
         ("Type 2 diabetic on diet only", "diabetes"),
         # a New York Heart Association functional class grades a patient's heart failure

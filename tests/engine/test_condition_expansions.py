@@ -1656,6 +1656,7 @@ def test_viral_meningitis_is_not_a_serious_infection_as_in_icd10(code, expected)
         ("308105005", "diabetes"),  # On examination - right diabetic foot at risk
         ("863884008", "diabetes"),  # At high risk of ulcer of right foot due to diabetes mellitus
         ("312907002", "diabetes"),  # High risk proliferative retinopathy due to diabetes mellitus
+        ("399869005", "diabetes"),  # ... retinopathy not amenable to photocoagulation due to DM
         ("420300004", "heart_failure"),  # New York Heart Association Classification - Class I
         ("422293003", "heart_failure"),  # New York Heart Association Classification - Class IV
         ("407607000", "heart_failure"),  # New York Heart Association classification - class III
