@@ -1,17 +1,18 @@
 """`python -m bench memory`: resident memory of one worker over N hook calls, as fast as it serves.
 
 Starts `rheum-cds serve` (one worker of the default class, SQLite, audit writer on), sends N
-order-sign calls from two client threads with no pause, and samples the worker's resident
-memory every 10 s. Flat means: after warm-up (the first half of the samples dropped) the
-least-squares slope is about 0 MB per 10 000 requests. `bench soak` is the slower companion
-with feedback on every card (feedback on a card issued by the other worker waits for its
-batch, so it runs at tens of calls a second).
+order-sign calls, each for its own chart and patient, from two client threads with no pause,
+and samples the worker's resident memory every 10 s. Flat means: after warm-up (the first half
+of the samples dropped) the least-squares slope is about 0 MB per 10 000 requests. `bench soak`
+is the slower companion with feedback on every card (feedback on a card issued by the other
+worker waits for its batch, so it runs at tens of calls a second).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,8 +25,17 @@ SAMPLE_EVERY_S = 10.0
 CLIENTS = 2
 
 
+def _body(size: int, number: int) -> bytes:
+    """The `number`th call's body: its own chart (values and dates drawn from its own seed),
+    patient id and hook instance, so that anything the service keeps per chart, patient or
+    call would show as growth (one body sent again and again hides such a leak)."""
+    body = bodies.order_sign_body(size, seed=number)
+    body["hookInstance"] = str(uuid.UUID(int=number))
+    body["context"]["patientId"] = f"bench-{number}"
+    return orjson.dumps(body)
+
+
 def memory(requests: int, size: int = 50) -> dict[str, Any]:
-    raw = orjson.dumps(bodies.order_sign_body(size))
     with servers.service(workers=1, threads=1) as (base, proc):
         sign = base + "/cds-services/rheum-order-sign"
         lock = threading.Lock()
@@ -37,7 +47,8 @@ def memory(requests: int, size: int = 50) -> dict[str, Any]:
                     if counts["sent"] >= requests:
                         return
                     counts["sent"] += 1
-                status, _ = measure.request(sign, raw)
+                    number = counts["sent"]
+                status, _ = measure.request(sign, _body(size, number))
                 if status != 200:
                     with lock:
                         counts["errors"] += 1
