@@ -80,7 +80,7 @@ import json
 import re
 import sys
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -904,6 +904,13 @@ def _judge_untagged(
     return hits, excluded
 
 
+# classify_gps or classify_untagged: how an input's (code, name) rows are read
+Classifier = Callable[
+    [Iterable[tuple[str, str]], Mapping[str, Definition], Mapping[str, frozenset[str]]],
+    tuple[dict[str, tuple[str, str]], list[list[str]], list[list[str]]],
+]
+
+
 def icd10cm_codes() -> tuple[list[tuple[str, str]], str]:
     """Every code of the ICD-10-CM tabular list (chapters and blocks left out), and the sha256
     of the package's data file."""
@@ -949,15 +956,26 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
     origin.update(dict.fromkeys(ecqm_members, "ecqm"))
     known |= {code for code, _, _ in ecqm_rows}
     listings = [(ecqm_rows, titles)]
-    for source, path in (("ohdsi", OHDSI_FILE), ("ecr", ECR_FILE)):
+
+    def take(
+        path: Path, source: str, classify: Classifier = classify_gps, listed: bool = True
+    ) -> None:
+        """Classify the codes of the input at `path` that no earlier input listed; what a
+        definition takes is a member from `source`, the rest goes to the review. A `listed`
+        input's value sets are also read for the members of the definitions that name them."""
+        nonlocal known, review
         rows, set_titles = read_ecqm(path)
-        listings.append((rows, set_titles))
+        if listed:
+            listings.append((rows, set_titles))
         fresh = [(code, name) for code, name, _ in rows if code not in known]
         known |= {code for code, _ in fresh}
-        more, more_review, more_combined = classify_gps(fresh, defs, implies)
+        more, more_review, more_combined = classify(fresh, defs, implies)
         review += more_review + more_combined
         members.update(more)
         origin.update(dict.fromkeys(more, source))
+
+    take(OHDSI_FILE, "ohdsi")
+    take(ECR_FILE, "ecr")
     # the FHIR IG input: each code's source is the first (in FHIR_IG_SOURCES order) that lists it
     rows, set_titles = read_ecqm(FHIR_IG_FILE)
     listings.append((rows, set_titles))
@@ -973,49 +991,15 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
     review += more_review + more_combined
     members.update(more)
     origin.update({code: first[code] for code in more})
-    rows, set_titles = read_ecqm(ECQM_MORE_FILE)
-    listings.append((rows, set_titles))
-    fresh = [(code, name) for code, name, _ in rows if code not in known]
-    known |= {code for code, _ in fresh}
-    more, more_review, more_combined = classify_gps(fresh, defs, implies)
-    review += more_review + more_combined
-    members.update(more)
-    origin.update(dict.fromkeys(more, "ecqm_more"))
+    take(ECQM_MORE_FILE, "ecqm_more")
     # morphologic abnormalities outside the GPS (FHIR bodystructure-code expansions)
-    rows, _ = read_ecqm(MORPH_FILE)
-    fresh = [(code, name) for code, name, _ in rows if code not in known]
-    known |= {code for code, _ in fresh}
-    more, more_review, more_combined = classify_gps(fresh, defs, implies)
-    review += more_review + more_combined
-    members.update(more)
-    origin.update(dict.fromkeys(more, "morph"))
-    # the UK codelists last: their terms carry no semantic tag (classify_untagged)
-    rows, set_titles = read_ecqm(UK_FILE)
-    listings.append((rows, set_titles))
-    fresh = [(code, name) for code, name, _ in rows if code not in known]
-    known |= {code for code, _ in fresh}
-    more, more_review, more_combined = classify_untagged(fresh, defs, implies)
-    review += more_review + more_combined
-    members.update(more)
-    origin.update(dict.fromkeys(more, "uk"))
+    take(MORPH_FILE, "morph", listed=False)
+    # the UK codelists: their terms carry no semantic tag (classify_untagged)
+    take(UK_FILE, "uk", classify_untagged)
     # the OHDSI network studies' concept sets (tagged by OMOP concept class)
-    rows, set_titles = read_ecqm(OHDSI_STUDIES_FILE)
-    listings.append((rows, set_titles))
-    fresh = [(code, name) for code, name, _ in rows if code not in known]
-    known |= {code for code, _ in fresh}
-    more, more_review, more_combined = classify_gps(fresh, defs, implies)
-    review += more_review + more_combined
-    members.update(more)
-    origin.update(dict.fromkeys(more, "ohdsi_studies"))
+    take(OHDSI_STUDIES_FILE, "ohdsi_studies")
     # more UK codelists: untagged terms, as the UK input's
-    rows, set_titles = read_ecqm(UK_MORE_FILE)
-    listings.append((rows, set_titles))
-    fresh = [(code, name) for code, name, _ in rows if code not in known]
-    known |= {code for code, _ in fresh}
-    more, more_review, more_combined = classify_untagged(fresh, defs, implies)
-    review += more_review + more_combined
-    members.update(more)
-    origin.update(dict.fromkeys(more, "uk_more"))
+    take(UK_MORE_FILE, "uk_more", classify_untagged)
     index = build_condition_index(conditions, set(concepts.get("condition", {})))
     cm_rows, cm_digest = icd10cm_codes()
     out_concepts: dict[str, dict[str, Any]] = {}
