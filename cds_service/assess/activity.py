@@ -247,10 +247,9 @@ class _Index:
             if not ((lo := bisect_left(neg, -(d + window))) < n and -neg[lo] >= d - window)
         ]
 
-    def visit_days(self) -> Iterator[int]:
-        """The distinct day ordinals of the observations, newest first (read as consumed)."""
+    def _read_positions(self) -> Iterator[int]:
+        """0, 1, 2... over the observations newest first, reading more of them as consumed."""
         i = 0
-        previous = None
         while True:
             if i >= len(self.pos):
                 if self._next is None:
@@ -258,8 +257,14 @@ class _Index:
                 self._read(None)
                 if i >= len(self.pos):
                     return
-            d = -self.neg_days[i]
+            yield i
             i += 1
+
+    def visit_days(self) -> Iterator[int]:
+        """The distinct day ordinals of the observations, newest first (read as consumed)."""
+        previous = None
+        for i in self._read_positions():
+            d = -self.neg_days[i]
             if d != previous:
                 previous = d
                 yield d
@@ -274,16 +279,8 @@ class _Index:
 
     def newest_first(self) -> Iterator[Observed]:
         """The observations, newest first (read as consumed)."""
-        i = 0
-        while True:
-            if i >= len(self.pos):
-                if self._next is None:
-                    return
-                self._read(None)
-                if i >= len(self.pos):
-                    return
+        for i in self._read_positions():
             yield self._values[self.pos[i]]
-            i += 1
 
     def evidence(self, o: Observed) -> Evidence:
         """`_evidence(o)` for an observation of this index (the same object on every call)."""
