@@ -1006,3 +1006,65 @@ def test_uk_displays_a_qualifier_does_not_hide_are_read(display, expected):
 )
 def test_uk_risk_and_classification_look_alikes_stay_out(display, not_concept):
     assert not_concept not in read(display)
+
+
+# -------------------------- a fifth independent list (CPRD Aurum Charlson / Elixhauser, CALIBER)
+
+
+@pytest.mark.parametrize(
+    ("display", "expected"),
+    [
+        # hypersensitivity pneumonitis named after the exposure, and rarer pneumoconioses: ILD
+        ("Budgerigar-fanciers' disease", "ild"),
+        ("Pigeon-fanciers' lung", "ild"),
+        ("Malt-workers' lung", "ild"),
+        ("Mushroom workers' lung", "ild"),
+        ("Maple-bark strippers' lung", "ild"),
+        ("Cheese-washers' lung", "ild"),
+        ("Furriers' lung", "ild"),
+        ("Bagassosis", "ild"),
+        ("Suberosis", "ild"),
+        ("Humidifier lung", "ild"),
+        ("Stannosis (disorder)", "ild"),
+        ("Aluminosis of lung (disorder)", "ild"),
+        ("Pulmonary alveolar microlithiasis", "ild"),
+        ("Chronic pulmonary radiation disease", "ild"),
+        ("Lung disease co-occurrent with polymyositis (disorder)", "ild"),
+        ("Lung disease co-occurrent with polymyositis (disorder)", "polymyositis"),
+        ("Diffuse interstitial rheumatoid disease of lung (disorder)", "ild"),
+        ("Diffuse interstitial rheumatoid disease of lung (disorder)", "ra"),
+        # a pneumonia is a pneumonia whatever virus causes it
+        ("Varicella pneumonia (disorder)", "serious_infection"),
+        ("Chickenpox pneumonia", "serious_infection"),
+        # what stays pregnancy next to the new newborn look-alikes
+        ("Gravid uterus small-for-dates (finding)", "pregnancy"),
+        ("Small-for-dates with antenatal problem", "pregnancy"),
+        ("Obstetric trauma", "pregnancy"),
+        ("Infective endocarditis", "serious_infection"),
+        ("Syphilitic valvular endocarditis (disorder)", "serious_infection"),
+    ],
+)
+def test_a_fifth_lists_names_are_read_as_what_they_mean(display, expected):
+    assert expected in read(display)
+
+
+@pytest.mark.parametrize(
+    ("display", "not_concept"),
+    [
+        # the newborn's size at birth and the child's birth injury are not the mother's pregnancy
+        ("Small for gestational age", "pregnancy"),
+        ("Light for gestational age", "pregnancy"),
+        ("Heavy-for-dates at birth regardless of gestation period (disorder)", "pregnancy"),
+        ("Correction of obstetric palsy", "pregnancy"),
+        ("Obstetric brachial plexus palsy", "pregnancy"),
+        ("Birth injury to brachial plexus", "pregnancy"),
+        # endocarditis of a valve not said to be infective is ICD-10 I38, not an infection
+        ("Valvular endocarditis (disorder)", "serious_infection"),
+        ("Endocarditis, valve unspecified", "serious_infection"),
+        # varicella and zoster without pneumonia stay out of serious infection
+        ("Varicella", "serious_infection"),
+        ("Herpes zoster", "serious_infection"),
+    ],
+)
+def test_a_fifth_lists_look_alikes_are_not_the_concept(display, not_concept):
+    assert not_concept not in read(display)

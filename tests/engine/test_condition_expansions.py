@@ -1680,3 +1680,29 @@ def test_uk_codes_a_qualifier_hid_are_their_concept(code, expected):
 )
 def test_uk_risk_and_bare_classification_codes_stay_out(code, not_concept):
     assert not_concept not in concepts(SCT, code)
+
+
+@pytest.mark.parametrize(
+    ("system", "code", "expected", "not_concept"),
+    [
+        (SCT, "89736004", None, "serious_infection"),  # Valvular endocarditis (ICD-10 I38)
+        (SCT, "10713006", "ild", None),  # Diffuse interstitial rheumatoid disease of lung
+        (SCT, "10713006", "ra", None),
+        (SCT, "196136009", "ild", None),  # Lung disease co-occurrent with polymyositis
+        (SCT, "12088005", "ild", None),  # Budgerigar-fanciers' disease
+        (SCT, "7293009", None, "pregnancy"),  # Heavy-for-dates at birth (the newborn)
+        (WHO, "J65", "ild", None),  # Pneumoconiosis associated with tuberculosis
+        (WHO, "J65", "tb_active", None),
+        (CM, "J65", "tb_active", None),
+        (WHO, "J64", None, "tb_active"),
+        (WHO, "B01.2", "serious_infection", None),  # Varicella pneumonia
+        (CM, "B01.2", "serious_infection", None),
+        (WHO, "B01.9", None, "serious_infection"),  # Varicella without complication
+    ],
+)
+def test_a_fifth_lists_codes_are_read_by_meaning(system, code, expected, not_concept):
+    found = concepts(system, code)
+    if expected:
+        assert expected in found
+    if not_concept:
+        assert not_concept not in found
