@@ -1698,6 +1698,11 @@ def test_uk_risk_and_bare_classification_codes_stay_out(code, not_concept):
         (WHO, "B01.2", "serious_infection", None),  # Varicella pneumonia
         (CM, "B01.2", "serious_infection", None),
         (WHO, "B01.9", None, "serious_infection"),  # Varicella without complication
+        (WHO, "A39.5", "serious_infection", None),  # Meningococcal heart disease
+        (CM, "A39.53", "serious_infection", None),  # Meningococcal pericarditis
+        (WHO, "A39.9", "serious_infection", None),  # Meningococcal infection, unspecified
+        (WHO, "A39.8", None, "serious_infection"),  # incl. postmeningococcal (reactive) arthritis
+        (WHO, "Z22.3", None, "serious_infection"),  # carrier of meningococcus
     ],
 )
 def test_a_fifth_lists_codes_are_read_by_meaning(system, code, expected, not_concept):
