@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cds_service.assess import rules as _rules  # noqa: F401  (registers every rule)
+from cds_service.assess import screening
 from cds_service.assess.activity import compute_scores
 from cds_service.assess.registry import REGISTRY, RuleContext, RuleFn, Settings
 from cds_service.knowledge import Knowledge
@@ -62,13 +63,16 @@ def assess(facts: Facts, knowledge: Knowledge, settings: Settings | None = None)
     classes = tuple(frozenset((o.drug_class, o.drug)) for o in facts.orders) + (
         frozenset({"patient"}),
     )
-    for fn, which in _plan(settings, classes):
-        for i in which:
-            for item in fn(contexts[i]):
-                if isinstance(item, Finding):
-                    findings.append(item)
-                else:
-                    not_assessed.append(item)
+    try:
+        for fn, which in _plan(settings, classes):
+            for i in which:
+                for item in fn(contexts[i]):
+                    if isinstance(item, Finding):
+                        findings.append(item)
+                    else:
+                        not_assessed.append(item)
+    finally:
+        screening.release(facts)  # the rules' problem index: freed with this request
     return Assessment(
         orders=list(facts.orders),
         findings=findings,

@@ -171,6 +171,14 @@ def _by_concept(facts: Facts) -> tuple[_Positions, _Positions, int]:
     return index, active, active_unclassified
 
 
+def release(facts: Facts) -> None:
+    """Drop the index of `facts` once its request is assessed: the Facts object is then freed
+    with its request, not kept alive until the next request's first look-up frees it there."""
+    global _problem_index
+    if _problem_index[0] is facts:
+        _problem_index = (None, {}, {}, 0)
+
+
 def problems(facts: Facts, concepts: Iterable[str], *, active_only: bool = False) -> list[Problem]:
     """Problems carrying any of `concepts` (each once, in Facts order); active ones only if
     asked."""

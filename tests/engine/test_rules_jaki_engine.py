@@ -59,3 +59,18 @@ def test_assess_runs_jaki_rules_per_order_and_tyk2_subset():
 def test_disabled_rule_is_not_run():
     assessment = assess(complete_record(age=70), LOADED, Settings(disabled_rules=("JAKI-AGE-65",)))
     assert "JAKI-AGE-65" not in {f.rule_id for f in assessment.findings}
+
+
+def test_assessed_facts_are_not_kept_alive_after_assess():
+    """The rules' problem index is dropped once the request is assessed: a request's Facts
+    (every result of the chart) is freed with that request, not held until the next one."""
+    import gc
+    import weakref
+
+    facts = with_problems(complete_record(age=70), problem("malignancy"))
+    assessment = assess(facts, LOADED, Settings())
+    assert "JAKI-MALIGNANCY" in {f.rule_id for f in assessment.findings}
+    gone = weakref.ref(facts)
+    del facts
+    gc.collect()
+    assert gone() is None
