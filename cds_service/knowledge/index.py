@@ -334,11 +334,12 @@ class ValueSets:
             remember(self._text_cache, key, found)
         return found
 
-    def condition_meaning(self, text: str) -> str | None:
+    def condition_meaning(self, text: str, tag: str | None = None) -> str | None:
         """Concept id that a SNOMED CT style name means by the concepts' definitions
         (valuesets/conditions.toml), e.g. "Acute deep venous thrombosis (disorder)" -> dvt;
-        look-alikes (family history, screening, suspected, negated...) give None."""
-        found = self.cond_meaning.concepts_of(unicodedata.normalize("NFKC", text))
+        look-alikes (family history, screening, suspected, negated...) give None. `tag`: the
+        semantic tag the name was sent with when the caller took it off ("" for none)."""
+        found = self.cond_meaning.concepts_of(unicodedata.normalize("NFKC", text), tag)
         if found is not None and "+" in found and found not in self.cond_combinations:
             self.add_combination(found.split("+"))
         return found

@@ -300,6 +300,93 @@ def resolve(matched: Iterable[str], implies: Mapping[str, frozenset[str]]) -> st
     return "+".join(kept)
 
 
+# A term without a semantic tag (a UK codelist's preferred term; a display as EHRs send it) may
+# name a procedure, a test or a record about a condition instead of the condition: UK codelists
+# mix diagnoses with the procedures, reviews, invitations and observations a practice records
+# about them ("Asthma annual review", "Diabetes monitoring first letter", "Heart failure
+# resolved", "Clark melanoma level 2", "Rheumatoid arthritis latex test"). A definition takes
+# such a term only if it reads as a disorder or finding: the expansion builder puts one that
+# matches this in the review, and a display read at run time means no concept.
+UNTAGGED_NOT_A_CONDITION = re.compile(
+    r"\b(reviews?|monitoring|invitations?|invite|letter|clinic|seen (in|by)|referral|referred"
+    r"|management|plan|education|advice|assessment|(?<!on )examination|exam|screen|screening"
+    r"|tests?|declined|excepted|exception|quality indicators?|register"
+    r"|(?<!complication of )care|service|administration|infusion|therapy"
+    r"|(?<!following )(?<!of )procedure|operation|surgery|excision|biopsy|resection|removal"
+    r"|repair|insertion|scan|ultrasound|radiograph|x-ray|admission|visit|encounter|discharged?"
+    r"|telephone|email|text message|predicted|resolved|level|clark|no(?! mention of)"
+    r"|cannot exclude|follow-up|follow up|staging|grading|allowable value|counsell?ing"
+    r"|curettage|preparation|scale|score|order of birth|sex of baby|length of gestation"
+    r"|number of|green form|injection|ultrasonography|pack|surgical|treatment of|termination"
+    r"|reason for|control of|aspiration of|study field|photocoagulation|treatment drugs"
+    r"|details of|rehabilitation|information|pathway|admit|admissions"
+    r"|estimated glomerular filtration rate|formula|equation|destruction|fragmentation"
+    r"|fulguration|electrodesiccation|compensation for|opcs|irradiation|emboli[sz]ation|suture"
+    r"|maneuver|manoeuvre|forceps|analgesia|severity index)\b"
+    r"|\w(ectomy|otomy|ostomy|oscopy|plasty|therapy|rrhaphy)\b"
+)
+# A Read morphology term ("[M]Malignant lymphoma, diffuse NOS"), one named the way SNOMED CT
+# names its morphologic abnormalities after ICD-O ("Thymoma, malignant", "Carcinoma,
+# metastatic", "Spindle cell melanoma, type A") or one that says so ("Low grade B-cell lymphoma
+# morphology") names a histology: it is read as a (morphologic abnormality), i.e. only by the
+# definitions that read morphologies (a malignant neoplasm's histology is that malignancy;
+# MORPHOLOGY_TAG in knowledge/meaning.py)
+UNTAGGED_MORPHOLOGY = re.compile(
+    r"^\[m\]|^tumou?r cells\b|\bmorphology\b"
+    r"|, (malignant|anaplastic|metastatic|undifferentiated|intermediate|trophoblastic)$"
+    r"|, (diffuse|intestinal|small cell|giant cell|fusiform cell|pleomorphic cell|stem cell"
+    r"|b-cell|t-cell|t cell and null cell) type$|, type [ab]$"
+)
+UNEVEN_ALTERNATIVES = (
+    "a term naming alternatives ('(A) or (B)') is not taken: not every alternative means it"
+)
+UNTAGGED_WHY = (
+    "no semantic tag, and the term reads as a procedure, review, invitation, resolution or"
+    " observation recorded about the condition, not the condition"
+)
+# a Read term's synonyms, "(& [carcinoma])": what the term also covers, so not evidence of it
+_READ_SYNONYMS = re.compile(r"\s*\(&[^()]*\)")
+_ALTERNATIVES = re.compile(r"\)\s*(?:&/)?or\s*\(")
+
+
+def judge_untagged(
+    defs: Mapping[str, Definition], whole: str, code: str | None = None, tag: str = ""
+) -> tuple[set[str], list[tuple[str, str]]]:
+    """judge() for a term without a semantic tag (the expansion builder's classify_untagged, and
+    a display read at run time): a trailing parenthetical is part of the term, a Read synonym
+    "(& ...)" is not evidence, and a term naming alternatives "(A) or (B)" means a concept only
+    if every alternative means it; `tag` is the one the term's form implies (MORPHOLOGY_TAG for
+    a histology), else ""."""
+    if whole.startswith("(") and _ALTERNATIVES.search(whole):
+        parts = [p.strip("()[] ") for p in _ALTERNATIVES.split(whole)]
+        judged = [judge(defs, p, tag, code) for p in parts]
+        excluded = [e for _, ex in judged for e in ex]
+        common = set.intersection(*(h for h, _ in judged))
+        named = set().union(*(h for h, _ in judged))
+        excluded += [(c, UNEVEN_ALTERNATIVES) for c in sorted(named - common)]
+        return common - {c for c, _ in excluded}, excluded
+    head = " ".join(_READ_SYNONYMS.sub(" ", fsn_parts(whole)[0]).split())
+    hits, excluded = judge(defs, head, tag, code)
+    if head != whole:
+        _, more = judge(defs, whole, tag, code)
+        excluded += [(c, why) for c, why in more if (c, why) not in excluded]
+        hits -= {c for c, _ in more}
+    return hits, excluded
+
+
+# A name without a semantic tag that names a test, a measurement or a score ("Rheumatoid
+# arthritis latex test", "Squamous cell carcinoma antigen level", "Edinburgh postnatal depression
+# scale score", "Hepatitis B surface antigen assay") is no diagnosis, unless it states a result
+# that asserts one ("Polymerase chain reaction test for Hepatitis C positive", "Serum pregnancy
+# test positive"). (Records that imply a condition, "Asthma annual review", "Antenatal care",
+# are left to the definitions at run time; the expansion builder, which has the code's list,
+# is stricter: UNTAGGED_NOT_A_CONDITION.)
+NAMES_A_TEST = re.compile(
+    r"^(?!.*\b(?:positive|detected|reactive)\b).*"
+    r"\b(?:tests?|assays?|scales?|scores?|latex|titres?|titers?|measurements?|levels?)\b"
+)
+
+
 @dataclass
 class MeaningIndex:
     """The definitions, compiled once at start, for displays of unknown codes."""
@@ -313,10 +400,21 @@ class MeaningIndex:
         patterns = [p.pattern for d in self.definitions.values() for p in d.include]
         self._any = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
-    def concepts_of(self, name: str) -> str | None:
-        """Concept id (or combination "a+b") that a SNOMED CT style name means, or None."""
-        text, tag = fsn_parts(name)
+    def concepts_of(self, name: str, tag: str | None = None) -> str | None:
+        """Concept id (or combination "a+b") that a SNOMED CT style name means, or None.
+        `tag`: the semantic tag the name was sent with, when the caller took it off (a
+        "(procedure)" is no disorder); "" for a name sent without one. A name without a tag is
+        read as the expansion builder reads a codelist's preferred term (judge_untagged:
+        alternatives "(A) or (B)", Read synonyms); one that names a test, measurement or score
+        without a result that asserts the condition (NAMES_A_TEST) means no concept."""
+        text, own = fsn_parts(name)
+        tag = own if tag is None or own else tag
         if len(text) < 4 or self._any is None or not self._any.search(text):
             return None
-        hits, _ = judge(self.definitions, text, tag)
+        if tag:
+            hits, _ = judge(self.definitions, text, tag)
+        elif NAMES_A_TEST.search(text):
+            return None
+        else:
+            hits, _ = judge_untagged(self.definitions, text)
         return resolve(hits, self.implies) if hits else None

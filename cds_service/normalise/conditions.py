@@ -41,6 +41,7 @@ from cds_service.knowledge.meaning import (
     MARKER_BEFORE_NEGATIVE_AT_END,
     MORPHOLOGY_TAG,
     RISK_OF_ANOTHER,
+    SEMANTIC_TAGS,
 )
 from cds_service.model import Problem, Unclassified
 from cds_service.normalise.construct import fast_constructor, fast_positional
@@ -164,7 +165,11 @@ def _read_name(vs: ValueSets, text: str) -> NameRead | None:
     # a morphology ("Embolus (morphologic abnormality)") names a histology without a site: it
     # is read with its tag by the definitions, as the expansions read its code, never as the
     # listed name or shipped display its text happens to share ("Embolus", "Emphysema")
-    morphology = _tag_of(text) == MORPHOLOGY_TAG
+    # the semantic tag it was sent with ("" for none): a "(procedure)" is no disorder, and a name
+    # without a tag is read as a codelist's preferred term (MeaningIndex.concepts_of)
+    tag = _tag_of(text)
+    tag = tag if tag in SEMANTIC_TAGS else ""
+    morphology = tag == MORPHOLOGY_TAG
     names = {} if morphology else vs.cond_names
     displays = {} if morphology else vs.cond_display_names
     concept = names.get(whole)
@@ -195,9 +200,7 @@ def _read_name(vs: ValueSets, text: str) -> NameRead | None:
         concept = names.get(current) or displays.get(current)
         if concept is not None:
             return NameRead(concept, _status(statuses))
-    if morphology:
-        current = f"{current} ({MORPHOLOGY_TAG})"
-    concept = vs.condition_meaning(current)  # what the name means by the definitions
+    concept = vs.condition_meaning(current, tag)  # what the name means by the definitions
     return NameRead(concept, _status(statuses)) if concept is not None else None
 
 

@@ -88,9 +88,13 @@ from typing import Any
 from cds_service.knowledge.meaning import (
     GPS_TAGS,
     MORPHOLOGY_TAG,
+    UNTAGGED_MORPHOLOGY,
+    UNTAGGED_NOT_A_CONDITION,
+    UNTAGGED_WHY,
     Definition,
     fsn_parts,
     judge,
+    judge_untagged,
     load_definitions,
     resolve,
 )
@@ -656,48 +660,6 @@ UK_MORE_INPUT = {
     ),
     "extract": "cds_service/knowledge/expansion/inputs/opensafely-more-snomed.tsv",
 }
-# A UK codelist's terms carry no semantic tag, and codelists mix diagnoses with the procedures,
-# reviews, invitations and observations a practice records about them ("Asthma annual review",
-# "Diabetes monitoring first letter", "Heart failure resolved", "Clark melanoma level 2").
-# A definition takes such a term only if it reads as a disorder or finding: one that matches
-# this goes to the review instead.
-UNTAGGED_NOT_A_CONDITION = re.compile(
-    r"\b(reviews?|monitoring|invitations?|invite|letter|clinic|seen (in|by)|referral|referred"
-    r"|management|plan|education|advice|assessment|(?<!on )examination|exam|screen|screening"
-    r"|tests?|declined|excepted|exception|quality indicators?|register"
-    r"|(?<!complication of )care|service|administration|infusion|therapy"
-    r"|(?<!following )(?<!of )procedure|operation|surgery|excision|biopsy|resection|removal"
-    r"|repair|insertion|scan|ultrasound|radiograph|x-ray|admission|visit|encounter|discharged?"
-    r"|telephone|email|text message|predicted|resolved|level|clark|no(?! mention of)"
-    r"|cannot exclude|follow-up|follow up|staging|grading|allowable value|counsell?ing"
-    r"|curettage|preparation|scale|score|order of birth|sex of baby|length of gestation"
-    r"|number of|green form|injection|ultrasonography|pack|surgical|treatment of|termination"
-    r"|reason for|control of|aspiration of|study field|photocoagulation|treatment drugs"
-    r"|details of|rehabilitation|information|pathway|admit|admissions"
-    r"|estimated glomerular filtration rate|formula|equation|destruction|fragmentation"
-    r"|fulguration|electrodesiccation|compensation for|opcs|irradiation|emboli[sz]ation|suture"
-    r"|maneuver|manoeuvre|forceps|analgesia|severity index)\b"
-    r"|\w(ectomy|otomy|ostomy|oscopy|plasty|therapy|rrhaphy)\b"
-)
-# A Read morphology term ("[M]Malignant lymphoma, diffuse NOS"), one named the way SNOMED CT
-# names its morphologic abnormalities after ICD-O ("Thymoma, malignant", "Carcinoma,
-# metastatic", "Spindle cell melanoma, type A") or one that says so ("Low grade B-cell lymphoma
-# morphology") names a histology: it is read as a (morphologic abnormality), i.e. only by the
-# definitions that read morphologies (a malignant neoplasm's histology is that malignancy;
-# MORPHOLOGY_TAG in knowledge/meaning.py)
-UNTAGGED_MORPHOLOGY = re.compile(
-    r"^\[m\]|^tumou?r cells\b|\bmorphology\b"
-    r"|, (malignant|anaplastic|metastatic|undifferentiated|intermediate|trophoblastic)$"
-    r"|, (diffuse|intestinal|small cell|giant cell|fusiform cell|pleomorphic cell|stem cell"
-    r"|b-cell|t-cell|t cell and null cell) type$|, type [ab]$"
-)
-UNEVEN_ALTERNATIVES = (
-    "a term naming alternatives ('(A) or (B)') is not taken: not every alternative means it"
-)
-UNTAGGED_WHY = (
-    "no semantic tag, and the term reads as a procedure, review, invitation, resolution or"
-    " observation recorded about the condition, not the condition"
-)
 CM_INPUT = {
     "id": "cm",
     "name": "ICD-10-CM FY2026 tabular list (April 1, 2026), CDC/NCHS",
@@ -863,7 +825,7 @@ def classify_untagged(
     for code, name in rows:
         whole = " ".join(name.split()).casefold()
         tag = MORPHOLOGY_TAG if UNTAGGED_MORPHOLOGY.search(whole) else ""
-        hits, excluded = _judge_untagged(defs, whole, code, tag)
+        hits, excluded = judge_untagged(defs, whole, code, tag)
         review += [[concept, code, name, "excluded: " + why] for concept, why in excluded]
         if not hits:
             continue
@@ -875,33 +837,6 @@ def classify_untagged(
             combined.append([concept, code, name, "combined: counts as each of them"])
         members[code] = (concept, name)
     return members, review, combined
-
-
-# a Read term's synonyms, "(& [carcinoma])": what the term also covers, so not evidence of it
-_READ_SYNONYMS = re.compile(r"\s*\(&[^()]*\)")
-_ALTERNATIVES = re.compile(r"\)\s*(?:&/)?or\s*\(")
-
-
-def _judge_untagged(
-    defs: Mapping[str, Definition], whole: str, code: str, tag: str = ""
-) -> tuple[set[str], list[tuple[str, str]]]:
-    """judge() for a term without a semantic tag (see classify_untagged); `tag` is the one the
-    term's form implies (MORPHOLOGY_TAG for a histology), else ""."""
-    if whole.startswith("(") and _ALTERNATIVES.search(whole):
-        parts = [p.strip("()[] ") for p in _ALTERNATIVES.split(whole)]
-        judged = [judge(defs, p, tag, code) for p in parts]
-        excluded = [e for _, ex in judged for e in ex]
-        common = set.intersection(*(h for h, _ in judged))
-        named = set().union(*(h for h, _ in judged))
-        excluded += [(c, UNEVEN_ALTERNATIVES) for c in sorted(named - common)]
-        return common - {c for c, _ in excluded}, excluded
-    head = " ".join(_READ_SYNONYMS.sub(" ", fsn_parts(whole)[0]).split())
-    hits, excluded = judge(defs, head, tag, code)
-    if head != whole:
-        _, more = judge(defs, whole, tag, code)
-        excluded += [(c, why) for c, why in more if (c, why) not in excluded]
-        hits -= {c for c, _ in more}
-    return hits, excluded
 
 
 # classify_gps or classify_untagged: how an input's (code, name) rows are read

@@ -1,0 +1,205 @@
+"""Look-alikes are not the concept they name (issue 11: no false positive on lists that include
+look-alikes). data/lookalikes.tsv lists, from what the repository reads (the pinned SNOMED CT
+inputs of the expansion builder, the ICD-10-CM tabular list and WHO ICD-10 categories), every
+code whose name states a concept's disease with a cue that changes its meaning (family history,
+screening, suspected, at risk, exposure, vaccination, a test or score, benign, in situ,
+uncertain behaviour, latent, carrier, pseudo-, 'malignant' as a severity, varicella / herpes
+simplex, a procedure, a past history), reviewed by meaning. Each runs through the service's
+own normalise stage as an active Condition: by code alone, by code and display, by display
+alone."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cds_service.knowledge import load_knowledge
+from cds_service.model import PatientRecord
+from cds_service.normalise import normalise
+
+K = load_knowledge()
+DATA = Path(__file__).parent / "data" / "lookalikes.tsv"
+SYSTEMS = {
+    "sct": "http://snomed.info/sct",
+    "cm": "http://hl7.org/fhir/sid/icd-10-cm",
+    "who": "http://hl7.org/fhir/sid/icd-10",
+}
+HISTORY = "history of (active-only concept)"
+TODAY = date(2026, 12, 5)
+
+
+def _rows() -> list[dict[str, str]]:
+    rows = []
+    for line in DATA.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        system, code, looks_like, cue, display, source = line.split("\t")
+        rows.append(
+            {
+                "system": system,
+                "code": code,
+                "looks_like": looks_like,
+                "cue": cue,
+                "display": display,
+                "source": source,
+            }
+        )
+    return rows
+
+
+ROWS = _rows()
+
+
+def _condition(system: str | None, code: str | None, display: str | None) -> dict[str, Any]:
+    coding: dict[str, Any] = {}
+    if code is not None:
+        coding = {"system": SYSTEMS[system or ""], "code": code}
+        if display is not None:
+            coding["display"] = display
+    cc: dict[str, Any] = {"coding": [coding]} if coding else {"text": display}
+    return {
+        "resourceType": "Condition",
+        "id": "c1",
+        "clinicalStatus": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": "active",
+                }
+            ]
+        },
+        "code": cc,
+    }
+
+
+def _read(resource: dict[str, Any]) -> list[tuple[frozenset[str], bool]]:
+    facts = normalise(PatientRecord(patient_id="p", conditions=[resource]), [], K, TODAY)
+    return [(p.concepts, p.active) for p in facts.problems]
+
+
+def _recognised_as(row: dict[str, str]) -> list[str]:
+    """How each of the three readings takes the look-alike as the concept it imitates."""
+    wrong = []
+    looks_like = set(row["looks_like"].split(","))
+    runs = {
+        "code": _condition(row["system"], row["code"], None),
+        "code+display": _condition(row["system"], row["code"], row["display"]),
+        "display": _condition(None, None, row["display"]),
+    }
+    for how, resource in runs.items():
+        for concepts, active in _read(resource):
+            hit = looks_like & concepts
+            if hit and (active or row["cue"] != HISTORY):
+                wrong.append(f"{how}: {sorted(hit)}{'' if active else ' (history)'}")
+    return wrong
+
+
+@pytest.mark.parametrize(
+    "row", ROWS, ids=[f"{r['system']}-{r['code']}-{r['looks_like']}" for r in ROWS]
+)
+def test_a_look_alike_is_not_the_concept_it_names(row):
+    assert _recognised_as(row) == [], f"{row['display']} ({row['cue']}; {row['source']})"
+
+
+def test_the_table_covers_every_cue_and_code_system():
+    cues = Counter(r["cue"] for r in ROWS)
+    for cue in (
+        "family history",
+        "screening",
+        "suspected",
+        "at risk",
+        "exposure/contact",
+        "vaccination",
+        "test/assay",
+        "benign",
+        "in situ",
+        "uncertain behaviour",
+        "latent",
+        "carrier",
+        "pseudo",
+        "malignant severity",
+        "varicella/HSV",
+        HISTORY,
+    ):
+        assert cues[cue] >= 2, cue
+    assert {r["system"] for r in ROWS} == {"sct", "cm", "who"}
+    assert len(ROWS) >= 900
+
+
+def test_the_check_fails_on_a_true_member():
+    # the check itself can fail: a code that means its concept is reported
+    row = {
+        "system": "sct",
+        "code": "69896004",
+        "looks_like": "ra",
+        "cue": "test/assay",
+        "display": "Rheumatoid arthritis (disorder)",
+        "source": "check",
+    }
+    assert _recognised_as(row) == ["code: ['ra']", "code+display: ['ra']", "display: ['ra']"]
+
+
+def _display_only(text: str) -> list[tuple[frozenset[str], bool]]:
+    return _read(_condition(None, None, text))
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        # a test, measurement or score without a result that asserts the condition
+        ("Rheumatoid arthritis latex test", "ra"),
+        ("Squamous cell carcinoma antigen level", "malignancy"),
+        ("Edinburgh postnatal depression scale score", "pregnancy"),
+        # a procedure sent with its semantic tag is no disorder
+        ("Excision of malignant neoplasm (procedure)", "malignancy"),
+        ("Asthma annual review (procedure)", "chronic_lung_disease"),
+        # a finding sent with its tag is read only by the definitions that take findings
+        ("Pleurisy without effusion or active tuberculosis (finding)", "tb_active"),
+        # alternatives: means a concept only if each alternative does
+        ("(Neurotic depression reactive type) or (postnatal depression)", "pregnancy"),
+        # a chemotherapy delivery is no obstetric delivery
+        ("Chemotherapy delivery", "pregnancy"),
+        # Clark level I melanoma is in situ; "Clark's melanoma level" is a grouper
+        ("Clark melanoma level 1", "malignancy"),
+        ("Clark's melanoma level", "malignancy"),
+        ("pTis: Paget disease without invasive carcinoma (breast) (finding)", "malignancy"),
+    ],
+)
+def test_display_read_by_name_is_not_a_look_alike(text, concept):
+    assert not any(concept in concepts for concepts, _ in _display_only(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("Rheumatoid arthritis", "ra"),
+        ("Polymerase chain reaction test for Hepatitis C positive", "hcv_infection"),
+        ("Serum pregnancy test positive", "pregnancy"),
+        ("Tuberculosis (disorder)", "tb_active"),
+        ("Hepatitis B carrier", "hbv_chronic"),
+        ("Clark melanoma level 4 (finding)", "malignancy"),
+        ("Antenatal care of primigravida", "pregnancy"),
+    ],
+)
+def test_display_read_by_name_still_takes_true_members(text, concept):
+    assert any(concept in concepts for concepts, _ in _display_only(text))
+
+
+@pytest.mark.parametrize(
+    ("code", "display"),
+    [
+        (
+            "316844003",
+            "[X]Personal history of malignant neoplasm of other respiratory and intrathoracic"
+            " organs",
+        ),
+        ("428978004", "Past pregnancy history of choriocarcinoma of placenta"),
+    ],
+)
+def test_a_personal_history_code_of_a_past_cancer_is_history(code, display):
+    (found,) = _read(_condition("sct", code, None))
+    assert found == (K.vs.concepts_with_implied("malignancy"), False)
