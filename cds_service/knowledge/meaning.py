@@ -126,6 +126,7 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
 )
 _LOOKALIKES = tuple((re.compile(p), why) for p, why in LOOKALIKES)
 _LIKE = re.compile(r"[- ]like\b")
+_LIKE_WORDS = re.compile(r"[\w'/.]+(?:[- ][\w'/.]+)?[- ]like\b")
 _MIMIC = re.compile(r"\bmimick?ing\b|\bpseudo-")
 _TAG = re.compile(r"^(.*) \(([^()]*)\)$")
 
@@ -288,7 +289,14 @@ def _says(pattern: re.Pattern[str], reason: str, d: Definition, text: str) -> bo
     if reason != LIKE_REASON or _MIMIC.search(text):
         return True
     after = [m.end() for m in _LIKE.finditer(text)]
-    return not after or not any(p.search(text, after[-1]) for p in d.include)
+    if not after or not any(p.search(text, after[-1]) for p in d.include):
+        # named only before the last "-like": a look-alike unless the name is in the text
+        # outside its "X-like" words ("acute myeloid leukemia with FMS-like tyrosine kinase-3
+        # mutation", "papillary carcinoma, Warthin-like", "pneumonia caused by
+        # pleuropneumonia-like organism" are the disease; "lymphoma-like lesion" is not)
+        rest = _LIKE_WORDS.sub(" ", text)
+        return not any(p.search(rest) for p in d.include)
+    return False
 
 
 def resolve(matched: Iterable[str], implies: Mapping[str, frozenset[str]]) -> str:

@@ -203,3 +203,35 @@ def test_display_read_by_name_still_takes_true_members(text, concept):
 def test_a_personal_history_code_of_a_past_cancer_is_history(code, display):
     (found,) = _read(_condition("sct", code, None))
     assert found == (K.vs.concepts_with_implied("malignancy"), False)
+
+
+@pytest.mark.parametrize(
+    ("code", "display", "concept"),
+    [
+        (
+            "734522002",
+            "Acute myeloid leukemia with FMS-like tyrosine kinase-3 mutation (disorder)",
+            "malignancy",
+        ),
+        ("421658000", "Papillary carcinoma, Warthin-like", "malignancy"),
+        (
+            "195896004",
+            "Pneumonia caused by pleuropneumonia-like organism (disorder)",
+            "serious_infection",
+        ),
+    ],
+)
+def test_an_x_like_word_that_qualifies_another_word_leaves_the_disease_named(
+    code, display, concept
+):
+    # "-like" qualifies the word it is joined to: the disease named outside it is the patient's
+    assert any(concept in c for c, _ in _read(_condition("sct", code, None)))
+    assert any(concept in c for c, _ in _display_only(display))
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [("Lymphoma-like lesion", "lymphoma"), ("Sepsis-like syndrome", "serious_infection")],
+)
+def test_a_disease_named_only_in_an_x_like_word_is_a_look_alike(text, concept):
+    assert not any(concept in c for c, _ in _display_only(text))
