@@ -18,6 +18,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 from operator import attrgetter
 from typing import Any
 
@@ -114,6 +115,22 @@ def _valid_total(o: Observed) -> bool:
     return o.value is not None and o.value >= 0
 
 
+def _usable_days(
+    values: Sequence[Observed], unit: str | None, start: int, stop: int
+) -> tuple[list[int], list[int]]:
+    """`ObservedList.usable_days` of a plain list of Observed."""
+    positions: list[int] = []
+    days: list[int] = []
+    for i in range(start, min(stop, len(values))):
+        o = values[i]
+        value = o.value
+        if value is None or not -_INF < value < _INF or (o.unit is not None and o.unit != unit):
+            continue
+        positions.append(i)
+        days.append(-o.when.toordinal())
+    return positions, days
+
+
 class _Index:
     """The usable observations of one concept, newest first, read from Facts only as far back
     as the look-ups need (the last visits' scores never read a long chart's old results).
@@ -121,8 +138,8 @@ class _Index:
     Relies on Facts keeping each concept's results newest first (model.py; normalise sorts
     them). `pos` holds the positions (in the concept's list) of the usable results read so far
     and `neg_days` their day ordinals negated (ascending, for bisection). Dates, values and
-    units are read with `ObservedList.peek` when the list has it, so a result is built only
-    when a score uses it. Made for one `compute_scores` call: the scores of a visit share its
+    units are read with `ObservedList.usable_days` when the list has it, so a result is built
+    only when a score uses it. Made for one `compute_scores` call: the scores of a visit share its
     components, so each look-up and each evidence item is computed once per call and reused."""
 
     __slots__ = (
@@ -131,7 +148,7 @@ class _Index:
         "_evidence",
         "_without",
         "_next",
-        "_peek",
+        "_scan",
         "_values",
         "neg_days",
         "pos",
@@ -139,9 +156,10 @@ class _Index:
 
     def __init__(self, values: Sequence[Observed], canonical: str | None = None) -> None:
         self._values = values
-        self._peek: Callable[[int], tuple[date, float | None, str | None]] | None = getattr(
-            values, "peek", None
-        )
+        # positions and negated day ordinals of the usable results of a run, read in one pass
+        self._scan: Callable[[str | None, int, int], tuple[list[int], list[int]]] = getattr(
+            values, "usable_days", None
+        ) or partial(_usable_days, values)
         self._next: int | None = 0 if len(values) else None  # next position to read
         self._canonical = canonical
         self.pos: list[int] = []
@@ -152,33 +170,27 @@ class _Index:
 
     def _read(self, older_than: int | None, more: int = 8) -> None:
         """Read usable results until one older than day ordinal `older_than` is in (None:
-        until `more` more are in), or the list ends."""
+        until `more` more are in), or the list ends. Read in growing runs (16, 32...; the
+        whole list for `older_than` 0): a run may read a few more than asked."""
         i = self._next
         if i is None:
             return
-        values, peek, canonical = self._values, self._peek, self._canonical
+        values, canonical = self._values, self._canonical
         pos, neg = self.pos, self.neg_days
+        scan = self._scan
         stop = len(pos) + more
         n = len(values)
+        run = n if older_than == 0 else 16
         while i < n:
-            if peek is not None:
-                when, value, unit = peek(i)
-            else:
-                o = values[i]
-                when, value, unit = o.when, o.value, o.unit
-            i += 1
-            if (
-                value is None
-                or not -_INF < value < _INF  # finite (NaN compares false)
-                or (unit is not None and unit != canonical)
-            ):
-                continue
-            d = when.toordinal()
-            pos.append(i - 1)
-            neg.append(-d)
-            if d < older_than if older_than is not None else len(pos) >= stop:
-                self._next = i
+            end = min(n, i + run)
+            positions, days = scan(canonical, i, end)
+            pos += positions
+            neg += days
+            i = end
+            if neg and (-neg[-1] < older_than if older_than is not None else len(pos) >= stop):
+                self._next = i if i < n else None
                 return
+            run *= 2
         self._next = None
 
     def read_all(self) -> None:
@@ -194,9 +206,12 @@ class _Index:
     def closest(self, day: date, window: int) -> Observed | None:
         """The observation closest to `day` within `window` days (ties: the newer day; within
         one day, the result listed last)."""
+        return self.closest_to(day.toordinal(), window)
+
+    def closest_to(self, d: int, window: int) -> Observed | None:
+        """`closest` of the day of ordinal `d`."""
         if self._next is None and not self.pos:
             return None  # nothing to find (and nothing memoised in the shared empty index)
-        d = day.toordinal()
         key = (d, window)
         found = self._closest.get(key, self)
         if found is not self:
@@ -311,28 +326,38 @@ def _inputs(picked: dict[str, Observed], specs: sc.ScoreSpecs) -> dict[str, Any]
 
 def _score_at(
     score_id: str,
-    day: date,
+    ordinal: int,
     obs: dict[str, _Index],
     specs: sc.ScoreSpecs,
     p: _Params,
     today: date,
 ) -> Score | None:
-    """The score at the visit of `day`, or None when a component is not at that visit."""
+    """The score at the visit of day ordinal `ordinal`, or None when a component is not at
+    that visit."""
     components, fn = _FORMULAS[score_id]
+    window = p.window
     picked: dict[str, Observed] = {}
+    evidence: list[Evidence] = []
+    first = last = 0
     for comp in components:
-        o = obs.get(comp, _EMPTY).closest(day, p.window)
+        index = obs.get(comp, _EMPTY)
+        o = index.closest_to(ordinal, window)
         if o is None:
             return None
         picked[comp] = o
-    dates = [o.when for o in picked.values()]
-    if (max(dates) - min(dates)).days > p.window:
+        evidence.append(index.evidence(o))
+        d = o.when.toordinal()
+        if not first or d < first:
+            first = d
+        if d > last:
+            last = d
+    if last - first > window:
         return None  # not one visit
-    evidence = [obs[c].evidence(o) for c, o in picked.items()]
+    day = date.fromordinal(ordinal)
     inputs = _inputs(picked, specs)
-    stale = (today - day).days > p.stale
+    stale = today.toordinal() - ordinal > p.stale
     try:
-        value = fn(*(picked[c].value for c in components), specs=specs)
+        value = fn(*[o.value for o in picked.values()], specs=specs)
     except sc.InvalidInput as exc:
         return _make_score(score_id, None, None, day, inputs, evidence, stale, exc.reason)
     shown = sc.round_score(score_id, value, specs)
@@ -384,11 +409,10 @@ def _visit_scores(
     for ordinal in ordinals:
         if len(out) >= want:
             break
-        day = date.fromordinal(ordinal)
-        score = _score_at(score_id, day, obs, specs, p, today)
+        score = _score_at(score_id, ordinal, obs, specs, p, today)
         if score is None or (valid_only and score.value is None):
             continue
-        total = totals.closest(day, p.window)
+        total = totals.closest_to(ordinal, p.window)
         if total is not None and _valid_total(total) and total.ref not in used:
             used.add(total.ref)
             score = _with_recorded(score, total, p.tolerance)

@@ -157,7 +157,13 @@ def _specs(specs: ScoreSpecs | None) -> ScoreSpecs:
 
 def check(component: str, value: float | int | None, specs: ScoreSpecs | None = None) -> float:
     """Return `value` as float if it is within the limits of `component`, else raise."""
-    limit = _specs(specs).limits[component]
+    limit = (specs or default_specs()).limits[component]
+    if (
+        type(value) is float
+        and limit.low < value <= limit.high  # the usual: within the limits (NaN: False)
+        and (not limit.integer or value.is_integer())
+    ):
+        return value
     if value is None:
         raise InvalidInput(component, "missing")
     if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
@@ -185,13 +191,18 @@ def round_half_up(value: float, decimals: int) -> float:
         return float(Decimal(text).quantize(step, rounding=ROUND_HALF_UP))
     # the same as Decimal(text).quantize(...) in integers: the 9 decimals written are
     # |value| * 10**9; half a step is added and the rest dropped (ties away from zero)
-    sign = "-" if text[0] == "-" else ""
+    digits = text.replace(".", "")
+    negative = digits[0] == "-"
     step = _STEPS[decimals]
-    kept = (int(text.lstrip("-").replace(".", "")) + step // 2) // step
-    return float(f"{sign}{kept}e-{decimals}")
+    kept = (int(digits[1:] if negative else digits) + step // 2) // step
+    # kept / 10**decimals is the float nearest kept·10**-decimals (int true division rounds
+    # correctly), the float that float(f"{kept}e-{decimals}") reads
+    shown = kept / _SCALES[decimals]
+    return -shown if negative else shown
 
 
 _STEPS = tuple(10 ** (9 - decimals) for decimals in range(10))
+_SCALES = tuple(10**decimals for decimals in range(10))
 
 
 def categorise(score_id: str, value: float, specs: ScoreSpecs | None = None) -> str:

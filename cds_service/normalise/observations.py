@@ -54,6 +54,7 @@ NAME_PREFIX = NAME_SYSTEM + "|"
 DATE_PATHS = ("effectiveDateTime", "effectivePeriod.start", "effectiveInstant", "issued")
 _NUMERIC_STRING = re.compile(r"^(<=|>=|<|>|≤|≥|=)?\s*([-+]?\d+(?:[.,]\d+)?)\s*(.*)$")
 _COMPARATORS = {"≤": "<=", "≥": ">=", "=": None}
+_INF = math.inf
 _NEWEST = itemgetter(0, 1)  # (when, ref) of an entry: sort key, newest first with reverse=True
 _new_observed = fast_constructor(Observed)  # hundreds per record (see construct.py)
 _numeric_observed = fast_positional(
@@ -129,6 +130,34 @@ class ObservedList(Sequence[Observed]):
             else:
                 return item[0], round6(item[4] * item[6]), item[7]  # as _observed builds them
         return item.when, item.value, item.unit
+
+    def usable_days(self, unit: str | None, start: int, stop: int) -> tuple[list[int], list[int]]:
+        """Of results `start` to `stop` (excluded): the positions of those whose `peek` value
+        is a finite number in `unit` (or without unit), and their day ordinals negated; in one
+        pass without building or peeking each (a score reader scans a concept's dates)."""
+        positions: list[int] = []
+        days: list[int] = []
+        items = self._items
+        for i in range(start, min(stop, len(items))):
+            item = items[i]
+            if type(item) is tuple and len(item) != 3:
+                value = item[4] * item[6]  # finite as round6 of it is (peek)
+                if (item[7] is not None and item[7] != unit) or not -_INF < value < _INF:
+                    continue
+                when = item[0]
+            else:
+                o = item[2] if type(item) is tuple else item
+                value = o.value
+                if (
+                    value is None
+                    or (o.unit is not None and o.unit != unit)
+                    or not -_INF < value < _INF
+                ):
+                    continue
+                when = o.when
+            positions.append(i)
+            days.append(-when.toordinal())
+        return positions, days
 
     def __iter__(self) -> Iterator[Observed]:
         items = self._items

@@ -4,6 +4,7 @@ behaves as a list where assess reads it, and leaves the results no rule reads un
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import date
 from typing import Any
@@ -131,6 +132,34 @@ def test_peek_gives_date_value_and_unit_of_a_result_without_building_it():
         assert peeked == [(o.when, o.value, o.unit) for o in plain[concept]]
         assert list(values) == list(plain[concept])
         assert [values.peek(i) for i in range(len(values))] == peeked  # the same once built
+
+
+def test_usable_days_are_the_peeked_finite_results_in_the_unit_built_or_not():
+    """The score reader's scan: positions and day ordinals of the results whose peeked value
+    is a finite number in the unit asked (or without unit), for any run, before and after the
+    results are built; it builds none."""
+    resources = _chart(600)
+    lazy, _ = normalise_observations(_typed(resources), K.vs)
+    units = {c: {values.peek(i)[2] for i in range(len(values))} for c, values in lazy.items()}
+    rng = random.Random(5)
+    for built in (False, True):
+        for concept, values in lazy.items():
+            for unit in [*units[concept], "other-unit", None]:
+                start = rng.randrange(len(values) + 1)
+                stop = rng.randrange(start, len(values) + 3)
+                expected = [
+                    (i, -when.toordinal())
+                    for i in range(start, min(stop, len(values)))
+                    for when, value, u in [values.peek(i)]
+                    if value is not None and math.isfinite(value) and u in (None, unit)
+                ]
+                positions, days = values.usable_days(unit, start, stop)
+                assert list(zip(positions, days, strict=True)) == expected
+                if unit in units[concept] and start == 0 and stop >= len(values):
+                    assert positions  # the chart's own unit finds its results
+            assert built or not any(type(item) is Observed for item in values._items)
+            if not built:
+                list(values)  # build them all for the second pass
 
 
 def test_a_unit_sent_without_its_code_and_panels_read_as_plain_json_reads_them():
