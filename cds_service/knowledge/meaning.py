@@ -322,7 +322,9 @@ UNTAGGED_NOT_A_CONDITION = re.compile(
     r"|(?<!complication of )care|service|administration|infusion|therapy"
     r"|(?<!following )(?<!of )procedure|operation|surgery|excision|biopsy|resection|removal"
     r"|repair|insertion|scan|ultrasound|radiograph|x-ray|admission|visit|encounter|discharged?"
-    r"|telephone|email|text message|predicted|resolved|level|clark|no(?! mention of)"
+    r"|telephone|email|text message|predicted|resolved|level|clark"
+    r"|no(?! mention of| international classification of diseases for oncology subtype| icd-o"
+    r" subtype| subtype)"
     r"|cannot exclude|follow-up|follow up|staging|grading|allowable value|counsell?ing"
     r"|curettage|preparation|scale|score|order of birth|sex of baby|length of gestation"
     r"|number of|green form|injection|ultrasonography|pack|surgical|treatment of|termination"
@@ -330,6 +332,7 @@ UNTAGGED_NOT_A_CONDITION = re.compile(
     r"|details of|rehabilitation|information|pathway|admit|admissions"
     r"|estimated glomerular filtration rate|formula|equation|destruction|fragmentation"
     r"|fulguration|electrodesiccation|compensation for|opcs|irradiation|emboli[sz]ation|suture"
+    r"|drainage of"
     r"|maneuver|manoeuvre|forceps|analgesia|severity index)\b"
     r"|\w(ectomy|otomy|ostomy|oscopy|plasty|therapy|rrhaphy)\b"
 )
@@ -338,10 +341,13 @@ UNTAGGED_NOT_A_CONDITION = re.compile(
 # metastatic", "Spindle cell melanoma, type A") or one that says so ("Low grade B-cell lymphoma
 # morphology") names a histology: it is read as a (morphologic abnormality), i.e. only by the
 # definitions that read morphologies (a malignant neoplasm's histology is that malignancy;
-# MORPHOLOGY_TAG in knowledge/meaning.py)
+# MORPHOLOGY_TAG in knowledge/meaning.py). SNOMED CT names a morphology without a subtype
+# "Choriocarcinoma, no International Classification of Diseases for Oncology subtype" (or "...,
+# no ICD-O subtype", "..., no subtype"): that "no" says which histology, not that it is absent.
 UNTAGGED_MORPHOLOGY = re.compile(
     r"^\[m\]|^tumou?r cells\b|\bmorphology\b"
     r"|, (malignant|anaplastic|metastatic|undifferentiated|intermediate|trophoblastic)$"
+    r"|, no (international classification of diseases for oncology |icd-o )?subtype$"
     r"|, (diffuse|intestinal|small cell|giant cell|fusiform cell|pleomorphic cell|stem cell"
     r"|b-cell|t-cell|t cell and null cell) type$|, type [ab]$"
 )

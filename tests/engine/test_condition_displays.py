@@ -1068,3 +1068,24 @@ def test_a_fifth_lists_names_are_read_as_what_they_mean(display, expected):
 )
 def test_a_fifth_lists_look_alikes_are_not_the_concept(display, not_concept):
     assert not_concept not in read(display)
+
+
+@pytest.mark.parametrize(
+    ("display", "expected", "not_concept"),
+    [
+        ("Ganglioglioma (morphologic abnormality)", None, "malignancy"),  # 9505/1
+        ("Ganglioglioma of brain (disorder)", None, "malignancy"),
+        ("Chordoid glioma of third ventricle", None, "malignancy"),  # 9444/1
+        ("Anaplastic ganglioglioma", "malignancy", None),  # 9505/3
+        ("Glioma", "malignancy", None),
+        ("Cerebellar abscess", "serious_infection", None),
+        ("Abscess of brain stem", "serious_infection", None),
+        ("Tuberculous abscess of brain", "tb_active", "serious_infection"),
+    ],
+)
+def test_a_fifth_lists_tumours_and_abscesses_by_behaviour_and_site(display, expected, not_concept):
+    found = read(display)
+    if expected:
+        assert expected in found
+    if not_concept:
+        assert not_concept not in found

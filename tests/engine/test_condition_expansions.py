@@ -1703,6 +1703,17 @@ def test_uk_risk_and_bare_classification_codes_stay_out(code, not_concept):
         (WHO, "A39.9", "serious_infection", None),  # Meningococcal infection, unspecified
         (WHO, "A39.8", None, "serious_infection"),  # incl. postmeningococcal (reactive) arthritis
         (WHO, "Z22.3", None, "serious_infection"),  # carrier of meningococcus
+        # SNOMED CT's morphology names "..., no International Classification of Diseases for
+        # Oncology subtype": the "no" names the histology, it does not deny it
+        (SCT, "46732000", "lymphoma", None),  # Malignant lymphoma, large B-cell, diffuse
+        (SCT, "44769000", "malignancy", None),  # Choriocarcinoma
+        (SCT, "44769000", None, "pregnancy"),
+        (SCT, "63364005", "malignancy", None),  # Chronic myelogenous leukemia
+        (SCT, "253074002", None, "malignancy"),  # Desmoplastic juvenile ganglioglioma (/1)
+        (SCT, "89880005", None, "malignancy"),  # Ganglioglioma (9505/1)
+        (SCT, "79897009", "serious_infection", None),  # Cerebellar abscess
+        (SCT, "441806004", "serious_infection", None),  # Abscess of brain
+        (SCT, "171472002", None, "serious_infection"),  # Drainage of abscess of brain tissue
     ],
 )
 def test_a_fifth_lists_codes_are_read_by_meaning(system, code, expected, not_concept):
