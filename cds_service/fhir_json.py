@@ -3,11 +3,13 @@
 Observations and Conditions are most of a chart. A Bundle of them (a prefetch
 value, or a page a FHIR server answered) is decoded straight from the bytes into the small
 typed records below, which keep only the members normalise reads (msgspec: unknown members are
-skipped by the parser, and a record is not tracked by the cyclic garbage collector). Anything
-else, and any Bundle whose shape differs in the least from those records (another resource
-type among the entries, a number where a string belongs, a single coding instead of a list),
-is parsed as plain JSON exactly as before, so that the defensive readers of normalise see it
-as sent: the typed form is a faster way to the same Facts, never a stricter reading.
+skipped by the parser, and a record is not tracked by the cyclic garbage collector); their
+codes and Condition statuses stay JSON text (`Raw`), which normalise reads once per distinct
+text. Anything else, and any Bundle whose shape differs in the least from those records
+(another resource type among the entries, a number where a string belongs, a status outside
+FHIR's list), is parsed as plain JSON exactly as before, so that the defensive readers of
+normalise see it as sent: the typed form is a faster way to the same Facts, never a
+stricter reading.
 
 The one parser for both ways in: the hook request's prefetch (`decode_hook_body`) and the
 FHIR server's answers (`decode_resource`). Pure functions, no I/O.
@@ -24,47 +26,25 @@ from msgspec import UNSET, Raw, Struct, UnsetType
 __all__ = [
     "UNSET",
     "UnsetType",
-    "Coding",
-    "CodeableConcept",
     "Condition",
     "Observation",
     "ObservationStatus",
-    "StatusCoding",
-    "StatusConcept",
     "TypedBundle",
     "Quantity",
+    "Raw",
     "as_dict",
     "bundle_typed",
     "decode_hook_body",
     "decode_resource",
     "entry_count",
     "next_url",
+    "raw_json",
 ]
 
 
-class Coding(Struct, gc=False):
-    system: str | None | UnsetType = UNSET
-    code: str | None | UnsetType = UNSET
-    display: str | None | UnsetType = UNSET
-
-
-class CodeableConcept(Struct, gc=False):
-    coding: list[Coding] | None | UnsetType = UNSET
-    text: str | None | UnsetType = UNSET
-
-
-class StatusCoding(Struct, gc=False):
-    """A coding of a Condition's clinical or verification status: only its code is read
-    (normalise/conditions.py), its system and display are left unread."""
-
-    code: str | None | UnsetType = UNSET
-
-
-class StatusConcept(Struct, gc=False):
-    """A Condition's clinicalStatus / verificationStatus as a CodeableConcept."""
-
-    coding: list[StatusCoding] | None | UnsetType = UNSET
-    text: str | None | UnsetType = UNSET
+def raw_json(raw: Raw) -> Any:
+    """The JSON value of a member kept as its text (`Raw`)."""
+    return orjson.loads(memoryview(raw))
 
 
 # Observation.status: a required binding (R4, STU3 and DSTU2 alike). Decoded as one of these
@@ -92,11 +72,13 @@ class Quantity(Struct, gc=False):
 
 class Observation(Struct, tag_field="resourceType", tag="Observation", gc=False):
     """The members of an Observation that normalise/observations.py reads; the usual ones
-    typed, the rest (panels, coded and text answers) kept as the plain JSON they were."""
+    typed, `code` kept as its JSON text (one object instead of six: a chart repeats a few
+    dozen codes, read once each by their text), the rest (panels, coded and text answers)
+    kept as the plain JSON they were."""
 
     id: str | None | UnsetType = UNSET
     status: ObservationStatus | None | UnsetType = UNSET
-    code: CodeableConcept | None | UnsetType = UNSET
+    code: Raw | UnsetType = UNSET
     effectiveDateTime: str | None | UnsetType = UNSET
     valueQuantity: Quantity | None | UnsetType = UNSET
     effectivePeriod: Any = UNSET
@@ -114,12 +96,13 @@ class Observation(Struct, tag_field="resourceType", tag="Observation", gc=False)
 
 class Condition(Struct, tag_field="resourceType", tag="Condition", gc=False):
     """The members of a Condition that normalise/conditions.py reads (R4 names typed; the
-    STU3/DSTU2 and rarer ones kept as plain JSON)."""
+    code and statuses kept as their JSON text, read once per distinct text; the STU3/DSTU2
+    and rarer ones kept as plain JSON)."""
 
     id: str | None | UnsetType = UNSET
-    code: CodeableConcept | None | UnsetType = UNSET
-    clinicalStatus: StatusConcept | str | None | UnsetType = UNSET
-    verificationStatus: StatusConcept | str | None | UnsetType = UNSET
+    code: Raw | UnsetType = UNSET
+    clinicalStatus: Raw | UnsetType = UNSET
+    verificationStatus: Raw | UnsetType = UNSET
     onsetDateTime: str | None | UnsetType = UNSET
     recordedDate: str | None | UnsetType = UNSET
     abatementDateTime: Any = UNSET
@@ -205,10 +188,6 @@ _PREFETCH_KEYS = _Prefetch.__struct_fields__
 _PLAIN_MEMBERS = ("hook", "hookInstance", "context", "patient", "fhirServer", "fhirAuthorization")
 
 
-def _plain(raw: Raw) -> Any:
-    return orjson.loads(memoryview(raw))
-
-
 def decode_resource(raw: bytes | Raw) -> Any:
     """A FHIR resource's JSON: an `TypedBundle` when it is one of that exact shape,
     else the plain JSON value. Raises orjson.JSONDecodeError when it is not JSON."""
@@ -272,7 +251,7 @@ def _plain_members(parts: _HookBody | _TypedHookBody) -> dict[str, Any]:
     for name in _PLAIN_MEMBERS:
         raw = getattr(parts, name)
         if len(raw):
-            data[name] = _plain(raw)
+            data[name] = raw_json(raw)
     return data
 
 
@@ -312,5 +291,5 @@ def entry_count(bundle: TypedBundle) -> int:
 
 def as_dict(resource: Struct) -> dict[str, Any]:
     """A typed resource (or element) as the plain JSON dict of its members (for the general
-    readers)."""
-    return msgspec.to_builtins(resource)  # type: ignore[no-any-return]
+    readers); members kept as JSON text are parsed."""
+    return msgspec.to_builtins(resource, enc_hook=raw_json)  # type: ignore[no-any-return]

@@ -28,14 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from cds_service.fhir_json import (
-    UNSET,
-    CodeableConcept,
-    Condition,
-    StatusConcept,
-    UnsetType,
-    as_dict,
-)
+from cds_service.fhir_json import UNSET, Condition, Raw, UnsetType, raw_json
 from cds_service.knowledge.index import ValueSets, norm_code, norm_icd10, norm_text, remember
 from cds_service.knowledge.meaning import (
     MARKER_BEFORE_NEGATIVE_AT_END,
@@ -296,9 +289,10 @@ def normalise_conditions(
     unclassified: list[Unclassified] = []
     seen: set[str] = set()
     memo: dict[tuple[Any, ...], Classified] = {}  # this record's codes, read once
+    typed_memo: dict[bytes, tuple[Classified, str | None]] = {}  # the same, by JSON text
     for index, resource in enumerate(resources):
         if type(resource) is Condition:  # decoded typed (fhir_json)
-            _read_typed(resource, index, vs, memo, seen, out, unclassified)
+            _read_typed(resource, index, vs, typed_memo, seen, out, unclassified)
             continue
         if not isinstance(resource, dict):
             continue
@@ -343,7 +337,7 @@ def _read_typed(
     resource: Condition,
     index: int,
     vs: ValueSets,
-    memo: dict[tuple[Any, ...], Classified],
+    typed_memo: dict[bytes, tuple[Classified, str | None]],
     seen: set[str],
     out: list[Problem],
     unclassified: list[Unclassified],
@@ -355,27 +349,18 @@ def _read_typed(
     if ref in seen:
         return
     seen.add(ref)
-    if _typed_status(resource.verificationStatus) in EXCLUDED_VERIFICATION:
+    if _raw_status(resource.verificationStatus) in EXCLUDED_VERIFICATION:
         return
     code = resource.code
-    if type(code) is CodeableConcept:
-        # everything classify reads of it, as sent (UNSET and None apart: a finer key)
-        codings = code.coding
-        if type(codings) is list and len(codings) == 1:  # the usual: one coding
-            only = codings[0]
-            key: tuple[Any, ...] = (code.text, only.system, only.code, only.display)
-        else:
-            key = (code.text, codings if codings is None or codings is UNSET else True)
-            for coding in codings or ():
-                key += (coding.system, coding.code, coding.display)
-        found = memo.get(key)
-        if found is None:
-            found = memo[key] = classify(vs, as_dict(code))
-    else:
-        found = classify(vs, None)
+    key = b"" if code is UNSET else bytes(code)  # the code as sent (JSON text)
+    read = typed_memo.get(key)
+    if read is None:
+        concept = raw_json(key) if key else None
+        read = typed_memo[key] = (classify(vs, concept), concept_text(concept))
+    found, display = read
     if not found.concepts and found.known_none:
         return
-    clinical = _typed_status(resource.clinicalStatus)
+    clinical = _raw_status(resource.clinicalStatus)
     if (
         resource.abatementDateTime is UNSET
         and resource.abatementPeriod is UNSET
@@ -397,14 +382,6 @@ def _read_typed(
     if not found.concepts:
         unclassified.append(Unclassified(ref=ref, codes=found.unknown, active=active))
         return
-    display = None
-    if type(code) is CodeableConcept:
-        display = _text(code.text)
-        if display is None:
-            for coding in code.coding or ():
-                if type(coding.display) is str:
-                    display = coding.display
-                    break
     onset = resource.onsetDateTime
     onset = parse_date(onset) if type(onset) is str else None
     if onset is None:
@@ -428,10 +405,6 @@ def _read_typed(
     )
 
 
-def _text(value: str | None | UnsetType) -> str | None:
-    return value if type(value) is str else None
-
-
 def _member(value: Any, name: str) -> Any:
     return value.get(name) if isinstance(value, dict) else None
 
@@ -446,18 +419,22 @@ def _first_day(*values: Any) -> date | None:
     return None
 
 
-def _typed_status(value: StatusConcept | str | None | UnsetType) -> str | None:
-    """`status_code` of a typed status member."""
-    if type(value) is str:
-        return value.strip().casefold() or None
-    if type(value) is StatusConcept:
-        for coding in value.coding or ():
-            code = coding.code
-            if type(code) is str and code:
-                return code.strip().casefold()
-        if type(value.text) is str:
-            return value.text.strip().casefold() or None
-    return None
+_STATUSES: dict[bytes, str | None] = {}  # `_raw_status` per JSON text
+_STATUSES_MAX = 1024  # emptied when full (the usual charts send a handful)
+
+
+def _raw_status(value: Raw | UnsetType) -> str | None:
+    """`status_code` of a status member kept as its JSON text (memoised)."""
+    if value is UNSET:
+        return None
+    key = bytes(value)
+    found = _STATUSES.get(key, _UNSEEN)
+    if found is _UNSEEN:
+        found = status_code(raw_json(key))
+        if len(_STATUSES) >= _STATUSES_MAX:
+            _STATUSES.clear()
+        _STATUSES[key] = found
+    return found  # type: ignore[no-any-return]
 
 
 def _classify_key(code: Any) -> tuple[str | None, ...] | None:

@@ -26,15 +26,8 @@ from datetime import date
 from operator import itemgetter
 from typing import Any, overload
 
-from cds_service.fhir_json import (
-    UNSET,
-    CodeableConcept,
-    Observation,
-    Quantity,
-    UnsetType,
-    as_dict,
-)
-from cds_service.knowledge.index import ObsCode, ValueSets, norm_text
+from cds_service.fhir_json import UNSET, Observation, Quantity, as_dict, raw_json
+from cds_service.knowledge.index import ObsCode, ValueSets, norm_text, remember
 from cds_service.model import Dropped, Observed
 from cds_service.normalise.construct import fast_constructor, fast_positional
 from cds_service.normalise.fhir import (
@@ -415,38 +408,31 @@ def _typed_plan(
     and comparator (as `read_value` reads it: every check made, only the `Observed` left to
     build), or for every other shape the Observation as a dict, for the general readers.
 
-    `memo`: `_reading` per (system, code, unit code) and `_named` per (text, display), for
-    one record (a chart repeats a few dozen of them)."""
+    `memo`: `_reading` per (code as JSON text, unit code), for one record (a chart repeats
+    a few dozen of them)."""
     status = resource.status
     if status in IGNORED_STATUS:  # a str, None or UNSET here
         return None
-    concept = resource.code
     q = resource.valueQuantity
     unit_code = None  # the unit read_value reads: the UCUM code, else the human unit
     if type(q) is Quantity:
         unit_code = q.code
         if type(unit_code) is not str:
             unit_code = q.unit if type(q.unit) is str else q.units
-    hit = None
-    if type(concept) is CodeableConcept:
-        for coding in concept.coding or ():
-            code = coding.code
-            if type(code) is str:
-                key = (coding.system, code, unit_code)
-                hit = memo.get(key, _UNSEEN)
-                if hit is _UNSEEN:
-                    hit = memo[key] = _reading(vs, coding.system, code, unit_code)
-                if hit is not None:
-                    break
+            if type(unit_code) is not str:
+                unit_code = None  # read by the general readers alike (`_reading`)
+    code = resource.code
+    key = (b"" if code is UNSET else bytes(code), unit_code)
+    hit = memo.get(key, _UNSEEN)
+    if hit is _UNSEEN:
+        hit = memo[key] = _reading(vs, key[0], unit_code)
     if hit is None:
-        if (vs.obs_names and _named(concept, vs, memo)) or (
-            resource.component and _component_read(resource.component, vs)
-        ):
+        if resource.component and _component_read(resource.component, vs):
             return as_dict(resource)
-        return None  # one look-up per coding for a result no concept reads (a vital sign)
-    if type(hit) is not tuple:  # a concept's code, not read as a plain number
+        return None  # one look-up for a result no concept reads (a vital sign)
+    if type(hit) is not tuple:  # a concept's code or name, not read as a plain number
         return as_dict(resource)
-    concept_id, code, factor, canonical = hit
+    concept_id, code_text, factor, canonical = hit
     rid = resource.id
     when = resource.effectiveDateTime
     if resource.component or type(rid) is not str or not rid or type(when) is not str:
@@ -467,7 +453,18 @@ def _typed_plan(
     if day is None or type(value) is not float or not math.isfinite(value):
         return as_dict(resource)
     ref = f"Observation/{rid}"
-    return (day, ref, concept_id, code, value, unit_code, factor, canonical, interp, comparator)
+    return (
+        day,
+        ref,
+        concept_id,
+        code_text,
+        value,
+        unit_code,
+        factor,
+        canonical,
+        interp,
+        comparator,
+    )
 
 
 _UNSEEN = object()
@@ -475,23 +472,44 @@ _GENERAL = "general"  # `_reading` of a code whose result the general readers re
 
 
 def _reading(
-    vs: ValueSets, system: Any, code: str, unit_code: Any
+    vs: ValueSets, code: bytes, unit_code: str | None
 ) -> tuple[str, str, float, str | None] | str | None:
-    """How a typed result coded `system|code` with the quantity unit `unit_code` is read:
-    None when no concept has the code; (concept, "system|code", factor, canonical unit) when
-    a number in that unit converts to the concept's unit (`_plain_quantity`); else _GENERAL
-    (a differential percentage, a qualitative concept, no unit or one that does not convert:
-    the general readers read it or say why not)."""
-    found = vs.observation_coding(None if system is UNSET else system, code)
-    if found is None:
-        return None
+    """How a typed result whose code is the JSON text `code`, with the quantity unit
+    `unit_code`, is read: None when no concept has its code or name; (concept,
+    "system|code", factor, canonical unit) when a number in that unit converts to the
+    concept's unit (`_plain_quantity`); else _GENERAL (a result named, not coded, a
+    differential percentage, a qualitative concept, no unit or one that does not convert: the
+    general readers read it or say why not)."""
+    found = _code_hit(vs, code)
+    if found is None or found is _NAMED:
+        return found  # type: ignore[return-value]
     obs, code_text = found
-    if obs.percent_of is not None or type(unit_code) is not str or obs.concept not in vs.units:
+    if obs.percent_of is not None or unit_code is None or obs.concept not in vs.units:
         return _GENERAL
     factor, canonical, problem = conversion_plan(vs, obs, unit_code)
     if factor is None or problem is not None:
         return _GENERAL
     return obs.concept, code_text, factor, canonical
+
+
+_NAMED = _GENERAL  # `_code_hit` of a code none of whose codings is known, but its name is
+
+
+def _code_hit(vs: ValueSets, code: bytes) -> tuple[ObsCode, str] | str | None:
+    """What an Observation.code sent as the JSON text `code` (b"" when absent) is, as the
+    general loop reads it: its first known coding (`_match`), else _NAMED when its text or a
+    display names a concept (`_match_name`), else None. Memoised in the value sets (a
+    pure function of the text and the value sets; bounded)."""
+    key = ("obs-code", code)
+    cache = vs._coding_cache
+    found = cache.get(key, _UNSEEN)
+    if found is _UNSEEN:
+        concept = raw_json(code) if code else None
+        found = _match(concept, vs)
+        if found is None and vs.obs_names and _match_name(concept, vs) is not None:
+            found = _NAMED
+        remember(cache, key, found)
+    return found  # type: ignore[no-any-return]
 
 
 def _component_read(components: Any, vs: ValueSets) -> bool:
@@ -504,28 +522,6 @@ def _component_read(components: Any, vs: ValueSets) -> bool:
         for component in as_list(components)
         if isinstance(component, dict)
     )
-
-
-def _named(
-    concept: CodeableConcept | None | UnsetType, vs: ValueSets, memo: dict[Any, Any]
-) -> bool:
-    """Does a text or coding display of `concept` name a concept (as `_match_name`)? For
-    the usual one coding, remembered in `memo` by (text, display): a chart repeats its
-    vital signs' names thousands of times."""
-    if type(concept) is not CodeableConcept:
-        return False
-    codings = concept.coding
-    if type(codings) is list and len(codings) == 1:
-        key = (concept.text, codings[0].display)  # two members: no `_reading` key has two
-        found = memo.get(key)
-        if found is None:
-            found = memo[key] = _names_concept((concept.text, codings[0].display), vs)
-        return found  # type: ignore[no-any-return]
-    return _names_concept((concept.text, *(c.display for c in codings or ())), vs)
-
-
-def _names_concept(texts: tuple[Any, ...], vs: ValueSets) -> bool:
-    return any(type(t) is str and norm_text(t) in vs.obs_names for t in texts)
 
 
 def _plain_quantity(

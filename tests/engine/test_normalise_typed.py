@@ -135,14 +135,33 @@ CORPUS: list[tuple[dict[str, Any], bool]] = [
     (obs("1988-5", "crp-strvalue", valueQuantity={"value": "1.2", "code": "mg/dL"}), False),
     (obs("1988-5", "crp-boolvalue", valueQuantity={"value": True, "code": "mg/dL"}), False),
     (obs("1988-5", "crp-quantity-str", valueQuantity="12"), False),
+    # the code is kept as its JSON text and read by the general reader: any shape stays typed
     (
         {**obs("1988-5", "one-coding"), "code": {"coding": {"system": LOINC, "code": "1988-5"}}},
-        False,
+        True,
     ),
     (
         {**obs("1988-5", "numeric-code"), "code": {"coding": [{"system": LOINC, "code": 1988}]}},
-        False,
+        True,
     ),
+    (
+        {
+            **obs("1988-5", "code-members", **q(2.0, "mg/dL")),
+            "code": {
+                "extension": [{"url": "http://example.org/x", "valueString": "y"}],
+                "coding": [
+                    {"system": "http://example.org/local", "code": "CRP", "display": "CRP"},
+                    {"system": LOINC, "version": "2.77", "code": "1988-5", "userSelected": True},
+                ],
+                "text": "CRP",
+            },
+        },
+        True,
+    ),
+    ({**obs("1988-5", "code-null", **q(2.0, "mg/dL")), "code": None}, True),
+    ({**obs("1988-5", "code-list", **q(2.0, "mg/dL")), "code": [{"text": "CRP"}]}, True),
+    ({**obs("1988-5", "code-text", **q(2.0, "mg/dL")), "code": "1988-5"}, True),
+    (obs("1988-5", "unit-list", valueQuantity={"value": 2.0, "unit": ["mg/dL"]}), True),
 ]
 
 
@@ -288,7 +307,7 @@ CONDITIONS: list[tuple[dict[str, Any], bool]] = [
         ),
         True,
     ),
-    (cond("status-code-number", cc(SCT, "1"), clinicalStatus={"coding": [{"code": 1}]}), False),
+    (cond("status-code-number", cc(SCT, "1"), clinicalStatus={"coding": [{"code": 1}]}), True),
     (
         cond(
             "hbv",
@@ -317,12 +336,29 @@ CONDITIONS: list[tuple[dict[str, Any], bool]] = [
     (cond(None, cc(SCT, "69896004")), True),
     (cond("ra", cc(SCT, "69896004"), clinicalStatus=status("inactive")), True),  # same id
     (cond("no-code"), True),
-    # shapes the typed records do not describe: read as plain JSON
-    (cond("status-number", cc(SCT, "69896004"), clinicalStatus=1), False),
+    # the code and statuses are kept as their JSON text and read by the general readers: any
+    # shape of them stays typed
+    (cond("status-number", cc(SCT, "69896004"), clinicalStatus=1), True),
+    (cond("status-null", cc(SCT, "69896004"), clinicalStatus=None, verificationStatus=None), True),
+    (cond("one-coding", {"coding": {"system": SCT, "code": "69896004"}}), True),
+    (cond("code-list", [cc(SCT, "69896004")]), True),
+    ({**cond("code-null"), "code": None}, True),
     (
-        cond("one-coding", {"coding": {"system": SCT, "code": "69896004"}}),
-        False,
+        cond(
+            "code-members",
+            {
+                "extension": [{"url": "http://example.org/x", "valueString": "y"}],
+                "coding": [
+                    {"system": SCT, "version": "http://snomed.info/sct/900000000000207008"}
+                    | {"code": "69896004", "userSelected": True},
+                ],
+            },
+            clinicalStatus={"coding": [{"system": CLINICAL, "code": "active"}], "text": "x"},
+        ),
+        True,
     ),
+    # shapes the typed records do not describe: read as plain JSON
+    (cond("onset-number", cc(SCT, "69896004"), onsetDateTime=2019), False),
 ]
 
 
@@ -476,7 +512,8 @@ def test_a_prefetch_of_other_keys_or_shapes_reads_as_the_two_pass_reading(body):
     (typed where the typed shape holds, plain JSON elsewhere, keys absent stay absent)."""
     raw = orjson.dumps(body)
     one, two = fhir_json.decode_hook_body(raw), fhir_json._two_passes(raw)
-    assert msgspec.to_builtins(one) == msgspec.to_builtins(two)
+    plain = fhir_json.raw_json
+    assert msgspec.to_builtins(one, enc_hook=plain) == msgspec.to_builtins(two, enc_hook=plain)
     assert {k: type(v) for k, v in (one.get("prefetch") or {}).items()} == {
         k: type(v) for k, v in (two.get("prefetch") or {}).items()
     }

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 import msgspec
+import orjson
 
 from cds_service import fhir_json
 
@@ -183,5 +184,5 @@ def plain(resources: list[Any]) -> list[dict[str, Any]]:
 def kept(resource: dict[str, Any]) -> dict[str, Any]:
     """The members of an Observation or Condition that the typed reading keeps (those
     normalise reads)."""
-    typed = msgspec.convert(resource, TYPED[resource["resourceType"]])
+    typed = msgspec.json.decode(orjson.dumps(resource), type=TYPED[resource["resourceType"]])
     return {"resourceType": resource["resourceType"], **fhir_json.as_dict(typed)}
