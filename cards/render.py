@@ -235,8 +235,6 @@ class _Ctx:
     knowledge: Knowledge
     docs: str  # docs base URL without trailing slash
     app: str | None = None  # the trend app's URL (SMART launch), None: no app link
-    # patient references validated while rendering this response (suggestions' subjects)
-    subjects: dict[str, bool] = field(default_factory=dict)
     # rule texts of this response's findings by id(finding), with the finding (held, so that
     # its id is not reused): a card's lead finding gives the card's action and its own bullet
     texts: dict[int, tuple[Finding, str]] = field(default_factory=dict)
@@ -822,7 +820,7 @@ def _build_suggestions(
         if key in seen:
             continue
         seen.add(key)
-        built = build_suggestion(s.kind, s.params, order, ctx.cat, ctx.knowledge, ctx.subjects)
+        built = build_suggestion(s.kind, s.params, order, ctx.cat, ctx.knowledge)
         if built is not None:
             out.append(built)
     return out

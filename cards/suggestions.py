@@ -65,20 +65,30 @@ def _shape_valid(model_name: str, shape: bytes) -> bool:
     return _validated(model, resource) is not None
 
 
-def _subject_valid(subject: dict[str, Any], checked: dict[str, bool] | None) -> bool:
-    """Whether `subject` is a valid R4 Reference. `checked`: the answers given so far while
-    rendering one response (a reference is then validated once, however many orders name it)."""
+# Whether a patient reference is a valid R4 Reference, by its text: the same patients' orders
+# come back call after call, and validating one costs more than the rest of a suggestion.
+# Only the answer is kept, in memory (never logged); bounded, then it starts again.
+_REFERENCES: dict[str, bool] = {}
+REFERENCES_KEPT = 1024
+
+
+def _subject_valid(subject: dict[str, Any]) -> bool:
+    """Whether `subject` is a valid R4 Reference (one of only a `reference` text: remembered)."""
     reference = subject.get("reference")
-    key = reference if checked is not None and len(subject) == 1 else None
-    if isinstance(key, str) and key in checked:  # type: ignore[operator]
-        return checked[key]  # type: ignore[index]
+    key = reference if type(reference) is str and len(subject) == 1 else None
+    if key is not None:
+        found = _REFERENCES.get(key)
+        if found is not None:
+            return found
     try:
         Reference.model_validate(subject)
         valid = True
     except ValidationError:
         valid = False
-    if isinstance(key, str):
-        checked[key] = valid  # type: ignore[index]
+    if key is not None:
+        if len(_REFERENCES) >= REFERENCES_KEPT:
+            _REFERENCES.clear()
+        _REFERENCES[key] = valid
     return valid
 
 
@@ -86,17 +96,16 @@ def _with_subject(
     model: type[MedicationRequest] | type[ServiceRequest],
     resource: dict[str, Any],
     subject: dict[str, Any],
-    checked: dict[str, bool] | None = None,
 ) -> dict[str, Any] | None:
     """`resource` with `subject`, validated as R4.
 
     The part built from the knowledge and catalogue files is validated once per shape (it is
     the same for every patient); the patient reference, the only per-request part, once per
-    response (`checked`, see `_subject_valid`), or on every call without `checked`.
+    reference text (`_subject_valid`).
     """
     if not _shape_valid(model.__name__, orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)):
         return None
-    if not _subject_valid(subject, checked):
+    if not _subject_valid(subject):
         log.warning("suggestion dropped: subject reference not valid R4")
         return None
     return {**resource, "subject": subject}
@@ -230,7 +239,6 @@ def service_requests(
     subject: dict[str, Any],
     codings: list[dict[str, str]],
     text: str,
-    checked: dict[str, bool] | None = None,
 ) -> list[dict[str, Any]]:
     """One draft ServiceRequest per LOINC coding (a panel of several codes gives several).
 
@@ -246,7 +254,7 @@ def service_requests(
             "intent": "order",
             "code": concept,
         }
-        valid = _with_subject(ServiceRequest, resource, subject, checked)
+        valid = _with_subject(ServiceRequest, resource, subject)
         if valid:
             out.append(valid)
     return out
@@ -256,7 +264,7 @@ def service_requests(
 
 
 def zoster_vaccine_request(
-    subject: dict[str, Any], text: str, dosage_text: str, checked: dict[str, bool] | None = None
+    subject: dict[str, Any], text: str, dosage_text: str
 ) -> dict[str, Any] | None:
     """A MedicationRequest (status draft, intent proposal) for recombinant zoster vaccine."""
     codes = fhir_codes()["zoster_vaccine"]
@@ -286,7 +294,7 @@ def zoster_vaccine_request(
             }
         ],
     }
-    return _with_subject(MedicationRequest, resource, subject, checked)
+    return _with_subject(MedicationRequest, resource, subject)
 
 
 # ----------------------------------------------------------------------------- suggestions
@@ -311,12 +319,8 @@ def build_suggestion(
     order: Order,
     cat: Catalogue,
     knowledge: Knowledge,
-    checked: dict[str, bool] | None = None,
 ) -> dict[str, Any] | None:
-    """A CDS Hooks suggestion for one engine Suggestion, or None when it cannot be built.
-
-    `checked`: patient references validated so far for this response (see `_subject_valid`).
-    """
+    """A CDS Hooks suggestion for one engine Suggestion, or None when it cannot be built."""
     drug = cat.drug(order.drug, order.display)
     if kind == "dose-update":
         dose_mg, per_day = params.get("dose_mg"), params.get("per_day")
@@ -343,7 +347,7 @@ def build_suggestion(
             return None  # not a test the knowledge files describe
         text = name_of_test(knowledge, cat, test_id)
         codings = codings_of_test(knowledge, test_id)
-        resources = service_requests(subject, codings, text, checked)
+        resources = service_requests(subject, codings, text)
         if not resources:
             return None
         label = cat.fill("action", "order_test", test=text)
@@ -354,7 +358,7 @@ def build_suggestion(
             return None
         vaccine = cat.get("vaccine", "rzv")
         dosage = cat.get("vaccine", "rzv_dosage")
-        resource = zoster_vaccine_request(subject, vaccine, dosage, checked)
+        resource = zoster_vaccine_request(subject, vaccine, dosage)
         if resource is None:
             return None
         label = cat.fill("action", "vaccinate", vaccine=vaccine)

@@ -116,3 +116,20 @@ def test_stop_order_deletes_the_draft(knowledge) -> None:
         {"type": "delete", "description": s["label"], "resourceId": "MedicationRequest/draft-tofa"}
     ]
     assert "托法替布" in s["label"]
+
+
+def test_the_patient_reference_is_judged_by_its_text_call_after_call(knowledge) -> None:
+    """Whether a patient reference is valid R4 is remembered by its text (bounded): an empty
+    reference drops the vaccine proposal on every call, before and after valid ones, and a
+    process serving many patients keeps at most REFERENCES_KEPT answers."""
+    from cards import suggestions
+
+    for n in range(suggestions.REFERENCES_KEPT + 50):
+        subject = {"reference": f"Patient/p{n}"}
+        resource = zoster_vaccine_request(subject, "RZV", "2 doses")
+        assert resource is not None and resource["subject"] == subject
+        assert zoster_vaccine_request({"reference": ""}, "RZV", "2 doses") is None
+        assert len(suggestions._REFERENCES) <= suggestions.REFERENCES_KEPT
+    assert zoster_vaccine_request({"reference": "Patient/p1"}, "RZV", "2 doses") is not None
+    extra = {"reference": "Patient/p1", "display": ""}  # not only a reference: validated as is
+    assert zoster_vaccine_request(extra, "RZV", "2 doses") is None
