@@ -1078,6 +1078,8 @@ def test_a_fifth_lists_look_alikes_are_not_the_concept(display, not_concept):
         ("Chordoid glioma of third ventricle", None, "malignancy"),  # 9444/1
         ("Anaplastic ganglioglioma", "malignancy", None),  # 9505/3
         ("Glioma", "malignancy", None),
+        ("Ameloblastoma, malignant (morphologic abnormality)", "malignancy", None),  # 9310/3
+        ("Ameloblastoma of mandible", None, "malignancy"),  # 9310/0
         ("Cerebellar abscess", "serious_infection", None),
         ("Abscess of brain stem", "serious_infection", None),
         ("Tuberculous abscess of brain", "tb_active", "serious_infection"),

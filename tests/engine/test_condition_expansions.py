@@ -1711,6 +1711,7 @@ def test_uk_risk_and_bare_classification_codes_stay_out(code, not_concept):
         (SCT, "63364005", "malignancy", None),  # Chronic myelogenous leukemia
         (SCT, "253074002", None, "malignancy"),  # Desmoplastic juvenile ganglioglioma (/1)
         (SCT, "89880005", None, "malignancy"),  # Ganglioglioma (9505/1)
+        (SCT, "88253001", "malignancy", None),  # Ameloblastoma, malignant (9310/3)
         (SCT, "79897009", "serious_infection", None),  # Cerebellar abscess
         (SCT, "441806004", "serious_infection", None),  # Abscess of brain
         (SCT, "171472002", None, "serious_infection"),  # Drainage of abscess of brain tissue
