@@ -23,6 +23,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date
+from math import isfinite
 from operator import itemgetter
 from typing import Any, overload
 
@@ -31,6 +32,7 @@ from cds_service.knowledge.index import ObsCode, ValueSets, norm_text, remember
 from cds_service.model import Dropped, Observed
 from cds_service.normalise.construct import fast_constructor, fast_positional
 from cds_service.normalise.fhir import (
+    SEEN_DAYS,
     as_list,
     codings,
     concept_texts,
@@ -191,8 +193,55 @@ def normalise_observations(
     percentages: list[tuple[ObsCode, dict[str, Any], str, Any, str]] = []
     names = vs.obs_names
     memo: dict[Any, Any] = {}
+    days = SEEN_DAYS
     for index, resource in enumerate(resources):
         if type(resource) is Observation:  # decoded typed (fhir_json): the usual shapes here
+            # the usual result, read inline: a plain number in a unit that converts, dated
+            # by effectiveDateTime; any other shape, and what is not read, by `_typed_plan`
+            q = resource.valueQuantity
+            if (
+                type(q) is Quantity
+                and type(unit := q.code) is str
+                and resource.status not in IGNORED_STATUS
+                and resource.component is UNSET
+                and resource.interpretation is UNSET
+                and (q.comparator is UNSET or q.comparator is None)
+                and type(rid := resource.id) is str
+                and rid
+                and type(when := resource.effectiveDateTime) is str
+            ):
+                code = resource.code
+                key = (b"" if code is UNSET else bytes(code), unit)
+                hit = memo.get(key, _UNSEEN)
+                if hit is _UNSEEN:
+                    hit = memo[key] = _reading(vs, key[0], unit)
+                if hit is None:
+                    continue  # one look-up for a result no concept reads (a vital sign)
+                day = days.get(when, _UNSEEN)
+                if day is _UNSEEN:
+                    day = parse_date(when)
+                value = q.value
+                if type(value) is int:
+                    value = float(value)
+                if (
+                    type(hit) is tuple
+                    and day is not None
+                    and type(value) is float
+                    and isfinite(value)
+                ):
+                    concept, text, factor, canon = hit
+                    ref = "Observation/" + rid
+                    key = (ref, concept)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    plan = (day, ref, concept, text, value, unit, factor, canon, None, None)
+                    found = out.get(concept)
+                    if found is None:
+                        out[concept] = [plan]
+                    else:
+                        found.append(plan)
+                    continue
             plan = _typed_plan(resource, vs, memo)
             if plan is None:
                 continue

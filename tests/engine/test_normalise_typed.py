@@ -195,6 +195,22 @@ def test_a_whole_chart_gives_the_same_observations_typed_or_plain():
     assert plain[0]["crp"] and plain[1]  # values and dropped results, both
 
 
+@pytest.mark.parametrize("first_text", [True, False])
+def test_an_id_sent_twice_is_read_once_per_concept_whichever_reader_reads_each(first_text):
+    """A result read by the general readers (a text value) and one read inline (a plain
+    number) under the same id: the first in the Bundle's order is kept, typed as plain; the
+    same id under another concept is another result."""
+    text = obs("1988-5", "dup", valueString="12 mg/L")
+    number = obs("1988-5", "dup", "2026-09-01", **q(3.0, "mg/L"))
+    other = obs("4537-7", "dup", **q(30, "mm/h"))
+    resources = [text, number, other] if first_text else [number, text, other]
+    plain, from_typed, decoded = _both(resources)
+    assert isinstance(decoded, TypedBundle)
+    assert from_typed == plain
+    assert [o.value for o in plain[0]["crp"]] == [12.0 if first_text else 3.0]  # mg/L
+    assert len(plain[0]["esr"]) == 1
+
+
 def test_one_odd_observation_leaves_its_bundle_plain_and_read_as_before():
     odd = obs("1988-5", "crp-strvalue", valueQuantity={"value": "1.2", "code": "mg/dL"})
     resources = [obs("1988-5", "crp", **q(1.2, "mg/dL")), odd]
