@@ -235,41 +235,29 @@ def name_of_test(knowledge: Knowledge, cat: Catalogue, test_id: str) -> str:
     return str(entry.get("text", test_id)) if isinstance(entry, dict) else test_id
 
 
-def service_requests(
-    subject: dict[str, Any],
-    codings: list[dict[str, str]],
-    text: str,
-) -> list[dict[str, Any]]:
-    """One draft ServiceRequest per LOINC coding (a panel of several codes gives several).
-
-    A test that knowledge/tests.toml lists without a code (no LOINC term could be confirmed,
-    e.g. anti-infliximab antibodies, whose codes differ by assay) is ordered by text alone.
-    """
+def _service_request_shapes(codings: list[dict[str, str]], text: str) -> list[dict[str, Any]]:
+    """One draft ServiceRequest per coding (by text alone without one), without subject."""
     out = []
     for code in codings or [None]:
         concept: dict[str, Any] = {"coding": [code], "text": text} if code else {"text": text}
-        resource = {
-            "resourceType": "ServiceRequest",
-            "status": "draft",
-            "intent": "order",
-            "code": concept,
-        }
-        valid = _with_subject(ServiceRequest, resource, subject)
-        if valid:
-            out.append(valid)
+        out.append(
+            {
+                "resourceType": "ServiceRequest",
+                "status": "draft",
+                "intent": "order",
+                "code": concept,
+            }
+        )
     return out
 
 
 # ----------------------------------------------------------------------------- vaccine
 
 
-def zoster_vaccine_request(
-    subject: dict[str, Any], text: str, dosage_text: str
-) -> dict[str, Any] | None:
-    """A MedicationRequest (status draft, intent proposal) for recombinant zoster vaccine."""
+def _zoster_shape(text: str, dosage_text: str) -> dict[str, Any]:
     codes = fhir_codes()["zoster_vaccine"]
     route = codes["route"]
-    resource = {
+    return {
         "resourceType": "MedicationRequest",
         "status": "draft",
         "intent": "proposal",
@@ -294,7 +282,13 @@ def zoster_vaccine_request(
             }
         ],
     }
-    return _with_subject(MedicationRequest, resource, subject)
+
+
+def zoster_vaccine_request(
+    subject: dict[str, Any], text: str, dosage_text: str
+) -> dict[str, Any] | None:
+    """A MedicationRequest (status draft, intent proposal) for recombinant zoster vaccine."""
+    return _with_subject(MedicationRequest, _zoster_shape(text, dosage_text), subject)
 
 
 # ----------------------------------------------------------------------------- suggestions
@@ -343,24 +337,73 @@ def build_suggestion(
         return None
     if kind == "order-test":
         test_id = str(params.get("test", ""))
+        prepared = _prepared(("order-test", test_id), cat, knowledge)
+    elif kind == "vaccinate":
+        if str(params.get("cvx", "187")) != fhir_codes()["zoster_vaccine"]["code"]:
+            return None
+        prepared = _prepared(("vaccinate",), cat, knowledge)
+    else:
+        return None
+    if prepared is None:
+        return None
+    label, blobs = prepared
+    if not _subject_valid(subject):
+        for _ in blobs:
+            log.warning("suggestion dropped: subject reference not valid R4")
+        return None
+    actions = [
+        {
+            "type": "create",
+            "description": label,
+            "resource": {**orjson.loads(b), "subject": subject},
+        }
+        for b in blobs
+    ]
+    return _suggestion(label, actions)
+
+
+def _prepare(
+    what: tuple[str, ...], cat: Catalogue, knowledge: Knowledge
+) -> tuple[str, tuple[bytes, ...]] | None:
+    """The label and the resources (valid R4 once a subject is added; as JSON, without it) of
+    a create suggestion that depends only on the knowledge and the card language: the tests
+    of knowledge/tests.toml (`("order-test", test id)`) and the zoster vaccine
+    (`("vaccinate",)`). None when there is nothing to suggest."""
+    resources: list[tuple[type[MedicationRequest] | type[ServiceRequest], dict[str, Any]]] = []
+    if what[0] == "order-test":
+        test_id = what[1]
         if not isinstance(knowledge.files.get("tests", {}).get(test_id), dict):
             return None  # not a test the knowledge files describe
         text = name_of_test(knowledge, cat, test_id)
-        codings = codings_of_test(knowledge, test_id)
-        resources = service_requests(subject, codings, text)
-        if not resources:
-            return None
+        resources = [
+            (ServiceRequest, r)
+            for r in _service_request_shapes(codings_of_test(knowledge, test_id), text)
+        ]
         label = cat.fill("action", "order_test", test=text)
-        actions = [{"type": "create", "description": label, "resource": r} for r in resources]
-        return _suggestion(label, actions)
-    if kind == "vaccinate":
-        if str(params.get("cvx", "187")) != fhir_codes()["zoster_vaccine"]["code"]:
-            return None
+    else:
         vaccine = cat.get("vaccine", "rzv")
-        dosage = cat.get("vaccine", "rzv_dosage")
-        resource = zoster_vaccine_request(subject, vaccine, dosage)
-        if resource is None:
-            return None
+        resources = [(MedicationRequest, _zoster_shape(vaccine, cat.get("vaccine", "rzv_dosage")))]
         label = cat.fill("action", "vaccinate", vaccine=vaccine)
-        return _suggestion(label, [{"type": "create", "description": label, "resource": resource}])
-    return None
+    blobs = tuple(
+        orjson.dumps(r)
+        for model, r in resources
+        if _shape_valid(model.__name__, orjson.dumps(r, option=orjson.OPT_SORT_KEYS))
+    )
+    return (label, blobs) if blobs else None
+
+
+# _prepare's answers by (what, language, knowledge); a few dozen in all
+_PREPARED: dict[tuple[Any, ...], tuple[Knowledge, tuple[str, tuple[bytes, ...]] | None]] = {}
+PREPARED_KEPT = 1024  # then the memo starts again
+
+
+def _prepared(
+    what: tuple[str, ...], cat: Catalogue, knowledge: Knowledge
+) -> tuple[str, tuple[bytes, ...]] | None:
+    key = (*what, cat.language, id(knowledge))
+    hit = _PREPARED.get(key)
+    if hit is None or hit[0] is not knowledge:
+        if len(_PREPARED) >= PREPARED_KEPT:
+            _PREPARED.clear()
+        hit = _PREPARED[key] = (knowledge, _prepare(what, cat, knowledge))
+    return hit[1]

@@ -133,3 +133,30 @@ def test_the_patient_reference_is_judged_by_its_text_call_after_call(knowledge) 
     assert zoster_vaccine_request({"reference": "Patient/p1"}, "RZV", "2 doses") is not None
     extra = {"reference": "Patient/p1", "display": ""}  # not only a reference: validated as is
     assert zoster_vaccine_request(extra, "RZV", "2 doses") is None
+
+
+def test_test_orders_and_the_vaccine_are_built_afresh_for_each_patient(knowledge) -> None:
+    """The suggestions that depend only on the knowledge and the language are prepared once,
+    yet every answer is its own JSON (changing one changes no other), carries its own patient,
+    and a draft whose patient reference is not valid R4 gets none of them."""
+    first = build_suggestion(
+        "order-test", {"test": "hbv_serology"}, samples.TOFA, catalogue("en"), knowledge
+    )
+    assert first is not None
+    first["actions"][0]["resource"]["code"]["coding"][0]["code"] = "changed"
+    other_patient = {**samples.TOFA.resource, "subject": {"reference": "Patient/p2"}}
+    order = samples.TOFA.__class__(**{**samples.TOFA.__dict__, "resource": other_patient})
+    second = build_suggestion(
+        "order-test", {"test": "hbv_serology"}, order, catalogue("en"), knowledge
+    )
+    assert second is not None and first["uuid"] != second["uuid"]
+    codes = [a["resource"]["code"]["coding"][0]["code"] for a in second["actions"]]
+    assert codes == [c["code"] for c in knowledge.files["tests"]["hbv_serology"]["codes"]]
+    assert {a["resource"]["subject"]["reference"] for a in second["actions"]} == {"Patient/p2"}
+    for action in second["actions"]:
+        validate_r4(action["resource"])
+    no_patient = {**samples.TOFA.resource, "subject": {"reference": ""}}
+    broken = samples.TOFA.__class__(**{**samples.TOFA.__dict__, "resource": no_patient})
+    for kind, params in (("order-test", {"test": "igra"}), ("vaccinate", {"cvx": "187"})):
+        assert build_suggestion(kind, params, broken, catalogue("ja"), knowledge) is None
+        assert build_suggestion(kind, params, order, catalogue("ja"), knowledge) is not None
