@@ -126,7 +126,16 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
 )
 _LOOKALIKES = tuple((re.compile(p), why) for p, why in LOOKALIKES)
 _LIKE = re.compile(r"[- ]like\b")
-_LIKE_WORDS = re.compile(r"[\w'/.]+(?:[- ][\w'/.]+)?[- ]like\b")
+# the one hyphenated word an "-like" ends ("fms-like", "warthin-like", "bcr-abl1-like")
+_LIKE_WORD = re.compile(r"[\w'/.-]+-like\b")
+# "X-like" before a word for a kind of illness: the name of a look-alike ("lymphoma-like
+# lesion", "sepsis-like syndrome", "skin cancer-like illness")
+_LIKE_CLASS = re.compile(
+    r"[- ]like (syndromes?|illness|diseases?|disorders?|lesions?|reactions?|conditions?"
+    r"|pictures?|presentations?|eruptions?|rash|symptoms?|features?|changes?|patterns?|states?"
+    r"|episodes?|phenomen(on|a)|process|tumou?rs?|proliferations?|infiltrat\w*|growths?"
+    r"|nodules?|masses|mass|findings?|appearances?|course)\b"
+)
 _MIMIC = re.compile(r"\bmimick?ing\b|\bpseudo-")
 _TAG = re.compile(r"^(.*) \(([^()]*)\)$")
 
@@ -290,11 +299,14 @@ def _says(pattern: re.Pattern[str], reason: str, d: Definition, text: str) -> bo
         return True
     after = [m.end() for m in _LIKE.finditer(text)]
     if not after or not any(p.search(text, after[-1]) for p in d.include):
-        # named only before the last "-like": a look-alike unless the name is in the text
-        # outside its "X-like" words ("acute myeloid leukemia with FMS-like tyrosine kinase-3
+        # named only before the last "-like": an "X-like syndrome / illness / lesion..." is a
+        # look-alike; otherwise the "-like" word qualifies another word, and the disease named
+        # outside it is the patient's ("acute myeloid leukemia with FMS-like tyrosine kinase-3
         # mutation", "papillary carcinoma, Warthin-like", "pneumonia caused by
-        # pleuropneumonia-like organism" are the disease; "lymphoma-like lesion" is not)
-        rest = _LIKE_WORDS.sub(" ", text)
+        # pleuropneumonia-like organism")
+        if _LIKE_CLASS.search(text):
+            return True
+        rest = _LIKE_WORD.sub(" ", text)
         return not any(p.search(rest) for p in d.include)
     return False
 

@@ -235,3 +235,49 @@ def test_an_x_like_word_that_qualifies_another_word_leaves_the_disease_named(
 )
 def test_a_disease_named_only_in_an_x_like_word_is_a_look_alike(text, concept):
     assert not any(concept in c for c, _ in _display_only(text))
+
+
+TEMPLATES = DATA.parent / "lookalike_templates.tsv"
+
+
+def _templates() -> list[tuple[str, str, str]]:
+    out = []
+    for line in TEMPLATES.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            cue, expect, template = line.split("\t")
+            out.append((cue, expect, template))
+    return out
+
+
+def _names() -> list[tuple[str, str]]:
+    import tomllib
+
+    path = Path(__file__).parents[2] / "cds_service/knowledge/valuesets/conditions.toml"
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return [
+        (concept, name)
+        for concept, table in data.items()
+        if not concept.startswith("_") and isinstance(table, dict)
+        for name in table.get("names", {}).get("en", [])
+    ]
+
+
+NAMES = _names()
+
+
+@pytest.mark.parametrize(("cue", "expect", "template"), _templates())
+def test_a_concept_name_with_a_look_alike_cue_is_not_the_concept(cue, expect, template):
+    wrong = []
+    for concept, name in NAMES:
+        text = template.format(name)
+        for concepts, active in _display_only(text):
+            if concept in concepts and (expect == "none" or active):
+                wrong.append(text)
+    assert wrong == [], f"{cue}: {wrong[:10]}"
+
+
+def test_the_templates_cover_the_cues_and_every_concept_name():
+    cues = {cue for cue, _, _ in _templates()}
+    assert {"family history", "screening", "suspected", "ruled out", "at risk"} <= cues
+    assert {"exposure", "vaccination", "prophylaxis", "test", "history of", "pseudo"} <= cues
+    assert len(NAMES) >= 120
