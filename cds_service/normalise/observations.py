@@ -59,21 +59,23 @@ _numeric_observed = fast_positional(
 )
 
 # A numeric result read and checked, its Observed not built yet (`ObservedList`): (when,
-# ref, concept, code, value as sent, unit code as sent, factor, canonical unit,
-# interpretation, comparator)
+# id, concept, code, value as sent, unit code as sent, factor, canonical unit,
+# interpretation, comparator); its ref is "Observation/<id>", made when it is built
 Plan = tuple[date, str, str, str, float, str, float, str | None, str | None, str | None]
 _CONCEPT = 2  # Plan[_CONCEPT]
+REF_PREFIX = "Observation/"  # of a typed result's ref (a Plan keeps the id after it)
+_PREFIX_LEN = len(REF_PREFIX)
 
 
 def _observed(entry: tuple[Any, ...]) -> Observed:
     """The Observed of an entry: (when, ref, Observed) as read, or a `Plan` built now."""
     if len(entry) == 3:
         return entry[2]  # type: ignore[no-any-return]
-    when, ref, concept, code, value, unit_code, factor, canonical, interp, comparator = entry
+    when, rid, concept, code, value, unit_code, factor, canonical, interp, comparator = entry
     return _numeric_observed(  # type: ignore[no-any-return]
         concept,
         when,
-        ref,
+        REF_PREFIX + rid,
         code,
         round6(value * factor),
         canonical,
@@ -189,7 +191,9 @@ def normalise_observations(
     never look at."""
     out: dict[str, list[Any]] = {}  # concept -> entries (when, ref, Observed | plan)
     dropped: list[Dropped] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str]] = set()  # (ref, concept) taken, refs not "Observation/<id>"
+    taken: dict[str, set[str]] = {}  # concept -> ids taken, refs "Observation/<id>"
+    mixed: set[str] = set()  # concepts with entries other than Plans (sorted by whole ref)
     percentages: list[tuple[ObsCode, dict[str, Any], str, Any, str]] = []
     names = vs.obs_names
     memo: dict[Any, Any] = {}
@@ -230,31 +234,30 @@ def normalise_observations(
                     and isfinite(value)
                 ):
                     concept, text, factor, canon = hit
-                    ref = "Observation/" + rid
-                    key = (ref, concept)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    plan = (day, ref, concept, text, value, unit, factor, canon, None, None)
-                    found = out.get(concept)
-                    if found is None:
-                        out[concept] = [plan]
-                    else:
-                        found.append(plan)
+                    ids = taken.get(concept)
+                    if ids is None:
+                        taken[concept] = {rid}
+                        out[concept] = [
+                            (day, rid, concept, text, value, unit, factor, canon, None, None)
+                        ]
+                    elif rid not in ids:
+                        ids.add(rid)
+                        out[concept].append(
+                            (day, rid, concept, text, value, unit, factor, canon, None, None)
+                        )
                     continue
             plan = _typed_plan(resource, vs, memo)
             if plan is None:
                 continue
             if type(plan) is tuple:
                 concept = plan[_CONCEPT]
-                key = (plan[1], concept)
-                if key not in seen:
-                    seen.add(key)
-                    found = out.get(concept)
-                    if found is None:
-                        out[concept] = [plan]
-                    else:
-                        found.append(plan)
+                ids = taken.get(concept)
+                if ids is None:
+                    taken[concept] = {plan[1]}
+                    out[concept] = [plan]
+                elif plan[1] not in ids:
+                    ids.add(plan[1])
+                    out[concept].append(plan)
                 continue
             resource = plan  # any other shape: the general readers below
         if type(resource) is not dict and not isinstance(resource, dict):
@@ -292,10 +295,18 @@ def normalise_observations(
             when = first_date(resource, *DATE_PATHS[1:])
         for obs_code, holder, code in parts:
             concept = obs_code.concept
-            key = (ref, concept)
-            if key in seen:
-                continue
-            seen.add(key)
+            if ref.startswith(REF_PREFIX):  # as a Plan's id
+                ids = taken.get(concept)
+                if ids is None:
+                    ids = taken[concept] = set()
+                elif ref[_PREFIX_LEN:] in ids:
+                    continue
+                ids.add(ref[_PREFIX_LEN:])
+            else:
+                key = (ref, concept)
+                if key in seen:
+                    continue
+                seen.add(key)
             if when is None:
                 dropped.append(Dropped(ref, f"no date for {concept}"))
                 continue
@@ -313,18 +324,27 @@ def normalise_observations(
             if code.startswith(NAME_PREFIX):
                 item = replace(item, by_name=True)
             entry = (item.when, ref, item)
+            mixed.add(concept)
             found = out.get(concept)
             if found is None:
                 out[concept] = [entry]
             else:
                 found.append(entry)
     if percentages:
-        _absolute_counts(vs, percentages, out, dropped)
+        mixed.update(_absolute_counts(vs, percentages, out, dropped))
     lists: dict[str, ObservedList] = {}
     for concept, entries in out.items():
-        entries.sort(key=_NEWEST, reverse=True)
+        # newest first, then by ref: a Plan's id orders as its ref does among Plans only
+        entries.sort(key=_by_ref if concept in mixed else _NEWEST, reverse=True)
         lists[concept] = ObservedList(entries)
     return lists, dropped
+
+
+def _by_ref(entry: tuple[Any, ...]) -> tuple[date, str]:
+    """(when, ref) of an entry, Plan or not (sort key of a concept with both)."""
+    if len(entry) == 3:
+        return entry[0], entry[1]
+    return entry[0], REF_PREFIX + entry[1]
 
 
 def _absolute_counts(
@@ -332,8 +352,10 @@ def _absolute_counts(
     percentages: list[tuple[ObsCode, dict[str, Any], str, Any, str]],
     out: dict[str, list[Any]],
     dropped: list[Dropped],
-) -> None:
-    """Absolute counts from differential percentages and the same day's count they are of."""
+) -> set[str]:
+    """Absolute counts from differential percentages and the same day's count they are of;
+    the concepts that got one."""
+    derived_for: set[str] = set()
     for obs_code, holder, ref, when, code in percentages:
         concept, total = obs_code.concept, obs_code.percent_of or ""
         q = holder.get("valueQuantity")
@@ -373,6 +395,8 @@ def _absolute_counts(
             derived_from=((total, base.value, base.unit), ("percent", pct, "%")),
         )
         out.setdefault(concept, []).append((when, ref, derived))
+        derived_for.add(concept)
+    return derived_for
 
 
 def _match(concept: Any, vs: ValueSets) -> tuple[ObsCode, str] | None:
@@ -501,10 +525,9 @@ def _typed_plan(
         value = float(value)
     if day is None or type(value) is not float or not math.isfinite(value):
         return as_dict(resource)
-    ref = f"Observation/{rid}"
     return (
         day,
-        ref,
+        rid,
         concept_id,
         code_text,
         value,
