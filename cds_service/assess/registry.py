@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from cds_service.knowledge import Knowledge
@@ -40,6 +41,12 @@ class RuleContext:
 
     def params(self, rule_id: str) -> dict[str, Any]:
         return self.knowledge.rule(rule_id)
+
+    @cached_property
+    def memo(self) -> dict[str, Any]:
+        """What the rules run on this context work out alike (the first one to need it
+        stores it here; e.g. the topical policy of the JAKI rules): one request's, not kept."""
+        return {}
 
 
 RuleResult = list[Finding | NotAssessed]

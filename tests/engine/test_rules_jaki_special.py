@@ -130,3 +130,22 @@ def test_gi_perforation_steroid_without_nsaid_is_quiet():
 def test_gi_perforation_not_assessed_without_medications():
     facts = complete_record(unavailable=[unavailable("medications")])
     assert one_not_assessed(run("JAKI-GI-PERFORATION", facts)).rule_id == "JAKI-GI-PERFORATION"
+
+
+def test_a_topical_and_an_oral_order_in_one_request_are_each_judged_as_they_are():
+    """The topical policy is worked out per order: in one request the cream's age finding is
+    capped at info and its dose rules skipped, the tablet's are not."""
+    from dataclasses import replace
+
+    from cds_service.assess.engine import assess
+    from cds_service.assess.registry import Settings
+    from cds_service.knowledge import load_knowledge
+
+    tablet = order("tofacitinib", dose_mg=10.0, per_day=2.0, ref="MedicationRequest/tablet")
+    facts = replace(complete_record(CREAM, age=70), orders=[CREAM, tablet])
+    findings = assess(facts, load_knowledge(), Settings(label_region="US")).findings
+    age = {f.order_ref: f for f in findings if f.rule_id == "JAKI-AGE-65"}
+    assert age[CREAM.ref].severity == "info" and age[CREAM.ref].params["topical"] is True
+    assert age[tablet.ref].severity == "warning" and "topical" not in age[tablet.ref].params
+    dose = {f.order_ref for f in findings if f.rule_id == "JAKI-DOSE-MAX"}
+    assert CREAM.ref not in dose

@@ -74,19 +74,36 @@ def _cap(item: Finding | NotAssessed, cap: str, tests: frozenset[str] | None):
     )
 
 
+_POLICY = "jaki_policy"
+
+
+def _policy(ctx: RuleContext) -> tuple[bool, frozenset[str], str, frozenset[str] | None]:
+    """(order is topical, rules not applicable to a topical order, severity cap, known test
+    ids) of the context: worked out by the first JAKI rule run on it (RuleContext.memo)."""
+    memo = ctx.memo
+    found = memo.get(_POLICY)
+    if found is None:
+        policy = ctx.params(_TOPICAL_RULE)
+        found = memo[_POLICY] = (
+            is_topical(ctx),
+            frozenset(policy["not_applicable"]),
+            str(policy["severity_cap"]),
+            _known_tests(ctx.knowledge),
+        )
+    return found  # type: ignore[no-any-return]
+
+
 def jaki_rule(rule_id: str, applies_to: tuple[str, ...]) -> Callable[[RuleFn], RuleFn]:
     """Register a JAKI rule with the topical policy and test-id filter applied."""
 
     def register(fn: RuleFn) -> RuleFn:
         def run(ctx: RuleContext) -> RuleResult:
-            topical = rule_id != _TOPICAL_RULE and is_topical(ctx)
+            topical, not_applicable, severity_cap, tests = _policy(ctx)
             cap = ""
-            if topical:
-                policy = ctx.params(_TOPICAL_RULE)
-                if rule_id in policy["not_applicable"]:
+            if topical and rule_id != _TOPICAL_RULE:
+                if rule_id in not_applicable:
                     return []
-                cap = str(policy["severity_cap"])
-            tests = _known_tests(ctx.knowledge)
+                cap = severity_cap
             return [_cap(item, cap, tests) for item in fn(ctx)]
 
         run.__name__ = fn.__name__
