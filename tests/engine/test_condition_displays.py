@@ -1080,6 +1080,14 @@ def test_a_fifth_lists_look_alikes_are_not_the_concept(display, not_concept):
         ("Glioma", "malignancy", None),
         ("Ameloblastoma, malignant (morphologic abnormality)", "malignancy", None),  # 9310/3
         ("Ameloblastoma of mandible", None, "malignancy"),  # 9310/0
+        ("Malignant chondroblastoma", "malignancy", None),
+        ("Chondroblastoma", None, "malignancy"),  # 9230/0
+        ("Granular cell myoblastoma, malignant", "malignancy", None),  # 9580/3
+        ("Mammary Paget disease", "malignancy", None),
+        ("Paget's disease of bone", None, "malignancy"),
+        ("Pulmonary Langerhans cell histiocytosis", "ild", "malignancy"),
+        ("Agnogenic myeloid metaplasia", "myelofibrosis", None),
+        ("Farmer's lung", "ild", None),
         ("Cerebellar abscess", "serious_infection", None),
         ("Abscess of brain stem", "serious_infection", None),
         ("Tuberculous abscess of brain", "tb_active", "serious_infection"),

@@ -1712,6 +1712,12 @@ def test_uk_risk_and_bare_classification_codes_stay_out(code, not_concept):
         (SCT, "253074002", None, "malignancy"),  # Desmoplastic juvenile ganglioglioma (/1)
         (SCT, "89880005", None, "malignancy"),  # Ganglioglioma (9505/1)
         (SCT, "88253001", "malignancy", None),  # Ameloblastoma, malignant (9310/3)
+        (SCT, "74279005", "malignancy", None),  # Chondroblastoma, malignant (9230/3)
+        (SCT, "2985005", "malignancy", None),  # Paget's disease, mammary (8540/3)
+        (SCT, "118614007", "malignancy", None),  # Disseminated LCH (Letterer-Siwe, C96.0)
+        (SCT, "307651005", "myelofibrosis", None),  # Primary myelofibrosis
+        (SCT, "307651005", None, "malignancy"),
+        (SCT, "18690003", "ild", None),  # Farmers' lung
         (SCT, "79897009", "serious_infection", None),  # Cerebellar abscess
         (SCT, "441806004", "serious_infection", None),  # Abscess of brain
         (SCT, "171472002", None, "serious_infection"),  # Drainage of abscess of brain tissue
