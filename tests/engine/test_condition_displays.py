@@ -1099,3 +1099,55 @@ def test_a_fifth_lists_tumours_and_abscesses_by_behaviour_and_site(display, expe
         assert expected in found
     if not_concept:
         assert not_concept not in found
+
+
+@pytest.mark.parametrize(
+    ("display", "not_concept"),
+    [
+        ("Malignant positional vertigo", "malignancy"),
+        ("Non malignant mast cell disease", "malignancy"),
+        ("Trichoblastoma", "malignancy"),
+        ("Ganglioglioma", "malignancy"),
+        ("46,XX disorder of sex development due to maternal arrhenoblastoma", "malignancy"),
+        ("Retinal abnormality - non-diabetes", "diabetes"),
+        ("Large baby of diabetic mother", "diabetes"),
+        ("Bronze diabetes", "diabetes"),
+        ("Injury due to explosion of breech block", "pregnancy"),
+        ("Subdural hemorrhage due to intrapartum anoxia AND/OR hypoxia", "pregnancy"),
+        ("Cerebral hemorrhage due to intrapartum anoxia or hypoxia", "stroke"),
+        ("Deformity of toe due to amniotic band", "pregnancy"),
+        ("Striae gravidarum", "pregnancy"),
+        ("Adrenocortical hemorrhage", "stroke"),
+        ("Renal hemosiderosis", "ild"),
+        ("Superficial siderosis of central nervous system", "ild"),
+        ("Tracheal diverticulosis", "diverticulitis"),
+        ("Post-tuberculous pleural fibrosis", "tb_active"),
+        ("Lactating adenoma of breast", "lactation"),
+        ("Neonatal disorder due to maternal obesity", "obesity"),
+        ("Vitiligo iridis", "vitiligo"),
+        ("Lymphomatous meningitis", "serious_infection"),
+        ("Meningitis due to Cytomegaloviral Mononucleosis", "serious_infection"),
+        ("Chronic bilateral vestibulopathy due to and following meningitis", "serious_infection"),
+    ],
+)
+def test_a_word_of_a_concept_in_another_sense_is_not_the_concept(display, not_concept):
+    """Look-alikes met in the UK Edition hierarchies (untagged terms): 'malignant' as a
+    severity, a benign or uncertain-behaviour tumour, a newborn's or a mother's condition named
+    after the other, a firearm's breech block, bleeding or iron outside the brain or lung, a
+    sequela, a cancer's spread to the meninges."""
+    assert not_concept not in read(display)
+
+
+@pytest.mark.parametrize(
+    ("display", "concept"),
+    [
+        ("Pulmonary siderosis (disorder)", "ild"),
+        ("Idiopathic pulmonary haemosiderosis", "ild"),
+        ("Anaplastic ganglioglioma (disorder)", "malignancy"),
+        ("Breech presentation (finding)", "pregnancy"),
+        ("Lymphomatous meningitis", "lymphoma"),
+        ("Diabetes mellitus, transient neonatal 1", "diabetes"),
+    ],
+)
+def test_the_concept_itself_stays_recognised_next_to_its_look_alikes(display, concept):
+    assert concept in read(display)

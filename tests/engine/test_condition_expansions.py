@@ -1729,3 +1729,106 @@ def test_a_fifth_lists_codes_are_read_by_meaning(system, code, expected, not_con
         assert expected in found
     if not_concept:
         assert not_concept not in found
+
+
+# --------------------------------------------------------------------- UK Edition hierarchies
+
+
+def test_the_uk_hierarchies_extract_is_the_pinned_one():
+    doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
+    recorded = {i["id"]: i for i in doc["inputs"]}
+    assert recorded["uk_hier"]["sha256"] == build.sha256_file(build.UK_HIERARCHY_FILE)
+    head = [
+        line
+        for line in build.UK_HIERARCHY_FILE.read_text(encoding="utf-8").splitlines()
+        if line[:1] == "#"
+    ]
+    repo, commit, _ = build.UK_HIERARCHY_SOURCE
+    assert f"{repo}@{commit}" in recorded["uk_hier"]["package"]
+    assert any(repo in line and commit in line for line in head)
+    assert any(line.startswith("# licence:") for line in head)
+    # only codes no other input lists: each is read (and reviewed) once
+    rows, _ = build.read_ecqm(build.UK_HIERARCHY_FILE)
+    others = {
+        line.split("\t", 1)[0]
+        for path in build.INPUTS.glob("*.tsv")
+        if path != build.UK_HIERARCHY_FILE
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    }
+    assert rows and not {code for code, _, _ in rows} & others
+    assert all(build.sctid_valid(code) for code, _, _ in rows)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("397845003", {"rosacea"}),  # Granulomatous rosacea
+        ("403269008", {"vitiligo"}),  # Generalized vitiligo
+        ("238088006", {"dyslipidaemia"}),  # Primary combined hyperlipidemia
+        ("609329007", {"thrombophilia"}),  # Catastrophic antiphospholipid syndrome
+        ("716712004", {"ild", "chronic_lung_disease"}),  # Secondary pulmonary hemosiderosis
+        ("426128009", {"lymphoma", "malignancy"}),  # Lymphomatous meningitis
+        ("237625008", {"pregnancy"}),  # Hyperglycemic disorder in pregnancy
+        ("738526005", {"polymyositis", "myositis"}),  # Juvenile polymyositis
+    ],
+)
+def test_codes_of_the_uk_hierarchies_are_their_concept(code, expected):
+    doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
+    origin = {r[0]: r[2] for t in doc["concepts"].values() for r in t["snomed"]}
+    assert origin[code] == "uk_hier"
+    assert expected <= concepts(SCT, code)
+
+
+@pytest.mark.parametrize(
+    ("code", "not_concept"),
+    [
+        ("194361002", "malignancy"),  # Malignant positional vertigo
+        ("72272002", "malignancy"),  # Non malignant mast cell disease
+        ("277942005", "malignancy"),  # Trichoblastoma (benign)
+        ("87191000119100", "malignancy"),  # Ganglioglioma (ICD-O-3 9505/1)
+        ("715900001", "malignancy"),  # Chordoid glioma (9444/1)
+        ("309596003", "diabetes"),  # Retinal abnormality - non-diabetes
+        ("129599004", "diabetes"),  # Large baby of diabetic mother
+        ("219404001", "pregnancy"),  # War injury due to explosion of breech block
+        ("38453000", "stroke"),  # Cerebral hemorrhage due to intrapartum anoxia (newborn)
+        ("38453000", "pregnancy"),
+        ("237766002", "stroke"),  # Adrenocortical hemorrhage
+        ("83563007", "ild"),  # Renal hemosiderosis
+        ("14011008", "diverticulitis"),  # Tracheal diverticulosis
+        ("233657008", "tb_active"),  # Post-tuberculous pleural fibrosis
+        ("721598002", "lactation"),  # Lactating adenoma of breast
+        ("1010301007", "obesity"),  # Neonatal disorder due to maternal obesity
+        ("67841000", "vitiligo"),  # Vitiligo iridis
+        ("426128009", "serious_infection"),  # Lymphomatous meningitis
+        ("838381003", "serious_infection"),  # Vestibulopathy following meningitis (sequela)
+        # shipped before from the UK inputs: an uncertain-behaviour tumour, the newborn's
+        # record, a sequela of endocarditis
+        ("253074002", "malignancy"),  # Desmoplastic juvenile ganglioglioma
+        ("268818009", "pregnancy"),  # Disorder relating to long gestation / high birth weight
+        ("472807003", "serious_infection"),  # VSD due to and following infective endocarditis
+    ],
+)
+def test_look_alikes_in_the_uk_hierarchies_are_not_the_concept(code, not_concept):
+    assert not_concept not in concepts(SCT, code)
+
+
+def test_uk_hierarchy_extraction_leaves_out_codes_other_inputs_list(tmp_path):
+    repo = build.UK_HIERARCHY_SOURCE[0]
+    codelists = tmp_path / repo.split("/")[1] / "codelists"
+    codelists.mkdir(parents=True)
+    (codelists / "user-kate-mansfield-metabolic-disease-all-descendants.csv").write_text(
+        "code,term\n238088006,Primary combined hyperlipidemia\n73211009,Diabetes mellitus\n",
+        encoding="utf-8",
+    )
+    # read by the UK input already: not read here
+    (codelists / "user-kate-mansfield-infectious-disease-all-descendants.csv").write_text(
+        "code,term\n10001005,Bacterial sepsis\n", encoding="utf-8"
+    )
+    extract = tmp_path / "extract.tsv"
+    build.refresh_uk_hierarchies(tmp_path, extract)
+    rows, _ = build.read_ecqm(extract)
+    # 73211009 diabetes mellitus is in the GPS extract
+    assert [(code, name) for code, name, _ in rows] == [
+        ("238088006", "Primary combined hyperlipidemia")
+    ]

@@ -16,6 +16,7 @@ Run from the repository root:
     python -m cds_service.knowledge.expansion.conditions --refresh-opensafely DIR  # UK lists
     python -m cds_service.knowledge.expansion.conditions --refresh-ohdsi-studies DIR  # OHDSI
     python -m cds_service.knowledge.expansion.conditions --refresh-opensafely-more DIR  # UK
+    python -m cds_service.knowledge.expansion.conditions --refresh-uk-hierarchies DIR  # UK
     python -m cds_service.knowledge.expansion.conditions --evaluate FILE.tsv  # recall on a list
 
 Inputs, pinned and recorded in the output with their licence:
@@ -55,6 +56,12 @@ Inputs, pinned and recorded in the output with their licence:
 - More UK codelists (UK_MORE_SOURCES, --refresh-opensafely-more): the diagnosis codelists
   (UK_MORE_ONLY) of more OpenSAFELY study repositories, read as the UK input (no semantic
   tag), medicinal products (UK Drug Extension ids) left out.
+- UK Edition hierarchies (UK_HIERARCHY_SOURCE, --refresh-uk-hierarchies): the "all
+  descendants" codelists of whole SNOMED CT UK Edition hierarchies (neoplastic disease, the
+  disorders of each organ system, metabolic disease, ...) downloaded into one OpenSAFELY
+  repository, other than the four the UK input reads; only the codes no other input lists are
+  extracted, read as the UK input's (no semantic tag). A hierarchy lists every descendant of a
+  disorder grouper, so almost all of its codes belong to no concept: the definitions decide.
 - SNOMED CT codes of the concept sets of OHDSI network study repositories
   (OHDSI_STUDY_SOURCES: ohdsi-studies/*, OHDSI/StudyProtocols), read as the Phenotype
   Library's (OMOP concept class as semantic tag), extracted with --refresh-ohdsi-studies; they
@@ -660,6 +667,32 @@ UK_MORE_INPUT = {
     ),
     "extract": "cds_service/knowledge/expansion/inputs/opensafely-more-snomed.tsv",
 }
+UK_HIERARCHY_FILE = INPUTS / "opensafely-hierarchies-snomed.tsv"
+# the "all descendants" codelists of whole SNOMED CT UK Edition hierarchies in this repository
+# (OpenCodelists user/kate-mansfield/*-all-descendants), other than those UK_ONLY gives the
+# UK input
+UK_HIERARCHY_SOURCE = UK_SOURCES[-1]
+UK_HIERARCHY_ONLY = re.compile(
+    rf"^(?!.*(?:{UK_ONLY[UK_HIERARCHY_SOURCE[0]].pattern}))"
+    r"user-kate-mansfield-[a-z-]+-all-descendants\.csv$"
+)
+UK_HIERARCHY_INPUT = {
+    "id": "uk_hier",
+    "name": (
+        "SNOMED CT UK Edition codes of the OpenCodelists 'all descendants' codelists of whole"
+        " UK Edition hierarchies (neoplastic disease, the disorders of each organ system,"
+        " metabolic disease, ...) in an OpenSAFELY study repository, codes no other input lists"
+    ),
+    "package": (
+        f"https://github.com/{UK_HIERARCHY_SOURCE[0]}@{UK_HIERARCHY_SOURCE[1]}"
+        " codelists/user-kate-mansfield-*-all-descendants.csv"
+    ),
+    "licence": (
+        "repository MIT (LICENSE); SNOMED CT UK Edition is (c) and (R) SNOMED International and"
+        " NHS England, terms as published on opencodelists.org"
+    ),
+    "extract": "cds_service/knowledge/expansion/inputs/opensafely-hierarchies-snomed.tsv",
+}
 CM_INPUT = {
     "id": "cm",
     "name": "ICD-10-CM FY2026 tabular list (April 1, 2026), CDC/NCHS",
@@ -935,6 +968,8 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
     take(OHDSI_STUDIES_FILE, "ohdsi_studies")
     # more UK codelists: untagged terms, as the UK input's
     take(UK_MORE_FILE, "uk_more", classify_untagged)
+    # whole UK Edition hierarchies: untagged terms, only codes no other input lists
+    take(UK_HIERARCHY_FILE, "uk_hier", classify_untagged, listed=False)
     index = build_condition_index(conditions, set(concepts.get("condition", {})))
     cm_rows, cm_digest = icd10cm_codes()
     out_concepts: dict[str, dict[str, Any]] = {}
@@ -989,6 +1024,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             {**UK_INPUT, "sha256": sha256_file(UK_FILE)},
             {**OHDSI_STUDIES_INPUT, "sha256": sha256_file(OHDSI_STUDIES_FILE)},
             {**UK_MORE_INPUT, "sha256": sha256_file(UK_MORE_FILE)},
+            {**UK_HIERARCHY_INPUT, "sha256": sha256_file(UK_HIERARCHY_FILE)},
             {**CM_INPUT, "sha256": cm_digest},
         ],
         "sources": {
@@ -1003,6 +1039,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             "uk": UK_INPUT["name"],
             "ohdsi_studies": OHDSI_STUDIES_INPUT["name"],
             "uk_more": UK_MORE_INPUT["name"],
+            "uk_hier": UK_HIERARCHY_INPUT["name"],
             "cm": CM_INPUT["name"],
         },
         "concepts": out_concepts,
@@ -1626,12 +1663,15 @@ def refresh_opensafely(
     licence: str = UK_INPUT["licence"],
     option: str = "--refresh-opensafely",
     drop_products: bool = False,
+    leave_out: frozenset[str] = frozenset(),
+    left_out: str = "",
 ) -> None:
     """Re-extract the UK input from checkouts of UK_SOURCES, one sub-folder per repository
     named as the repository (folder/disease_incidence/codelists/...): every SNOMED CT concept
     id (valid check digit, partition 00 or 10) of the `code,term` codelists in codelists/,
     except those of medicines, tests and demographics (UK_SKIP) and, where UK_ONLY names
-    them, those of the files it lists. A codelist is named by its OpenCodelists id without
+    them, those of the files it lists; codes in `leave_out` (said in the head by `left_out`)
+    are not extracted. A codelist is named by its OpenCodelists id without
     the version, so one list in several repositories is one set."""
     import csv
 
@@ -1657,6 +1697,7 @@ def refresh_opensafely(
                 and sctid_valid(r[0].strip())
                 and r[0].strip()[-3:-1] in ("00", "10")
                 and not (drop_products and r[0].strip()[-10:-3] == UK_DRUG_NAMESPACE)
+                and r[0].strip() not in leave_out
                 and r[1].strip()
             ]
             if not codes:
@@ -1685,6 +1726,7 @@ def refresh_opensafely(
             if drop_products
             else []
         ),
+        *([f"# {left_out}"] if left_out else []),
         f"# licence: {licence}",
         "# columns: code<TAB>term (no semantic tag)<TAB>numbers of the codelists that list it;"
         " '# vs' lines: number<TAB>opencodelists:<codelist id without version><TAB>codelist id",
@@ -1710,6 +1752,38 @@ def refresh_opensafely_more(folder: Path, out: Path = UK_MORE_FILE) -> None:
         licence=UK_MORE_INPUT["licence"],
         option="--refresh-opensafely-more",
         drop_products=True,
+    )
+
+
+def refresh_uk_hierarchies(folder: Path, out: Path = UK_HIERARCHY_FILE) -> None:
+    """Re-extract the input of whole UK Edition hierarchies from a checkout of
+    UK_HIERARCHY_SOURCE (folder/<repository name>/codelists/...): as refresh_opensafely, reading
+    only the codelists UK_HIERARCHY_ONLY names, and only the codes that no other input extract
+    (than this one's, committed or being rebuilt) lists: those are read, and reviewed, there."""
+    listed = {
+        line.split("\t", 1)[0]
+        for path in INPUTS.glob("*.tsv")
+        if path.resolve() not in (out.resolve(), UK_HIERARCHY_FILE.resolve())
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    }
+    refresh_opensafely(
+        folder,
+        out,
+        sources=(UK_HIERARCHY_SOURCE,),
+        only={UK_HIERARCHY_SOURCE[0]: UK_HIERARCHY_ONLY},
+        head_first=(
+            "# SNOMED CT UK Edition codes (concept ids) of the OpenCodelists 'all descendants'"
+            " codelists of whole UK Edition hierarchies downloaded into an OpenSAFELY study"
+            " repository (codelists/*.csv, columns code,term)"
+        ),
+        licence=UK_HIERARCHY_INPUT["licence"],
+        option="--refresh-uk-hierarchies",
+        leave_out=frozenset(listed),
+        left_out=(
+            "codes that another extract of cds_service/knowledge/expansion/inputs lists are"
+            " left out (read and reviewed there)"
+        ),
     )
 
 
@@ -1827,6 +1901,9 @@ def main(argv: list[str] | None = None) -> int:
         "--refresh-opensafely-more", type=Path, metavar="DIR", help="repository checkouts"
     )
     parser.add_argument(
+        "--refresh-uk-hierarchies", type=Path, metavar="DIR", help="repository checkout"
+    )
+    parser.add_argument(
         "--refresh-ohdsi-studies", type=Path, metavar="DIR", help="repository checkouts"
     )
     parser.add_argument(
@@ -1865,6 +1942,8 @@ def main(argv: list[str] | None = None) -> int:
         refresh_opensafely_more(args.refresh_opensafely_more)
     if args.refresh_ohdsi_studies:
         refresh_ohdsi_studies(args.refresh_ohdsi_studies)
+    if args.refresh_uk_hierarchies:
+        refresh_uk_hierarchies(args.refresh_uk_hierarchies)
     text, review = generate_both()
     if args.review:
         for row in json.loads(review)["review"]:
