@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from cds_service.fhir_json import UNSET, Condition, Raw, UnsetType, raw_json
+from cds_service.fhir_json import UNSET, Condition, raw_json
 from cds_service.knowledge.index import ValueSets, norm_code, norm_icd10, norm_text, remember
 from cds_service.knowledge.meaning import (
     MARKER_BEFORE_NEGATIVE_AT_END,
@@ -39,6 +39,7 @@ from cds_service.knowledge.meaning import (
 from cds_service.model import Problem, Unclassified
 from cds_service.normalise.construct import fast_constructor, fast_positional
 from cds_service.normalise.fhir import (
+    SEEN_DAYS,
     codings,
     concept_text,
     concept_texts,
@@ -290,9 +291,90 @@ def normalise_conditions(
     seen: set[str] = set()
     memo: dict[tuple[Any, ...], Classified] = {}  # this record's codes, read once
     typed_memo: dict[bytes, tuple[Classified, str | None]] = {}  # the same, by JSON text
+    statuses = _STATUSES
+    days = SEEN_DAYS
     for index, resource in enumerate(resources):
-        if type(resource) is Condition:  # decoded typed (fhir_json)
-            _read_typed(resource, index, vs, typed_memo, seen, out, unclassified)
+        if type(resource) is Condition:  # decoded typed (fhir_json): the same reading
+            rid = resource.id
+            ref = "Condition/" + rid if type(rid) is str and rid else f"Condition[{index}]"
+            if ref in seen:
+                continue
+            seen.add(ref)
+            status = resource.verificationStatus
+            if status is not UNSET:
+                key = bytes(status)
+                verification = statuses.get(key, _UNSEEN)
+                if verification is _UNSEEN:
+                    verification = _status_of(key)
+                if verification in EXCLUDED_VERIFICATION:
+                    continue
+            code = resource.code
+            key = b"" if code is UNSET else bytes(code)  # the code as sent (JSON text)
+            read = typed_memo.get(key)
+            if read is None:
+                concept = raw_json(key) if key else None
+                read = typed_memo[key] = (classify(vs, concept), concept_text(concept))
+            found, display = read
+            if not found.concepts and found.known_none:
+                continue
+            status = resource.clinicalStatus
+            clinical = None
+            if status is not UNSET:
+                key = bytes(status)
+                clinical = statuses.get(key, _UNSEEN)
+                if clinical is _UNSEEN:
+                    clinical = _status_of(key)
+            if (
+                resource.abatementDateTime is UNSET
+                and resource.abatementPeriod is UNSET
+                and resource.abatementString is UNSET
+            ):
+                abatement = None  # the usual: none sent
+            else:
+                abatement = _first_day(
+                    resource.abatementDateTime,
+                    _member(resource.abatementPeriod, "end"),
+                    _member(resource.abatementPeriod, "start"),
+                    resource.abatementString,
+                )
+            if clinical in _STATED:
+                active = clinical in ACTIVE
+            else:
+                active = abatement is None and resource.abatementBoolean is not True
+            active = active and not found.history
+            if not found.concepts:
+                unclassified.append(Unclassified(ref=ref, codes=found.unknown, active=active))
+                continue
+            onset = resource.onsetDateTime
+            if type(onset) is str:
+                onset = days.get(onset, _UNSEEN)
+                if onset is _UNSEEN:
+                    onset = parse_date(resource.onsetDateTime)
+            else:
+                onset = None
+            if onset is None and (
+                resource.onsetPeriod is not UNSET or resource.onsetString is not UNSET
+            ):
+                onset = _first_day(_member(resource.onsetPeriod, "start"), resource.onsetString)
+            recorded = resource.recordedDate
+            recorded = parse_date(recorded) if type(recorded) is str else None
+            if recorded is None and (
+                resource.assertedDate is not UNSET or resource.dateRecorded is not UNSET
+            ):
+                recorded = _first_day(resource.assertedDate, resource.dateRecorded)
+            out.append(
+                _problem(
+                    found.concepts,
+                    ref,
+                    active,
+                    onset,
+                    abatement,
+                    recorded,
+                    display,
+                    found.matched,
+                    found.by_name,
+                )
+            )
             continue
         if not isinstance(resource, dict):
             continue
@@ -333,78 +415,6 @@ def normalise_conditions(
     return out, unclassified
 
 
-def _read_typed(
-    resource: Condition,
-    index: int,
-    vs: ValueSets,
-    typed_memo: dict[bytes, tuple[Classified, str | None]],
-    seen: set[str],
-    out: list[Problem],
-    unclassified: list[Unclassified],
-) -> None:
-    """The loop of `normalise_conditions` for a typed Condition: the same reading, from its
-    members."""
-    rid = resource.id
-    ref = f"Condition/{rid}" if type(rid) is str and rid else f"Condition[{index}]"
-    if ref in seen:
-        return
-    seen.add(ref)
-    if _raw_status(resource.verificationStatus) in EXCLUDED_VERIFICATION:
-        return
-    code = resource.code
-    key = b"" if code is UNSET else bytes(code)  # the code as sent (JSON text)
-    read = typed_memo.get(key)
-    if read is None:
-        concept = raw_json(key) if key else None
-        read = typed_memo[key] = (classify(vs, concept), concept_text(concept))
-    found, display = read
-    if not found.concepts and found.known_none:
-        return
-    clinical = _raw_status(resource.clinicalStatus)
-    if (
-        resource.abatementDateTime is UNSET
-        and resource.abatementPeriod is UNSET
-        and resource.abatementString is UNSET
-    ):
-        abatement = None  # the usual: none sent
-    else:
-        abatement = _first_day(
-            resource.abatementDateTime,
-            _member(resource.abatementPeriod, "end"),
-            _member(resource.abatementPeriod, "start"),
-            resource.abatementString,
-        )
-    if clinical in _STATED:
-        active = clinical in ACTIVE
-    else:
-        active = abatement is None and resource.abatementBoolean is not True
-    active = active and not found.history
-    if not found.concepts:
-        unclassified.append(Unclassified(ref=ref, codes=found.unknown, active=active))
-        return
-    onset = resource.onsetDateTime
-    onset = parse_date(onset) if type(onset) is str else None
-    if onset is None:
-        onset = _first_day(_member(resource.onsetPeriod, "start"), resource.onsetString)
-    recorded = resource.recordedDate
-    recorded = parse_date(recorded) if type(recorded) is str else None
-    if recorded is None:
-        recorded = _first_day(resource.assertedDate, resource.dateRecorded)
-    out.append(
-        _problem(
-            found.concepts,
-            ref,
-            active,
-            onset,
-            abatement,
-            recorded,
-            display,
-            found.matched,
-            found.by_name,
-        )
-    )
-
-
 def _member(value: Any, name: str) -> Any:
     return value.get(name) if isinstance(value, dict) else None
 
@@ -419,22 +429,17 @@ def _first_day(*values: Any) -> date | None:
     return None
 
 
-_STATUSES: dict[bytes, str | None] = {}  # `_raw_status` per JSON text
+_STATUSES: dict[bytes, str | None] = {}  # `_status_of` per JSON text
 _STATUSES_MAX = 1024  # emptied when full (the usual charts send a handful)
 
 
-def _raw_status(value: Raw | UnsetType) -> str | None:
-    """`status_code` of a status member kept as its JSON text (memoised)."""
-    if value is UNSET:
-        return None
-    key = bytes(value)
-    found = _STATUSES.get(key, _UNSEEN)
-    if found is _UNSEEN:
-        found = status_code(raw_json(key))
-        if len(_STATUSES) >= _STATUSES_MAX:
-            _STATUSES.clear()
-        _STATUSES[key] = found
-    return found  # type: ignore[no-any-return]
+def _status_of(text: bytes) -> str | None:
+    """`status_code` of a status member sent as the JSON text `text` (memoised)."""
+    found = status_code(raw_json(text))
+    if len(_STATUSES) >= _STATUSES_MAX:
+        _STATUSES.clear()
+    _STATUSES[text] = found
+    return found
 
 
 def _classify_key(code: Any) -> tuple[str | None, ...] | None:
