@@ -43,7 +43,9 @@ def format_number(value: float | int) -> str:
         if value.is_integer():
             whole = int(value)
             return f"{whole:,}" if abs(whole) >= 10_000 else str(whole)
-        return f"{value:.{2 if abs(value) >= 0.1 else 3}f}".rstrip("0").rstrip(".")
+        # two fixed specs: a nested one ({value:.{digits}f}) formats twice as slowly
+        text = f"{value:.2f}" if value >= 0.1 or value <= -0.1 else f"{value:.3f}"
+        return text.rstrip("0").rstrip(".")
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float) and not math.isfinite(value):
