@@ -119,8 +119,11 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
         "a drug poisoning or adverse effect is not the disease",
     ),
     (
-        r"\bvaccination\b|\bimmunization\b|\bimmunisation\b|\bvaccine\b|\bimmune to\b"
-        r"|\bvaccinated\b|\bimmuni[sz]ed\b",
+        # what follows an immunisation is a complication of it, not immunity ("Sepsis following
+        # immunization" is a sepsis)
+        r"(?<!following )(?<!after )(?<!due to )"
+        r"(?:\bvaccination\b|\bimmunization\b|\bimmunisation\b|\bvaccine\b)"
+        r"|\bimmune to\b|\bvaccinated\b|\bimmuni[sz]ed\b",
         "vaccination or immunity against X is not X",
     ),
 )

@@ -281,3 +281,20 @@ def test_the_templates_cover_the_cues_and_every_concept_name():
     assert {"family history", "screening", "suspected", "ruled out", "at risk"} <= cues
     assert {"exposure", "vaccination", "prophylaxis", "test", "history of", "pseudo"} <= cues
     assert len(NAMES) >= 120
+
+
+@pytest.mark.parametrize(
+    ("system", "code"), [("cm", "T88.0XXA"), ("who", "T88.0"), ("cm", "T88.0")]
+)
+def test_an_infection_following_immunisation_is_not_read_as_serious_by_its_code(system, code):
+    # T88.0 holds an injection-site abscess as much as a sepsis: the display decides, else the
+    # Condition is counted as not classified (never "no infection")
+    facts = normalise(
+        PatientRecord(patient_id="p", conditions=[_condition(system, code, None)]), [], K, TODAY
+    )
+    assert facts.problems == []
+    assert len(facts.unclassified_conditions) == 1
+    sepsis = _condition(system, code, None)
+    sepsis["code"]["text"] = "Sepsis following immunization"
+    (found,) = _read(sepsis)
+    assert "serious_infection" in found[0]
