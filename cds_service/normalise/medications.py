@@ -27,6 +27,7 @@ import orjson
 
 from cds_service.knowledge.index import MedCode, ValueSets
 from cds_service.model import Dropped, Medication
+from cds_service.normalise.construct import fast_positional
 from cds_service.normalise.dosage import Dose, problem, read_dose
 from cds_service.normalise.fhir import (
     as_list,
@@ -217,24 +218,17 @@ def normalise_medications(
                 continue
             if dose.problem and "steroid" in classes and status in ACTIVE_STATUS:
                 dropped.append(Dropped(ref, f"steroid dose not readable: {dose.problem}"))
-            med = Medication(
-                drug=identity.drug,
-                classes=classes,
-                ref=ref,
-                status=status,
-                dose_mg=dose.dose_mg,
-                per_day=dose.per_day,
-                route=route,
-                authored=first_date(
-                    resource,
-                    "authoredOn",
-                    "dateWritten",
-                    "effectiveDateTime",
-                    "effectivePeriod.start",
-                    "dateAsserted",
-                ),
-                display=identity.display,
-                code=identity.code,
+            med = _medication(
+                identity.drug,
+                classes,
+                ref,
+                status,
+                dose.dose_mg,
+                dose.per_day,
+                route,
+                first_date(resource, *_AUTHORED),
+                identity.display,
+                identity.code,
             )
             out.append(med)
             for other in identity.others:
@@ -246,6 +240,15 @@ def normalise_medications(
 
 
 _Reading = tuple[Identity, str | None, frozenset[str], Dose]  # drug, route, classes, dose
+_AUTHORED = (  # the date an order or statement was written
+    *("authoredOn", "dateWritten", "effectiveDateTime", "effectivePeriod.start"),
+    "dateAsserted",
+)
+_medication = fast_positional(  # one per known order (see construct.py)
+    Medication,
+    *("drug", "classes", "ref", "status", "dose_mg", "per_day", "route", "authored"),
+    *("display", "code"),
+)
 
 
 def _read(resource: dict[str, Any], vs: ValueSets) -> _Reading:
