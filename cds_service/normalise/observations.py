@@ -235,14 +235,15 @@ def normalise_observations(
                 ):
                     concept, text, factor, canon = hit
                     ids = taken.get(concept)
-                    if ids is None:
-                        taken[concept] = {rid}
-                        out[concept] = [
-                            (day, rid, concept, text, value, unit, factor, canon, None, None)
-                        ]
-                    elif rid not in ids:
-                        ids.add(rid)
-                        out[concept].append(
+                    if ids is None or rid not in ids:
+                        # setdefault: the general readers may have listed results of the
+                        # concept without taking an id (one without id), or taken an id and
+                        # listed nothing (a result dropped, a percentage waiting)
+                        if ids is None:
+                            taken[concept] = {rid}
+                        else:
+                            ids.add(rid)
+                        out.setdefault(concept, []).append(
                             (day, rid, concept, text, value, unit, factor, canon, None, None)
                         )
                     continue
@@ -252,12 +253,12 @@ def normalise_observations(
             if type(plan) is tuple:
                 concept = plan[_CONCEPT]
                 ids = taken.get(concept)
-                if ids is None:
-                    taken[concept] = {plan[1]}
-                    out[concept] = [plan]
-                elif plan[1] not in ids:
-                    ids.add(plan[1])
-                    out[concept].append(plan)
+                if ids is None or plan[1] not in ids:
+                    if ids is None:
+                        taken[concept] = {plan[1]}
+                    else:
+                        ids.add(plan[1])
+                    out.setdefault(concept, []).append(plan)  # as above
                 continue
             resource = plan  # any other shape: the general readers below
         if type(resource) is not dict and not isinstance(resource, dict):

@@ -211,6 +211,31 @@ def test_an_id_sent_twice_is_read_once_per_concept_whichever_reader_reads_each(f
     assert len(plain[0]["esr"]) == 1
 
 
+@pytest.mark.parametrize(
+    "first",
+    ["none", "listed without id", "dropped under an id", "both"],
+)
+def test_results_read_by_either_reader_are_all_kept_whatever_comes_first(first):
+    """A result the general readers list without an id, or one they drop under an id, before
+    plain numbers of the same concept read inline: every usable result is kept, none lost
+    (the first inline number once replaced the list), and the call never fails (a KeyError
+    once answered such a chart with a 500)."""
+    no_id = obs("1988-5", None, "2026-08-01", valueString="12 mg/L")
+    dropped = obs("1988-5", "bad", "2026-07-01", valueString="lipaemic")
+    numbers = [obs("1988-5", f"n{i}", f"2026-09-0{i}", **q(float(i), "mg/L")) for i in (1, 2)]
+    before = {
+        "none": [],
+        "listed without id": [no_id],
+        "dropped under an id": [dropped],
+        "both": [dropped, no_id],
+    }[first]
+    plain, from_typed, decoded = _both([*before, *numbers])
+    assert isinstance(decoded, TypedBundle)
+    assert from_typed == plain
+    expected = [1.0, 2.0] + ([12.0] if no_id in before else [])
+    assert sorted(o.value for o in from_typed[0]["crp"]) == expected
+
+
 def test_one_odd_observation_leaves_its_bundle_plain_and_read_as_before():
     odd = obs("1988-5", "crp-strvalue", valueQuantity={"value": "1.2", "code": "mg/dL"})
     resources = [obs("1988-5", "crp", **q(1.2, "mg/dL")), odd]
