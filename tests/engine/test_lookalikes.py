@@ -298,3 +298,9 @@ def test_an_infection_following_immunisation_is_not_read_as_serious_by_its_code(
     sepsis["code"]["text"] = "Sepsis following immunization"
     (found,) = _read(sepsis)
     assert "serious_infection" in found[0]
+
+
+def test_lymphogranuloma_malignant_is_hodgkin_lymphoma_and_venereum_is_not():
+    (found,) = _read(_condition("sct", "269509006", None))  # [M]Lymphogranuloma, malignant
+    assert "lymphoma" in found[0]
+    assert not any("lymphoma" in c for c, _ in _display_only("Lymphogranuloma venereum"))
