@@ -115,6 +115,11 @@ class Catalogue:
 
     def value(self, value: Any) -> str:
         """One parameter or evidence value in this language."""
+        kind = type(value)  # the usual kinds first
+        if kind is str:
+            return self.label(value)
+        if kind is float or kind is int:
+            return format_number(value)
         if isinstance(value, bool):
             return self.data["value"]["true" if value else "false"]
         if isinstance(value, int | float):
