@@ -36,13 +36,13 @@ them linkable.
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import hashlib
 import hmac
 import json
 import logging
 import os
-import queue
 import secrets
 import threading
 import time
@@ -69,8 +69,6 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import (
     IntegrityError,
@@ -158,13 +156,73 @@ class FeedbackRecord(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-# statements built once (the writer and the replay cache run them on every batch / call)
+# statements built once (the replay cache runs it on every signed call)
 _INSERT_JTI = insert(SeenJti)
-_INSERT_AUDIT = insert(AuditRecord)
-_INSERT_NEW_CARDS = {  # a uuid already stored keeps its first row
-    "sqlite": sqlite_insert(IssuedCard).on_conflict_do_nothing(index_elements=["uuid"]),
-    "postgresql": postgresql_insert(IssuedCard).on_conflict_do_nothing(index_elements=["uuid"]),
-}
+
+# the writer's rows, as tuples in this column order (_DriverInserts, Storage._insert_rows)
+AUDIT_COLUMNS = (
+    "at",
+    "service_id",
+    "hook",
+    "hook_instance",
+    "status",
+    "client_id",
+    "patient_hash",
+    "rule_ids",
+    "card_count",
+    "fhir_calls",
+    "unavailable",
+    "timings_ms",
+    "language",
+)
+CARD_COLUMNS = (
+    "uuid",
+    "service_id",
+    "hook_instance",
+    "indicator",
+    "rule_ids",
+    "issued_at",
+    "client_id",
+)
+_AT, _ISSUED_AT = AUDIT_COLUMNS.index("at"), CARD_COLUMNS.index("issued_at")
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+class _DriverInserts:
+    """The audit and issued-card INSERTs as the database driver's own SQL (SQLite and
+    PostgreSQL), run by its cursor's executemany on rows of plain tuples.
+
+    The writer commits after every answer batch, and it runs cache-cold between hook calls:
+    SQLAlchemy's per-statement work (execution context, compiled parameters, a bind processor
+    per value) was most of a batch's CPU. The timestamps are converted by SQLAlchemy's own
+    bind processor of the column type, so the stored values are those SQLAlchemy writes (and
+    reads back). A uuid already stored keeps its first row (ON CONFLICT DO NOTHING)."""
+
+    def __init__(self, engine: Engine) -> None:
+        dialect = engine.dialect
+        mark = _PLACEHOLDERS.get(dialect.paramstyle)
+        self.supported = dialect.name in ("sqlite", "postgresql") and mark is not None
+        self.audit_sql = _insert_sql(AuditRecord.__tablename__, AUDIT_COLUMNS, mark or "?")
+        self.cards_sql = (
+            _insert_sql(IssuedCard.__tablename__, CARD_COLUMNS, mark or "?")
+            + " ON CONFLICT (uuid) DO NOTHING"
+        )
+        stamp = DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect)
+        self.stamp: Any = stamp if stamp is not None and self.supported else _same
+        dbapi = dialect.dbapi
+        # the driver's errors that mean the database cannot be reached (all rows lost)
+        self.unreachable: tuple[type[BaseException], ...] = (
+            (dbapi.OperationalError, dbapi.InterfaceError) if dbapi is not None else ()
+        )
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _insert_sql(table: str, columns: tuple[str, ...], mark: str) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+
 
 # --------------------------------------------------------------------------- plain data
 
@@ -290,14 +348,16 @@ class AuditWriter:
     """Commits the audit and issued-card rows of hook calls after their answers, in batches.
 
     One per process (a daemon thread; a greenlet under gevent, whose monkey-patching makes
-    `threading` and `queue` cooperative). A hook call puts its row in a bounded queue and
-    answers at once; the writer takes the first row, waits up to `delay_s` for more (at most
-    `max_batch`), and commits them in one transaction. Rows are never dropped on the way: when
-    the queue is full the caller writes its own row (back-pressure instead of loss);
-    `flush()` commits what is queued now (reads of this process call it first, so a card
-    answered here is found by feedback handled here); `close()` flushes and stops, and is
-    called at graceful shutdown (gunicorn worker_exit, atexit). What a `kill -9` can lose is
-    the rows of the last `delay_s` (feedback itself is committed before it is acknowledged).
+    `threading` cooperative). A hook call appends its row to the writer's queue and answers
+    at once; the first row wakes the writer, which lets `delay_s` pass, takes every row then
+    queued (at most `max_batch`) and commits them in one transaction. The rows in between
+    only join the queue: the writer is woken once per batch, not once per row. Rows are never
+    dropped on the way: when `max_queue` rows wait the caller writes its own row
+    (back-pressure instead of loss); `flush()` commits what is queued now (reads of this
+    process call it first, so a card answered here is found by feedback handled here);
+    `close()` flushes and stops, and is called at graceful shutdown (gunicorn worker_exit,
+    atexit). What a `kill -9` can lose is the rows of the last `delay_s` (feedback itself is
+    committed before it is acknowledged).
     """
 
     def __init__(
@@ -308,8 +368,11 @@ class AuditWriter:
         self.max_batch = max_batch
         self._max_queue = max_queue
         self._lock = threading.Lock()
-        self._queue: queue.Queue[Any] = queue.Queue(max_queue)
+        self._queue: collections.deque[Any] = collections.deque()
+        self._wake = threading.Event()  # rows (or a marker) are queued
+        self._now = threading.Event()  # commit without waiting out the delay
         self._thread: threading.Thread | None = None
+        self._running = False  # the writer of this process is in its loop
         self._pid = 0
         self._closed = False
         self._unfinished = 0  # rows queued and not yet committed (or given up)
@@ -317,34 +380,41 @@ class AuditWriter:
 
     def _ensure_thread(self) -> None:
         # started on first use, in the process that uses it (workers are forked)
-        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+        if self._running and self._pid == os.getpid():
             return
         with self._lock:
             if self._pid != os.getpid():
-                self._queue = queue.Queue(self._max_queue)  # a forked copy is not ours
+                self._queue = collections.deque()  # a forked copy is not ours
+                self._wake, self._now = threading.Event(), threading.Event()
                 self._unfinished = 0
-            if self._pid != os.getpid() or self._thread is None or not self._thread.is_alive():
+                self._running = False
+            if not self._running:
                 self._pid = os.getpid()
                 self._closed = False
+                self._running = True
                 self._thread = threading.Thread(
                     target=self._run, name="rheum-cds-audit-writer", daemon=True
                 )
                 self._thread.start()
+
+    def _put(self, item: Any, now: bool) -> None:
+        self._queue.append(item)
+        if now or len(self._queue) >= self.max_batch:
+            self._now.set()
+        if not self._wake.is_set():
+            self._wake.set()
 
     def submit(self, row: AuditRow) -> bool:
         """Queue a row; False when it could not be queued (full, closed): write it yourself."""
         if self._closed and self._pid == os.getpid():
             return False
         self._ensure_thread()
-        with self._lock:
-            self._unfinished += 1
-        try:
-            self._queue.put_nowait(row)
-        except queue.Full:
-            with self._lock:
-                self._unfinished -= 1
+        if len(self._queue) >= self._max_queue:
             metrics.observe_error("audit_queue_full")
             return False
+        with self._lock:
+            self._unfinished += 1
+        self._put(row, now=False)
         return True
 
     def pending(self) -> int:
@@ -354,38 +424,45 @@ class AuditWriter:
     def flush(self, timeout_s: float = 10.0) -> bool:
         if not self.pending():
             return True  # nothing queued in this process, or all of it committed
-        if not self._thread.is_alive():
+        if not self._running:
             self._drain()
             return True
         marker = _Flush()
-        try:
-            self._queue.put(marker, timeout=timeout_s)
-        except queue.Full:
-            return False
+        self._put(marker, now=True)
         return marker.done.wait(timeout_s)
 
     def close(self, timeout_s: float = 10.0) -> None:
         if self._pid != os.getpid() or self._thread is None:
             return
         self._closed = True
-        if self._thread.is_alive():
-            with contextlib.suppress(queue.Full):
-                self._queue.put(_STOP, timeout=timeout_s)
+        if self._running:
+            self._put(_STOP, now=True)
             self._thread.join(timeout_s)
         self._drain()  # anything the writer did not reach (stopped, or too slow)
 
-    def _drain(self) -> None:
+    def _take(self) -> tuple[list[AuditRow], list[_Flush], bool]:
+        """The queued rows (at most max_batch), the flush markers among them, and whether a
+        stop was asked."""
         rows: list[AuditRow] = []
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(item, AuditRow):
-                rows.append(item)
+        markers: list[_Flush] = []
+        stop = False
+        queued = self._queue
+        while queued and len(rows) < self.max_batch:
+            item = queued.popleft()
+            if item is _STOP:
+                stop = True
             elif isinstance(item, _Flush):
-                item.done.set()
-        self._commit(rows)
+                markers.append(item)
+            else:
+                rows.append(item)
+        return rows, markers, stop
+
+    def _drain(self) -> None:
+        while self._queue:
+            rows, markers, _ = self._take()
+            self._commit(rows)
+            for marker in markers:
+                marker.done.set()
 
     def _commit(self, rows: list[AuditRow]) -> None:
         storage = self._storage()
@@ -397,33 +474,27 @@ class AuditWriter:
                 self._unfinished -= len(rows)
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            self._running = False
+
+    def _loop(self) -> None:
         while True:
-            try:
-                item = self._queue.get(timeout=self.idle_check_s)
-            except queue.Empty:
+            if not self._wake.wait(self.idle_check_s):
                 if self._storage() is None:
                     return  # its Storage is gone (an app built and dropped, as in tests)
                 continue
-            rows: list[AuditRow] = []
-            markers: list[_Flush] = []
-            stop = False
-            deadline = time.monotonic() + self.delay_s
-            while True:
-                if item is _STOP:
-                    stop = True
-                elif isinstance(item, _Flush):
-                    markers.append(item)
-                else:
-                    rows.append(item)
-                if stop or markers or len(rows) >= self.max_batch:
-                    break  # commit now
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    item = self._queue.get(timeout=remaining)
-                except queue.Empty:
-                    break
+            # the first row of a batch: the rows of the next delay_s join it, unless a
+            # flush, a stop or a full batch asks for the commit now
+            self._now.wait(self.delay_s)
+            self._wake.clear()
+            self._now.clear()
+            rows, markers, stop = self._take()
+            if self._queue:  # more than one batch waits, or arrived meanwhile: go on
+                self._wake.set()
+                if len(self._queue) >= self.max_batch or stop or markers:
+                    self._now.set()
             try:
                 self._commit(rows)
             except Exception as exc:  # never let the writer die silently  # noqa: BLE001
@@ -454,6 +525,7 @@ class Storage:
         )
         self.engine = _make_engine(url)
         self.backend = self.engine.dialect.name
+        self._inserts = _DriverInserts(self.engine)
         if patient_hash_key:
             self._hash_key = patient_hash_key.encode()
             self.patient_hash_key_random = False
@@ -563,15 +635,19 @@ class Storage:
 
     # ------------------------------------------------------------------ audit and cards
 
-    @staticmethod
     def _card_rows(
+        self,
         service_id: str,
         hook_instance: str,
         cards: Iterable[dict[str, Any]],
-        at: datetime,
+        stamp: Any,
         client_id: str | None = None,
-    ) -> list[dict[str, Any]]:
-        rows: dict[str, dict[str, Any]] = {}
+    ) -> list[tuple[Any, ...]]:
+        """The issued-card rows of `cards` (tuples in CARD_COLUMNS order; `stamp`: the
+        issue time as the driver takes it, see _DriverInserts)."""
+        rows: dict[str, tuple[Any, ...]] = {}
+        hook_instance = hook_instance[:255]
+        owner = (client_id or "")[:512]
         for card in cards:
             uid = card.get("uuid") if isinstance(card, dict) else None
             if not isinstance(uid, str) or not uid:
@@ -584,15 +660,15 @@ class Storage:
                 if isinstance(f, dict) and isinstance(f.get("id"), str)
             ]
             indicator = card.get("indicator")
-            rows[uid] = {
-                "uuid": uid[:255],
-                "service_id": service_id,
-                "hook_instance": hook_instance[:255],
-                "indicator": indicator if isinstance(indicator, str) else None,
-                "rule_ids": _json_text(rule_ids),
-                "issued_at": at,
-                "client_id": (client_id or "")[:512],
-            }
+            rows[uid] = (
+                uid[:255],
+                service_id,
+                hook_instance,
+                indicator if isinstance(indicator, str) else None,
+                _json_text(rule_ids),
+                stamp,
+                owner,
+            )
         return list(rows.values())
 
     def record_cards(
@@ -605,31 +681,66 @@ class Storage:
         """Remember the uuids of cards answered (and to which client), so feedback can be
         matched to them."""
         self._ensure_schema()
-        rows = self._card_rows(service_id, hook_instance, cards, _now(), client_id)
+        stamp = self._inserts.stamp(_now())
+        rows = self._card_rows(service_id, hook_instance, cards, stamp, client_id)
         if not rows:
             return
         try:
-            with self.engine.begin() as conn:
-                self._insert_cards(conn, rows)
+            self._insert_rows([], rows)
         except SQLAlchemyError as exc:
             raise StorageError(f"{self.backend}: {type(exc).__name__}") from exc
+        except self._inserts.unreachable as exc:
+            raise StorageError(f"{self.backend}: {type(exc).__name__}") from exc
 
-    @staticmethod
-    def _insert_cards(conn: Any, rows: list[dict[str, Any]]) -> None:
-        """Insert issued-card rows; a uuid already stored keeps its first row."""
-        dialect = conn.dialect.name
-        if dialect in ("sqlite", "postgresql"):
-            # one statement: no look-up of the uuids first (the writer's batch is cheaper)
-            conn.execute(_INSERT_NEW_CARDS[dialect], rows)
+    def _insert_rows(self, audits: list[tuple[Any, ...]], cards: list[tuple[Any, ...]]) -> None:
+        """Insert audit and issued-card rows in one transaction (tuples in AUDIT_COLUMNS /
+        CARD_COLUMNS order); raises the driver's or SQLAlchemy's error."""
+        inserts = self._inserts
+        if not inserts.supported:
+            self._insert_rows_core(audits, cards)
             return
-        existing = set(
-            conn.execute(
-                select(IssuedCard.uuid).where(IssuedCard.uuid.in_([r["uuid"] for r in rows]))
-            ).scalars()
-        )
-        new = [r for r in rows if r["uuid"] not in existing]
-        if new:
-            conn.execute(insert(IssuedCard), new)
+        connection = self.engine.raw_connection()  # a pooled connection, as engine.begin()
+        try:
+            cursor = connection.cursor()
+            try:
+                if audits:
+                    cursor.executemany(inserts.audit_sql, audits)
+                if cards:
+                    cursor.executemany(inserts.cards_sql, cards)
+                connection.commit()
+            except BaseException as exc:
+                if isinstance(exc, inserts.unreachable):
+                    connection.invalidate(exc)  # never handed out again
+                else:
+                    with contextlib.suppress(Exception):
+                        connection.rollback()
+                raise
+            finally:
+                with contextlib.suppress(Exception):
+                    cursor.close()
+        finally:
+            connection.close()  # back to the pool
+
+    def _insert_rows_core(
+        self, audits: list[tuple[Any, ...]], cards: list[tuple[Any, ...]]
+    ) -> None:
+        """_insert_rows for other databases, through SQLAlchemy Core."""
+        with self.engine.begin() as conn:
+            if audits:
+                conn.execute(
+                    insert(AuditRecord), [dict(zip(AUDIT_COLUMNS, r, strict=True)) for r in audits]
+                )
+            if not cards:
+                return
+            wanted = [dict(zip(CARD_COLUMNS, r, strict=True)) for r in cards]
+            existing = set(
+                conn.execute(
+                    select(IssuedCard.uuid).where(IssuedCard.uuid.in_([r["uuid"] for r in wanted]))
+                ).scalars()
+            )
+            new = [r for r in wanted if r["uuid"] not in existing]
+            if new:
+                conn.execute(insert(IssuedCard), new)
 
     def issued_card(self, uuid: str) -> str | None:
         """The service id a card uuid was issued by, or None if this service never issued it."""
@@ -690,25 +801,25 @@ class Storage:
         owners = self.issued_owners(service_id, cards, wait_s)
         return {uuid for uuid, owner in owners.items() if owner is not None and owner != me}
 
-    def _audit_values(self, row: AuditRow) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def _audit_values(self, row: AuditRow) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
         """The audit row and the issued-card rows of one hook call, ready to insert."""
-        at = row.at or _now()
-        values = {
-            "at": at,
-            "service_id": row.service_id[:64],
-            "hook": row.hook[:64],
-            "hook_instance": row.hook_instance[:255],
-            "status": int(row.status),
-            "client_id": row.client_id,
-            "patient_hash": self.hash_patient_id(row.patient_id) if row.patient_id else None,
-            "rule_ids": _json_text(list(row.rule_ids)),
-            "card_count": len(row.cards),
-            "fhir_calls": int(row.fhir_calls),
-            "unavailable": _json_text(list(row.unavailable)),
-            "timings_ms": _json_text({k: round(float(v), 2) for k, v in row.timings_ms.items()}),
-            "language": row.language,
-        }
-        cards = self._card_rows(row.service_id, row.hook_instance, row.cards, at, row.client_id)
+        stamp = self._inserts.stamp(row.at or _now())
+        values = (
+            stamp,
+            row.service_id[:64],
+            row.hook[:64],
+            row.hook_instance[:255],
+            int(row.status),
+            row.client_id,
+            self.hash_patient_id(row.patient_id) if row.patient_id else None,
+            _json_text(list(row.rule_ids)),
+            len(row.cards),
+            int(row.fhir_calls),
+            _json_text(list(row.unavailable)),
+            _json_text({k: round(float(v), 2) for k, v in row.timings_ms.items()}),
+            row.language,
+        )
+        cards = self._card_rows(row.service_id, row.hook_instance, row.cards, stamp, row.client_id)
         return values, cards
 
     def _write_audit(self, rows: Sequence[AuditRow]) -> bool:
@@ -718,22 +829,21 @@ class Storage:
         """
         if not rows:
             return True
-        audits: list[dict[str, Any]] = []
-        cards: dict[str, dict[str, Any]] = {}
-        for row in rows:
-            values, card_rows = self._audit_values(row)
-            audits.append(values)
-            for card in card_rows:
-                cards.setdefault(card["uuid"], card)
+        audits: list[tuple[Any, ...]] = []
+        cards: dict[str, tuple[Any, ...]] = {}
         try:
+            for row in rows:
+                values, card_rows = self._audit_values(row)
+                audits.append(values)
+                for card in card_rows:
+                    cards.setdefault(card[0], card)
             self._ensure_schema()
-            with self.engine.begin() as conn:
-                conn.execute(_INSERT_AUDIT, audits)
-                if cards:
-                    self._insert_cards(conn, list(cards.values()))
+            self._insert_rows(audits, list(cards.values()))
             return True
         except (StorageError, OperationalError, InterfaceError, SATimeoutError) as exc:
             return self._audit_failed(rows, exc)  # the database is unreachable: all lost
+        except self._inserts.unreachable as exc:
+            return self._audit_failed(rows, exc)
         except Exception as exc:  # noqa: BLE001 — a value the database refuses
             if len(rows) > 1:  # one row the database refuses must not cost the others
                 return all([self._write_audit([row]) for row in rows])
