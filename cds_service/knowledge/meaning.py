@@ -68,6 +68,9 @@ RISK_OF_ANOTHER = re.compile(
 LOOKALIKES: tuple[tuple[str, str], ...] = (
     (
         r"\bfamily history\b|\bfh:|\bfamily hx\b"
+        # SNOMED CT's "History of X in child of subject", "X in mother of subject"
+        r"|\b(mother|father|sister|brother|sibling|parent|child|son|daughter|relative"
+        r"|family member)s? of subject\b"
         r"|\((in (the |a )?)?(mother|father|sister|brother|sibling|parent|grandmother|grandfather"
         r"|grandparent|aunt|uncle|cousin|son|daughter|relative|family member)s?\b[^)]*\)",
         "family history of X is not X",

@@ -1151,3 +1151,19 @@ def test_a_word_of_a_concept_in_another_sense_is_not_the_concept(display, not_co
 )
 def test_the_concept_itself_stays_recognised_next_to_its_look_alikes(display, concept):
     assert concept in read(display)
+
+
+@pytest.mark.parametrize(
+    ("display", "not_concept"),
+    [
+        ("History of diabetes mellitus in child of subject", "diabetes"),
+        ("History of myocardial infarction in mother of subject", "mi"),
+        ("Malignant neoplasm in sibling of subject", "malignancy"),
+    ],
+)
+def test_a_relative_of_subject_is_family_history(display, not_concept):
+    """SNOMED CT names a relative's condition "X in <relative> of subject" (History of
+    diabetes mellitus in child of subject (situation), 444094009): family history, not the
+    patient's; the patient's own condition "in mother complicating pregnancy" stays."""
+    assert not_concept not in read(display)
+    assert "diabetes" in read("Diabetes mellitus in mother complicating pregnancy")
