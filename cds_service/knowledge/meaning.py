@@ -92,6 +92,10 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
         # "not amenable to photocoagulation": how the disease can be treated, not its absence
         r"|\bnot\b(?! (yet )?delivered)(?! resulting in)(?! done)(?! confirmed bacteriolog)"
         r"(?! amenable to)"
+        # an asthma or COPD control finding ("Asthma not disturbing sleep", "COPD does not
+        # disturb sleep", "Asthma not limiting activities") states the disease, with no symptom
+        r"(?! (disturbing|disturb|limiting|limit|interfering with|interfere with) "
+        r"(sleep|activit|daily|work|school|exercise))"
         r"|\bno evidence\b|\babsent\b|\bdenie[sd]\b"
         r"|" + NEGATIVE + r"|\bwithout evidence\b|\bunlikely\b",
         "ruled-out or negated X is not X",

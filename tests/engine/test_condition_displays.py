@@ -1088,6 +1088,12 @@ def test_a_fifth_lists_look_alikes_are_not_the_concept(display, not_concept):
         ("Pulmonary Langerhans cell histiocytosis", "ild", "malignancy"),
         ("Agnogenic myeloid metaplasia", "myelofibrosis", None),
         ("Farmer's lung", "ild", None),
+        # an asthma / COPD control finding states the disease; a negated disease does not
+        ("Asthma not disturbing sleep", "chronic_lung_disease", None),
+        ("Asthma not limiting activities", "chronic_lung_disease", None),
+        ("COPD does not disturb sleep", "chronic_lung_disease", None),
+        ("Asthma not present", None, "chronic_lung_disease"),
+        ("Not asthma", None, "chronic_lung_disease"),
         ("Cerebellar abscess", "serious_infection", None),
         ("Abscess of brain stem", "serious_infection", None),
         ("Tuberculous abscess of brain", "tb_active", "serious_infection"),
