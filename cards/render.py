@@ -49,6 +49,7 @@ from cds_service.model import (
     is_unitless,
     split_sent,
 )
+from cds_service.normalise.construct import fast_positional
 from cds_service.normalise.dosage import PROBLEMS as DOSE_PROBLEMS
 
 SUMMARY_MAX = 139  # CDS Hooks: "fewer than 140 characters"
@@ -119,6 +120,13 @@ def _by_severity(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=key)
 
 
+# Finding(...) without the frozen-dataclass __init__ (normalise/construct.py): the scores'
+# sources are passed to the sources line as findings that carry only a source
+_source_only = fast_positional(
+    Finding,
+    *("rule_id", "severity", "category", "order_ref", "drug"),
+    *("evidence", "source", "params", "suggestions"),
+)
 _PLAIN = frozenset({str, int, bool, type(None)})  # JSON as they are
 _INF = math.inf
 
@@ -553,6 +561,9 @@ def _category(cat: Catalogue, category: str | None) -> str:
     return cat.data["category"].get(category or "unknown", category or "")
 
 
+_SCORE_RANK = {sid: i for i, sid in enumerate(SCORE_ORDER)}
+
+
 def _score_groups(scores: list[Score]) -> list[list[Score]]:
     """Scores per id (newest first, at most TREND_LENGTH), ids in a fixed display order."""
     groups: dict[str, list[Score]] = {}
@@ -562,8 +573,7 @@ def _score_groups(scores: list[Score]) -> list[list[Score]]:
             groups[s.id].append(s)
     for values in groups.values():
         values.sort(key=lambda s: s.when or date.min, reverse=True)
-    rank = {sid: i for i, sid in enumerate(SCORE_ORDER)}
-    return sorted(groups.values(), key=lambda g: rank.get(g[0].id, len(rank)))
+    return sorted(groups.values(), key=lambda g: _SCORE_RANK.get(g[0].id, len(_SCORE_RANK)))
 
 
 _OUT_OF_RANGE = re.compile(r"(?P<component>[a-z0-9_]+) must be (?P<limit>[<>=]+ ?[0-9.eE+-]+)")
@@ -964,7 +974,7 @@ def _activity_body(
         lines.append(_na_line(ctx, n))
     # the scores' sources (in the order shown) before the findings', each score on its own
     scored = [
-        Finding("", "info", "activity", None, None, source=source)
+        _source_only("", "info", "activity", None, None, [], source, {}, [])
         for source in _score_sources(ctx, shown)
     ]
     sources = _sources_line(ctx, [*scored, *findings])
