@@ -312,8 +312,7 @@ def normalise_conditions(
             key = b"" if code is UNSET else bytes(code)  # the code as sent (JSON text)
             read = typed_memo.get(key)
             if read is None:
-                concept = raw_json(key) if key else None
-                read = typed_memo[key] = (classify(vs, concept), concept_text(concept))
+                read = typed_memo[key] = _read_code(vs, key)
             found, display = read
             if not found.concepts and found.known_none:
                 continue
@@ -427,6 +426,23 @@ def _first_day(*values: Any) -> date | None:
             if found is not None:
                 return found
     return None
+
+
+def _read_code(vs: ValueSets, text: bytes) -> tuple[Classified, str | None]:
+    """(classify, concept_text) of a Condition.code sent as the JSON text `text` (b"" when
+    absent). Remembered in the value sets while no code has been learnt from the
+    institution's terminology (then the reading is a pure function of the text and the
+    shipped value sets); with learnt codes, read again (the caller's per-record memo)."""
+    if vs.cond_terminology:
+        concept = raw_json(text) if text else None
+        return classify(vs, concept), concept_text(concept)
+    key = ("cond-code", text)
+    found = vs._coding_cache.get(key)
+    if found is None:
+        concept = raw_json(text) if text else None
+        found = (classify(vs, concept), concept_text(concept))
+        remember(vs._coding_cache, key, found)
+    return found  # type: ignore[no-any-return]
 
 
 _STATUSES: dict[bytes, str | None] = {}  # `_status_of` per JSON text

@@ -552,17 +552,24 @@ def _reading(
     "system|code", factor, canonical unit) when a number in that unit converts to the
     concept's unit (`_plain_quantity`); else _GENERAL (a result named, not coded, a
     differential percentage, a qualitative concept, no unit or one that does not convert: the
-    general readers read it or say why not)."""
+    general readers read it or say why not). Memoised in the value sets (bounded)."""
+    key = ("obs-read", code, unit_code)  # a pure function of these and the value sets
+    cache = vs._coding_cache
+    reading = cache.get(key, _UNSEEN)
+    if reading is not _UNSEEN:
+        return reading  # type: ignore[no-any-return]
     found = _code_hit(vs, code)
     if found is None or found is _NAMED:
-        return found  # type: ignore[return-value]
-    obs, code_text = found
-    if obs.percent_of is not None or unit_code is None or obs.concept not in vs.units:
-        return _GENERAL
-    factor, canonical, problem = conversion_plan(vs, obs, unit_code)
-    if factor is None or problem is not None:
-        return _GENERAL
-    return obs.concept, code_text, factor, canonical
+        reading = found
+    else:
+        obs, code_text = found
+        reading = _GENERAL
+        if obs.percent_of is None and unit_code is not None and obs.concept in vs.units:
+            factor, canonical, problem = conversion_plan(vs, obs, unit_code)
+            if factor is not None and problem is None:
+                reading = (obs.concept, code_text, factor, canonical)
+    remember(cache, key, reading)
+    return reading
 
 
 _NAMED = _GENERAL  # `_code_hit` of a code none of whose codings is known, but its name is

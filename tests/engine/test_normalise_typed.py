@@ -4,6 +4,7 @@ as plain JSON, never refused."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -568,3 +569,21 @@ def test_the_usual_call_is_read_in_one_pass():
     assert keys == fhir_json._PREFETCH_KEYS
     raw = orjson.dumps(bodies.order_sign_body(60))
     assert type(fhir_json._one_pass_decoder.decode(raw).prefetch.observations) is TypedBundle
+
+
+def test_a_code_the_terminology_learns_is_read_anew_though_it_was_unknown_before():
+    """Typed Condition codes are remembered across calls only while no code has been learnt
+    from the institution's terminology: once one is, a code unknown before is read again."""
+    vs = replace(K.vs, cond_terminology={}, _coding_cache={}, _text_cache={})
+    local = cond("local", cc(SCT, "999999991", "Local arthritis entry"))
+    decoded = decode_resource(_bundle(local))
+    assert isinstance(decoded, TypedBundle)
+    typed = bundle_typed(decoded)
+    problems, unclassified = normalise_conditions(typed, vs)
+    assert not problems and [u.ref for u in unclassified] == ["Condition/local"]
+    ra = K.vs.condition_concept(SCT, "69896004")
+    assert ra is not None
+    vs.cond_terminology[(vs.systems.family(SCT), "999999991")] = frozenset({ra})
+    problems, unclassified = normalise_conditions(typed, vs)
+    assert [p.ref for p in problems] == ["Condition/local"] and not unclassified
+    assert ra in problems[0].concepts
