@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from cds_service.knowledge.index import MedCode, ValueSets
+from cds_service.knowledge.index import MedCode, ValueSets, remember
 from cds_service.model import Dropped, Medication
 from cds_service.normalise.construct import fast_positional
 from cds_service.normalise.dosage import Dose, problem, read_dose
@@ -208,11 +208,12 @@ def normalise_medications(
                 continue
             seen.add(ref)
             key = _reading_key(resource)
-            reading = memo.get(key) if key is not None else None
-            if reading is None:
+            if key is None:
                 reading = _read(resource, vs)
-                if key is not None:
-                    memo[key] = reading
+            else:
+                reading = memo.get(key)
+                if reading is None:
+                    reading = memo[key] = _remembered_read(resource, key, vs)
             identity, route, classes, dose = reading
             if identity.drug is None:
                 continue
@@ -264,6 +265,18 @@ def _read(resource: dict[str, Any], vs: ValueSets) -> _Reading:
     else:
         dose = read_dose(dosages(resource), identity.texts, vs, product_strength(identity))
     return identity, route, classes, dose
+
+
+def _remembered_read(resource: dict[str, Any], key: bytes, vs: ValueSets) -> _Reading:
+    """`_read` of a resource whose `_reading_key` is `key`, remembered in the value sets
+    across calls (a pure function of the key and the value sets; bounded): the same drugs
+    and dosages come back in chart after chart."""
+    cache_key = ("med-read", key)
+    found = vs._coding_cache.get(cache_key)
+    if found is None:
+        found = _read(resource, vs)
+        remember(vs._coding_cache, cache_key, found)
+    return found  # type: ignore[no-any-return]
 
 
 def _reading_key(resource: dict[str, Any]) -> bytes | None:
