@@ -121,7 +121,7 @@ def _reason_concepts(resource: dict[str, Any], record: PatientRecord, vs: ValueS
     for cc in reasons:
         found |= condition_concepts(vs, cc)[0]
     by_id: dict[str, Any] = {}
-    for c in record.conditions:
+    for c in record.conditions if refs else ():  # only an order with a reasonReference
         rid = c.id if type(c) is Condition else c.get("id") if isinstance(c, dict) else None
         if isinstance(rid, str):
             by_id[rid] = c
