@@ -24,7 +24,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 from math import isfinite
-from operator import itemgetter
 from typing import Any, overload
 
 from cds_service.fhir_json import UNSET, Observation, Quantity, as_dict, raw_json
@@ -50,7 +49,6 @@ DATE_PATHS = ("effectiveDateTime", "effectivePeriod.start", "effectiveInstant", 
 _NUMERIC_STRING = re.compile(r"^(<=|>=|<|>|≤|≥|=)?\s*([-+]?\d+(?:[.,]\d+)?)\s*(.*)$")
 _COMPARATORS = {"≤": "<=", "≥": ">=", "=": None}
 _INF = math.inf
-_NEWEST = itemgetter(0, 1)  # (when, ref) of an entry: sort key, newest first with reverse=True
 _new_observed = fast_constructor(Observed)  # hundreds per record (see construct.py)
 _numeric_observed = fast_positional(
     Observed,
@@ -335,8 +333,12 @@ def normalise_observations(
         mixed.update(_absolute_counts(vs, percentages, out, dropped))
     lists: dict[str, ObservedList] = {}
     for concept, entries in out.items():
-        # newest first, then by ref: a Plan's id orders as its ref does among Plans only
-        entries.sort(key=_by_ref if concept in mixed else _NEWEST, reverse=True)
+        # newest first, then by ref: a Plan's id orders as its ref does among Plans only;
+        # Plans alone sort as tuples (no key): (when, id) differs between any two of a concept
+        if concept in mixed:
+            entries.sort(key=_by_ref, reverse=True)
+        else:
+            entries.sort(reverse=True)
         lists[concept] = ObservedList(entries)
     return lists, dropped
 
