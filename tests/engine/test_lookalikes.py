@@ -304,3 +304,34 @@ def test_lymphogranuloma_malignant_is_hodgkin_lymphoma_and_venereum_is_not():
     (found,) = _read(_condition("sct", "269509006", None))  # [M]Lymphogranuloma, malignant
     assert "lymphoma" in found[0]
     assert not any("lymphoma" in c for c, _ in _display_only("Lymphogranuloma venereum"))
+
+
+@pytest.mark.parametrize(
+    ("system", "code", "not_concept"),
+    [
+        ("cm", "T81.44XS", "serious_infection"),  # sepsis following a procedure, sequela
+        ("cm", "T81.12XS", "serious_infection"),  # postprocedural septic shock, sequela
+        ("cm", "T80.211S", "serious_infection"),  # CVC bloodstream infection, sequela
+        ("cm", "O94", "pregnancy"),  # sequelae of complication of pregnancy
+        ("who", "O94", "pregnancy"),
+    ],
+)
+def test_a_late_effect_is_not_the_active_condition(system, code, not_concept):
+    facts = normalise(
+        PatientRecord(patient_id="p", conditions=[_condition(system, code, None)]), [], K, TODAY
+    )
+    assert facts.problems == [] and facts.unclassified_conditions == []
+
+
+@pytest.mark.parametrize(
+    ("system", "code", "concept"),
+    [
+        ("cm", "T81.44XA", "serious_infection"),
+        ("cm", "T81.44XD", "serious_infection"),
+        ("cm", "O99.89", "pregnancy"),
+        ("who", "O95", "pregnancy"),
+    ],
+)
+def test_the_same_categories_current_codes_stay_the_concept(system, code, concept):
+    (found,) = _read(_condition(system, code, None))
+    assert concept in found[0]
