@@ -71,19 +71,27 @@ def add_cors_headers(
     response: Response, config: Config, origin: str | None, method: str
 ) -> Response:
     """The CORS headers of an answer to a request from `origin` (install_cors's after-request
-    hook; the hook route's answers, cds_service.routes.hooks)."""
-    allowed = _allowed_origin(config, origin)
-    if allowed != "*":
-        if "Vary" in response.headers:
-            response.vary.add("Origin")
-        else:  # the usual case, without parsing and re-writing a header set
-            response.headers["Vary"] = "Origin"
-    if allowed is None:
-        return response
-    response.headers["Access-Control-Allow-Origin"] = allowed
-    response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-    if method == "OPTIONS":
-        response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
-        response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
-        response.headers["Access-Control-Max-Age"] = MAX_AGE_S
+    hook): cors_headers, with `Origin` added to a `Vary` the response has already."""
+    for name, value in cors_headers(config, origin, method):
+        if name == "Vary" and "Vary" in response.headers:
+            response.vary.add(value)
+        else:
+            response.headers[name] = value
     return response
+
+
+def cors_headers(config: Config, origin: str | None, method: str) -> list[tuple[str, str]]:
+    """The CORS headers of an answer to a request from `origin`, in the order they are added:
+    `Vary: Origin` unless every origin is allowed, then, for an allowed origin, the
+    Access-Control-* headers (the hook route's entry sends these as they are)."""
+    allowed = _allowed_origin(config, origin)
+    headers = [] if allowed == "*" else [("Vary", "Origin")]
+    if allowed is None:
+        return headers
+    headers.append(("Access-Control-Allow-Origin", allowed))
+    headers.append(("Access-Control-Expose-Headers", EXPOSED_HEADERS))
+    if method == "OPTIONS":
+        headers.append(("Access-Control-Allow-Methods", ALLOWED_METHODS))
+        headers.append(("Access-Control-Allow-Headers", ALLOWED_HEADERS))
+        headers.append(("Access-Control-Max-Age", MAX_AGE_S))
+    return headers

@@ -152,7 +152,12 @@ def finish_response(
     no query) when INFO is on. `started`: time.perf_counter() at arrival."""
     if rid:
         response.headers[REQUEST_ID_HEADER] = rid
-    status = response.status_code
+    observe_response(route, method, response.status_code, started)
+
+
+def observe_response(route: str, method: str, status: int, started: float | None) -> None:
+    """The request counted, and its access-log line when INFO is on (finish_response; the
+    hook route's own entry, which sends its headers itself)."""
     metrics.observe_http(route, method, status)
     if access_log.isEnabledFor(logging.INFO):  # the line and its fields only when written
         ms = round((time.perf_counter() - started) * 1000, 1) if started else None
