@@ -39,6 +39,7 @@ from cds_service.knowledge.meaning import (
 from cds_service.model import Problem, Unclassified
 from cds_service.normalise.construct import fast_constructor, fast_positional
 from cds_service.normalise.fhir import (
+    MEMO_LONGEST,
     SEEN_DAYS,
     codings,
     concept_text,
@@ -441,7 +442,8 @@ def _read_code(vs: ValueSets, text: bytes) -> tuple[Classified, str | None]:
     if found is None:
         concept = raw_json(text) if text else None
         found = (classify(vs, concept), concept_text(concept))
-        remember(vs._coding_cache, key, found)
+        if len(text) <= MEMO_LONGEST:
+            remember(vs._coding_cache, key, found)
     return found  # type: ignore[no-any-return]
 
 
@@ -452,9 +454,10 @@ _STATUSES_MAX = 1024  # emptied when full (the usual charts send a handful)
 def _status_of(text: bytes) -> str | None:
     """`status_code` of a status member sent as the JSON text `text` (memoised)."""
     found = status_code(raw_json(text))
-    if len(_STATUSES) >= _STATUSES_MAX:
-        _STATUSES.clear()
-    _STATUSES[text] = found
+    if len(text) <= MEMO_LONGEST:
+        if len(_STATUSES) >= _STATUSES_MAX:
+            _STATUSES.clear()
+        _STATUSES[text] = found
     return found
 
 

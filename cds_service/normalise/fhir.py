@@ -34,6 +34,10 @@ _JSON_SPACE = " \t\r\n"  # the whitespace JSON itself allows; any other is part 
 _MISSING = object()
 _SEEN: dict[str, date | None] = {}  # value -> its day (or None), as read before
 SEEN_DAYS = _SEEN  # parse_date(value) of a str read before, for a hot loop to look up first
+# a JSON text (a code, a status, an order's medication and dosage) at most this long is
+# remembered across calls by the readers that memoise by text; a longer one is read each
+# time (a sender cannot fill the bounded memos with megabytes)
+MEMO_LONGEST = 1024
 _DAYS: dict[str, date | None] = {}  # date part ("2024-05-03", or all of a shorter value) -> day
 _SEEN_MAX = 8192  # values (and date parts) remembered at most (then forgotten all at once)
 _SEEN_LONGEST = 48  # longer values (rare: long fractions, padding, junk) are read, not kept

@@ -30,6 +30,7 @@ from cds_service.model import Dropped, Medication
 from cds_service.normalise.construct import fast_positional
 from cds_service.normalise.dosage import Dose, problem, read_dose
 from cds_service.normalise.fhir import (
+    MEMO_LONGEST,
     as_list,
     codings,
     concept_texts,
@@ -275,7 +276,8 @@ def _remembered_read(resource: dict[str, Any], key: bytes, vs: ValueSets) -> _Re
     found = vs._coding_cache.get(cache_key)
     if found is None:
         found = _read(resource, vs)
-        remember(vs._coding_cache, cache_key, found)
+        if len(key) <= MEMO_LONGEST:
+            remember(vs._coding_cache, cache_key, found)
     return found  # type: ignore[no-any-return]
 
 

@@ -31,6 +31,7 @@ from cds_service.knowledge.index import ObsCode, ValueSets, norm_text, remember
 from cds_service.model import Dropped, Observed
 from cds_service.normalise.construct import fast_constructor, fast_positional
 from cds_service.normalise.fhir import (
+    MEMO_LONGEST,
     SEEN_DAYS,
     as_list,
     codings,
@@ -570,7 +571,8 @@ def _reading(
             factor, canonical, problem = conversion_plan(vs, obs, unit_code)
             if factor is not None and problem is None:
                 reading = (obs.concept, code_text, factor, canonical)
-    remember(cache, key, reading)
+    if len(code) + len(unit_code or "") <= MEMO_LONGEST:
+        remember(cache, key, reading)
     return reading
 
 
@@ -590,7 +592,8 @@ def _code_hit(vs: ValueSets, code: bytes) -> tuple[ObsCode, str] | str | None:
         found = _match(concept, vs)
         if found is None and vs.obs_names and _match_name(concept, vs) is not None:
             found = _NAMED
-        remember(cache, key, found)
+        if len(code) <= MEMO_LONGEST:
+            remember(cache, key, found)
     return found  # type: ignore[no-any-return]
 
 

@@ -587,3 +587,19 @@ def test_a_code_the_terminology_learns_is_read_anew_though_it_was_unknown_before
     problems, unclassified = normalise_conditions(typed, vs)
     assert [p.ref for p in problems] == ["Condition/local"] and not unclassified
     assert ra in problems[0].concepts
+
+
+def test_a_long_code_text_is_read_but_not_remembered_across_calls():
+    """Codes are remembered across calls by their JSON text, except texts longer than
+    MEMO_LONGEST: read each time, so a sender cannot fill the memos with megabytes."""
+    vs = replace(K.vs, _coding_cache={}, _text_cache={})
+    long_code = {"coding": [{"system": LOINC, "code": "1988-5"}], "text": "C" * 5000}
+    long_obs = {**obs("1988-5", "long", **q(2.0, "mg/dL")), "code": long_code}
+    long_cond = cond("long-cond", {**cc(SCT, "69896004"), "text": "R" * 5000})
+    decoded = decode_resource(_bundle(long_obs, obs("1988-5", "short", **q(3.0, "mg/dL"))))
+    found, _ = normalise_observations(bundle_typed(decoded), vs)
+    assert sorted(o.ref for o in found["crp"]) == ["Observation/long", "Observation/short"]
+    problems, _ = normalise_conditions(bundle_typed(decode_resource(_bundle(long_cond))), vs)
+    assert [p.ref for p in problems] == ["Condition/long-cond"]
+    remembered = [k for k in vs._coding_cache if k[0] in ("obs-code", "obs-read", "cond-code")]
+    assert remembered and all(len(k[1]) < 5000 for k in remembered)  # the short one only
