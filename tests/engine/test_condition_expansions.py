@@ -630,7 +630,9 @@ def test_evaluation_reports_recall_and_false_positives(tmp_path):
         "706870000\tsnomed\tdvt|pe|vte\n"
         "9999999999\tsnomed\tpe\tAcute pulmonary embolism\n"
         "38907003\tsnomed\tnone\tVaricella\n"
-        "69896004\tsnomed\tnone\tRheumatoid arthritis (labelled wrongly on purpose)\n",
+        "69896004\tsnomed\tnone\tRheumatoid arthritis (labelled wrongly on purpose)\n"
+        # rheumatoid lung disease is extra_articular_ra+ild: it means ra, and says more
+        "J99.0\ticd10\tra\tRheumatoid lung disease\n",
         encoding="utf-8",
     )
     rows = build.read_code_list(listing)
@@ -639,8 +641,9 @@ def test_evaluation_reports_recall_and_false_positives(tmp_path):
     assert by_code.found["dvt|pe|vte"] == ["706870000"]
     assert [m[0] for m in by_code.missed["pe"]] == ["9999999999"]
     assert [f[0] for f in by_code.false] == ["69896004"]
+    assert by_code.found["ra"] == ["J99.0"]
     report = by_code.report()
-    assert "ALL\t3/4\t75.0 %\tfalse 1" in report
+    assert "ALL\t4/5\t80.0 %\tfalse 1" in report
     with_displays = build.evaluate(rows, K.vs, displays=True)
     assert "9999999999" in with_displays.found["pe"]  # unknown code read by its display
 

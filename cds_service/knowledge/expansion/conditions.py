@@ -1855,9 +1855,12 @@ def evaluate(
             out.found.setdefault(expected, []).append(code)
         else:
             out.missed.setdefault(expected, []).append((code, system, note))
+        # a false positive reads only concepts it does not mean; a reading that means the
+        # expected concept (itself or by implication: rheumatoid lung disease is
+        # extra_articular_ra+ild, which means ra) and says more is found, never false too
         parts = set(got.split("+")) if got else set()
         wrong = {c for c in parts if c not in wanted and not (vs.concepts_with_implied(c) & wanted)}
-        if wrong and not parts & wanted:
+        if wrong and not concepts & wanted:
             out.false.append((code, system, expected, got or ""))
     return out
 
