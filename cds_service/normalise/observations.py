@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 from math import isfinite
+from operator import itemgetter
 from typing import Any, overload
 
 from cds_service.fhir_json import UNSET, Observation, Quantity, as_dict, raw_json
@@ -62,6 +63,7 @@ _numeric_observed = fast_positional(
 # interpretation, comparator); its ref is "Observation/<id>", made when it is built
 Plan = tuple[date, str, str, str, float, str, float, str | None, str | None, str | None]
 _CONCEPT = 2  # Plan[_CONCEPT]
+_NEWEST = itemgetter(0, 1)  # (when, ref) of a (when, ref, Observed) entry: its sort key
 REF_PREFIX = "Observation/"  # of a typed result's ref (a Plan keeps the id after it)
 _PREFIX_LEN = len(REF_PREFIX)
 
@@ -190,9 +192,9 @@ def normalise_observations(
     never look at."""
     out: dict[str, list[Any]] = {}  # concept -> entries (when, ref, Observed | plan)
     dropped: list[Dropped] = []
-    seen: set[tuple[str, str]] = set()  # (ref, concept) taken, refs not "Observation/<id>"
-    taken: dict[str, set[str]] = {}  # concept -> ids taken, refs "Observation/<id>"
-    mixed: set[str] = set()  # concepts with entries other than Plans (sorted by whole ref)
+    seen: set[tuple[str, str]] = set()  # (ref, concept) taken by the general readers
+    taken: dict[str, set[str]] = {}  # concept -> ids of its Plans (ref "Observation/<id>")
+    mixed: set[str] = set()  # concepts with entries other than Plans
     percentages: list[tuple[ObsCode, dict[str, Any], str, Any, str]] = []
     names = vs.obs_names
     memo: dict[Any, Any] = {}
@@ -234,14 +236,15 @@ def normalise_observations(
                 ):
                     concept, text, factor, canon = hit
                     ids = taken.get(concept)
-                    if ids is None or rid not in ids:
-                        # setdefault: the general readers may have listed results of the
-                        # concept without taking an id (one without id), or taken an id and
-                        # listed nothing (a result dropped, a percentage waiting)
+                    if (ids is None or rid not in ids) and not (
+                        seen and (REF_PREFIX + rid, concept) in seen
+                    ):
                         if ids is None:
                             taken[concept] = {rid}
                         else:
                             ids.add(rid)
+                        # setdefault: the general readers may have listed results of the
+                        # concept already
                         out.setdefault(concept, []).append(
                             (day, rid, concept, text, value, unit, factor, canon, None, None)
                         )
@@ -252,7 +255,9 @@ def normalise_observations(
             if type(plan) is tuple:
                 concept = plan[_CONCEPT]
                 ids = taken.get(concept)
-                if ids is None or plan[1] not in ids:
+                if (ids is None or plan[1] not in ids) and not (
+                    seen and (REF_PREFIX + plan[1], concept) in seen
+                ):
                     if ids is None:
                         taken[concept] = {plan[1]}
                     else:
@@ -295,18 +300,12 @@ def normalise_observations(
             when = first_date(resource, *DATE_PATHS[1:])
         for obs_code, holder, code in parts:
             concept = obs_code.concept
-            if ref.startswith(REF_PREFIX):  # as a Plan's id
-                ids = taken.get(concept)
-                if ids is None:
-                    ids = taken[concept] = set()
-                elif ref[_PREFIX_LEN:] in ids:
-                    continue
-                ids.add(ref[_PREFIX_LEN:])
-            else:
-                key = (ref, concept)
-                if key in seen:
-                    continue
-                seen.add(key)
+            key = (ref, concept)
+            if key in seen:
+                continue
+            if taken and ref.startswith(REF_PREFIX) and ref[_PREFIX_LEN:] in taken.get(concept, ()):
+                continue  # read as a Plan already
+            seen.add(key)
             if when is None:
                 dropped.append(Dropped(ref, f"no date for {concept}"))
                 continue
@@ -336,10 +335,10 @@ def normalise_observations(
     for concept, entries in out.items():
         # newest first, then by ref: a Plan's id orders as its ref does among Plans only;
         # Plans alone sort as tuples (no key): (when, id) differs between any two of a concept
-        if concept in mixed:
-            entries.sort(key=_by_ref, reverse=True)
-        else:
+        if concept not in mixed:
             entries.sort(reverse=True)
+        else:
+            entries.sort(key=_by_ref if concept in taken else _NEWEST, reverse=True)
         lists[concept] = ObservedList(entries)
     return lists, dropped
 

@@ -603,3 +603,15 @@ def test_a_long_code_text_is_read_but_not_remembered_across_calls():
     assert [p.ref for p in problems] == ["Condition/long-cond"]
     remembered = [k for k in vs._coding_cache if k[0] in ("obs-code", "obs-read", "cond-code")]
     assert remembered and all(len(k[1]) < 5000 for k in remembered)  # the short one only
+
+
+def test_a_number_under_the_id_of_a_result_dropped_before_is_not_read_again():
+    """The first result under an id is the one read, typed as plain: a result dropped by
+    the general readers keeps a later number under the same id out, whoever reads it."""
+    dropped = obs("1988-5", "same", "2026-07-01", valueString="lipaemic")
+    number = obs("1988-5", "same", "2026-09-01", **q(5.0, "mg/L"))
+    other = obs("1988-5", "other", "2026-09-02", **q(6.0, "mg/L"))
+    plain, from_typed, decoded = _both([dropped, number, other])
+    assert isinstance(decoded, TypedBundle)
+    assert from_typed == plain
+    assert [o.ref for o in from_typed[0]["crp"]] == ["Observation/other"]
