@@ -36,22 +36,32 @@ LIKE_REASON = "an X-like condition is not X"
 # myeloid leukaemia", "Carcinoma of breast, ER negative", "triple negative breast cancer"), a
 # stain or culture ("gram-negative sepsis", "culture-negative endocarditis"), a histology
 # ("bacteriologically and histologically negative" tuberculosis is confirmed otherwise), an
-# organism's test ("coagulase-negative Staphylococcus" sepsis); a marker may be spelled out
+# organism's test ("coagulase-negative Staphylococcus" sepsis), an angiogram ("angiogram-negative
+# subarachnoid haemorrhage"); a marker may be spelled out
 # ("anaplastic lymphoma kinase negative anaplastic large cell lymphoma").
 MARKERS_BEFORE_NEGATIVE = (
     "triple", "receptor", "oncogene", "mutation", "histologically", "gram", "culture", "2",
     "her2", "her 2", "erbb2", "er", "pr", "hr", "alk", "egfr", "ros1", "kras", "braf", "bcr-abl",
     "bcr-abl1", "abl1", "jak2", "calr", "mpl", "chromosome", "ph", "pd-l1", "p16", "hpv", "ebv",
-    "idh", "idh1", "idh2", "tdt", r"cd\d", r"cd\d\d", "coagulase", "kinase",
+    "idh", "idh1", "idh2", "tdt", r"cd\d", r"cd\d\d", r"cd-\d", r"cd-\d\d", "coagulase", "kinase",
+    "bcr/abl", "species 1", "angiogram",
 )  # fmt: skip
 NEGATIVE = (
     "".join(f"(?<!\\b{m}{sep})" for m in MARKERS_BEFORE_NEGATIVE for sep in (" ", "-"))
     + r"\bnegative\b"
+    # "negative for epidermal growth factor receptor expression": a marker named after it
+    + r"(?! for (?:[\w-]+ ){0,6}?(?:expression|receptor|mutation|rearrangement|fusion)\b)"
 )
 MARKER_BEFORE_NEGATIVE_AT_END = re.compile(
     r"\b(?:" + "|".join(MARKERS_BEFORE_NEGATIVE) + r")[- ]?$"
 )
 RISK_REASON = "risk of X is not X"
+NEGATED_REASON = "ruled-out or negated X is not X"
+# "X not due to / not associated with / not occurring in Y" says what X is not caused by or
+# where it is not: X is there ("Cirrhosis of liver not due to alcohol", "Kaposi sarcoma not
+# associated with acquired immunodeficiency syndrome", "Plasmacytoma, extramedullary (not
+# occurring in bone)"); Y is not ("Galactorrhea not associated with childbirth" is no pregnancy)
+NOT_CAUSED = re.compile(r"\bnot (?:due to|associated with|occurring in|caused by)\b")
 # "risk" that grades something else than the disease the name goes on to name: the diabetic's
 # foot ("Diabetic foot at risk", "Diabetes mellitus - high risk foot", "At high risk of ulcer
 # of left foot due to diabetes mellitus": the foot ulcer is at risk, the diabetes is present) or
@@ -92,13 +102,17 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
         # "not amenable to photocoagulation": how the disease can be treated, not its absence
         r"|\bnot\b(?! (yet )?delivered)(?! resulting in)(?! done)(?! confirmed bacteriolog)"
         r"(?! amenable to)"
+        # a grade or a variant, not an absence ("Macular edema not clinically significant due to
+        # diabetes mellitus", "endocarditis of left atrioventricular (not morphologically mitral)
+        # valve"); what a disease is not due to is read in _says (NOT_CAUSED)
+        r"(?! morphologically)(?! clinically significant)"
         # an asthma or COPD control finding ("Asthma not disturbing sleep", "COPD does not
         # disturb sleep", "Asthma not limiting activities") states the disease, with no symptom
         r"(?! (disturbing|disturb|limiting|limit|interfering with|interfere with) "
         r"(sleep|activit|daily|work|school|exercise))"
         r"|\bno evidence\b|\babsent\b|\bdenie[sd]\b"
-        r"|" + NEGATIVE + r"|\bwithout evidence\b|\bunlikely\b",
-        "ruled-out or negated X is not X",
+        r"|" + NEGATIVE + r"|\bwithout evidence\b(?! of end[- ]organ)|\bunlikely\b",
+        NEGATED_REASON,
     ),
     (
         r"\brisk\b(?! pregnancy)|\bfear of\b|\bworr(y|ied) about\b|\bsusceptibility\b"
@@ -303,6 +317,10 @@ def _says(pattern: re.Pattern[str], reason: str, d: Definition, text: str) -> bo
     not apply. "Risk" that grades another finding (RISK_OF_ANOTHER) is no risk of X."""
     if reason == RISK_REASON:
         text = RISK_OF_ANOTHER.sub(" ", text)
+    if reason == NEGATED_REASON and (cut := NOT_CAUSED.search(text)):
+        before, after = text[: cut.start()], text[cut.end() :]
+        if any(p.search(before) for p in d.include) and not any(p.search(after) for p in d.include):
+            text = before
     if not pattern.search(text):
         return False
     if reason != LIKE_REASON or _MIMIC.search(text):

@@ -335,3 +335,50 @@ def test_a_late_effect_is_not_the_active_condition(system, code, not_concept):
 def test_the_same_categories_current_codes_stay_the_concept(system, code, concept):
     (found,) = _read(_condition(system, code, None))
     assert concept in found[0]
+
+
+@pytest.mark.parametrize(
+    ("display", "concept"),
+    [
+        ("CD-30 negative cutaneous T-cell lymphoma (disorder)", "lymphoma"),
+        ("Atypical chronic myeloid leukaemia, BCR/ABL negative", "malignancy"),
+        (
+            "Non-small cell lung cancer, negative for epidermal growth factor receptor expression"
+            " (disorder)",
+            "malignancy",
+        ),
+        ("Reactive oxygen species 1 negative non-small cell lung cancer (disorder)", "malignancy"),
+        ("Angiogram-negative intracranial subarachnoid hemorrhage", "stroke"),
+        ("Cirrhosis of liver not due to alcohol (disorder)", "cirrhosis"),
+        (
+            "Kaposi sarcoma not associated with acquired immunodeficiency syndrome (disorder)",
+            "malignancy",
+        ),
+        ("Plasmacytoma, extramedullary (not occurring in bone)", "malignancy"),
+        (
+            "Macular edema not clinically significant due to diabetes mellitus (disorder)",
+            "diabetes",
+        ),
+        ("Stage 1 hypertension without evidence of end organ damage", "hypertension"),
+    ],
+)
+def test_a_negative_marker_or_cause_leaves_the_disease_named(display, concept):
+    # "negative" after a marker, and "not due to / not associated with" after the disease, say
+    # what kind of disease it is, not that it is absent
+    assert any(concept in c for c, _ in _display_only(display))
+
+
+@pytest.mark.parametrize(
+    ("display", "concept"),
+    [
+        ("Galactorrhea not associated with childbirth (disorder)", "pregnancy"),
+        (
+            "Occlusion and stenosis of cerebral arteries, not resulting in cerebral infarction",
+            "stroke",
+        ),
+        ("Eaton Lambert syndrome without underlying malignancy (disorder)", "malignancy"),
+        ("Hepatitis C antibody negative", "hcv_infection"),
+    ],
+)
+def test_what_a_name_says_is_not_there_stays_out(display, concept):
+    assert not any(concept in c for c, _ in _display_only(display))
