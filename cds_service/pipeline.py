@@ -30,7 +30,7 @@ from cds_service.assess.engine import assess
 from cds_service.assess.registry import Settings
 from cds_service.auth import AuthError, unauthorized_body
 from cds_service.gather import gather, needs_precondition, no_server
-from cds_service.model import Assessment, HookRequest, Order, PatientRecord
+from cds_service.model import Assessment, Facts, HookRequest, Order, PatientRecord
 from cds_service.normalise import normalise
 from cds_service.normalise.orders import recognise_orders
 from cds_service.outcome import operation_outcome
@@ -57,6 +57,8 @@ class HookOutcome:
     hook_request: HookRequest | None = None
     record: PatientRecord | None = None
     assessment: Assessment | None = None
+    # kept with the outcome so that it is freed after the answer has been sent, not before
+    facts: Facts | None = None
     cards: list[dict[str, Any]] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     started: float = 0.0  # time.monotonic() at arrival
@@ -177,14 +179,14 @@ def handle_hook(
         and id(resource) not in targets
     ]
     today = date.today()
-    facts = normalise(record, orders, knowledge, today, co_orders)
+    facts = outcome.facts = normalise(record, orders, knowledge, today, co_orders)
     clock.lap("normalise")
     terminology = runtime.terminology
     if terminology is not None and facts.unclassified_conditions:
         # one bounded I/O step, like gather: codes nobody knows are asked of the institution's
         # terminology server; whatever it answers in time is normalised again
         if terminology.resolve(facts.unclassified_codes(), gather_deadline):
-            facts = normalise(record, orders, knowledge, today, co_orders)
+            facts = outcome.facts = normalise(record, orders, knowledge, today, co_orders)
         clock.lap("terminology")
     settings = Settings(
         label_region=runtime.config.label_region,
