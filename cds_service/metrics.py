@@ -25,7 +25,6 @@ Pass known service ids only (the discovery ids, or "unknown"), so label sets sta
 from __future__ import annotations
 
 import os
-from collections import Counter as Counter_
 from collections.abc import Iterable
 from typing import Any
 
@@ -138,7 +137,10 @@ def observe_cards(cards: Iterable[dict[str, Any]]) -> None:
 def observe_unclassified(families: Iterable[str]) -> None:
     """Count unclassified condition codes by family; an institution's own system ("local:<uri>")
     counts as "local", so the label set stays the bounded list of systems.toml families."""
-    counts = Counter_(("local" if f.startswith("local:") else f) for f in families)
+    counts: dict[str, int] = {}  # a plain dict: runs after every answer, cache-cold
+    for family in families:
+        label = "local" if family.startswith("local:") else family
+        counts[label] = counts.get(label, 0) + 1
     for label, count in counts.items():  # one increment per family, not one per code
         _child(UNCLASSIFIED_CODES, label).inc(count)
 
