@@ -348,34 +348,57 @@ def resolve(matched: Iterable[str], implies: Mapping[str, frozenset[str]]) -> st
     return "+".join(kept)
 
 
-# A term without a semantic tag (a UK codelist's preferred term; a display as EHRs send it) may
-# name a procedure, a test or a record about a condition instead of the condition: UK codelists
-# mix diagnoses with the procedures, reviews, invitations and observations a practice records
-# about them ("Asthma annual review", "Diabetes monitoring first letter", "Heart failure
-# resolved", "Clark melanoma level 2", "Rheumatoid arthritis latex test"). A definition takes
-# such a term only if it reads as a disorder or finding: the expansion builder puts one that
-# matches this in the review, and a display read at run time means no concept.
-UNTAGGED_NOT_A_CONDITION = re.compile(
-    r"\b(reviews?|monitoring|invitations?|invite|letter|clinic|seen (in|by)|referral|referred"
-    r"|management|plan|education|advice|assessment|(?<!on )examination|exam|screen|screening"
-    r"|tests?|declined|excepted|exception|quality indicators?|register"
-    r"|(?<!complication of )care|service|administration|infusion|therapy"
-    r"|(?<!following )(?<!of )procedure|operation|surgery|excision|biopsy|resection|removal"
-    r"|repair|insertion|scan|ultrasound|radiograph|x-ray|admission|visit|encounter|discharged?"
-    r"|telephone|email|text message|predicted|resolved|level|clark"
-    r"|no(?! mention of| international classification of diseases for oncology subtype| icd-o"
-    r" subtype| subtype)"
-    r"|cannot exclude|follow-up|follow up|staging|grading|allowable value|counsell?ing"
-    r"|curettage|preparation|scale|score|order of birth|sex of baby|length of gestation"
-    r"|number of|green form|injection|ultrasonography|pack|surgical|treatment of|termination"
-    r"|reason for|control of|aspiration of|study field|photocoagulation|treatment drugs"
-    r"|details of|rehabilitation|information|pathway|admit|admissions"
-    r"|estimated glomerular filtration rate|formula|equation|destruction|fragmentation"
-    r"|fulguration|electrodesiccation|compensation for|opcs|irradiation|emboli[sz]ation|suture"
-    r"|drainage of"
-    r"|maneuver|manoeuvre|forceps|analgesia|severity index)\b"
-    r"|\w(ectomy|otomy|ostomy|oscopy|plasty|therapy|rrhaphy)\b"
-)
+@dataclass(frozen=True)
+class NotACondition:
+    """Names that state a concept's disease but record something else than the patient having
+    it: a role, a department, an audit or study, a questionnaire, a quality indicator, an
+    adverse reaction to a product (scope "any": every name), a review, letter, referral,
+    or test (scope "untagged": a name without a semantic tag, a codelist's preferred term or a
+    display as EHRs send it), a procedure (scope "codelist": a codelist's term, which the
+    expansion builder reads). valuesets/conditions.toml [_not_a_condition]: one
+    definition that the expansion builder (its review) and the run-time display reader
+    (MeaningIndex.concepts_of) both read."""
+
+    any_name: tuple[tuple[re.Pattern[str], str], ...] = ()
+    untagged: tuple[tuple[re.Pattern[str], str], ...] = ()
+    codelist: tuple[tuple[re.Pattern[str], str], ...] = ()
+
+    def why(self, text: str, untagged: bool, codelist: bool = False) -> str | None:
+        """The reason a name (case folded, its tag taken off; `untagged`: it carried none;
+        `codelist`: a codelist's preferred term, read by the expansion builder) records no
+        condition of the patient, or None."""
+        scopes = (
+            (self.any_name, self.untagged, self.codelist)
+            if codelist
+            else (self.any_name, self.untagged)
+            if untagged
+            else (self.any_name,)
+        )
+        for cues in scopes:
+            for pattern, reason in cues:
+                if pattern.search(text):
+                    return reason
+        return None
+
+
+def load_not_a_condition(data: Mapping[str, Any]) -> NotACondition:
+    """[_not_a_condition] of conditions.toml: cues = [{kind, scope, reason, match}]."""
+    table = data.get("_not_a_condition", {})
+    scopes: dict[str, list[tuple[re.Pattern[str], str]]] = {
+        "any": [],
+        "untagged": [],
+        "codelist": [],
+    }
+    for cue in table.get("cues", []):
+        scope = cue.get("scope")
+        if scope not in scopes or not cue.get("reason") or not cue.get("kind"):
+            raise KeyError(f"[_not_a_condition] cue {cue.get('kind')!r}: scope, kind, reason")
+        scopes[scope].append((re.compile(cue["match"]), f"{cue['reason']} ({cue['kind']})"))
+    if any(scopes.values()) and not str(table.get("source", "")).strip():
+        raise KeyError("[_not_a_condition]: missing source")
+    return NotACondition(*(tuple(scopes[s]) for s in ("any", "untagged", "codelist")))
+
+
 # A Read morphology term ("[M]Malignant lymphoma, diffuse NOS"), one named the way SNOMED CT
 # names its morphologic abnormalities after ICD-O ("Thymoma, malignant", "Carcinoma,
 # metastatic", "Spindle cell melanoma, type A") or one that says so ("Low grade B-cell lymphoma
@@ -393,10 +416,6 @@ UNTAGGED_MORPHOLOGY = re.compile(
 )
 UNEVEN_ALTERNATIVES = (
     "a term naming alternatives ('(A) or (B)') is not taken: not every alternative means it"
-)
-UNTAGGED_WHY = (
-    "no semantic tag, and the term reads as a procedure, review, invitation, resolution or"
-    " observation recorded about the condition, not the condition"
 )
 # a Read term's synonyms, "(& [carcinoma])": what the term also covers, so not evidence of it
 _READ_SYNONYMS = re.compile(r"\s*\(&[^()]*\)")
@@ -428,25 +447,13 @@ def judge_untagged(
     return hits, excluded
 
 
-# A name without a semantic tag that names a test, a measurement or a score ("Rheumatoid
-# arthritis latex test", "Squamous cell carcinoma antigen level", "Edinburgh postnatal depression
-# scale score", "Hepatitis B surface antigen assay") is no diagnosis, unless it states a result
-# that asserts one ("Polymerase chain reaction test for Hepatitis C positive", "Serum pregnancy
-# test positive"). (Records that imply a condition, "Asthma annual review", "Antenatal care",
-# are left to the definitions at run time; the expansion builder, which has the code's list,
-# is stricter: UNTAGGED_NOT_A_CONDITION.)
-NAMES_A_TEST = re.compile(
-    r"^(?!.*\b(?:positive|detected|reactive)\b).*"
-    r"\b(?:tests?|assays?|scales?|scores?|latex|titres?|titers?|measurements?|levels?)\b"
-)
-
-
 @dataclass
 class MeaningIndex:
     """The definitions, compiled once at start, for displays of unknown codes."""
 
     definitions: dict[str, Definition] = field(default_factory=dict)
     implies: dict[str, frozenset[str]] = field(default_factory=dict)
+    not_a_condition: NotACondition = field(default_factory=NotACondition)
     # every include pattern in one: most displays (fractures, allergies...) fail it at once
     _any: re.Pattern[str] | None = field(default=None, init=False, repr=False)
 
@@ -459,16 +466,19 @@ class MeaningIndex:
         `tag`: the semantic tag the name was sent with, when the caller took it off (a
         "(procedure)" is no disorder); "" for a name sent without one. A name without a tag is
         read as the expansion builder reads a codelist's preferred term (judge_untagged:
-        alternatives "(A) or (B)", Read synonyms); one that names a test, measurement or score
-        without a result that asserts the condition (NAMES_A_TEST) means no concept."""
+        alternatives "(A) or (B)", Read synonyms). A name that records something else than the
+        patient's condition (a role, a department, an audit, a questionnaire, a quality
+        indicator, a reaction to a product; without a tag also a review, letter, referral,
+        education, or a test without a result that asserts the condition: NotACondition)
+        means no concept."""
         text, own = fsn_parts(name)
         tag = own if tag is None or own else tag
         if len(text) < 4 or self._any is None or not self._any.search(text):
             return None
+        if self.not_a_condition.why(text, not tag) is not None:
+            return None
         if tag:
             hits, _ = judge(self.definitions, text, tag)
-        elif NAMES_A_TEST.search(text):
-            return None
         else:
             hits, _ = judge_untagged(self.definitions, text)
         return resolve(hits, self.implies) if hits else None

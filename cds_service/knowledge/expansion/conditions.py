@@ -49,10 +49,10 @@ Inputs, pinned and recorded in the output with their licence:
   (OpenSAFELY's, NHS Digital primary care domain reference sets, PRIMIS) downloaded into
   OpenSAFELY study repositories, extracted with --refresh-opensafely. Their preferred terms
   carry no semantic tag and the lists mix diagnoses with what a practice records about them
-  (reviews, invitations, "resolved", procedures): such a term (UNTAGGED_NOT_A_CONDITION) is
-  not taken, and a term naming alternatives "(A) or (B)" is taken only if each alternative
-  means the concept (classify_untagged). UK-extension concept ids (namespace 1000000) are kept
-  when the definition takes their term.
+  (reviews, invitations, "resolved", procedures): such a term (conditions.toml
+  [_not_a_condition]) is not taken, and a term naming alternatives "(A) or (B)" is taken only
+  if each alternative means the concept (classify_untagged). UK-extension concept ids
+  (namespace 1000000) are kept when the definition takes their term.
 - More UK codelists (UK_MORE_SOURCES, --refresh-opensafely-more): the diagnosis codelists
   (UK_MORE_ONLY) of more OpenSAFELY study repositories, read as the UK input (no semantic
   tag), medicinal products (UK Drug Extension ids) left out.
@@ -96,13 +96,13 @@ from cds_service.knowledge.meaning import (
     GPS_TAGS,
     MORPHOLOGY_TAG,
     UNTAGGED_MORPHOLOGY,
-    UNTAGGED_NOT_A_CONDITION,
-    UNTAGGED_WHY,
     Definition,
+    NotACondition,
     fsn_parts,
     judge,
     judge_untagged,
     load_definitions,
+    load_not_a_condition,
     resolve,
 )
 
@@ -821,8 +821,12 @@ def classify_gps(
     gps: Iterable[tuple[str, str]],
     defs: Mapping[str, Definition],
     implies: Mapping[str, frozenset[str]],
+    cues: NotACondition,
 ) -> tuple[dict[str, tuple[str, str]], list[list[str]], list[list[str]]]:
-    """GPS code -> (concept or combination, name); the review rows; the combinations."""
+    """GPS code -> (concept or combination, name); the review rows; the combinations. A name
+    that records something else than the patient's condition (`cues`, scope "any": a role, a
+    department, an audit...) is not taken; each definition that would have taken it has it in
+    the review."""
     members: dict[str, tuple[str, str]] = {}
     review: list[list[str]] = []
     combined: list[list[str]] = []
@@ -831,6 +835,10 @@ def classify_gps(
         hits, excluded = judge(defs, text, tag, code)
         review += [[concept, code, name, "excluded: " + why] for concept, why in excluded]
         if not hits:
+            continue
+        not_one = cues.why(text, False)
+        if not_one is not None:
+            review += [[c, code, name, "excluded: " + not_one] for c in sorted(hits)]
             continue
         concept = resolve(hits, implies)
         if "+" in concept:
@@ -843,6 +851,7 @@ def classify_untagged(
     rows: Iterable[tuple[str, str]],
     defs: Mapping[str, Definition],
     implies: Mapping[str, frozenset[str]],
+    cues: NotACondition,
 ) -> tuple[dict[str, tuple[str, str]], list[list[str]], list[list[str]]]:
     """As classify_gps, for preferred terms without a semantic tag, from lists that mix
     diagnoses with procedures and records about them. A trailing parenthetical is part of the
@@ -850,8 +859,10 @@ def classify_untagged(
     head, and an exclusion or look-alike anywhere in the whole term still rules a concept out.
     A term that names alternatives, "(Secondary cataract) or (diabetic cataract)", means a
     concept only if every alternative means it. A term UNTAGGED_MORPHOLOGY matches is a
-    histology, read as a (morphologic abnormality). A term UNTAGGED_NOT_A_CONDITION matches is not
-    taken; each definition that would have taken one of these has it in the review."""
+    histology, read as a (morphologic abnormality). A term that records something else than the
+    patient's condition (`cues`, both scopes: a role, a department, a review, a letter, a
+    procedure, a test without a result...) is not taken; each definition that would have taken
+    one of these has it in the review."""
     members: dict[str, tuple[str, str]] = {}
     review: list[list[str]] = []
     combined: list[list[str]] = []
@@ -862,8 +873,9 @@ def classify_untagged(
         review += [[concept, code, name, "excluded: " + why] for concept, why in excluded]
         if not hits:
             continue
-        if UNTAGGED_NOT_A_CONDITION.search(whole):
-            review += [[c, code, name, "excluded: " + UNTAGGED_WHY] for c in sorted(hits)]
+        not_one = cues.why(whole, True, codelist=True)
+        if not_one is not None:
+            review += [[c, code, name, "excluded: " + not_one] for c in sorted(hits)]
             continue
         concept = resolve(hits, implies)
         if "+" in concept:
@@ -874,7 +886,12 @@ def classify_untagged(
 
 # classify_gps or classify_untagged: how an input's (code, name) rows are read
 Classifier = Callable[
-    [Iterable[tuple[str, str]], Mapping[str, Definition], Mapping[str, frozenset[str]]],
+    [
+        Iterable[tuple[str, str]],
+        Mapping[str, Definition],
+        Mapping[str, frozenset[str]],
+        NotACondition,
+    ],
     tuple[dict[str, tuple[str, str]], list[list[str]], list[list[str]]],
 ]
 
@@ -904,21 +921,22 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
     from cds_service.knowledge.loader import build_condition_index
 
     defs = load_definitions(conditions)
+    cues = load_not_a_condition(conditions)
     implies = implied_closure(conditions)
     gps = read_gps()
-    members, review, combined = classify_gps(gps, defs, implies)
+    members, review, combined = classify_gps(gps, defs, implies, cues)
     review += combined
     origin = dict.fromkeys(members, "gps")
     gps_codes = {code for code, _ in gps}
     r4x = [(code, name) for code, name in read_gps(R4X_FILE) if code not in gps_codes]
-    r4x_members, r4x_review, r4x_combined = classify_gps(r4x, defs, implies)
+    r4x_members, r4x_review, r4x_combined = classify_gps(r4x, defs, implies, cues)
     review += r4x_review + r4x_combined
     members.update(r4x_members)
     origin.update(dict.fromkeys(r4x_members, "r4x"))
     ecqm_rows, titles = read_ecqm()
     known = gps_codes | {code for code, _ in r4x}
     ecqm = [(code, name) for code, name, _ in ecqm_rows if code not in known]
-    ecqm_members, ecqm_review, ecqm_combined = classify_gps(ecqm, defs, implies)
+    ecqm_members, ecqm_review, ecqm_combined = classify_gps(ecqm, defs, implies, cues)
     review += ecqm_review + ecqm_combined
     members.update(ecqm_members)
     origin.update(dict.fromkeys(ecqm_members, "ecqm"))
@@ -937,7 +955,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             listings.append((rows, set_titles))
         fresh = [(code, name) for code, name, _ in rows if code not in known]
         known |= {code for code, _ in fresh}
-        more, more_review, more_combined = classify(fresh, defs, implies)
+        more, more_review, more_combined = classify(fresh, defs, implies, cues)
         review += more_review + more_combined
         members.update(more)
         origin.update(dict.fromkeys(more, source))
@@ -955,7 +973,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
     }
     fresh = [(code, name) for code, name, _ in rows if code not in known and code in first]
     known |= {code for code, _ in fresh}
-    more, more_review, more_combined = classify_gps(fresh, defs, implies)
+    more, more_review, more_combined = classify_gps(fresh, defs, implies, cues)
     review += more_review + more_combined
     members.update(more)
     origin.update({code: first[code] for code in more})
