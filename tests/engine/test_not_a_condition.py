@@ -226,3 +226,45 @@ def test_a_cue_without_a_source_or_scope_is_refused():
                 }
             }
         )
+
+
+@pytest.mark.parametrize(
+    ("code", "display", "concept"),
+    [
+        # ICD-O-3 8683/0: benign; named after paraganglioma, not a glioma
+        ("253029009", "Gangliocytic paraganglioma (disorder)", "malignancy"),
+        # ICD-10 M83.0 (chapter XIII): a bone disease, not a pregnancy
+        ("190643008", "Puerperal osteomalacia", "pregnancy"),
+        ("240167004", "Osteomalacia secondary to pregnancy (disorder)", "pregnancy"),
+        # ICD-10 chapter II (D39.2, D07.3): a placental tumour not said to be benign may be a
+        # gestational trophoblastic tumour arising after the pregnancy: not a pregnancy
+        ("126920004", "Neoplasm of placenta", "pregnancy"),
+        ("95005005", "Neoplasm of uncertain behavior of placenta (disorder)", "pregnancy"),
+        ("237252008", "Placental site trophoblastic tumor (disorder)", "pregnancy"),
+    ],
+)
+def test_decided_by_meaning_not_the_concept(code, display, concept):
+    assert K.vs.condition_concept(SCT, code) is None  # not shipped: counted, never "no risk"
+    for sent in (code, None):
+        problems, unclassified = _read(sent, display)
+        assert not any(concept in c for c in problems), display
+        assert unclassified == 1, display
+
+
+@pytest.mark.parametrize(
+    ("display", "concept"),
+    [
+        ("Malignant neoplasm of placenta", "malignancy"),
+        ("Paraganglioma, malignant (morphologic abnormality)", "malignancy"),
+        ("Osteomalacia", None),
+        ("Placenta praevia (disorder)", "pregnancy"),
+        # a benign placental tumour (chorioangioma) exists only with the placenta
+        ("Benign neoplasm of placenta (disorder)", "pregnancy"),
+    ],
+)
+def test_decided_by_meaning_neighbours_stay(display, concept):
+    problems, _ = _read(UNKNOWN, display)
+    if concept is None:
+        assert problems == []
+    else:
+        assert any(concept in c for c in problems), display
