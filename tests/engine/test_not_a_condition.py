@@ -146,6 +146,8 @@ def test_the_table_covers_the_kinds_and_comes_from_the_inputs():
         ("Referral to diabetes clinic", "diabetes"),
         ("Seen in asthma clinic", "chronic_lung_disease"),
         ("Heart failure information given to patient", "heart_failure"),
+        ("Discharged from heart failure nurse service", "heart_failure"),
+        ("Discharge by diabetic liaison nurse", "diabetes"),
         ("Diabetes education", "diabetes"),
         # sent with a semantic tag that says it is a record, not a disorder or finding
         ("Diabetic nurse (occupation)", "diabetes"),
@@ -178,6 +180,8 @@ def test_reported_records_are_not_the_condition(text, concept):
         ("Failed trial of labour", "pregnancy"),
         ("Trial labor (finding)", "pregnancy"),
         ("Uterine fibroid affecting obstetric care", "pregnancy"),
+        # a discharge that is a symptom, not a discharge from care
+        ("Vaginal discharge in pregnancy", "pregnancy"),
         # care given by a role says the care, not the role
         ("Antenatal care from general practitioner (finding)", "pregnancy"),
         # a procedure recorded as a problem is read by what it says
