@@ -180,6 +180,22 @@ def test_reported_records_are_not_the_condition(text, concept):
         ("Failed trial of labour", "pregnancy"),
         ("Trial labor (finding)", "pregnancy"),
         ("Uterine fibroid affecting obstetric care", "pregnancy"),
+        # ICD-10 chapter XV names: the care of a pregnancy, not a record of care
+        ("Maternal care for fetal bradycardia during pregnancy", "pregnancy"),
+        ("Fetal distress affecting management of mother", "pregnancy"),
+        (
+            "Essential hypertension complicating AND/OR reason for care during pregnancy",
+            "pregnancy",
+        ),
+        ("Chromosomal abnormality in fetus affecting obstetrical care", "pregnancy"),
+        # an administration the disease follows; a test whose result states the disease
+        ("Heart failure following administration of antineoplastic agent", "heart_failure"),
+        ("Pregnant - urine test confirms", "pregnancy"),
+        ("Pregnancy with abnormal glucose tolerance test", "pregnancy"),
+        (
+            "Tuberculosis of lung, bacteriological and histological examination not done",
+            "tb_active",
+        ),
         # a discharge that is a symptom, not a discharge from care
         ("Vaginal discharge in pregnancy", "pregnancy"),
         # care given by a role says the care, not the role
