@@ -324,6 +324,14 @@ def _inputs(picked: dict[str, Observed], specs: sc.ScoreSpecs) -> dict[str, Any]
     return out
 
 
+# A component taken at a visit: (observation, its evidence, its day ordinal); None: none there
+_Pick = tuple[Observed, Evidence, int]
+# per `compute_scores` call: day ordinal of a visit -> concept -> its `_Pick` (the scores of a
+# visit share their components: each is looked up once per visit, not once per score)
+_Visits = dict[int, dict[str, _Pick | None]]
+_MISSING: Any = object()
+
+
 def _score_at(
     score_id: str,
     ordinal: int,
@@ -331,27 +339,35 @@ def _score_at(
     specs: sc.ScoreSpecs,
     p: _Params,
     today: date,
+    visits: _Visits,
 ) -> Score | None:
     """The score at the visit of day ordinal `ordinal`, or None when a component is not at
     that visit."""
     components, fn = _FORMULAS[score_id]
-    window = p.window
+    visit = visits.get(ordinal)
+    if visit is None:
+        visit = visits[ordinal] = {}
     picked: dict[str, Observed] = {}
     evidence: list[Evidence] = []
     first = last = 0
     for comp in components:
-        index = obs.get(comp, _EMPTY)
-        o = index.closest_to(ordinal, window)
-        if o is None:
+        got = visit.get(comp, _MISSING)
+        if got is _MISSING:
+            index = obs.get(comp, _EMPTY)
+            found = index.closest_to(ordinal, p.window)
+            got = visit[comp] = (
+                None if found is None else (found, index.evidence(found), found.when.toordinal())
+            )
+        if got is None:
             return None
+        o, ev, d = got
         picked[comp] = o
-        evidence.append(index.evidence(o))
-        d = o.when.toordinal()
+        evidence.append(ev)
         if not first or d < first:
             first = d
         if d > last:
             last = d
-    if last - first > window:
+    if last - first > p.window:
         return None  # not one visit
     day = date.fromordinal(ordinal)
     inputs = _inputs(picked, specs)
@@ -397,6 +413,7 @@ def _visit_scores(
     p: _Params,
     today: date,
     want: int,
+    visits: _Visits,
     *,
     valid_only: bool = False,
 ) -> tuple[list[Score], set[str]]:
@@ -409,7 +426,7 @@ def _visit_scores(
     for ordinal in ordinals:
         if len(out) >= want:
             break
-        score = _score_at(score_id, ordinal, obs, specs, p, today)
+        score = _score_at(score_id, ordinal, obs, specs, p, today, visits)
         if score is None or (valid_only and score.value is None):
             continue
         total = totals.closest_to(ordinal, p.window)
@@ -434,7 +451,12 @@ def _days_newest_first(index: _Index) -> Iterator[Observed]:
 
 
 def _series(
-    score_id: str, obs: dict[str, _Index], specs: sc.ScoreSpecs, p: _Params, today: date
+    score_id: str,
+    obs: dict[str, _Index],
+    specs: sc.ScoreSpecs,
+    p: _Params,
+    today: date,
+    visits: _Visits,
 ) -> list[Score]:
     """The last `trend_count` visits' scores of one id, newest first, recorded totals included."""
     out: list[Score] = []
@@ -446,7 +468,7 @@ def _series(
             anchors = anchor.days_without(obs.get("ptga_mm", _EMPTY), p.window)
         else:
             anchors = anchor.visit_days()
-        out, used = _visit_scores(score_id, anchors, obs, specs, p, today, p.trend)
+        out, used = _visit_scores(score_id, anchors, obs, specs, p, today, p.trend, visits)
     totals = obs.get(RECORDED_TOTALS.get(score_id, ""), _EMPTY)
     recorded_only = 0
     for total in _days_newest_first(totals):
@@ -466,6 +488,7 @@ def _eular(
     specs: sc.ScoreSpecs,
     p: _Params,
     today: date,
+    visits: _Visits,
 ) -> Score | None:
     """EULAR response of the newest DAS28 against the oldest computed DAS28 of the same form
     `baseline_min_days`-`baseline_max_days` before it (the service knows no treatment start)."""
@@ -480,7 +503,7 @@ def _eular(
         if form in _THREE_VARIABLE_OF:  # computed at the visits without a PtGA
             ptga = obs.get("ptga_mm", _EMPTY)
             days = [d for d in days if not ptga.has_within(d, p.window)]
-        found, _ = _visit_scores(form, days, obs, specs, p, today, 1, valid_only=True)
+        found, _ = _visit_scores(form, days, obs, specs, p, today, 1, visits, valid_only=True)
         if not found:
             continue
         baseline = found[0]
@@ -546,15 +569,16 @@ def compute_scores(
     observations = facts.observations
     obs = {c: _Index(v, p.canonical.get(c)) for c in _NEEDED_ORDER if (v := observations.get(c))}
     series: dict[str, list[Score]] = {}
+    visits: _Visits = {}
     for score_id in _FORMULAS:
         if specs.enabled.get(score_id, False):
-            series[score_id] = _series(score_id, obs, specs, p, facts.today)
+            series[score_id] = _series(score_id, obs, specs, p, facts.today, visits)
     out: list[Score] = []
     for score_id in sc.SCORE_IDS:
         if score_id in series:
             out.extend(series[score_id])
         elif score_id == "EULAR-RESPONSE" and specs.enabled.get(score_id, False):
-            eular = _eular(series, obs, specs, p, facts.today)
+            eular = _eular(series, obs, specs, p, facts.today, visits)
             if eular is not None:
                 out.append(eular)
         elif score_id == "PMR-FLARE" and specs.enabled.get(score_id, False):
