@@ -27,7 +27,7 @@ from math import isfinite
 from operator import itemgetter
 from typing import Any, overload
 
-from cds_service.fhir_json import UNSET, Observation, Quantity, as_dict, raw_json
+from cds_service.fhir_json import UNSET, Observation, Quantity, Raw, as_dict, raw_json
 from cds_service.knowledge.index import ObsCode, ValueSets, norm_text, remember
 from cds_service.model import Dropped, Observed
 from cds_service.normalise.construct import fast_constructor, fast_positional
@@ -66,6 +66,8 @@ _CONCEPT = 2  # Plan[_CONCEPT]
 _NEWEST = itemgetter(0, 1)  # (when, ref) of a (when, ref, Observed) entry: its sort key
 REF_PREFIX = "Observation/"  # of a typed result's ref (a Plan keeps the id after it)
 _PREFIX_LEN = len(REF_PREFIX)
+_NO_CODE = Raw(b"")  # an Observation without a code, as the inline read compares texts
+_COMPARED = 8  # texts of one unit and length compared in place before looking up a copy
 
 
 def _observed(entry: tuple[Any, ...]) -> Observed:
@@ -198,6 +200,7 @@ def normalise_observations(
     percentages: list[tuple[ObsCode, dict[str, Any], str, Any, str]] = []
     names = vs.obs_names
     memo: dict[Any, Any] = {}
+    by_unit: dict[str, dict[int, list[tuple[Raw, Any]]]] = {}  # unit -> text length -> seen
     days = SEEN_DAYS
     for index, resource in enumerate(resources):
         if type(resource) is Observation:  # decoded typed (fhir_json): the usual shapes here
@@ -215,11 +218,29 @@ def normalise_observations(
                 and rid
                 and type(when := resource.effectiveDateTime) is str
             ):
-                code = resource.code
-                key = (b"" if code is UNSET else bytes(code), unit)
-                hit = memo.get(key, _UNSEEN)
-                if hit is _UNSEEN:
-                    hit = memo[key] = _reading(vs, key[0], unit)
+                # `_reading` per (code text, unit) without copying the text out per result:
+                # the few texts of a unit and length compared as they are, then by copy
+                if (code := resource.code) is UNSET:
+                    code = _NO_CODE
+                by_size = by_unit.get(unit)
+                if by_size is None:
+                    by_size = by_unit[unit] = {}
+                known = by_size.get(size := len(code))
+                if known is None:
+                    known = by_size[size] = []
+                for text, found in known:
+                    if text == code:
+                        hit = found
+                        break
+                else:
+                    if len(known) < _COMPARED:
+                        hit = _reading(vs, bytes(code), unit)
+                        known.append((code, hit))
+                    else:  # many codes of one unit and length: look up a copy
+                        key = (bytes(code), unit)
+                        hit = memo.get(key, _UNSEEN)
+                        if hit is _UNSEEN:
+                            hit = memo[key] = _reading(vs, key[0], unit)
                 if hit is None:
                     continue  # one look-up for a result no concept reads (a vital sign)
                 day = days.get(when, _UNSEEN)

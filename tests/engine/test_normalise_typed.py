@@ -467,6 +467,21 @@ def test_one_code_in_several_units_in_one_chart_reads_each_as_plain_json_does():
     assert len(plain[0]["esr"]) == 2 and len(plain[1]) == 2
 
 
+def test_many_codes_of_one_unit_and_text_length_are_each_read_as_plain_json_does():
+    """A chart of many distinct codes whose code texts are as long as each other, in one
+    unit (local lab codes): each is told apart from the others, the known one wherever it
+    comes among them."""
+    resources = [obs(f"L-{n:04d}", f"local-{n}", **q(float(n), "mg/dL")) for n in range(12)]
+    resources += [obs("1988-5", "crp-first", "2026-10-02", **q(1.0, "mg/dL"))]
+    resources += [obs("1988-5", "crp-late", "2026-10-03", **q(3.0, "mg/dL"))]
+    resources += [obs(f"L-{n:04d}", f"again-{n}", **q(float(n), "mg/dL")) for n in range(12)]
+    resources += [obs("1988-5", "crp-last", "2026-10-04", **q(4.0, "mg/dL"))]
+    plain, from_typed, decoded = _both(resources)
+    assert isinstance(decoded, TypedBundle)
+    assert from_typed == plain
+    assert [o.value for o in plain[0]["crp"]] == [40.0, 30.0, 10.0]  # mg/L, newest first
+
+
 def test_a_search_warning_among_the_entries_keeps_the_bundle_typed_and_is_left_out():
     """EHR searches often end with an OperationOutcome entry ("results may be restricted"),
     with or without search.mode "outcome": the Observations stay typed, the outcome is no
