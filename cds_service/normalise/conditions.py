@@ -58,6 +58,7 @@ _problem = fast_positional(
     *("concepts", "ref", "active", "onset", "abatement", "recorded", "display", "code"),
     "by_name",
 )
+_unclassified = fast_positional(Unclassified, "ref", "codes", "active")  # hundreds per chart
 INACTIVE = frozenset({"inactive", "remission", "resolved"})
 _STATED = ACTIVE | INACTIVE
 
@@ -343,7 +344,7 @@ def normalise_conditions(
                 active = abatement is None and resource.abatementBoolean is not True
             active = active and not found.history
             if not found.concepts:
-                unclassified.append(Unclassified(ref=ref, codes=found.unknown, active=active))
+                unclassified.append(_unclassified(ref, found.unknown, active))
                 continue
             onset = resource.onsetDateTime
             if type(onset) is str:
@@ -397,7 +398,7 @@ def normalise_conditions(
         active, abatement = _activity(resource)
         active = active and not found.history
         if not found.concepts:
-            unclassified.append(Unclassified(ref=ref, codes=found.unknown, active=active))
+            unclassified.append(_unclassified(ref, found.unknown, active))
             continue
         out.append(
             _new_problem(
