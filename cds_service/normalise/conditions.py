@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from cds_service.fhir_json import UNSET, Condition, raw_json
+from cds_service.fhir_json import UNSET, Condition, Raw, raw_json
 from cds_service.knowledge.index import ValueSets, norm_code, norm_icd10, norm_text, remember
 from cds_service.knowledge.meaning import (
     MARKER_BEFORE_NEGATIVE_AT_END,
@@ -60,6 +60,8 @@ _problem = fast_positional(
 )
 _unclassified = fast_positional(Unclassified, "ref", "codes", "active")  # hundreds per chart
 INACTIVE = frozenset({"inactive", "remission", "resolved"})
+_NO_CODE = Raw(b"")  # a Condition without a code, as the typed read compares texts
+_COMPARED = 8  # texts of one member (codes: of one length) compared in place, per chart
 _STATED = ACTIVE | INACTIVE
 
 
@@ -294,6 +296,9 @@ def normalise_conditions(
     memo: dict[tuple[Any, ...], Classified] = {}  # this record's codes, read once
     typed_memo: dict[bytes, tuple[Classified, str | None]] = {}  # the same, by JSON text
     statuses = _STATUSES
+    verifications: list[tuple[Raw, str | None]] = []  # this chart's status texts, read
+    clinicals: list[tuple[Raw, str | None]] = []
+    codes_by_size: dict[int, list[tuple[Raw, tuple[Classified, str | None]]]] = {}
     days = SEEN_DAYS
     for index, resource in enumerate(resources):
         if type(resource) is Condition:  # decoded typed (fhir_json): the same reading
@@ -302,29 +307,56 @@ def normalise_conditions(
             if ref in seen:
                 continue
             seen.add(ref)
+            # each JSON text (`Raw`) first compared in place with the few this chart sent
+            # before, else copied and looked up (no copy per Condition for the usual texts)
             status = resource.verificationStatus
             if status is not UNSET:
-                key = bytes(status)
-                verification = statuses.get(key, _UNSEEN)
-                if verification is _UNSEEN:
-                    verification = _status_of(key)
+                for text, seen_value in verifications:
+                    if text == status:
+                        verification = seen_value
+                        break
+                else:
+                    key = bytes(status)
+                    verification = statuses.get(key, _UNSEEN)
+                    if verification is _UNSEEN:
+                        verification = _status_of(key)
+                    if len(verifications) < _COMPARED:
+                        verifications.append((status, verification))
                 if verification in EXCLUDED_VERIFICATION:
                     continue
-            code = resource.code
-            key = b"" if code is UNSET else bytes(code)  # the code as sent (JSON text)
-            read = typed_memo.get(key)
-            if read is None:
-                read = typed_memo[key] = _read_code(vs, key)
+            if (code := resource.code) is UNSET:
+                code = _NO_CODE
+            known = codes_by_size.get(size := len(code))
+            if known is None:
+                known = codes_by_size[size] = []
+            for text, seen_read in known:
+                if text == code:
+                    read = seen_read
+                    break
+            else:
+                key = bytes(code)  # the code as sent (JSON text)
+                read = typed_memo.get(key)
+                if read is None:
+                    read = typed_memo[key] = _read_code(vs, key)
+                if len(known) < _COMPARED:
+                    known.append((code, read))
             found, display = read
             if not found.concepts and found.known_none:
                 continue
             status = resource.clinicalStatus
             clinical = None
             if status is not UNSET:
-                key = bytes(status)
-                clinical = statuses.get(key, _UNSEEN)
-                if clinical is _UNSEEN:
-                    clinical = _status_of(key)
+                for text, seen_value in clinicals:
+                    if text == status:
+                        clinical = seen_value
+                        break
+                else:
+                    key = bytes(status)
+                    clinical = statuses.get(key, _UNSEEN)
+                    if clinical is _UNSEEN:
+                        clinical = _status_of(key)
+                    if len(clinicals) < _COMPARED:
+                        clinicals.append((status, clinical))
             if (
                 resource.abatementDateTime is UNSET
                 and resource.abatementPeriod is UNSET

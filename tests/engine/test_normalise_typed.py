@@ -429,6 +429,40 @@ def test_a_whole_problem_list_gives_the_same_problems_typed_or_plain():
     assert plain[0] and plain[1]  # problems and unclassified conditions, both
 
 
+def test_many_codes_and_status_texts_in_one_problem_list_are_each_read_as_plain_json_does():
+    """Codes of one text length and status texts beyond the few a chart usually repeats
+    (local codes, statuses under other systems): each told apart from the others, the known
+    ones wherever they come among them."""
+
+    def coded(system: str, code: str) -> dict[str, Any]:
+        return {"coding": [{"system": system, "code": code}]}
+
+    resources = [
+        cond(
+            f"local-{n}",
+            cc(SCT, f"{90000000 + n}"),  # as long as 69896004, unknown
+            clinicalStatus=coded(f"http://example.org/c{n}", "active"),
+            verificationStatus=coded(f"http://example.org/v{n}", "confirmed"),
+        )
+        for n in range(12)
+    ]
+    resources += [
+        cond(
+            "ra-refuted", cc(SCT, "69896004"), verificationStatus=coded("http://x.org/v", "refuted")
+        ),
+        cond("ra-old", cc(SCT, "69896004"), clinicalStatus=coded("http://x.org/c", "resolved")),
+        cond("ra", cc(SCT, "69896004"), clinicalStatus=coded("http://example.org/c3", "active")),
+    ]
+    plain, from_typed, decoded = _both_conditions(resources)
+    assert isinstance(decoded, TypedBundle)
+    assert from_typed == plain
+    assert [(p.ref, p.active) for p in plain[0]] == [
+        ("Condition/ra-old", False),
+        ("Condition/ra", True),
+    ]
+    assert len(plain[1]) == 12
+
+
 def test_an_order_reason_naming_a_typed_condition_of_the_record_is_read():
     """reasonReference to a Condition of the record (typed) gives the order's indication."""
     config = Config(allow_unsigned=True)
