@@ -295,7 +295,6 @@ def normalise_conditions(
     seen: set[str] = set()
     memo: dict[tuple[Any, ...], Classified] = {}  # this record's codes, read once
     typed_memo: dict[bytes, tuple[Classified, str | None]] = {}  # the same, by JSON text
-    statuses = _STATUSES
     verifications: list[tuple[Raw, str | None]] = []  # this chart's status texts, read
     clinicals: list[tuple[Raw, str | None]] = []
     codes_by_size: dict[int, list[tuple[Raw, tuple[Classified, str | None]]]] = {}
@@ -310,20 +309,8 @@ def normalise_conditions(
             # each JSON text (`Raw`) first compared in place with the few this chart sent
             # before, else copied and looked up (no copy per Condition for the usual texts)
             status = resource.verificationStatus
-            if status is not UNSET:
-                for text, seen_value in verifications:
-                    if text == status:
-                        verification = seen_value
-                        break
-                else:
-                    key = bytes(status)
-                    verification = statuses.get(key, _UNSEEN)
-                    if verification is _UNSEEN:
-                        verification = _status_of(key)
-                    if len(verifications) < _COMPARED:
-                        verifications.append((status, verification))
-                if verification in EXCLUDED_VERIFICATION:
-                    continue
+            if status is not UNSET and _status_sent(verifications, status) in EXCLUDED_VERIFICATION:
+                continue
             if (code := resource.code) is UNSET:
                 code = _NO_CODE
             known = codes_by_size.get(size := len(code))
@@ -344,19 +331,7 @@ def normalise_conditions(
             if not found.concepts and found.known_none:
                 continue
             status = resource.clinicalStatus
-            clinical = None
-            if status is not UNSET:
-                for text, seen_value in clinicals:
-                    if text == status:
-                        clinical = seen_value
-                        break
-                else:
-                    key = bytes(status)
-                    clinical = statuses.get(key, _UNSEEN)
-                    if clinical is _UNSEEN:
-                        clinical = _status_of(key)
-                    if len(clinicals) < _COMPARED:
-                        clinicals.append((status, clinical))
+            clinical = None if status is UNSET else _status_sent(clinicals, status)
             if (
                 resource.abatementDateTime is UNSET
                 and resource.abatementPeriod is UNSET
@@ -482,6 +457,22 @@ def _read_code(vs: ValueSets, text: bytes) -> tuple[Classified, str | None]:
 
 _STATUSES: dict[bytes, str | None] = {}  # `_status_of` per JSON text
 _STATUSES_MAX = 1024  # emptied when full (the usual charts send a handful)
+
+
+def _status_sent(sent: list[tuple[Raw, str | None]], text: Raw) -> str | None:
+    """`status_code` of a status member sent as the JSON text `text`: compared in place with
+    the few texts of that member this chart sent before (`sent`, added to), else copied out
+    and looked up in the memo."""
+    for before, status in sent:
+        if before == text:
+            return status
+    key = bytes(text)
+    status = _STATUSES.get(key, _UNSEEN)
+    if status is _UNSEEN:
+        status = _status_of(key)
+    if len(sent) < _COMPARED:
+        sent.append((text, status))
+    return status  # type: ignore[no-any-return]
 
 
 def _status_of(text: bytes) -> str | None:
