@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from bench import bodies, measure, servers
-from bench.soak import _children_rss_kb, _trend_mb_per_10k
+from bench.soak import _children_rss_kb, _commit, _trend_mb_per_10k
 
 SAMPLE_EVERY_S = 10.0
 CLIENTS = 2
@@ -75,6 +75,7 @@ def memory(requests: int, size: int = 50) -> dict[str, Any]:
     trend = _trend_mb_per_10k(second_half)
     return {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": _commit(),
         "requests": counts["sent"],
         "errors": counts["errors"],
         "resources_per_request": size,

@@ -66,12 +66,18 @@ def markdown(r: dict[str, Any]) -> str:
     mem = r.get("memory", {})
     lines += [""]
     if "rss_mb_end" in mem:
+        who = (
+            "one worker, every call its own chart and patient"
+            if mem["kind"] == "memory"
+            else f"{mem['workers']} workers together, feedback on cards"
+        )
         lines.append(
-            f"Resident memory over {mem['hook_calls']:,} requests ({mem['source']}, "
-            f"{mem['date']}, commit `{mem.get('commit') or '?'}`, {mem['workers']} workers "
-            f"together): {mem['rss_mb_after_warmup']} MB after warm-up, {mem['rss_mb_end']} MB "
-            f"at the end ({mem['rss_growth_percent_after_warmup']:+} %); trend over the second "
-            f"half: {mem.get('trend_second_half_mb_per_10k_requests')} MB per 10 000 requests."
+            f"Resident memory over {mem['hook_calls']:,} requests of "
+            f"{mem['resources_per_request']} resources ({mem['source']}, {mem['date']}, "
+            f"commit `{mem.get('commit') or '?'}`; {who}): {mem['rss_mb_after_warmup']} MB "
+            f"after warm-up, {mem['rss_mb_end']} MB at the end; trend over the second half: "
+            f"{mem.get('trend_second_half_mb_per_10k_requests')} MB per 10 000 requests "
+            f"({'flat' if mem['flat'] else 'NOT flat'})."
         )
     else:
         lines.append(f"Resident memory: {mem.get('error', 'not measured')}.")
@@ -147,7 +153,8 @@ def summary(r: dict[str, Any]) -> list[str]:
         out.append(
             f"- resident memory over {mem['hook_calls']:,} requests: "
             f"{mem['rss_mb_after_warmup']} → {mem['rss_mb_end']} MB, trend "
-            f"{mem.get('trend_second_half_mb_per_10k_requests')} MB per 10 000 requests"
+            f"{mem.get('trend_second_half_mb_per_10k_requests')} MB per 10 000 requests "
+            f"({mem['source']}, commit `{mem.get('commit') or '?'}`)"
         )
     ab = r.get("engine_ab")
     if ab:

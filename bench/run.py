@@ -174,28 +174,68 @@ def comparison(
     }
 
 
-def memory_figures() -> dict[str, Any]:
-    """The last 100 000-request soak (bench/results/soak-100000.json), if one was run:
-    resident memory of the workers after warm-up and at the end, and the trend of the
-    second half (MB per 10 000 requests, least squares)."""
-    path = ROOT / "bench" / "results" / "soak-100000.json"
-    if not path.exists():
-        return {"error": "no soak-100000.json: run python -m bench soak --requests 100000"}
-    soak = json.loads(path.read_text())
-    samples = soak.get("rss_samples", [])
-    out: dict[str, Any] = {
-        "source": str(path.relative_to(ROOT)),
-        "date": soak.get("date"),
-        "commit": soak.get("commit"),
-        "hook_calls": soak.get("hook_calls"),
-        "workers": soak.get("workers", 2),
-        "resources_per_request": soak.get("resources_per_request"),
-        "rss_growth_percent_after_warmup": soak.get("rss_growth_percent_after_warmup"),
-    }
-    if len(samples) >= 4:
-        out["rss_mb_after_warmup"] = round(samples[1]["rss_kb"] / 1024, 1)
-        out["rss_mb_end"] = round(samples[-1]["rss_kb"] / 1024, 1)
-        out["trend_second_half_mb_per_10k_requests"] = soak.get("trend_mb_per_10k_requests")
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+FLAT_MB_PER_10K = 0.5  # a trend below this (MB per 10 000 requests, second half) is "flat"
+
+
+def memory_figures(results: Path | None = None) -> dict[str, Any]:
+    """Resident memory over the last 100 000-request run, whichever is newer: `bench memory`
+    (bench/results/memory-100000.json: one worker, every call its own chart and patient, no
+    pause) or `bench soak` (bench/results/soak-100000.json: two workers, feedback on cards).
+    After warm-up (the first half of the samples dropped) and at the end, and the least-squares
+    trend of the second half in MB per 10 000 requests; "flat" when it is under
+    FLAT_MB_PER_10K."""
+    results = results or ROOT / "bench" / "results"
+    found: list[dict[str, Any]] = []
+    memory_path = results / "memory-100000.json"
+    if memory_path.exists():
+        m = json.loads(memory_path.read_text())
+        found.append(
+            {
+                "source": _shown(memory_path),
+                "kind": "memory",
+                "date": m.get("at"),
+                "commit": m.get("commit"),
+                "hook_calls": m.get("requests"),
+                "errors": m.get("errors"),
+                "workers": 1,
+                "resources_per_request": m.get("resources_per_request"),
+                "rss_mb_after_warmup": m.get("rss_mb_after_warmup"),
+                "rss_mb_end": m.get("rss_mb_end"),
+                "trend_second_half_mb_per_10k_requests": m.get("trend_mb_per_10k_requests"),
+            }
+        )
+    soak_path = results / "soak-100000.json"
+    if soak_path.exists():
+        soak = json.loads(soak_path.read_text())
+        samples = soak.get("rss_samples", [])
+        if len(samples) >= 4:
+            found.append(
+                {
+                    "source": _shown(soak_path),
+                    "kind": "soak",
+                    "date": soak.get("date"),
+                    "commit": soak.get("commit"),
+                    "hook_calls": soak.get("hook_calls"),
+                    "errors": soak.get("errors"),
+                    "workers": soak.get("workers", 2),
+                    "resources_per_request": soak.get("resources_per_request"),
+                    "rss_mb_after_warmup": round(samples[len(samples) // 2]["rss_kb"] / 1024, 1),
+                    "rss_mb_end": round(samples[-1]["rss_kb"] / 1024, 1),
+                    "trend_second_half_mb_per_10k_requests": soak.get("trend_mb_per_10k_requests"),
+                }
+            )
+    if not found:
+        return {
+            "error": "not measured: run python -m bench memory --requests 100000 "
+            "(or bench soak --requests 100000)"
+        }
+    out = max(found, key=lambda f: f["date"] or "")
+    trend = out["trend_second_half_mb_per_10k_requests"]
+    out["flat"] = trend is not None and abs(trend) < FLAT_MB_PER_10K and not out["errors"]
     return out
 
 
@@ -318,12 +358,18 @@ def ratios(r: dict[str, Any]) -> dict[str, Any]:
         out["vs_healthchain_p99"] = default.get("p99")
         out["vs_healthchain_throughput_4_clients"] = default.get("throughput_4_clients")
     out["order_sign_3000_p50_ms"] = r["order_sign"]["3000"]["latency"]["p50_ms"]
+    mem = r.get("memory", {})
     out["targets"] = {
         "order_sign_600_p99 <= 3 x (discovery p99 + parse)": out["order_sign_600_p99_over_floor"]
         <= 3,
         "engine_600 <= 5 ms": out["engine_600_p50_ms"] <= 5,
         "order-sign 3 000 resources p50 <= 10 ms": out["order_sign_3000_p50_ms"] <= 10,
     }
+    if "flat" in mem:
+        calls = mem["hook_calls"] or 0
+        out["targets"][f"resident memory flat over {calls:,} requests"] = mem["flat"] and (
+            calls >= 100_000
+        )
     if out.get("vs_healthchain_p50") is not None:
         out["targets"]["vs HealthChain p50 <= 1.0x"] = out["vs_healthchain_p50"] <= 1.0
         out["targets"]["vs HealthChain p99 <= 1.0x"] = out["vs_healthchain_p99"] <= 1.0
