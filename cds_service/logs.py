@@ -155,12 +155,16 @@ def finish_response(
     observe_response(route, method, response.status_code, started)
 
 
-def observe_response(route: str, method: str, status: int, started: float | None) -> None:
+def observe_response(
+    route: str, method: str, status: int, started: float | None, answered: float | None = None
+) -> None:
     """The request counted, and its access-log line when INFO is on (finish_response; the
-    hook route's own entry, which sends its headers itself)."""
+    hook route's own entry, which sends its headers itself, once the answer is sent).
+    `answered`: time.perf_counter() when the answer was ready (default: now)."""
     metrics.observe_http(route, method, status)
     if access_log.isEnabledFor(logging.INFO):  # the line and its fields only when written
-        ms = round((time.perf_counter() - started) * 1000, 1) if started else None
+        ended = time.perf_counter() if answered is None else answered
+        ms = round((ended - started) * 1000, 1) if started else None
         access_log.info(
             "%s %s %s",
             method,

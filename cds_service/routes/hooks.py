@@ -6,7 +6,8 @@ registries): what those do for this route — the request id, the metric and acc
 CORS — is done here by the same functions (logs.begin_request / observe_response,
 cors.cors_headers), the answer goes to the server as a status line, a header list and one
 body piece, and an exception escaping the pipeline is handed to Flask, which answers it as
-for any view. Every other request, and any path that is not exactly
+for any view. The request's metric and access-log line are written once the answer is sent,
+with stage 7 (`_after`). Every other request, and any path that is not exactly
 `/cds-services/<id>`, goes to Flask; so does a hook call when the fast path is not installed
 (the Blueprint's view below).
 """
@@ -99,8 +100,24 @@ def _record(runtime: Runtime, outcome: HookOutcome) -> None:
         metrics.observe_error("record_outcome")
 
 
+def _after(
+    runtime: Runtime, outcome: HookOutcome, rid: str, started: float, answered: float
+) -> None:
+    """Once the answer is sent: the request counted and its access-log line (with the
+    request's id and the time the answer took), then stage 7."""
+    token = logs.request_id_var.set(rid)
+    try:
+        logs.observe_response(ROUTE, "POST", outcome.status, started, answered)
+    except Exception as exc:  # the answer is sent already; never fail the connection
+        log.error("counting the hook call failed: %s", type(exc).__name__)
+    finally:
+        logs.end_request(token)
+    _record(runtime, outcome)
+
+
 class _Answer:
-    """The fast path's WSGI body: one piece, and stage 7 when the server closes it."""
+    """The fast path's WSGI body: one piece; the access count and line and stage 7 when the
+    server closes it (`_after`)."""
 
     __slots__ = ("_body", "_on_close")
 
@@ -162,13 +179,13 @@ def install_fast_path(app: Flask) -> None:
                     (logs.REQUEST_ID_HEADER, rid),
                 ]
                 status = _STATUS_LINES.get(outcome.status) or f"{outcome.status} UNKNOWN"
-                logs.observe_response(ROUTE, "POST", outcome.status, started)
             except Exception as exc:  # a bug: Flask's error handlers answer (JSON 500...)
                 environ[_ESCAPED] = exc
                 environ["HTTP_X_REQUEST_ID"] = rid  # the same id on its log lines
                 return flask_wsgi(environ, start_response)
+            answered = time.perf_counter()
             start_response(status, headers)
-            return _Answer(body, lambda: _record(runtime, outcome))
+            return _Answer(body, lambda: _after(runtime, outcome, rid, started, answered))
         finally:
             logs.end_request(token)
 

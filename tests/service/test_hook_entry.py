@@ -111,3 +111,45 @@ def test_a_call_failing_inside_is_answered_by_the_app_error_handler(
     assert failure and failure[0]["request_id"] == "req-42"
     access = [x for x in lines if x["logger"] == "rheum_cds.access"]
     assert [(a["route"], a["status"]) for a in access] == [("/cds-services/<service_id>", 500)]
+
+
+def _http_count(status: str) -> float:
+    from prometheus_client import REGISTRY
+
+    value = REGISTRY.get_sample_value(
+        "rheum_cds_http_requests_total",
+        {"route": "/cds-services/<service_id>", "method": "POST", "status": status},
+    )
+    return value or 0.0
+
+
+def test_a_call_is_counted_and_logged_with_its_request_id_once_answered(
+    make_app: Callable[..., Flask], caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app()
+    body = orjson.dumps(samples.order_sign(prefetch=samples.full_prefetch()))
+    environ = EnvironBuilder(
+        path=PATH,
+        method="POST",
+        data=body,
+        headers={"X-Request-Id": "req-9"},
+        content_type="application/json",
+    ).get_environ()
+    before = _http_count("200")
+    with caplog.at_level(logging.INFO):
+        chunks = app.wsgi_app(environ, lambda status, hdrs, exc_info=None: None)
+        answer = b"".join(chunks)
+        chunks.close()  # the server closes the answer once it is sent
+    assert orjson.loads(answer)["cards"]
+    assert _http_count("200") == before + 1
+    lines = [json.loads(JsonFormatter().format(r)) for r in caplog.records]
+    access = [x for x in lines if x["logger"] == "rheum_cds.access"]
+    assert len(access) == 1
+    line = access[0]
+    assert (line["route"], line["method"], line["status"]) == (
+        "/cds-services/<service_id>",
+        "POST",
+        200,
+    )
+    assert line["request_id"] == "req-9"
+    assert isinstance(line["ms"], float) and line["ms"] >= 0
