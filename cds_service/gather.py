@@ -320,6 +320,7 @@ def _assemble(
         patient=patient,
         unavailable=unavailable,
         fhir_calls=calls,
+        distinct=True,  # each resource once by (type, id): `seen` above, `_take_typed`
         **lists,
     )
 

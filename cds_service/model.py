@@ -82,6 +82,9 @@ class PatientRecord:
     immunizations: list[dict[str, Any]] = field(default_factory=list)
     unavailable: list[Unavailable] = field(default_factory=list)
     fhir_calls: int = 0  # how many HTTP calls gather made (audit / metrics)
+    # True when each resource is in the record once by (resource type, id), as gather takes
+    # them: normalise then skips its own check for a resource sent twice
+    distinct: bool = False
 
 
 # --------------------------------------------------------------------------- stage 4: normalise

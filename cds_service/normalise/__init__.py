@@ -54,8 +54,8 @@ def normalise(
     """
     vs = knowledge.vs
     age, sex, birth = demographics(record.patient, today)
-    observations, dropped = normalise_observations(record.observations, vs)
-    problems, unclassified = normalise_conditions(record.conditions, vs)
+    observations, dropped = normalise_observations(record.observations, vs, record.distinct)
+    problems, unclassified = normalise_conditions(record.conditions, vs, record.distinct)
     meds, med_dropped = normalise_medications(
         [*record.medication_requests, *(co_orders or ())], record.medication_statements, vs
     )

@@ -287,9 +287,11 @@ def condition_concepts(vs: ValueSets, code: Any) -> tuple[frozenset[str], str | 
 
 
 def normalise_conditions(
-    resources: list[dict[str, Any]], vs: ValueSets
+    resources: list[dict[str, Any]], vs: ValueSets, distinct: bool = False
 ) -> tuple[list[Problem], list[Unclassified]]:
-    """Problems of the relevant Conditions, and the Conditions that map to no known concept."""
+    """Problems of the relevant Conditions, and the Conditions that map to no known concept.
+    A Condition sent twice (the same id) is read once; `distinct`: no id is twice in
+    `resources` (PatientRecord.distinct), so that this is not checked per Condition."""
     out: list[Problem] = []
     unclassified: list[Unclassified] = []
     seen: set[str] = set()
@@ -303,9 +305,10 @@ def normalise_conditions(
         if type(resource) is Condition:  # decoded typed (fhir_json): the same reading
             rid = resource.id
             ref = "Condition/" + rid if type(rid) is str and rid else f"Condition[{index}]"
-            if ref in seen:
-                continue
-            seen.add(ref)
+            if not distinct:
+                if ref in seen:
+                    continue
+                seen.add(ref)
             # each JSON text (`Raw`) first compared in place with the few this chart sent
             # before, else copied and looked up (no copy per Condition for the usual texts)
             status = resource.verificationStatus

@@ -184,14 +184,15 @@ class ObservedList(Sequence[Observed]):
 
 
 def normalise_observations(
-    resources: list[dict[str, Any]], vs: ValueSets
+    resources: list[dict[str, Any]], vs: ValueSets, distinct: bool = False
 ) -> tuple[dict[str, ObservedList], list[Dropped]]:
     """Observations grouped by concept (newest first) and what could not be read.
 
     Every result is classified here (read, dropped with its reason, or of no concept), but the
     `Observed` of a plain numeric result (the usual shape, see `_typed_plan`) is only built
     when a rule reads it (`ObservedList`): a long chart holds years of results the rules
-    never look at."""
+    never look at. A result sent twice (the same id) is read once; `distinct`: no id is
+    twice in `resources` (PatientRecord.distinct), so that this is not checked per result."""
     out: dict[str, list[Any]] = {}  # concept -> entries (when, ref, Observed | plan)
     dropped: list[Dropped] = []
     seen: set[tuple[str, str]] = set()  # (ref, concept) taken by the general readers
@@ -256,6 +257,15 @@ def normalise_observations(
                     and isfinite(value)
                 ):
                     concept, text, factor, canon = hit
+                    plan = (day, rid, concept, text, value, unit, factor, canon, None, None)
+                    if distinct:
+                        # the general readers may have listed results of the concept already
+                        found = out.get(concept)
+                        if found is None:
+                            out[concept] = [plan]
+                        else:
+                            found.append(plan)
+                        continue
                     ids = taken.get(concept)
                     if (ids is None or rid not in ids) and not (
                         seen and (REF_PREFIX + rid, concept) in seen
@@ -264,17 +274,16 @@ def normalise_observations(
                             taken[concept] = {rid}
                         else:
                             ids.add(rid)
-                        # setdefault: the general readers may have listed results of the
-                        # concept already
-                        out.setdefault(concept, []).append(
-                            (day, rid, concept, text, value, unit, factor, canon, None, None)
-                        )
+                        out.setdefault(concept, []).append(plan)  # as above
                     continue
             plan = _typed_plan(resource, vs, memo)
             if plan is None:
                 continue
             if type(plan) is tuple:
                 concept = plan[_CONCEPT]
+                if distinct:
+                    out.setdefault(concept, []).append(plan)  # as above
+                    continue
                 ids = taken.get(concept)
                 if (ids is None or plan[1] not in ids) and not (
                     seen and (REF_PREFIX + plan[1], concept) in seen
@@ -359,7 +368,7 @@ def normalise_observations(
         if concept not in mixed:
             entries.sort(reverse=True)
         else:
-            entries.sort(key=_by_ref if concept in taken else _NEWEST, reverse=True)
+            entries.sort(key=_by_ref, reverse=True)
         lists[concept] = ObservedList(entries)
     return lists, dropped
 

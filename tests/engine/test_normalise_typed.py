@@ -270,6 +270,27 @@ def test_order_sign_body_gives_the_same_facts_as_plain_json(size):
     assert normalise(record, orders, K, today) == normalise(plain_record, orders, K, today)
 
 
+@pytest.mark.parametrize("typed", [True, False])
+def test_a_record_gather_made_reads_alike_without_the_check_for_a_resource_sent_twice(typed):
+    """gather takes each resource once by (type, id) and says so (PatientRecord.distinct);
+    normalise then skips its own check per result, with the same facts as with it."""
+    config = Config(allow_unsigned=True)
+    plan = build_services(K)["rheum-order-sign"].prefetch
+    raw = orjson.dumps(bodies.order_sign_body(600))
+    hook_request = parse_hook_request("rheum-order-sign", raw, {}, config, None)
+    if not typed:
+        hook_request.prefetch.update(orjson.loads(raw)["prefetch"])
+    record = gather(hook_request, plan, config, 1e12)
+    assert record.distinct
+    assert (type(record.observations[0]) is Observation) is typed
+    observations = normalise_observations(record.observations, K.vs, distinct=True)
+    assert observations == normalise_observations(record.observations, K.vs)
+    assert observations[0]["crp"] and observations[0]["tjc28"]
+    problems = normalise_conditions(record.conditions, K.vs, distinct=True)
+    assert problems == normalise_conditions(record.conditions, K.vs)
+    assert problems[0] and problems[1]  # problems and unclassified conditions
+
+
 def test_too_deep_an_observation_is_a_named_400_as_before():
     """A prefetch Observation nested deeper than the JSON parsers go is refused as before."""
     from cds_service.request import RequestError

@@ -282,3 +282,4 @@ def test_typed_bundles_sharing_results_give_each_result_once_in_the_order_sent(p
     assert all(type(o) is samples.TYPED["Observation"] for o in record.observations)
     assert [o["id"] for o in samples.plain(record.observations)] == ["a", "b", "c", "d", "e", "f"]
     assert [c["id"] for c in samples.plain(record.conditions)] == ["a"]
+    assert record.distinct  # normalise may rely on it: no (type, id) twice
