@@ -189,10 +189,17 @@ class Catalogue:
         text = entry["text"]
         facts = entry.get("facts")
         if facts:
-            params = self._with_doses(params)
             needed = self.rule_fields[rule_id]
-            if all(_given(params.get(k)) for k in needed):
-                filled = facts.format(**{k: self.param(k, params[k]) for k in needed})
+            if not needed.isdisjoint(_DOSE_FIELDS):  # the doses in words only where used
+                params = self._with_doses(params)
+            values: dict[str, str] = {}
+            for k in needed:
+                value = params.get(k)
+                if value is None or value in _EMPTY:  # not given: `facts` is left out
+                    break
+                values[k] = self.param(k, value)
+            else:
+                filled = facts.format(**values)
                 text = f"{filled} {text}" if self.data["meta"]["sentence_space"] else filled + text
         if params.get("topical") is True and params.get("original_severity") in (
             "warning",
@@ -204,9 +211,8 @@ class Catalogue:
         return text
 
 
-def _given(value: Any) -> bool:
-    """A finding parameter a phrase can show: present and not empty."""
-    return value is not None and value not in ("", [], ())
+_EMPTY = ("", [], ())  # a finding parameter a phrase cannot show (nor None)
+_DOSE_FIELDS = frozenset({"labelled_dose", "ordered_dose"})  # made by `_with_doses`
 
 
 def _load(language: str) -> Catalogue:

@@ -161,50 +161,74 @@ def _json_safe(value: Any) -> Any:
 _TEXT = frozenset({str, type(None)})
 
 
-def _evidence_json(e: Evidence) -> dict[str, Any]:
+class _Iso(dict[date, str]):
+    """Dates as ISO text, each formatted once per response (`iso[d]`): a response shows the
+    same few dates many times (scores, their trend, evidence), and date.isoformat is slow."""
+
+    def __missing__(self, when: date) -> str:
+        text = self[when] = when.isoformat()
+        return text
+
+
+def _evidence_json(e: Evidence, iso: _Iso) -> dict[str, Any]:
     """`_json_safe(e.as_json())` in one pass for the usual item (text fields, a plain or
     finite value, no derived inputs); anything else takes that path."""
     value = e.value
     kind = type(value)
+    unit = e.unit
+    sent = e.sent
     if (
         e.derived_from
         or not (kind in _PLAIN or (kind is float and -_INF < value < _INF))  # type: ignore[operator]
         or type(e.ref) is not str
         or type(e.label) is not str
-        or type(e.unit) not in _TEXT
-        or type(e.sent) not in _TEXT
+        or type(unit) not in _TEXT
+        or type(sent) not in _TEXT
     ):
         return _json_safe(e.as_json())  # type: ignore[no-any-return]
+    when = e.when
+    if value is not None and unit and when and not sent and not e.by_name:  # the usual item
+        return {"ref": e.ref, "label": e.label, "value": value, "unit": unit, "date": iso[when]}
     out: dict[str, Any] = {"ref": e.ref, "label": e.label}
     if value is not None:
         out["value"] = value
-    if e.unit:
-        out["unit"] = e.unit
-    if e.when:
-        out["date"] = e.when.isoformat()
-    if e.sent:
-        out["sent"] = e.sent
+    if unit:
+        out["unit"] = unit
+    if when:
+        out["date"] = iso[when]
+    if sent:
+        out["sent"] = sent
     if e.by_name:
         out["recognisedBy"] = "name"
     return out
 
 
-def _finding_json(f: Finding) -> dict[str, Any]:
-    return {
-        "id": f.rule_id,
-        "severity": f.severity,
-        "evidence": [_evidence_json(e) for e in f.evidence],
-        "source": f.source,
-    }
+_KEYS = frozenset({str})
+_NUMBERS = frozenset({int, float, bool})
 
 
-def _score_json(s: Score) -> dict[str, Any]:
+def _plain_dict(value: dict[str, Any]) -> dict[str, Any]:
+    """`_json_safe` of a dict; a copy when it is plain JSON already (text keys; values plain,
+    or numbers whose sum is finite, hence each of them), checked without a Python loop."""
+    if type(value) is dict and set(map(type, value)) <= _KEYS:
+        kinds = set(map(type, value.values()))
+        if kinds <= _PLAIN or (kinds <= _NUMBERS and -_INF < sum(value.values()) < _INF):
+            return dict(value)
+    return _json_safe(value)  # type: ignore[no-any-return]
+
+
+def _score_json(s: Score, iso: _Iso) -> dict[str, Any]:
+    value = s.value
+    kind = type(value)
+    when = s.when
     return {
         "id": s.id,
-        "value": _json_safe(s.value),
+        "value": value
+        if kind in _PLAIN or (kind is float and -_INF < value < _INF)  # type: ignore[operator]
+        else _json_safe(value),
         "category": s.category,
-        "date": s.when.isoformat() if s.when else None,
-        "inputs": _json_safe(s.inputs),
+        "date": iso[when] if when else None,
+        "inputs": _plain_dict(s.inputs),
     }
 
 
@@ -246,6 +270,7 @@ class _Ctx:
     # rule texts of this response's findings by id(finding), with the finding (held, so that
     # its id is not reused): a card's lead finding gives the card's action and its own bullet
     texts: dict[int, tuple[Finding, str]] = field(default_factory=dict)
+    iso: _Iso = field(default_factory=_Iso)  # dates as text, each made once per response
 
     def rule_text(self, f: Finding) -> str:
         """`cat.rule_text` of a finding, made once per response."""
@@ -264,18 +289,21 @@ class _Ctx:
 
 def _evidence_text(ctx: _Ctx, e: Evidence) -> str:
     cat = ctx.cat
+    meta = cat.data["meta"]
     text = cat.label(e.label)
-    if e.sent:  # the chart's own unit
-        text = f"{text}{cat.get('meta', 'colon')}{_sent(cat, e.sent)}"
+    sent = e.sent
+    if sent:  # the chart's own unit
+        text = f"{text}{meta['colon']}{_sent(cat, sent)}"
     elif e.value is not None:
         value = f"{cat.value(e.value)} {cat.unit(e.unit)}".strip()
-        text = f"{text}{cat.get('meta', 'colon')}{value}"
-    if e.when:
-        text += cat.fill("meta", "paren", text=e.when.isoformat())
+        text = f"{text}{meta['colon']}{value}"
+    when = e.when
+    if when:
+        text += meta["paren"].format(text=ctx.iso[when])
     if e.derived_from:
-        text += cat.fill("meta", "paren", text=_derived_text(cat, e))
+        text += meta["paren"].format(text=_derived_text(cat, e))
     if e.by_name:
-        text += cat.get("meta", "by_name")
+        text += meta["by_name"]
     return text
 
 
@@ -300,7 +328,7 @@ def _sent(cat: Catalogue, sent: str) -> str:
 def _evidence_line(ctx: _Ctx, evidence: list[Evidence], skip: frozenset[str]) -> str | None:
     """At most one line of evidence: value, unit, date per item; `skip`: labels shown already."""
     # each text once, in order (a dict: a finding may carry dozens of items on a long chart)
-    items = list(dict.fromkeys(_evidence_text(ctx, e) for e in evidence if e.label not in skip))
+    items = list(dict.fromkeys([_evidence_text(ctx, e) for e in evidence if e.label not in skip]))
     if not items:
         return None
     cat = ctx.cat
@@ -639,7 +667,8 @@ def _score_lines(ctx: _Ctx, group: list[Score]) -> list[str]:
     cat = ctx.cat
     latest = group[0]
     name = _score_name(cat, latest.id)
-    when = latest.when.isoformat() if latest.when else "?"
+    iso = ctx.iso
+    when = iso[latest.when] if latest.when else "?"
     if latest.value is None:
         problem = _problem_text(ctx, latest)
         colon = cat.get("meta", "colon")
@@ -656,7 +685,7 @@ def _score_lines(ctx: _Ctx, group: list[Score]) -> list[str]:
         # the latest value is in the head already: the earlier ones with their dates
         earlier = [
             f"{format_number(s.value) if s.value is not None else '–'}"
-            f" ({s.when.isoformat() if s.when else '?'})"
+            f" ({iso[s.when] if s.when else '?'})"
             for s in group[1:]
         ]
         trend = " ← ".join([format_number(latest.value), *earlier])
@@ -709,6 +738,7 @@ def _card(
     exclusive: bool = False,
 ) -> dict[str, Any]:
     cat = ctx.cat
+    iso = ctx.iso
     ids = [source_id] + [f.rule_id for f in findings] + [n.rule_id for n in nas]
     ids += [s.id for s in scores]
     url = card_url(ctx, ids)
@@ -744,8 +774,16 @@ def _card(
         )
     card["extension"] = {
         "org.rheum-cds": {
-            "findings": [_finding_json(f) for f in findings],
-            "scores": [_score_json(s) for s in scores],
+            "findings": [
+                {
+                    "id": f.rule_id,
+                    "severity": f.severity,
+                    "evidence": [_evidence_json(e, iso) for e in f.evidence],
+                    "source": f.source,
+                }
+                for f in findings
+            ],
+            "scores": [_score_json(s, iso) for s in scores],
             "notAssessed": [_na_json(n) for n in nas],
             "language": cat.language,
         }

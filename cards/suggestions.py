@@ -315,7 +315,6 @@ def build_suggestion(
     knowledge: Knowledge,
 ) -> dict[str, Any] | None:
     """A CDS Hooks suggestion for one engine Suggestion, or None when it cannot be built."""
-    drug = cat.drug(order.drug, order.display)
     if kind == "dose-update":
         dose_mg, per_day = params.get("dose_mg"), params.get("per_day")
         if not _positive(dose_mg) or not (per_day is None or _positive(per_day)):
@@ -324,13 +323,14 @@ def build_suggestion(
         resource = dose_update_resource(order.resource, float(dose_mg), per_day, text)
         if resource is None:
             return None
+        drug = cat.drug(order.drug, order.display)
         label = cat.fill("action", "dose_update", drug=drug, dose=text)
         return _suggestion(label, [{"type": "update", "description": label, "resource": resource}])
     if kind == "stop-order":
         ref = order.ref
         if "/" not in ref or ref.startswith("draftOrders"):
             return None
-        label = cat.fill("action", "stop_order", drug=drug)
+        label = cat.fill("action", "stop_order", drug=cat.drug(order.drug, order.display))
         return _suggestion(label, [{"type": "delete", "description": label, "resourceId": ref}])
     subject = subject_of(order)
     if subject is None:
