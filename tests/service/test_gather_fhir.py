@@ -69,7 +69,7 @@ def _canonical(record: PatientRecord) -> PatientRecord:
             samples.plain(getattr(record, f.name)), key=lambda r: (r["resourceType"], r.get("id"))
         )
         for f in dataclasses.fields(record)
-        if f.name not in {"patient_id", "patient", "unavailable", "fhir_calls"}
+        if f.name not in {"patient_id", "patient", "unavailable", "fhir_calls", "distinct"}
     }
     return dataclasses.replace(record, fhir_calls=0, **lists)
 
