@@ -49,6 +49,7 @@ _FORMULAS: dict[str, tuple[tuple[str, ...], Callable[..., float]]] = {
     ),
 }
 _ANCHOR = {sid: (PMR_ANCHOR if sid.startswith("PMR") else RA_ANCHOR) for sid in _FORMULAS}
+_COMPONENT_SET = {sid: frozenset(components) for sid, (components, _) in _FORMULAS.items()}
 # 3-variable forms: computed at a visit only when the 4-variable form lacks its PtGA.
 _THREE_VARIABLE_OF = {"DAS28-ESR-3": "DAS28-ESR", "DAS28-CRP-3": "DAS28-CRP"}
 # Totals the EHR may store, by score id (concepts of concepts.toml).
@@ -72,6 +73,20 @@ _make_score = fast_positional(
 )
 
 
+# Inputs shown next to a score after its components (canonical units): the converted forms
+# its formula uses, in this order. (input key, component, the ScoreSpecs factor it is
+# multiplied by, decimals it is rounded to)
+_DERIVED = (
+    ("crp_mg_dl", "crp", "crp_mg_dl_per_mg_l", 3),
+    ("ptga_0_10", "ptga_mm", "vas_cm_per_mm", 2),
+    ("prga_0_10", "prga_mm", "vas_cm_per_mm", 2),
+    ("patient_pain_0_10", "patient_pain_mm", "vas_cm_per_mm", 2),
+)
+# per score id: (position of the component in the formula's arguments, input key, factor,
+# decimals) of each derived input it shows
+_Derived = tuple[tuple[int, str, float, int], ...]
+
+
 @dataclass(frozen=True)
 class _Params:
     window: int
@@ -79,6 +94,7 @@ class _Params:
     trend: int
     tolerance: float
     canonical: dict[str, str]
+    derived: dict[str, _Derived]
 
 
 _PARAMS: tuple[sc.ScoreSpecs | None, Knowledge | None, _Params | None] = (None, None, None)
@@ -107,6 +123,14 @@ def _read_params(knowledge: Knowledge, specs: sc.ScoreSpecs) -> _Params:
         trend=int(v["trend_count"]),
         tolerance=float(v["mismatch_tolerance"]),
         canonical=units,
+        derived={
+            score_id: tuple(
+                (components.index(comp), key, float(getattr(specs, factor)), decimals)
+                for key, comp, factor, decimals in _DERIVED
+                if comp in components
+            )
+            for score_id, (components, _) in _FORMULAS.items()
+        },
     )
 
 
@@ -313,19 +337,8 @@ def _evidence(o: Observed) -> Evidence:
     return make_evidence(o.ref, o.concept, o.value, o.unit, o.when, (), False, sent)
 
 
-def _inputs(picked: dict[str, Observed], specs: sc.ScoreSpecs) -> dict[str, Any]:
-    """Inputs shown next to the score, in canonical units, plus the converted forms used."""
-    out: dict[str, Any] = {c: o.value for c, o in picked.items()}
-    if "crp" in picked and picked["crp"].value is not None:
-        out["crp_mg_dl"] = round(picked["crp"].value * specs.crp_mg_dl_per_mg_l, 3)
-    for vas in ("ptga_mm", "prga_mm", "patient_pain_mm"):
-        if vas in picked and picked[vas].value is not None:
-            out[vas.replace("_mm", "_0_10")] = round(picked[vas].value * specs.vas_cm_per_mm, 2)
-    return out
-
-
-# A component taken at a visit: (observation, its evidence, its day ordinal); None: none there
-_Pick = tuple[Observed, Evidence, int]
+# A component taken at a visit: (its value, its evidence, its day ordinal); None: none there
+_Pick = tuple[float | None, Evidence, int]
 # per `compute_scores` call: day ordinal of a visit -> concept -> its `_Pick` (the scores of a
 # visit share their components: each is looked up once per visit, not once per score)
 _Visits = dict[int, dict[str, _Pick | None]]
@@ -342,12 +355,13 @@ def _score_at(
     visits: _Visits,
 ) -> Score | None:
     """The score at the visit of day ordinal `ordinal`, or None when a component is not at
-    that visit."""
+    that visit. Its inputs are the components' values (canonical units), then the converted
+    forms of `_DERIVED`."""
     components, fn = _FORMULAS[score_id]
     visit = visits.get(ordinal)
     if visit is None:
         visit = visits[ordinal] = {}
-    picked: dict[str, Observed] = {}
+    values: list[Any] = []
     evidence: list[Evidence] = []
     first = last = 0
     for comp in components:
@@ -356,12 +370,14 @@ def _score_at(
             index = obs.get(comp, _EMPTY)
             found = index.closest_to(ordinal, p.window)
             got = visit[comp] = (
-                None if found is None else (found, index.evidence(found), found.when.toordinal())
+                None
+                if found is None
+                else (found.value, index.evidence(found), found.when.toordinal())
             )
         if got is None:
             return None
-        o, ev, d = got
-        picked[comp] = o
+        value, ev, d = got
+        values.append(value)
         evidence.append(ev)
         if not first or d < first:
             first = d
@@ -370,10 +386,13 @@ def _score_at(
     if last - first > p.window:
         return None  # not one visit
     day = date.fromordinal(ordinal)
-    inputs = _inputs(picked, specs)
+    inputs = dict(zip(components, values, strict=True))
+    for i, key, factor, decimals in p.derived[score_id]:
+        if values[i] is not None:
+            inputs[key] = round(values[i] * factor, decimals)
     stale = today.toordinal() - ordinal > p.stale
     try:
-        value = fn(*[o.value for o in picked.values()], specs=specs)
+        value = fn(*values, specs=specs)
     except sc.InvalidInput as exc:
         return _make_score(score_id, None, None, day, inputs, evidence, stale, exc.reason)
     shown = sc.round_score(score_id, value, specs)
@@ -461,7 +480,7 @@ def _series(
     """The last `trend_count` visits' scores of one id, newest first, recorded totals included."""
     out: list[Score] = []
     used: set[str] = set()
-    if all(comp in obs for comp in _FORMULAS[score_id][0]):  # else no visit can have them all
+    if _COMPONENT_SET[score_id] <= obs.keys():  # else no visit can have them all
         anchor = obs[_ANCHOR[score_id]]
         anchors: Iterable[int]
         if score_id in _THREE_VARIABLE_OF:  # computed at the visits without a PtGA
@@ -512,19 +531,20 @@ def _eular(
             category = sc.eular_response(baseline.value, current.value, specs)
         except sc.InvalidInput as exc:
             return Score("EULAR-RESPONSE", None, None, current.when, problem=exc.reason)
-        return Score(
-            id="EULAR-RESPONSE",
-            value=round(baseline.value - current.value, 2),
-            category=category,
-            when=current.when,
-            inputs={
+        return _make_score(
+            "EULAR-RESPONSE",
+            round(baseline.value - current.value, 2),
+            category,
+            current.when,
+            {
                 "form": form,
                 "baseline": baseline.value,
                 "baseline_date": baseline.when.isoformat() if baseline.when else None,
                 "current": current.value,
             },
-            evidence=[*current.evidence, *baseline.evidence],
-            stale=current.stale,
+            [*current.evidence, *baseline.evidence],
+            current.stale,
+            None,
         )
     return None
 

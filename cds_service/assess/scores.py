@@ -183,6 +183,15 @@ def round_half_up(value: float, decimals: int) -> float:
     """`value` rounded half up to `decimals`, after float noise below 1e-9 is dropped:
     9.35 -> 9.4, 11.05 -> 11.1, 2.5995 -> 2.6, 3.1998 -> 3.2. A value no score reaches
     (infinite, or beyond 1e12) is left to round()."""
+    if 0.0 < value < 1e6 and 0 <= decimals <= 2:
+        # the usual score: value·10**decimals (below 1e8, off by < 2e-8) lies within 0.5e-7
+        # of the 9 decimals written below; unless its fraction is within 1e-6 of one half,
+        # both round to the same integer, so the digits need not be written
+        scaled = value * _SCALES[decimals]
+        whole = int(scaled)
+        fraction = scaled - whole
+        if not _NEAR_HALF_LOW < fraction < _NEAR_HALF_HIGH:
+            return (whole + 1 if fraction > 0.5 else whole) / _SCALES[decimals]
     if not math.isfinite(value) or abs(value) >= 1e12:
         return round(value, decimals)
     text = f"{value:.9f}"
@@ -203,6 +212,7 @@ def round_half_up(value: float, decimals: int) -> float:
 
 _STEPS = tuple(10 ** (9 - decimals) for decimals in range(10))
 _SCALES = tuple(10**decimals for decimals in range(10))
+_NEAR_HALF_LOW, _NEAR_HALF_HIGH = 0.5 - 1e-6, 0.5 + 1e-6
 
 
 def categorise(score_id: str, value: float, specs: ScoreSpecs | None = None) -> str:

@@ -8,6 +8,7 @@ using ln and square roots to six decimals.
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from hypothesis import given
@@ -441,3 +442,25 @@ def test_broken_scores_file_stops_start_up():
 
     with pytest.raises(KnowledgeError):
         sc.specs_from_table({"limits": {}})
+
+
+def _half_up_as_written(value: float, decimals: int) -> float:
+    """The rounding the scores promise: half up on the value written to 9 decimals."""
+    step = Decimal(1).scaleb(-decimals)
+    return float(Decimal(f"{value:.9f}").quantize(step, rounding=ROUND_HALF_UP))
+
+
+@given(
+    st.integers(min_value=0, max_value=10**8),
+    st.integers(min_value=0, max_value=2),
+    st.sampled_from([0.0, 1e-12, -1e-12, 4e-10, -4e-10, 6e-10, -6e-10, 1e-7, -1e-7, 0.3]),
+)
+def test_rounding_half_up_holds_at_and_near_every_tie(k, decimals, nudge):
+    # the value one half step above a shown figure, give or take float noise: 9.35 -> 9.4
+    value = (k + 0.5) / 10**decimals + nudge
+    assert sc.round_half_up(value, decimals) == _half_up_as_written(value, decimals)
+
+
+@given(st.floats(min_value=-1e7, max_value=1e7, allow_nan=False), st.integers(0, 3))
+def test_rounding_half_up_of_any_value_is_that_of_its_written_digits(value, decimals):
+    assert sc.round_half_up(value, decimals) == _half_up_as_written(value, decimals)

@@ -104,7 +104,14 @@ def jaki_rule(rule_id: str, applies_to: tuple[str, ...]) -> Callable[[RuleFn], R
                 if rule_id in not_applicable:
                     return []
                 cap = severity_cap
-            return [_cap(item, cap, tests) for item in fn(ctx)]
+            items = fn(ctx)
+            if not cap:
+                for item in items:
+                    if item.suggestions:
+                        break
+                else:
+                    return items  # nothing to cap, no suggestion to filter (the usual)
+            return [_cap(item, cap, tests) for item in items]
 
         run.__name__ = fn.__name__
         run.__doc__ = fn.__doc__
