@@ -155,6 +155,18 @@ def _usable_days(
     return positions, days
 
 
+# A component taken at a visit: (its value, its evidence, its day ordinal); None: none there
+_Pick = tuple[float | None, Evidence, int]
+# what an Observed's evidence reads (`ObservedList.parts`)
+_Parts = tuple[str, str, date, float | None, str | None, str | None, bool]
+
+
+def _parts(values: Sequence[Observed], i: int) -> _Parts:
+    """`ObservedList.parts` of a plain list of Observed."""
+    o = values[i]
+    return o.ref, o.concept, o.when, o.value, o.unit, o.original, o.comparable
+
+
 class _Index:
     """The usable observations of one concept, newest first, read from Facts only as far back
     as the look-ups need (the last visits' scores never read a long chart's old results).
@@ -162,14 +174,16 @@ class _Index:
     Relies on Facts keeping each concept's results newest first (model.py; normalise sorts
     them). `pos` holds the positions (in the concept's list) of the usable results read so far
     and `neg_days` their day ordinals negated (ascending, for bisection). Dates, values and
-    units are read with `ObservedList.usable_days` when the list has it, so a result is built
-    only when a score uses it. Made for one `compute_scores` call: the scores of a visit share its
+    units are read with `ObservedList.usable_days` when the list has it, and a score's
+    component with `ObservedList.parts`: a score builds no Observed (a recorded total is built
+    when shown). Made for one `compute_scores` call: the scores of a visit share its
     components, so each look-up and each evidence item is computed once per call and reused."""
 
     __slots__ = (
         "_canonical",
         "_closest",
-        "_evidence",
+        "_parts",
+        "_picks",
         "_without",
         "_next",
         "_scan",
@@ -184,12 +198,16 @@ class _Index:
         self._scan: Callable[[str | None, int, int], tuple[list[int], list[int]]] = getattr(
             values, "usable_days", None
         ) or partial(_usable_days, values)
+        # (ref, concept, when, value, unit, original, comparable) of a result, not built
+        self._parts: Callable[[int], _Parts] = getattr(values, "parts", None) or partial(
+            _parts, values
+        )
         self._next: int | None = 0 if len(values) else None  # next position to read
         self._canonical = canonical
         self.pos: list[int] = []
         self.neg_days: list[int] = []
         self._closest: dict[tuple[int, int], Observed | None] = {}
-        self._evidence: dict[int, Evidence] = {}
+        self._picks: dict[int, _Pick] = {}  # by position in the concept's list
         self._without: dict[tuple[int, int], list[int]] = {}
 
     def _read(self, older_than: int | None, more: int = 8) -> None:
@@ -240,6 +258,13 @@ class _Index:
         found = self._closest.get(key, self)
         if found is not self:
             return found  # type: ignore[return-value]
+        best = self._best(d, window)
+        found = None if best is None else self._values[self.pos[best]]
+        self._closest[key] = found
+        return found
+
+    def _best(self, d: int, window: int) -> int | None:
+        """Where in `pos` / `neg_days` the result `closest_to` finds is, or None."""
         self._read_to(d - window)
         neg = self.neg_days
         lo = bisect_left(neg, -(d + window))
@@ -251,8 +276,23 @@ class _Index:
             gap = abs(-neg[i] - d)
             if gap < best_gap or (gap == best_gap and -neg[i] == best_day):
                 best, best_gap, best_day = i, gap, -neg[i]
-        found = None if best is None else self._values[self.pos[best]]
-        self._closest[key] = found
+        return best
+
+    def pick(self, d: int, window: int) -> _Pick | None:
+        """The value, evidence and day ordinal of the result `closest_to` finds (the same
+        tuple for a result picked at two visits), read without building its Observed."""
+        if self._next is None and not self.pos:
+            return None
+        best = self._best(d, window)
+        if best is None:
+            return None
+        position = self.pos[best]
+        found = self._picks.get(position)
+        if found is None:
+            ref, concept, when, value, unit, original, comparable = self._parts(position)
+            sent = sent_as(original, value, unit) if comparable else None
+            evidence = make_evidence(ref, concept, value, unit, when, (), False, sent)
+            found = self._picks[position] = (value, evidence, -self.neg_days[best])
         return found
 
     def has_within(self, d: int, window: int) -> bool:
@@ -321,13 +361,6 @@ class _Index:
         for i in self._read_positions():
             yield self._values[self.pos[i]]
 
-    def evidence(self, o: Observed) -> Evidence:
-        """`_evidence(o)` for an observation of this index (the same object on every call)."""
-        found = self._evidence.get(id(o))
-        if found is None:
-            found = self._evidence[id(o)] = _evidence(o)
-        return found
-
 
 _EMPTY = _Index(())
 
@@ -337,8 +370,6 @@ def _evidence(o: Observed) -> Evidence:
     return make_evidence(o.ref, o.concept, o.value, o.unit, o.when, (), False, sent)
 
 
-# A component taken at a visit: (its value, its evidence, its day ordinal); None: none there
-_Pick = tuple[float | None, Evidence, int]
 # per `compute_scores` call: day ordinal of a visit -> concept -> its `_Pick` (the scores of a
 # visit share their components: each is looked up once per visit, not once per score)
 _Visits = dict[int, dict[str, _Pick | None]]
@@ -367,13 +398,7 @@ def _score_at(
     for comp in components:
         got = visit.get(comp, _MISSING)
         if got is _MISSING:
-            index = obs.get(comp, _EMPTY)
-            found = index.closest_to(ordinal, p.window)
-            got = visit[comp] = (
-                None
-                if found is None
-                else (found.value, index.evidence(found), found.when.toordinal())
-            )
+            got = visit[comp] = obs.get(comp, _EMPTY).pick(ordinal, p.window)
         if got is None:
             return None
         value, ev, d = got

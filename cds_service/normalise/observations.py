@@ -131,6 +131,30 @@ class ObservedList(Sequence[Observed]):
                 return item[0], round6(item[4] * item[6]), item[7]  # as _observed builds them
         return item.when, item.value, item.unit
 
+    def parts(
+        self, index: int
+    ) -> tuple[str, str, date, float | None, str | None, str | None, bool]:
+        """(ref, concept, when, value, unit, original, comparable) of result `index` as its
+        Observed has them, without building it (a score's evidence reads only these)."""
+        item = self._items[index]
+        if type(item) is tuple:
+            if len(item) == 3:
+                item = item[2]
+            else:  # as _observed builds them
+                when, rid, concept, _, value, unit_code, factor, canonical, _, comparator = item
+                original = f"{comparator or ''}{value:g} {unit_code}".strip()
+                return (
+                    REF_PREFIX + rid,
+                    concept,
+                    when,
+                    round6(value * factor),
+                    canonical,
+                    original,
+                    True,
+                )
+        o: Observed = item
+        return o.ref, o.concept, o.when, o.value, o.unit, o.original, o.comparable
+
     def usable_days(self, unit: str | None, start: int, stop: int) -> tuple[list[int], list[int]]:
         """Of results `start` to `stop` (excluded): the positions of those whose `peek` value
         is a finite number in `unit` (or without unit), and their day ordinals negated; in one

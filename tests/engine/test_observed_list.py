@@ -134,6 +134,22 @@ def test_peek_gives_date_value_and_unit_of_a_result_without_building_it():
         assert [values.peek(i) for i in range(len(values))] == peeked  # the same once built
 
 
+def test_parts_are_those_of_the_built_result_without_building_it():
+    resources = _chart(600)
+    plain, _ = normalise_observations(resources, K.vs)
+    lazy, _ = normalise_observations(_typed(resources), K.vs)
+    for concept, values in lazy.items():
+        parts = [values.parts(i) for i in range(len(values))]
+        assert not any(type(item) is Observed for item in values._items)  # none built
+        expected = [
+            (o.ref, o.concept, o.when, o.value, o.unit, o.original, o.comparable)
+            for o in plain[concept]
+        ]
+        assert parts == expected
+        assert list(values) == list(plain[concept])
+        assert [values.parts(i) for i in range(len(values))] == parts  # the same once built
+
+
 def test_usable_days_are_the_peeked_finite_results_in_the_unit_built_or_not():
     """The score reader's scan: positions and day ordinals of the results whose peeked value
     is a finite number in the unit asked (or without unit), for any run, before and after the
