@@ -447,6 +447,71 @@ def judge_untagged(
     return hits, excluded
 
 
+# a Japanese or Chinese name: kana or CJK ideographs (after NFKC, full-width letters are ASCII)
+CJK_TEXT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+@dataclass(frozen=True)
+class CjkMeaning:
+    """[_cjk_meaning] of conditions.toml: how a Japanese or Chinese condition name means a
+    concept. Such names are compounds without word boundaries (a site, laterality, stage or
+    organism written into the disease's name: 右下葉肺癌, 関節リウマチ・肩関節, 下壁心筋梗塞), so
+    each concept lists the stems that name its disease wherever they stand (`include`) and the
+    compounds that name something else (`exclude`, each with its reason); `cues` are the
+    look-alikes every name is reviewed against (suspected, family history, screening, negated,
+    vaccination, contact, a history, sequela or post-treatment state, a newborn's condition)."""
+
+    cues: tuple[tuple[re.Pattern[str], str], ...] = ()
+    concepts: tuple[tuple[str, re.Pattern[str], tuple[tuple[re.Pattern[str], str], ...]], ...] = ()
+
+    def hits(self, text: str) -> set[str]:
+        """Concepts a Japanese or Chinese name (normalised text) means; none when a cue says
+        the name does not assert a current condition."""
+        if any(p.search(text) for p, _ in self.cues):
+            return set()
+        return {
+            concept
+            for concept, include, exclude in self.concepts
+            if include.search(text) and not any(p.search(text) for p, _ in exclude)
+        }
+
+
+def load_cjk_meaning(data: Mapping[str, Any]) -> CjkMeaning:
+    """[_cjk_meaning] of conditions.toml: source, cues = [{match, reason}] and one table per
+    concept with include = [patterns] and exclude = [{match, reason}]."""
+    table = data.get("_cjk_meaning", {})
+    if not table:
+        return CjkMeaning()
+    if not str(table.get("source", "")).strip():
+        raise KeyError("[_cjk_meaning]: missing source")
+
+    def reasoned(items: Any, where: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+        out = []
+        for item in items:
+            if not item.get("match") or not item.get("reason"):
+                raise KeyError(f"[_cjk_meaning]{where}: each entry needs match and reason")
+            out.append((re.compile(item["match"]), str(item["reason"])))
+        return tuple(out)
+
+    concepts = []
+    for concept, spec in table.items():
+        if not isinstance(spec, Mapping):
+            continue
+        if concept not in data:
+            raise KeyError(f"[_cjk_meaning.{concept}]: unknown concept")
+        include = spec.get("include") or []
+        if not include:
+            raise KeyError(f"[_cjk_meaning.{concept}]: include patterns")
+        concepts.append(
+            (
+                concept,
+                re.compile("|".join(f"(?:{p})" for p in include)),
+                reasoned(spec.get("exclude", []), f".{concept}.exclude"),
+            )
+        )
+    return CjkMeaning(reasoned(table.get("cues", []), ".cues"), tuple(concepts))
+
+
 @dataclass
 class MeaningIndex:
     """The definitions, compiled once at start, for displays of unknown codes."""
@@ -454,6 +519,7 @@ class MeaningIndex:
     definitions: dict[str, Definition] = field(default_factory=dict)
     implies: dict[str, frozenset[str]] = field(default_factory=dict)
     not_a_condition: NotACondition = field(default_factory=NotACondition)
+    cjk: CjkMeaning = field(default_factory=CjkMeaning)
     # every include pattern in one: most displays (fractures, allergies...) fail it at once
     _any: re.Pattern[str] | None = field(default=None, init=False, repr=False)
 
@@ -470,9 +536,12 @@ class MeaningIndex:
         patient's condition (a role, a department, an audit, a questionnaire, a quality
         indicator, a reaction to a product; without a tag also a review, letter, referral,
         education, or a test without a result that asserts the condition: NotACondition)
-        means no concept."""
+        means no concept. A Japanese or Chinese name is read by [_cjk_meaning] (CjkMeaning)."""
         text, own = fsn_parts(name)
         tag = own if tag is None or own else tag
+        if self.cjk.concepts and CJK_TEXT.search(text):
+            found = self.cjk.hits(text)
+            return resolve(found, self.implies) if found else None
         if len(text) < 4 or self._any is None or not self._any.search(text):
             return None
         if self.not_a_condition.why(text, not tag) is not None:

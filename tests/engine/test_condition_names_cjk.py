@@ -1,0 +1,189 @@
+"""Japanese and Chinese condition names read by meaning ([_cjk_meaning] of conditions.toml): a
+Condition coded only in a system the value sets do not map (JP Core's MEDIS disease exchange code,
+a local code) is read by its display, and a Japanese or Chinese name is a compound (site, side,
+stage, organism written into the name), so the concept's stems are found wherever they stand;
+look-alikes (benign, in situ, -like, suspected, family history, vaccination, a newborn's or a
+history state) are never the concept, and a name the negation qualifiers cut ("無症候性",
+"・合併症なし") is not read as negated."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from cds_service.knowledge import load_knowledge
+from cds_service.model import PatientRecord
+from cds_service.normalise import normalise
+
+K = load_knowledge()
+TODAY = date(2026, 11, 23)
+MEDIS = "http://medis.or.jp/CodeSystem/master-disease-exCode"
+
+
+def condition(display: str) -> dict:
+    return {
+        "resourceType": "Condition",
+        "id": "c1",
+        "clinicalStatus": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": "active",
+                }
+            ]
+        },
+        "code": {"coding": [{"system": MEDIS, "code": "ZZZZ", "display": display}]},
+    }
+
+
+def facts(display: str):
+    return normalise(PatientRecord(patient_id="p", conditions=[condition(display)]), [], K, TODAY)
+
+
+@pytest.mark.parametrize(
+    ("display", "concept"),
+    [
+        ("関節リウマチ・肩関節", "ra"),
+        ("悪性関節リウマチ", "ra"),  # RA with vasculitis, 'malignant' as severity
+        ("右下葉肺癌", "malignancy"),
+        ("ＥＧＦＲ遺伝子変異陽性非小細胞肺癌", "malignancy"),
+        ("左乳房悪性腫瘍", "malignancy"),
+        ("急性骨髄性白血病", "malignancy"),
+        ("上腕悪性軟部腫瘍", "malignancy"),
+        ("びまん性大細胞型Ｂ細胞性リンパ腫", "lymphoma"),
+        ("ＡＬＫ陰性未分化大細胞リンパ腫", "lymphoma"),  # a marker's 'negative', not a denial
+        ("頬部基底細胞癌", "nmsc"),
+        ("急性下壁心筋梗塞", "mi"),
+        ("アテローム血栓性脳梗塞", "stroke"),
+        ("被殻出血", "stroke"),
+        ("冠攣縮性狭心症", "cad"),
+        ("下肢閉塞性動脈硬化症", "pad"),
+        ("慢性うっ血性心不全", "heart_failure"),
+        ("腎血管性高血圧症", "hypertension"),
+        ("２型糖尿病性腎症", "diabetes"),
+        ("家族性高コレステロール血症", "dyslipidaemia"),
+        ("左下肢深部静脈血栓症", "dvt"),
+        ("大腿静脈血栓症", "dvt"),
+        ("急性肺血栓塞栓症", "pe"),
+        ("ＭＲＳＡ敗血症", "serious_infection"),
+        ("グラム陰性桿菌敗血症", "serious_infection"),
+        ("肺炎球菌性肺炎", "serious_infection"),
+        ("粟粒結核", "tb_active"),
+        ("潜在性結核感染症", "tb_latent"),
+        ("胸部帯状疱疹", "herpes_zoster"),
+        ("ＨＢＶキャリア", "hbv_chronic"),
+        ("Ｂ型慢性肝炎", "hbv_chronic"),
+        ("Ｃ型代償性肝硬変", "hcv_infection"),
+        ("切迫早産", "pregnancy"),
+        ("妊娠中の深在静脈血栓症", "pregnancy"),
+        ("Ｓ状結腸憩室炎", "diverticulitis"),
+        ("慢性腎臓病ステージＧ３ｂ", "ckd"),
+        ("アルコール性肝硬変", "cirrhosis"),
+        ("特発性肺線維症", "ild"),
+        ("気管支喘息発作", "chronic_lung_disease"),
+        ("尋常性乾癬", "psoriasis"),
+        ("潰瘍性大腸炎・全大腸炎型", "ulcerative_colitis"),
+        ("小腸大腸クローン病", "crohns"),
+        ("真性赤血球増加症", "myelofibrosis"),
+        ("無筋症性皮膚筋炎", "dermatomyositis"),  # listed: the 無 is part of the name
+        # Chinese (Simplified, Traditional)
+        ("慢性乙型病毒性肝炎", "hbv_chronic"),
+        ("慢性丙型病毒性肝炎", "hcv_infection"),
+        ("左肺上叶腺癌", "malignancy"),
+        ("急性前壁心肌梗死", "mi"),
+        ("腦出血", "stroke"),
+        ("肺动脉栓塞", "pe"),
+        ("强直性脊柱炎", "ankylosing_spondylitis"),
+        ("第二型糖尿病併腎臟病變", "diabetes"),
+    ],
+)
+def test_japanese_and_chinese_compound_names_are_read_by_meaning(display, concept):
+    (p,) = facts(display).problems
+    assert concept in p.concepts and p.by_name and p.active
+
+
+@pytest.mark.parametrize(
+    ("display", "not_concept"),
+    [
+        ("悪性貧血", "malignancy"),
+        ("悪性高血圧症", "malignancy"),
+        ("悪性症候群", "malignancy"),
+        ("胃上皮内癌", "malignancy"),
+        ("子宮頸部異形成", "malignancy"),
+        ("類白血病反応", "malignancy"),
+        ("転移性石灰化", "malignancy"),
+        ("遺伝性乳癌卵巣癌症候群", "malignancy"),
+        ("大腸癌の疑い", "malignancy"),
+        ("乳癌家族歴", "malignancy"),
+        ("偽リンパ腫", "lymphoma"),
+        ("肥満細胞症", "obesity"),
+        ("酒さ様皮膚炎", "rosacea"),
+        ("口囲皮膚炎", "rosacea"),
+        ("水痘", "herpes_zoster"),
+        ("単純ヘルペス", "herpes_zoster"),
+        ("類乾癬", "psoriasis"),
+        ("若年性関節リウマチ", "ra"),
+        ("リウマチ熱", "ra"),
+        ("肺炎球菌ワクチン接種", "serious_infection"),
+        ("間質性肺炎", "serious_infection"),
+        ("無菌性髄膜炎", "serious_infection"),
+        ("偽性髄膜炎", "serious_infection"),
+        ("非結核性抗酸菌症", "tb_active"),
+        ("潜在性結核感染症", "tb_active"),
+        ("妊娠反応陰性", "pregnancy"),
+        ("不妊症", "pregnancy"),
+        ("妊娠糖尿病", "diabetes"),
+        ("境界型糖尿病", "diabetes"),
+        ("肺高血圧症", "hypertension"),
+        ("門脈圧亢進症", "hypertension"),
+        ("心臓喘息", "chronic_lung_disease"),
+        ("脂肪塞栓症候群", "pe"),
+        ("羊水塞栓症", "pe"),
+        ("外傷性くも膜下出血", "stroke"),
+        ("熱中症", "stroke"),
+        ("脊髄性間欠性跛行", "pad"),
+        ("食道憩室", "diverticulitis"),
+        ("ＨＢｓ抗体陽性", "hbv_chronic"),
+        ("Ｂ型肝炎ワクチン接種", "hbv_chronic"),
+        ("関節リウマチ母体より出生した児", "ra"),
+        ("新生児敗血症", "serious_infection"),
+        ("原发性胆汁性肝硬化", "cirrhosis"),
+        ("肺动脉高压", "hypertension"),
+        ("假性淋巴瘤", "lymphoma"),
+        ("妊娠の可能性あり", "pregnancy"),
+        ("妊娠可能年齢", "pregnancy"),
+        ("冠心病待排", "cad"),
+        ("癌胚抗原升高", "malignancy"),
+        ("防癌体检", "malignancy"),
+        ("糖尿病教育入院", "diabetes"),
+        ("脳梗塞予防", "stroke"),
+        ("乙肝表面抗体阳性", "hbv_chronic"),
+        ("非糖尿病性低血糖性昏睡", "diabetes"),
+        ("結核菌素试验阳性", "tb_active"),
+        ("考虑肺炎", "serious_infection"),
+        ("曾患肺结核", "tb_active"),
+    ],
+)
+def test_japanese_and_chinese_look_alikes_are_not_the_concept(display, not_concept):
+    concepts = set().union(*(p.concepts for p in facts(display).problems))
+    assert not_concept not in concepts
+
+
+@pytest.mark.parametrize(
+    "display",
+    [
+        "無症候性脳梗塞",  # 'silent' cerebral infarction: the 無 is no negation
+        "２型糖尿病・糖尿病性合併症なし",  # 'without complications': the なし is no negation
+        "関節リウマチ・合併症なし",
+    ],
+)
+def test_a_compound_the_negation_qualifiers_cut_is_unclassified_never_negated(display):
+    f = facts(display)
+    assert f.problems == []
+    assert len(f.unclassified_conditions) == 1
+
+
+def test_a_chinese_negation_is_still_read_as_no_condition():
+    f = facts("无高血压")
+    assert f.problems == [] and f.unclassified_conditions == []
