@@ -240,7 +240,7 @@ def _dedupe_findings(findings: Iterable[Finding]) -> list[Finding]:
     seen: set[tuple[Any, ...]] = set()
     out = []
     for f in findings:
-        key = (f.rule_id, f.severity, tuple(e.ref for e in f.evidence))
+        key = (f.rule_id, f.severity, tuple([e.ref for e in f.evidence]))
         if key not in seen:
             seen.add(key)
             out.append(f)
@@ -346,8 +346,9 @@ def _finding_lines(
     The lead finding's "what to do" opens the card already: its bullet gives the facts only.
     """
     cat = ctx.cat
-    severity = cat.data["severity"].get(f.severity, f.severity)
-    colon = cat.get("meta", "colon")
+    data = cat.data
+    severity = data["severity"].get(f.severity, f.severity)
+    colon = data["meta"]["colon"]
     text = ctx.rule_text(f)
     if lead:
         facts = _rule_facts(cat, f, text)
@@ -673,14 +674,15 @@ def _score_lines(ctx: _Ctx, group: list[Score]) -> list[str]:
         problem = _problem_text(ctx, latest)
         colon = cat.get("meta", "colon")
         return [f"- **{name}**{colon}{cat.fill('card', 'not_computed', problem=problem)} ({when})"]
-    sep = cat.get("meta", "list_separator")
+    meta, card = cat.data["meta"], cat.data["card"]
     category = _category(cat, latest.category)
+    value = format_number(latest.value)
     if latest.id in CATEGORY_SCORES:
-        head = f"- **{name}**{cat.get('meta', 'colon')}{category} ({when})"
+        head = f"- **{name}**{meta['colon']}{category} ({when})"
     else:
-        head = f"- **{name} {format_number(latest.value)}**{sep}{category} ({when})"
+        head = f"- **{name} {value}**{meta['list_separator']}{category} ({when})"
     if latest.stale:
-        head += f" · ⚠ {cat.get('card', 'stale')}"
+        head += f" · ⚠ {card['stale']}"
     if len(group) > 1:
         # the latest value is in the head already: the earlier ones with their dates
         earlier = [
@@ -688,8 +690,8 @@ def _score_lines(ctx: _Ctx, group: list[Score]) -> list[str]:
             f" ({iso[s.when] if s.when else '?'})"
             for s in group[1:]
         ]
-        trend = " ← ".join([format_number(latest.value), *earlier])
-        head += f" · {cat.get('card', 'trend')}{cat.get('meta', 'colon')}{trend}"
+        trend = " ← ".join([value, *earlier])
+        head += f" · {card['trend']}{meta['colon']}{trend}"
     lines = [head]
     if latest.id in CATEGORY_SCORES and latest.inputs:
         # what the category judged (baseline and current, previous and delta): one line
@@ -1033,13 +1035,12 @@ def _score_summary_values(cat: Catalogue, score: Score) -> dict[str, str]:
     }
 
 
-def _activity_card(ctx: _Ctx, orders: list[Order], groups: _Groups, scores: list[Score]):
+def _activity_card(ctx: _Ctx, drug: str, groups: _Groups, scores: list[Score]):
     cat = ctx.cat
     findings = _by_severity(_dedupe_findings(groups.activity))
     nas = _dedupe_na(groups.activity_na)
     if not findings and not nas and not scores:
         return None
-    drug = _drugs(cat, orders)
     lines, headline, shown = _activity_body(ctx, findings, nas, scores)
     indicator = _max_severity(f.severity for f in findings)
     action = None
@@ -1070,14 +1071,13 @@ def _activity_card(ctx: _Ctx, orders: list[Order], groups: _Groups, scores: list
     )
 
 
-def _screening_card(ctx: _Ctx, orders: list[Order], groups: _Groups):
+def _screening_card(ctx: _Ctx, drug: str, groups: _Groups):
     cat = ctx.cat
     findings = _by_severity(_dedupe_findings(groups.screening))
     nas = _dedupe_na(groups.screening_na)
     suggestions = _build_suggestions(ctx, groups.creates)
     if not findings and not nas and not suggestions:
         return None
-    drug = _drugs(cat, orders)
     firsts = [cat.rule_short(f.rule_id) for f in findings] + [
         cat.rule_short(n.rule_id) for n in nas
     ]
@@ -1219,12 +1219,12 @@ def render_cards(
     safety = [c for c in (_safety_card(ctx, items) for items in groups.per_order) if c]
     safety.sort(key=lambda c: -SEVERITY_RANK[c["indicator"]])
     cards = safety
+    drug = _drugs(ctx.cat, assessment.orders)  # the target drugs, named once
     if hook != "order-select":
-        activity = _activity_card(ctx, assessment.orders, groups, assessment.scores)
+        activity = _activity_card(ctx, drug, groups, assessment.scores)
         if activity:
             cards.append(activity)
-    screening = _screening_card(ctx, assessment.orders, groups)
+    screening = _screening_card(ctx, drug, groups)
     if screening:
         cards.append(screening)
-    drug = _drugs(ctx.cat, assessment.orders)
     return _add_limits(ctx, cards, groups.limits, assessment.unavailable, drug)
