@@ -483,6 +483,9 @@ def _name_qualifiers(vs: ValueSets, data: Mapping[str, Any]) -> None:
     meta = data.get("_meta", {})
     _source(meta, {}, "valuesets/name_qualifiers.toml [_meta]")
     vs.semantic_tags = frozenset(norm_text(t) for t in meta.get("semantic_tags", []))
+    vs.name_not_about = tuple(
+        sorted({norm_text(w) for w in meta.get("not_about_the_disease", [])}, key=len, reverse=True)
+    )
     for status in NAME_STATUSES:
         table = data.get(status, {})
         where = f"valuesets/name_qualifiers.toml [{status}]"

@@ -160,6 +160,10 @@ def _read_name(vs: ValueSets, text: str) -> NameRead | None:
     nicotine dependence" is former smoker, in the past), else a listed name or expansion
     display left after qualifier words are taken off, else what the definitions read in it."""
     whole = _strip_tag(vs, norm_text(text)).strip(_TRAILING)
+    for ending in vs.name_not_about:  # "X・合併症なし": X without complications, not "no X"
+        if whole.endswith(ending) and len(whole) > len(ending):
+            whole = whole[: -len(ending)].strip(_TRAILING)
+            break
     # a morphology ("Embolus (morphologic abnormality)") names a histology without a site: it
     # is read with its tag by the definitions, as the expansions read its code, never as the
     # listed name or shipped display its text happens to share ("Embolus", "Emphysema")

@@ -170,18 +170,24 @@ def test_japanese_and_chinese_look_alikes_are_not_the_concept(display, not_conce
     assert not_concept not in concepts
 
 
-@pytest.mark.parametrize(
-    "display",
-    [
-        "無症候性脳梗塞",  # 'silent' cerebral infarction: the 無 is no negation
-        "２型糖尿病・糖尿病性合併症なし",  # 'without complications': the なし is no negation
-        "関節リウマチ・合併症なし",
-    ],
-)
-def test_a_compound_the_negation_qualifiers_cut_is_unclassified_never_negated(display):
-    f = facts(display)
+def test_a_compound_the_negation_qualifiers_cut_is_unclassified_never_negated():
+    f = facts("無症候性脳梗塞")  # 'silent' cerebral infarction: the 無 is no negation
     assert f.problems == []
     assert len(f.unclassified_conditions) == 1
+
+
+@pytest.mark.parametrize(
+    ("display", "concept"),
+    [
+        ("関節リウマチ・合併症なし", "ra"),
+        ("血清反応陽性関節リウマチ・膝関節・合併症なし", "ra"),
+        ("２型糖尿病・糖尿病性合併症なし", "diabetes"),
+        ("2型糖尿病 无并发症", "diabetes"),
+    ],
+)
+def test_without_complications_is_the_disease_not_its_denial(display, concept):
+    (p,) = facts(display).problems
+    assert concept in p.concepts and p.by_name and p.active
 
 
 def test_a_chinese_negation_is_still_read_as_no_condition():
