@@ -162,6 +162,10 @@ def test_japanese_and_chinese_compound_names_are_read_by_meaning(display, concep
         ("非糖尿病性低血糖性昏睡", "diabetes"),
         ("結核菌素试验阳性", "tb_active"),
         ("考虑肺炎", "serious_infection"),
+        ("糖尿病内科", "diabetes"),
+        ("がん相談支援センター", "malignancy"),
+        ("乳癌手術", "malignancy"),
+        ("肺癌化疗", "malignancy"),
         ("曾患肺结核", "tb_active"),
     ],
 )
