@@ -1,15 +1,16 @@
-"""Reading FHIR JSON bytes: Observation and Condition Bundles typed, the rest as plain JSON.
+"""Reading FHIR JSON bytes: Observation, Condition and MedicationRequest Bundles typed, the
+rest as plain JSON.
 
-Observations and Conditions are most of a chart. A Bundle of them (a prefetch
+Observations and Conditions are most of a chart, orders the next. A Bundle of them (a prefetch
 value, or a page a FHIR server answered) is decoded straight from the bytes into the small
 typed records below, which keep only the members normalise reads (msgspec: unknown members are
 skipped by the parser, and a record is not tracked by the cyclic garbage collector); their
-codes and Condition statuses stay JSON text (`Raw`), which normalise reads once per distinct
-text. Anything else, and any Bundle whose shape differs in the least from those records
-(another resource type among the entries, a number where a string belongs, a status outside
-FHIR's list), is parsed as plain JSON exactly as before, so that the defensive readers of
-normalise see it as sent: the typed form is a faster way to the same Facts, never a
-stricter reading.
+codes, Condition statuses, medications and dosage lines stay JSON text (`Raw`), which
+normalise reads once per distinct text. Anything else, and any Bundle whose shape differs in
+the least from those records (another resource type among the entries, a number where a
+string belongs, a status outside FHIR's list), is parsed as plain JSON exactly as before, so
+that the defensive readers of normalise see it as sent: the typed form is a faster way to
+the same Facts, never a stricter reading.
 
 The one parser for both ways in: the hook request's prefetch (`decode_hook_body`) and the
 FHIR server's answers (`decode_resource`). Pure functions, no I/O.
@@ -27,6 +28,7 @@ __all__ = [
     "UNSET",
     "UnsetType",
     "Condition",
+    "MedicationRequest",
     "Observation",
     "ObservationStatus",
     "TypedBundle",
@@ -115,6 +117,31 @@ class Condition(Struct, tag_field="resourceType", tag="Condition", gc=False):
     dateRecorded: Any = UNSET
 
 
+class MedicationRequest(Struct, tag_field="resourceType", tag="MedicationRequest", gc=False):
+    """The members of a MedicationRequest that normalise/medications.py reads: the
+    medication and the dosage lines kept as their JSON text (a chart repeats a few orders,
+    read once per distinct text), the id, status and authoredOn typed, and the rarer ones
+    (a Medication by reference or contained, R5 `medication`, other dates) kept as plain
+    JSON for the general readers."""
+
+    id: str | None | UnsetType = UNSET
+    status: str | None | UnsetType = UNSET
+    medicationCodeableConcept: Raw | UnsetType = UNSET
+    dosageInstruction: Raw | UnsetType = UNSET
+    authoredOn: str | None | UnsetType = UNSET
+    medicationReference: Any = UNSET
+    medication: Any = UNSET
+    contained: Any = UNSET
+    dosage: Any = UNSET
+    wasNotTaken: Any = UNSET
+    taken: Any = UNSET
+    dateWritten: Any = UNSET
+    effectiveDateTime: Any = UNSET
+    effectivePeriod: Any = UNSET
+    dateAsserted: Any = UNSET
+    dispenseRequest: Any = UNSET
+
+
 class _Outcome(Struct, tag_field="resourceType", tag="OperationOutcome", gc=False):
     """An OperationOutcome among the entries (a search's warning, e.g. "results may be
     restricted"): not read, and left out of the resources as fhir_fetch.bundle_resources
@@ -126,7 +153,7 @@ class _Search(Struct, gc=False):
 
 
 class _Entry(Struct, gc=False):
-    resource: Observation | Condition | _Outcome | None | UnsetType = UNSET
+    resource: Observation | Condition | MedicationRequest | _Outcome | None | UnsetType = UNSET
     search: _Search | None | UnsetType = UNSET
 
 
@@ -136,8 +163,8 @@ class _Link(Struct, gc=False):
 
 
 class TypedBundle(Struct, gc=False):
-    """A Bundle whose every entry holds an Observation, a Condition, an OperationOutcome or
-    nothing."""
+    """A Bundle whose every entry holds an Observation, a Condition, a MedicationRequest, an
+    OperationOutcome or nothing."""
 
     resourceType: Literal["Bundle"]
     entry: list[_Entry] | None | UnsetType = UNSET
@@ -158,14 +185,15 @@ class _HookBody(Struct):
 
 class _Prefetch(Struct, forbid_unknown_fields=True, gc=False):
     """A prefetch of the services' own keys (discovery._prefetch), in their order: the
-    Condition and Observation Bundles typed, the others left as their JSON text. Another key,
+    Condition, Observation and MedicationRequest Bundles typed, the others left as their JSON
+    text. Another key,
     or a value of another shape under a typed key, and the body is read in two passes
     (`_body_decoder`, then each value by `decode_resource`)."""
 
     patient: Raw = Raw()
     conditions: TypedBundle | None | UnsetType = UNSET
     observations: TypedBundle | None | UnsetType = UNSET
-    medicationRequests: Raw = Raw()
+    medicationRequests: TypedBundle | None | UnsetType = UNSET
     immunizations: Raw = Raw()
 
 
@@ -255,7 +283,7 @@ def _plain_members(parts: _HookBody | _TypedHookBody) -> dict[str, Any]:
     return data
 
 
-def bundle_typed(bundle: TypedBundle) -> list[Observation | Condition]:
+def bundle_typed(bundle: TypedBundle) -> list[Observation | Condition | MedicationRequest]:
     """The resources of the entries (as fhir_fetch.bundle_resources: OperationOutcomes and
     search outcome messages left out)."""
     entries = bundle.entry

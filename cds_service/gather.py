@@ -39,8 +39,10 @@ from cds_service.fhir_fetch import (
 from cds_service.fhir_json import (
     UNSET,
     Condition,
+    MedicationRequest,
     Observation,
     TypedBundle,
+    as_dict,
     bundle_typed,
     next_url,
 )
@@ -63,7 +65,11 @@ RECORD_FIELDS: dict[str, str] = {
     "Immunization": "immunizations",
 }
 
-TYPED: dict[type, str] = {Observation: "Observation", Condition: "Condition"}
+TYPED: dict[type, str] = {
+    Observation: "Observation",
+    Condition: "Condition",
+    MedicationRequest: "MedicationRequest",
+}
 _NO_ID = (None, UNSET)  # a typed resource's id when it has none
 
 NO_SERVER = "no fhirServer"
@@ -77,7 +83,7 @@ class PrefetchValue:
     """What one prefetch value holds: state "data" | "null" | "failed", resources, next link."""
 
     state: str
-    resources: tuple[dict[str, Any] | Observation | Condition, ...] = ()
+    resources: tuple[dict[str, Any] | Observation | Condition | MedicationRequest, ...] = ()
     next_url: str | None = None
 
 
@@ -291,7 +297,7 @@ def _assemble(
         if _take_typed(resources, lists, seen):
             continue
         for resource in resources:
-            if type(resource) in TYPED:  # fhir_json.Observation / Condition
+            if type(resource) in TYPED:  # fhir_json.Observation / Condition / ...
                 kind, rid = TYPED[type(resource)], resource.id
             else:
                 kind, rid = resource["resourceType"], resource.get("id")
@@ -360,6 +366,10 @@ def _with_medication(
     (`_include=MedicationRequest:medication`, as EHRs that code drugs as Medication resources
     send it) gets that Medication as a contained resource, so normalise reads it like a
     `#id` reference. The original is left untouched."""
+    if type(resource) is MedicationRequest:  # decoded typed (fhir_json)
+        if not isinstance(resource.medicationReference, dict):
+            return resource  # nothing to point at the included Medication
+        resource = as_dict(resource)
     ref = resource.get("medicationReference")
     target = ref.get("reference") if isinstance(ref, dict) else None
     if not isinstance(target, str) or target.startswith("#"):

@@ -25,6 +25,7 @@ from typing import Any
 
 import orjson
 
+from cds_service.fhir_json import UNSET, MedicationRequest, as_dict
 from cds_service.knowledge.index import MedCode, ValueSets, remember
 from cds_service.model import Dropped, Medication
 from cds_service.normalise.construct import fast_positional
@@ -36,6 +37,7 @@ from cds_service.normalise.fhir import (
     concept_texts,
     contained,
     first_date,
+    parse_date,
     ref_of,
     status_code,
 )
@@ -44,6 +46,8 @@ LOCAL_ROUTES = frozenset({"topical", "inhaled", "nasal", "ophthalmic", "rectal",
 ACTIVE_STATUS = frozenset({"active", "intended", "on-hold"})
 EXCLUDED_STATUS = frozenset({"entered-in-error", "cancelled", "not-taken"})
 LIVE_VACCINE = "live_vaccine"
+_MR = "MedicationRequest"  # the resourceType of a typed order (fhir_json.MedicationRequest)
+_MR_PREFIX = _MR + "/"
 
 
 @dataclass(frozen=True)
@@ -196,9 +200,35 @@ def normalise_medications(
     out: list[Medication] = []
     dropped: list[Dropped] = []
     seen: set[str] = set()
-    memo: dict[bytes, _Reading] = {}  # refills and repeat orders of this record, read once
+    memo: dict[Any, _Reading] = {}  # refills and repeat orders of this record, read once
     for kind, resources in (("MedicationRequest", requests), ("MedicationStatement", statements)):
         for index, resource in enumerate(resources):
+            if type(resource) is MedicationRequest:  # decoded typed (fhir_json)
+                if _usual(resource):
+                    status = resource.status
+                    status = status_code(status) if type(status) is str else None
+                    if status in EXCLUDED_STATUS:
+                        continue
+                    rid = resource.id
+                    ref = (  # as ref_of
+                        _MR_PREFIX + rid if type(rid) is str and rid else f"{_MR}[{index}]"
+                    )
+                    if ref in seen:  # the same order sent twice
+                        continue
+                    seen.add(ref)
+                    key = _typed_key(resource)
+                    reading = memo.get(key)
+                    if reading is None:
+                        reading = memo[key] = _remembered_read(resource, key, vs)
+                    identity, route, classes, dose = reading
+                    if identity.drug is None:
+                        continue
+                    authored = parse_date(resource.authoredOn)
+                    if authored is None:  # another date member, or none
+                        authored = first_date(as_dict(resource), *_AUTHORED)
+                    _add(out, dropped, vs, reading, ref, status, authored)
+                    continue
+                resource = as_dict(resource)  # any other shape: read as plain JSON
             if not isinstance(resource, dict):
                 continue
             status = status_code(resource.get("status"))
@@ -215,30 +245,44 @@ def normalise_medications(
                 reading = memo.get(key)
                 if reading is None:
                     reading = memo[key] = _remembered_read(resource, key, vs)
-            identity, route, classes, dose = reading
-            if identity.drug is None:
+            if reading[0].drug is None:
                 continue
-            if dose.problem and "steroid" in classes and status in ACTIVE_STATUS:
-                dropped.append(Dropped(ref, f"steroid dose not readable: {dose.problem}"))
-            med = _medication(
-                identity.drug,
-                classes,
-                ref,
-                status,
-                dose.dose_mg,
-                dose.per_day,
-                route,
-                first_date(resource, *_AUTHORED),
-                identity.display,
-                identity.code,
-            )
-            out.append(med)
-            for other in identity.others:
-                classes = classes_for(vs, other, route)
-                if "steroid" in classes and status in ACTIVE_STATUS:
-                    dropped.append(Dropped(ref, f"steroid dose not readable: {dose.problem}"))
-                out.append(replace(med, drug=other, classes=classes, code=None))
+            _add(out, dropped, vs, reading, ref, status, first_date(resource, *_AUTHORED))
     return out, dropped
+
+
+def _add(
+    out: list[Medication],
+    dropped: list[Dropped],
+    vs: ValueSets,
+    reading: _Reading,
+    ref: str,
+    status: str | None,
+    authored: Any,
+) -> None:
+    """The medication(s) of an order or statement of a known drug, read as `reading`."""
+    identity, route, classes, dose = reading
+    drug = identity.drug
+    if dose.problem and "steroid" in classes and status in ACTIVE_STATUS:
+        dropped.append(Dropped(ref, f"steroid dose not readable: {dose.problem}"))
+    med = _medication(
+        drug,
+        classes,
+        ref,
+        status,
+        dose.dose_mg,
+        dose.per_day,
+        route,
+        authored,
+        identity.display,
+        identity.code,
+    )
+    out.append(med)
+    for other in identity.others:
+        classes = classes_for(vs, other, route)
+        if "steroid" in classes and status in ACTIVE_STATUS:
+            dropped.append(Dropped(ref, f"steroid dose not readable: {dose.problem}"))
+        out.append(replace(med, drug=other, classes=classes, code=None))
 
 
 _Reading = tuple[Identity, str | None, frozenset[str], Dose]  # drug, route, classes, dose
@@ -268,17 +312,48 @@ def _read(resource: dict[str, Any], vs: ValueSets) -> _Reading:
     return identity, route, classes, dose
 
 
-def _remembered_read(resource: dict[str, Any], key: bytes, vs: ValueSets) -> _Reading:
-    """`_read` of a resource whose `_reading_key` is `key`, remembered in the value sets
-    across calls (a pure function of the key and the value sets; bounded): the same drugs
-    and dosages come back in chart after chart."""
+def _remembered_read(
+    resource: dict[str, Any] | MedicationRequest, key: Any, vs: ValueSets
+) -> _Reading:
+    """`_read` of a resource whose `_reading_key` (or `_typed_key`) is `key`, remembered in
+    the value sets across calls (a pure function of the key and the value sets; bounded):
+    the same drugs and dosages come back in chart after chart."""
     cache_key = ("med-read", key)
     found = vs._coding_cache.get(cache_key)
     if found is None:
-        found = _read(resource, vs)
-        if len(key) <= MEMO_LONGEST:
+        if type(resource) is MedicationRequest:
+            resource = as_dict(resource)
+        found = _read(resource, vs)  # type: ignore[arg-type]
+        size = len(key) if type(key) is bytes else len(key[1]) + len(key[2])
+        if size <= MEMO_LONGEST:
             remember(vs._coding_cache, cache_key, found)
     return found  # type: ignore[no-any-return]
+
+
+def _usual(resource: MedicationRequest) -> bool:
+    """Is a typed order of the usual shape: its drug in medicationCodeableConcept (or none),
+    its dosage in dosageInstruction (or none), nothing that says it is not taken? Then its
+    reading depends on those two JSON texts only (`_typed_key`)."""
+    return (
+        resource.medicationReference is UNSET
+        and resource.medication is UNSET
+        and resource.contained is UNSET
+        and resource.dosage is UNSET
+        and resource.wasNotTaken is UNSET
+        and resource.taken is UNSET
+    )
+
+
+def _typed_key(resource: MedicationRequest) -> tuple[str, bytes, bytes]:
+    """Everything `_read` reads of a typed order of the usual shape: the JSON texts of its
+    medicationCodeableConcept and dosageInstruction (b"" when absent)."""
+    concept = resource.medicationCodeableConcept
+    dosage = resource.dosageInstruction
+    return (
+        "typed",
+        b"" if concept is UNSET else bytes(concept),
+        b"" if dosage is UNSET else bytes(dosage),
+    )
 
 
 def _reading_key(resource: dict[str, Any]) -> bytes | None:

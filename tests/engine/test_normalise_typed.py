@@ -19,6 +19,7 @@ from cds_service.discovery import build_services
 from cds_service.fhir_fetch import bundle_resources
 from cds_service.fhir_json import (
     Condition,
+    MedicationRequest,
     Observation,
     TypedBundle,
     bundle_typed,
@@ -28,6 +29,7 @@ from cds_service.gather import gather
 from cds_service.knowledge import load_knowledge
 from cds_service.normalise import normalise
 from cds_service.normalise.conditions import normalise_conditions
+from cds_service.normalise.medications import normalise_medications
 from cds_service.normalise.observations import normalise_observations
 from cds_service.normalise.orders import recognise_orders
 from cds_service.request import parse_hook_request
@@ -685,3 +687,131 @@ def test_a_number_under_the_id_of_a_result_dropped_before_is_not_read_again():
     assert isinstance(decoded, TypedBundle)
     assert from_typed == plain
     assert [o.ref for o in from_typed[0]["crp"]] == ["Observation/other"]
+
+
+# --------------------------------------------------------------------------- MedicationRequest
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+MTX = {"coding": [{"system": RXNORM, "code": "105586"}], "text": "methotrexate 2.5 MG Oral Tablet"}
+WEEKLY = [
+    {
+        "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "wk"}},
+        "doseAndRate": [{"doseQuantity": {"value": 6, "unit": "tablet"}}],
+    }
+]
+
+
+def order(rid: str | None, **members: Any) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationRequest",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": "Patient/p"},
+        "medicationCodeableConcept": MTX,
+        "authoredOn": "2026-10-06",
+        "dosageInstruction": WEEKLY,
+    }
+    if rid is not None:
+        resource["id"] = rid
+    resource.update(members)
+    return {k: v for k, v in resource.items() if v is not _ABSENT}
+
+
+_ABSENT = object()
+PRED = {"text": "prednisolone 5 mg tablet"}
+ORDERS = [
+    (order("usual"), True),
+    (order("usual"), True),  # the same id again: read once
+    (order(None), True),
+    (order("no-dosage", dosageInstruction=_ABSENT), True),
+    (order("dosage-null", dosageInstruction=None), True),
+    (order("stopped", status="stopped"), True),
+    (order("eie", status="entered-in-error"), True),
+    (order("odd-status", status=" Active "), True),
+    (order("status-null", status=None), True),
+    (order("no-status", status=_ABSENT), True),
+    (order("drug-null", medicationCodeableConcept=None), True),
+    (order("unknown-drug", medicationCodeableConcept={"text": "a drug nobody knows"}), True),
+    (order("steroid", medicationCodeableConcept=PRED, dosageInstruction=[{"text": "some"}]), True),
+    (
+        order("two", medicationCodeableConcept={"text": "isoniazid 300 mg + rifampicin 600 mg"}),
+        True,
+    ),
+    (order("no-date", authoredOn=_ABSENT, dateWritten="2026-09-01"), True),
+    (order("bad-date", authoredOn="06/10/2026", effectiveDateTime="2026-09-02"), True),
+    (order("date-null", authoredOn=None), True),
+    (
+        order(
+            "contained",
+            medicationCodeableConcept=_ABSENT,
+            medicationReference={"reference": "#m"},
+            contained=[{"resourceType": "Medication", "id": "m", "code": MTX}],
+        ),
+        True,
+    ),
+    (order("r5", medicationCodeableConcept=_ABSENT, medication={"concept": MTX}), True),
+    (order("dstu2-dosage", dosageInstruction=_ABSENT, dosage=WEEKLY), True),
+    (order("not-taken", wasNotTaken=True), True),
+    # shapes the typed records do not describe: read as plain JSON
+    (order("status-concept", status={"coding": [{"code": "active"}]}), False),
+    ({**order("dstu2"), "resourceType": "MedicationOrder"}, False),
+]
+
+
+def _both_orders(resources: list[dict[str, Any]]):
+    decoded = decode_resource(_bundle(*resources))
+    typed = (
+        bundle_typed(decoded)
+        if isinstance(decoded, TypedBundle)
+        else [e["resource"] for e in decoded["entry"]]
+    )
+    plain = normalise_medications(resources, [], K.vs)
+    return plain, normalise_medications(typed, [], K.vs), decoded
+
+
+@pytest.mark.parametrize(("resource", "typed"), ORDERS, ids=lambda v: str(v)[:40])
+def test_each_order_shape_gives_the_same_medications_typed_or_plain(resource, typed):
+    plain, from_typed, decoded = _both_orders([resource])
+    assert from_typed == plain
+    assert isinstance(decoded, TypedBundle) is typed
+
+
+def test_a_whole_order_list_gives_the_same_medications_typed_or_plain():
+    """Every typed shape in one Bundle (repeat orders read once per text, the same id read
+    once), then the same again under other ids: the same medications and dropped doses."""
+    resources = [r for r, typed in ORDERS if typed]
+    resources += [{**r, "id": f"again-{i}"} for i, r in enumerate(resources) if "id" in r]
+    plain, from_typed, decoded = _both_orders(resources)
+    assert isinstance(decoded, TypedBundle)
+    assert all(type(r) is MedicationRequest for r in bundle_typed(decoded))
+    assert from_typed == plain
+    meds, dropped = plain
+    assert {m.drug for m in meds} >= {"methotrexate", "prednisolone", "isoniazid", "rifampicin"}
+    assert [m.ref for m in meds].count("MedicationRequest/usual") == 1
+    assert dropped  # the steroid whose dose is not readable
+
+
+def test_a_medication_included_with_a_typed_order_is_read_as_its_drug():
+    """An order naming a Medication that came with another search (`_include`) is read
+    through it, typed or plain alike."""
+    config = Config(allow_unsigned=True)
+    plan = build_services(K)["rheum-order-sign"].prefetch
+    body = bodies.order_sign_body(60)
+    medication = {"resourceType": "Medication", "id": "m1", "code": MTX}
+    named = order("by-ref", medicationCodeableConcept=_ABSENT)
+    named["medicationReference"] = {"reference": "Medication/m1"}
+    body["prefetch"]["medicationRequests"]["entry"] = [{"resource": named}]
+    body["prefetch"]["medications"] = {
+        "resourceType": "Bundle",
+        "entry": [{"resource": medication}],
+    }
+    raw = orjson.dumps(body)
+    hook_request = parse_hook_request("rheum-order-sign", raw, {}, config, None)
+    assert type(hook_request.prefetch["medicationRequests"]) is TypedBundle
+    record = gather(hook_request, plan, config, 1e12)
+    plain_request = parse_hook_request("rheum-order-sign", raw, {}, config, None)
+    plain_request.prefetch.update(orjson.loads(raw)["prefetch"])
+    plain_record = gather(plain_request, plan, config, 1e12)
+    meds = normalise_medications(record.medication_requests, [], K.vs)
+    assert meds == normalise_medications(plain_record.medication_requests, [], K.vs)
+    assert [m.drug for m in meds[0]] == ["methotrexate"]

@@ -165,12 +165,17 @@ def patient_view(**kw: Any) -> dict[str, Any]:
     return body
 
 
-TYPED = {"Observation": fhir_json.Observation, "Condition": fhir_json.Condition}
+TYPED = {
+    "Observation": fhir_json.Observation,
+    "Condition": fhir_json.Condition,
+    "MedicationRequest": fhir_json.MedicationRequest,
+}
 
 
 def plain(resources: list[Any]) -> list[dict[str, Any]]:
-    """Resources of a PatientRecord as plain JSON dicts, Observations and Conditions with the
-    members the typed reading keeps (they come typed from Bundles: cds_service.fhir_json)."""
+    """Resources of a PatientRecord as plain JSON dicts, Observations, Conditions and
+    MedicationRequests with the members the typed reading keeps (they come typed from
+    Bundles: cds_service.fhir_json)."""
     return [
         fhir_json.as_dict(r)
         if not isinstance(r, dict)
@@ -182,7 +187,7 @@ def plain(resources: list[Any]) -> list[dict[str, Any]]:
 
 
 def kept(resource: dict[str, Any]) -> dict[str, Any]:
-    """The members of an Observation or Condition that the typed reading keeps (those
-    normalise reads)."""
+    """The members of an Observation, Condition or MedicationRequest that the typed reading
+    keeps (those normalise reads)."""
     typed = msgspec.json.decode(orjson.dumps(resource), type=TYPED[resource["resourceType"]])
     return {"resourceType": resource["resourceType"], **fhir_json.as_dict(typed)}
