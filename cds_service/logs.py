@@ -5,7 +5,7 @@ codes, service ids, issuers. Never request or response bodies, query strings, pa
 ids or values, tokens. Extra structured members go through `extra={"fields": {...}}`.
 
 The request id is taken from an incoming `X-Request-Id` header when it is a short token of
-safe characters, otherwise drawn at random; it is echoed in the response header.
+safe characters, otherwise drawn at random (32 hex digits); it is echoed in the response header.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -141,7 +141,10 @@ def current_request_id() -> str | None:
 def begin_request(incoming: str | None) -> tuple[str, contextvars.Token[str | None]]:
     """The request id of a request (its `X-Request-Id` when safe, else a random one), set
     for its log lines; the token resets it (`end_request`)."""
-    rid = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    if incoming and _SAFE_REQUEST_ID.match(incoming):
+        rid = incoming
+    else:  # 128 random bits as 32 hex digits (uuid4().hex costs ~5x more, cold: a UUID object)
+        rid = os.urandom(16).hex()
     return rid, request_id_var.set(rid)
 
 

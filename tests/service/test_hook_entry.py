@@ -153,3 +153,16 @@ def test_a_call_is_counted_and_logged_with_its_request_id_once_answered(
     )
     assert line["request_id"] == "req-9"
     assert isinstance(line["ms"], float) and line["ms"] >= 0
+
+
+def test_a_call_without_a_safe_request_id_gets_a_new_random_one(
+    make_app: Callable[..., Flask],
+) -> None:
+    app = make_app()
+    ids = set()
+    for sent in ({}, {"X-Request-Id": "bad id!"}, {}):
+        _, headers, _ = _call(app.wsgi_app, b"[1]", sent)
+        rid = dict(headers)["X-Request-Id"]
+        assert re.fullmatch("[0-9a-f]{32}", rid)  # 128 random bits
+        ids.add(rid)
+    assert len(ids) == 3
