@@ -236,6 +236,9 @@ class Facts:
 
 _SENT = re.compile(r"\s*((?:<=|>=|<|>|≤|≥)?\s*[-+]?\d+(?:[.,]\d+)?)\s*(.*)", re.S)
 UNITLESS = frozenset({"", "1"})  # and UCUM annotations ({score}): a number without unit
+# a plain number and one space: "73.1 " of "73.1 mm/h" (what `sent_as` reads as sent in the unit
+# that follows, without splitting the text)
+_NUMBER_SPACE = re.compile(r"[-+]?\d+(?:[.,]\d+)? ")
 
 
 def split_sent(sent: str) -> tuple[str, str]:
@@ -256,6 +259,13 @@ def sent_as(original: str | None, value: float | None, unit: str | None) -> str 
     read as 500 mm): the card shows what the chart sent, never a figure it did not send."""
     if value is None or not original or not unit or unit.startswith("{"):
         return None  # counts and scores: no unit to speak of
+    if (
+        original.endswith(unit)
+        and _NUMBER_SPACE.fullmatch(original, 0, len(original) - len(unit))
+        and not unit[0].isspace()
+        and not unit[-1].isspace()
+    ):
+        return None  # "73.1 mm/h" in mm/h (the usual): split_sent would give that unit
     sent_unit = split_sent(original)[1]
     return original if sent_unit != unit else None
 
