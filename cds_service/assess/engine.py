@@ -10,6 +10,7 @@ from cds_service.assess.activity import compute_scores
 from cds_service.assess.registry import REGISTRY, RuleContext, RuleFn, Settings
 from cds_service.knowledge import Knowledge
 from cds_service.model import Assessment, Facts, Finding, NotAssessed
+from cds_service.normalise.construct import fast_positional
 
 
 def _enabled(rule_id: str, settings: Settings) -> bool:
@@ -17,6 +18,13 @@ def _enabled(rule_id: str, settings: Settings) -> bool:
         return False
     return settings.enabled_rules is None or rule_id in settings.enabled_rules
 
+
+# RuleContext(...) and Assessment(...) with every field, without the frozen-dataclass __init__
+_make_context = fast_positional(RuleContext, "facts", "order", "knowledge", "settings", "scores")
+_make_assessment = fast_positional(
+    Assessment,
+    *("orders", "findings", "not_assessed", "scores", "unavailable", "unclassified_conditions"),
+)
 
 Plan = list[tuple[RuleFn, tuple[int, ...]]]
 _PLANS: dict[tuple[Any, ...], Plan] = {}
@@ -58,8 +66,8 @@ def assess(facts: Facts, knowledge: Knowledge, settings: Settings | None = None)
     findings: list[Finding] = []
     not_assessed: list[NotAssessed] = []
     # one context per target (the same for every rule: RuleContext is frozen)
-    contexts = [RuleContext(facts, o, knowledge, settings, scores) for o in facts.orders]
-    contexts.append(RuleContext(facts, None, knowledge, settings, scores))
+    contexts = [_make_context(facts, o, knowledge, settings, scores) for o in facts.orders]
+    contexts.append(_make_context(facts, None, knowledge, settings, scores))
     classes = tuple(frozenset((o.drug_class, o.drug)) for o in facts.orders) + (
         frozenset({"patient"}),
     )
@@ -73,11 +81,11 @@ def assess(facts: Facts, knowledge: Knowledge, settings: Settings | None = None)
                         not_assessed.append(item)
     finally:
         screening.release(facts)  # the rules' problem index: freed with this request
-    return Assessment(
-        orders=list(facts.orders),
-        findings=findings,
-        not_assessed=not_assessed,
-        scores=scores,
-        unavailable=list(facts.unavailable),
-        unclassified_conditions=list(facts.unclassified_conditions),
+    return _make_assessment(  # type: ignore[no-any-return]
+        list(facts.orders),
+        findings,
+        not_assessed,
+        scores,
+        list(facts.unavailable),
+        list(facts.unclassified_conditions),
     )

@@ -309,8 +309,11 @@ def finding(
     )
 
 
+_make_suggestion = fast_positional(Suggestion, "kind", "params")
+
+
 def order_tests(tests: Iterable[str]) -> list[Suggestion]:
-    return [Suggestion("order-test", {"test": t}) for t in tests]
+    return [_make_suggestion("order-test", {"test": t}) for t in tests]
 
 
 def not_assessed(

@@ -29,6 +29,7 @@ from cds_service.assess.rules.jaki_common import (
     region,
 )
 from cds_service.model import SEVERITY_RANK, Evidence, Finding, NotAssessed
+from cds_service.normalise.construct import fast_positional
 
 RENAL = "JAKI-RENAL-DOSE"
 HEPATIC = "JAKI-HEPATIC"
@@ -49,6 +50,13 @@ class RenalValue:
     high: float = math.inf
     original: str | None = None  # the result as sent
     high_open: bool = False  # "<x": the value is below x, not equal to it
+
+
+# RenalValue(...) with every field, without the frozen-dataclass __init__ (construct.py)
+_make_renal = fast_positional(
+    RenalValue,
+    *("measure", "value", "unit", "evidence", "surrogate", "low", "high", "original", "high_open"),
+)
 
 
 def cockcroft_gault(
@@ -92,7 +100,7 @@ def renal_value(ctx: RuleContext, label_measure: str) -> RenalValue | None:
         low, high = s.bounds(o) or (-math.inf, math.inf)
         evidence = [s.obs_evidence(o)]
         value = float(o.value or 0)
-        return RenalValue(
+        return _make_renal(  # type: ignore[no-any-return]
             concept,
             value,
             _UNITS[concept],
@@ -101,7 +109,7 @@ def renal_value(ctx: RuleContext, label_measure: str) -> RenalValue | None:
             low,
             high,
             o.original,
-            high_open=o.comparator == "<",
+            o.comparator == "<",
         )
 
     first = measured(label_measure, False)

@@ -36,7 +36,11 @@ def gi_perforation(ctx: RuleContext) -> RuleResult:
     nsaids = s.medications(facts, p["nsaid_classes"])
     if prednisone is not None and prednisone > p["prednisone_above_mg_day"] and nsaids:
         reasons.append("steroid_with_nsaid")
-        evidence.append(Evidence("MedicationRequest", "prednisone_mg_day", prednisone, "mg/d"))
+        evidence.append(
+            s.make_evidence(
+                "MedicationRequest", "prednisone_mg_day", prednisone, "mg/d", None, (), False, None
+            )
+        )
         evidence += [s.med_evidence(m, "nsaid") for m in nsaids]
     if reasons:
         phrase = {"reasons": reasons, "prednisone_mg_day": prednisone}

@@ -60,7 +60,11 @@ def infection_risk(ctx: RuleContext) -> RuleResult:
     prednisone = facts.prednisone_mg_day
     if prednisone is not None and prednisone > p["prednisone_above_mg_day"]:
         factors.append("prednisone")
-        evidence.append(Evidence("MedicationRequest", "prednisone_mg_day", prednisone, "mg/d"))
+        evidence.append(
+            s.make_evidence(
+                "MedicationRequest", "prednisone_mg_day", prednisone, "mg/d", None, (), False, None
+            )
+        )
     conditions = s.problems(facts, p["condition_concepts"], active_only=True)
     for name in p["condition_concepts"]:
         first = next((x for x in conditions if name in x.concepts), None)
