@@ -297,6 +297,16 @@ _medication = fast_positional(  # one per known order (see construct.py)
 )
 
 
+def reading(resource: dict[str, Any], vs: ValueSets) -> _Reading:
+    """The drug (`identify`), route, classes and dose (`read_dose`) of an order or statement
+    as plain JSON, remembered across calls by what they are read from (`_reading_key`): the
+    same order comes back in call after call (order-select, then order-sign)."""
+    key = _reading_key(resource)
+    if key is None:
+        return _read(resource, vs)
+    return _remembered_read(resource, key, vs)
+
+
 def _read(resource: dict[str, Any], vs: ValueSets) -> _Reading:
     """The drug, route, classes and dose of an order or statement: all read from its
     medication (`medication_concept`) and its dosage lines, nothing else."""

@@ -15,15 +15,7 @@ from typing import Any
 
 from cds_service.knowledge import Knowledge
 from cds_service.model import Order
-from cds_service.normalise.dosage import problem as dose_problem
-from cds_service.normalise.dosage import read_dose
-from cds_service.normalise.medications import (
-    LOCAL_ROUTES,
-    dosages,
-    identify,
-    product_strength,
-    route_of,
-)
+from cds_service.normalise.medications import LOCAL_ROUTES, reading
 
 ORDER_TYPES = frozenset({"MedicationRequest", "MedicationOrder"})
 IGNORED_STATUS = frozenset({"entered-in-error", "cancelled", "revoked", "stopped", "completed"})
@@ -62,7 +54,9 @@ def recognise_orders(
             continue
         if _text(resource.get("status")) in IGNORED_STATUS or not _selected(resource, selections):
             continue
-        identity = identify(resource, vs)
+        # drug, route and dose read as the patient's medications are (an order naming two
+        # drugs has no dose: its dose is not judged on one)
+        identity, route, _, dose = reading(resource, vs)
         drug = vs.drugs.get(identity.drug or "")
         if drug is None or drug.target is None:
             continue
@@ -72,15 +66,10 @@ def recognise_orders(
             if isinstance(rid, str) and rid
             else f"draftOrders[{index}]"
         )
-        route = route_of(resource, identity, vs)
         topical = route in LOCAL_ROUTES
         if topical:
             dose_mg = per_day = per_kg = problem = None
-        elif identity.others:  # an order naming two drugs: its dose is not judged on one
-            dose_mg = per_day = per_kg = None
-            problem = dose_problem("several_drugs")
         else:
-            dose = read_dose(dosages(resource), identity.texts, vs, product_strength(identity))
             dose_mg, per_day, per_kg, problem = (
                 dose.dose_mg,
                 dose.per_day,
