@@ -353,7 +353,8 @@ def _finding_lines(
     if lead:
         facts = _rule_facts(cat, f, text)
         text = facts if facts is not None else ""
-    head = f"- **{severity}** · {cat.rule_short(f.rule_id)}"
+    entry = data["rule"].get(f.rule_id)
+    head = f"- **{severity}** · {entry['short'] if entry else f.rule_id}"  # cat.rule_short
     lines = [f"{head}{colon}{text}" if text else head]
     evidence = _evidence_line(ctx, f.evidence, skip)
     if evidence:
@@ -708,17 +709,24 @@ def _score_lines(ctx: _Ctx, group: list[Score]) -> list[str]:
     return lines
 
 
-def _override_reasons(cat: Catalogue, kind: str) -> list[dict[str, str]]:
-    codes = fhir_codes()["override_reason"]
-    return [
+@cache
+def _override_table(language: str, kind: str) -> tuple[dict[str, str], ...]:
+    """The override reasons of a kind of card in a language (made once: a dozen in all)."""
+    cat, codes = catalogue(language), fhir_codes()["override_reason"]
+    return tuple(
         {"system": codes["system"], "code": code, "display": cat.get("override", code)}
         for code in codes["by_card"][kind]
-    ]
+    )
+
+
+def _override_reasons(cat: Catalogue, kind: str) -> list[dict[str, str]]:
+    """Copies: a card shares no member with another answer."""
+    return [reason.copy() for reason in _override_table(cat.language, kind)]
 
 
 def card_url(ctx: _Ctx, ids: Iterable[str]) -> str:
     """The card's one link: the rule page of its lead rule, listing the pages of the others."""
-    unique = list(dict.fromkeys(i for i in ids if i))
+    unique = list(dict.fromkeys([i for i in ids if i]))
     if not unique:
         return ctx.rule_url("")
     url = ctx.rule_url(unique[0])
@@ -984,8 +992,9 @@ def _restates_scores(cat: Catalogue, f: Finding, inputs: frozenset[str]) -> bool
 def _score_sources(ctx: _Ctx, scores: list[Score]) -> list[str]:
     table = ctx.knowledge.files.get("scores", {})
     out: list[str] = []
-    for s in scores:
-        source = table.get(s.id, {}).get("source") if isinstance(table.get(s.id), dict) else None
+    for score_id in dict.fromkeys([s.id for s in scores]):  # each id once (trend: 3 of each)
+        entry = table.get(score_id)
+        source = entry.get("source") if isinstance(entry, dict) else None
         if isinstance(source, str) and source not in out:
             out.append(source)
     return out
