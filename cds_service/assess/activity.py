@@ -464,7 +464,7 @@ def _visit_scores(
     """Scores at the visits of `ordinals` (in that order) until `want` are found, with the
     totals the EHR recorded at those visits; also returns the refs of the totals used.
     (A 3-variable form's caller passes only the visits without a PtGA.)"""
-    totals = obs.get(RECORDED_TOTALS.get(score_id, ""), _EMPTY)
+    totals = obs.get(RECORDED_TOTALS.get(score_id, ""))  # None: no total on file
     used: set[str] = set()
     out: list[Score] = []
     for ordinal in ordinals:
@@ -473,7 +473,7 @@ def _visit_scores(
         score = _score_at(score_id, ordinal, obs, specs, p, today, visits)
         if score is None or (valid_only and score.value is None):
             continue
-        total = totals.closest_to(ordinal, p.window)
+        total = None if totals is None else totals.closest_to(ordinal, p.window)
         if total is not None and _valid_total(total) and total.ref not in used:
             used.add(total.ref)
             score = _with_recorded(score, total, p.tolerance)
@@ -513,7 +513,9 @@ def _series(
         else:
             anchors = anchor.visit_days()
         out, used = _visit_scores(score_id, anchors, obs, specs, p, today, p.trend, visits)
-    totals = obs.get(RECORDED_TOTALS.get(score_id, ""), _EMPTY)
+    totals = obs.get(RECORDED_TOTALS.get(score_id, ""))  # None: no total on file
+    if totals is None:
+        return out  # newest first already: one score per visit day, at most `trend`
     recorded_only = 0
     for total in _days_newest_first(totals):
         if recorded_only >= p.trend:
