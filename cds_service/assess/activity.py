@@ -370,9 +370,10 @@ def _evidence(o: Observed) -> Evidence:
     return make_evidence(o.ref, o.concept, o.value, o.unit, o.when, (), False, sent)
 
 
-# per `compute_scores` call: day ordinal of a visit -> concept -> its `_Pick` (the scores of a
-# visit share their components: each is looked up once per visit, not once per score)
-_Visits = dict[int, dict[str, _Pick | None]]
+# per `compute_scores` call: day ordinal of a visit -> concept -> its `_Pick`, and derived
+# input key (`_DERIVED`) -> its value (the scores of a visit share their components: each is
+# looked up and converted once per visit, not once per score)
+_Visits = dict[int, dict[str, Any]]
 _MISSING: Any = object()
 
 
@@ -411,10 +412,14 @@ def _score_at(
     if last - first > p.window:
         return None  # not one visit
     day = date.fromordinal(ordinal)
-    inputs = dict(zip(components, values, strict=True))
+    inputs = dict(zip(components, values, strict=False))  # as long as each other
     for i, key, factor, decimals in p.derived[score_id]:
-        if values[i] is not None:
-            inputs[key] = round(values[i] * factor, decimals)
+        converted = visit.get(key)  # the scores of a visit show the same converted inputs
+        if converted is None:
+            if values[i] is None:
+                continue
+            converted = visit[key] = round(values[i] * factor, decimals)
+        inputs[key] = converted
     stale = today.toordinal() - ordinal > p.stale
     try:
         value = fn(*values, specs=specs)
