@@ -247,12 +247,10 @@ def normalise_observations(
                 # the few texts of a unit and length compared as they are, then by copy
                 if (code := resource.code) is UNSET:
                     code = _NO_CODE
-                by_size = by_unit.get(unit)
-                if by_size is None:
-                    by_size = by_unit[unit] = {}
-                known = by_size.get(size := len(code))
-                if known is None:
-                    known = by_size[size] = []
+                try:  # subscripts rather than get(): the usual case, a text seen before
+                    known = by_unit[unit][len(code)]
+                except KeyError:
+                    known = by_unit.setdefault(unit, {}).setdefault(len(code), [])
                 for text, found in known:
                     if text == code:
                         hit = found
@@ -268,8 +266,9 @@ def normalise_observations(
                             hit = memo[key] = _reading(vs, key[0], unit)
                 if hit is None:
                     continue  # one look-up for a result no concept reads (a vital sign)
-                day = days.get(when, _UNSEEN)
-                if day is _UNSEEN:
+                try:
+                    day = days[when]
+                except KeyError:
                     day = parse_date(when)
                 value = q.value
                 if type(value) is int:
@@ -283,12 +282,10 @@ def normalise_observations(
                     concept, text, factor, canon = hit
                     plan = (day, rid, concept, text, value, unit, factor, canon, None, None)
                     if distinct:
-                        # the general readers may have listed results of the concept already
-                        found = out.get(concept)
-                        if found is None:
+                        try:  # the general readers may have listed results of it already
+                            out[concept].append(plan)
+                        except KeyError:
                             out[concept] = [plan]
-                        else:
-                            found.append(plan)
                         continue
                     ids = taken.get(concept)
                     if (ids is None or rid not in ids) and not (
