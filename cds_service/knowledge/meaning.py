@@ -55,6 +55,13 @@ NEGATIVE = (
 MARKER_BEFORE_NEGATIVE_AT_END = re.compile(
     r"\b(?:" + "|".join(MARKERS_BEFORE_NEGATIVE) + r")[- ]?$"
 )
+# the same before a Japanese or Chinese "negative" (陰性 / 阴性): the marker is written in Latin
+# letters inside the CJK name with no word boundary before it ("異生性巨大細胞淋巴瘤ALK-陰性" is
+# ALK-negative anaplastic large cell lymphoma, "BCR/ABL陰性" a marker of the leukaemia)
+MARKER_BEFORE_CJK_NEGATIVE_AT_END = re.compile(
+    r"(?<![a-z0-9])(?:" + "|".join(MARKERS_BEFORE_NEGATIVE) + r")[- ]?$"
+)
+CJK_NEGATIVE_WORDS = frozenset({"陰性", "阴性"})
 RISK_REASON = "risk of X is not X"
 NEGATED_REASON = "ruled-out or negated X is not X"
 # "X not due to / not associated with / not occurring in Y" says what X is not caused by or

@@ -31,6 +31,8 @@ from typing import Any
 from cds_service.fhir_json import UNSET, Condition, Raw, raw_json
 from cds_service.knowledge.index import ValueSets, norm_code, norm_icd10, norm_text, remember
 from cds_service.knowledge.meaning import (
+    CJK_NEGATIVE_WORDS,
+    MARKER_BEFORE_CJK_NEGATIVE_AT_END,
     MARKER_BEFORE_NEGATIVE_AT_END,
     MORPHOLOGY_TAG,
     RISK_OF_ANOTHER,
@@ -131,6 +133,8 @@ def _take(text: str, prefixes: tuple[str, ...], suffixes: tuple[str, ...]) -> st
                 continue
             if word == "negative" and MARKER_BEFORE_NEGATIVE_AT_END.search(rest):
                 continue  # "Carcinoma of breast, ER negative": a marker, not a denial
+            if word in CJK_NEGATIVE_WORDS and MARKER_BEFORE_CJK_NEGATIVE_AT_END.search(rest):
+                continue  # "淋巴瘤ALK-陰性": the marker is negative, not the lymphoma
             rest = rest.rstrip(_JOINERS + ",，")
             if rest:
                 return rest

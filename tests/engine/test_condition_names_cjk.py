@@ -96,6 +96,22 @@ def facts(display: str):
         ("肺动脉栓塞", "pe"),
         ("强直性脊柱炎", "ankylosing_spondylitis"),
         ("第二型糖尿病併腎臟病變", "diabetes"),
+        # Taiwan ICD-10-CM Chinese wording (and its simplified-character form)
+        ("非創傷性蜘蛛網膜下腔出血", "stroke"),  # non-traumatic: a stroke
+        ("大腸克隆氏病併膿瘍", "crohns"),
+        ("潰瘍性（慢性）直腸炎併直腸出血", "ulcerative_colitis"),
+        ("脾臟之異生性巨大細胞淋巴瘤ALK-陰性", "lymphoma"),  # the marker is negative
+        ("非典型慢性骨髓性白血病、BCR/ABL陰性", "malignancy"),
+        ("左側腎惡性腫瘤，腎盂除外", "malignancy"),  # 'except the renal pelvis'
+        ("多部位類風濕性關節炎伴有類風濕因子", "ra"),
+        ("背部皮膚之鱗狀細胞癌", "nmsc"),
+        ("背部皮肤之鳞状细胞癌", "nmsc"),
+        ("關節病型乾癬", "psoriatic_arthritis"),
+        ("胸部帶狀疱疹，未伴有併發症", "herpes_zoster"),
+        ("B型肝炎伴有肝昏迷", "hepatic_impairment_severe"),
+        ("慢性舒張性(充血性)心脏衰竭", "heart_failure"),
+        ("重度持續性气喘", "chronic_lung_disease"),
+        ("未明示部位之蕈狀肉芽腫", "lymphoma"),
     ],
 )
 def test_japanese_and_chinese_compound_names_are_read_by_meaning(display, concept):
@@ -166,7 +182,22 @@ def test_japanese_and_chinese_compound_names_are_read_by_meaning(display, concep
         ("がん相談支援センター", "malignancy"),
         ("乳癌手術", "malignancy"),
         ("肺癌化疗", "malignancy"),
-        ("曾患肺结核", "tb_active"),
+        ("間質性肺氣腫", "ild"),  # air in the interstitium, not interstitial lung disease
+        ("代償性肺氣腫", "chronic_lung_disease"),
+        ("原發性肺性高血壓", "hypertension"),
+        ("续发性肺动脉高血压", "hypertension"),
+        ("高血壓性心臟病未伴有心臟衰竭", "heart_failure"),
+        ("慢性嗜伊紅性肺炎", "serious_infection"),
+        ("吸入油及精油所致之肺炎", "serious_infection"),
+        ("人類間質肺炎病毒引起之急性細支氣管炎", "serious_infection"),  # the virus's name
+        ("肺炎黴漿菌所致急性支氣管炎", "serious_infection"),
+        ("腺病毒性腦膜炎", "serious_infection"),  # viral meningitis, as in English
+        ("流行性腮腺炎腦膜炎", "serious_infection"),
+        ("伴有皮質下梗塞的常染色體顯性遺傳性腦動脈病變", "stroke"),  # CADASIL
+        ("外傷性蜘蛛網膜下腔出血", "stroke"),
+        ("C型肝炎未伴有肝昏迷", "hepatic_impairment_severe"),
+        ("幼年型類風濕性關節炎", "ra"),
+        ("類風濕因子陽性", "ra"),
     ],
 )
 def test_japanese_and_chinese_look_alikes_are_not_the_concept(display, not_concept):
@@ -197,3 +228,72 @@ def test_without_complications_is_the_disease_not_its_denial(display, concept):
 def test_a_chinese_negation_is_still_read_as_no_condition():
     f = facts("无高血压")
     assert f.problems == [] and f.unclassified_conditions == []
+
+
+# "history of X" in Japanese and Chinese, read as the English "history of X" is (SPEC §6): X,
+# recorded as past (inactive), whatever the problem list's clinicalStatus says; the rules decide
+# which concepts count a history (a past VTE, cancer within 5 years) and which are active-only.
+# A sequela of X (X後遺症) and "after an operation for X" (X術後) are read the same way.
+@pytest.mark.parametrize(
+    ("display", "concept"),
+    [
+        # Japanese
+        ("脳梗塞後遺症", "stroke"),
+        ("乳癌術後", "malignancy"),
+        ("胃癌手術後", "malignancy"),
+        ("過去の脳梗塞", "stroke"),
+        ("深部静脈血栓症の既往", "dvt"),
+        ("肺血栓塞栓症既往あり", "pe"),
+        # Chinese, traditional characters
+        ("腦梗塞後遺症", "stroke"),
+        ("乳房惡性腫瘤之個人史", "malignancy"),
+        ("非何杰金氏淋巴瘤之個人史", "lymphoma"),
+        ("肺栓塞之個人史", "pe"),
+        # Chinese, simplified characters
+        ("脑梗死后遗症", "stroke"),
+        ("乳腺癌术后", "malignancy"),
+        ("深静脉血栓病史", "dvt"),
+        ("曾患肺结核", "tb_active"),
+        ("既往史：糖尿病", "diabetes"),
+    ],
+)
+def test_history_sequela_and_after_surgery_are_the_concept_as_history(display, concept):
+    (p,) = facts(display).problems
+    assert concept in p.concepts and p.by_name
+    assert not p.active  # a history, never the current condition
+
+
+@pytest.mark.parametrize("display", ["妊娠糖尿病の既往", "早期分娩之個人史", "妊娠高血压病史"])
+def test_a_past_pregnancy_is_no_pregnancy_now_nor_unclassified(display):
+    f = facts(display)
+    assert "pregnancy" not in set().union(*(p.concepts for p in f.problems))
+    assert f.unclassified_conditions == []
+
+
+@pytest.mark.parametrize(
+    "display",
+    [
+        "脳梗塞後遺症の家族歴",  # family history
+        "乳癌家族史",
+        "糖尿病之家族史",
+        "乳癌術後の疑い",  # suspected
+        "疑似肺栓塞病史",
+        "疑肺结核后遗症",
+        "深部静脈血栓症の既往否定",  # ruled out
+        "肺栓塞病史已排除",
+        "乳癌術後検診",  # screening
+        "大腸癌術後篩檢",
+        "乳腺癌术后筛查",
+    ],
+)
+def test_history_words_with_a_look_alike_are_not_the_concept(display):
+    f = facts(display)
+    assert f.problems == []
+    assert f.unclassified_conditions == []  # known to be no current or past condition
+
+
+@pytest.mark.parametrize("display", ["術後肺炎", "术后肺栓塞", "乳癌術後再発"])
+def test_a_postoperative_condition_or_a_recurrence_is_not_read_as_history(display):
+    f = facts(display)  # current conditions the name reader does not claim to understand
+    assert all(p.active for p in f.problems)
+    assert f.problems or f.unclassified_conditions
