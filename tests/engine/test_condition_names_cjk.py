@@ -112,6 +112,15 @@ def facts(display: str):
         ("慢性舒張性(充血性)心脏衰竭", "heart_failure"),
         ("重度持續性气喘", "chronic_lung_disease"),
         ("未明示部位之蕈狀肉芽腫", "lymphoma"),
+        ("尋常性干癣", "psoriasis"),
+        ("肺动脉鞍形栓塞", "pe"),
+        # rheumatoid arthritis outside the joints (a CV risk factor of its own)
+        ("類風濕性血管炎伴有類風濕性關節炎", "extra_articular_ra"),
+        ("类风湿性肺疾病伴有类风湿性关节炎", "extra_articular_ra"),
+        ("類風濕性肺疾病伴有類風濕性關節炎", "ild"),
+        ("Felty氏症候群", "extra_articular_ra"),
+        ("悪性関節リウマチ", "extra_articular_ra"),
+        ("関節リウマチに伴う間質性肺炎", "extra_articular_ra"),
     ],
 )
 def test_japanese_and_chinese_compound_names_are_read_by_meaning(display, concept):
@@ -198,6 +207,10 @@ def test_japanese_and_chinese_compound_names_are_read_by_meaning(display, concep
         ("C型肝炎未伴有肝昏迷", "hepatic_impairment_severe"),
         ("幼年型類風濕性關節炎", "ra"),
         ("類風濕因子陽性", "ra"),
+        ("風濕性心臟病", "extra_articular_ra"),  # rheumatic (fever) heart disease
+        ("リウマチ性心疾患", "extra_articular_ra"),
+        ("幼年型類風濕性血管炎", "extra_articular_ra"),
+        ("类干癣", "psoriasis"),
     ],
 )
 def test_japanese_and_chinese_look_alikes_are_not_the_concept(display, not_concept):
