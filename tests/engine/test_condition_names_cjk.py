@@ -113,6 +113,7 @@ def facts(display: str):
         ("重度持續性气喘", "chronic_lung_disease"),
         ("未明示部位之蕈狀肉芽腫", "lymphoma"),
         ("尋常性干癣", "psoriasis"),
+        ("干癣性脊椎炎", "psoriatic_arthritis"),
         ("肺动脉鞍形栓塞", "pe"),
         # rheumatoid arthritis outside the joints (a CV risk factor of its own)
         ("類風濕性血管炎伴有類風濕性關節炎", "extra_articular_ra"),
