@@ -219,8 +219,15 @@ def test_japanese_and_chinese_look_alikes_are_not_the_concept(display, not_conce
     assert not_concept not in concepts
 
 
-def test_a_compound_the_negation_qualifiers_cut_is_unclassified_never_negated():
-    f = facts("無症候性脳梗塞")  # 'silent' cerebral infarction: the 無 is no negation
+@pytest.mark.parametrize(
+    "display",
+    [
+        "無症候性脳梗塞",  # 'silent' cerebral infarction: the 無 is no negation
+        "沒有其他特定特發性間質性肺炎",  # 'not otherwise specified' (Taiwan ICD-10-CM titles)
+    ],
+)
+def test_a_compound_the_negation_qualifiers_cut_is_unclassified_never_negated(display):
+    f = facts(display)
     assert f.problems == []
     assert len(f.unclassified_conditions) == 1
 
