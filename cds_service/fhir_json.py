@@ -18,7 +18,8 @@ FHIR server's answers (`decode_resource`). Pure functions, no I/O.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import sys
+from typing import Annotated, Any, Literal
 
 import msgspec
 import orjson
@@ -64,8 +65,14 @@ ObservationStatus = Literal[
 ]
 
 
+# A JSON number read as a finite float (an integer too: 19 is 19.0, as normalise reads it);
+# one that overflows a float (1e999) leaves its Bundle to the plain reading, as any other odd
+# value does, so that a typed value is a number normalise can use without checking it again
+FiniteNumber = Annotated[float, msgspec.Meta(ge=-sys.float_info.max, le=sys.float_info.max)]
+
+
 class Quantity(Struct, gc=False):
-    value: float | int | None | UnsetType = UNSET
+    value: FiniteNumber | None | UnsetType = UNSET
     code: str | None | UnsetType = UNSET
     unit: Any = UNSET
     units: Any = UNSET  # DSTU1 spelling, still sent by some DSTU2 exporters

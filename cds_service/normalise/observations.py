@@ -23,7 +23,6 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date
-from math import isfinite
 from operator import itemgetter
 from typing import Any, overload
 
@@ -270,14 +269,12 @@ def normalise_observations(
                     day = days[when]
                 except KeyError:
                     day = parse_date(when)
-                value = q.value
-                if type(value) is int:
-                    value = float(value)
+                value = q.value  # a finite float when a number (fhir_json.FiniteNumber)
                 if (
                     type(hit) is tuple
                     and day is not None
-                    and type(value) is float
-                    and isfinite(value)
+                    and value is not None
+                    and value is not UNSET
                 ):
                     concept, text, factor, canon = hit
                     plan = (day, rid, concept, text, value, unit, factor, canon, None, None)
