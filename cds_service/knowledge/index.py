@@ -193,6 +193,7 @@ class ValueSets:
     semantic_tags: frozenset[str] = frozenset()
     # endings that speak of the disease's complications ("・合併症なし"), longest first
     name_not_about: tuple[str, ...] = ()
+    name_unspecified: tuple[str, ...] = ()  # "not otherwise specified" phrases (no denial)
     # concepts whose "history of X" is no X at all (a past pregnancy): name_qualifiers.toml
     name_history_none: frozenset[str] = frozenset()
     # displays of the generated expansions (SNOMED CT without its semantic tag, ICD-10-CM),

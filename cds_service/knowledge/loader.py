@@ -486,6 +486,11 @@ def _name_qualifiers(vs: ValueSets, data: Mapping[str, Any]) -> None:
     vs.name_not_about = tuple(
         sorted({norm_text(w) for w in meta.get("not_about_the_disease", [])}, key=len, reverse=True)
     )
+    vs.name_unspecified = tuple(
+        sorted(
+            {norm_text(w) for w in meta.get("not_otherwise_specified", [])}, key=len, reverse=True
+        )
+    )
     for status in NAME_STATUSES:
         table = data.get(status, {})
         where = f"valuesets/name_qualifiers.toml [{status}]"

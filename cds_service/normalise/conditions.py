@@ -168,6 +168,7 @@ def _read_name(vs: ValueSets, text: str) -> NameRead | None:
         if whole.endswith(ending) and len(whole) > len(ending):
             whole = whole[: -len(ending)].strip(_TRAILING)
             break
+    whole = _unspecified_off(vs.name_unspecified, whole)
     # a morphology ("Embolus (morphologic abnormality)") names a histology without a site: it
     # is read with its tag by the definitions, as the expansions read its code, never as the
     # listed name or shipped display its text happens to share ("Embolus", "Emphysema")
@@ -208,6 +209,20 @@ def _read_name(vs: ValueSets, text: str) -> NameRead | None:
             return NameRead(concept, _status(statuses))
     concept = vs.condition_meaning(current, tag)  # what the name means by the definitions
     return NameRead(concept, _status(statuses)) if concept is not None else None
+
+
+def _unspecified_off(phrases: tuple[str, ...], text: str) -> str:
+    """`text` without a "not otherwise specified" phrase at its start or end (沒有其他特定X is
+    X NOS, not "no X"); a Latin-script phrase only where it stands as words."""
+    for phrase in phrases:
+        if len(text) <= len(phrase):
+            continue
+        words = phrase.isascii()  # CJK names have no spaces: no word boundary to look for
+        if text.startswith(phrase) and not (words and text[len(phrase)].isalnum()):
+            return text[len(phrase) :].strip(_TRAILING)
+        if text.endswith(phrase) and not (words and text[-len(phrase) - 1].isalnum()):
+            return text[: -len(phrase)].strip(_TRAILING)
+    return text
 
 
 def _status(statuses: list[str]) -> str:

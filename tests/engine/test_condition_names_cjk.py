@@ -312,3 +312,26 @@ def test_a_postoperative_condition_or_a_recurrence_is_not_read_as_history(displa
     f = facts(display)  # current conditions the name reader does not claim to understand
     assert all(p.active for p in f.problems)
     assert f.problems or f.unclassified_conditions
+
+
+@pytest.mark.parametrize(
+    ("display", "concept"),
+    [
+        # Taiwan ICD-10-CM J84.111 'idiopathic interstitial pneumonia, not otherwise specified':
+        # the leading 沒有 belongs to 沒有其他特定 (NOS), it denies nothing
+        ("沒有其他特定特發性間質性肺炎", "ild"),
+        ("没有其他特定特发性间质性肺炎", "ild"),
+        ("特發性間質性肺炎，沒有其他特定", "ild"),
+        ("Idiopathic interstitial pneumonia, not otherwise specified", "ild"),
+        ("其他特定形態之慢性缺血性心臟病", "cad"),  # 'other specified': untouched
+    ],
+)
+def test_not_otherwise_specified_is_the_disease_never_its_denial(display, concept):
+    f = facts(display)
+    assert concept in set().union(*(p.concepts for p in f.problems))
+
+
+def test_a_denial_after_the_unspecified_phrase_is_still_a_denial():
+    f = facts("沒有特發性間質性肺炎")  # 'no idiopathic interstitial pneumonia'
+    assert f.problems == []
+    assert f.unclassified_conditions == []
