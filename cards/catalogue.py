@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import string
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -80,6 +80,21 @@ class Catalogue:
     # every label of LABEL_SECTIONS in one table, the first section's label winning (made
     # once per catalogue by `_load`; None: `label` reads the sections in turn)
     labels: dict[str, str] | None = None
+    # rule id -> (text, facts or None, its placeholders, whether they name a dose in words),
+    # made once per catalogue from `data` and `rule_fields`
+    rules: dict[str, tuple[str, str | None, tuple[str, ...], bool]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        rules = {
+            rid: (
+                entry["text"],
+                entry.get("facts") or None,
+                tuple(self.rule_fields.get(rid, ())),
+                not _DOSE_FIELDS.isdisjoint(self.rule_fields.get(rid, ())),
+            )
+            for rid, entry in self.data.get("rule", {}).items()
+        }
+        object.__setattr__(self, "rules", rules)
 
     def get(self, section: str, key: str) -> str:
         """A template by section and key (both must exist: checked by tests)."""
@@ -183,21 +198,25 @@ class Catalogue:
         empty): a card never shows an unfilled {placeholder}, and `text` alone still says what
         the rule means and what to do.
         """
-        entry = self.data["rule"].get(rule_id)
-        if entry is None:
+        prepared = self.rules.get(rule_id)
+        if prepared is None:
             return rule_id
-        text = entry["text"]
-        facts = entry.get("facts")
-        if facts:
-            needed = self.rule_fields[rule_id]
-            if not needed.isdisjoint(_DOSE_FIELDS):  # the doses in words only where used
+        text, facts, needed, doses = prepared
+        if facts is not None:
+            if doses:  # the doses in words only where used
                 params = self._with_doses(params)
             values: dict[str, str] = {}
             for k in needed:
                 value = params.get(k)
                 if value is None or value in _EMPTY:  # not given: `facts` is left out
                     break
-                values[k] = self.param(k, value)
+                kind = type(value)  # `param`, the usual kinds first
+                if kind is str and k != "unit":
+                    values[k] = self.label(value)
+                elif kind is float or kind is int:
+                    values[k] = format_number(value)
+                else:
+                    values[k] = self.param(k, value)
             else:
                 filled = facts.format(**values)
                 text = f"{filled} {text}" if self.data["meta"]["sentence_space"] else filled + text

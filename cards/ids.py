@@ -6,13 +6,14 @@ building a UUID object: a response carries several.
 
 from __future__ import annotations
 
-import os
+from os import urandom
+
+# the variant nibble (RFC 4122: 10xx) from a random hex digit, keeping its two low bits
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 def random_uuid() -> str:
-    """A random UUID ("1b4e28ba-2fa1-41d2-883f-0016d3cca427" form)."""
-    b = bytearray(os.urandom(16))
-    b[6] = (b[6] & 0x0F) | 0x40  # version 4
-    b[8] = (b[8] & 0x3F) | 0x80  # variant RFC 4122
-    h = b.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """A random UUID ("1b4e28ba-2fa1-41d2-883f-0016d3cca427" form): the hex text of 16 random
+    bytes with the version digit set to 4 and the variant digit's two high bits to 10."""
+    h = urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"

@@ -271,6 +271,7 @@ class _Ctx:
     # its id is not reused): a card's lead finding gives the card's action and its own bullet
     texts: dict[int, tuple[Finding, str]] = field(default_factory=dict)
     iso: _Iso = field(default_factory=_Iso)  # dates as text, each made once per response
+    dated: dict[date, str] = field(default_factory=dict)  # " (2026-04-27)": `meta.paren` of iso
 
     def rule_text(self, f: Finding) -> str:
         """`cat.rule_text` of a finding, made once per response."""
@@ -294,12 +295,18 @@ def _evidence_text(ctx: _Ctx, e: Evidence) -> str:
     sent = e.sent
     if sent:  # the chart's own unit
         text = f"{text}{meta['colon']}{_sent(cat, sent)}"
-    elif e.value is not None:
-        value = f"{cat.value(e.value)} {cat.unit(e.unit)}".strip()
-        text = f"{text}{meta['colon']}{value}"
+    elif (value := e.value) is not None:
+        kind = type(value)  # `cat.value`, the usual kinds first
+        shown = format_number(value) if kind is float or kind is int else cat.value(value)
+        unit = e.unit
+        shown = (f"{shown} {cat.unit(unit)}" if unit else shown).strip()
+        text = f"{text}{meta['colon']}{shown}"
     when = e.when
     if when:
-        text += meta["paren"].format(text=ctx.iso[when])
+        dated = ctx.dated.get(when)
+        if dated is None:
+            dated = ctx.dated[when] = meta["paren"].format(text=ctx.iso[when])
+        text += dated
     if e.derived_from:
         text += meta["paren"].format(text=_derived_text(cat, e))
     if e.by_name:
