@@ -281,18 +281,25 @@ class _Index:
     def pick(self, d: int, window: int) -> _Pick | None:
         """The value, evidence and day ordinal of the result `closest_to` finds (the same
         tuple for a result picked at two visits), read without building its Observed."""
-        if self._next is None and not self.pos:
-            return None
-        best = self._best(d, window)
-        if best is None:
-            return None
+        neg = self.neg_days
+        if self._next is not None and not (neg and -neg[-1] < d - window):
+            self._read(d - window)  # `_read_to`
+        lo = bisect_left(neg, -(d + window))
+        hi = bisect_right(neg, -(d - window))
+        if hi - lo == 1:  # the usual: one result within the window (`_best` finds it)
+            best = lo
+        else:
+            found_best = self._best(d, window)
+            if found_best is None:
+                return None
+            best = found_best
         position = self.pos[best]
         found = self._picks.get(position)
         if found is None:
             ref, concept, when, value, unit, original, comparable = self._parts(position)
             sent = sent_as(original, value, unit) if comparable else None
             evidence = make_evidence(ref, concept, value, unit, when, (), False, sent)
-            found = self._picks[position] = (value, evidence, -self.neg_days[best])
+            found = self._picks[position] = (value, evidence, -neg[best])
         return found
 
     def has_within(self, d: int, window: int) -> bool:
@@ -375,6 +382,8 @@ def _evidence(o: Observed) -> Evidence:
 # looked up and converted once per visit, not once per score)
 _Visits = dict[int, dict[str, Any]]
 _MISSING: Any = object()
+_NO_DAY = 1 << 30  # above every day ordinal (date.max is 3 652 059)
+_VISIT = 0  # key of a visit's (date, stale) in its dict (the other keys are texts)
 
 
 def _score_at(
@@ -393,26 +402,34 @@ def _score_at(
     visit = visits.get(ordinal)
     if visit is None:
         visit = visits[ordinal] = {}
+    window = p.window
     values: list[Any] = []
     evidence: list[Evidence] = []
-    first = last = 0
+    first, last = _NO_DAY, 0
     for comp in components:
         got = visit.get(comp, _MISSING)
         if got is _MISSING:
-            got = visit[comp] = obs.get(comp, _EMPTY).pick(ordinal, p.window)
+            got = visit[comp] = obs.get(comp, _EMPTY).pick(ordinal, window)
         if got is None:
             return None
         value, ev, d = got
         values.append(value)
         evidence.append(ev)
-        if not first or d < first:
+        if d < first:
             first = d
         if d > last:
             last = d
-    if last - first > p.window:
+    if last - first > window:
         return None  # not one visit
-    day = date.fromordinal(ordinal)
-    inputs = dict(zip(components, values, strict=False))  # as long as each other
+    # the visit's date and staleness: the same for each of its scores
+    shared = visit.get(_VISIT)
+    if shared is None:
+        shared = visit[_VISIT] = (
+            date.fromordinal(ordinal),
+            today.toordinal() - ordinal > p.stale,
+        )
+    day, stale = shared
+    inputs = dict(zip(components, values, strict=True))
     for i, key, factor, decimals in p.derived[score_id]:
         converted = visit.get(key)  # the scores of a visit show the same converted inputs
         if converted is None:
@@ -420,7 +437,6 @@ def _score_at(
                 continue
             converted = visit[key] = round(values[i] * factor, decimals)
         inputs[key] = converted
-    stale = today.toordinal() - ordinal > p.stale
     try:
         value = fn(*values, specs=specs)
     except sc.InvalidInput as exc:
