@@ -114,7 +114,8 @@ def _by_severity(findings: list[Finding]) -> list[Finding]:
     """Highest severity first; within a severity, findings that change the order lead."""
 
     def key(f: Finding) -> tuple[int, int]:
-        acts = any(s.kind in MODIFYING for s in f.suggestions)
+        suggestions = f.suggestions  # most findings have none
+        acts = bool(suggestions) and any(s.kind in MODIFYING for s in suggestions)
         return -SEVERITY_RANK.get(f.severity, 0), 0 if acts else 1
 
     return sorted(findings, key=key)
@@ -733,11 +734,14 @@ def _override_reasons(cat: Catalogue, kind: str) -> list[dict[str, str]]:
 
 def card_url(ctx: _Ctx, ids: Iterable[str]) -> str:
     """The card's one link: the rule page of its lead rule, listing the pages of the others."""
-    unique = list(dict.fromkeys([i for i in ids if i]))
+    unique = dict.fromkeys(ids)  # each once, in order; without empty ids
+    unique.pop("", None)
+    unique.pop(None, None)  # type: ignore[call-overload]
     if not unique:
         return ctx.rule_url("")
-    url = ctx.rule_url(unique[0])
-    return f"{url}?also={','.join(unique[1:])}" if len(unique) > 1 else url
+    first, *rest = unique
+    url = ctx.rule_url(first)
+    return f"{url}?also={','.join(rest)}" if rest else url
 
 
 def _card(
@@ -756,9 +760,15 @@ def _card(
 ) -> dict[str, Any]:
     cat = ctx.cat
     iso = ctx.iso
-    ids = [source_id] + [f.rule_id for f in findings] + [n.rule_id for n in nas]
-    ids += [s.id for s in scores]
-    url = card_url(ctx, ids)
+    url = card_url(
+        ctx,
+        [
+            source_id,
+            *[f.rule_id for f in findings],
+            *[n.rule_id for n in nas],
+            *[s.id for s in scores],
+        ],
+    )
     card: dict[str, Any] = {
         "uuid": random_uuid(),
         "summary": fit_summary(summary),
@@ -873,7 +883,11 @@ def _group(assessment: Assessment, knowledge: Knowledge) -> _Groups:
 
 
 def _suggestion_key(s: Suggestion) -> tuple[str, tuple[tuple[str, str], ...]]:
-    return s.kind, tuple(sorted((k, repr(v)) for k, v in s.params.items()))
+    params = s.params
+    if len(params) == 1:  # the usual (a test, a vaccine): nothing to sort
+        ((k, v),) = params.items()
+        return s.kind, ((k, repr(v)),)
+    return s.kind, tuple(sorted([(k, repr(v)) for k, v in params.items()]))
 
 
 def _build_suggestions(
