@@ -157,14 +157,15 @@ def _usable_days(
 
 # A component taken at a visit: (its value, its evidence, its day ordinal); None: none there
 _Pick = tuple[float | None, Evidence, int]
-# what an Observed's evidence reads (`ObservedList.parts`)
-_Parts = tuple[str, str, date, float | None, str | None, str | None, bool]
+# what an Observed's evidence shows (`ObservedList.evidence_parts`)
+_Parts = tuple[str, str, date, float | None, str | None, str | None]
 
 
 def _parts(values: Sequence[Observed], i: int) -> _Parts:
-    """`ObservedList.parts` of a plain list of Observed."""
+    """`ObservedList.evidence_parts` of a plain list of Observed."""
     o = values[i]
-    return o.ref, o.concept, o.when, o.value, o.unit, o.original, o.comparable
+    sent = sent_as(o.original, o.value, o.unit) if o.comparable else None
+    return o.ref, o.concept, o.when, o.value, o.unit, sent
 
 
 class _Index:
@@ -175,8 +176,8 @@ class _Index:
     them). `pos` holds the positions (in the concept's list) of the usable results read so far
     and `neg_days` their day ordinals negated (ascending, for bisection). Dates, values and
     units are read with `ObservedList.usable_days` when the list has it, and a score's
-    component with `ObservedList.parts`: a score builds no Observed (a recorded total is built
-    when shown). Made for one `compute_scores` call: the scores of a visit share its
+    component with `ObservedList.evidence_parts`: a score builds no Observed (a recorded
+    total is built when shown). Made for one `compute_scores` call: the scores of a visit share its
     components, so each look-up and each evidence item is computed once per call and reused."""
 
     __slots__ = (
@@ -198,8 +199,8 @@ class _Index:
         self._scan: Callable[[str | None, int, int], tuple[list[int], list[int]]] = getattr(
             values, "usable_days", None
         ) or partial(_usable_days, values)
-        # (ref, concept, when, value, unit, original, comparable) of a result, not built
-        self._parts: Callable[[int], _Parts] = getattr(values, "parts", None) or partial(
+        # (ref, concept, when, value, unit, sent) of a result, not built
+        self._parts: Callable[[int], _Parts] = getattr(values, "evidence_parts", None) or partial(
             _parts, values
         )
         self._next: int | None = 0 if len(values) else None  # next position to read
@@ -296,8 +297,7 @@ class _Index:
         position = self.pos[best]
         found = self._picks.get(position)
         if found is None:
-            ref, concept, when, value, unit, original, comparable = self._parts(position)
-            sent = sent_as(original, value, unit) if comparable else None
+            ref, concept, when, value, unit, sent = self._parts(position)
             evidence = make_evidence(ref, concept, value, unit, when, (), False, sent)
             found = self._picks[position] = (value, evidence, -neg[best])
         return found

@@ -28,7 +28,7 @@ from typing import Any, overload
 
 from cds_service.fhir_json import UNSET, Observation, Quantity, Raw, as_dict, raw_json
 from cds_service.knowledge.index import ObsCode, ValueSets, norm_text, remember
-from cds_service.model import Dropped, Observed
+from cds_service.model import Dropped, Observed, sent_as
 from cds_service.normalise.construct import fast_constructor, fast_positional
 from cds_service.normalise.fhir import (
     MEMO_LONGEST,
@@ -50,6 +50,10 @@ DATE_PATHS = ("effectiveDateTime", "effectivePeriod.start", "effectiveInstant", 
 _NUMERIC_STRING = re.compile(r"^(<=|>=|<|>|≤|≥|=)?\s*([-+]?\d+(?:[.,]\d+)?)\s*(.*)$")
 _COMPARATORS = {"≤": "<=", "≥": ">=", "=": None}
 _INF = math.inf
+# a float `:g` writes without exponent (precision 6): 1e-4 <= |value| < 999 999.5, or 0 (a
+# margin kept on both sides: a value near either bound takes the written path)
+_PLAIN_G = 999_999.0
+_TINY_G = 0.000_11
 _new_observed = fast_constructor(Observed)  # hundreds per record (see construct.py)
 _numeric_observed = fast_positional(
     Observed,
@@ -130,29 +134,39 @@ class ObservedList(Sequence[Observed]):
                 return item[0], round6(item[4] * item[6]), item[7]  # as _observed builds them
         return item.when, item.value, item.unit
 
-    def parts(
+    def evidence_parts(
         self, index: int
-    ) -> tuple[str, str, date, float | None, str | None, str | None, bool]:
-        """(ref, concept, when, value, unit, original, comparable) of result `index` as its
-        Observed has them, without building it (a score's evidence reads only these)."""
+    ) -> tuple[str, str, date, float | None, str | None, str | None]:
+        """(ref, concept, when, value, unit, sent) of result `index`: what its evidence shows
+        (`sent` = model.sent_as(original, value, unit) when comparable, else None), without
+        building it. The usual result, sent without comparator in the canonical unit, is
+        known not to need `sent` without writing its text (sent_as would find its number
+        and that unit)."""
         item = self._items[index]
         if type(item) is tuple:
             if len(item) == 3:
                 item = item[2]
             else:  # as _observed builds them
                 when, rid, concept, _, value, unit_code, factor, canonical, _, comparator = item
-                original = f"{comparator or ''}{value:g} {unit_code}".strip()
-                return (
-                    REF_PREFIX + rid,
-                    concept,
-                    when,
-                    round6(value * factor),
-                    canonical,
-                    original,
-                    True,
-                )
+                shown = round6(value * factor)
+                if (
+                    not comparator
+                    and unit_code == canonical
+                    and canonical
+                    and canonical[0] != "{"
+                    and not canonical[0].isspace()
+                    and not canonical[-1].isspace()
+                    and -_PLAIN_G < value < _PLAIN_G
+                    and (value == 0.0 or not -_TINY_G < value < _TINY_G)
+                ):
+                    sent = None  # f"{value:g} {unit_code}" is a plain number, that unit
+                else:
+                    original = f"{comparator or ''}{value:g} {unit_code}".strip()
+                    sent = sent_as(original, shown, canonical)
+                return REF_PREFIX + rid, concept, when, shown, canonical, sent
         o: Observed = item
-        return o.ref, o.concept, o.when, o.value, o.unit, o.original, o.comparable
+        sent = sent_as(o.original, o.value, o.unit) if o.comparable else None
+        return o.ref, o.concept, o.when, o.value, o.unit, sent
 
     def usable_days(self, unit: str | None, start: int, stop: int) -> tuple[list[int], list[int]]:
         """Of results `start` to `stop` (excluded): the positions of those whose `peek` value

@@ -15,7 +15,7 @@ import pytest
 from bench import bodies
 from cds_service.fhir_json import bundle_typed, decode_resource
 from cds_service.knowledge import load_knowledge
-from cds_service.model import Observed
+from cds_service.model import Observed, sent_as
 from cds_service.normalise.observations import ObservedList, normalise_observations
 
 K = load_knowledge()
@@ -134,20 +134,50 @@ def test_peek_gives_date_value_and_unit_of_a_result_without_building_it():
         assert [values.peek(i) for i in range(len(values))] == peeked  # the same once built
 
 
-def test_parts_are_those_of_the_built_result_without_building_it():
+def _evidence_of(o: Observed) -> tuple[Any, ...]:
+    sent = sent_as(o.original, o.value, o.unit) if o.comparable else None
+    return o.ref, o.concept, o.when, o.value, o.unit, sent
+
+
+def test_evidence_parts_are_those_of_the_built_result_without_building_it():
     resources = _chart(600)
     plain, _ = normalise_observations(resources, K.vs)
     lazy, _ = normalise_observations(_typed(resources), K.vs)
     for concept, values in lazy.items():
-        parts = [values.parts(i) for i in range(len(values))]
+        parts = [values.evidence_parts(i) for i in range(len(values))]
         assert not any(type(item) is Observed for item in values._items)  # none built
-        expected = [
-            (o.ref, o.concept, o.when, o.value, o.unit, o.original, o.comparable)
-            for o in plain[concept]
-        ]
-        assert parts == expected
+        assert parts == [_evidence_of(o) for o in plain[concept]]
         assert list(values) == list(plain[concept])
-        assert [values.parts(i) for i in range(len(values))] == parts  # the same once built
+        assert [values.evidence_parts(i) for i in range(len(values))] == parts  # once built
+
+
+@pytest.mark.parametrize("comparator", [None, "", "<", ">="])
+def test_evidence_parts_show_what_the_chart_sent_at_every_edge_of_the_number_text(comparator):
+    """The usual result (no comparator, the canonical unit) is known to need no `sent`
+    without writing its text: at the values where `:g` turns to an exponent (1e-05, 1e+06),
+    around them, and with units sent_as reads otherwise, `sent` is what sent_as of the built
+    result's text gives."""
+    values = [0.0, -0.0, 1e-4, 0.00011, 0.000109, 9.99e-05, 1e-05, -1e-05, 12.5, 73.1, -3.0]
+    values += [999_998.9, 999_999.0, 999_999.4, 999_999.5, 999_999.6, 1e6, -1e6, 1e300, 5e-324]
+    units = [
+        ("mg/L", "mg/L", 1.0),
+        ("mg/dL", "mg/L", 10.0),
+        ("{score}", "{score}", 1.0),
+        ("1", "1", 1.0),
+        ("", "", 1.0),
+        ("mm/h", "mm/h", 1.0),
+        ("e", "e", 1.0),
+        ("5 mm", "5 mm", 1.0),
+    ]
+    entries = [
+        (date(2026, 11, 1), f"o{i}-{j}", "crp", None, v, code, factor, unit, None, comparator)
+        for i, v in enumerate(values)
+        for j, (code, unit, factor) in enumerate(units)
+    ]
+    lazy = ObservedList(list(entries))
+    parts = [lazy.evidence_parts(i) for i in range(len(entries))]
+    assert parts == [_evidence_of(o) for o in ObservedList(list(entries))]
+    assert any(p[5] is not None for p in parts) and any(p[5] is None for p in parts)
 
 
 def test_usable_days_are_the_peeked_finite_results_in_the_unit_built_or_not():
