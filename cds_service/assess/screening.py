@@ -156,17 +156,28 @@ _problem_index: tuple[Facts | None, _Positions, _Positions, int] = (None, {}, {}
 
 def _by_concept(facts: Facts) -> tuple[_Positions, _Positions, int]:
     global _problem_index
-    cached_facts, index, active, active_unclassified = _problem_index
-    if cached_facts is facts:
-        return index, active, active_unclassified
-    index = {}
-    active = {}
-    for position, p in enumerate(facts.problems):
+    cached = _problem_index
+    if cached[0] is facts:
+        return cached[1:]  # type: ignore[return-value]
+    index: _Positions = {}
+    active: _Positions = {}
+    get = index.get
+    get_active = active.get
+    for entry in enumerate(facts.problems):
+        p = entry[1]
         for concept in p.concepts:
-            index.setdefault(concept, []).append((position, p))
+            hits = get(concept)
+            if hits is None:
+                index[concept] = [entry]
+            else:
+                hits.append(entry)
             if p.active:
-                active.setdefault(concept, []).append((position, p))
-    active_unclassified = sum(1 for u in facts.unclassified_conditions if u.active)
+                hits = get_active(concept)
+                if hits is None:
+                    active[concept] = [entry]
+                else:
+                    hits.append(entry)
+    active_unclassified = len([u for u in facts.unclassified_conditions if u.active])
     _problem_index = (facts, index, active, active_unclassified)
     return index, active, active_unclassified
 
@@ -182,15 +193,27 @@ def release(facts: Facts) -> None:
 def problems(facts: Facts, concepts: Iterable[str], *, active_only: bool = False) -> list[Problem]:
     """Problems carrying any of `concepts` (each once, in Facts order); active ones only if
     asked."""
-    by_concept = _by_concept(facts)
-    index = by_concept[1] if active_only else by_concept[0]
-    found = [hits for concept in concepts if (hits := index.get(concept))]
-    if not found:
+    cached = _problem_index  # read once: another thread may replace it
+    if cached[0] is not facts:
+        cached = (facts, *_by_concept(facts))
+    index = cached[2] if active_only else cached[1]
+    found = None
+    more = None
+    for concept in concepts:
+        hits = index.get(concept)
+        if hits:
+            if found is None:
+                found = hits
+            elif more is None:
+                more = [found, hits]
+            else:
+                more.append(hits)
+    if found is None:
         return []
-    if len(found) == 1:  # one concept's problems: in order, each once already
-        return [p for _, p in found[0]]
-    hits = {position: p for positions in found for position, p in positions}
-    return [hits[position] for position in sorted(hits)]
+    if more is None:  # one concept's problems: in order, each once already
+        return [p for _, p in found]
+    merged = {position: p for positions in more for position, p in positions}
+    return [merged[position] for position in sorted(merged)]
 
 
 def unclassified(facts: Facts, *, active_only: bool = True) -> int:
@@ -199,14 +222,17 @@ def unclassified(facts: Facts, *, active_only: bool = True) -> int:
     return _by_concept(facts)[2] if active_only else len(facts.unclassified_conditions)
 
 
+_CURRENT = frozenset({"active", "on-hold", "draft", "intended"})
+
+
 def medications(facts: Facts, classes: Iterable[str]) -> list[Medication]:
     """Active (or status-less) medications of the patient in any of `classes`."""
     wanted = frozenset(classes)
     return [
         m
         for m in facts.medications
-        if (m.classes & wanted or (m.drug is not None and m.drug in wanted))
-        and (m.status or "active") in {"active", "on-hold", "draft", "intended"}
+        if (not wanted.isdisjoint(m.classes) or (m.drug is not None and m.drug in wanted))
+        and (m.status or "active") in _CURRENT
     ]
 
 

@@ -98,7 +98,7 @@ def jaki_rule(rule_id: str, applies_to: tuple[str, ...]) -> Callable[[RuleFn], R
 
     def register(fn: RuleFn) -> RuleFn:
         def run(ctx: RuleContext) -> RuleResult:
-            topical, not_applicable, severity_cap, tests = _policy(ctx)
+            topical, not_applicable, severity_cap, tests = ctx.memo.get(_POLICY) or _policy(ctx)
             cap = ""
             if topical and rule_id != _TOPICAL_RULE:
                 if rule_id in not_applicable:
