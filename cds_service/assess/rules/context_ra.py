@@ -47,7 +47,7 @@ def ra_activity(ctx: RuleContext) -> RuleResult:
     p = ctx.params("RA-ACTIVITY")
     if not _runs(ctx, p):
         return []
-    ids = list(p["scores"])
+    ids = frozenset(p["scores"])
     mine = [s for s in ctx.scores if s.id in ids]
     if not mine:
         why = (
@@ -107,7 +107,8 @@ def ra_low_activity(ctx: RuleContext) -> RuleResult:
         return []
     if any(m.drug == order.drug for m in q.active_medications(ctx.facts)):
         return []  # continuation of the same drug, not an escalation
-    valid = [s for s in ctx.scores if s.id in p["scores"] and s.value is not None and s.when]
+    ids = frozenset(p["scores"])
+    valid = [s for s in ctx.scores if s.id in ids and s.value is not None and s.when]
     if not valid:
         return [
             NotAssessed(

@@ -46,8 +46,18 @@ def smoking_status(ctx: RuleContext, window_days: int) -> tuple[str | None, Evid
     """'current' | 'former' | 'never' | 'unknown' | None (no usable record), with evidence.
 
     A current-smoker condition, or a current/former answer at any date, counts; a "never"
-    answer counts only within `window_days` (older ones are stale, i.e. missing).
+    answer counts only within `window_days` (older ones are stale, i.e. missing). Worked out
+    once per context and window (JAKI-SMOKER and JAKI-MACE-RISK both ask).
     """
+    key = f"smoking_status/{window_days}"
+    memo = ctx.memo
+    known = memo.get(key)
+    if known is None:
+        known = memo[key] = _smoking_status(ctx, window_days)
+    return known  # type: ignore[no-any-return]
+
+
+def _smoking_status(ctx: RuleContext, window_days: int) -> tuple[str | None, Evidence | None]:
     facts = ctx.facts
     p = ctx.params(SMOKER)
     current = s.problems(facts, p["condition_current"], active_only=True)

@@ -72,9 +72,12 @@ def infection_risk(ctx: RuleContext) -> RuleResult:
             factors.append(name)
             evidence.append(s.problem_evidence(first, name))
     if "biologic_failure" not in factors:
-        wanted = set(p["prior_biologic_classes"])
+        wanted = frozenset(p["prior_biologic_classes"])
+        statuses = p["prior_statuses"]
         prior = [
-            m for m in facts.medications if m.classes & wanted and m.status in p["prior_statuses"]
+            m
+            for m in facts.medications
+            if not wanted.isdisjoint(m.classes) and m.status in statuses
         ]
         if prior:
             factors.append("biologic_failure")
