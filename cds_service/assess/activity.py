@@ -405,6 +405,7 @@ def _score_at(
     window = p.window
     values: list[Any] = []
     evidence: list[Evidence] = []
+    inputs: dict[str, Any] = {}  # the components' values, then the converted forms
     first, last = _NO_DAY, 0
     for comp in components:
         got = visit.get(comp, _MISSING)
@@ -415,6 +416,7 @@ def _score_at(
         value, ev, d = got
         values.append(value)
         evidence.append(ev)
+        inputs[comp] = value
         if d < first:
             first = d
         if d > last:
@@ -429,7 +431,6 @@ def _score_at(
             today.toordinal() - ordinal > p.stale,
         )
     day, stale = shared
-    inputs = dict(zip(components, values, strict=True))
     for i, key, factor, decimals in p.derived[score_id]:
         converted = visit.get(key)  # the scores of a visit show the same converted inputs
         if converted is None:
