@@ -3,12 +3,20 @@ RA-PAYER-DAS28. Parameters and sources: knowledge/rules_context.toml."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from cds_service.assess import context as q
 from cds_service.assess.registry import RuleContext, RuleResult, rule
 from cds_service.model import Evidence, Finding, NotAssessed, Score
+from cds_service.normalise.construct import fast_positional
+
+# Finding with every field, without the frozen-dataclass __init__
+make_finding = fast_positional(
+    Finding,
+    *("rule_id", "severity", "category", "order_ref", "drug"),
+    *("evidence", "source", "params", "suggestions"),
+)
 
 RA_COMPONENTS = ("tjc28", "sjc28", "ptga_mm", "prga_mm", "esr", "crp")
 _NO_SCORE = "DAS28, CDAI or SDAI"
@@ -61,16 +69,24 @@ def ra_activity(ctx: RuleContext) -> RuleResult:
         ]
     latest: dict[str, Score] = {}
     trend: dict[str, list[dict[str, Any]]] = {}
+    iso: dict[date, str] = {}  # the scores of one visit share its date: its text made once
     for s in mine:
-        latest.setdefault(s.id, s)
-        if s.id != "EULAR-RESPONSE":
-            trend.setdefault(s.id, []).append(
-                {
-                    "value": s.value,
-                    "category": s.category,
-                    "date": s.when.isoformat() if s.when else None,
-                }
-            )
+        score_id = s.id
+        if score_id not in latest:
+            latest[score_id] = s
+        if score_id != "EULAR-RESPONSE":
+            when = s.when
+            day = None
+            if when:
+                day = iso.get(when)
+                if day is None:
+                    day = iso[when] = when.isoformat()
+            entry = {"value": s.value, "category": s.category, "date": day}
+            runs = trend.get(score_id)
+            if runs is None:
+                trend[score_id] = [entry]
+            else:
+                runs.append(entry)
     eular = latest.pop("EULAR-RESPONSE", None)
     newest = max((s.when for s in latest.values() if s.when), default=None)
     params = {
@@ -84,15 +100,18 @@ def ra_activity(ctx: RuleContext) -> RuleResult:
         ),
     }
     visit = [s for s in latest.values() if s.when == newest]
+    order = ctx.order
     return [
-        Finding(
-            rule_id="RA-ACTIVITY",
-            severity=p["severity"],
-            category=p["category"],
-            evidence=_evidence(visit),
-            source=p["source"],
-            params=params,
-            **_refs(ctx),
+        make_finding(
+            "RA-ACTIVITY",
+            p["severity"],
+            p["category"],
+            order.ref if order else None,
+            order.drug if order else None,
+            _evidence(visit),
+            p["source"],
+            params,
+            [],
         )
     ]
 
