@@ -211,10 +211,13 @@ _NUMBERS = frozenset({int, float, bool})
 def _plain_dict(value: dict[str, Any]) -> dict[str, Any]:
     """`_json_safe` of a dict; a copy when it is plain JSON already (text keys; values plain,
     or numbers whose sum is finite, hence each of them), checked without a Python loop."""
-    if type(value) is dict and set(map(type, value)) <= _KEYS:
-        kinds = set(map(type, value.values()))
-        if kinds <= _PLAIN or (kinds <= _NUMBERS and -_INF < sum(value.values()) < _INF):
-            return dict(value)
+    if type(value) is dict:
+        values = value.values()
+        kinds = set(map(type, values))
+        if (
+            kinds <= _PLAIN or (kinds <= _NUMBERS and -_INF < sum(values) < _INF)
+        ) and _KEYS.issuperset(map(type, value)):
+            return value.copy()
     return _json_safe(value)  # type: ignore[no-any-return]
 
 
@@ -446,6 +449,17 @@ CASES_KEPT = 4096  # then the memo starts again
 
 def _missing_case(knowledge: Knowledge, n: NotAssessed) -> tuple[str, dict[str, str]] | None:
     """Which `missing.<case>` of the rule's knowledge table produced this entry, and its fields."""
+    found = _missing_found(knowledge, n)
+    return None if found is None else (found[0], dict(found[1]))
+
+
+def _missing_case_name(knowledge: Knowledge, n: NotAssessed) -> str | None:
+    """`_missing_case`'s case alone (no copy of its fields)."""
+    found = _missing_found(knowledge, n)
+    return None if found is None else found[0]
+
+
+def _missing_found(knowledge: Knowledge, n: NotAssessed) -> tuple[str, dict[str, str]] | None:
     rules = knowledge.rules
     key = (id(rules), n.rule_id, n.missing)
     hit = _CASES.get(key)
@@ -453,8 +467,7 @@ def _missing_case(knowledge: Knowledge, n: NotAssessed) -> tuple[str, dict[str, 
         if len(_CASES) >= CASES_KEPT:
             _CASES.clear()
         hit = _CASES[key] = (rules, _find_case(rules, n))
-    found = hit[1]
-    return None if found is None else (found[0], dict(found[1]))
+    return hit[1]  # shared: callers copy the fields before handing them on
 
 
 def _find_case(rules: dict[str, Any], n: NotAssessed) -> tuple[str, dict[str, str]] | None:
@@ -519,8 +532,7 @@ def _na_line(ctx: _Ctx, n: NotAssessed) -> str:
 def na_kind(knowledge: Knowledge, n: NotAssessed) -> str:
     """ "data" (patient data a clinician can complete), "limit" (the service could not check)
     or "hidden" (a rule that is off here: only on its rule page)."""
-    matched = _missing_case(knowledge, n)
-    case = matched[0] if matched else None
+    case = _missing_case_name(knowledge, n)
     if case in HIDDEN_CASES:
         return "hidden"
     if case is not None and (case in LIMIT_CASES or case.endswith("_unavailable")):
