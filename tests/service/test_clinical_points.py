@@ -237,3 +237,48 @@ def test_anti_infliximab_antibody_in_assay_units_is_shown_not_judged(app):
 def test_an_unrelated_result_name_is_not_an_antibody(app):
     cards = _ifx_cards(app, _antibody(120, "ug/L", "Infliximab [Mass/volume] in Serum or Plasma"))
     assert "IFX-ADA" not in _fired(cards)
+
+
+APS = {
+    "resourceType": "Condition",
+    "id": "c-aps",
+    "subject": {"reference": f"Patient/{PID}"},
+    "clinicalStatus": {
+        "coding": [
+            {
+                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                "code": "active",
+            }
+        ]
+    },
+    "code": {
+        "coding": [
+            {
+                "system": "http://hl7.org/fhir/sid/icd-10-cm",
+                "code": "D68.61",
+                "display": "Antiphospholipid syndrome",
+            }
+        ]
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "not_said"),
+    [("en", "thrombophilia", "inherited"), ("ja", "血栓性素因", "先天性"), ("zh-TW", "易栓症", "遺傳性")],
+)
+def test_antiphospholipid_syndrome_is_a_vte_risk_factor_not_called_inherited(
+    app, language, said, not_said
+):
+    prefetch = samples.full_prefetch()
+    prefetch["conditions"] = samples.searchset(copy.deepcopy(samples.RA), copy.deepcopy(APS))
+    body = samples.order_sign(prefetch=prefetch)
+    response = app.test_client().post(
+        "/cds-services/rheum-order-sign", json=body, headers={"Accept-Language": language}
+    )
+    assert response.status_code == 200, response.json
+    vte = _fired(response.json["cards"]).get("JAKI-VTE-RISK")
+    assert vte is not None  # an acquired thrombophilia is a VTE risk factor all the same
+    text = " ".join(c["detail"] for c in response.json["cards"])
+    assert said in text
+    assert not_said + said not in text
