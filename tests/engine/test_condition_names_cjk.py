@@ -15,6 +15,7 @@ import pytest
 from cds_service.knowledge import load_knowledge
 from cds_service.model import PatientRecord
 from cds_service.normalise import normalise
+from tests.engine.condition_resources import active_condition
 
 K = load_knowledge()
 TODAY = date(2026, 11, 23)
@@ -22,19 +23,7 @@ MEDIS = "http://medis.or.jp/CodeSystem/master-disease-exCode"
 
 
 def condition(display: str) -> dict:
-    return {
-        "resourceType": "Condition",
-        "id": "c1",
-        "clinicalStatus": {
-            "coding": [
-                {
-                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                    "code": "active",
-                }
-            ]
-        },
-        "code": {"coding": [{"system": MEDIS, "code": "ZZZZ", "display": display}]},
-    }
+    return active_condition({"coding": [{"system": MEDIS, "code": "ZZZZ", "display": display}]})
 
 
 def facts(display: str):

@@ -20,6 +20,7 @@ import pytest
 from cds_service.knowledge import load_knowledge
 from cds_service.model import PatientRecord
 from cds_service.normalise import normalise
+from tests.engine.condition_resources import active_condition
 
 K = load_knowledge()
 DATA = Path(__file__).parent / "data" / "lookalikes.tsv"
@@ -60,20 +61,7 @@ def _condition(system: str | None, code: str | None, display: str | None) -> dic
         coding = {"system": SYSTEMS[system or ""], "code": code}
         if display is not None:
             coding["display"] = display
-    cc: dict[str, Any] = {"coding": [coding]} if coding else {"text": display}
-    return {
-        "resourceType": "Condition",
-        "id": "c1",
-        "clinicalStatus": {
-            "coding": [
-                {
-                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                    "code": "active",
-                }
-            ]
-        },
-        "code": cc,
-    }
+    return active_condition({"coding": [coding]} if coding else {"text": display})
 
 
 def _read(resource: dict[str, Any]) -> list[tuple[frozenset[str], bool]]:

@@ -23,6 +23,7 @@ from cds_service.knowledge.meaning import MeaningIndex, load_definitions, load_n
 from cds_service.model import PatientRecord
 from cds_service.normalise import normalise
 from cds_service.normalise.conditions import read_name
+from tests.engine.condition_resources import active_condition
 
 K = load_knowledge()
 DATA = Path(__file__).parent / "data" / "not_a_condition.tsv"
@@ -59,27 +60,7 @@ def _condition(code: str | None, display: str) -> dict[str, Any]:
         if code is not None
         else {"text": display}
     )
-    return {
-        "resourceType": "Condition",
-        "id": "c1",
-        "clinicalStatus": {
-            "coding": [
-                {
-                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                    "code": "active",
-                }
-            ]
-        },
-        "verificationStatus": {
-            "coding": [
-                {
-                    "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
-                    "code": "confirmed",
-                }
-            ]
-        },
-        "code": cc,
-    }
+    return active_condition(cc, confirmed=True)
 
 
 def _read(code: str | None, display: str) -> tuple[list[frozenset[str]], int]:
