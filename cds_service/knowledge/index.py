@@ -179,6 +179,10 @@ class ValueSets:
     # ICD-10 codes that do not say which concept they mean (conditions.toml [_by_display]):
     # normalised code -> whether longer codes are meant too; never "known to be none"
     cond_icd10_open: dict[str, bool] = field(default_factory=dict)
+    # conditions.toml [_name_over_code]: concept -> the concepts of a code its name overrides
+    # (a Condition saying 潜在性結核感染症 under A16.9 is latent TB, not active TB), and their union
+    cond_name_over: dict[str, frozenset[str]] = field(default_factory=dict)
+    cond_name_over_any: frozenset[str] = frozenset()
     # SNOMED CT roots of each condition concept ("this concept and all its descendants"), as
     # the generated expansions record them (valuesets/expansions/conditions.json)
     cond_roots: dict[str, tuple[str, ...]] = field(default_factory=dict)

@@ -746,6 +746,7 @@ def _conditions(vs: ValueSets, data: Mapping[str, Any], conds: set[str]) -> None
     if history_concepts - conds:
         raise KnowledgeError("valuesets/conditions.toml [_history].snomed_concepts: unknown")
     vs.cond_history_rule = (pattern, history_concepts)
+    _name_over_code(vs, data.get("_name_over_code", {}), sources, conds)
     for concept, table in data.items():
         if concept.startswith("_"):
             continue
@@ -813,6 +814,29 @@ def _no_concept(vs: ValueSets, table: Mapping[str, Any], sources: Mapping[str, s
             _put(vs.cond_exact, ("icd10", code), "", at, "code")
 
 
+def _name_over_code(
+    vs: ValueSets, table: Mapping[str, Any], sources: Mapping[str, str], conds: set[str]
+) -> None:
+    """[_name_over_code]: a concept whose name, said by the Condition itself, wins over the
+    concept its code means (latent TB filed under a tuberculosis code where the coding system
+    has no latent-TB code)."""
+    where = "valuesets/conditions.toml [_name_over_code]"
+    if not table:
+        return
+    _source(table, sources, where)
+    for concept, item in table.items():
+        if concept in ("source", "reason"):
+            continue
+        at = f"{where}.{concept}"
+        if not isinstance(item, Mapping) or not str(item.get("reason", "")).strip():
+            raise KnowledgeError(f"{at}: needs over = [...] and a reason")
+        over = frozenset(item.get("over", []))
+        if concept not in conds or not over or not over <= conds:
+            raise KnowledgeError(f"{at}: unknown condition concept")
+        vs.cond_name_over[concept] = over
+    vs.cond_name_over_any = frozenset().union(*vs.cond_name_over.values())
+
+
 def _by_display(vs: ValueSets, table: Mapping[str, Any], sources: Mapping[str, str]) -> None:
     """[_by_display]: ICD-10 codes that do not say which concept they mean (WHO Z22.5 carrier
     of viral hepatitis B or C): never known to be none; the display decides, else the Condition
@@ -827,6 +851,13 @@ def _by_display(vs: ValueSets, table: Mapping[str, Any], sources: Mapping[str, s
             if ("icd10", code) in vs.cond_exact:
                 raise KnowledgeError(f"{at}: {item['code']} already maps to a concept or to none")
             vs.cond_icd10_open[code] = bool(item.get("descendants"))
+            # inside a broader concept category (C86.6 within C81-C88 lymphoma) the code and
+            # its subdivisions stop meaning that concept: "" maps to no concept, and the open
+            # entry above makes them unclassified (display decides), never "known to be none";
+            # a more specific entry still wins
+            vs.cond_exact[("icd10", code)] = ""
+            if item.get("descendants"):
+                vs.cond_prefix.setdefault(code, "")
 
 
 def _icd10_range(item: Mapping[str, Any], where: str) -> list[str]:

@@ -277,6 +277,18 @@ def classify(vs: ValueSets, code: Any) -> Classified:
             else:  # "no X", "family history of X", "suspected X"...: not X
                 known_none = True
             break
+    if found and not found.isdisjoint(vs.cond_name_over_any):
+        # the Condition's own words name a concept that wins over its code's ([_name_over_code]:
+        # latent TB filed under a tuberculosis code)
+        for text in concept_texts(code):
+            name = read_name(vs, text)
+            if name is None or name.status not in ("asserted", "history"):
+                continue
+            over = vs.cond_name_over.get(name.concept, frozenset())
+            if not found.isdisjoint(over):
+                found = (found - over) | vs.concepts_with_implied(name.concept)
+                by_name, history = True, name.status == "history"
+                break
     if history_codes and not current_codes:  # Z85.3 history of breast cancer: not current
         history = True
     unknown_codes = tuple(dict.fromkeys(unknown))

@@ -1,0 +1,343 @@
+"""Clinical doubts of issue 11, each decided by meaning with a source a clinician can look up
+(the decision and its reason are recorded in valuesets/conditions.toml and name_qualifiers.toml;
+docs/terminology.md lists them). Each Condition is sent as a chart sends it and read by the
+service's own normalise stage; where the decision changes a card, the rules are run too."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from cds_service.assess.engine import assess
+from cds_service.assess.registry import Settings
+from cds_service.knowledge import load_knowledge
+from cds_service.model import Facts, PatientRecord
+from cds_service.normalise import normalise, recognise_orders
+from tests.engine.condition_resources import active_condition
+
+K = load_knowledge()
+TODAY = date(2026, 12, 5)
+SCT = "http://snomed.info/sct"
+CM = "http://hl7.org/fhir/sid/icd-10-cm"
+WHO = "http://hl7.org/fhir/sid/icd-10"
+JP_ICD10 = "http://jpfhir.jp/fhir/core/mhlw/CodeSystem/ICD10-2013-full"
+TW_ICD10 = "https://twcore.mohw.gov.tw/ig/twcore/CodeSystem/icd-10-cm-2023-tw"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+UCUM = "http://unitsofmeasure.org"
+
+
+def coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
+    found = {"system": system, "code": code}
+    if display is not None:
+        found["display"] = display
+    return found
+
+
+def facts(*codings: dict[str, Any], text: str | None = None) -> Facts:
+    code: dict[str, Any] = {"coding": list(codings)} if codings else {}
+    if text is not None:
+        code["text"] = text
+    record = PatientRecord(patient_id="p", conditions=[active_condition(code)])
+    return normalise(record, [], K, TODAY)
+
+
+def read(*codings: dict[str, Any], text: str | None = None) -> tuple[set[str], bool | None, int]:
+    """(concepts, active, unclassified count) of one active Condition."""
+    f = facts(*codings, text=text)
+    concepts = set().union(*(p.concepts for p in f.problems))
+    active = f.problems[0].active if f.problems else None
+    return concepts, active, len(f.unclassified_conditions)
+
+
+def baricitinib_order() -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationRequest",
+        "id": "draft-1",
+        "status": "draft",
+        "intent": "order",
+        "subject": {"reference": "Patient/p1"},
+        "medicationCodeableConcept": {
+            "coding": [{"system": RXNORM, "code": "2047232", "display": "baricitinib 4 MG"}],
+            "text": "Olumiant 4 mg tablet",
+        },
+        "dosageInstruction": [
+            {
+                "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
+                "doseAndRate": [
+                    {"doseQuantity": {"value": 4, "unit": "mg", "system": UCUM, "code": "mg"}}
+                ],
+            }
+        ],
+    }
+
+
+def rule_ids(*conditions: dict[str, Any]) -> set[str]:
+    """Ids of the JAKI findings, and "id: missing" of the not-assessed entries, for a woman of
+    40 given these Conditions and a baricitinib order."""
+    orders = recognise_orders([baricitinib_order()], K)
+    assert orders
+    record = PatientRecord(
+        patient_id="p1",
+        patient={
+            "resourceType": "Patient",
+            "id": "p1",
+            "birthDate": "1986-03-02",
+            "gender": "female",
+        },
+        conditions=list(conditions),
+    )
+    result = assess(normalise(record, orders, K, TODAY), K, Settings(label_region="EU"))
+    return {f.rule_id for f in result.findings} | {
+        f"{n.rule_id}: {n.missing}" for n in result.not_assessed
+    }
+
+
+# (1) Latent TB filed under a tuberculosis code: the name wins ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("codings", "text", "expected"),
+    [
+        ([coding(JP_ICD10, "A16.9", "潜在性結核感染症")], None, "tb_latent"),
+        ([coding(WHO, "A16.9")], "潜在性結核感染症", "tb_latent"),
+        ([coding(JP_ICD10, "A16.9", "潜在性結核感染症治療後")], None, "tb_latent_treated"),
+        ([coding(CM, "A15.0", "Latent tuberculosis infection")], None, "tb_latent"),
+    ],
+)
+def test_latent_tb_named_under_a_tb_code_is_latent_not_active(codings, text, expected):
+    concepts, _active, _ = read(*codings, text=text)
+    assert expected in concepts
+    assert "tb_active" not in concepts
+
+
+@pytest.mark.parametrize(
+    "codings",
+    [
+        [coding(JP_ICD10, "A16.9", "肺結核")],
+        [coding(WHO, "A16.9", "Respiratory tuberculosis unspecified")],
+        [coding(WHO, "A16.9")],
+        # a look-alike cue in the name never overrides the code
+        [coding(JP_ICD10, "A16.9", "潜在性結核感染症の疑い")],
+    ],
+)
+def test_a_tb_code_without_a_latent_name_stays_active_tb(codings):
+    assert "tb_active" in read(*codings)[0]
+
+
+def test_japanese_latent_tb_under_a16_9_asks_for_treatment_instead_of_forbidding_the_start():
+    ltbi = active_condition({"coding": [coding(JP_ICD10, "A16.9", "潜在性結核感染症")]})
+    ids = rule_ids(ltbi)
+    assert "JAKI-TB-ACTIVE" not in ids
+    assert "JAKI-TB-SCREEN" in ids
+    assert "JAKI-TB-ACTIVE" in rule_ids(active_condition({"coding": [coding(WHO, "A16.9")]}))
+
+
+# (3) A sequela: the disease in the past, in every language ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("codings", "text"),
+    [
+        ([coding(CM, "I69.351")], None),
+        ([coding(CM, "I69.30", "Unspecified sequelae of cerebral infarction")], None),
+        ([coding(WHO, "I69.4")], None),
+        ([], "Sequela of stroke"),
+        ([], "Late effects of cerebrovascular disease"),
+        ([], "Cerebral infarction, sequela"),
+        ([], "脳梗塞後遺症"),
+        ([], "脑梗死后遗症"),
+    ],
+)
+def test_a_sequela_of_stroke_is_a_past_stroke_in_english_as_in_japanese(codings, text):
+    concepts, active, _ = read(*codings, text=text)
+    assert "stroke" in concepts
+    assert active is False
+
+
+def test_a_sequela_of_stroke_still_counts_as_established_cardiovascular_disease():
+    sequela = active_condition({"coding": [coding(CM, "I69.351")]})
+    assert "JAKI-MACE-RISK" in rule_ids(sequela)
+
+
+@pytest.mark.parametrize("text", ["Sequelae of tuberculosis", "結核後遺症", "Pneumonia, sequela"])
+def test_a_sequela_of_an_infection_is_no_active_infection(text):
+    current = [p for p in facts(text=text).problems if p.active]
+    assert not any(p.concepts & {"tb_active", "serious_infection"} for p in current)
+
+
+# (4) Postpartum mood disorders and disorders of lactation --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("codings", "text"),
+    [
+        ([coding(CM, "O90.6", "Postpartum mood disturbance")], None),
+        ([coding(CM, "F53.0", "Postpartum depression")], None),
+        ([coding(SCT, "58703003", "Postpartum depression (disorder)")], None),
+        ([], "Postpartum depression"),
+        ([coding(CM, "O92.5", "Suppressed lactation")], None),
+        ([coding(WHO, "O92.3")], None),
+    ],
+)
+def test_postpartum_mood_disorders_and_stopped_lactation_are_neither_pregnancy_nor_lactation(
+    codings, text
+):
+    concepts = read(*codings, text=text)[0]
+    assert not concepts & {"pregnancy", "lactation"}
+
+
+@pytest.mark.parametrize(
+    "code", ["O92.4", "O92.6", "O92.70", "O92.79", "O91.13", "O91.23", "O92.13", "O92.03"]
+)
+def test_disorders_of_lactation_are_lactation_not_pregnancy(code):
+    concepts = read(coding(CM, code))[0]
+    assert concepts == {"lactation"}
+
+
+def test_a_postpartum_depression_does_not_fire_the_pregnancy_contraindication():
+    assert "JAKI-PREGNANCY" not in rule_ids(active_condition({"coding": [coding(CM, "O90.6")]}))
+    assert "JAKI-PREGNANCY" not in rule_ids(active_condition({"coding": [coding(CM, "O92.5")]}))
+    assert "JAKI-PREGNANCY" in rule_ids(active_condition({"coding": [coding(CM, "O92.70")]}))
+
+
+# (5) I25.4: a coronary dissection is not CAD, an aneurysm is -----------------------------
+
+
+def test_coronary_artery_dissection_is_not_coronary_artery_disease():
+    concepts, _, unclassified = read(coding(CM, "I25.42", "Coronary artery dissection"))
+    assert "cad" not in concepts
+    assert unclassified == 0  # a known code, known to be no concept
+    assert "cad" in read(coding(CM, "I25.41", "Coronary artery aneurysm"))[0]
+    assert "cad" in read(coding(CM, "I25.10"))[0]
+
+
+# (6) I62.0 / I62.1: subdural and extradural haemorrhage are not stroke --------------------
+
+
+@pytest.mark.parametrize(
+    ("codings", "text"),
+    [
+        ([coding(CM, "I62.01", "Nontraumatic acute subdural hemorrhage")], None),
+        ([coding(CM, "I62.03")], None),
+        ([coding(CM, "I62.1", "Nontraumatic extradural hemorrhage")], None),
+        ([coding(WHO, "I62.0")], None),
+        (
+            [coding(SCT, "195176009", "Non-traumatic intracranial subdural hemorrhage (disorder)")],
+            None,
+        ),
+        ([coding(SCT, "291581000119109")], None),
+        ([], "Nontraumatic subdural hematoma"),
+        ([], "非外傷性硬膜下血腫"),
+    ],
+)
+def test_subdural_and_extradural_haemorrhage_are_not_stroke(codings, text):
+    assert "stroke" not in read(*codings, text=text)[0]
+
+
+@pytest.mark.parametrize("code", ["I61.9", "I60.9", "I62.9", "I63.9"])
+def test_intracerebral_subarachnoid_and_unspecified_intracranial_haemorrhage_stay_stroke(code):
+    assert "stroke" in read(coding(CM, code))[0]
+
+
+# (7) J69.0: aspiration pneumonia is a serious infection ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("codings", "text"),
+    [
+        ([coding(CM, "J69.0")], None),
+        ([coding(CM, "J69.0", "Pneumonitis due to inhalation of food and vomit")], None),
+        ([coding(SCT, "422588002", "Aspiration pneumonia (disorder)")], None),
+        ([], "誤嚥性肺炎"),
+        ([], "吸入性肺炎"),
+    ],
+)
+def test_aspiration_pneumonia_is_a_serious_infection(codings, text):
+    assert "serious_infection" in read(*codings, text=text)[0]
+
+
+@pytest.mark.parametrize(
+    ("codings", "text"),
+    [
+        ([coding(CM, "J95.4", "Chemical pneumonitis due to anesthesia")], None),
+        ([coding(CM, "O74.0")], None),
+        ([], "Chemical pneumonitis"),
+    ],
+)
+def test_chemical_pneumonitis_is_no_infection(codings, text):
+    assert "serious_infection" not in read(*codings, text=text)[0]
+
+
+# (8) C86.6: lymphomatoid papulosis is not lymphoma; the code alone is unclassified ---------
+
+
+def test_c86_6_is_decided_by_its_display():
+    concepts, _, unclassified = read(coding(CM, "C86.60"))
+    assert not concepts & {"lymphoma", "malignancy"} and unclassified == 1
+    lyp = read(coding(CM, "C86.6", "Lymphomatoid papulosis"))
+    assert not lyp[0] & {"lymphoma", "malignancy"} and lyp[2] == 1
+    alcl = read(coding(CM, "C86.6", "Primary cutaneous anaplastic large cell lymphoma"))[0]
+    assert {"lymphoma", "malignancy"} <= alcl
+    assert {"lymphoma", "malignancy"} <= read(coding(CM, "C86.5"))[0]  # other C86 stay
+
+
+@pytest.mark.parametrize(
+    ("codings", "text"),
+    [
+        ([coding(SCT, "31047003", "Lymphomatoid papulosis (disorder)")], None),
+        ([coding(SCT, "404104001")], None),
+        ([], "Lymphomatoid papulosis"),
+        ([], "リンパ腫様丘疹症"),
+    ],
+)
+def test_lymphomatoid_papulosis_is_not_lymphoma(codings, text):
+    assert not read(*codings, text=text)[0] & {"lymphoma", "malignancy"}
+
+
+def test_lymphomatoid_papulosis_with_hodgkin_lymphoma_is_lymphoma():
+    assert "lymphoma" in read(coding(SCT, "404106004"))[0]
+
+
+# (9) Primary biliary cholangitis / cirrhosis: not cirrhosis, in every language -------------
+
+
+@pytest.mark.parametrize(
+    ("codings", "text"),
+    [
+        ([coding(CM, "K74.3", "Primary biliary cirrhosis")], None),
+        ([coding(WHO, "K74.3")], None),
+        ([], "Primary biliary cirrhosis"),
+        ([], "Primary biliary cholangitis"),
+        ([], "原発性胆汁性肝硬変"),
+        ([], "原発性胆汁性胆管炎"),
+        ([], "原發性膽汁性肝硬化"),
+        ([], "原发性胆汁性胆管炎"),
+    ],
+)
+def test_primary_biliary_cholangitis_is_not_cirrhosis(codings, text):
+    assert "cirrhosis" not in read(*codings, text=text)[0]
+
+
+def test_primary_biliary_cholangitis_does_not_ask_for_a_child_pugh_class():
+    pbc = active_condition({"coding": [coding(CM, "K74.3")]})
+    asks = "JAKI-HEPATIC: cirrhosis on file without a Child-Pugh class"
+    assert asks not in rule_ids(pbc)
+    assert asks in rule_ids(active_condition({"coding": [coding(CM, "K74.60")]}))
+
+
+@pytest.mark.parametrize("code", ["K74.4", "K74.5", "K74.60", "K70.30"])
+def test_secondary_unspecified_and_other_cirrhosis_stay_cirrhosis(code):
+    assert "cirrhosis" in read(coding(CM, code))[0]
+
+
+# (10) K74.1 hepatic sclerosis: by its code, never by Taiwan's Chinese title ----------------
+
+
+def test_k74_1_hepatic_sclerosis_is_not_cirrhosis_even_with_the_chinese_title():
+    for codings in ([coding(CM, "K74.1")], [coding(TW_ICD10, "K74.1", "肝硬化")]):
+        concepts, _, unclassified = read(*codings)
+        assert "cirrhosis" not in concepts and unclassified == 0
+    assert "cirrhosis" in read(text="肝硬化")[0]  # the Chinese word alone is cirrhosis
+    assert "cirrhosis" in read(coding(TW_ICD10, "K74.60", "未明示肝硬化"))[0]
