@@ -290,12 +290,20 @@ def _plain_members(parts: _HookBody | _TypedHookBody) -> dict[str, Any]:
     return data
 
 
+_TAKEN = frozenset({Observation, Condition, MedicationRequest})  # what bundle_typed returns
+
+
 def bundle_typed(bundle: TypedBundle) -> list[Observation | Condition | MedicationRequest]:
     """The resources of the entries (as fhir_fetch.bundle_resources: OperationOutcomes and
     search outcome messages left out)."""
     entries = bundle.entry
     if not entries:
         return []
+    resources = [entry.resource for entry in entries]
+    if _TAKEN.issuperset(map(type, resources)) and [
+        entry.search for entry in entries
+    ].count(UNSET) == len(entries):
+        return resources  # the usual Bundle: a resource in each entry, no search members
     return [
         resource
         for entry in entries

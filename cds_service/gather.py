@@ -83,7 +83,7 @@ class PrefetchValue:
     """What one prefetch value holds: state "data" | "null" | "failed", resources, next link."""
 
     state: str
-    resources: tuple[dict[str, Any] | Observation | Condition | MedicationRequest, ...] = ()
+    resources: Sequence[dict[str, Any] | Observation | Condition | MedicationRequest] = ()
     next_url: str | None = None
 
 
@@ -94,7 +94,7 @@ def _is_resource(value: Any) -> bool:
 def read_prefetch_value(value: Any) -> PrefetchValue:
     """Classify one prefetch value as sent (pure)."""
     if type(value) is TypedBundle:
-        return PrefetchValue("data", tuple(bundle_typed(value)), next_url(value))
+        return PrefetchValue("data", bundle_typed(value), next_url(value))  # a new list
     if value is None:
         return PrefetchValue("null")
     if isinstance(value, dict) and "resourceType" not in value and "resource" in value:
@@ -157,7 +157,8 @@ def gather(
         sent = item.key in hook_request.prefetch
         value = read_prefetch_value(hook_request.prefetch.get(item.key)) if sent else None
         if value is not None and value.state != "failed":
-            found[item.key] = list(value.resources)
+            resources = value.resources  # a tuple, or a list made for it (typed Bundle)
+            found[item.key] = resources if type(resources) is list else list(resources)
             if value.next_url:
                 if server and within(value.next_url, server):
                     jobs[item.key] = value.next_url
