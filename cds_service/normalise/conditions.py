@@ -347,8 +347,15 @@ def normalise_conditions(
             # each JSON text (`Raw`) first compared in place with the few this chart sent
             # before, else copied and looked up (no copy per Condition for the usual texts)
             status = resource.verificationStatus
-            if status is not UNSET and _status_sent(verifications, status) in EXCLUDED_VERIFICATION:
-                continue
+            if status is not UNSET:
+                for before, sent in verifications:  # `_status_sent`, inlined
+                    if before == status:
+                        verification = sent
+                        break
+                else:
+                    verification = _status_sent(verifications, status)
+                if verification in EXCLUDED_VERIFICATION:
+                    continue
             if (code := resource.code) is UNSET:
                 code = _NO_CODE
             known = codes_by_size.get(size := len(code))
@@ -369,7 +376,14 @@ def normalise_conditions(
             if not found.concepts and found.known_none:
                 continue
             status = resource.clinicalStatus
-            clinical = None if status is UNSET else _status_sent(clinicals, status)
+            clinical = None
+            if status is not UNSET:
+                for before, sent in clinicals:  # `_status_sent`, inlined
+                    if before == status:
+                        clinical = sent
+                        break
+                else:
+                    clinical = _status_sent(clinicals, status)
             if (
                 resource.abatementDateTime is UNSET
                 and resource.abatementPeriod is UNSET
