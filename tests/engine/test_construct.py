@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import pickle
 from datetime import date
 
@@ -76,3 +77,40 @@ def test_positional_is_fast_for_default_factory_fields_it_is_given():
 def test_positional_refuses_to_leave_out_a_default_factory_field():
     with pytest.raises(TypeError):
         fast_positional(Score, "id", "value", "category", "when")  # inputs, evidence: factories
+
+
+def test_fast_built_objects_are_of_the_class_with_its_fields_in_order():
+    args = ("crp", date(2026, 1, 2), "Observation/1", "x|1", 1.0, "mg/L", None, "1 mg/L")
+    made = fast_positional(Observed, *NUMERIC)(*args)
+    assert type(made) is Observed
+    assert list(vars(made)) == [f.name for f in dataclasses.fields(Observed)]
+    assert vars(made) == vars(Observed(**dict(zip(NUMERIC, args, strict=True))))
+    keyword = fast_constructor(Problem)(concepts=frozenset({"ra"}), ref="Condition/1", active=True)
+    assert type(keyword) is Problem
+    assert list(vars(keyword)) == [f.name for f in dataclasses.fields(Problem)]
+
+
+def test_a_cached_property_works_on_a_fast_built_object():
+    @dataclasses.dataclass(frozen=True)
+    class Context:
+        value: int
+        label: str = "x"
+
+        @functools.cached_property
+        def scratch(self) -> dict[str, int]:
+            return {"value": self.value}
+
+    made = fast_positional(Context, "value")(3)
+    assert made.scratch is made.scratch and made.scratch == {"value": 3}
+    assert made == Context(3) and hash(made) == hash(Context(3))
+
+
+def test_a_class_of_another_layout_is_built_by_the_class_itself():
+    @dataclasses.dataclass(frozen=True)
+    class Refused(Exception):  # an Exception's layout: no __class__ assignment from a plain class
+        code: int
+        text: str = "x"
+
+    for made in (fast_positional(Refused, "code")(3), fast_constructor(Refused)(code=3)):
+        assert type(made) is Refused
+        assert made == Refused(3) and made.text == "x"
