@@ -238,7 +238,7 @@ def normalise_observations(
     percentages: list[tuple[ObsCode, dict[str, Any], str, Any, str]] = []
     names = vs.obs_names
     memo: dict[Any, Any] = {}
-    by_unit: dict[str, dict[int, list[tuple[Raw, Any]]]] = {}  # unit -> text length -> seen
+    by_size: dict[int, list[tuple[Raw, str, Any]]] = {}  # code text length -> seen
     days = SEEN_DAYS
     for index, resource in enumerate(resources):
         if type(resource) is Observation:  # decoded typed (fhir_json): the usual shapes here
@@ -257,21 +257,22 @@ def normalise_observations(
                 and type(when := resource.effectiveDateTime) is str
             ):
                 # `_reading` per (code text, unit) without copying the text out per result:
-                # the few texts of a unit and length compared as they are, then by copy
+                # the few (text, unit) pairs of a text length compared as they are (neither
+                # hashed), then by copy
                 if (code := resource.code) is UNSET:
                     code = _NO_CODE
-                try:  # subscripts rather than get(): the usual case, a text seen before
-                    known = by_unit[unit][len(code)]
+                try:  # a subscript rather than get(): the usual case, a length seen before
+                    known = by_size[len(code)]
                 except KeyError:
-                    known = by_unit.setdefault(unit, {}).setdefault(len(code), [])
-                for text, found in known:
-                    if text == code:
+                    known = by_size[len(code)] = []
+                for text, text_unit, found in known:
+                    if text == code and text_unit == unit:
                         hit = found
                         break
                 else:
                     if len(known) < _COMPARED:
                         hit = _reading(vs, bytes(code), unit)
-                        known.append((code, hit))
+                        known.append((code, unit, hit))
                     else:  # many codes of one unit and length: look up a copy
                         key = (bytes(code), unit)
                         hit = memo.get(key, _UNSEEN)
