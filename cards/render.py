@@ -27,7 +27,7 @@ from functools import cache
 from typing import Any
 
 from cards.catalogue import Catalogue, catalogue, format_number
-from cards.ids import random_uuid
+from cards.ids import UuidDraw
 from cards.language import LANGUAGES, match_language
 from cards.suggestions import build_suggestion, fhir_codes
 from cds_service.assess.scores import SCORE_IDS, score_specs
@@ -276,6 +276,7 @@ class _Ctx:
     texts: dict[int, tuple[Finding, str]] = field(default_factory=dict)
     iso: _Iso = field(default_factory=_Iso)  # dates as text, each made once per response
     dated: dict[date, str] = field(default_factory=dict)  # " (2026-04-27)": `meta.paren` of iso
+    uuid: UuidDraw = field(default_factory=UuidDraw)  # the response's card and suggestion ids
 
     def rule_text(self, f: Finding) -> str:
         """`cat.rule_text` of a finding, made once per response."""
@@ -782,7 +783,7 @@ def _card(
         ],
     )
     card: dict[str, Any] = {
-        "uuid": random_uuid(),
+        "uuid": ctx.uuid(),
         "summary": fit_summary(summary),
         "indicator": indicator,
         "detail": "\n".join(detail),
@@ -911,7 +912,7 @@ def _build_suggestions(
         if key in seen:
             continue
         seen.add(key)
-        built = build_suggestion(s.kind, s.params, order, ctx.cat, ctx.knowledge)
+        built = build_suggestion(s.kind, s.params, order, ctx.cat, ctx.knowledge, ctx.uuid)
         if built is not None:
             out.append(built)
     return out

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import logging
 import tomllib
+from collections.abc import Callable
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -303,8 +304,10 @@ def _positive(value: Any) -> bool:
     )
 
 
-def _suggestion(label: str, actions: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"label": label[:200], "uuid": random_uuid(), "actions": actions}
+def _suggestion(
+    label: str, actions: list[dict[str, Any]], uuid: Callable[[], str]
+) -> dict[str, Any]:
+    return {"label": label[:200], "uuid": uuid(), "actions": actions}
 
 
 def build_suggestion(
@@ -313,8 +316,10 @@ def build_suggestion(
     order: Order,
     cat: Catalogue,
     knowledge: Knowledge,
+    uuid: Callable[[], str] = random_uuid,
 ) -> dict[str, Any] | None:
-    """A CDS Hooks suggestion for one engine Suggestion, or None when it cannot be built."""
+    """A CDS Hooks suggestion for one engine Suggestion, or None when it cannot be built;
+    its id from `uuid` (render passes the response's `ids.UuidDraw`)."""
     if kind == "dose-update":
         dose_mg, per_day = params.get("dose_mg"), params.get("per_day")
         if not _positive(dose_mg) or not (per_day is None or _positive(per_day)):
@@ -325,13 +330,16 @@ def build_suggestion(
             return None
         drug = cat.drug(order.drug, order.display)
         label = cat.fill("action", "dose_update", drug=drug, dose=text)
-        return _suggestion(label, [{"type": "update", "description": label, "resource": resource}])
+        update = {"type": "update", "description": label, "resource": resource}
+        return _suggestion(label, [update], uuid)
     if kind == "stop-order":
         ref = order.ref
         if "/" not in ref or ref.startswith("draftOrders"):
             return None
         label = cat.fill("action", "stop_order", drug=cat.drug(order.drug, order.display))
-        return _suggestion(label, [{"type": "delete", "description": label, "resourceId": ref}])
+        return _suggestion(
+            label, [{"type": "delete", "description": label, "resourceId": ref}], uuid
+        )
     subject = subject_of(order)
     if subject is None:
         return None
@@ -359,7 +367,7 @@ def build_suggestion(
         }
         for b in blobs
     ]
-    return _suggestion(label, actions)
+    return _suggestion(label, actions, uuid)
 
 
 def _prepare(
