@@ -150,6 +150,9 @@ def test_look_alikes_are_reviewed_with_a_reason():
         ("731000119105", "diabetes"),
         ("80002007", "pregnancy"),  # malpresentation of fetus: the mother's pregnancy
         ("199397009", "pregnancy"),  # cephalopelvic disproportion
+        ("63102001", "visual_disturbance"),  # visual disturbance (ICD-10 H53.9)
+        ("36994005", "visual_disturbance"),  # transient visual loss (H53.12)
+        ("24982008", "visual_disturbance"),  # diplopia (H53.2)
     ],
 )
 def test_specific_snomed_codes_are_their_concept(code, expected):
@@ -168,6 +171,8 @@ def test_specific_snomed_codes_are_their_concept(code, expected):
         ("88594005", "herpes_zoster"),  # herpes simplex
         ("15777000", "diabetes"),  # prediabetes
         ("840544004", "serious_infection"),  # suspected COVID-19
+        ("87551000119101", "visual_disturbance"),  # visual disturbance as sequela of stroke
+        ("193683001", "visual_disturbance"),  # colour blindness
         ("254701007", "malignancy_not_nmsc"),  # BCC is nmsc (checked below)
     ],
 )

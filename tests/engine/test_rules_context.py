@@ -629,6 +629,24 @@ def test_pmr_rules_from_icd10_conditions_and_a_japanese_brand_name():
     assert "crp" in na.concepts
 
 
+def test_pmr_gca_signs_fire_on_a_snomed_visual_disturbance_and_not_on_a_post_stroke_deficit():
+    from cds_service.model import PatientRecord
+
+    sct = "http://snomed.info/sct"
+    record = PatientRecord(
+        patient_id="p3",
+        conditions=[
+            _condition("http://hl7.org/fhir/sid/icd-10", "M35.3", 1),  # PMR (WHO ICD-10)
+            _condition(sct, "63102001", 2),  # visual disturbance (H53.9)
+            _condition(sct, "87551000119101", 3),  # visual disturbance as sequela of stroke
+        ],
+    )
+    f = _through_normalise(record, [_draft({"text": "オルミエント錠4mg"})])
+    (gca,), _ = run(f, "PMR-GCA-SIGNS")
+    assert gca.params["signs"] == ["visual_disturbance"]
+    assert [e.ref for e in gca.evidence] == ["Condition/c2"]
+
+
 def test_ra_payer_das28_switched_on_through_the_institution_configuration():
     k = load_knowledge(overrides={"RA-PAYER-DAS28": {"enabled": True, "min_das28": 3.2}})
     high_enough = visit(days_ago(10), **RA_VISIT)  # 4.17 > 3.2: requirement met
