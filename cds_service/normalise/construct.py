@@ -2,20 +2,16 @@
 
 A frozen dataclass's generated __init__ sets each field through object.__setattr__; for
 Observed (twelve fields) that costs as much as all the rest of reading a numeric result. The
-constructors made here give the same object as calling the class (equal, same hash, repr,
-dataclasses.replace/asdict, pickle; still frozen) without it: an instance of a plain "builder"
-class of the same layout stores the fields, in field order, as ordinary attributes (the
-interpreter's fastest store), then becomes an instance of the dataclass by assignment to its
-`__class__` (allowed between classes of the same layout; checked once when the constructor is
-made). They are only used when that holds: plain fields with plain defaults, no
-__post_init__, no __slots__, a layout the assignment accepts; for any other class the
-constructor calls the class itself.
+constructors made here fill the new instance's dict instead, which gives the same object as
+calling the class (equal, same hash, repr, dataclasses.replace/asdict, pickle; still frozen).
+They are only used when that holds: plain fields with plain defaults, no __post_init__, no
+__slots__; for any other class the class itself is returned.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import MISSING, Field, fields, is_dataclass
+from dataclasses import MISSING, fields, is_dataclass
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -38,21 +34,25 @@ def fast_constructor(cls: type[T]) -> Callable[..., T]:
     The caller must pass every field without a default (as `cls(...)` would require)."""
     if not _plain(cls):
         return cls
-    every = fields(cls)
-    params = ", ".join(
-        f"{f.name}=_d_{f.name}" if f.default is not MISSING else f.name for f in every
-    )
-    doc = f"{cls.__name__}(**values), without the frozen-dataclass __init__."
-    builder = _builder(cls, f"*, {params}", every, {f.name for f in every}, doc)
-    return cls if builder is None else builder
+    defaults = {f.name: f.default for f in fields(cls) if f.default is not MISSING}
+    new = object.__new__
+
+    def construct(**values: Any) -> T:
+        item = new(cls)
+        item.__dict__.update(defaults, **values)
+        return item
+
+    construct.__doc__ = f"{cls.__name__}(**values), without the frozen-dataclass __init__."
+    return construct
 
 
 def fast_positional(cls: type[T], *names: str) -> Callable[..., T]:
     """A constructor taking the fields `names` by position, the other fields at their
     defaults: `make(a, b)` equals `cls(**{names[0]: a, names[1]: b})`.
 
-    For the hottest loops. Fields left out must have plain defaults (a field with a default
-    factory must be given). For a class that is not plain, the constructor calls the class."""
+    For the hottest loops: the instance dict is written as one literal (no keyword dict).
+    Fields left out must have plain defaults (a field with a default factory must be given).
+    For a class that is not plain, the constructor calls the class."""
     every = fields(cls) if is_dataclass(cls) else ()
     known = {f.name for f in every}
     unknown = [n for n in names if n not in known]
@@ -62,40 +62,25 @@ def fast_positional(cls: type[T], *names: str) -> Callable[..., T]:
     if missing:
         raise TypeError(f"{cls.__name__}: fields {missing} have no default")
     args = ", ".join(names)
-    doc = f"{cls.__name__}({args}), without the frozen-dataclass __init__."
-    if _plain(cls, names):
-        builder = _builder(cls, args, every, set(names), doc)
-        if builder is not None:
-            return builder
-    source = f"def make({args}):\n    return cls({', '.join(f'{n}={n}' for n in names)})\n"
-    scope: dict[str, Any] = {"cls": cls}
+    if not _plain(cls, names):
+        source = f"def make({args}):\n    return cls({', '.join(f'{n}={n}' for n in names)})\n"
+        scope: dict[str, Any] = {"cls": cls}
+    else:
+        scope = {"cls": cls, "new": object.__new__, "set_attr": object.__setattr__}
+        items = []
+        for f in every:  # in field order, like the dict __init__ would make
+            if f.name in names:
+                items.append(f"{f.name!r}: {f.name}")
+            else:
+                scope[f"_d_{f.name}"] = f.default
+                items.append(f"{f.name!r}: _d_{f.name}")
+        source = (
+            f"def make({args}):\n"
+            "    item = new(cls)\n"
+            f"    set_attr(item, '__dict__', {{{', '.join(items)}}})\n"
+            "    return item\n"
+        )
     exec(source, scope)  # noqa: S102 - generated from the class's own field names, as dataclasses does
     make = scope["make"]
-    make.__doc__ = f"{cls.__name__}({args})."
+    make.__doc__ = f"{cls.__name__}({args}), without the frozen-dataclass __init__."
     return make
-
-
-def _builder(
-    cls: type[T], params: str, every: tuple[Field[Any], ...], given: set[str], doc: str
-) -> Callable[..., T] | None:
-    """A class whose call with `params` stores every field of `cls` (those in `given` from
-    the call, the others at their defaults) and returns the instance as a `cls`; None when
-    this Python refuses the `__class__` assignment for `cls` (tried once, here)."""
-    scope: dict[str, Any] = {"cls": cls}
-    lines = []
-    for f in every:  # in field order, like the dataclass __init__
-        if f.default is not MISSING:
-            scope[f"_d_{f.name}"] = f.default
-        lines.append(f"    self.{f.name} = {f.name if f.name in given else '_d_' + f.name}\n")
-    source = f"def __init__(self, {params}):\n{''.join(lines)}    self.__class__ = cls\n"
-    exec(source, scope)  # noqa: S102 - generated from the class's own field names, as dataclasses does
-    builder = type(
-        f"{cls.__name__}Builder",
-        (),
-        {"__init__": scope["__init__"], "__module__": __name__, "__doc__": doc},
-    )
-    try:
-        probe = builder(**{f.name: None for f in every if f.name in given})
-    except TypeError:  # another layout: not assignable
-        return None
-    return builder if type(probe) is cls else None
