@@ -134,6 +134,70 @@ def test_japanese_latent_tb_under_a16_9_asks_for_treatment_instead_of_forbidding
     assert "JAKI-TB-ACTIVE" in rule_ids(active_condition({"coding": [coding(WHO, "A16.9")]}))
 
 
+# (2) Viral meningitis and encephalitis: a serious infection by code and by name alike -------
+
+
+@pytest.mark.parametrize(
+    ("codings", "text"),
+    [
+        ([coding(CM, "A87.9")], None),
+        ([coding(CM, "A87.9", "Viral meningitis, unspecified")], None),
+        ([coding(WHO, "A87.0")], None),
+        ([coding(CM, "B00.3")], None),
+        ([coding(CM, "B00.4", "Herpesviral encephalitis")], None),
+        ([coding(CM, "A86")], None),
+        ([coding(CM, "G02")], None),
+        ([coding(SCT, "58170007", "Viral meningitis (disorder)")], None),
+        ([], "Viral meningitis"),
+        ([], "Meningitis, viral"),
+        ([], "Herpes simplex encephalitis"),
+        ([], "ウイルス性髄膜炎"),
+        ([], "ヘルペス脳炎"),
+        ([], "病毒性腦膜炎"),
+        ([], "病毒性脑膜炎"),
+        ([], "腺病毒性腦膜炎"),
+    ],
+)
+def test_viral_meningitis_and_encephalitis_are_serious_infections(codings, text):
+    assert "serious_infection" in read(*codings, text=text)[0]
+
+
+@pytest.mark.parametrize(
+    ("codings", "text"),
+    [([coding(CM, "B02.1", "Zoster meningitis")], None), ([], "帯状疱疹性髄膜炎")],
+)
+def test_zoster_meningitis_is_zoster_and_a_serious_infection(codings, text):
+    assert {"herpes_zoster", "serious_infection"} <= read(*codings, text=text)[0]
+
+
+@pytest.mark.parametrize(
+    ("codings", "text"),
+    [
+        ([coding(CM, "G03.0", "Nonpyogenic meningitis")], None),
+        ([coding(CM, "G03.2")], None),
+        ([coding(CM, "G04.81", "Other encephalitis and encephalomyelitis")], None),
+        ([], "Aseptic meningitis"),
+        ([], "Autoimmune encephalitis"),
+        ([], "Encephalitis following immunization"),
+        ([], "Anti-NMDA receptor encephalitis"),
+        ([], "自己免疫性脳炎"),
+        ([], "Encephalitis"),
+        ([], "Sequela of viral encephalitis"),
+        ([], "Family history of meningitis"),
+    ],
+)
+def test_non_infective_unspecified_or_past_meningitis_and_encephalitis_are_no_active_infection(
+    codings, text
+):
+    current = [p for p in facts(*codings, text=text).problems if p.active]
+    assert not any("serious_infection" in p.concepts for p in current)
+
+
+def test_an_active_viral_meningitis_defers_the_start():
+    meningitis = active_condition({"coding": [coding(CM, "A87.9")]})
+    assert "JAKI-SERIOUS-INFECTION" in rule_ids(meningitis)
+
+
 # (3) A sequela: the disease in the past, in every language ------------------------------
 
 

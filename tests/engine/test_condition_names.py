@@ -250,7 +250,6 @@ def test_the_risk_of_a_condition_is_known_not_to_be_it(text):
         "Other peripheral vascular diseases",
         "Occlusion and stenosis of cerebral arteries, not resulting in cerebral infarction",
         "National Institutes of Health Stroke Scale (NIHSS) score",
-        "Measles complicated by meningitis",
         "Ascariasis pneumonia",
         "Meconium passage during delivery",
         "Encounter for childbirth instruction",

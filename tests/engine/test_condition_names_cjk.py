@@ -191,8 +191,6 @@ def test_japanese_and_chinese_compound_names_are_read_by_meaning(display, concep
         ("吸入油及精油所致之肺炎", "serious_infection"),
         ("人類間質肺炎病毒引起之急性細支氣管炎", "serious_infection"),  # the virus's name
         ("肺炎黴漿菌所致急性支氣管炎", "serious_infection"),
-        ("腺病毒性腦膜炎", "serious_infection"),  # viral meningitis, as in English
-        ("流行性腮腺炎腦膜炎", "serious_infection"),
         ("伴有皮質下梗塞的常染色體顯性遺傳性腦動脈病變", "stroke"),  # CADASIL
         ("外傷性蜘蛛網膜下腔出血", "stroke"),
         ("C型肝炎未伴有肝昏迷", "hepatic_impairment_severe"),
