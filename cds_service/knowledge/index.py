@@ -198,6 +198,10 @@ class ValueSets:
     # endings that speak of the disease's complications ("・合併症なし"), longest first
     name_not_about: tuple[str, ...] = ()
     name_unspecified: tuple[str, ...] = ()  # "not otherwise specified" phrases (no denial)
+    # English clinical abbreviations of condition names (name_qualifiers.toml
+    # [_meta.abbreviations]): normalised abbreviation -> words, and the pattern that finds them
+    name_abbreviations: dict[str, str] = field(default_factory=dict)
+    name_abbreviation_re: re.Pattern[str] | None = None
     # concepts whose "history of X" is no X at all (a past pregnancy): name_qualifiers.toml
     name_history_none: frozenset[str] = frozenset()
     # displays of the generated expansions (SNOMED CT without its semantic tag, ICD-10-CM),
@@ -341,11 +345,25 @@ class ValueSets:
             remember(self._text_cache, key, found)
         return found
 
+    def expand_abbreviations(self, text: str) -> str:
+        """A normalised (norm_text) condition name with its listed English abbreviations
+        written out as whole words ("type 2 dm w/ hyperglycemia" -> "type 2 diabetes mellitus
+        with hyperglycemia", "personal hx of pneumonia" -> "personal history of pneumonia");
+        other text unchanged."""
+        pattern = self.name_abbreviation_re
+        if pattern is None or not text.isascii():
+            return text
+        words = self.name_abbreviations
+        expanded = pattern.sub(lambda m: f" {words[m.group(0)]} ", text)
+        return " ".join(expanded.split()) if expanded != text else text
+
     def condition_meaning(self, text: str, tag: str | None = None) -> str | None:
         """Concept id that a SNOMED CT style name means by the concepts' definitions
         (valuesets/conditions.toml), e.g. "Acute deep venous thrombosis (disorder)" -> dvt;
         look-alikes (family history, screening, suspected, negated...) give None. `tag`: the
         semantic tag the name was sent with when the caller took it off ("" for none)."""
+        if self.name_abbreviation_re is not None and text.isascii():
+            text = self.expand_abbreviations(norm_text(text))
         found = self.cond_meaning.concepts_of(unicodedata.normalize("NFKC", text), tag)
         if found is not None and "+" in found and found not in self.cond_combinations:
             self.add_combination(found.split("+"))

@@ -476,6 +476,27 @@ def build_valuesets(
 NAME_STATUSES = ("negated", "family", "screening", "suspected", "risk", "history")
 
 
+def _name_abbreviations(vs: ValueSets, table: Any) -> None:
+    """name_qualifiers.toml [_meta.abbreviations]: abbreviation -> the words it stands for,
+    found as a whole word or phrase of the normalised name (not inside a word, nor joined to
+    it by "/" or "-"); longest first, so that "w/o" is read before "w/"."""
+    where = "valuesets/name_qualifiers.toml [_meta.abbreviations]"
+    if not isinstance(table, Mapping) or not all(
+        isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip()
+        for k, v in table.items()
+    ):
+        raise KnowledgeError(f"{where}: abbreviation = words")
+    words = {norm_text(k): norm_text(v) for k, v in table.items()}
+    if not words:
+        return
+    parts = [
+        re.escape(k) + (r"(?![a-z0-9/-])" if k[-1].isalnum() else "")
+        for k in sorted(words, key=len, reverse=True)
+    ]
+    vs.name_abbreviations = words
+    vs.name_abbreviation_re = re.compile(r"(?<![a-z0-9/-])(?:" + "|".join(parts) + ")")
+
+
 def _name_qualifiers(vs: ValueSets, data: Mapping[str, Any]) -> None:
     """valuesets/name_qualifiers.toml: the words around a condition name, by status."""
     if not data:
@@ -491,6 +512,7 @@ def _name_qualifiers(vs: ValueSets, data: Mapping[str, Any]) -> None:
             {norm_text(w) for w in meta.get("not_otherwise_specified", [])}, key=len, reverse=True
         )
     )
+    _name_abbreviations(vs, meta.get("abbreviations", {}))
     for status in NAME_STATUSES:
         table = data.get(status, {})
         where = f"valuesets/name_qualifiers.toml [{status}]"

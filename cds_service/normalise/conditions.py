@@ -163,7 +163,8 @@ def _read_name(vs: ValueSets, text: str) -> NameRead | None:
     code means; history when it starts or ends with a history word: "Personal history of
     nicotine dependence" is former smoker, in the past), else a listed name or expansion
     display left after qualifier words are taken off, else what the definitions read in it."""
-    whole = _strip_tag(vs, norm_text(text)).strip(_TRAILING)
+    # "Personal Hx of Pneumonia", "Type 2 DM w/o Complications": abbreviations written out first
+    whole = vs.expand_abbreviations(_strip_tag(vs, norm_text(text)).strip(_TRAILING))
     for ending in vs.name_not_about:  # "X・合併症なし": X without complications, not "no X"
         if whole.endswith(ending) and len(whole) > len(ending):
             whole = whole[: -len(ending)].strip(_TRAILING)

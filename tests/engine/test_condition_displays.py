@@ -1172,3 +1172,52 @@ def test_a_relative_of_subject_is_family_history(display, not_concept):
     patient's; the patient's own condition "in mother complicating pregnancy" stays."""
     assert not_concept not in read(display)
     assert "diabetes" in read("Diabetes mellitus in mother complicating pregnancy")
+
+
+# ------------------------------- US abbreviations (CMS short descriptions, VA encounter forms)
+
+
+@pytest.mark.parametrize(
+    ("display", "concept"),
+    [
+        ("Type 2 DM w/ Hyperglycemia", "diabetes"),
+        ("DM Type 1 w/ Circulatory Complications", "diabetes"),
+        ("Malig Neop of Upper-Outer Quadrant of Left Breast", "malignancy"),
+        ("Athscl Native Arteries of Right Leg w/ Intrmt Claud", "pad"),
+        ("Athscl Hrt Disease of Native Coronary Artery w/ Oth Ang Pctrs", "cad"),
+        ("Quad preg w two or more monochorionic fetuses, first tri", "pregnancy"),
+        ("HTN", "hypertension"),
+        ("CHF", "heart_failure"),
+        ("Rheu Arth w/ Rheu Factor Right Hand", "ra"),
+        ("Rheumatoid arthritis with rheumatoid factor of right hand", "ra"),
+        ("Rheumatoid arthritis without rheumatoid factor, unspecified site", "ra"),
+        (
+            "Rheumatoid factor and cyclic citrullinated peptide antibody positive rheumatoid"
+            " arthritis",
+            "ra",
+        ),
+    ],
+)
+def test_us_abbreviations_of_a_condition_name_are_read_as_written_out(display, concept):
+    """US problem lists and the CMS / VA short descriptions of ICD-10-CM codes abbreviate
+    (name_qualifiers.toml [_meta.abbreviations]); "DM" alone (diabetes or dermatomyositis) is
+    not expanded."""
+    assert concept in current(display)
+
+
+@pytest.mark.parametrize(
+    ("display", "not_concept"),
+    [
+        ("Elevated B/P w/o Diagnosis of HTN", "hypertension"),
+        ("Acute Hepatitis A w/o Hepatic Coma", "hepatic_impairment_severe"),
+        ("Personal Hx of Pneumonia", "serious_infection"),
+        ("Hx of DVT", "dvt"),
+        ("Mycobacterium, Non-Tuberculosis NEC", "tb_active"),
+        ("DM", "diabetes"),
+        ("DM with ILD", "diabetes"),
+        ("Rheumatoid factor positive", "ra"),
+        ("PVD", "pad"),
+    ],
+)
+def test_an_abbreviated_denial_or_history_is_no_current_concept(display, not_concept):
+    assert not_concept not in current(display)
