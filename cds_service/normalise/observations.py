@@ -240,7 +240,9 @@ def normalise_observations(
     memo: dict[Any, Any] = {}
     by_size: dict[int, list[tuple[Raw, str, Any]]] = {}  # code text length -> seen
     days = SEEN_DAYS
-    for index, resource in enumerate(resources):
+    located = 0  # where to look for the next result without an id (its ref is by position)
+    for resource in resources:
+        sent = resource
         if type(resource) is Observation:  # decoded typed (fhir_json): the usual shapes here
             # the usual result, read inline: a plain number in a unit that converts, dated
             # by effectiveDateTime; any other shape, and what is not read, by `_typed_plan`
@@ -356,7 +358,9 @@ def normalise_observations(
         if type(rid) is str and rid:
             rtype = resource.get("resourceType") or "Observation"
             ref = f"{rtype}/{rid}"
-        else:
+        else:  # by its position (found, not counted: the usual result has an id)
+            index = located = _position(resources, sent, located)
+            located += 1
             ref = ref_of(resource, index, "Observation")
         when = parse_date(resource.get(DATE_PATHS[0]))  # the usual member, read directly
         if when is None:
@@ -404,6 +408,13 @@ def normalise_observations(
             entries.sort(key=_by_ref, reverse=True)
         lists[concept] = ObservedList(entries)
     return lists, dropped
+
+
+def _position(resources: Sequence[Any], resource: Any, start: int) -> int:
+    """Where `resource` (that very object) is in `resources`, at `start` or after: the
+    results are read in order, and an object sent twice takes the same way both times, so
+    that the next one without an id is never before the last one found."""
+    return next(i for i in range(start, len(resources)) if resources[i] is resource)
 
 
 def _by_ref(entry: tuple[Any, ...]) -> tuple[date, str]:

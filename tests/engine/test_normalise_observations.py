@@ -309,6 +309,22 @@ def test_observation_without_id_gets_a_positional_reference():
     assert only(facts_of(o), "crp").ref == "Observation[0]"
 
 
+def test_results_without_id_are_referenced_by_their_own_position_among_others():
+    first = obs("1988-5", when="2026-10-01", **qty(1, code="mg/L"))
+    second = obs("1988-5", when="2026-10-02", **qty(2, code="mg/L"))
+    for o in (first, second):
+        del o["id"]
+    typed = obs("4537-7", "esr-1", **qty(20, code="mm/h"))
+    # the same object sent twice without an id is two positions, two results
+    facts = facts_of(typed, "garbage", first, typed, second, first)
+    assert [(o.ref, o.value) for o in facts.observations["crp"]] == [
+        ("Observation[4]", 2.0),
+        ("Observation[5]", 1.0),
+        ("Observation[2]", 1.0),
+    ]
+    assert [o.ref for o in facts.observations["esr"]] == ["Observation/esr-1"]
+
+
 def test_garbage_does_not_crash():
     garbage = [
         "text",

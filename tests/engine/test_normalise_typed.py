@@ -524,6 +524,19 @@ def test_one_code_in_several_units_in_one_chart_reads_each_as_plain_json_does():
     assert len(plain[0]["esr"]) == 2 and len(plain[1]) == 2
 
 
+def test_results_without_id_among_typed_ones_are_referenced_by_their_position():
+    resources = [
+        obs("4537-7", "esr-1", **q(20, "mm/h")),
+        obs("1988-5", None, "2026-10-01", **q(1.0, "mg/dL")),
+        obs("4537-7", "esr-2", "2026-10-02", **q(21, "mm/h")),
+        obs("1988-5", None, "2026-10-02", **q(2.0, "mg/dL")),
+    ]
+    plain, from_typed, decoded = _both(resources)
+    assert isinstance(decoded, TypedBundle)
+    assert from_typed == plain
+    assert [o.ref for o in plain[0]["crp"]] == ["Observation[3]", "Observation[1]"]
+
+
 def test_many_codes_of_one_unit_and_text_length_are_each_read_as_plain_json_does():
     """A chart of many distinct codes whose code texts are as long as each other, in one
     unit (local lab codes): each is told apart from the others, the known one wherever it
