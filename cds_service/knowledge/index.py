@@ -207,6 +207,9 @@ class ValueSets:
     # displays of the generated expansions (SNOMED CT without its semantic tag, ICD-10-CM),
     # normalised -> concept; only displays that name one concept (names recognised as such)
     cond_display_names: dict[str, str] = field(default_factory=dict)
+    # displays of expansion codes that mean their concept only under their code (conditions.toml
+    # [_display_not_a_name]: ICD-10-CM's "Galactorrhea" is O92.6 only inside chapter XV)
+    cond_display_not_names: frozenset[str] = frozenset()
     # the concept definitions, for the display of a code the expansions do not list
     cond_meaning: MeaningIndex = field(default_factory=MeaningIndex)
     indication_concepts: dict[str, str] = field(default_factory=dict)  # condition -> indication

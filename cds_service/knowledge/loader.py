@@ -714,6 +714,8 @@ def _display_names(vs: ValueSets, data: Mapping[str, Any]) -> None:
                 seen.setdefault(norm_text(text), set()).add(concept)
     for name, concepts in seen.items():
         (concept, *others) = concepts
+        if name in vs.cond_display_not_names:
+            continue
         if not others and vs.cond_names.get(name, concept) == concept and name:
             vs.cond_display_names[name] = concept
 
@@ -769,6 +771,12 @@ def _conditions(vs: ValueSets, data: Mapping[str, Any], conds: set[str]) -> None
         raise KnowledgeError("valuesets/conditions.toml [_history].snomed_concepts: unknown")
     vs.cond_history_rule = (pattern, history_concepts)
     _name_over_code(vs, data.get("_name_over_code", {}), sources, conds)
+    alone = data.get("_display_not_a_name", {})
+    if alone:
+        _source(alone, sources, "valuesets/conditions.toml [_display_not_a_name]")
+        if not str(alone.get("reason", "")).strip():
+            raise KnowledgeError("valuesets/conditions.toml [_display_not_a_name]: needs a reason")
+        vs.cond_display_not_names = frozenset(norm_text(str(t)) for t in alone["displays"])
     for concept, table in data.items():
         if concept.startswith("_"):
             continue

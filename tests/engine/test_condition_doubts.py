@@ -260,6 +260,15 @@ def test_disorders_of_lactation_are_lactation_not_pregnancy(code):
     assert concepts == {"lactation"}
 
 
+def test_the_word_galactorrhoea_alone_is_not_lactation_its_puerperal_code_is():
+    # O92.6 "Galactorrhea" is puerperal only inside chapter XV; the word alone is as often
+    # a prolactinoma's (N64.3): unclassified, not lactation nor pregnancy
+    concepts, _, unclassified = read(text="Galactorrhea")
+    assert not concepts & {"pregnancy", "lactation"} and unclassified == 1
+    assert read(coding(CM, "O92.6", "Galactorrhea"))[0] == {"lactation"}
+    assert not read(coding(CM, "N64.3"))[0]
+
+
 def test_a_postpartum_depression_does_not_fire_the_pregnancy_contraindication():
     assert "JAKI-PREGNANCY" not in rule_ids(active_condition({"coding": [coding(CM, "O90.6")]}))
     assert "JAKI-PREGNANCY" not in rule_ids(active_condition({"coding": [coding(CM, "O92.5")]}))
