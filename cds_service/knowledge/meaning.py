@@ -109,6 +109,9 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
         # "not amenable to photocoagulation": how the disease can be treated, not its absence
         r"|\bnot\b(?! (yet )?delivered)(?! resulting in)(?! done)(?! confirmed bacteriolog)"
         r"(?! amenable to)"
+        # a malignancy "not in remission" / "not having achieved remission" (ICD-10-CM C90-C95
+        # titles, "Leukemia, not in remission") is active, not absent
+        r"(?! (having |yet )?(achieved? |in )(complete |partial |full )?remission)"
         # a grade or a variant, not an absence ("Macular edema not clinically significant due to
         # diabetes mellitus", "endocarditis of left atrioventricular (not morphologically mitral)
         # valve"); what a disease is not due to is read in _says (NOT_CAUSED)

@@ -1190,6 +1190,9 @@ def test_a_relative_of_subject_is_family_history(display, not_concept):
         ("CHF", "heart_failure"),
         ("Rheu Arth w/ Rheu Factor Right Hand", "ra"),
         ("Rheumatoid arthritis with rheumatoid factor of right hand", "ra"),
+        ("Rheu arthritis w rheu factor of left knee w/o org/sys involv", "ra"),
+        ("Leukemia,Unspec,Not in Remission", "malignancy"),
+        ("Chronic myelomonocytic leukemia not achieve remission", "malignancy"),
         ("Rheumatoid arthritis without rheumatoid factor, unspecified site", "ra"),
         (
             "Rheumatoid factor and cyclic citrullinated peptide antibody positive rheumatoid"
@@ -1217,6 +1220,8 @@ def test_us_abbreviations_of_a_condition_name_are_read_as_written_out(display, c
         ("DM with ILD", "diabetes"),
         ("Rheumatoid factor positive", "ra"),
         ("PVD", "pad"),
+        ("Panmyelosis w/ Myelofibrosis,Acute,In Remission", "myelofibrosis"),
+        ("No leukemia", "malignancy"),
     ],
 )
 def test_an_abbreviated_denial_or_history_is_no_current_concept(display, not_concept):
