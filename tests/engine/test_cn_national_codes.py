@@ -1,0 +1,75 @@
+"""China's national ICD-10 editions (医保版 2.0 / 国家临床版 2.0) as Chinese charts send them: an
+extension code ("I26.900x010") means the WHO category it extends unless its own Chinese name
+says it is a look-alike ("I26.900x007 非血栓性肺栓塞症"), and the names of the tables decide
+inside the buckets WHO leaves open (Z86.7). Codes and names: the 医保版 2.0 diagnosis table of
+the NHSA CHS-DRG 1.1 grouper (conditions.toml [_sources] cn_yb2)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from cds_service.knowledge import load_knowledge
+from cds_service.model import PatientRecord
+from cds_service.normalise import normalise
+
+K = load_knowledge()
+CN = "urn:oid:2.16.156.10011.2.3.3.11"
+
+
+def _facts(code: str, system: str = CN):
+    resource = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "clinicalStatus": {"coding": [{"code": "active"}]},
+        "code": {"coding": [{"system": system, "code": code}]},
+    }
+    return normalise(PatientRecord(patient_id="p", conditions=[resource]), [], K, date(2026, 12, 5))
+
+
+def _concepts(code: str, system: str = CN) -> set[str]:
+    return set().union(*(p.concepts for p in _facts(code, system).problems))
+
+
+@pytest.mark.parametrize(
+    ("code", "name", "not_this"),
+    [
+        ("I26.900x007", "非血栓性肺栓塞症", {"pe", "vte"}),
+        ("I82.201", "腔静脉瘤栓", {"dvt", "vte"}),
+        ("J84.102", "肺肉芽肿", {"ild", "chronic_lung_disease"}),
+        ("M06.001", "复发性血清阴性对称性滑膜炎伴凹陷性水肿", {"ra"}),
+        ("M06.002", "缓解性血清阴性对称性滑膜炎伴凹陷性水肿综合征", {"ra"}),
+        ("M06.003", "滑膜炎-痤疮-脓疱疹-骨肥厚-骨炎综合征", {"ra"}),
+        ("M06.000x001", "滑膜炎-痤疮-脓疱疹-骨肥厚-骨炎综合征 (临床版)", {"ra"}),
+        ("M86.805", "骨残留异物性肉芽肿", {"serious_infection"}),
+        ("E78.801", "脂肪肉芽肿病", {"dyslipidaemia"}),
+        ("I10.x00x017", "假性高血压", {"hypertension"}),
+    ],
+)
+def test_an_extension_that_names_a_look_alike_is_not_the_category(code, name, not_this):
+    facts = _facts(code)
+    assert not facts.problems, name
+    assert not facts.unclassified_conditions, "known to be none, by its national name"
+
+
+@pytest.mark.parametrize(
+    ("code", "concept"),
+    [
+        ("I26.900x010", "pe"),  # 急性肺栓塞
+        ("I26.900x017", "pe"),  # 感染性肺栓塞
+        ("I82.203", "dvt"),  # 下腔静脉血栓形成
+        ("J84.104", "ild"),  # 特发性肺间质纤维化
+        ("M06.900", "ra"),
+        ("M06.000", "ra"),  # 血清反应阴性的类风湿性关节炎
+        ("I10.x00x008", "hypertension"),  # 良性高血压
+    ],
+)
+def test_the_siblings_of_those_look_alikes_keep_their_category(code, concept):
+    assert concept in _concepts(code)
+
+
+@pytest.mark.parametrize("code", ["Z86.702", "Z86.703"])  # 脑出血个人史, 脑梗死个人史
+def test_a_chinese_history_of_stroke_code_is_a_past_stroke(code):
+    (problem,) = _facts(code).problems
+    assert "stroke" in problem.concepts and not problem.active
