@@ -14,6 +14,8 @@ Code-system matching (decided here, documented in docs and in the report):
   (M05 matches M05.79 and M0579); otherwise matching is exact. A less specific code never
   matches a more specific entry: M05 does not match an entry M05.7 (the parent is listed
   explicitly where the clinical specification, section 6, asks for it: C44.9 besides C44.91).
+- A dagger/asterisk pair ("A17.0+G01*", "B48.5†J17.2*", China's "M05.100+J99.0*") means
+  what both its codes mean; it is known to be no concept only if each of its codes is.
 - SNOMED CT, LOINC, RxNorm, ATC and CVX match exactly (ATC never by prefix: clinical
   specification, section 2).
 """
@@ -47,6 +49,19 @@ def norm_text(text: str) -> str:
 def norm_icd10(code: str) -> str:
     """ICD-10 code as compared: upper case, without dot, blanks or trailing dashes."""
     return "".join(ch for ch in unicodedata.normalize("NFKC", code).upper() if ch.isalnum())
+
+
+_PAIR_SIGNS = ("+", "\u2020")  # "+" or the dagger sign between the two codes of a pair
+
+
+def icd10_parts(code: str) -> list[str]:
+    """The codes of an ICD-10 dagger/asterisk pair as compared ("A18.0+M49.0*",
+    "B48.5†J17.2*", China's "M05.100+J99.0*" -> ["A180", "M490"] ...); one code alone -> [it]."""
+    text = unicodedata.normalize("NFKC", code)
+    if not any(sign in text for sign in _PAIR_SIGNS):
+        return [norm_icd10(text)]
+    parts = [norm_icd10(part) for part in re.split("[+\u2020]", text)]
+    return [part for part in parts if part]
 
 
 def norm_code(code: str) -> str:
@@ -307,16 +322,32 @@ class ValueSets:
     def _condition_concept(self, system: Any, code: str) -> str | None:
         family = self.systems.family(system)
         if family == "icd10":
-            key = norm_icd10(code)
-            hit = self.cond_exact.get(("icd10", key))
-            if hit is not None:
-                return hit or None  # "": a code the value sets say is no concept
-            for end in range(len(key) - 1, 2, -1):
-                hit = self.cond_prefix.get(key[:end])
-                if hit is not None:
-                    return hit or None
-            return (self.cond_prefix.get(key) or None) if len(key) == 3 else None
+            parts = icd10_parts(code)
+            if len(parts) == 1:
+                return self._icd10_concept(parts[0])
+            # a dagger/asterisk pair means what both its codes mean (A17.0+G01*: tuberculous
+            # meningitis is tuberculosis and a meningitis; B48.5+J17.2*: Pneumocystis pneumonia)
+            found: list[str] = []
+            for part in parts:
+                concept = self._icd10_concept(part)
+                for one in concept.split("+") if concept else ():
+                    if one not in found:
+                        found.append(one)
+            if len(found) > 1:
+                return self.add_combination(found)
+            return found[0] if found else None
         return self.cond_exact.get((family, norm_code(code)))
+
+    def _icd10_concept(self, key: str) -> str | None:
+        """Concept of one ICD-10 code as compared (norm_icd10): the most specific entry."""
+        hit = self.cond_exact.get(("icd10", key))
+        if hit is not None:
+            return hit or None  # "": a code the value sets say is no concept
+        for end in range(len(key) - 1, 2, -1):
+            hit = self.cond_prefix.get(key[:end])
+            if hit is not None:
+                return hit or None
+        return (self.cond_prefix.get(key) or None) if len(key) == 3 else None
 
     def terminology_concepts(self, family: str, code: str) -> frozenset[str] | None:
         """Concepts of a condition code learnt from the institution's terminology (see

@@ -29,7 +29,13 @@ from datetime import date
 from typing import Any
 
 from cds_service.fhir_json import UNSET, Condition, Raw, raw_json
-from cds_service.knowledge.index import ValueSets, norm_code, norm_icd10, norm_text, remember
+from cds_service.knowledge.index import (
+    ValueSets,
+    icd10_parts,
+    norm_code,
+    norm_text,
+    remember,
+)
 from cds_service.knowledge.meaning import (
     CJK_NEGATIVE_WORDS,
     MARKER_BEFORE_CJK_NEGATIVE_AT_END,
@@ -304,11 +310,9 @@ def _unknown_coding(vs: ValueSets, system: Any, value: str) -> tuple[str, str, b
     found = vs._coding_cache.get(key) if cacheable else None
     if found is None:
         family = vs.systems.family(system if isinstance(system, str) else None)
-        icd = norm_icd10(value)
-        by_category = (
-            family in vs.systems.by_category
-            and bool(_ICD10_SHAPE.fullmatch(icd))
-            and not vs.icd10_open(icd)
+        # a dagger/asterisk pair is known to be none only if each of its codes is
+        by_category = family in vs.systems.by_category and all(
+            _ICD10_SHAPE.fullmatch(icd) and not vs.icd10_open(icd) for icd in icd10_parts(value)
         )
         found = (family, norm_code(value), by_category)
         if cacheable:

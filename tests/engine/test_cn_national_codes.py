@@ -73,3 +73,51 @@ def test_the_siblings_of_those_look_alikes_keep_their_category(code, concept):
 def test_a_chinese_history_of_stroke_code_is_a_past_stroke(code):
     (problem,) = _facts(code).problems
     assert "stroke" in problem.concepts and not problem.active
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        # the dagger part is no concept, the asterisk part names the infection
+        ("B48.500+J17.2*", {"serious_infection"}),  # 肺孢子菌病 (Pneumocystis pneumonia)
+        ("B45.101+G02.1*", {"serious_infection"}),  # 隐球菌性脑膜炎
+        ("A01.002+G01*", {"serious_infection"}),  # 伤寒性脑膜炎
+        # both parts count
+        ("M33.103+J99.1*", {"dermatomyositis", "ild"}),  # 皮肌炎性肺间质纤维化
+        ("M31.302+J99.1*", {"ild"}),  # 韦格纳肉芽肿病累及肺
+        ("A17.000+G01*", {"tb_active", "serious_infection"}),  # 结核性脑膜炎
+        ("M05.100+J99.0*", {"ra", "ild"}),  # 类风湿性肺病
+        ("A18.000x018+M49.0*", {"tb_active"}),  # 脊椎结核并椎旁脓肿
+        # as WHO writes the pair, and with blanks or full-width signs
+        ("B48.5†J17.2*", {"serious_infection"}),
+        ("B48.5 + J17.2 *", {"serious_infection"}),
+        ("Ｂ４８．５＋Ｊ１７．２＊", {"serious_infection"}),
+    ],
+)
+def test_a_dagger_asterisk_pair_counts_both_parts(code, expected):
+    assert expected <= _concepts(code)
+
+
+def test_a_pair_neither_part_of_which_is_a_concept_is_known_to_be_none():
+    facts = _facts("A02.205+N16.0*")  # 沙门菌性肾小管-间质病变
+    assert not facts.problems and not facts.unclassified_conditions
+
+
+def test_a_pair_with_a_part_whose_display_decides_stays_unclassified():
+    # WHO Z22.5 (carrier of hepatitis B or C) says nothing without its display: unclassified
+    facts = _facts("A02.205+Z22.5")
+    assert not facts.problems
+    assert len(facts.unclassified_conditions) == 1
+
+
+@pytest.mark.parametrize(
+    ("system", "code"),
+    [
+        ("http://hl7.org/fhir/sid/icd-10", "B48.5"),
+        ("http://jpfhir.jp/fhir/core/mhlw/CodeSystem/ICD10-2013-full", "B485"),
+        (CN, "B48.500"),  # 肺孢子菌病, sent without its asterisk code
+    ],
+)
+def test_who_pneumocystosis_is_a_serious_infection(system, code):
+    # WHO ICD-10 files pneumocystosis under B48.5 (ICD-10-CM keeps B59)
+    assert "serious_infection" in _concepts(code, system)
