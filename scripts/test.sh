@@ -5,7 +5,7 @@
 #
 # On a clean Debian machine it first installs what is missing: Java 17 and Maven (for the HAPI
 # FHIR test server), PostgreSQL (for the storage tests), chromium and CJK fonts (for the browser
-# tests), python3-venv; then creates .venv,
+# tests), nginx (the deployment proxy of the slow-client test), python3-venv; then creates .venv,
 # installs the project with its test extras, builds the HAPI test server jar (tests/hapi; offline
 # when ~/.m2 already has everything), runs `ruff check` and then pytest over tests/ (or over
 # what the arguments name, e.g. `bash scripts/test.sh tests/infra -x`).
@@ -55,6 +55,8 @@ command -v "$PYTHON" >/dev/null 2>&1 || missing+=(python3)
 # browser download), and CJK fonts so that the zh/ja pages render in screenshots
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 compgen -G "/usr/share/fonts/opentype/noto/NotoSansCJK*" >/dev/null || missing+=(fonts-noto-cjk)
+# the deployment proxy in front of sync workers (tests/reliability/test_slow_clients.py)
+{ command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 || missing+=(nginx-light)
 if [ "${#missing[@]}" -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     apt_install "${missing[@]}" || say "could not install ${missing[*]}: the tests needing them will say so"
