@@ -121,3 +121,39 @@ def test_a_pair_with_a_part_whose_display_decides_stays_unclassified():
 def test_who_pneumocystosis_is_a_serious_infection(system, code):
     # WHO ICD-10 files pneumocystosis under B48.5 (ICD-10-CM keeps B59)
     assert "serious_infection" in _concepts(code, system)
+
+
+def _by_name(text: str) -> set[str]:
+    resource = {"resourceType": "Condition", "id": "c1", "code": {"text": text}}
+    facts = normalise(
+        PatientRecord(patient_id="p", conditions=[resource]), [], K, date(2026, 12, 5)
+    )
+    return set().union(*(p.concepts for p in facts.problems))
+
+
+@pytest.mark.parametrize(
+    ("text", "not_this", "this"),
+    [
+        ("非血栓性肺栓塞症", {"pe", "vte"}, set()),  # the national name of I26.900x007
+        ("非血栓性肺塞栓症", {"pe", "vte"}, set()),
+        ("肺动脉瘤栓", {"pe", "vte"}, set()),  # tumour embolus
+        ("类风湿性脊椎炎", {"ra"}, {"ankylosing_spondylitis"}),  # WHO M45 'rheumatoid spondylitis'
+        ("類風濕性脊椎炎", {"ra"}, {"ankylosing_spondylitis"}),
+    ],
+)
+def test_chinese_names_of_look_alikes_are_read_by_meaning(text, not_this, this):
+    found = _by_name(text)
+    assert not found & not_this and this <= found
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("急性肺栓塞", "pe"),
+        ("肺血栓栓塞症", "pe"),
+        ("类风湿性关节炎", "ra"),
+        ("强直性脊柱炎", "ankylosing_spondylitis"),
+    ],
+)
+def test_their_neighbours_keep_their_meaning(text, concept):
+    assert concept in _by_name(text)
