@@ -61,11 +61,14 @@ _numeric_observed = fast_positional(
     *("comparator", "comparable"),
 )
 
-# A numeric result read and checked, its Observed not built yet (`ObservedList`): (when,
-# id, concept, code, value as sent, unit code as sent, factor, canonical unit,
-# interpretation, comparator); its ref is "Observation/<id>", made when it is built
-Plan = tuple[date, str, str, str, float, str, float, str | None, str | None, str | None]
-_CONCEPT = 2  # Plan[_CONCEPT]
+# How the numeric results of one (code, unit) are read: (concept, code, factor, canonical
+# unit, unit code as sent, interpretation, comparator); one per distinct (code, unit) of a
+# chart, shared by its results
+Spec = tuple[str, str, float, str | None, str, str | None, str | None]
+# A numeric result read and checked, its Observed not built yet (`ObservedList`): (when, id,
+# value as sent, Spec); its ref is "Observation/<id>", made when it is built
+Plan = tuple[date, str, float, Spec]
+_SPEC = 3  # Plan[_SPEC]
 _NEWEST = itemgetter(0, 1)  # (when, ref) of a (when, ref, Observed) entry: its sort key
 REF_PREFIX = "Observation/"  # of a typed result's ref (a Plan keeps the id after it)
 _PREFIX_LEN = len(REF_PREFIX)
@@ -77,7 +80,8 @@ def _observed(entry: tuple[Any, ...]) -> Observed:
     """The Observed of an entry: (when, ref, Observed) as read, or a `Plan` built now."""
     if len(entry) == 3:
         return entry[2]  # type: ignore[no-any-return]
-    when, rid, concept, code, value, unit_code, factor, canonical, interp, comparator = entry
+    when, rid, value, spec = entry
+    concept, code, factor, canonical, unit_code, interp, comparator = spec
     return _numeric_observed(  # type: ignore[no-any-return]
         concept,
         when,
@@ -131,7 +135,8 @@ class ObservedList(Sequence[Observed]):
             if len(item) == 3:
                 item = item[2]
             else:
-                return item[0], round6(item[4] * item[6]), item[7]  # as _observed builds them
+                spec = item[_SPEC]  # as _observed builds them
+                return item[0], round6(item[2] * spec[2]), spec[3]
         return item.when, item.value, item.unit
 
     def evidence_parts(
@@ -147,7 +152,8 @@ class ObservedList(Sequence[Observed]):
             if len(item) == 3:
                 item = item[2]
             else:  # as _observed builds them
-                when, rid, concept, _, value, unit_code, factor, canonical, _, comparator = item
+                when, rid, value, spec = item
+                concept, _, factor, canonical, unit_code, _, comparator = spec
                 shown = round6(value * factor)
                 if (
                     not comparator
@@ -178,8 +184,10 @@ class ObservedList(Sequence[Observed]):
         for i in range(start, min(stop, len(items))):
             item = items[i]
             if type(item) is tuple and len(item) != 3:
-                value = item[4] * item[6]  # finite as round6 of it is (peek)
-                if (item[7] is not None and item[7] != unit) or not -_INF < value < _INF:
+                spec = item[_SPEC]
+                value = item[2] * spec[2]  # finite as round6 of it is (peek)
+                canonical = spec[3]
+                if (canonical is not None and canonical != unit) or not -_INF < value < _INF:
                     continue
                 when = item[0]
             else:
@@ -238,11 +246,11 @@ def normalise_observations(
     percentages: list[tuple[ObsCode, dict[str, Any], str, Any, str]] = []
     names = vs.obs_names
     memo: dict[Any, Any] = {}
+    specs: dict[tuple[bytes, str], Any] = {}  # the inline read's, beyond the compared ones
     by_size: dict[int, list[tuple[Raw, str, Any]]] = {}  # code text length -> seen
     days = SEEN_DAYS
     located = 0  # where to look for the next result without an id (its ref is by position)
     for resource in resources:
-        sent = resource
         if type(resource) is Observation:  # decoded typed (fhir_json): the usual shapes here
             # the usual result, read inline: a plain number in a unit that converts, dated
             # by effectiveDateTime; any other shape, and what is not read, by `_typed_plan`
@@ -258,9 +266,9 @@ def normalise_observations(
                 and rid
                 and type(when := resource.effectiveDateTime) is str
             ):
-                # `_reading` per (code text, unit) without copying the text out per result:
-                # the few (text, unit) pairs of a text length compared as they are (neither
-                # hashed), then by copy
+                # `_reading` per (code text, unit), as its `Spec` when a number converts,
+                # without copying the text out per result: the few (text, unit) pairs of a
+                # text length compared as they are (neither hashed), then by copy
                 if (code := resource.code) is UNSET:
                     code = _NO_CODE
                 try:  # a subscript rather than get(): the usual case, a length seen before
@@ -273,13 +281,13 @@ def normalise_observations(
                         break
                 else:
                     if len(known) < _COMPARED:
-                        hit = _reading(vs, bytes(code), unit)
+                        hit = _spec(_reading(vs, bytes(code), unit), unit)
                         known.append((code, unit, hit))
                     else:  # many codes of one unit and length: look up a copy
                         key = (bytes(code), unit)
-                        hit = memo.get(key, _UNSEEN)
+                        hit = specs.get(key, _UNSEEN)
                         if hit is _UNSEEN:
-                            hit = memo[key] = _reading(vs, key[0], unit)
+                            hit = specs[key] = _spec(_reading(vs, key[0], unit), unit)
                 if hit is None:
                     continue  # one look-up for a result no concept reads (a vital sign)
                 try:
@@ -293,8 +301,8 @@ def normalise_observations(
                     and value is not None
                     and value is not UNSET
                 ):
-                    concept, text, factor, canon = hit
-                    plan = (day, rid, concept, text, value, unit, factor, canon, None, None)
+                    concept = hit[0]
+                    plan = (day, rid, value, hit)
                     if distinct:
                         try:  # the general readers may have listed results of it already
                             out[concept].append(plan)
@@ -311,11 +319,12 @@ def normalise_observations(
                             ids.add(rid)
                         out.setdefault(concept, []).append(plan)  # as above
                     continue
+            sent = resource
             plan = _typed_plan(resource, vs, memo)
             if plan is None:
                 continue
             if type(plan) is tuple:
-                concept = plan[_CONCEPT]
+                concept = plan[_SPEC][0]
                 if distinct:
                     out.setdefault(concept, []).append(plan)  # as above
                     continue
@@ -330,6 +339,8 @@ def normalise_observations(
                     out.setdefault(concept, []).append(plan)  # as above
                 continue
             resource = plan  # any other shape: the general readers below
+        else:
+            sent = resource
         if type(resource) is not dict and not isinstance(resource, dict):
             continue
         status = resource.get("status")
@@ -602,22 +613,20 @@ def _typed_plan(
         value = float(value)
     if day is None or type(value) is not float or not math.isfinite(value):
         return as_dict(resource)
-    return (
-        day,
-        rid,
-        concept_id,
-        code_text,
-        value,
-        unit_code,
-        factor,
-        canonical,
-        interp,
-        comparator,
-    )
+    spec = (concept_id, code_text, factor, canonical, unit_code, interp, comparator)
+    return day, rid, value, spec
 
 
 _UNSEEN = object()
 _GENERAL = "general"  # `_reading` of a code whose result the general readers read
+
+
+def _spec(reading: tuple[str, str, float, str | None] | str | None, unit: str) -> Any:
+    """The `Spec` of the plain numeric results of a `_reading` in `unit` (sent without
+    interpretation or comparator); any other reading as it is."""
+    if type(reading) is tuple:
+        return (*reading, unit, None, None)
+    return reading
 
 
 def _reading(

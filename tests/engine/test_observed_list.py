@@ -170,7 +170,7 @@ def test_evidence_parts_show_what_the_chart_sent_at_every_edge_of_the_number_tex
         ("5 mm", "5 mm", 1.0),
     ]
     entries = [
-        (date(2026, 11, 1), f"o{i}-{j}", "crp", None, v, code, factor, unit, None, comparator)
+        (date(2026, 11, 1), f"o{i}-{j}", v, ("crp", None, factor, unit, code, None, comparator))
         for i, v in enumerate(values)
         for j, (code, unit, factor) in enumerate(units)
     ]
