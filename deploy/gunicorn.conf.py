@@ -62,6 +62,10 @@ preload_app = False  # each worker opens its own database pool
 
 
 def on_starting(server: Any) -> None:
+    # as `rheum-cds serve`: gunicorn's Date text once a second, headers sent with the body
+    from cds_service.commands.serve import tune_gunicorn
+
+    tune_gunicorn()
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="rheum-cds-metrics-")
 

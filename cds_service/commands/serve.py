@@ -56,6 +56,52 @@ def _date_once_a_second() -> None:
         util.http_date = per_second(util.http_date)
 
 
+def headers_with_body(response: type) -> Callable[[Any, bytes], None]:
+    """gunicorn's `Response.write` that sends the header block and the first body piece in
+    one `sendall` when the piece is the whole declared body or a part of it: gunicorn writes
+    them in two, so the client is woken twice and the kernel passes two segments over the
+    connection for every answer (the hook answers are one piece with a Content-Length). The
+    bytes on the wire are the same; any other response (chunked, no Content-Length, a body
+    the method or status omits, a piece past the declared length, a Response subclass) is
+    written by `response`'s own `write`."""
+    write = response.write
+
+    def write_with_headers(self: Any, arg: bytes) -> None:
+        if (
+            self.headers_sent
+            or type(arg) is not bytes
+            or type(self) is not response
+            or self.chunked
+            or self.response_length is None
+            or getattr(self, "_omits_body", True)
+            or len(arg) > self.response_length - self.sent
+        ):
+            write(self, arg)
+            return
+        lines = self.default_headers()
+        lines.extend([f"{name}: {value}\r\n" for name, value in self.headers])
+        lines.append("\r\n")
+        head = "".join(lines).encode("latin-1")
+        self.headers_sent = True
+        self.sent += len(arg)
+        self.sock.sendall(head + arg)
+
+    write_with_headers.headers_with_body = True  # type: ignore[attr-defined]
+    return write_with_headers
+
+
+def tune_gunicorn() -> None:
+    """The two changes to gunicorn's response writing `rheum-cds serve` and the container's
+    gunicorn.conf.py make, each once: the Date text once a second, headers with the body."""
+    from gunicorn.http import wsgi
+
+    _date_once_a_second()
+    if not getattr(wsgi.Response.write, "headers_with_body", False) and hasattr(
+        wsgi.Response, "default_headers"
+    ):
+        wsgi.Response.write = headers_with_body(wsgi.Response)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind ({DEFAULT_HOST})")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
@@ -306,7 +352,7 @@ def main(args: argparse.Namespace) -> int:
             }
         },
     )
-    _date_once_a_second()
+    tune_gunicorn()
     try:
         Service().run()
     finally:
