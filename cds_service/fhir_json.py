@@ -72,11 +72,13 @@ FiniteNumber = Annotated[float, msgspec.Meta(ge=-sys.float_info.max, le=sys.floa
 
 
 class Quantity(Struct, gc=False):
+    # in the order FHIR servers write them (value, comparator, unit, system, code): the
+    # parser looks for a member's field from where the last one was found
     value: FiniteNumber | None | UnsetType = UNSET
-    code: str | None | UnsetType = UNSET
-    unit: Any = UNSET
-    units: Any = UNSET  # DSTU1 spelling, still sent by some DSTU2 exporters
     comparator: Any = UNSET
+    unit: Any = UNSET
+    code: str | None | UnsetType = UNSET
+    units: Any = UNSET  # DSTU1 spelling, still sent by some DSTU2 exporters
 
 
 class Observation(Struct, tag_field="resourceType", tag="Observation", gc=False):
@@ -85,22 +87,23 @@ class Observation(Struct, tag_field="resourceType", tag="Observation", gc=False)
     dozen codes, read once each by their text), the rest (panels, coded and text answers)
     kept as the plain JSON they were."""
 
+    # fields in FHIR's element order, the order servers write them in (see Quantity)
     id: str | None | UnsetType = UNSET
     status: ObservationStatus | None | UnsetType = UNSET
     code: Raw | UnsetType = UNSET
     effectiveDateTime: str | None | UnsetType = UNSET
-    valueQuantity: Quantity | None | UnsetType = UNSET
     effectivePeriod: Any = UNSET
     effectiveInstant: Any = UNSET
     issued: Any = UNSET
-    component: Any = UNSET
-    hasMember: Any = UNSET
-    interpretation: Any = UNSET
-    dataAbsentReason: Any = UNSET
-    valueInteger: Any = UNSET
+    valueQuantity: Quantity | None | UnsetType = UNSET
+    valueCodeableConcept: Any = UNSET
     valueString: Any = UNSET
     valueBoolean: Any = UNSET
-    valueCodeableConcept: Any = UNSET
+    valueInteger: Any = UNSET
+    dataAbsentReason: Any = UNSET
+    interpretation: Any = UNSET
+    hasMember: Any = UNSET
+    component: Any = UNSET
 
 
 class Condition(Struct, tag_field="resourceType", tag="Condition", gc=False):
@@ -108,18 +111,19 @@ class Condition(Struct, tag_field="resourceType", tag="Condition", gc=False):
     code and statuses kept as their JSON text, read once per distinct text; the STU3/DSTU2
     and rarer ones kept as plain JSON)."""
 
+    # fields in FHIR's element order (R4, then the STU3/DSTU2 ones; see Quantity)
     id: str | None | UnsetType = UNSET
-    code: Raw | UnsetType = UNSET
     clinicalStatus: Raw | UnsetType = UNSET
     verificationStatus: Raw | UnsetType = UNSET
+    code: Raw | UnsetType = UNSET
     onsetDateTime: str | None | UnsetType = UNSET
-    recordedDate: str | None | UnsetType = UNSET
+    onsetPeriod: Any = UNSET
+    onsetString: Any = UNSET
     abatementDateTime: Any = UNSET
     abatementPeriod: Any = UNSET
     abatementString: Any = UNSET
     abatementBoolean: Any = UNSET
-    onsetPeriod: Any = UNSET
-    onsetString: Any = UNSET
+    recordedDate: str | None | UnsetType = UNSET
     assertedDate: Any = UNSET
     dateRecorded: Any = UNSET
 
