@@ -52,12 +52,19 @@ def norm_icd10(code: str) -> str:
 
 
 _PAIR_SIGNS = ("+", "\u2020")  # "+" or the dagger sign between the two codes of a pair
+# a range of categories ("A00-B99", "C00－D48") sent as a code: no code at all
+_RANGE = re.compile(
+    r"[A-Za-z][0-9]{2}[^A-Za-z0-9]*[-\u2010-\u2015\u2212\uff0d~\u301c][^A-Za-z0-9]*[A-Za-z][0-9]"
+)
 
 
 def icd10_parts(code: str) -> list[str]:
     """The codes of an ICD-10 dagger/asterisk pair as compared ("A18.0+M49.0*",
-    "B48.5†J17.2*", China's "M05.100+J99.0*" -> ["A180", "M490"] ...); one code alone -> [it]."""
+    "B48.5†J17.2*", China's "M05.100+J99.0*" -> ["A180", "M490"] ...); one code alone -> [it];
+    a range of categories ("A00-B99") -> [] (not a code)."""
     text = unicodedata.normalize("NFKC", code)
+    if _RANGE.search(text):
+        return []
     if not any(sign in text for sign in _PAIR_SIGNS):
         return [norm_icd10(text)]
     parts = [norm_icd10(part) for part in re.split("[+\u2020]", text)]
@@ -323,6 +330,8 @@ class ValueSets:
         family = self.systems.family(system)
         if family == "icd10":
             parts = icd10_parts(code)
+            if not parts:
+                return None
             if len(parts) == 1:
                 return self._icd10_concept(parts[0])
             # a dagger/asterisk pair means what both its codes mean (A17.0+G01*: tuberculous

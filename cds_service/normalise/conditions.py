@@ -73,9 +73,10 @@ _COMPARED = 8  # texts of one member (codes: of one length) compared in place, p
 _STATED = ACTIVE | INACTIVE
 
 
-# category (ICD-10-CM FY2026 adds QA0), then up to 4 CM characters or a national extension
-# (国家临床版 "M05.900x001")
-_ICD10_SHAPE = re.compile(r"[A-Z][0-9A][0-9A-Z][0-9A-Z]{0,8}")
+# category (a letter and two digits; ICD-10-CM's C4A, C7A, C7B, D3A, M1A, O9A, Z3A and FY2026's
+# QA0), then up to 4 CM characters or a national extension (国家临床版 "M05.900x001"); a
+# 4-character MEDIS disease exchange code sent under an ICD-10 system ("G6KM") is no ICD-10 code
+_ICD10_SHAPE = re.compile(r"[A-Z](?:[0-9][0-9AB]|A0)[0-9A-Z]{0,8}")
 
 
 @dataclass(frozen=True)
@@ -311,8 +312,11 @@ def _unknown_coding(vs: ValueSets, system: Any, value: str) -> tuple[str, str, b
     if found is None:
         family = vs.systems.family(system if isinstance(system, str) else None)
         # a dagger/asterisk pair is known to be none only if each of its codes is
-        by_category = family in vs.systems.by_category and all(
-            _ICD10_SHAPE.fullmatch(icd) and not vs.icd10_open(icd) for icd in icd10_parts(value)
+        parts = icd10_parts(value)
+        by_category = (
+            family in vs.systems.by_category
+            and bool(parts)
+            and all(_ICD10_SHAPE.fullmatch(icd) and not vs.icd10_open(icd) for icd in parts)
         )
         found = (family, norm_code(value), by_category)
         if cacheable:
