@@ -184,6 +184,9 @@ def test_a_parenthetical_that_says_nothing_against_it_keeps_the_disease():
         ("Organising pneumonia", {"ild", "chronic_lung_disease"}),
         ("Malignant ameloblastoma", {"malignancy"}),
         ("Chronic lymphocytic leukaemia, Rai stage 0", {"malignancy"}),
+        # NLM SNOMED CT CORE Problem List Subset (term-ho9 held-out check)
+        ("Non-tuberculous mycobacterial pneumonia", {"serious_infection"}),
+        ("Mantoux: positive", {"tb_latent"}),
     ],
 )
 def test_an_independent_lists_names_are_read_as_what_they_mean(display, expected):
@@ -216,6 +219,8 @@ def test_an_independent_lists_names_are_read_as_what_they_mean(display, expected
         ("Brain stem angioblastoma", "malignancy"),
         ("Cerebellar angioblastoma", "malignancy"),
         ("Lymph node palisaded myofibroblastoma", "malignancy"),
+        ("Non-tuberculous mycobacterial pneumonia", "tb_active"),
+        ("Mantoux: negative", "tb_latent"),
     ],
 )
 def test_an_independent_lists_look_alikes_are_not_the_concept(display, not_concept):

@@ -414,3 +414,36 @@ def test_k74_1_hepatic_sclerosis_is_not_cirrhosis_even_with_the_chinese_title():
         assert "cirrhosis" not in concepts and unclassified == 0
     assert "cirrhosis" in read(text="肝硬化")[0]  # the Chinese word alone is cirrhosis
     assert "cirrhosis" in read(coding(TW_ICD10, "K74.60", "未明示肝硬化"))[0]
+
+
+# (11) septic arthritis and spondylodiscitis named by their organism or site (term-ho9) -------
+
+
+@pytest.mark.parametrize(
+    ("system", "code"),
+    [
+        (CM, "A01.04"),  # Typhoid arthritis
+        (CM, "A02.23"),  # Salmonella arthritis
+        (CM, "A39.83"),  # Meningococcal arthritis
+        (CM, "A54.42"),  # Gonococcal arthritis
+        (CM, "A54.41"),  # Gonococcal spondylopathy
+        (CM, "M46.32"),  # Infection of intervertebral disc (pyogenic), cervical region
+        (WHO, "M46.3"),  # Infection of intervertebral disc (pyogenic)
+    ],
+)
+def test_bacterial_arthritis_and_pyogenic_discitis_are_serious_infections(system, code):
+    assert "serious_infection" in read(coding(system, code))[0]
+
+
+@pytest.mark.parametrize("code", ["A39.84", "M02.10", "M46.50"])
+def test_postinfective_arthritis_and_other_infective_spondylopathy_stay_out(code):
+    assert "serious_infection" not in read(coding(CM, code))[0]
+
+
+# (12) immunoproliferative small intestinal disease is a lymphoma (term-ho9) ------------------
+
+
+@pytest.mark.parametrize("system", [CM, WHO])
+def test_immunoproliferative_small_intestinal_disease_is_a_lymphoma(system):
+    assert {"lymphoma", "malignancy"} <= read(coding(system, "C88.3"))[0]
+    assert "lymphoma" not in read(coding(system, "C88.9"))[0]
