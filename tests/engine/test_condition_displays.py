@@ -187,6 +187,14 @@ def test_a_parenthetical_that_says_nothing_against_it_keeps_the_disease():
         # NLM SNOMED CT CORE Problem List Subset (term-ho9 held-out check)
         ("Non-tuberculous mycobacterial pneumonia", {"serious_infection"}),
         ("Mantoux: positive", {"tb_latent"}),
+        ("High risk pregnancy due to history of preterm labor", {"pregnancy"}),
+        ("Antenatal care: history of stillbirth", {"pregnancy"}),
+        ("Antenatal care: history of perinatal death", {"pregnancy"}),
+        (
+            "Supervision of high risk pregnancy with history of previous fetal distress",
+            {"pregnancy"},
+        ),
+        ("Maternal care for scar from previous cesarean delivery", {"pregnancy"}),
     ],
 )
 def test_an_independent_lists_names_are_read_as_what_they_mean(display, expected):
@@ -221,6 +229,13 @@ def test_an_independent_lists_names_are_read_as_what_they_mean(display, expected
         ("Lymph node palisaded myofibroblastoma", "malignancy"),
         ("Non-tuberculous mycobacterial pneumonia", "tb_active"),
         ("Mantoux: negative", "tb_latent"),
+        # a test that looks for a pregnancy, or a pregnancy that has ended, is no pregnancy now
+        ("Pregnancy detection examination", "pregnancy"),
+        ("History of high risk pregnancy", "pregnancy"),
+        ("History of pregnancy with preterm labor", "pregnancy"),
+        ("Previous cesarean section", "pregnancy"),
+        ("Personal history of complications of pregnancy", "pregnancy"),
+        ("Perinatal death of previous baby", "pregnancy"),
     ],
 )
 def test_an_independent_lists_look_alikes_are_not_the_concept(display, not_concept):
