@@ -195,6 +195,12 @@ def test_a_parenthetical_that_says_nothing_against_it_keeps_the_disease():
             {"pregnancy"},
         ),
         ("Maternal care for scar from previous cesarean delivery", {"pregnancy"}),
+        # a coronary revascularisation is done for coronary artery disease (as Z95.1 / Z95.5)
+        ("Calcification of coronary artery", {"cad"}),
+        ("Stented coronary artery", {"cad"}),
+        ("History of coronary artery bypass grafting", {"cad"}),
+        ("Post percutaneous transluminal coronary angioplasty", {"cad"}),
+        ("Presence of aortocoronary bypass graft", {"cad"}),
     ],
 )
 def test_an_independent_lists_names_are_read_as_what_they_mean(display, expected):
@@ -236,6 +242,10 @@ def test_an_independent_lists_names_are_read_as_what_they_mean(display, expected
         ("Previous cesarean section", "pregnancy"),
         ("Personal history of complications of pregnancy", "pregnancy"),
         ("Perinatal death of previous baby", "pregnancy"),
+        ("Coronary artery bypass graft of leg vein not indicated", "cad"),
+        ("Deep venous thrombosis following coronary artery bypass graft", "cad"),
+        ("Medication administered after percutaneous coronary intervention", "cad"),
+        ("Congenital coronary artery fistula", "cad"),
     ],
 )
 def test_an_independent_lists_look_alikes_are_not_the_concept(display, not_concept):
