@@ -324,6 +324,8 @@ class ValueSets:
         concept nor known to be none of them."""
         if key in self.cond_icd10_open:
             return True
+        if ("icd10", key) in self.cond_exact:  # a code listed on its own ([_none]) is decided
+            return False
         return any(self.cond_icd10_open.get(key[:end]) for end in range(3, len(key)))
 
     def _condition_concept(self, system: Any, code: str) -> str | None:

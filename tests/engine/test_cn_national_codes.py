@@ -157,3 +157,37 @@ def test_chinese_names_of_look_alikes_are_read_by_meaning(text, not_this, this):
 )
 def test_their_neighbours_keep_their_meaning(text, concept):
     assert concept in _by_name(text)
+
+
+@pytest.mark.parametrize(
+    ("code", "concept"),
+    [
+        ("C86.602", "lymphoma"),  # 原发性皮肤间变性大细胞淋巴瘤
+        ("C86.603", "lymphoma"),  # 原发性皮肤CD30+间变性大细胞淋巴瘤
+    ],
+)
+def test_a_national_code_that_names_its_meaning_inside_an_open_bucket_is_read(code, concept):
+    assert concept in _concepts(code)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "C86.601",  # 淋巴瘤样丘疹病 (lymphomatoid papulosis), inside open C86.6
+        "I38.x01",  # 心脏瓣膜病 (valve disease), inside open I38 (endocarditis or not)
+        "I38.x00x002",  # 老年性心脏瓣膜病
+        "I38.x00x005",  # 心瓣膜破裂
+        "I38.x02",  # 心脏瓣膜穿孔
+        "I38.x03",  # 心脏瓣膜钙化
+        "Z86.701",  # 病毒性心肌炎个人史, inside open Z86.7
+    ],
+)
+def test_a_national_look_alike_inside_an_open_bucket_is_known_to_be_none(code):
+    facts = _facts(code)
+    assert not facts.problems and not facts.unclassified_conditions
+
+
+@pytest.mark.parametrize("code", ["C86.600", "I38.x00x006", "Z86.700"])  # the buckets themselves
+def test_the_open_buckets_themselves_stay_unclassified(code):
+    facts = _facts(code)
+    assert not facts.problems and len(facts.unclassified_conditions) == 1
