@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from jaki_support import complete_record, one_finding, run, with_problems
 
 from cds_service.knowledge import load_knowledge
 from cds_service.model import PatientRecord
@@ -191,3 +192,9 @@ def test_a_national_look_alike_inside_an_open_bucket_is_known_to_be_none(code):
 def test_the_open_buckets_themselves_stay_unclassified(code):
     facts = _facts(code)
     assert not facts.problems and len(facts.unclassified_conditions) == 1
+
+
+def test_a_chinese_pneumocystis_pneumonia_coded_as_a_pair_stops_a_jak_inhibitor():
+    facts = with_problems(complete_record(), *_facts("B48.500+J17.2*").problems)
+    finding = one_finding(run("JAKI-SERIOUS-INFECTION", facts))
+    assert finding.severity == "critical"
