@@ -43,6 +43,10 @@ threads = _int("GUNICORN_THREADS", 1)
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
 if worker_class == "gthread" and threads == 1:
     worker_class = "sync"
+elif worker_class == "gevent":
+    # gunicorn's gevent worker with a leaner connection loop (same parser, limits and
+    # deadlines): cds_service/gevent_worker.py
+    worker_class = "cds_service.gevent_worker.GeventWorker"
 worker_connections = _int("GUNICORN_CONNECTIONS", 1000)
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = 20

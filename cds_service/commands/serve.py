@@ -25,6 +25,7 @@ WORKER_CLASSES = ("gevent", "gthread", "sync")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 DEFAULT_BASE_URL = "http://localhost:8080"  # config.Config.base_url default
+GEVENT_WORKER = "cds_service.gevent_worker.GeventWorker"  # what --worker-class gevent runs
 
 log = logging.getLogger("rheum_cds")
 
@@ -308,7 +309,9 @@ def main(args: argparse.Namespace) -> int:
                 # gunicorn would run "sync" with threads > 1 as gthread: threads only count
                 # for gthread
                 "threads": args.threads if worker_class == "gthread" else 1,
-                "worker_class": worker_class,
+                # gevent: gunicorn's gevent worker with a leaner connection loop
+                # (cds_service/gevent_worker.py), same parser, limits and deadlines
+                "worker_class": GEVENT_WORKER if worker_class == "gevent" else worker_class,
                 "worker_connections": getattr(args, "connections", 1000),
                 "timeout": args.timeout,
                 # the request line and headers are bounded in size (and, with gevent, read

@@ -1,0 +1,105 @@
+"""The gunicorn worker `rheum-cds serve` and the container run by default: gunicorn's gevent
+worker with a leaner connection loop.
+
+Each connection is read cooperatively as with gunicorn's own gevent worker (a slow client costs
+a greenlet and a socket, not the worker), by gunicorn's parser with the same limits, and with
+the same deadline: reading a request's line and headers, together with the idle wait before
+it on a kept-alive connection, must finish within `keepalive` seconds. What differs is only
+what a connection costs the worker:
+
+- one `gevent.Timeout` per connection, started and cancelled around each request head,
+  instead of a new one per request;
+- after an answer, the idle wait for the client's next request is one `recv`: a client that
+  closes (most CDS clients call once per connection) is seen as the end of the stream there,
+  without building a request parser, raising and catching gunicorn's end-of-stream
+  exception; any bytes it sends go back to the parser unchanged;
+- no HTTP/2 negotiation steps when HTTP/2 cannot apply (no TLS, `h2` not among
+  `http_protocols`, as configured here); any other configuration runs gunicorn's own loop;
+- greenlets do not record their spawning tree (gevent's `track_greenlet_tree`: a stack
+  extract per connection, read only by debugging tools).
+
+Measured (2026-12-05, gunicorn 27.0.1, gevent 25.9.1; one worker; a WSGI app that reads the
+600-resource order-sign body and answers; one client calling it, a sync worker and
+HealthChain in turn, fresh connection per call, worker CPU per call over 3 x 2 500 calls):
+gunicorn's gevent worker 0.58-0.62 ms, this one 0.53-0.57 ms (0.91x), sync 0.44-0.46 ms.
+"""
+
+from __future__ import annotations
+
+import errno
+import sys
+from typing import Any
+
+import gevent
+from gunicorn import http, util
+from gunicorn.workers.ggevent import GeventWorker as _GunicornGeventWorker
+
+
+class GeventWorker(_GunicornGeventWorker):  # type: ignore[misc]
+    def init_process(self) -> None:
+        gevent.config.track_greenlet_tree = False
+        super().init_process()
+
+    def _lean(self) -> bool:
+        cfg = self.cfg
+        return bool(
+            cfg.keepalive and not cfg.is_ssl and "h2" not in getattr(cfg, "http_protocols", "h1")
+        )
+
+    def handle(self, listener: Any, client: Any, addr: Any) -> None:
+        if not self._lean():
+            super().handle(listener, client, addr)
+            return
+        client.setblocking(1)
+        req = None
+        deadline = gevent.Timeout(self.cfg.keepalive, False)
+        try:
+            parser = http.get_parser(self.cfg, client, addr)
+            unreader = parser.unreader
+            try:
+                listener_name = listener.getsockname()
+                proxy_protocol_info: dict[str, Any] = {}
+                first = True
+                while True:
+                    req = None
+                    deadline.start()
+                    try:
+                        if not first and not unreader.buf.tell():
+                            # idle on a kept-alive connection: wait for the next request
+                            data = client.recv(8192)
+                            if not data:
+                                break  # the client closed it
+                            unreader.unread(data)
+                        req = next(parser)
+                    except gevent.Timeout as exc:
+                        if exc is not deadline:
+                            raise
+                        break  # no (complete) request head within keepalive seconds
+                    finally:
+                        deadline.cancel()
+                    first = False
+                    if not req:
+                        break
+                    if req.proxy_protocol_info:
+                        proxy_protocol_info = req.proxy_protocol_info
+                    else:
+                        req.proxy_protocol_info = proxy_protocol_info
+                    self.handle_request(listener_name, req, client, addr)
+            except http.errors.NoMoreData as exc:
+                self.log.debug("Ignored premature client disconnection. %s", exc)
+            except StopIteration as exc:
+                self.log.debug("Closing connection. %s", exc)
+            except OSError:
+                util.reraise(*sys.exc_info())
+            except Exception as exc:
+                self.handle_error(req, client, addr, exc)
+        except OSError as exc:
+            if exc.errno not in (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN):
+                self.log.exception("Socket error processing request.")
+            else:
+                self.log.debug("Ignoring socket error: %s", errno.errorcode.get(exc.errno))
+        except BaseException as exc:
+            self.handle_error(req, client, addr, exc)
+        finally:
+            deadline.close()
+            util.close(client)
