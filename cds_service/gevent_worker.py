@@ -18,6 +18,11 @@ what a connection costs the worker:
 - greenlets do not record their spawning tree (gevent's `track_greenlet_tree`: a stack
   extract per connection, read only by debugging tools).
 
+The idle wait reads one gunicorn internal: whether the parser holds bytes read ahead of the
+socket (`Unreader.buf`, an `io.BytesIO` in gunicorn 22 to 27). Each worker checks at start that
+a gunicorn parser still keeps them there as expected (`read_ahead_is_visible`); if not, every
+connection runs gunicorn's own loop.
+
 Measured (2026-12-05, gunicorn 27.0.1, gevent 25.9.1; one worker; a WSGI app that reads the
 600-resource order-sign body and answers; one client calling it, a sync worker and
 HealthChain in turn, fresh connection per call, worker CPU per call over 3 x 2 500 calls):
@@ -27,6 +32,7 @@ gunicorn's gevent worker 0.58-0.62 ms, this one 0.53-0.57 ms (0.91x), sync 0.44-
 from __future__ import annotations
 
 import errno
+import io
 import sys
 from typing import Any
 
@@ -35,19 +41,48 @@ from gunicorn import http, util
 from gunicorn.workers.ggevent import GeventWorker as _GunicornGeventWorker
 
 
+def read_ahead(unreader: Any) -> int | None:
+    """How many bytes gunicorn's parser holds read ahead of the socket (the start of a
+    pipelined request, the rest of a body), or None when it does not keep them where gunicorn
+    22 to 27 do."""
+    buf = getattr(unreader, "buf", None)
+    if type(buf) is not io.BytesIO:
+        return None
+    return buf.seek(0, io.SEEK_END)  # gunicorn's own reads start by seeking there too
+
+
+def read_ahead_is_visible(cfg: Any) -> bool:
+    """Whether gunicorn's parser keeps the bytes it read ahead where `read_ahead` sees them,
+    and takes back bytes read for it (checked on a parser over a list, no socket)."""
+    try:
+        parser = http.get_parser(cfg, [b"GET / HTTP/1.1\r\n"], ("127.0.0.1", 0))
+        unreader = parser.unreader
+        if read_ahead(unreader) != 0:
+            return False
+        unreader.unread(b"GET / HTTP/1.0\r\n\r\n")
+        if read_ahead(unreader) != 18 or unreader.read(4) != b"GET ":
+            return False
+        return read_ahead(unreader) == 14
+    except Exception:  # noqa: BLE001 - any surprise means: use gunicorn's own loop
+        return False
+
+
 class GeventWorker(_GunicornGeventWorker):  # type: ignore[misc]
+    lean_loop = False  # set per worker at start: the configuration and gunicorn allow it
+
     def init_process(self) -> None:
         gevent.config.track_greenlet_tree = False
+        cfg = self.cfg
+        self.lean_loop = bool(
+            cfg.keepalive
+            and not cfg.is_ssl
+            and "h2" not in getattr(cfg, "http_protocols", "h1")
+            and read_ahead_is_visible(cfg)
+        )
         super().init_process()
 
-    def _lean(self) -> bool:
-        cfg = self.cfg
-        return bool(
-            cfg.keepalive and not cfg.is_ssl and "h2" not in getattr(cfg, "http_protocols", "h1")
-        )
-
     def handle(self, listener: Any, client: Any, addr: Any) -> None:
-        if not self._lean():
+        if not self.lean_loop:
             super().handle(listener, client, addr)
             return
         client.setblocking(1)
@@ -64,8 +99,10 @@ class GeventWorker(_GunicornGeventWorker):  # type: ignore[misc]
                     req = None
                     deadline.start()
                     try:
-                        if not first and not unreader.buf.tell():
+                        if not first and not read_ahead(unreader):
                             # idle on a kept-alive connection: wait for the next request
+                            if getattr(getattr(parser.mesg, "body", None), "failed", False):
+                                break  # the last body was malformed: gunicorn stops here too
                             data = client.recv(8192)
                             if not data:
                                 break  # the client closed it

@@ -173,3 +173,44 @@ def test_the_container_config_runs_the_same_worker(path: Path) -> None:
     namespace: dict[str, object] = {"__file__": str(root / path)}
     exec(compile((root / path).read_text(), str(path), "exec"), namespace)  # noqa: S102
     assert namespace["worker_class"] == "cds_service.gevent_worker.GeventWorker"
+
+
+def test_the_lean_loop_sees_what_gunicorns_parser_reads_ahead() -> None:
+    """The installed gunicorn keeps read-ahead where the lean loop looks: a gunicorn upgrade
+    that moves it fails here (and the worker then runs gunicorn's own loop)."""
+    from gunicorn import http
+    from gunicorn.config import Config
+
+    from cds_service.gevent_worker import read_ahead, read_ahead_is_visible
+
+    assert read_ahead_is_visible(Config())
+    parser = http.get_parser(Config(), [b""], ("127.0.0.1", 0))
+    parser.unreader.unread(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET")
+    request = next(parser)
+    assert request.path == "/healthz"
+    assert read_ahead(parser.unreader) == 3  # the start of the pipelined next request
+
+
+def test_gunicorns_loop_is_kept_when_its_parser_buffers_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gunicorn.config import Config
+    from gunicorn.http import parser as gunicorn_parser
+
+    from cds_service.gevent_worker import read_ahead, read_ahead_is_visible
+
+    class ListUnreader:  # a gunicorn whose parser keeps its read-ahead in a list
+        def __init__(self, source: object) -> None:
+            self.held: list[bytes] = []
+
+        def unread(self, data: bytes) -> None:
+            self.held.insert(0, data)
+
+        def read(self, size: int | None = None) -> bytes:
+            data = b"".join(self.held)
+            self.held = [data[size:]] if size is not None else []
+            return data[:size] if size is not None else data
+
+    monkeypatch.setattr(gunicorn_parser, "IterUnreader", ListUnreader)
+    assert read_ahead(ListUnreader(None)) is None
+    assert not read_ahead_is_visible(Config())
