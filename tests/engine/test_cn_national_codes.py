@@ -198,3 +198,42 @@ def test_a_chinese_pneumocystis_pneumonia_coded_as_a_pair_stops_a_jak_inhibitor(
     facts = with_problems(complete_record(), *_facts("B48.500+J17.2*").problems)
     finding = one_finding(run("JAKI-SERIOUS-INFECTION", facts))
     assert finding.severity == "critical"
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        # the Chinese names of the national table, as text-only charts send them
+        ("特发性肺间质纤维化", "ild"),
+        ("弥漫性肺间质纤维化", "ild"),
+        ("致纤维化肺泡炎", "ild"),
+        ("脑血管意外", "stroke"),
+        ("脑室出血", "stroke"),
+        ("额叶出血", "stroke"),
+        ("疱疹后三叉神经痛", "herpes_zoster"),
+        ("孕27周", "pregnancy"),
+        ("胎盘早期剥离", "pregnancy"),
+        ("静脉血栓形成", "vte"),
+        ("下肢静脉血栓形成", "vte"),
+        ("下腔静脉栓塞", "dvt"),
+    ],
+)
+def test_chinese_names_of_the_national_table_are_read(text, concept):
+    assert concept in _by_name(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "门静脉血栓形成",  # portal vein thrombosis: not VTE in the sense of the rules
+        "肾静脉血栓形成",
+        "下肢浅静脉血栓形成",
+        "肺间质气肿",  # interstitial emphysema
+        "新生儿脑室出血",
+        "单纯疱疹后神经痛",
+        "腔静脉瘤栓",
+    ],
+)
+def test_their_look_alikes_are_not(text):
+    found = _by_name(text)
+    assert not found & {"vte", "dvt", "ild", "stroke", "herpes_zoster"}
