@@ -17,6 +17,7 @@ Run from the repository root:
     python -m cds_service.knowledge.expansion.conditions --refresh-ohdsi-studies DIR  # OHDSI
     python -m cds_service.knowledge.expansion.conditions --refresh-opensafely-more DIR  # UK
     python -m cds_service.knowledge.expansion.conditions --refresh-uk-hierarchies DIR  # UK
+    python -m cds_service.knowledge.expansion.conditions --refresh-bhf DIR  # CVD-COVID-UK
     python -m cds_service.knowledge.expansion.conditions --evaluate FILE.tsv  # recall on a list
 
 Inputs, pinned and recorded in the output with their licence:
@@ -66,6 +67,13 @@ Inputs, pinned and recorded in the output with their licence:
   (OHDSI_STUDY_SOURCES: ohdsi-studies/*, OHDSI/StudyProtocols), read as the Phenotype
   Library's (OMOP concept class as semantic tag), extracted with --refresh-ohdsi-studies; they
   come last and only add codes no earlier input lists.
+- Public lists first measured as held-out lists (docs/terminology.md), read after all the
+  above and each only for the codes no other extract lists: the SNOMED CT rows of the BHF
+  Data Science Centre's CVD-COVID-UK phenotype code lists (BHF_SOURCES, --refresh-bhf; fully
+  specified names and preferred terms mixed, classify_mixed).
+  Not inputs, their licence not allowing redistribution: the PEDSnet Variable Dictionary code
+  sets and a US consumer-health app's SNOMED CT pick list (mayodtit/RHSMocker): neither
+  repository states a licence.
 - ICD-10-CM: the complete FY2026 tabular list (public domain, CDC/NCHS) from the PyPI package
   simple-icd-10-cm (data file icd10c-tabular-April-1-2026.xml; its sha256 is checked). The
   ICD-10-CM expansion of a concept is every code of the tabular list that the service's own
@@ -693,6 +701,45 @@ UK_HIERARCHY_INPUT = {
     ),
     "extract": "cds_service/knowledge/expansion/inputs/opensafely-hierarchies-snomed.tsv",
 }
+# Public code lists measured as held-out lists before they were inputs (docs/terminology.md),
+# each read only for the codes that no other extract lists (so each code is read, and
+# reviewed, once), in this order after the inputs above: a list with SNOMED CT terms before
+# one with ontology labels.
+BHF_FILE = INPUTS / "bhf-cvd-covid-uk-snomed.tsv"
+# the BHF Data Science Centre's CVD-COVID-UK phenotype code lists (NHS England TRE): of each
+# CSV (name, terminology, code, term, ...), the rows of terminology SNOMED; CCU002_01 writes
+# each row as one quoted tuple, "(""name"",""terminology"",...,),". Rows "CTV3_SNOMEDmapped"
+# (a CTV3 term beside the SNOMED CT code it was mapped to) are not read: their term is not a
+# description of the code.
+BHF_SOURCES = (
+    {
+        "repo": "BHFDSC/CCU002_01",
+        "commit": "54666a2259a0e4073daeaef4a9925bee9031cc19",
+        "path": "england/phenotypes/CCU002_01_phenotypes.csv",
+        "licence": "Apache-2.0 (LICENSE)",
+    },
+    {
+        "repo": "BHFDSC/CCU018_01",
+        "commit": "95be08c1daa6a54aa8662cf6bfb47fddbe94b62f",
+        "path": "england/phenotypes/CCU018_01_phenotypes.csv",
+        "licence": "Apache-2.0 (LICENSE)",
+    },
+)
+BHF_INPUT = {
+    "id": "bhf",
+    "name": (
+        "SNOMED CT codes of the BHF Data Science Centre CVD-COVID-UK phenotype code lists"
+        " (CCU002_01, CCU018_01), codes no other input lists"
+    ),
+    "package": " ".join(
+        f"https://github.com/{s['repo']}@{s['commit']} {s['path']}" for s in BHF_SOURCES
+    ),
+    "licence": (
+        "repositories Apache-2.0 (LICENSE); SNOMED CT UK Edition is (c) and (R) SNOMED"
+        " International and NHS England, terms as in the lists"
+    ),
+    "extract": "cds_service/knowledge/expansion/inputs/bhf-cvd-covid-uk-snomed.tsv",
+}
 CM_INPUT = {
     "id": "cm",
     "name": "ICD-10-CM FY2026 tabular list (April 1, 2026), CDC/NCHS",
@@ -884,7 +931,25 @@ def classify_untagged(
     return members, review, combined
 
 
-# classify_gps or classify_untagged: how an input's (code, name) rows are read
+def classify_mixed(
+    rows: Iterable[tuple[str, str]],
+    defs: Mapping[str, Definition],
+    implies: Mapping[str, frozenset[str]],
+    cues: NotACondition,
+) -> tuple[dict[str, tuple[str, str]], list[list[str]], list[list[str]]]:
+    """For a list whose terms are fully specified names for some codes and preferred terms
+    for others: a name ending in a semantic tag is read as classify_gps reads it, any other as
+    classify_untagged does."""
+    rows = list(rows)
+    tagged = [(code, name) for code, name in rows if fsn_parts(name)[1]]
+    plain = [(code, name) for code, name in rows if not fsn_parts(name)[1]]
+    members, review, combined = classify_gps(tagged, defs, implies, cues)
+    more, more_review, more_combined = classify_untagged(plain, defs, implies, cues)
+    members.update(more)
+    return members, review + more_review, combined + more_combined
+
+
+# classify_gps, classify_untagged or classify_mixed: how an input's (code, name) rows are read
 Classifier = Callable[
     [
         Iterable[tuple[str, str]],
@@ -988,6 +1053,8 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
     take(UK_MORE_FILE, "uk_more", classify_untagged)
     # whole UK Edition hierarchies: untagged terms, only codes no other input lists
     take(UK_HIERARCHY_FILE, "uk_hier", classify_untagged, listed=False)
+    # held-out lists turned inputs, each only with codes no other input lists
+    take(BHF_FILE, "bhf", classify_mixed, listed=False)
     index = build_condition_index(conditions, set(concepts.get("condition", {})))
     cm_rows, cm_digest = icd10cm_codes()
     out_concepts: dict[str, dict[str, Any]] = {}
@@ -1043,6 +1110,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             {**OHDSI_STUDIES_INPUT, "sha256": sha256_file(OHDSI_STUDIES_FILE)},
             {**UK_MORE_INPUT, "sha256": sha256_file(UK_MORE_FILE)},
             {**UK_HIERARCHY_INPUT, "sha256": sha256_file(UK_HIERARCHY_FILE)},
+            {**BHF_INPUT, "sha256": sha256_file(BHF_FILE)},
             {**CM_INPUT, "sha256": cm_digest},
         ],
         "sources": {
@@ -1058,6 +1126,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             "ohdsi_studies": OHDSI_STUDIES_INPUT["name"],
             "uk_more": UK_MORE_INPUT["name"],
             "uk_hier": UK_HIERARCHY_INPUT["name"],
+            "bhf": BHF_INPUT["name"],
             "cm": CM_INPUT["name"],
         },
         "concepts": out_concepts,
@@ -1773,18 +1842,25 @@ def refresh_opensafely_more(folder: Path, out: Path = UK_MORE_FILE) -> None:
     )
 
 
+def codes_of_other_extracts(*own: Path) -> frozenset[str]:
+    """The codes that the extracts of INPUTS other than `own` (the one being rebuilt, where it
+    is written and where it is committed) list."""
+    mine = {path.resolve() for path in own}
+    return frozenset(
+        line.split("\t", 1)[0]
+        for path in INPUTS.glob("*.tsv")
+        if path.resolve() not in mine
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    )
+
+
 def refresh_uk_hierarchies(folder: Path, out: Path = UK_HIERARCHY_FILE) -> None:
     """Re-extract the input of whole UK Edition hierarchies from a checkout of
     UK_HIERARCHY_SOURCE (folder/<repository name>/codelists/...): as refresh_opensafely, reading
     only the codelists UK_HIERARCHY_ONLY names, and only the codes that no other input extract
     (than this one's, committed or being rebuilt) lists: those are read, and reviewed, there."""
-    listed = {
-        line.split("\t", 1)[0]
-        for path in INPUTS.glob("*.tsv")
-        if path.resolve() not in (out.resolve(), UK_HIERARCHY_FILE.resolve())
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line and not line.startswith("#")
-    }
+    listed = codes_of_other_extracts(out, UK_HIERARCHY_FILE)
     refresh_opensafely(
         folder,
         out,
@@ -1803,6 +1879,88 @@ def refresh_uk_hierarchies(folder: Path, out: Path = UK_HIERARCHY_FILE) -> None:
             " left out (read and reviewed there)"
         ),
     )
+
+
+def _snomed_concept_id(code: str) -> bool:
+    """A SNOMED CT concept id: valid check digit, partition 00 (International) or 10 (an
+    extension's concept)."""
+    return sctid_valid(code) and code[-3:-1] in ("00", "10")
+
+
+def _only_new_listing(
+    out: Path,
+    own: Path,
+    rows: Iterable[tuple[str, str, str]],
+    head: list[str],
+) -> None:
+    """Write an extract of (set id, code, term) rows in the eCQM input's format, leaving out
+    the codes another extract lists; a code keeps its first term."""
+    listed = codes_of_other_extracts(out, own)
+    names: dict[str, str] = {}
+    sets: dict[str, dict[str, Any]] = {}
+    for sid, code, term in rows:
+        term = " ".join(term.split())
+        if code in listed or not term or not _snomed_concept_id(code):
+            continue
+        names.setdefault(code, term)
+        sets.setdefault(sid, {"title": sid.split(":", 1)[1], "codes": set()})["codes"].add(code)
+    _write_listing(out, head, sets, names)
+
+
+def bhf_rows(text: str) -> list[list[str]]:
+    """The rows of a CVD-COVID-UK phenotype CSV, header first; CCU002_01 writes each row as
+    one quoted tuple, '("name","terminology",...,),'."""
+    import csv
+
+    rows = [r for r in csv.reader(text.splitlines()) if r]
+    if rows and rows[0] and rows[0][0].startswith("("):
+        rows = [
+            next(csv.reader([r[0][1:].removesuffix(",),").removesuffix(",)")]))
+            for r in rows
+            if r[0].startswith("(")
+        ]
+    return rows
+
+
+def refresh_bhf(folder: Path, out: Path = BHF_FILE) -> None:
+    """Re-extract the CVD-COVID-UK input from checkouts of BHF_SOURCES (folder/<repository
+    name>/<path>): the SNOMED CT rows (terminology SNOMED) of each phenotype list whose term
+    is not tagged as something other than a disorder, finding, situation, event or morphology
+    (a procedure, an observable entity, a product...), only codes no other extract lists. A
+    set is named by repository and phenotype."""
+    rows: list[tuple[str, str, str]] = []
+    head = [
+        "# SNOMED CT codes of the BHF Data Science Centre CVD-COVID-UK phenotype code lists"
+        " (terminology SNOMED; CTV3-mapped rows not read)",
+    ]
+    for source in BHF_SOURCES:
+        repo = source["repo"].split("/")[1]
+        path = folder / repo / source["path"]
+        table = bhf_rows(path.read_text(encoding="utf-8-sig"))
+        cols = {name.strip().lower(): i for i, name in enumerate(table[0])}
+        for r in table[1:]:
+            if r[cols["terminology"]].strip() != "SNOMED":
+                continue
+            code, term = r[cols["code"]].strip(), r[cols["term"]]
+            tag = fsn_parts(" ".join(term.split()))[1]
+            if tag and tag not in GPS_EXTRACT_TAGS:
+                continue
+            rows.append((f"{repo}:{r[cols['name']].strip()}", code, term))
+        head.append(
+            f"# from https://github.com/{source['repo']} commit {source['commit']}"
+            f" {source['path']} ({source['licence']}), sha256 {sha256_file(path)}"
+        )
+    head += [
+        "# codes that another extract of cds_service/knowledge/expansion/inputs lists are left"
+        " out (read and reviewed there)",
+        f"# licence: {BHF_INPUT['licence']}",
+        "# columns: code<TAB>term as listed (a fully specified name or a preferred term)<TAB>"
+        "numbers of the lists that hold it; '# vs' lines: number<TAB><repository>:<phenotype>"
+        "<TAB>phenotype",
+        "# Regenerate: python -m cds_service.knowledge.expansion.conditions --refresh-bhf"
+        " <folder with one checkout per repository>",
+    ]
+    _only_new_listing(out, BHF_FILE, rows, head)
 
 
 SYSTEMS = {
@@ -1927,6 +2085,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--refresh-ohdsi-studies", type=Path, metavar="DIR", help="repository checkouts"
     )
+    parser.add_argument("--refresh-bhf", type=Path, metavar="DIR", help="repository checkouts")
     parser.add_argument(
         "--evaluate", type=Path, metavar="TSV", help="recall and false positives on a code list"
     )
@@ -1965,6 +2124,8 @@ def main(argv: list[str] | None = None) -> int:
         refresh_ohdsi_studies(args.refresh_ohdsi_studies)
     if args.refresh_uk_hierarchies:
         refresh_uk_hierarchies(args.refresh_uk_hierarchies)
+    if args.refresh_bhf:
+        refresh_bhf(args.refresh_bhf)
     text, review = generate_both()
     if args.review:
         for row in json.loads(review)["review"]:
