@@ -31,6 +31,13 @@ def concepts(code: str) -> frozenset[str]:
     return found[0].concepts if found else frozenset()
 
 
+def concepts_of_text(text: str) -> frozenset[str]:
+    """The concepts an active Condition carrying only this text is read as."""
+    record = PatientRecord(patient_id="p", conditions=[active_condition({"text": text})])
+    found = normalise(record, [], K, TODAY).problems
+    return found[0].concepts if found else frozenset()
+
+
 def origin() -> dict[str, str]:
     doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
     return {r[0]: r[2] for t in doc["concepts"].values() for r in t["snomed"]}
@@ -122,3 +129,110 @@ def test_bhf_extraction_reads_snomed_rows_of_both_csv_forms(tmp_path):
         ("1092041000000104", "Ex-very heavy smoker (40+/day) (finding)"),
     ]
     assert set(titles.values()) == {"Ex-smoker", "smoking_current"}
+
+
+# ------------------------------------------------ CPRD Aurum Charlson / Elixhauser code lists
+
+
+def test_the_aurum_extract_is_the_pinned_one():
+    source = build.AURUM_SOURCE
+    assert_pinned("aurum", build.AURUM_FILE, [(source["repo"], source["commit"])])
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("302192008", "hypertension"),  # on treatment for hypertension
+        ("170578008", "hypertension"),  # poor hypertension control
+        ("238134004", "obesity"),  # generalised obesity
+        ("85407005", "ild"),  # pigeon-fanciers' lung
+        ("771901000000100", "chronic_lung_disease"),  # asthma causes night time symptoms
+        ("394672002", "diabetes"),  # o/e - right diabetic foot at high risk
+    ],
+)
+def test_codes_of_the_aurum_lists_are_their_concept(code, expected):
+    assert origin()[code] == "aurum"
+    assert expected in concepts(code)
+
+
+# Charlson's and Elixhauser's groups hold every code of a Read chapter: records of care, tests
+# and look-alikes that the CPRD Aurum terms (Read-era, lower case, abbreviated) name in words
+# the definitions first took
+AURUM_LOOK_ALIKES = [
+    ("269287005", "malignant hypothermia due to anaesthetic", "malignancy"),
+    ("88082008", "[m]juvenila melanoma", "malignancy"),  # Spitz naevus (sic)
+    ("189958005", "[m]lymphomatous tumour, benign", "lymphoma"),
+    ("189958005", "[m]lymphomatous tumour, benign", "malignancy"),
+    ("314767008", "bird fancier", "ild"),
+    ("762994006", "new york heart assoc classification heart failure symptoms", "heart_failure"),
+    ("1031571000000101", "hepatitis b nucleic acid detection", "hbv_chronic"),
+    ("992771000000100", "hepatitis c virus genotype", "hcv_infection"),
+    ("183097007", "diabetic leaflet given", "diabetes"),
+    ("270440008", "hypertension monitored", "hypertension"),
+    ("170586008", "hypertension treatm. started", "hypertension"),
+    ("170587004", "hypertensive treatm.changed", "hypertension"),
+    ("401047000", "hypertension treatment refused", "hypertension"),
+    ("220901000000101", "other specified high cost hypertension drugs", "hypertension"),
+    (
+        "441562009",
+        "basdai - bath ankylosing spondylitis disease activity index",
+        "ankylosing_spondylitis",
+    ),
+    ("390890005", "refer to diabetic foot screener", "diabetes"),
+    ("170760000", "diabetic drug side effects", "diabetes"),
+    ("170752001", "has seen dietician - diabetes", "diabetes"),
+    ("170774007", "diabetes: practice programme", "diabetes"),
+    ("182781000", "diabetic stabilisation", "diabetes"),
+    ("269823000", "hb. a1c - diabetic control", "diabetes"),
+    ("408405001", "patient held diabetic record issued", "diabetes"),
+    ("829521000000104", "provision of diabetes clinical summary", "diabetes"),
+    ("876381000000100", "conversion to insulin by diabetes specialist nurse", "diabetes"),
+]
+
+
+@pytest.mark.parametrize(("code", "display", "not_concept"), AURUM_LOOK_ALIKES)
+def test_look_alikes_in_the_aurum_lists_are_not_the_concept(code, display, not_concept):
+    assert not_concept not in concepts(code)
+
+
+@pytest.mark.parametrize(("code", "display", "not_concept"), AURUM_LOOK_ALIKES)
+def test_look_alikes_in_the_aurum_lists_are_not_the_concept_by_their_text(
+    code, display, not_concept
+):
+    assert not_concept not in concepts_of_text(display)
+
+
+def test_a_cancer_detected_by_a_screening_programme_is_still_the_cancer():
+    # 'programme' records care ("diabetes: practice programme"), a screening programme that
+    # detected the cancer does not
+    assert "malignancy" in concepts("94361000000105")
+    assert "malignancy" in concepts_of_text(
+        "Breast cancer detected by national screening programme"
+    )
+
+
+def test_aurum_extraction_takes_the_concepts_own_description_as_its_term(tmp_path):
+    root = tmp_path / build.AURUM_SOURCE["repo"].split("/")[1]
+    header = (
+        "medcodeid\tterm\toriginalreadcode\tsnomedctconceptid\tsnomedctdescriptionid\treadcode"
+        "\tcondition\tscore\n"
+    )
+    charlson, elixhauser = (root / p for p in build.AURUM_SOURCE["paths"])
+    charlson.parent.mkdir(parents=True)
+    charlson.write_text(
+        header
+        # an EMIS description first, then the concept's own description
+        + "810811000006116\th/o: obesity\t22K\t238134004\t356991015\t22K.00\tObesity\t1\n"
+        + "356991015\tgeneralised obesity\t22K\t238134004\t356991015\t22K.00\tObesity\t1\n"
+        # in the GPS extract: read there
+        + "1\tdiabetes mellitus\tC10\t73211009\t1\tC10.00\tDiabetes (uncomplicated)\t1\n",
+        encoding="utf-8",
+    )
+    elixhauser.write_text(
+        header + "2\tno snomed ct id\tX\tNA\tNA\tX.00\tObesity\t1\n", encoding="utf-8"
+    )
+    extract = tmp_path / "extract.tsv"
+    build.refresh_aurum(tmp_path, extract)
+    rows, titles = build.read_ecqm(extract)
+    assert [(code, name) for code, name, _ in rows] == [("238134004", "generalised obesity")]
+    assert set(titles) == {"AurumCharlson:Obesity"}

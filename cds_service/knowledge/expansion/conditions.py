@@ -18,6 +18,7 @@ Run from the repository root:
     python -m cds_service.knowledge.expansion.conditions --refresh-opensafely-more DIR  # UK
     python -m cds_service.knowledge.expansion.conditions --refresh-uk-hierarchies DIR  # UK
     python -m cds_service.knowledge.expansion.conditions --refresh-bhf DIR  # CVD-COVID-UK
+    python -m cds_service.knowledge.expansion.conditions --refresh-aurum DIR  # CPRD Aurum
     python -m cds_service.knowledge.expansion.conditions --evaluate FILE.tsv  # recall on a list
 
 Inputs, pinned and recorded in the output with their licence:
@@ -70,7 +71,9 @@ Inputs, pinned and recorded in the output with their licence:
 - Public lists first measured as held-out lists (docs/terminology.md), read after all the
   above and each only for the codes no other extract lists: the SNOMED CT rows of the BHF
   Data Science Centre's CVD-COVID-UK phenotype code lists (BHF_SOURCES, --refresh-bhf; fully
-  specified names and preferred terms mixed, classify_mixed).
+  specified names and preferred terms mixed, classify_mixed); then those of the CPRD Aurum
+  Charlson and Elixhauser code lists of the Pharmacoepi Data Collaborative (AURUM_SOURCE,
+  --refresh-aurum; CPRD Aurum terms, read as the UK input's).
   Not inputs, their licence not allowing redistribution: the PEDSnet Variable Dictionary code
   sets and a US consumer-health app's SNOMED CT pick list (mayodtit/RHSMocker): neither
   repository states a licence.
@@ -740,6 +743,41 @@ BHF_INPUT = {
     ),
     "extract": "cds_service/knowledge/expansion/inputs/bhf-cvd-covid-uk-snomed.tsv",
 }
+AURUM_FILE = INPUTS / "pharmacoepi-aurum-snomed.tsv"
+# the CPRD Aurum Charlson and Elixhauser code lists of the Pharmacoepi Data Collaborative
+# (N. Launders, UCL, after Metcalf et al., BMC Med Res Methodol 2019;19:115): tab-separated,
+# medcodeid, term, ..., snomedctconceptid, snomedctdescriptionid, ..., condition. A concept's
+# term is that of a row whose medcodeid is the concept's SNOMED CT description (the
+# description id), else the first row's (an EMIS or older description of the concept).
+AURUM_SOURCE = {
+    "repo": "Pharmacoepi-Data-Collaborative/home",
+    "commit": "166fef4919139540ce6da830417e4be770210dbc",
+    "paths": (
+        "codelists/CPRD/healthconditions/multimorbidity/AurumCharlson.txt",
+        "codelists/CPRD/healthconditions/multimorbidity/AurumElixhauser.txt",
+    ),
+    "licence": (
+        "MIT (code) and CC BY 4.0 (LICENSE.md; codelists/README.md: free to reuse with"
+        " acknowledgement: Naomi Launders, Division of Psychiatry, UCL)"
+    ),
+}
+AURUM_INPUT = {
+    "id": "aurum",
+    "name": (
+        "SNOMED CT codes of the CPRD Aurum Charlson and Elixhauser code lists of the"
+        " Pharmacoepi Data Collaborative (N. Launders, UCL), codes no other input lists"
+    ),
+    "package": " ".join(
+        f"https://github.com/{AURUM_SOURCE['repo']}@{AURUM_SOURCE['commit']} {p}"
+        for p in AURUM_SOURCE["paths"]
+    ),
+    "licence": (
+        "MIT / CC BY 4.0 (Pharmacoepi Data Collaborative, code lists by Naomi Launders, UCL);"
+        " SNOMED CT UK Edition is (c) and (R) SNOMED International and NHS England, terms as"
+        " in CPRD Aurum"
+    ),
+    "extract": "cds_service/knowledge/expansion/inputs/pharmacoepi-aurum-snomed.tsv",
+}
 CM_INPUT = {
     "id": "cm",
     "name": "ICD-10-CM FY2026 tabular list (April 1, 2026), CDC/NCHS",
@@ -1055,6 +1093,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
     take(UK_HIERARCHY_FILE, "uk_hier", classify_untagged, listed=False)
     # held-out lists turned inputs, each only with codes no other input lists
     take(BHF_FILE, "bhf", classify_mixed, listed=False)
+    take(AURUM_FILE, "aurum", classify_untagged, listed=False)
     index = build_condition_index(conditions, set(concepts.get("condition", {})))
     cm_rows, cm_digest = icd10cm_codes()
     out_concepts: dict[str, dict[str, Any]] = {}
@@ -1111,6 +1150,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             {**UK_MORE_INPUT, "sha256": sha256_file(UK_MORE_FILE)},
             {**UK_HIERARCHY_INPUT, "sha256": sha256_file(UK_HIERARCHY_FILE)},
             {**BHF_INPUT, "sha256": sha256_file(BHF_FILE)},
+            {**AURUM_INPUT, "sha256": sha256_file(AURUM_FILE)},
             {**CM_INPUT, "sha256": cm_digest},
         ],
         "sources": {
@@ -1127,6 +1167,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             "uk_more": UK_MORE_INPUT["name"],
             "uk_hier": UK_HIERARCHY_INPUT["name"],
             "bhf": BHF_INPUT["name"],
+            "aurum": AURUM_INPUT["name"],
             "cm": CM_INPUT["name"],
         },
         "concepts": out_concepts,
@@ -1963,6 +2004,47 @@ def refresh_bhf(folder: Path, out: Path = BHF_FILE) -> None:
     _only_new_listing(out, BHF_FILE, rows, head)
 
 
+def refresh_aurum(folder: Path, out: Path = AURUM_FILE) -> None:
+    """Re-extract the CPRD Aurum input from a checkout of AURUM_SOURCE (folder/<repository
+    name>/<path>): the SNOMED CT concept id of every row of the Charlson and Elixhauser lists
+    (rows without one, "NA", are not read), with the term of a row whose medcodeid is the
+    concept's description id, else of the first row; only codes no other extract lists. A set
+    is named by list and condition group."""
+    import csv
+
+    rows: list[tuple[str, str, str]] = []
+    preferred: dict[str, str] = {}
+    head = [
+        "# SNOMED CT concept ids of the CPRD Aurum Charlson and Elixhauser code lists of the"
+        " Pharmacoepi Data Collaborative, with their CPRD Aurum terms",
+    ]
+    root = folder / AURUM_SOURCE["repo"].split("/")[1]
+    for relative in AURUM_SOURCE["paths"]:
+        path = root / relative
+        text = path.read_text(encoding="utf-8-sig")
+        for r in csv.DictReader(text.splitlines(), delimiter="\t"):
+            code = (r.get("snomedctconceptid") or "").strip()
+            term = r.get("term") or ""
+            rows.append((f"{path.stem}:{(r.get('condition') or '').strip()}", code, term))
+            if (r.get("medcodeid") or "").strip() == (r.get("snomedctdescriptionid") or "").strip():
+                preferred.setdefault(code, term)
+        head.append(
+            f"# from https://github.com/{AURUM_SOURCE['repo']} commit {AURUM_SOURCE['commit']}"
+            f" {relative}, sha256 {sha256_file(path)}"
+        )
+    head += [
+        "# codes that another extract of cds_service/knowledge/expansion/inputs lists are left"
+        " out (read and reviewed there)",
+        f"# licence: {AURUM_INPUT['licence']}",
+        "# columns: code<TAB>term (no semantic tag)<TAB>numbers of the condition groups that"
+        " hold it; '# vs' lines: number<TAB><list>:<condition group><TAB>condition group",
+        "# Regenerate: python -m cds_service.knowledge.expansion.conditions --refresh-aurum"
+        " <folder with the checkout, named as the repository>",
+    ]
+    rows = [(sid, code, preferred.get(code, term)) for sid, code, term in rows]
+    _only_new_listing(out, AURUM_FILE, rows, head)
+
+
 SYSTEMS = {
     "snomed": "http://snomed.info/sct",
     "sct": "http://snomed.info/sct",
@@ -2086,6 +2168,7 @@ def main(argv: list[str] | None = None) -> int:
         "--refresh-ohdsi-studies", type=Path, metavar="DIR", help="repository checkouts"
     )
     parser.add_argument("--refresh-bhf", type=Path, metavar="DIR", help="repository checkouts")
+    parser.add_argument("--refresh-aurum", type=Path, metavar="DIR", help="repository checkout")
     parser.add_argument(
         "--evaluate", type=Path, metavar="TSV", help="recall and false positives on a code list"
     )
@@ -2126,6 +2209,8 @@ def main(argv: list[str] | None = None) -> int:
         refresh_uk_hierarchies(args.refresh_uk_hierarchies)
     if args.refresh_bhf:
         refresh_bhf(args.refresh_bhf)
+    if args.refresh_aurum:
+        refresh_aurum(args.refresh_aurum)
     text, review = generate_both()
     if args.review:
         for row in json.loads(review)["review"]:
