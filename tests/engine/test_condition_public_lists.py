@@ -236,3 +236,61 @@ def test_aurum_extraction_takes_the_concepts_own_description_as_its_term(tmp_pat
     rows, titles = build.read_ecqm(extract)
     assert [(code, name) for code, name, _ in rows] == [("238134004", "generalised obesity")]
     assert set(titles) == {"AurumCharlson:Obesity"}
+
+
+# ----------------------------------------------- Mondo Disease Ontology exactMatch mappings
+
+
+def test_the_mondo_extract_is_the_pinned_one():
+    source = build.MONDO_SOURCE
+    assert_pinned("mondo", build.MONDO_FILE, [(source["repo"], source["commit"])])
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("36351005", "thrombophilia"),  # hereditary antithrombin deficiency
+        ("421527008", "thrombophilia"),  # thrombophilia due to activated protein C resistance
+        ("27614006", "serious_infection"),  # intracranial abscess
+        ("254937005", "malignancy"),  # brain glioma
+        ("717269008", "obesity"),  # obesity due to melanocortin 4 receptor deficiency
+    ],
+)
+def test_codes_of_the_mondo_mappings_are_their_concept(code, expected):
+    assert origin()[code] == "mondo"
+    assert expected in concepts(code)
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "not_concept"),
+    [
+        # a congenital disruption of the fetus (the child's chart), not the mother's pregnancy
+        ("440214006", "amniotic band syndrome", "pregnancy"),
+        ("449829009", "Loeffler endocarditis", "serious_infection"),  # eosinophilic
+        ("699346009", "hereditary neoplastic syndrome", "malignancy"),  # a predisposition
+    ],
+)
+def test_look_alikes_in_the_mondo_mappings_are_not_the_concept(code, text, not_concept):
+    assert not_concept not in concepts(code)
+    assert not_concept not in concepts_of_text(text)
+
+
+def test_mondo_extraction_reads_exact_matches_with_the_mondo_label(tmp_path):
+    path = tmp_path / build.MONDO_SOURCE["repo"].split("/")[1] / build.MONDO_SOURCE["path"]
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        "# license: https://creativecommons.org/publicdomain/zero/1.0/\n"
+        "subject_id\tsubject_label\tpredicate_id\tobject_id\tmapping_justification\n"
+        "MONDO:1\thereditary antithrombin deficiency\tskos:exactMatch\tSCTID:36351005\tx\n"
+        "MONDO:2\tother label, same code\tskos:exactMatch\tSCTID:36351005\tx\n"
+        "MONDO:3\ta broader match\tskos:broadMatch\tSCTID:421527008\tx\n"
+        # in the GPS extract: read there
+        "MONDO:4\tdiabetes mellitus\tskos:exactMatch\tSCTID:73211009\tx\n",
+        encoding="utf-8",
+    )
+    extract = tmp_path / "extract.tsv"
+    build.refresh_mondo(tmp_path, extract)
+    rows, _ = build.read_ecqm(extract)
+    assert [(code, name) for code, name, _ in rows] == [
+        ("36351005", "hereditary antithrombin deficiency")
+    ]

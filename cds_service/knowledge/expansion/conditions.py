@@ -19,6 +19,7 @@ Run from the repository root:
     python -m cds_service.knowledge.expansion.conditions --refresh-uk-hierarchies DIR  # UK
     python -m cds_service.knowledge.expansion.conditions --refresh-bhf DIR  # CVD-COVID-UK
     python -m cds_service.knowledge.expansion.conditions --refresh-aurum DIR  # CPRD Aurum
+    python -m cds_service.knowledge.expansion.conditions --refresh-mondo DIR  # Mondo SSSOM
     python -m cds_service.knowledge.expansion.conditions --evaluate FILE.tsv  # recall on a list
 
 Inputs, pinned and recorded in the output with their licence:
@@ -73,7 +74,10 @@ Inputs, pinned and recorded in the output with their licence:
   Data Science Centre's CVD-COVID-UK phenotype code lists (BHF_SOURCES, --refresh-bhf; fully
   specified names and preferred terms mixed, classify_mixed); then those of the CPRD Aurum
   Charlson and Elixhauser code lists of the Pharmacoepi Data Collaborative (AURUM_SOURCE,
-  --refresh-aurum; CPRD Aurum terms, read as the UK input's).
+  --refresh-aurum; CPRD Aurum terms, read as the UK input's); last the exactMatch mappings
+  of the Mondo Disease Ontology to SNOMED CT (MONDO_SOURCE, --refresh-mondo), each code with
+  the label of the Mondo disease it matches (Mondo publishes no SNOMED CT term), read as an
+  untagged term.
   Not inputs, their licence not allowing redistribution: the PEDSnet Variable Dictionary code
   sets and a US consumer-health app's SNOMED CT pick list (mayodtit/RHSMocker): neither
   repository states a licence.
@@ -778,6 +782,29 @@ AURUM_INPUT = {
     ),
     "extract": "cds_service/knowledge/expansion/inputs/pharmacoepi-aurum-snomed.tsv",
 }
+MONDO_FILE = INPUTS / "mondo-snomed.tsv"
+# the Mondo Disease Ontology's exactMatch mappings to SNOMED CT (SSSOM): each mapped code with
+# Mondo's label of the disease it exactly matches (Mondo publishes no SNOMED CT term), read
+# as an untagged term; a code mapped from several Mondo diseases keeps the first label
+MONDO_SOURCE = {
+    "repo": "monarch-initiative/mondo",
+    "commit": "fad2512b4845f483fc1268cdf0bf7a8ef43697cb",
+    "path": "src/ontology/mappings/mondo_exactmatch_sctid.sssom.tsv",
+    "licence": "CC0-1.0 (the mapping set's license); repository CC BY 4.0 (LICENSE)",
+}
+MONDO_INPUT = {
+    "id": "mondo",
+    "name": (
+        "SNOMED CT codes of the Mondo Disease Ontology exactMatch mappings, with Mondo's label,"
+        " codes no other input lists"
+    ),
+    "package": "https://github.com/{repo}@{commit} {path}".format(**MONDO_SOURCE),
+    "licence": (
+        "mappings CC0-1.0, Mondo CC BY 4.0 (Monarch Initiative); SNOMED CT is (c) and (R)"
+        " SNOMED International"
+    ),
+    "extract": "cds_service/knowledge/expansion/inputs/mondo-snomed.tsv",
+}
 CM_INPUT = {
     "id": "cm",
     "name": "ICD-10-CM FY2026 tabular list (April 1, 2026), CDC/NCHS",
@@ -1094,6 +1121,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
     # held-out lists turned inputs, each only with codes no other input lists
     take(BHF_FILE, "bhf", classify_mixed, listed=False)
     take(AURUM_FILE, "aurum", classify_untagged, listed=False)
+    take(MONDO_FILE, "mondo", classify_untagged, listed=False)
     index = build_condition_index(conditions, set(concepts.get("condition", {})))
     cm_rows, cm_digest = icd10cm_codes()
     out_concepts: dict[str, dict[str, Any]] = {}
@@ -1151,6 +1179,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             {**UK_HIERARCHY_INPUT, "sha256": sha256_file(UK_HIERARCHY_FILE)},
             {**BHF_INPUT, "sha256": sha256_file(BHF_FILE)},
             {**AURUM_INPUT, "sha256": sha256_file(AURUM_FILE)},
+            {**MONDO_INPUT, "sha256": sha256_file(MONDO_FILE)},
             {**CM_INPUT, "sha256": cm_digest},
         ],
         "sources": {
@@ -1168,6 +1197,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             "uk_hier": UK_HIERARCHY_INPUT["name"],
             "bhf": BHF_INPUT["name"],
             "aurum": AURUM_INPUT["name"],
+            "mondo": MONDO_INPUT["name"],
             "cm": CM_INPUT["name"],
         },
         "concepts": out_concepts,
@@ -2045,6 +2075,35 @@ def refresh_aurum(folder: Path, out: Path = AURUM_FILE) -> None:
     _only_new_listing(out, AURUM_FILE, rows, head)
 
 
+def refresh_mondo(folder: Path, out: Path = MONDO_FILE) -> None:
+    """Re-extract the Mondo input from a checkout of MONDO_SOURCE (folder/<repository
+    name>/<path>): the SNOMED CT code of every skos:exactMatch row of the SSSOM mapping set,
+    with the label of the Mondo disease it matches; only codes no other extract lists."""
+    import csv
+
+    path = folder / MONDO_SOURCE["repo"].split("/")[1] / MONDO_SOURCE["path"]
+    text = path.read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    rows = [
+        ("mondo:exactMatch", r["object_id"].removeprefix("SCTID:"), r["subject_label"])
+        for r in csv.DictReader(lines, delimiter="\t")
+        if r.get("predicate_id") == "skos:exactMatch" and r["object_id"].startswith("SCTID:")
+    ]
+    head = [
+        "# SNOMED CT codes of the Mondo Disease Ontology's exactMatch mappings (SSSOM), each with"
+        " the label of the Mondo disease it matches",
+        f"# from https://github.com/{MONDO_SOURCE['repo']} commit {MONDO_SOURCE['commit']}"
+        f" {MONDO_SOURCE['path']} ({MONDO_SOURCE['licence']}), sha256 {sha256_file(path)}",
+        "# codes that another extract of cds_service/knowledge/expansion/inputs lists are left"
+        " out (read and reviewed there)",
+        f"# licence: {MONDO_INPUT['licence']}",
+        "# columns: code<TAB>Mondo label (no semantic tag)<TAB>1; '# vs' line: the mapping set",
+        "# Regenerate: python -m cds_service.knowledge.expansion.conditions --refresh-mondo"
+        " <folder with the checkout, named as the repository>",
+    ]
+    _only_new_listing(out, MONDO_FILE, rows, head)
+
+
 SYSTEMS = {
     "snomed": "http://snomed.info/sct",
     "sct": "http://snomed.info/sct",
@@ -2169,6 +2228,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--refresh-bhf", type=Path, metavar="DIR", help="repository checkouts")
     parser.add_argument("--refresh-aurum", type=Path, metavar="DIR", help="repository checkout")
+    parser.add_argument("--refresh-mondo", type=Path, metavar="DIR", help="repository checkout")
     parser.add_argument(
         "--evaluate", type=Path, metavar="TSV", help="recall and false positives on a code list"
     )
@@ -2211,6 +2271,8 @@ def main(argv: list[str] | None = None) -> int:
         refresh_bhf(args.refresh_bhf)
     if args.refresh_aurum:
         refresh_aurum(args.refresh_aurum)
+    if args.refresh_mondo:
+        refresh_mondo(args.refresh_mondo)
     text, review = generate_both()
     if args.review:
         for row in json.loads(review)["review"]:
