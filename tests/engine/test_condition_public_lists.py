@@ -187,6 +187,8 @@ AURUM_LOOK_ALIKES = [
     ("408405001", "patient held diabetic record issued", "diabetes"),
     ("829521000000104", "provision of diabetes clinical summary", "diabetes"),
     ("876381000000100", "conversion to insulin by diabetes specialist nurse", "diabetes"),
+    # Read 13L4, in a parent's record: the child's diabetes is a family history
+    ("444094009", "diabetic child", "diabetes"),
 ]
 
 
