@@ -652,6 +652,25 @@ def test_evaluation_reports_recall_and_false_positives(tmp_path):
     assert "9999999999" in with_displays.found["pe"]  # unknown code read by its display
 
 
+def test_evaluation_reads_a_display_as_the_service_does(tmp_path):
+    """With displays, an unknown code's display is read with the words around the name, as
+    normalise reads it: prophylaxis against X is no X, an antenatal screening finding is a
+    pregnancy, a past DVT is a DVT (inactive), a past pneumonia no serious infection."""
+    listing = tmp_path / "codes.tsv"
+    listing.write_text(
+        "9999999991\tsnomed\tnone\tDeep vein thrombosis prophylaxis\n"
+        "9999999992\tsnomed\tnone\tSubacute bacterial endocarditis prophylaxis\n"
+        "9999999993\tsnomed\tpregnancy\tAbnormal findings on antenatal screening of mother\n"
+        "9999999994\tsnomed\tdvt\tHistory of deep vein thrombosis\n"
+        "9999999995\tsnomed\tnone\tSuspected deep vein thrombosis\n"
+        "9999999996\tsnomed\tnone\tHistory of pneumonia\n",
+        encoding="utf-8",
+    )
+    result = build.evaluate(build.read_code_list(listing), K.vs, displays=True)
+    assert result.false == []
+    assert result.found == {"pregnancy": ["9999999993"], "dvt": ["9999999994"]}
+
+
 def test_the_ohdsi_and_ecr_extracts_are_the_pinned_ones():
     doc = json.loads(build.OUTPUT.read_text(encoding="utf-8"))
     recorded = {i["id"]: i for i in doc["inputs"]}

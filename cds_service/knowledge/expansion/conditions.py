@@ -2150,16 +2150,28 @@ def evaluate(
 ) -> Evaluation:
     """Read each (code, system, expected concept or "none", note) through the service's own
     ValueSets.condition_concept, by code only (with `displays`, a code the service does not
-    know is read by its display through the concept definitions, as normalise does): recall per
+    know is read by its display as normalise reads it, normalise.conditions.read_name: the
+    listed names and the concept definitions, with the words around the name, so that
+    "X prophylaxis" or "suspected X" is no X; a past X is X where the definitions say so, as
+    for a "History of X" code): recall per
     expected concept, and
     every code read as a concept it is not (a false positive). An expected "a+b" needs both,
     "a|b" either."""
+    from cds_service.normalise.conditions import read_name  # normalise imports knowledge
+
     out = Evaluation()
     for code, system, expected, note in rows:
         uri = SYSTEMS.get(system.strip().lower(), system.strip())
         got = vs.condition_concept(uri, code.strip())
         if got is None and displays and note:
-            got = vs.condition_meaning(note)
+            name = read_name(vs, note)
+            if name is not None and name.status == "asserted":
+                got = name.concept
+            elif name is not None and name.status == "history":
+                # a past X: the definitions decide whether their concept counts it (a past DVT
+                # or cancer does, a past pneumonia is no serious infection), as the expansions
+                # read a "History of X" code
+                got = vs.condition_meaning(note)
         concepts = set(vs.concepts_with_implied(got)) if got else set()
         if expected == "none":
             if concepts:
