@@ -63,6 +63,11 @@ MARKER_BEFORE_CJK_NEGATIVE_AT_END = re.compile(
 )
 CJK_NEGATIVE_WORDS = frozenset({"陰性", "阴性"})
 RISK_REASON = "risk of X is not X"
+FAMILY_REASON = "family history of X is not X"
+# "X with family history of Y": the family history qualifies the patient's X, named before it
+# ("Supervision of high risk pregnancy with family history of diabetes mellitus" is the
+# patient's pregnancy now, not a relative's); Y, named only after it, stays a relative's
+FAMILY_QUALIFIES = re.compile(r"\b(?:with|due to|because of) (?:a )?(?:family history|fh)\b")
 NEGATED_REASON = "ruled-out or negated X is not X"
 # "X not due to / not associated with / not occurring in Y" says what X is not caused by or
 # where it is not: X is there ("Cirrhosis of liver not due to alcohol", "Kaposi sarcoma not
@@ -90,7 +95,7 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
         r"|family member)s? of subject\b"
         r"|\((in (the |a )?)?(mother|father|sister|brother|sibling|parent|grandmother|grandfather"
         r"|grandparent|aunt|uncle|cousin|son|daughter|relative|family member)s?\b[^)]*\)",
-        "family history of X is not X",
+        FAMILY_REASON,
     ),
     # a disease a screening programme found is that disease ("Breast cancer detected by national
     # screening programme"); screening for it, or a screening that found none, is not
@@ -324,12 +329,17 @@ def _says(pattern: re.Pattern[str], reason: str, d: Definition, text: str) -> bo
     """The look-alike `pattern` applies to the name. "X-like" qualifies what follows it: an
     "X-like lymphoma" (hydroa vacciniforme-like lymphoma) is a lymphoma, a "lymphoma-like
     lesion" is not; so when the concept is named after the last "-like", that look-alike does
-    not apply. "Risk" that grades another finding (RISK_OF_ANOTHER) is no risk of X."""
+    not apply. "Risk" that grades another finding (RISK_OF_ANOTHER) is no risk of X; a family
+    history that qualifies the concept named before it (FAMILY_QUALIFIES) is no relative's X."""
     if reason == RISK_REASON:
         text = RISK_OF_ANOTHER.sub(" ", text)
     if reason == NEGATED_REASON and (cut := NOT_CAUSED.search(text)):
         before, after = text[: cut.start()], text[cut.end() :]
         if any(p.search(before) for p in d.include) and not any(p.search(after) for p in d.include):
+            text = before
+    if reason == FAMILY_REASON and (cut := FAMILY_QUALIFIES.search(text)):
+        before = text[: cut.start()]
+        if any(p.search(before) for p in d.include) and not pattern.search(before):
             text = before
     if not pattern.search(text):
         return False

@@ -447,3 +447,58 @@ def test_postinfective_arthritis_and_other_infective_spondylopathy_stay_out(code
 def test_immunoproliferative_small_intestinal_disease_is_a_lymphoma(system):
     assert {"lymphoma", "malignancy"} <= read(coding(system, "C88.3"))[0]
     assert "lymphoma" not in read(coding(system, "C88.9"))[0]
+
+
+# (13) a past event or a family history that complicates the CURRENT pregnancy (term-preg) ----
+# "previous" / "history" qualifies the surgery, the scar, the caesarean or the episode of care,
+# not the pregnancy: the pregnancy, its delivery or its puerperium is now
+
+
+@pytest.mark.parametrize(
+    ("code", "display"),
+    [
+        ("19866007", "Previous operation to cervix affecting pregnancy (disorder)"),
+        ("100841000119109", "Previous bariatric surgery complicating pregnancy (disorder)"),
+        ("31821006", "Uterine scar from previous surgery affecting pregnancy (disorder)"),
+        ("237297004", "Placenta adherent to previous uterine scar (disorder)"),
+        ("38451000119105", "Failed attempted vaginal birth after previous cesarean section"),
+        (
+            "199159004",
+            "Maternal syphilis in the puerperium - baby delivered during previous episode of care",
+        ),
+        ("237313003", "Vaginal delivery following previous cesarean section (finding)"),
+        (
+            "713387007",
+            "Supervision of high risk pregnancy with family history of diabetes mellitus",
+        ),
+        ("713233004", "Supervision of high risk pregnancy with history of previous neonatal death"),
+        ("609442008", "Antenatal care for woman with history of recurrent miscarriage"),
+    ],
+)
+def test_a_past_event_complicating_the_current_pregnancy_is_a_pregnancy(code, display):
+    assert "pregnancy" in read(coding(SCT, code, display))[0]
+    assert "pregnancy" in read(coding(SCT, code))[0]
+
+
+@pytest.mark.parametrize(
+    ("code", "display"),
+    [
+        ("271903000", "History of pregnancy (situation)"),
+        ("161805006", "History of cesarean section (situation)"),
+        ("22879003", "Previous pregnancies 2 (finding)"),
+        ("38835003", "One previous induced termination of pregnancy (finding)"),
+        ("160402005", "Family history: Diabetes in pregnancy (situation)"),
+        ("161807003", "History of severe pre-eclampsia (situation)"),
+    ],
+)
+def test_a_past_pregnancy_or_a_relatives_pregnancy_is_still_no_pregnancy(code, display):
+    assert "pregnancy" not in read(coding(SCT, code, display))[0]
+
+
+def test_a_previous_operation_affecting_the_pregnancy_fires_the_pregnancy_contraindication():
+    past = active_condition({"coding": [coding(SCT, "271903000", "History of pregnancy")]})
+    assert "JAKI-PREGNANCY" not in rule_ids(past)
+    now = active_condition(
+        {"coding": [coding(SCT, "19866007", "Previous operation to cervix affecting pregnancy")]}
+    )
+    assert "JAKI-PREGNANCY" in rule_ids(now)
