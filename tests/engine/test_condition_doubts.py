@@ -502,3 +502,23 @@ def test_a_previous_operation_affecting_the_pregnancy_fires_the_pregnancy_contra
         {"coding": [coding(SCT, "19866007", "Previous operation to cervix affecting pregnancy")]}
     )
     assert "JAKI-PREGNANCY" in rule_ids(now)
+
+
+# (14) a coded history of tuberculosis is past TB, as the name is (term-preg) -----------------
+# ICD-10-CM Z86.11 "Personal history of tuberculosis": the JAK-inhibitor labels ask for it (past
+# TB whose treatment cannot be confirmed); read as the name "History of tuberculosis" is
+
+
+@pytest.mark.parametrize(
+    ("codings", "text"),
+    [
+        ([coding(CM, "Z86.11", "Personal history of tuberculosis")], None),
+        ([coding(CM, "Z86.11")], None),
+        ([], "History of tuberculosis"),
+    ],
+)
+def test_a_personal_history_of_tuberculosis_is_past_tuberculosis_by_code_as_by_name(codings, text):
+    concepts, active, unclassified = read(*codings, text=text)
+    assert concepts == {"tb_active"}
+    assert active is False
+    assert unclassified == 0
