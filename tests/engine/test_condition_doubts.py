@@ -468,6 +468,16 @@ def test_immunoproliferative_small_intestinal_disease_is_a_lymphoma(system):
         ),
         ("237313003", "Vaginal delivery following previous cesarean section (finding)"),
         (
+            "237198001",
+            "Rectocele complicating postpartum care - baby delivered during previous episode of"
+            " care (disorder)",
+        ),
+        (
+            "237188007",
+            "Stenosis of cervix complicating postnatal care - baby delivered during previous"
+            " episode of care (disorder)",
+        ),
+        (
             "713387007",
             "Supervision of high risk pregnancy with family history of diabetes mellitus",
         ),
