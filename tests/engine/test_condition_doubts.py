@@ -525,6 +525,7 @@ def test_a_previous_operation_affecting_the_pregnancy_fires_the_pregnancy_contra
         ([coding(CM, "Z86.11", "Personal history of tuberculosis")], None),
         ([coding(CM, "Z86.11")], None),
         ([], "History of tuberculosis"),
+        ([], "History of TB"),
     ],
 )
 def test_a_personal_history_of_tuberculosis_is_past_tuberculosis_by_code_as_by_name(codings, text):
@@ -532,3 +533,10 @@ def test_a_personal_history_of_tuberculosis_is_past_tuberculosis_by_code_as_by_n
     assert concepts == {"tb_active"}
     assert active is False
     assert unclassified == 0
+
+
+def test_tb_written_for_tuberculosis_is_read_with_its_qualifiers():
+    assert read(text="Latent TB")[0] == {"tb_latent"}
+    assert read(text="Pulmonary TB")[:2] == ({"tb_active"}, True)
+    assert not read(text="Family history of TB")[0]
+    assert not read(text="TB test negative")[0]
