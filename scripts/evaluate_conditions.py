@@ -1,6 +1,7 @@
 """Recall and false positives of condition recognition on a list of labelled codes.
 
     python -m scripts.evaluate_conditions tests/engine/data/icd10_adversarial.tsv [--show-misses]
+    python -m scripts.evaluate_conditions --code-list HELDOUT.tsv [--with-displays]
 
 Each row of the list (tab-separated; `#` lines are comments) is `system  code  expected  why`
 and optionally a fifth column, a display. `system` is a code-system URI or one of the short
@@ -11,6 +12,12 @@ service's own normalise stage as an active Condition carrying that one coding an
 so that only the code decides; rows with a display are run a second time with the display only
 (no code), so that the name fallback decides. The report gives, per code system and per
 concept, how many codes were read right, the recall of each concept and its false positives.
+
+With `--code-list`, each list is a held-out code list of the condition expansions' format
+(`code  system  expected  display`, see knowledge/expansion/conditions.py read_code_list):
+each code is read through the value sets (`ValueSets.condition_concept`, no display), and with
+`--with-displays` a code the service does not know is read by its display as normalise reads
+it; the report gives recall per expected concept and every false positive.
 """
 
 from __future__ import annotations
@@ -24,8 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from cds_service.knowledge import Knowledge, load_knowledge
+from cds_service.knowledge.expansion import conditions as expansion
 from cds_service.model import PatientRecord
 from cds_service.normalise import normalise
+from cds_service.normalise.conditions import display_concept
 
 SYSTEMS = {
     "cm": "http://hl7.org/fhir/sid/icd-10-cm",
@@ -183,8 +192,27 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="give ICD-10-CM rows without a display their tabular-list title (simple-icd-10-cm)",
     )
+    parser.add_argument(
+        "--code-list",
+        action="store_true",
+        help="the lists are held-out code lists (code, system, expected, display)",
+    )
+    parser.add_argument(
+        "--with-displays",
+        action="store_true",
+        help="--code-list: read a code the service does not know by its display",
+    )
     args = parser.parse_args(argv)
     knowledge = load_knowledge()
+    if args.code_list:
+        for path in args.tsv:
+            result = expansion.evaluate(
+                expansion.read_code_list(path),
+                knowledge.vs,
+                read_display=display_concept if args.with_displays else None,
+            )
+            print("\n".join(result.report()))
+        return 0
     rows = [row for path in args.tsv for row in read_rows(path)]
     if args.cm_displays:
         rows = with_cm_displays(rows)

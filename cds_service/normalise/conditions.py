@@ -165,6 +165,22 @@ def read_name(vs: ValueSets, text: str) -> NameRead | None:
     return found
 
 
+def display_concept(vs: ValueSets, text: str) -> str | None:
+    """The concept a Condition's display / text alone means as this stage reads it (for
+    measuring recognition on code lists: scripts/evaluate_conditions.py --code-list): the
+    name with the words around it ("X prophylaxis", "suspected X": no X); a past X where the
+    concept definitions count it (a past DVT or cancer does, a past pneumonia is no serious
+    infection), as the expansions read a "History of X" code."""
+    name = read_name(vs, text)
+    if name is None:
+        return None
+    if name.status == "asserted":
+        return name.concept
+    if name.status == "history":
+        return vs.condition_meaning(text)
+    return None
+
+
 def _read_name(vs: ValueSets, text: str) -> NameRead | None:
     """A listed name (the whole text), else the whole text as an expansion display (what its
     code means; history when it starts or ends with a history word: "Personal history of

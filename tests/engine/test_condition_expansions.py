@@ -16,6 +16,7 @@ from cds_service.knowledge import load_knowledge
 from cds_service.knowledge.expansion import conditions as build
 from cds_service.model import PatientRecord
 from cds_service.normalise import normalise
+from cds_service.normalise.conditions import display_concept
 
 K = load_knowledge()
 TODAY = date(2026, 11, 23)
@@ -648,7 +649,7 @@ def test_evaluation_reports_recall_and_false_positives(tmp_path):
     assert by_code.found["ra"] == ["J99.0"]
     report = by_code.report()
     assert "ALL\t4/5\t80.0 %\tfalse 1" in report
-    with_displays = build.evaluate(rows, K.vs, displays=True)
+    with_displays = build.evaluate(rows, K.vs, read_display=display_concept)
     assert "9999999999" in with_displays.found["pe"]  # unknown code read by its display
 
 
@@ -666,7 +667,7 @@ def test_evaluation_reads_a_display_as_the_service_does(tmp_path):
         "9999999996\tsnomed\tnone\tHistory of pneumonia\n",
         encoding="utf-8",
     )
-    result = build.evaluate(build.read_code_list(listing), K.vs, displays=True)
+    result = build.evaluate(build.read_code_list(listing), K.vs, read_display=display_concept)
     assert result.false == []
     assert result.found == {"pregnancy": ["9999999993"], "dvt": ["9999999994"]}
 

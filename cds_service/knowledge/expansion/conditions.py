@@ -20,7 +20,6 @@ Run from the repository root:
     python -m cds_service.knowledge.expansion.conditions --refresh-bhf DIR  # CVD-COVID-UK
     python -m cds_service.knowledge.expansion.conditions --refresh-aurum DIR  # CPRD Aurum
     python -m cds_service.knowledge.expansion.conditions --refresh-mondo DIR  # Mondo SSSOM
-    python -m cds_service.knowledge.expansion.conditions --evaluate FILE.tsv  # recall on a list
 
 Inputs, pinned and recorded in the output with their licence:
 
@@ -2146,32 +2145,23 @@ class Evaluation:
 
 
 def evaluate(
-    rows: Iterable[tuple[str, str, str, str]], vs: Any, displays: bool = False
+    rows: Iterable[tuple[str, str, str, str]],
+    vs: Any,
+    read_display: Callable[[Any, str], str | None] | None = None,
 ) -> Evaluation:
     """Read each (code, system, expected concept or "none", note) through the service's own
-    ValueSets.condition_concept, by code only (with `displays`, a code the service does not
-    know is read by its display as normalise reads it, normalise.conditions.read_name: the
-    listed names and the concept definitions, with the words around the name, so that
-    "X prophylaxis" or "suspected X" is no X; a past X is X where the definitions say so, as
-    for a "History of X" code): recall per
+    ValueSets.condition_concept, by code only (with `read_display`, a code the service does
+    not know is read by its display with it: normalise.conditions.display_concept reads it as
+    the service does; scripts/evaluate_conditions.py --code-list passes it): recall per
     expected concept, and
     every code read as a concept it is not (a false positive). An expected "a+b" needs both,
     "a|b" either."""
-    from cds_service.normalise.conditions import read_name  # normalise imports knowledge
-
     out = Evaluation()
     for code, system, expected, note in rows:
         uri = SYSTEMS.get(system.strip().lower(), system.strip())
         got = vs.condition_concept(uri, code.strip())
-        if got is None and displays and note:
-            name = read_name(vs, note)
-            if name is not None and name.status == "asserted":
-                got = name.concept
-            elif name is not None and name.status == "history":
-                # a past X: the definitions decide whether their concept counts it (a past DVT
-                # or cancer does, a past pneumonia is no serious infection), as the expansions
-                # read a "History of X" code
-                got = vs.condition_meaning(note)
+        if got is None and read_display is not None and note:
+            got = read_display(vs, note)
         concepts = set(vs.concepts_with_implied(got)) if got else set()
         if expected == "none":
             if concepts:
@@ -2241,20 +2231,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--refresh-bhf", type=Path, metavar="DIR", help="repository checkouts")
     parser.add_argument("--refresh-aurum", type=Path, metavar="DIR", help="repository checkout")
     parser.add_argument("--refresh-mondo", type=Path, metavar="DIR", help="repository checkout")
-    parser.add_argument(
-        "--evaluate", type=Path, metavar="TSV", help="recall and false positives on a code list"
-    )
-    parser.add_argument(
-        "--with-displays", action="store_true", help="--evaluate: read unknown codes' displays"
-    )
     args = parser.parse_args(argv)
-    if args.evaluate:
-        from cds_service.knowledge import load_knowledge
-
-        rows = read_code_list(args.evaluate)
-        result = evaluate(rows, load_knowledge().vs, displays=args.with_displays)
-        print("\n".join(result.report()))
-        return 0
     if args.refresh_gps:
         refresh_gps(args.refresh_gps)
     if args.refresh_r4x:
