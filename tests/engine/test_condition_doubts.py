@@ -540,3 +540,53 @@ def test_tb_written_for_tuberculosis_is_read_with_its_qualifiers():
     assert read(text="Pulmonary TB")[:2] == ({"tb_active"}, True)
     assert not read(text="Family history of TB")[0]
     assert not read(text="TB test negative")[0]
+
+
+# (15) WHO ICD-10 codes of a held-out code list (CALIBER phenotypes, term-ho10) -----------------
+# Each was read as "known to be no concept" although its meaning is the concept: asterisk codes
+# that name their dagger's disease, WHO categories sent without their subdivision, a pulmonary
+# mycosis beside the ones listed, and B90 sequelae of tuberculosis (past TB, as Z86.11 and as the
+# name "Sequelae of tuberculosis" already read)
+
+
+@pytest.mark.parametrize(
+    ("system", "code", "concept"),
+    [
+        (CM, "B42.0", "serious_infection"),  # pulmonary sporotrichosis
+        (WHO, "G05.0", "serious_infection"),  # encephalitis in bacterial diseases (asterisk)
+        (WHO, "G05.1", "serious_infection"),  # encephalitis in viral diseases (asterisk)
+        (WHO, "G05.2", "serious_infection"),  # encephalitis in other infectious diseases
+        (WHO, "M09.0", "psoriatic_arthritis"),  # juvenile arthritis in psoriasis (asterisk)
+        (WHO, "M09.1", "crohns"),  # juvenile arthritis in Crohn disease (asterisk)
+        (WHO, "M09.2", "ulcerative_colitis"),  # juvenile arthritis in ulcerative colitis
+        (WHO, "E66", "obesity"),  # WHO category: obesity in every subcategory
+        (WHO, "B21", "malignancy"),  # HIV disease resulting in malignant neoplasms
+    ],
+)
+def test_who_codes_of_a_held_out_list_mean_their_concept(system, code, concept):
+    concepts, active, unclassified = read(coding(system, code))
+    assert concept in concepts
+    assert active is True
+
+
+@pytest.mark.parametrize("code", ["E66.3", "G05.8", "M09.8"])
+def test_their_look_alikes_stay_no_concept(code):
+    # overweight is not obesity; encephalitis or juvenile arthritis in other (non-infective,
+    # non-psoriatic, non-IBD) diseases is none of the concepts
+    assert read(coding(WHO, code)) == (set(), None, 0)
+
+
+@pytest.mark.parametrize(
+    ("codings", "text"),
+    [
+        ([coding(WHO, "B90")], None),
+        ([coding(CM, "B90.9", "Sequelae of respiratory and unspecified tuberculosis")], None),
+        ([coding(WHO, "B90.2")], None),
+        ([], "Sequelae of tuberculosis"),
+    ],
+)
+def test_sequelae_of_tuberculosis_are_past_tuberculosis_by_code_as_by_name(codings, text):
+    concepts, active, unclassified = read(*codings, text=text)
+    assert concepts == {"tb_active"}
+    assert active is False
+    assert unclassified == 0
