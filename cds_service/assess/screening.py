@@ -216,6 +216,24 @@ def problems(facts: Facts, concepts: Iterable[str], *, active_only: bool = False
     return [merged[position] for position in sorted(merged)]
 
 
+def first_problems(
+    facts: Facts, concepts: Iterable[str], *, active_only: bool = False
+) -> list[tuple[str, Problem]]:
+    """Each of `concepts` (in the order given) that a problem carries, with the first problem
+    (in Facts order) carrying it; active ones only if asked. The same as looking each concept
+    up in `problems(facts, concepts)`, without merging the concepts' problems into one list."""
+    cached = _problem_index  # read once: another thread may replace it
+    if cached[0] is not facts:
+        cached = (facts, *_by_concept(facts))
+    index = cached[2] if active_only else cached[1]
+    out = []
+    for concept in concepts:
+        hits = index.get(concept)
+        if hits:
+            out.append((concept, hits[0][1]))
+    return out
+
+
 def unclassified(facts: Facts, *, active_only: bool = True) -> int:
     """How many Conditions normalise could not classify (active ones only if asked): a rule
     that would conclude from the absence of a condition says this count instead."""

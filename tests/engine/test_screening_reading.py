@@ -1,6 +1,7 @@
 """screening.newest / any_observed: the same answers as the first of `observed` (after a
 condition) and its truth, found by reading each concept's results newest first only as far as
-needed."""
+needed. screening.first_problems: the first problem of each concept, as a look-up in
+`problems` finds it."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from cds_service.assess import context as q
 from cds_service.assess import screening as s
-from cds_service.model import Facts, Observed
+from cds_service.model import Facts, Observed, Problem
 
 TODAY = date(2026, 11, 23)
 CONCEPTS = ("hdl", "ldl", "bmi")
@@ -101,3 +102,32 @@ def test_observed_since_is_every_result_of_the_window_newest_first(rows, days):
     for concept in CONCEPTS:
         every = facts.observations.get(concept, [])
         assert q.observed_since(facts, concept, days) == [o for o in every if o.when >= start]
+
+
+PROBLEM_CONCEPTS = ("hypertension", "diabetes", "obesity", "copd")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sets(st.sampled_from(PROBLEM_CONCEPTS), min_size=1), st.booleans()),
+        max_size=12,
+    ),
+    st.lists(st.sampled_from(PROBLEM_CONCEPTS), max_size=5),
+    st.booleans(),
+)
+def test_first_problems_is_the_first_problem_of_each_concept(rows, concepts, active_only):
+    problems = [
+        Problem(frozenset(names), f"Condition/{i}", active)
+        for i, (names, active) in enumerate(rows)
+    ]
+    facts = Facts(today=TODAY, orders=[], problems=problems)
+    found = s.problems(facts, concepts, active_only=active_only)
+    expected = [
+        (name, first)
+        for name in concepts
+        if (first := next((p for p in found if name in p.concepts), None)) is not None
+    ]
+    got = s.first_problems(facts, concepts, active_only=active_only)
+    assert [(name, p.ref) for name, p in got] == [(name, p.ref) for name, p in expected]
+    s.release(facts)

@@ -118,10 +118,11 @@ def mace_risk(ctx: RuleContext) -> RuleResult:
         return []
     factors: list[str] = []
     evidence: list[Evidence] = [age_evidence(ctx)]
-    conditions = s.problems(facts, p["risk_condition_concepts"], active_only=True)
-    for name in _names(conditions, p["risk_condition_concepts"]):
+    # each risk condition on file, by name, with the first active problem carrying it
+    for name, first in s.first_problems(
+        facts, sorted(set(p["risk_condition_concepts"])), active_only=True
+    ):
         factors.append(name)
-        first = next(x for x in conditions if name in x.concepts)
         evidence.append(s.problem_evidence(first, name))
     hdl_start = s.since(facts.today, p["hdl_window_days"])
     hdl = s.newest(
@@ -184,10 +185,10 @@ def vte_risk(ctx: RuleContext) -> RuleResult:
     facts = ctx.facts
     factors: list[str] = []
     evidence: list[Evidence] = []
-    conditions = s.problems(facts, p["condition_concepts"], active_only=True)
-    for name in _names(conditions, p["condition_concepts"]):
+    for name, first in s.first_problems(
+        facts, sorted(set(p["condition_concepts"])), active_only=True
+    ):
         factors.append(name)
-        first = next(x for x in conditions if name in x.concepts)
         evidence.append(s.problem_evidence(first, name))
     cancers = [
         x

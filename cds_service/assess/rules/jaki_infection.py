@@ -65,12 +65,9 @@ def infection_risk(ctx: RuleContext) -> RuleResult:
                 "MedicationRequest", "prednisone_mg_day", prednisone, "mg/d", None, (), False, None
             )
         )
-    conditions = s.problems(facts, p["condition_concepts"], active_only=True)
-    for name in p["condition_concepts"]:
-        first = next((x for x in conditions if name in x.concepts), None)
-        if first is not None:
-            factors.append(name)
-            evidence.append(s.problem_evidence(first, name))
+    for name, first in s.first_problems(facts, p["condition_concepts"], active_only=True):
+        factors.append(name)
+        evidence.append(s.problem_evidence(first, name))
     if "biologic_failure" not in factors:
         wanted = frozenset(p["prior_biologic_classes"])
         statuses = p["prior_statuses"]

@@ -31,12 +31,9 @@ def pregnancy(ctx: RuleContext) -> RuleResult:
         return []
     evidence: list[Evidence] = []
     status: list[str] = []
-    conditions = s.problems(facts, p["concepts"], active_only=True)
-    for name in p["concepts"]:
-        first = next((x for x in conditions if name in x.concepts), None)
-        if first is not None:
-            status.append(name)
-            evidence.append(s.problem_evidence(first, name))
+    for name, first in s.first_problems(facts, p["concepts"], active_only=True):
+        status.append(name)
+        evidence.append(s.problem_evidence(first, name))
     start = s.since(facts.today, p["hcg_within_days"])
     for concept in ("hcg", "pregnancy_status"):
         latest = s.newest(facts, [concept], start)
