@@ -590,3 +590,115 @@ def test_sequelae_of_tuberculosis_are_past_tuberculosis_by_code_as_by_name(codin
     assert concepts == {"tb_active"}
     assert active is False
     assert unclassified == 0
+
+
+# (16) false-positive audit (term-fp): look-alikes read as a concept they do not mean ------
+# each decided by meaning in conditions.toml with its ICD-10 source; read by code (with and
+# without its display) and by the name alone
+
+MDD_POSTPARTUM = "Major depressive disorder, single episode with postpartum onset"
+
+
+@pytest.mark.parametrize(
+    ("code", "display"),
+    [
+        ("85761009", "Byssinosis (disorder)"),
+        ("13151001", "Flax-dressers' disease (disorder)"),
+        ("78723001", "Cannabinosis"),
+    ],
+)
+def test_byssinosis_is_chronic_airway_disease_not_interstitial_lung_disease(code, display):
+    # ICD-10 J66 airway disease due to specific organic dust, as the ICD-10 side reads it
+    for codings, text in (([coding(SCT, code, display)], None), ([], display)):
+        assert read(*codings, text=text)[0] == {"chronic_lung_disease"}
+
+
+@pytest.mark.parametrize(
+    ("codings", "text"),
+    [
+        ([coding(SCT, "25922000", MDD_POSTPARTUM + " (disorder)")], None),
+        ([coding(SCT, "704678007", "Depressed mood with postpartum onset (finding)")], None),
+        ([coding(SCT, "73972002", "Postpartum neurosis (disorder)")], None),
+        ([coding(SCT, "87038002", "Postpartum alopecia (disorder)")], None),
+        ([], MDD_POSTPARTUM),
+        ([], "Postpartum alopecia"),
+    ],
+)
+def test_postpartum_onset_mood_disorders_and_hair_loss_are_no_pregnancy(codings, text):
+    assert "pregnancy" not in read(*codings, text=text)[0]
+
+
+@pytest.mark.parametrize(
+    ("code", "display"),
+    [
+        ("154643005", "Malignant hydatidiform mole"),
+        ("416669000", "Invasive hydatidiform mole (disorder)"),
+        ("609519004", "Gestational trophoblastic neoplasia (disorder)"),
+    ],
+)
+def test_an_invasive_hydatidiform_mole_is_neither_a_malignancy_nor_a_pregnancy(code, display):
+    # ICD-10 D39.2 neoplasm of uncertain behaviour of placenta, which O01 excludes
+    for codings, text in (([coding(SCT, code, display)], None), ([], display)):
+        assert not read(*codings, text=text)[0] & {"malignancy", "pregnancy"}
+    assert read(coding(SCT, "74153005", "Molar pregnancy with invasive hydatidiform mole"))[0] == {
+        "pregnancy"
+    }
+
+
+def test_renal_diabetes_is_renal_glycosuria_not_diabetes():
+    assert "diabetes" not in read(coding(SCT, "236367002", "Renal diabetes"))[0]
+    assert "diabetes" not in read(text="Renal diabetes")[0]
+
+
+@pytest.mark.parametrize(
+    ("code", "display"),
+    [
+        ("F17.220", "Nicotine dependence, chewing tobacco, uncomplicated"),
+        ("F17.221", "Nicotine dependence, chewing tobacco, in remission"),
+        ("F17.22", None),
+    ],
+)
+def test_chewing_tobacco_is_not_smoking(code, display):
+    concepts = read(coding(CM, code, display))[0]
+    assert not concepts & {"current_smoker", "former_smoker"}
+    assert read(coding(CM, "F17.210"))[0] == {"current_smoker"}
+    assert read(coding(CM, "F17.211"))[0] == {"former_smoker"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "False pregnancy",
+        "Phantom pregnancy",
+        "Planning pregnancy",
+        "Desire for pregnancy",
+        "Partner pregnant",
+        "Wife pregnant",
+        "Pregnancy of partner",
+        "妊娠していない",
+        "妻妊娠中",
+        "未怀孕",
+        "未懷孕",
+    ],
+)
+def test_a_false_wished_for_denied_or_partners_pregnancy_is_no_pregnancy(text):
+    assert "pregnancy" not in read(text=text)[0]
+
+
+def test_an_unplanned_pregnancy_is_still_a_pregnancy():
+    assert read(coding(SCT, "83074005", "Unplanned pregnancy (finding)"))[0] == {"pregnancy"}
+    assert read(text="Unplanned pregnancy")[0] == {"pregnancy"}
+
+
+@pytest.mark.parametrize("text", ["Interstitial lung abnormality", "間質性肺異常", "间质性肺异常"])
+def test_an_interstitial_lung_abnormality_is_no_interstitial_lung_disease(text):
+    # Fleischner Society: incidental CT findings in people in whom ILD is not suspected
+    assert not read(text=text)[0] & {"ild", "chronic_lung_disease"}
+
+
+def test_marrow_fibrosis_secondary_to_a_cancer_is_not_a_myeloproliferative_neoplasm():
+    assert read(text="Myelofibrosis secondary to metastatic cancer")[0] == {"malignancy"}
+    assert (
+        "myelofibrosis"
+        in read(text="Myelofibrosis due to and following essential thrombocythemia")[0]
+    )
