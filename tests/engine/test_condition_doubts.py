@@ -702,3 +702,20 @@ def test_marrow_fibrosis_secondary_to_a_cancer_is_not_a_myeloproliferative_neopl
         "myelofibrosis"
         in read(text="Myelofibrosis due to and following essential thrombocythemia")[0]
     )
+
+
+# (17) a look-alike a held-out list (Human Disease Ontology SNOMED CT xrefs, term-ho10) found --
+# subependymal glioma is ICD-O-3 9383/1, a synonym of subependymoma: a CNS tumour of uncertain
+# behaviour, as the malignancy definition already reads subependymoma
+
+
+@pytest.mark.parametrize(
+    ("codings", "text"),
+    [
+        ([coding(SCT, "4553004", "Subependymal glioma (morphologic abnormality)")], None),
+        ([coding(SCT, "4553004")], None),
+        ([], "Subependymal glioma"),
+    ],
+)
+def test_a_subependymal_glioma_is_not_a_malignancy(codings, text):
+    assert "malignancy" not in read(*codings, text=text)[0]
