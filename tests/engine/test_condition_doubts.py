@@ -719,3 +719,28 @@ def test_marrow_fibrosis_secondary_to_a_cancer_is_not_a_myeloproliferative_neopl
 )
 def test_a_subependymal_glioma_is_not_a_malignancy(codings, text):
     assert "malignancy" not in read(*codings, text=text)[0]
+
+
+# (18) Korean charts: KR Core sends diagnoses in KCD (Statistics Korea's ICD-10 with Korean
+# subdivisions) under HL7 Korea's system; read as ICD-10, as the TW, JP and CN editions are
+KCD8 = "http://www.hl7korea.or.kr/CodeSystem/kostat-kcd-8"
+
+
+@pytest.mark.parametrize(
+    ("system", "code", "concept"),
+    [
+        (KCD8, "I26.9", "pe"),
+        (KCD8, "M05.9", "ra"),
+        (KCD8, "A15.00", "tb_active"),  # KCD-8 subdivision: pulmonary TB with cavitation
+        (KCD8, "C18.9", "malignancy"),
+        ("http://www.hl7korea.or.kr/CodeSystem/kostat-kcd-9", "B02.9", "herpes_zoster"),
+    ],
+)
+def test_korean_kcd_codes_are_read_as_icd10(system, code, concept):
+    concepts, active, unclassified = read(coding(system, code))
+    assert concept in concepts
+    assert unclassified == 0
+
+
+def test_a_kcd_code_outside_every_concept_is_known_to_be_none_of_them():
+    assert read(coding(KCD8, "N20.1", "요관의 결석")) == (set(), None, 0)
