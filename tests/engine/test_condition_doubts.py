@@ -156,6 +156,7 @@ def test_japanese_latent_tb_under_a16_9_asks_for_treatment_instead_of_forbidding
         ([], "病毒性腦膜炎"),
         ([], "病毒性脑膜炎"),
         ([], "腺病毒性腦膜炎"),
+        ([coding(SCT, "309789002", "Encephalitis due to influenza (finding)")], None),
     ],
 )
 def test_viral_meningitis_and_encephalitis_are_serious_infections(codings, text):
@@ -164,7 +165,13 @@ def test_viral_meningitis_and_encephalitis_are_serious_infections(codings, text)
 
 @pytest.mark.parametrize(
     ("codings", "text"),
-    [([coding(CM, "B02.1", "Zoster meningitis")], None), ([], "帯状疱疹性髄膜炎")],
+    [
+        ([coding(CM, "B02.1", "Zoster meningitis")], None),
+        ([], "帯状疱疹性髄膜炎"),
+        # SNOMED CT's is tagged a finding (term-fp, 2026-12-06)
+        ([coding(SCT, "10491005", "Herpes zoster with meningitis (finding)")], None),
+        ([coding(SCT, "10491005")], None),
+    ],
 )
 def test_zoster_meningitis_is_zoster_and_a_serious_infection(codings, text):
     assert {"herpes_zoster", "serious_infection"} <= read(*codings, text=text)[0]
@@ -744,3 +751,36 @@ def test_korean_kcd_codes_are_read_as_icd10(system, code, concept):
 
 def test_a_kcd_code_outside_every_concept_is_known_to_be_none_of_them():
     assert read(coding(KCD8, "N20.1", "요관의 결석")) == (set(), None, 0)
+
+
+# (19) false-positive audit (term-fp, 2): WHO categories that hold a concept and a look-alike,
+# history codes, metastatic skin cancer
+
+
+@pytest.mark.parametrize("code", ["I25.4", "Z86.1"])
+def test_a_who_category_that_holds_a_concept_and_its_look_alike_is_read_by_its_display(code):
+    # I25.4 coronary aneurysm (CAD) and dissection (not CAD); Z86.1 a past TB or any past
+    # infection: the code alone is unclassified (counted), never a concept nor "known none"
+    assert read(coding(WHO, code)) == (set(), None, 1)
+    assert "cad" in read(coding(WHO, "I25.4", "Coronary artery aneurysm"))[0]
+    assert read(coding(WHO, "Z86.1", "Personal history of tuberculosis"))[:2] == (
+        {"tb_active"},
+        False,
+    )
+
+
+def test_a_personal_history_of_latent_tuberculosis_is_past_latent_tuberculosis():
+    assert read(coding(CM, "Z86.15", "Personal history of latent tuberculosis infection"))[:2] == (
+        {"tb_latent"},
+        False,
+    )
+
+
+def test_a_metastatic_basal_cell_carcinoma_is_a_malignancy_not_the_exempt_skin_cancer():
+    concepts = read(coding(SCT, "402537005", "Metastatic basal cell carcinoma (disorder)"))[0]
+    assert concepts == {"malignancy"}
+    assert read(text="Metastatic basal cell carcinoma")[0] == {"malignancy"}
+    assert read(coding(SCT, "254701007", "Basal cell carcinoma of skin (disorder)"))[0] == {
+        "nmsc",
+        "malignancy",
+    }
