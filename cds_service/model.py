@@ -1,7 +1,8 @@
 """Plain data passed between the request stages (see docs/architecture.md).
 
-Every stage takes and gives these frozen dataclasses (or plain dicts of FHIR JSON), never
-objects that do I/O. The walk is one-directional:
+Every stage takes and gives these frozen dataclasses (`Problem` and `Unclassified`: frozen
+msgspec Structs, the same values built in C), or plain dicts of FHIR JSON, never objects that do
+I/O. The walk is one-directional:
 
     auth -> request (HookRequest) -> gather (PatientRecord) -> normalise (Facts)
          -> assess (Assessment) -> render (cards) -> respond and record
@@ -16,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
+
+import msgspec
 
 Severity = Literal["info", "warning", "critical"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
@@ -114,9 +117,13 @@ class Observed:
     by_name: bool = False  # recognised by its name (no known code): reported as such
 
 
-@dataclass(frozen=True)
-class Problem:
-    """A normalised Condition (or a coded observation acting as one, e.g. smoking status)."""
+class Problem(msgspec.Struct, frozen=True, gc=False):
+    """A normalised Condition (or a coded observation acting as one, e.g. smoking status).
+
+    A frozen msgspec Struct rather than a dataclass (built once per relevant Condition, hundreds
+    per chart): made in C from its fields, read through slots; equal, hashed and shown
+    (repr) by its fields as a frozen dataclass is. Its fields hold no containers of objects
+    (no reference cycles), so the cyclic collector need not track it."""
 
     concepts: frozenset[str]  # e.g. {"ra"}, {"malignancy", "lymphoma"}
     ref: str
@@ -129,9 +136,9 @@ class Problem:
     by_name: bool = False  # recognised by its display / text (every code unknown, or none)
 
 
-@dataclass(frozen=True)
-class Unclassified:
-    """A Condition normalise could map to no concept (by code or by name).
+class Unclassified(msgspec.Struct, frozen=True, gc=False):
+    """A Condition normalise could map to no concept (by code or by name). A frozen msgspec
+    Struct, as `Problem` is (and for the same reason).
 
     `codes` are its codings as (system family, code as sent), e.g. ("snomed", "404223003"),
     ("icd10", "X99.9"), ("local:http://hospital.example/dx", "A-17"); the family is

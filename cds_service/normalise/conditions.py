@@ -45,7 +45,6 @@ from cds_service.knowledge.meaning import (
     SEMANTIC_TAGS,
 )
 from cds_service.model import Problem, Unclassified
-from cds_service.normalise.construct import fast_constructor, fast_positional
 from cds_service.normalise.fhir import (
     MEMO_LONGEST,
     SEEN_DAYS,
@@ -60,13 +59,6 @@ from cds_service.normalise.fhir import (
 
 EXCLUDED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
 ACTIVE = frozenset({"active", "recurrence", "relapse"})
-_new_problem = fast_constructor(Problem)  # one per relevant Condition (see construct.py)
-_problem = fast_positional(
-    Problem,
-    *("concepts", "ref", "active", "onset", "abatement", "recorded", "display", "code"),
-    "by_name",
-)
-_unclassified = fast_positional(Unclassified, "ref", "codes", "active")  # hundreds per chart
 INACTIVE = frozenset({"inactive", "remission", "resolved"})
 _NO_CODE = Raw(b"")  # a Condition without a code, as the typed read compares texts
 _COMPARED = 8  # texts of one member (codes: of one length) compared in place, per chart
@@ -428,7 +420,7 @@ def normalise_conditions(
                 active = abatement is None and resource.abatementBoolean is not True
             active = active and not found.history
             if not found.concepts:
-                unclassified.append(_unclassified(ref, found.unknown, active))
+                unclassified.append(Unclassified(ref, found.unknown, active))
                 continue
             onset = resource.onsetDateTime
             if type(onset) is str:
@@ -448,7 +440,7 @@ def normalise_conditions(
             ):
                 recorded = _first_day(resource.assertedDate, resource.dateRecorded)
             out.append(
-                _problem(
+                Problem(
                     found.concepts,
                     ref,
                     active,
@@ -482,10 +474,10 @@ def normalise_conditions(
         active, abatement = _activity(resource)
         active = active and not found.history
         if not found.concepts:
-            unclassified.append(_unclassified(ref, found.unknown, active))
+            unclassified.append(Unclassified(ref, found.unknown, active))
             continue
         out.append(
-            _new_problem(
+            Problem(
                 concepts=found.concepts,
                 ref=ref,
                 active=active,

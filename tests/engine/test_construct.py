@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from cds_service.model import Observed, Problem, Score
+from cds_service.model import Observed, Problem, Score, Unclassified
 from cds_service.normalise.construct import fast_constructor, fast_positional
 
 NUMERIC = ("concept", "when", "ref", "code", "value", "unit", "interpretation", "original")
@@ -33,10 +33,40 @@ def test_positional_observed_equals_the_class_built_one():
 
 
 def test_keyword_constructor_equals_the_class_built_one():
-    make = fast_constructor(Problem)
-    values = {"concepts": frozenset({"ra"}), "ref": "Condition/1", "active": True}
-    assert make(**values) == Problem(**values)
-    assert repr(make(**values)) == repr(Problem(**values))
+    make = fast_constructor(Observed)
+    values = {"concept": "crp", "when": date(2026, 1, 2), "ref": "Observation/1", "value": 3.0}
+    assert make(**values) == Observed(**values)
+    assert repr(make(**values)) == repr(Observed(**values))
+    assert make(**values).comparable is True  # default filled in
+
+
+def test_a_problem_is_a_value_as_a_frozen_dataclass_is():
+    """Problem and Unclassified (msgspec Structs, built in C by normalise) keep the value
+    semantics the rules and tests rely on: equal and hashed by their fields, shown by them,
+    defaults, immutable."""
+    fields = ("concepts", "ref", "active", "onset", "abatement", "recorded", "display", "code")
+    args = (frozenset({"ra"}), "Condition/1", True, date(2020, 1, 2), None, None, "RA", "s|1")
+    by_position = Problem(*args, False)
+    by_name = Problem(**dict(zip(fields, args, strict=True)))
+    assert by_position == by_name and hash(by_position) == hash(by_name)
+    assert by_position != Problem(*args, True) and len({by_position, by_name}) == 1
+    assert repr(by_name) == (
+        "Problem(concepts=frozenset({'ra'}), ref='Condition/1', active=True, "
+        "onset=datetime.date(2020, 1, 2), abatement=None, recorded=None, display='RA', "
+        "code='s|1', by_name=False)"
+    )
+    bare = Problem(frozenset({"ra"}), "Condition/2", False)
+    assert (bare.onset, bare.abatement, bare.recorded, bare.display, bare.code) == (None,) * 5
+    assert bare.by_name is False
+    with pytest.raises(AttributeError):
+        bare.active = True  # type: ignore[misc]
+    unknown = Unclassified("Condition/3", (("snomed", "123"),))
+    assert unknown == Unclassified(ref="Condition/3", codes=(("snomed", "123"),), active=True)
+    assert hash(unknown) == hash(Unclassified("Condition/3", (("snomed", "123"),)))
+    assert repr(unknown) == (
+        "Unclassified(ref='Condition/3', codes=(('snomed', '123'),), active=True)"
+    )
+    assert Unclassified("Condition/4").codes == ()
 
 
 def test_positional_refuses_unknown_fields_and_fields_left_without_default():
