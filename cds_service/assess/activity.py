@@ -624,66 +624,13 @@ def _flare(series: list[Score], specs: sc.ScoreSpecs) -> Score | None:
     )
 
 
-# compute_scores answers by what it reads: the day, the trend count and each score concept's
-# results as held. The scores depend on the patient's results only, not on the order, so the
-# calls of one chart (patient-view, order-select, order-sign, a sign sent again) compute them
-# once. Found by a mark (each concept's count, first and last result: a few hashes), then
-# taken only if every result is equal too (compared, not hashed: no hash of a long chart's
-# hundreds of results on a miss). At most SCORES_KEPT answers are kept, the oldest dropped
-# first; each holds its results' tuples and about a dozen Scores. The Scores are shared
-# between the calls: they are frozen, and their callers only read their inputs and evidence
-# (each caller gets its own list).
-_Results = tuple[tuple[Any, ...], ...]
-_SCORES: dict[tuple[Any, ...], tuple[Knowledge, _Results, list[Score]]] = {}
-SCORES_KEPT = 64
-
-
-def _content(facts: Facts, trend_count: int | None) -> tuple[tuple[Any, ...], _Results] | None:
-    """(mark, results) of what `compute_scores` reads of `facts`: the results of each score
-    concept as normalise holds them (`ObservedList.entries`: a `Plan`, a (when, ref, Observed)
-    entry or an Observed, values as floats), and a mark of them for the look-up. None when a
-    concept's results are another sequence (a caller's own list): not kept."""
-    observations = facts.observations
-    marks = []
-    results = []
-    for concept in _NEEDED_ORDER:
-        values = observations.get(concept)
-        if values:
-            entries = getattr(values, "entries", None)
-            if entries is None:
-                return None
-            held = entries()
-            results.append(held)
-            marks.append((concept, len(held), held[0], held[-1]))
-    return (facts.today, trend_count, tuple(marks)), tuple(results)
-
-
 def compute_scores(
     facts: Facts, knowledge: Knowledge, trend_count: int | None = None
 ) -> list[Score]:
     """All scores of SPEC.md §1 the record allows: per id, the last `trend_count`, newest first.
 
     `trend_count` overrides the knowledge's count (the trend chart asks for every visit).
-    The answer for equal results, day, count and knowledge is computed once (`_SCORES`).
     """
-    content = _content(facts, trend_count)
-    if content is None:
-        return _compute_scores(facts, knowledge, trend_count)
-    mark, results = content
-    try:
-        hit = _SCORES.get(mark)
-    except TypeError:  # a result that cannot be a key: computed every time
-        return _compute_scores(facts, knowledge, trend_count)
-    if hit is not None and hit[0] is knowledge and hit[1] == results:
-        return list(hit[2])
-    out = _compute_scores(facts, knowledge, trend_count)
-    if hit is None and len(_SCORES) >= SCORES_KEPT:
-        _SCORES.pop(next(iter(_SCORES), None), None)  # the oldest: one freed per call at most
-    _SCORES[mark] = (knowledge, results, out)
-    return list(out)
-
-
-def _compute_scores(facts: Facts, knowledge: Knowledge, trend_count: int | None) -> list[Score]:
     specs = sc.score_specs(knowledge)
     p = _params(knowledge, specs)
     if trend_count is not None:

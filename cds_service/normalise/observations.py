@@ -211,12 +211,6 @@ class ObservedList(Sequence[Observed]):
                 item = items[i] = _observed(item)
             yield item
 
-    def entries(self) -> tuple[Any, ...]:
-        """The results as they are held (a `Plan`, a (when, ref, Observed) entry, or the
-        Observed built): equal entries are equal results, so the tuple is a key of the list's
-        content (`assess.activity.compute_scores` keeps its answers by it)."""
-        return tuple(self._items)
-
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ObservedList | list):
             return list(self) == list(other)
