@@ -1034,68 +1034,19 @@ def _score_sources(ctx: _Ctx, scores: list[Score]) -> list[str]:
     return out
 
 
-# The score part of a disease-activity card (its score lines, the inputs line and the keys it
-# shows, the headline, the scores shown and their sources) by the Score objects themselves:
-# compute_scores answers the same results with the same objects (its memo), so the calls of
-# one chart (patient-view, order-sign, a sign sent again, other languages apart) make it once.
-# An entry holds its scores (their ids stay theirs while held), the catalogue and knowledge it
-# was made with; at most SCORE_PARTS_KEPT, the oldest dropped first.
-_ScorePart = tuple[
-    tuple[str, ...],
-    Score | None,
-    tuple[Score, ...],
-    str | None,
-    frozenset[str],
-    tuple[Finding, ...],
-]
-_SCORE_PARTS: dict[tuple[Any, ...], tuple[list[Score], Catalogue, Knowledge, _ScorePart]] = {}
-SCORE_PARTS_KEPT = 64
-
-
-def _score_part(ctx: _Ctx, scores: list[Score]) -> _ScorePart:
-    """(score lines, headline, scores shown, inputs line, its keys, the scores' sources as
-    source-only findings) of `scores` in the card language, made once per Score objects."""
-    key = (ctx.cat.language, *map(id, scores))
-    hit = _SCORE_PARTS.get(key)
-    if (
-        hit is not None
-        and hit[1] is ctx.cat
-        and hit[2] is ctx.knowledge
-        and len(hit[0]) == len(scores)
-        and all(map(_same, hit[0], scores))
-    ):
-        return hit[3]
+def _activity_body(
+    ctx: _Ctx, findings: list[Finding], nas: list[NotAssessed], scores: list[Score]
+) -> tuple[list[str], Score | None, list[Score]]:
+    """Detail lines, the headline score and the scores shown (for the extension)."""
     groups = _score_groups(scores)
     lines: list[str] = []
     shown: list[Score] = []
     for group in groups:
         lines += _score_lines(ctx, group)
         shown += group
-    inputs, keys = _inputs_line(ctx, groups)
-    # the scores' sources (in the order shown), each score on its own
-    scored = tuple(
-        _source_only("", "info", "activity", None, None, [], source, {}, [])
-        for source in _score_sources(ctx, shown)
-    )
-    part = (tuple(lines), _headline(groups), tuple(shown), inputs, keys, scored)
-    if hit is None and len(_SCORE_PARTS) >= SCORE_PARTS_KEPT:
-        _SCORE_PARTS.pop(next(iter(_SCORE_PARTS), None), None)  # the oldest
-    _SCORE_PARTS[key] = (list(scores), ctx.cat, ctx.knowledge, part)
-    return part
-
-
-def _same(a: object, b: object) -> bool:
-    return a is b
-
-
-def _activity_body(
-    ctx: _Ctx, findings: list[Finding], nas: list[NotAssessed], scores: list[Score]
-) -> tuple[list[str], Score | None, list[Score]]:
-    """Detail lines, the headline score and the scores shown (for the extension)."""
-    score_lines, headline, shown, inputs, keys, scored = _score_part(ctx, scores)
-    lines = list(score_lines)
-    if not shown:
+    if not groups:
         lines.append(ctx.cat.get("card", "no_scores"))
+    inputs, keys = _inputs_line(ctx, groups)
     if inputs:
         lines.append(inputs)
     # an info finding that only restates the scores above (no facts, evidence all inputs)
@@ -1104,11 +1055,15 @@ def _activity_body(
     lines += _findings_block(ctx, shown_findings, skip=keys, lead=False)
     for n in nas:
         lines.append(_na_line(ctx, n))
-    # the scores' sources before the findings'
+    # the scores' sources (in the order shown) before the findings', each score on its own
+    scored = [
+        _source_only("", "info", "activity", None, None, [], source, {}, [])
+        for source in _score_sources(ctx, shown)
+    ]
     sources = _sources_line(ctx, [*scored, *findings])
     if sources:
         lines += ["", *sources]
-    return lines, headline, list(shown)
+    return lines, _headline(groups), shown
 
 
 def _score_summary_values(cat: Catalogue, score: Score) -> dict[str, str]:
