@@ -841,3 +841,30 @@ def test_cancers_a_held_out_cancer_cluster_holds_are_malignancy(code, display, c
 )
 def test_a_treatment_or_its_side_effect_is_still_not_a_cancer(text):
     assert "malignancy" not in read(text=text)[0]
+
+
+# (21) peripheral arterial disease named by its stage (NHS Digital QOF PAD cluster, term-ho10):
+# critical limb ischaemia, and rest pain or gangrene of a limb due to atherosclerosis, are PAD
+# (Fontaine III-IV / Rutherford 4-6; ICD-10-CM I70.22-I70.26); acute limb ischaemia (often
+# embolic) is not read as PAD by name
+
+
+@pytest.mark.parametrize(
+    ("code", "display"),
+    [
+        ("233962007", "Critical lower limb ischemia"),
+        ("312822006", "Critical ischemia of foot"),
+        ("15649901000119104", "Gangrene of right lower limb due to atherosclerosis"),
+        (
+            "12237111000119107",
+            "Pain at rest of left lower limb co-occurrent and due to atherosclerosis",
+        ),
+    ],
+)
+def test_critical_limb_ischaemia_rest_pain_and_gangrene_of_atherosclerosis_are_pad(code, display):
+    assert "pad" in read(coding(SCT, code))[0]
+    assert "pad" in read(text=display)[0]
+
+
+def test_acute_limb_ischaemia_is_not_read_as_pad_by_name():
+    assert "pad" not in read(text="Acute lower limb ischemia")[0]
