@@ -786,6 +786,28 @@ def test_a_metastatic_basal_cell_carcinoma_is_a_malignancy_not_the_exempt_skin_c
     }
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hepatitis B immunity",
+        "Hepatitis B exposure",
+        "Suspicious for malignancy",
+        "Lung nodule suspicious for malignancy",
+        "Prehypertension",
+        "Borderline hypertension",
+        "Post-sepsis syndrome",
+    ],
+)
+def test_immunity_exposure_suspicion_and_borderline_names_are_not_the_concept(text):
+    assert not read(text=text)[0]
+
+
+@pytest.mark.parametrize("text", ["Recovered from sepsis", "Pneumonia in childhood"])
+def test_a_recovered_or_childhood_infection_is_no_active_serious_infection(text):
+    current = [p for p in facts(text=text).problems if p.active]
+    assert not any("serious_infection" in p.concepts for p in current)
+
+
 # (20) malignant neoplasms a held-out list (NHS Digital QOF / COVID-19 cancer clusters,
 # term-ho10) found unread: a cancer caused by a treatment is that cancer (only the treatment
 # record or its side effect is not one), and histologies ICD-O-3 codes /3 whose names carry no
