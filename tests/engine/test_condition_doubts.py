@@ -890,3 +890,15 @@ def test_critical_limb_ischaemia_rest_pain_and_gangrene_of_atherosclerosis_are_p
 
 def test_acute_limb_ischaemia_is_not_read_as_pad_by_name():
     assert "pad" not in read(text="Acute lower limb ischemia")[0]
+
+
+# (22) Wolfram syndrome (DIDMOAD) is diabetes mellitus (NHS Digital QOF diabetes cluster,
+# term-ho10): its name also says diabetes insipidus, which alone is not diabetes mellitus
+
+
+def test_didmoad_is_diabetes_mellitus_while_diabetes_insipidus_is_not():
+    didmoad = "Diabetes mellitus AND insipidus with optic atrophy AND deafness"
+    assert "diabetes" in read(coding(SCT, "70694009", didmoad + " (disorder)"))[0]
+    assert "diabetes" in read(coding(SCT, "70694009"))[0]
+    assert "diabetes" in read(text=didmoad)[0]
+    assert "diabetes" not in read(text="Nephrogenic diabetes insipidus")[0]
