@@ -902,3 +902,21 @@ def test_didmoad_is_diabetes_mellitus_while_diabetes_insipidus_is_not():
     assert "diabetes" in read(coding(SCT, "70694009"))[0]
     assert "diabetes" in read(text=didmoad)[0]
     assert "diabetes" not in read(text="Nephrogenic diabetes insipidus")[0]
+
+
+# (23) names a held-out list (Human Disease Ontology SNOMED CT xrefs, term-ho10) read by display
+# only: intermediate coronary syndrome is unstable angina (a WHO ICD-10 I20.0 inclusion term);
+# heparin cofactor II deficiency is an inherited thrombophilia (SERPIND1)
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "concept"),
+    [
+        ("155308009", "Intermediate coronary syndrome", "cad"),
+        ("234468009", "Heparin cofactor II deficiency (disorder)", "thrombophilia"),
+    ],
+)
+def test_names_of_unstable_angina_and_a_rare_thrombophilia(code, text, concept):
+    # codes outside the shipped expansion: read by their display
+    assert concept in read(coding(SCT, code, text))[0]
+    assert concept in read(text=text)[0]
