@@ -808,6 +808,15 @@ def test_a_recovered_or_childhood_infection_is_no_active_serious_infection(text)
     assert not any("serious_infection" in p.concepts for p in current)
 
 
+@pytest.mark.parametrize(
+    ("code", "display"), [("H53.141", "Visual discomfort, right eye"), ("H53.11", "Day blindness")]
+)
+def test_eye_strain_photophobia_and_day_blindness_are_not_a_gca_visual_disturbance(code, display):
+    assert "visual_disturbance" not in read(coding(CM, code, display))[0]
+    transient = read(coding(CM, "H53.121", "Transient visual loss, right eye"))[0]
+    assert transient == {"visual_disturbance"}
+
+
 # (20) malignant neoplasms a held-out list (NHS Digital QOF / COVID-19 cancer clusters,
 # term-ho10) found unread: a cancer caused by a treatment is that cancer (only the treatment
 # record or its side effect is not one), and histologies ICD-O-3 codes /3 whose names carry no
