@@ -817,6 +817,20 @@ def test_eye_strain_photophobia_and_day_blindness_are_not_a_gca_visual_disturban
     assert transient == {"visual_disturbance"}
 
 
+@pytest.mark.parametrize(
+    "text", ["母が乳癌", "家族に糖尿病", "父亲患心肌梗死", "水痘帯状疱疹ウイルス抗体", "糖尿病高危"]
+)
+def test_a_relatives_condition_an_antibody_or_a_risk_in_cjk_is_not_the_concept(text):
+    assert not read(text=text)[0]
+
+
+@pytest.mark.parametrize("text", ["肺炎後", "敗血症後"])
+def test_after_an_infection_in_japanese_is_no_active_serious_infection(text):
+    current = [p for p in facts(text=text).problems if p.active]
+    assert not any("serious_infection" in p.concepts for p in current)
+    assert read(text="抗リン脂質抗体症候群")[0] == {"thrombophilia"}
+
+
 # (20) malignant neoplasms a held-out list (NHS Digital QOF / COVID-19 cancer clusters,
 # term-ho10) found unread: a cancer caused by a treatment is that cancer (only the treatment
 # record or its side effect is not one), and histologies ICD-O-3 codes /3 whose names carry no
