@@ -201,6 +201,9 @@ class ValueSets:
     # ICD-10 codes that do not say which concept they mean (conditions.toml [_by_display]):
     # normalised code -> whether longer codes are meant too; never "known to be none"
     cond_icd10_open: dict[str, bool] = field(default_factory=dict)
+    # ICD-10 codes above a code that means a concept (loader._icd10_parents): never known to be
+    # none, as the open codes above
+    cond_icd10_parents: frozenset[str] = frozenset()
     # conditions.toml [_name_over_code]: concept -> the concepts of a code its name overrides
     # (a Condition saying 潜在性結核感染症 under A16.9 is latent TB, not active TB), and their union
     cond_name_over: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -326,6 +329,8 @@ class ValueSets:
             return True
         if ("icd10", key) in self.cond_exact:  # a code listed on its own ([_none]) is decided
             return False
+        if key in self.cond_icd10_parents:  # I80 above I80.1: may be a DVT or not
+            return True
         return any(self.cond_icd10_open.get(key[:end]) for end in range(3, len(key)))
 
     def _condition_concept(self, system: Any, code: str) -> str | None:

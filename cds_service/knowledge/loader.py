@@ -809,6 +809,18 @@ def _conditions(vs: ValueSets, data: Mapping[str, Any], conds: set[str]) -> None
                 continue
             for word in words:
                 _put(vs.cond_names, norm_text(word), concept, f"{where}.names.{lang}", "name")
+    vs.cond_icd10_parents = _icd10_parents(vs)
+
+
+def _icd10_parents(vs: ValueSets) -> frozenset[str]:
+    """ICD-10 codes above a code that means a concept (WHO I80 above I80.1 femoral vein
+    thrombophlebitis, a DVT; Z86 above Z86.71 history of VTE): sent without their subdivision
+    they may mean it or not, so they are never known to be none (a category whose every
+    subdivision means one concept is mapped itself)."""
+    meaning = {key for (family, key), concept in vs.cond_exact.items() if family == "icd10"}
+    meaning = {key for key in meaning if vs.cond_exact[("icd10", key)]}
+    meaning |= {key for key, concept in vs.cond_prefix.items() if concept}
+    return frozenset(key[:end] for key in meaning for end in range(3, len(key)))
 
 
 def _combined(vs: ValueSets, concept: str, also: Any, conds: set[str], where: str) -> str:

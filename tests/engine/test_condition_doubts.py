@@ -943,3 +943,37 @@ def test_names_of_unstable_angina_and_a_rare_thrombophilia(code, text, concept):
     # codes outside the shipped expansion: read by their display
     assert concept in read(coding(SCT, code, text))[0]
     assert concept in read(text=text)[0]
+
+
+# (24) An ICD-10 category sent without its subdivision, when some subdivisions mean a concept
+# and others do not (WHO I80 phlebitis and thrombophlebitis: I80.0 superficial, I80.1-I80.3
+# deep; I82 other venous thrombosis; B18 chronic viral hepatitis B, C or other; Z86 personal
+# history, Z86.71 of VTE): it may mean the concept or not, so it is unclassified, never known
+# to be none; a display that names a concept decides
+
+
+@pytest.mark.parametrize(
+    ("system", "code"),
+    [(WHO, "I80"), (WHO, "I82"), (CM, "I82"), (WHO, "B18"), (WHO, "Z86"), (WHO, "D68")],
+)
+def test_a_category_whose_subdivisions_differ_is_unclassified_not_none(system, code):
+    concepts, _, unclassified = read(coding(system, code))
+    assert (concepts, unclassified) == (set(), 1)
+
+
+def test_the_display_of_such_a_category_decides():
+    assert "dvt" in read(coding(WHO, "I80", "Deep vein thrombophlebitis of the leg"))[0]
+
+
+@pytest.mark.parametrize(
+    ("system", "code"), [(WHO, "I80.0"), (WHO, "Z32.0"), (WHO, "I83"), (WHO, "G44")]
+)
+def test_a_code_whose_every_subdivision_is_no_concept_stays_known_none(system, code):
+    concepts, _, unclassified = read(coding(system, code))
+    assert (concepts, unclassified) == (set(), 0)
+
+
+def test_an_unclassified_category_is_counted_where_the_vte_rule_would_assert_absence():
+    unclassified = active_condition({"coding": [coding(WHO, "I82")]})
+    none = active_condition({"coding": [coding(WHO, "I83")]})
+    assert rule_ids(unclassified) != rule_ids(none)
