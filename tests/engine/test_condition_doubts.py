@@ -977,3 +977,29 @@ def test_an_unclassified_category_is_counted_where_the_vte_rule_would_assert_abs
     unclassified = active_condition({"coding": [coding(WHO, "I82")]})
     none = active_condition({"coding": [coding(WHO, "I83")]})
     assert rule_ids(unclassified) != rule_ids(none)
+
+
+# (25) ICD-10 codes the false-positive audit saw read as no concept: essential thrombocythaemia
+# is a myeloproliferative neoplasm (its name already read so); meningococcal encephalitis, viral
+# endocarditis and acute peritonitis or a peritoneal abscess are serious infections
+
+
+@pytest.mark.parametrize(
+    ("system", "code", "concept"),
+    [
+        (CM, "D47.3", "myelofibrosis"),
+        (WHO, "D47.3", "myelofibrosis"),
+        (CM, "A39.81", "serious_infection"),
+        (CM, "B33.21", "serious_infection"),
+        (WHO, "K65.0", "serious_infection"),
+        (CM, "K65.1", "serious_infection"),
+        (CM, "K65.2", "serious_infection"),
+    ],
+)
+def test_audit_recall_gaps_are_read_as_their_concept(system, code, concept):
+    assert concept in read(coding(system, code))[0]
+
+
+@pytest.mark.parametrize("code", ["K65.3", "K65.4"])
+def test_choleperitonitis_and_sclerosing_mesenteritis_stay_no_infection(code):
+    assert "serious_infection" not in read(coding(CM, code))[0]
