@@ -817,8 +817,9 @@ def _icd10_parents(vs: ValueSets) -> frozenset[str]:
     thrombophlebitis, a DVT; Z86 above Z86.71 history of VTE): sent without their subdivision
     they may mean it or not, so they are never known to be none (a category whose every
     subdivision means one concept is mapped itself)."""
-    meaning = {key for (family, key), concept in vs.cond_exact.items() if family == "icd10"}
-    meaning = {key for key in meaning if vs.cond_exact[("icd10", key)]}
+    meaning = {
+        key for (family, key), concept in vs.cond_exact.items() if family == "icd10" and concept
+    }
     meaning |= {key for key, concept in vs.cond_prefix.items() if concept}
     return frozenset(key[:end] for key in meaning for end in range(3, len(key)))
 
