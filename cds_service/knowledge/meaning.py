@@ -38,13 +38,14 @@ LIKE_REASON = "an X-like condition is not X"
 # ("bacteriologically and histologically negative" tuberculosis is confirmed otherwise), an
 # organism's test ("coagulase-negative Staphylococcus" sepsis), an angiogram ("angiogram-negative
 # subarachnoid haemorrhage"); a marker may be spelled out
-# ("anaplastic lymphoma kinase negative anaplastic large cell lymphoma").
+# ("anaplastic lymphoma kinase negative anaplastic large cell lymphoma", "human papillomavirus
+# negative squamous cell carcinoma").
 MARKERS_BEFORE_NEGATIVE = (
     "triple", "receptor", "oncogene", "mutation", "histologically", "gram", "culture", "2",
     "her2", "her 2", "erbb2", "er", "pr", "hr", "alk", "egfr", "ros1", "kras", "braf", "bcr-abl",
     "bcr-abl1", "abl1", "jak2", "calr", "mpl", "chromosome", "ph", "pd-l1", "p16", "hpv", "ebv",
     "idh", "idh1", "idh2", "tdt", r"cd\d", r"cd\d\d", r"cd-\d", r"cd-\d\d", "coagulase", "kinase",
-    "bcr/abl", "species 1", "angiogram",
+    "bcr/abl", "species 1", "angiogram", "papillomavirus",
 )  # fmt: skip
 NEGATIVE = (
     "".join(f"(?<!\\b{m}{sep})" for m in MARKERS_BEFORE_NEGATIVE for sep in (" ", "-"))

@@ -296,3 +296,75 @@ def test_mondo_extraction_reads_exact_matches_with_the_mondo_label(tmp_path):
     assert [(code, name) for code, name, _ in rows] == [
         ("36351005", "hereditary antithrombin deficiency")
     ]
+
+
+# ---------------------------------- OHDSI map of ICD-O-3 morphologies to SNOMED CT morphologies
+
+
+def test_the_icdo3_morphology_extract_is_the_pinned_one():
+    source = build.ICDO3_SOURCE
+    assert_pinned("icdo3_morph", build.ICDO3_FILE, [(source["repo"], source["commit"])])
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "733922002",  # NUT (nuclear protein in testis) associated carcinoma, 8023/3
+        "128634009",  # basaloid squamous cell carcinoma, 8083/3
+        "128667008",  # renal cell carcinoma, chromophobe cell, 8317/3
+        "128716004",  # thymoma, type B3, malignant, 8585/3
+        "128717008",  # thymoma, type C: thymic carcinoma, 8586/3
+        "783213006",  # HPV negative squamous cell carcinoma (a marker, not a negation)
+    ],
+)
+def test_malignant_histologies_of_the_icdo3_map_are_malignancy_by_code(code):
+    assert origin()[code] == "icdo3_morph"
+    assert "malignancy" in concepts(code)
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        ("62283005", "Androblastoma (morphologic abnormality)"),  # 8630/1
+        ("128764008", "Sialoblastoma (morphologic abnormality)"),  # 8974/1
+        ("128758001", "Cystic partially differentiated nephroblastoma (morphologic abnormality)"),
+        ("406096006", "Mixed germ cell-sex cord-stromal tumor (morphologic abnormality)"),
+        ("128747005", "Metastasizing leiomyoma (morphologic abnormality)"),  # 8898/1
+        ("703608004", "Myxoinflammatory fibroblastic sarcoma (morphologic abnormality)"),
+        ("734100004", "Well-differentiated papillary mesothelioma (morphologic abnormality)"),
+        ("128902002", "Intratubular malignant germ cells (morphologic abnormality)"),  # 9064/2
+        ("115222007", "Paraganglioma AND/OR glomus tumor (morphologic abnormality)"),
+        ("128880009", "Ductal carcinoma in situ, solid type (morphologic abnormality)"),
+        ("41183007", "Mesothelioma, benign (morphologic abnormality)"),
+    ],
+)
+def test_uncertain_in_situ_and_benign_histologies_of_the_icdo3_map_are_not_malignancy(code, text):
+    assert "malignancy" not in concepts(code)
+    assert "malignancy" not in concepts_of_text(text)
+
+
+def test_the_same_uncertain_tumours_named_at_a_site_are_not_malignancy_either():
+    assert "malignancy" not in concepts("789694004")  # WDPM of pleura (UK codelist term)
+    assert "malignancy" not in concepts("1148935009")  # CPDN of kidney (UK codelist term)
+    assert "malignancy" in concepts_of_text("Androblastoma, malignant")
+
+
+def test_icdo3_extraction_reads_the_target_morphology_with_its_tag(tmp_path):
+    path = tmp_path / build.ICDO3_SOURCE["repo"].split("/")[1] / build.ICDO3_SOURCE["path"]
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        '"code"\t"str"\t"relationship_id"\t"snomed_id"\t"snomed_code"\t"snomed_name"\t"precedence"\n'
+        '"8023/3"\t"NUT carcinoma"\t"Maps to"\t37116896\t733922002\t"NUT carcinoma"\t\n'
+        # a second ICD-O code mapped to the same target: the first name is kept
+        '"8023/9"\t"x"\t"Is a"\t37116896\t733922002\t"Other name"\t\n'
+        '"9999/3"\t"unmapped"\t""\t\t\t""\t\n'
+        # in the GPS extract: read there
+        '"8000/3"\t"Neoplasm, malignant"\t"Maps to"\t1\t86049000\t"Neoplasm, malignant"\t\n',
+        encoding="utf-8",
+    )
+    extract = tmp_path / "extract.tsv"
+    build.refresh_icdo3(tmp_path, extract)
+    rows, _ = build.read_ecqm(extract)
+    assert [(code, name) for code, name, _ in rows] == [
+        ("733922002", "NUT carcinoma (morphologic abnormality)")
+    ]

@@ -804,6 +804,30 @@ MONDO_INPUT = {
     ),
     "extract": "cds_service/knowledge/expansion/inputs/mondo-snomed.tsv",
 }
+ICDO3_FILE = INPUTS / "ohdsi-icdo3-morphology-snomed.tsv"
+# the OHDSI Standardized Vocabularies' map of ICD-O-3 morphologies to SNOMED CT: every row's
+# target is a SNOMED CT morphologic abnormality, named as in the vocabularies (the fully
+# specified name without its semantic tag); the map was removed from the repository in March
+# 2021 ("Moved sources to Google Drive"), the last version is pinned
+ICDO3_SOURCE = {
+    "repo": "OHDSI/Vocabulary-v5.0",
+    "commit": "7da15e0815fd6c1d8b3de0858f2749c0a657a3c1",
+    "path": "ICDO3/sources/morphology_mapped.csv",
+    "licence": "The Unlicense (public domain; repository LICENSE)",
+}
+ICDO3_INPUT = {
+    "id": "icdo3_morph",
+    "name": (
+        "SNOMED CT morphologic abnormalities that the OHDSI Standardized Vocabularies map ICD-O-3"
+        " morphologies to, codes no other input lists"
+    ),
+    "package": "https://github.com/{repo}@{commit} {path}".format(**ICDO3_SOURCE),
+    "licence": (
+        "The Unlicense (OHDSI Vocabulary-v5.0); SNOMED CT is (c) and (R) SNOMED International,"
+        " names as in the OHDSI Standardized Vocabularies"
+    ),
+    "extract": "cds_service/knowledge/expansion/inputs/ohdsi-icdo3-morphology-snomed.tsv",
+}
 CM_INPUT = {
     "id": "cm",
     "name": "ICD-10-CM FY2026 tabular list (April 1, 2026), CDC/NCHS",
@@ -1121,6 +1145,10 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
     take(BHF_FILE, "bhf", classify_mixed, listed=False)
     take(AURUM_FILE, "aurum", classify_untagged, listed=False)
     take(MONDO_FILE, "mondo", classify_untagged, listed=False)
+    # ICD-O-3 histologies: each a (morphologic abnormality), read by the definitions that read
+    # morphologies (a malignant histology is that malignancy; benign, in situ and uncertain
+    # behaviour are excluded as for the GPS's morphologies)
+    take(ICDO3_FILE, "icdo3_morph", listed=False)
     index = build_condition_index(conditions, set(concepts.get("condition", {})))
     cm_rows, cm_digest = icd10cm_codes()
     out_concepts: dict[str, dict[str, Any]] = {}
@@ -1179,6 +1207,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             {**BHF_INPUT, "sha256": sha256_file(BHF_FILE)},
             {**AURUM_INPUT, "sha256": sha256_file(AURUM_FILE)},
             {**MONDO_INPUT, "sha256": sha256_file(MONDO_FILE)},
+            {**ICDO3_INPUT, "sha256": sha256_file(ICDO3_FILE)},
             {**CM_INPUT, "sha256": cm_digest},
         ],
         "sources": {
@@ -1197,6 +1226,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             "bhf": BHF_INPUT["name"],
             "aurum": AURUM_INPUT["name"],
             "mondo": MONDO_INPUT["name"],
+            "icdo3_morph": ICDO3_INPUT["name"],
             "cm": CM_INPUT["name"],
         },
         "concepts": out_concepts,
@@ -2103,6 +2133,40 @@ def refresh_mondo(folder: Path, out: Path = MONDO_FILE) -> None:
     _only_new_listing(out, MONDO_FILE, rows, head)
 
 
+def refresh_icdo3(folder: Path, out: Path = ICDO3_FILE) -> None:
+    """Re-extract the ICD-O-3 morphology input from a checkout of ICDO3_SOURCE (folder/<repository
+    name>/<path>, at the pinned commit): the SNOMED CT code and name of every row's target, a
+    morphologic abnormality (the tag is written, the vocabularies' names carry none); a code
+    keeps its first name; only codes no other extract lists."""
+    import csv
+
+    path = folder / ICDO3_SOURCE["repo"].split("/")[1] / ICDO3_SOURCE["path"]
+    text = path.read_text(encoding="utf-8")
+    rows = [
+        (
+            "icdo3:morphology",
+            r["snomed_code"].strip(),
+            f"{r['snomed_name'].strip()} ({MORPHOLOGY_TAG})",
+        )
+        for r in csv.DictReader(text.splitlines(), delimiter="\t")
+        if (r.get("snomed_code") or "").strip() and (r.get("snomed_name") or "").strip()
+    ]
+    head = [
+        "# SNOMED CT morphologic abnormalities that the OHDSI Standardized Vocabularies map ICD-O-3"
+        " morphologies to (each row's target, named as in the vocabularies: the fully specified"
+        " name, its semantic tag written here)",
+        f"# from https://github.com/{ICDO3_SOURCE['repo']} commit {ICDO3_SOURCE['commit']}"
+        f" {ICDO3_SOURCE['path']} ({ICDO3_SOURCE['licence']}), sha256 {sha256_file(path)}",
+        "# codes that another extract of cds_service/knowledge/expansion/inputs lists are left"
+        " out (read and reviewed there)",
+        f"# licence: {ICDO3_INPUT['licence']}",
+        "# columns: code<TAB>name (morphologic abnormality)<TAB>1; '# vs' line: the map",
+        "# Regenerate: python -m cds_service.knowledge.expansion.conditions --refresh-icdo3"
+        " <folder with the checkout, named as the repository>",
+    ]
+    _only_new_listing(out, ICDO3_FILE, rows, head)
+
+
 SYSTEMS = {
     "snomed": "http://snomed.info/sct",
     "sct": "http://snomed.info/sct",
@@ -2231,6 +2295,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--refresh-bhf", type=Path, metavar="DIR", help="repository checkouts")
     parser.add_argument("--refresh-aurum", type=Path, metavar="DIR", help="repository checkout")
     parser.add_argument("--refresh-mondo", type=Path, metavar="DIR", help="repository checkout")
+    parser.add_argument("--refresh-icdo3", type=Path, metavar="DIR", help="repository checkout")
     args = parser.parse_args(argv)
     if args.refresh_gps:
         refresh_gps(args.refresh_gps)
@@ -2262,6 +2327,8 @@ def main(argv: list[str] | None = None) -> int:
         refresh_aurum(args.refresh_aurum)
     if args.refresh_mondo:
         refresh_mondo(args.refresh_mondo)
+    if args.refresh_icdo3:
+        refresh_icdo3(args.refresh_icdo3)
     text, review = generate_both()
     if args.review:
         for row in json.loads(review)["review"]:
