@@ -1047,3 +1047,32 @@ def test_pre_existing_hypertensive_ckd_in_pregnancy_is_ckd(system, code):
 
 def test_pre_existing_essential_hypertension_in_pregnancy_is_not_ckd():
     assert "ckd" not in read(coding(CM, "O10.012"))[0]
+
+
+@pytest.mark.parametrize(
+    ("code", "display", "concept"),
+    [
+        ("36696005", "Kaolinosis (disorder)", "ild"),  # china clay pneumoconiosis (J60-J64)
+        ("1259003", "Schistosis", "ild"),  # slate workers' pneumoconiosis
+        ("234468009", "heparin cofactor 2 deficiency", "thrombophilia"),
+        ("254703005", "Fibroepithelioma of Pinkus (disorder)", "nmsc"),  # BCC, 8093/3
+        (
+            "721311006",
+            "Systemic Epstein-Barr virus positive T-cell lymphoproliferative disease of childhood",
+            "lymphoma",
+        ),  # WHO 2008 name of systemic EBV+ T-cell lymphoma of childhood, 9724/3
+        (
+            "95605009",
+            "Hemolysis-elevated liver enzymes-low platelet count syndrome (disorder)",
+            "pregnancy",
+        ),  # HELLP syndrome, O14.2
+    ],
+)
+def test_named_forms_of_a_concept_are_read_by_code_and_by_name(code, display, concept):
+    assert concept in read(coding(SCT, code))[0]
+    assert concept in read(text=display.removesuffix(" (disorder)"))[0]
+
+
+def test_byssinosis_stays_out_of_ild():
+    # an airway disease of cotton dust (ICD-10 J66.0), not a pneumoconiosis of J60-J64
+    assert "ild" not in read(text="Byssinosis")[0]
