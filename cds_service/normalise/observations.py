@@ -254,17 +254,18 @@ def normalise_observations(
         if type(resource) is Observation:  # decoded typed (fhir_json): the usual shapes here
             # the usual result, read inline: a plain number in a unit that converts, dated
             # by effectiveDateTime; any other shape, and what is not read, by `_typed_plan`
+            # the typed members are a str (or Quantity), None or UNSET (falsy, as None and ""
+            # are): a truth test is the type test here; "" goes to `_typed_plan` as before
             q = resource.valueQuantity
             if (
-                type(q) is Quantity
-                and type(unit := q.code) is str
+                q
+                and (unit := q.code)
                 and resource.status not in IGNORED_STATUS
                 and resource.component is UNSET
                 and resource.interpretation is UNSET
                 and (q.comparator is UNSET or q.comparator is None)
-                and type(rid := resource.id) is str
-                and rid
-                and type(when := resource.effectiveDateTime) is str
+                and (rid := resource.id)
+                and (when := resource.effectiveDateTime)
             ):
                 # `_reading` per (code text, unit), as its `Spec` when a number converts,
                 # without copying the text out per result: the few (text, unit) pairs of a
@@ -295,12 +296,7 @@ def normalise_observations(
                 except KeyError:
                     day = parse_date(when)
                 value = q.value  # a finite float when a number (fhir_json.FiniteNumber)
-                if (
-                    type(hit) is tuple
-                    and day is not None
-                    and value is not None
-                    and value is not UNSET
-                ):
+                if type(hit) is tuple and day is not None and type(value) is float:
                     concept = hit[0]
                     plan = (day, rid, value, hit)
                     if distinct:

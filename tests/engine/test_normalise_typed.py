@@ -87,6 +87,14 @@ CORPUS: list[tuple[dict[str, Any], bool]] = [
     ),
     (obs("1988-5", "crp-baddate", when="yesterday", **q(3.0, "mg/L")), True),
     (obs("1988-5", None, **q(4.0, "mg/L")), True),
+    # empty texts where the inline read tests members by their truth (fhir_json: str, None
+    # or UNSET): read as the general readers read them
+    (obs("1988-5", "", **q(4.0, "mg/L")), True),
+    (obs("1988-5", "crp-emptydate", when="", **q(4.0, "mg/L")), True),
+    (obs("1988-5", "crp-emptyunit", **q(4.0, "")), True),
+    (obs("1988-5", "crp-nullunit", valueQuantity={"value": 4.0, "code": None}), True),
+    (obs("1988-5", "crp-novalue", valueQuantity={"code": "mg/L"}), True),
+    (obs("1988-5", "crp-nullvalue", valueQuantity={"value": None, "code": "mg/L"}), True),
     (obs("1988-5", "crp-eie", status="entered-in-error", **q(99, "mg/L")), True),
     (obs("1988-5", "crp-cancelled", status="cancelled", **q(99, "mg/L")), True),
     (obs("1988-5", "crp-nostatus", status=None, **q(9, "mg/L")), True),
