@@ -37,6 +37,7 @@ __all__ = [
     "Raw",
     "as_dict",
     "bundle_typed",
+    "typed_resources",
     "decode_hook_body",
     "decode_resource",
     "entry_count",
@@ -300,14 +301,24 @@ _TAKEN = frozenset({Observation, Condition, MedicationRequest})  # what bundle_t
 def bundle_typed(bundle: TypedBundle) -> list[Observation | Condition | MedicationRequest]:
     """The resources of the entries (as fhir_fetch.bundle_resources: OperationOutcomes and
     search outcome messages left out)."""
+    return typed_resources(bundle)[0]
+
+
+def typed_resources(
+    bundle: TypedBundle,
+) -> tuple[list[Observation | Condition | MedicationRequest], type | None]:
+    """`bundle_typed`, and the one type of all its resources when it is the usual Bundle of
+    one resource type (None otherwise): gather takes such a list whole without looking at
+    each resource's type again."""
     entries = bundle.entry
     if not entries:
-        return []
-    resources = [entry.resource for entry in entries]
-    if _TAKEN.issuperset(map(type, resources)) and [
-        entry.search for entry in entries
-    ].count(UNSET) == len(entries):
-        return resources  # the usual Bundle: a resource in each entry, no search members
+        return [], None
+    # the usual Bundle: a resource in each entry, no search members (one pass for both)
+    resources = [entry.resource for entry in entries if entry.search is UNSET]
+    if len(resources) == len(entries):
+        kinds = set(map(type, resources))
+        if kinds <= _TAKEN:
+            return resources, kinds.pop() if len(kinds) == 1 else None
     return [
         resource
         for entry in entries
@@ -315,7 +326,7 @@ def bundle_typed(bundle: TypedBundle) -> list[Observation | Condition | Medicati
         and resource is not UNSET
         and type(resource) is not _Outcome
         and ((search := entry.search) is UNSET or search is None or search.mode != "outcome")
-    ]
+    ], None
 
 
 def next_url(bundle: TypedBundle) -> str | None:

@@ -43,8 +43,8 @@ from cds_service.fhir_json import (
     Observation,
     TypedBundle,
     as_dict,
-    bundle_typed,
     next_url,
+    typed_resources,
 )
 from cds_service.model import (
     FHIR_SERVER_NOT_ALLOWED,
@@ -80,11 +80,13 @@ _default_session: requests.Session | None = None
 
 @dataclass(frozen=True)
 class PrefetchValue:
-    """What one prefetch value holds: state "data" | "null" | "failed", resources, next link."""
+    """What one prefetch value holds: state "data" | "null" | "failed", resources, next link,
+    and the one type of all the resources when a typed Bundle's are of one (fhir_json)."""
 
     state: str
     resources: Sequence[dict[str, Any] | Observation | Condition | MedicationRequest] = ()
     next_url: str | None = None
+    kind: type | None = None
 
 
 def _is_resource(value: Any) -> bool:
@@ -94,7 +96,8 @@ def _is_resource(value: Any) -> bool:
 def read_prefetch_value(value: Any) -> PrefetchValue:
     """Classify one prefetch value as sent (pure)."""
     if type(value) is TypedBundle:
-        return PrefetchValue("data", bundle_typed(value), next_url(value))  # a new list
+        resources, kind = typed_resources(value)  # a new list
+        return PrefetchValue("data", resources, next_url(value), kind)
     if value is None:
         return PrefetchValue("null")
     if isinstance(value, dict) and "resourceType" not in value and "resource" in value:
@@ -151,6 +154,7 @@ def gather(
 
     # resources per key, in plan order, then undeclared keys in the order sent
     found: dict[str, list[dict[str, Any]]] = {}
+    kinds: dict[str, type] = {}  # key -> the one type of its resources, typed as sent
     unavailable: list[Unavailable] = []
     jobs: dict[str, str] = {}  # key -> URL to fetch (first page or the prefetch's next page)
     for item in plan:
@@ -159,6 +163,8 @@ def gather(
         if value is not None and value.state != "failed":
             resources = value.resources  # a tuple, or a list made for it (typed Bundle)
             found[item.key] = resources if type(resources) is list else list(resources)
+            if value.kind is not None:
+                kinds[item.key] = value.kind
             if value.next_url:
                 if server and within(value.next_url, server):
                     jobs[item.key] = value.next_url
@@ -183,12 +189,14 @@ def gather(
             _older_names(session, jobs, results, server, headers, deadline, config, counter)
         )
         for key, result in results.items():
+            if result.resources:
+                kinds.pop(key, None)  # pages of other shapes may follow the prefetch's
             found[key].extend(result.resources)
             if result.reason:
                 unavailable.append(Unavailable(key, result.reason))
         _bound_volume(found, unavailable, set(results), config.max_resources)
 
-    return _assemble(hook_request.patient_id, found, unavailable, counter.value)
+    return _assemble(hook_request.patient_id, found, unavailable, counter.value, kinds)
 
 
 # R4 search -> the same search under its DSTU2/STU3 resource name, tried when the server
@@ -289,13 +297,14 @@ def _assemble(
     found: dict[str, list[dict[str, Any]]],
     unavailable: list[Unavailable],
     calls: int,
+    kinds: dict[str, type] | None = None,
 ) -> PatientRecord:
     lists: dict[str, list[dict[str, Any]]] = {name: [] for name in RECORD_FIELDS.values()}
     patients: list[dict[str, Any]] = []
     medications: dict[str, dict[str, Any]] = {}  # "Medication/id" -> resource (_include)
     seen: dict[str, set[str]] = {}  # resource type -> ids taken: each resource once
-    for resources in found.values():
-        if _take_typed(resources, lists, seen):
+    for key, resources in found.items():
+        if _take_typed(resources, lists, seen, kinds.get(key) if kinds else None):
             continue
         for resource in resources:
             if type(resource) in TYPED:  # fhir_json.Observation / Condition / ...
@@ -333,17 +342,23 @@ def _assemble(
 
 
 def _take_typed(
-    resources: list[Any], lists: dict[str, list[Any]], seen: dict[str, set[str]]
+    resources: list[Any],
+    lists: dict[str, list[Any]],
+    seen: dict[str, set[str]],
+    one_type: type | None = None,
 ) -> bool:
     """The usual Bundle of one prefetch key or search, taken whole: typed resources of one
     type (fhir_json), each with an id, no id twice nor already taken. False (nothing taken)
-    for anything else: the caller then takes the resources one by one."""
+    for anything else: the caller then takes the resources one by one. `one_type`: the type
+    of all of `resources` when known (fhir_json.typed_resources), not looked at again."""
     if not resources:
         return False
-    kinds = set(map(type, resources))
-    if len(kinds) != 1:
-        return False
-    kind = TYPED.get(kinds.pop())
+    if one_type is None:
+        kinds = set(map(type, resources))
+        if len(kinds) != 1:
+            return False
+        one_type = kinds.pop()
+    kind = TYPED.get(one_type)
     if kind is None:
         return False
     ids = {resource.id for resource in resources}  # a str, None or UNSET (fhir_json)

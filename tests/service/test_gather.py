@@ -155,6 +155,25 @@ def test_prefetch_bundle_next_page_is_followed_on_the_allowed_server(fault_serve
     assert record.fhir_calls == 1
 
 
+def test_a_next_page_of_another_shape_after_a_typed_prefetch_is_read_each_once(fault_server, plan):
+    # the prefetch's Bundle is decoded typed; its next page here is not (a status outside
+    # FHIR's binding) and repeats a result of the prefetch: both read, that result once
+    fault_server.data = {
+        "Observation": [
+            {"resourceType": "Observation", "id": "page2", "status": "Final"},
+            {"resourceType": "Observation", "id": "obs-crp", "status": "Final"},
+        ]
+    }
+    prefetch = samples.full_prefetch()
+    prefetch["observations"]["link"] = [
+        {"relation": "next", "url": f"{fault_server.base_url}/Observation?page=2"}
+    ]
+    body = samples.order_sign(prefetch=prefetch, fhir_server=fault_server.base_url)
+    record, _ = _gather(body, plan)
+    ids = [o["id"] if isinstance(o, dict) else o.id for o in record.observations]
+    assert ids == ["obs-crp", "page2"]
+
+
 def test_without_server_missing_data_is_listed_and_needs_precondition(plan):
     record, _ = _gather(samples.order_sign(), plan)
     assert set(_reasons(record)) == {item.key for item in plan}
