@@ -1076,3 +1076,57 @@ def test_named_forms_of_a_concept_are_read_by_code_and_by_name(code, display, co
 def test_byssinosis_stays_out_of_ild():
     # an airway disease of cotton dust (ICD-10 J66.0), not a pneumoconiosis of J60-J64
     assert "ild" not in read(text="Byssinosis")[0]
+
+
+# (27) SNOMED CT codes a held-out list (GM SDE clinical code sets, term-ho11) found read short:
+# rheumatoid interstitial lung disease and pneumoconiosis are extra-articular RA, amaurosis fugax a
+# transient ischaemic attack, a diabetic peripheral vascular disorder peripheral arterial disease,
+# phlegmasia alba dolens a deep vein thrombosis, immunoblastic sarcoma a lymphoma
+
+
+@pytest.mark.parametrize(
+    ("code", "concepts"),
+    [
+        (
+            "10713006",
+            {"extra_articular_ra", "ild", "ra"},
+        ),  # Diffuse interstitial rheumatoid disease of lung
+        (
+            "54867000",
+            {"extra_articular_ra", "ild", "ra"},
+        ),  # Rheumatoid arthritis with fibrosing alveolitis
+        ("111280008", {"extra_articular_ra", "ild", "ra"}),  # Rheumatoid pneumoconiosis
+        # (Rheumatoid lung) or (Caplan's syndrome) or (fibrosing alveolitis associated with RA)
+        ("201813004", {"extra_articular_ra", "ild", "ra"}),
+        ("88032003", {"stroke", "visual_disturbance"}),  # Amaurosis fugax
+        ("421895002", {"diabetes", "pad"}),  # Peripheral vascular disorder due to diabetes mellitus
+        ("1148587000", {"dvt", "pregnancy"}),  # Phlegmasia alba dolens in pregnancy
+        ("84350008", {"lymphoma", "malignancy"}),  # AIDS with immunoblastic sarcoma
+        ("734964005", {"stroke"}),  # Embolus of left middle cerebral artery
+        ("1156016006", {"stroke"}),  # Thrombosis of left posterior cerebral artery
+        ("762630002", {"stroke"}),  # Occlusion of left middle cerebral artery by embolus
+        ("302904002", {"stroke"}),  # Infarction of visual cortex
+        ("864201000000102", {"dvt"}),  # Internal jugular vein thrombosis
+    ],
+)
+def test_gm_sde_recall_gaps_are_read_as_their_concepts(code, concepts):
+    assert concepts <= read(coding(SCT, code))[0]
+
+
+@pytest.mark.parametrize(
+    ("code", "concept"),
+    [
+        ("195411001", "extra_articular_ra"),  # Thrombophlebitis of the popliteal vein: no RA
+        ("162279009", "stroke"),  # Temporary visual disturbance: not a TIA by itself
+        (
+            "329491000119109",
+            "stroke",
+        ),  # Occlusion of left middle cerebral artery: no infarction said
+        (
+            "190354007",
+            "pad",
+        ),  # Diabetes mellitus with: [gangrene] or [peripheral circulatory disorder]
+    ],
+)
+def test_gm_sde_neighbours_stay_out(code, concept):
+    assert concept not in read(coding(SCT, code))[0]
