@@ -1130,3 +1130,24 @@ def test_gm_sde_recall_gaps_are_read_as_their_concepts(code, concepts):
 )
 def test_gm_sde_neighbours_stay_out(code, concept):
     assert concept not in read(coding(SCT, code))[0]
+
+
+@pytest.mark.parametrize(
+    ("code", "display"),
+    [
+        ("84427001", "Mullerian mixed tumor"),  # malignant mixed Mullerian tumour, 8950/3
+        ("112684005", "Mesodermal mixed tumor"),  # 8951/3
+        ("713577007", "Germ cell tumor of testis"),  # 9064/3, ICD-10 C62
+    ],
+)
+def test_carcinosarcomas_and_testicular_germ_cell_tumours_are_malignancy(code, display):
+    assert "malignancy" in read(coding(SCT, code))[0]
+    assert "malignancy" in read(text=display)[0]
+
+
+@pytest.mark.parametrize(
+    "text", ["Germ cell tumor of ovary", "Benign mesodermal mixed tumor", "Germ cell tumour"]
+)
+def test_ovarian_benign_and_unsited_germ_cell_tumours_are_not_malignancy_by_name(text):
+    # most ovarian germ cell tumours are benign mature teratomas
+    assert "malignancy" not in read(text=text)[0]
