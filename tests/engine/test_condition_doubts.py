@@ -1151,3 +1151,24 @@ def test_carcinosarcomas_and_testicular_germ_cell_tumours_are_malignancy(code, d
 def test_ovarian_benign_and_unsited_germ_cell_tumours_are_not_malignancy_by_name(text):
     # most ovarian germ cell tumours are benign mature teratomas
     assert "malignancy" not in read(text=text)[0]
+
+
+# (28) WHO ICD-10 titles a held-out WHO ICD-10 2019 list (term-ho11) found read wrong by display:
+# the brackets of "without (congestive) heart failure" and a puerperal mental disorder (F53.9,
+# chapter V, as postpartum depression) are no heart failure and no pregnancy
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("Hypertensive heart disease without (congestive) heart failure", "heart_failure"),
+        ("Puerperal mental disorder, unspecified", "pregnancy"),
+    ],
+)
+def test_who_titles_that_deny_or_postdate_are_not_the_concept(text, concept):
+    assert concept not in read(text=text)[0]
+
+
+def test_who_title_with_heart_failure_in_brackets_is_heart_failure():
+    text = "Hypertensive heart disease with (congestive) heart failure"
+    assert {"heart_failure", "hypertension"} <= read(text=text)[0]
