@@ -1107,6 +1107,10 @@ def test_byssinosis_stays_out_of_ild():
         ("762630002", {"stroke"}),  # Occlusion of left middle cerebral artery by embolus
         ("302904002", {"stroke"}),  # Infarction of visual cortex
         ("864201000000102", {"dvt"}),  # Internal jugular vein thrombosis
+        ("713078005", {"pe"}),  # Pulmonary embolism on long-term anticoagulation therapy
+        ("1163244009", {"pe"}),  # Pulmonary thromboembolism following operative procedure
+        ("35401000087106", {"mi"}),  # Old infarct of myocardium of apex of heart
+        ("201795000", {"extra_articular_ra", "ra"}),  # RA arthropathy with visceral involvement NOS
     ],
 )
 def test_gm_sde_recall_gaps_are_read_as_their_concepts(code, concepts):
