@@ -27,7 +27,7 @@ from cds_service.knowledge.index import ValueSets
 from cds_service.model import Facts, Order, PatientRecord, Problem
 from cds_service.normalise.conditions import condition_concepts, normalise_conditions
 from cds_service.normalise.dosage import problem as dose_problem
-from cds_service.normalise.fhir import as_list, contained
+from cds_service.normalise.fhir import as_list, contained, forget_values
 from cds_service.normalise.immunizations import normalise_immunizations
 from cds_service.normalise.medications import normalise_medications, prednisone_equivalent
 from cds_service.normalise.observations import normalise_observations
@@ -53,6 +53,7 @@ def normalise(
     and vaccine rules like an active medication (its status stays "draft").
     """
     vs = knowledge.vs
+    forget_values()  # the dates as sent are remembered within one call, not across calls
     age, sex, birth = demographics(record.patient, today)
     observations, dropped = normalise_observations(record.observations, vs, record.distinct)
     problems, unclassified = normalise_conditions(record.conditions, vs, record.distinct)

@@ -32,12 +32,13 @@ _TIME = re.compile(
 )
 _JSON_SPACE = " \t\r\n"  # the whitespace JSON itself allows; any other is part of the value
 _MISSING = object()
-_SEEN: dict[str, date | None] = {}  # value -> its day (or None), as read before
+_SEEN: dict[str, date | None] = {}  # value -> its day (or None), as read in this call
 SEEN_DAYS = _SEEN  # parse_date(value) of a str read before, for a hot loop to look up first
 # a JSON text (a code, a status, an order's medication and dosage) at most this long is
 # remembered across calls by the readers that memoise by text; a longer one is read each
 # time (a sender cannot fill the bounded memos with megabytes)
 MEMO_LONGEST = 1024
+_TIMES: dict[str, bool] = {}  # time part ("T10:17:43+08:00") -> valid, as read in this call
 _DAYS: dict[str, date | None] = {}  # date part ("2024-05-03", or all of a shorter value) -> day
 _SEEN_MAX = 8192  # values (and date parts) remembered at most (then forgotten all at once)
 _SEEN_LONGEST = 48  # longer values (rare: long fractions, padding, junk) are read, not kept
@@ -61,8 +62,9 @@ def parse_date(value: Any) -> date | None:
     zero-width spaces), and digits other than ASCII 0-9 (full-width, Arabic-Indic, ...), which
     int() and date.fromisoformat would read.
 
-    Memoised by the whole value: a chart repeats the same dates many times (a panel's results
-    share their time), and the hooks of one visit send the same chart again."""
+    Memoised by the whole value for one call (`forget_values`, at the start of normalise): a
+    chart repeats the same dates many times (a panel's results share their time). The day of
+    a date part ("2024-05-03") is kept across calls: a calendar, the same for every chart."""
     if type(value) is not str:
         if not isinstance(value, str):
             return None
@@ -78,13 +80,30 @@ def parse_date(value: Any) -> date | None:
         if len(_DAYS) >= _SEEN_MAX:
             _DAYS.clear()
         _DAYS[head] = found
-    if found is not None and len(text) > 10 and _TIME.fullmatch(text, 10) is None:
-        found = None
+    if found is not None and len(text) > 10:
+        tail = text[10:]  # the time and zone: one call's results share a few
+        timed = _TIMES.get(tail)
+        if timed is None:
+            timed = _TIME.fullmatch(tail) is not None
+            if len(tail) <= _SEEN_LONGEST:
+                if len(_TIMES) >= _SEEN_MAX:
+                    _TIMES.clear()
+                _TIMES[tail] = timed
+        if not timed:
+            found = None
     if len(value) <= _SEEN_LONGEST:
         if len(_SEEN) >= _SEEN_MAX:
             _SEEN.clear()
         _SEEN[value] = found
     return found  # type: ignore[return-value]
+
+
+def forget_values() -> None:
+    """Forget the whole values `parse_date` read (their days stay known): what one call's
+    chart sent is not kept for the next call, whose own dates it would only match when the
+    same chart is sent again."""
+    _SEEN.clear()
+    _TIMES.clear()
 
 
 def _day(text: str) -> date | None:
