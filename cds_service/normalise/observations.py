@@ -291,9 +291,8 @@ def normalise_observations(
                             hit = specs[key] = _spec(_reading(vs, key[0], unit), unit)
                 if hit is None:
                     continue  # one look-up for a result no concept reads (a vital sign)
-                try:
-                    day = days[when]
-                except KeyError:
+                day = days.get(when, _UNSEEN)  # a call's first of each value: not there
+                if day is _UNSEEN:
                     day = parse_date(when)
                 value = q.value  # a finite float when a number (fhir_json.FiniteNumber)
                 if type(hit) is tuple and day is not None and type(value) is float:
