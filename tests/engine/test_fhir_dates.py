@@ -11,7 +11,10 @@ from datetime import date
 
 import pytest
 
-from cds_service.normalise.fhir import parse_date
+from cds_service.knowledge import load_knowledge
+from cds_service.model import PatientRecord
+from cds_service.normalise import fhir, normalise
+from cds_service.normalise.fhir import forget_values, parse_date
 
 CASES = [
     ("2024-05-03", date(2024, 5, 3)),
@@ -132,3 +135,36 @@ def test_a_str_subclass_reads_as_its_text():
 
     assert parse_date(Text("2024-05-03T10:17:43Z")) == date(2024, 5, 3)
     assert parse_date(Text("2024-05-03 junk")) is None
+
+
+def test_a_bad_time_reads_as_no_date_after_good_times_of_other_days():
+    """The time part is read once per call: a bad one is not lent a good one's reading."""
+    assert parse_date("2024-05-03T10:17:43+08:00") == date(2024, 5, 3)
+    assert parse_date("2024-05-04T10:17:43+08:00") == date(2024, 5, 4)
+    assert parse_date("2024-05-05T25:17:43+08:00") is None
+    assert parse_date("2024-05-05T10:17:43+15:00") is None
+    forget_values()
+    assert parse_date("2024-05-06T10:17:43+08:00") == date(2024, 5, 6)
+    assert parse_date("2024-05-06T25:17:43+08:00") is None
+
+
+def test_a_chart_s_date_times_are_not_kept_for_the_next_call():
+    knowledge = load_knowledge()
+    sent = "2024-05-03T10:17:43+08:00"
+    first = PatientRecord(
+        patient_id="p",
+        observations=[
+            {
+                "resourceType": "Observation",
+                "id": "o1",
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "1988-5"}]},
+                "effectiveDateTime": sent,
+                "valueQuantity": {"value": 3.0, "code": "mg/L"},
+            }
+        ],
+    )
+    facts = normalise(first, [], knowledge, date(2024, 6, 1))
+    assert facts.observations["crp"][0].when == date(2024, 5, 3)
+    normalise(PatientRecord(patient_id="q"), [], knowledge, date(2024, 6, 1))
+    assert sent not in fhir._SEEN
