@@ -143,10 +143,9 @@ def test_the_aurum_extract_is_the_pinned_one():
     ("code", "expected"),
     [
         ("302192008", "hypertension"),  # on treatment for hypertension
-        ("170578008", "hypertension"),  # poor hypertension control
         ("238134004", "obesity"),  # generalised obesity
         ("85407005", "ild"),  # pigeon-fanciers' lung
-        ("771901000000100", "chronic_lung_disease"),  # asthma causes night time symptoms
+        ("198401000000104", "chronic_lung_disease"),  # copd disturbs sleep
         ("394672002", "diabetes"),  # o/e - right diabetic foot at high risk
     ],
 )
@@ -368,3 +367,78 @@ def test_icdo3_extraction_reads_the_target_morphology_with_its_tag(tmp_path):
     assert [(code, name) for code, name, _ in rows] == [
         ("733922002", "NUT carcinoma (morphologic abnormality)")
     ]
+
+
+# ------------------------------------ the 2020 OpenCodelists lists (columns id,name,active)
+# opensafely/hypertension-snomed and opensafely/asthma-diagnosis-snomed as downloaded into
+# OpenSAFELY repositories, read into the more-UK-codelists input: they carry the inactive UK
+# concepts older records still hold
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("170578008", "hypertension"),  # Poor hypertension control
+        ("771901000000100", "chronic_lung_disease"),  # Asthma causes night time symptoms ...
+        ("684211000000107", "hypertension"),  # Essential hypertension NOS (inactive)
+        ("599341000000105", "hypertension"),  # Hypertensive disease NOS (inactive)
+        ("414391000000105", "hypertension"),  # [X]Other secondary hypertension
+        ("419571000000103", "hypertension"),  # [X]Hypertension secondary to other renal ...
+        ("589231000000108", "chronic_lung_disease"),  # Extrinsic asthma NOS (inactive)
+        ("653751000000109", "chronic_lung_disease"),  # Asthma attack NOS (inactive)
+    ],
+)
+def test_inactive_codes_of_the_2020_lists_are_their_concept(code, expected):
+    assert origin()[code] == "uk_more"
+    assert expected in concepts(code)
+
+
+def test_hypertension_resistant_to_drug_therapy_is_hypertension():
+    # a disease resistant to drug therapy is the disease, not a procedure (QOF HYP_COD term)
+    assert "hypertension" in concepts("845891000000103")
+    assert "hypertension" in concepts("845901000000102")
+
+
+@pytest.mark.parametrize(
+    ("code", "not_concept"),
+    [
+        # the ICD-10 block heading O10-O16: gestational oedema and proteinuria with pre-existing
+        # hypertension, not the patient's own hypertension
+        ("478861000000109", "hypertension"),
+        ("170588009", "hypertension"),  # Treatment for hypertension stopped
+        ("170586008", "hypertension"),  # Treatment for hypertension started
+        ("302341000000102", "chronic_lung_disease"),  # RCP asthma outcome measure
+        ("272791000000105", "hypertension"),  # Primary pulmonary hypertension drugs band 1
+    ],
+)
+def test_look_alikes_of_the_2020_lists_are_not_the_concept(code, not_concept):
+    assert not_concept not in concepts(code)
+
+
+def test_the_2020_lists_are_read_with_their_semantic_tag_cut_off(tmp_path):
+    repo = "opensafely/FLUCATS"
+    lists = tmp_path / "FLUCATS" / "codelists"
+    lists.mkdir(parents=True)
+    (lists / "opensafely-hypertension-snomed.csv").write_text(
+        "id,name,active,notes\n"
+        "684211000000107,Essential hypertension NOS (disorder),n,via Query Table\n"
+        "843851000000107,Severe hypertension ,n,via Query Table\n"
+        # tags that never name a condition: not read
+        "308503007,Hypertension monitoring call (procedure),y,\n"
+        "170574005,Yearly observation of borderline hypertension (regime/therapy),y,\n",
+        encoding="utf-8",
+    )
+    extract = tmp_path / "extract.tsv"
+    build.refresh_opensafely(
+        tmp_path,
+        extract,
+        sources=((repo, "0" * 40, "MIT"),),
+        only={repo: build.UK_MORE_ONLY[repo]},
+        old_lists=True,
+    )
+    rows, titles = build.read_ecqm(extract)
+    assert [(code, name) for code, name, _ in rows] == [
+        ("684211000000107", "Essential hypertension NOS"),
+        ("843851000000107", "Severe hypertension"),
+    ]
+    assert set(titles) == {"opencodelists:opensafely-hypertension-snomed"}

@@ -638,6 +638,12 @@ UK_MORE_SOURCES = (
     ("opensafely/post-covid-gastrointestinal", "3d64b93350ed06937615d8be6769366204ba890a", "MIT"),
     ("opensafely/winter-pressures-phase-II", "4d95049d8d6058f9a79458520393edd8ebf43345", "MIT"),
     ("opensafely/strepa_scarlet", "233a96cc2ae3dd4963867ec1cc967bc7aa83f783", "MIT"),
+    ("opensafely/FLUCATS", "b4499eae1b0a2139469bae970d9ed83c8550b627", "MIT"),
+    (
+        "opensafely/WinterPressuresDescriptive",
+        "53f036396bfb695eff2e6ddf198019c52464b92f",
+        "MIT",
+    ),
 )
 UK_MORE_ONLY = {
     "opensafely/COVID-19_vacci_and_MACE_after_hip_fracture": re.compile(
@@ -664,7 +670,31 @@ UK_MORE_ONLY = {
         r"^nhsd-primary-care-domain-refsets-crdatrisk1_cod\.csv$"
     ),
     "opensafely/strepa_scarlet": re.compile(r"^opensafely-invasive-group-a-strep\.csv$"),
+    # the 2020 OpenCodelists lists (columns id,name,active,notes), with the inactive UK
+    # concepts that older records still carry ("Essential hypertension NOS", "Extrinsic
+    # asthma NOS")
+    "opensafely/FLUCATS": re.compile(r"^opensafely-hypertension-snomed\.csv$"),
+    "opensafely/WinterPressuresDescriptive": re.compile(
+        r"^opensafely-asthma-diagnosis-snomed\.csv$"
+    ),
 }
+# semantic tags of the 2020 lists' names (id,name) that never name a condition: those rows
+# are not read; the other tags are cut off (the input's terms carry none)
+OLD_LIST_SKIPPED_TAGS = frozenset(
+    {
+        "procedure",
+        "regime/therapy",
+        "assessment scale",
+        "qualifier value",
+        "record artifact",
+        "administrative concept",
+        "observable entity",
+        "context-dependent category",
+        "morphologic abnormality",
+        "event",
+    }
+)
+OLD_LIST_TAG = re.compile(r"^(.*?)\s*\(([a-z /-]+)\)\s*$")
 UK_MORE_INPUT = {
     "id": "uk_more",
     "name": (
@@ -1852,6 +1882,7 @@ def refresh_opensafely(
     drop_products: bool = False,
     leave_out: frozenset[str] = frozenset(),
     left_out: str = "",
+    old_lists: bool = False,
 ) -> None:
     """Re-extract the UK input from checkouts of UK_SOURCES, one sub-folder per repository
     named as the repository (folder/disease_incidence/codelists/...): every SNOMED CT concept
@@ -1859,7 +1890,9 @@ def refresh_opensafely(
     except those of medicines, tests and demographics (UK_SKIP) and, where UK_ONLY names
     them, those of the files it lists; codes in `leave_out` (said in the head by `left_out`)
     are not extracted. A codelist is named by its OpenCodelists id without
-    the version, so one list in several repositories is one set."""
+    the version, so one list in several repositories is one set. With `old_lists`, the 2020
+    lists (columns id,name) are read too: a name's semantic tag is cut off, and a row whose
+    tag OLD_LIST_SKIPPED_TAGS names is not read."""
     import csv
 
     names: dict[str, str] = {}
@@ -1875,7 +1908,10 @@ def refresh_opensafely(
                 continue
             text = path.read_text(encoding="utf-8-sig")
             rows = list(csv.reader(text.splitlines()))
-            if not rows or [h.strip().lower() for h in rows[0][:2]] != ["code", "term"]:
+            header = [h.strip().lower() for h in rows[0][:2]] if rows else []
+            if old_lists and header == ["id", "name"]:
+                rows = [rows[0], *(_old_list_row(r) for r in rows[1:] if len(r) >= 2)]
+            elif header != ["code", "term"]:
                 continue
             codes = [
                 (r[0].strip(), " ".join(r[1].split()))
@@ -1923,6 +1959,19 @@ def refresh_opensafely(
     _write_listing(out, head, sets, names)
 
 
+def _old_list_row(row: list[str]) -> list[str]:
+    """A row of a 2020 OpenCodelists list (id, name with its semantic tag, ...) as [code, term]:
+    the tag cut off, the term left empty (the row not read) when the tag never names a
+    condition (OLD_LIST_SKIPPED_TAGS)."""
+    name = " ".join(row[1].split())
+    tagged = OLD_LIST_TAG.match(name)
+    if tagged is None:
+        return [row[0], name]
+    if tagged.group(2) in OLD_LIST_SKIPPED_TAGS:
+        return [row[0], ""]
+    return [row[0], tagged.group(1)]
+
+
 def refresh_opensafely_more(folder: Path, out: Path = UK_MORE_FILE) -> None:
     """Re-extract the input of more UK codelists from checkouts of UK_MORE_SOURCES, one
     sub-folder per repository named as the repository: as refresh_opensafely, reading only the
@@ -1939,6 +1988,7 @@ def refresh_opensafely_more(folder: Path, out: Path = UK_MORE_FILE) -> None:
         licence=UK_MORE_INPUT["licence"],
         option="--refresh-opensafely-more",
         drop_products=True,
+        old_lists=True,
     )
 
 
