@@ -1176,3 +1176,41 @@ def test_who_titles_that_deny_or_postdate_are_not_the_concept(text, concept):
 def test_who_title_with_heart_failure_in_brackets_is_heart_failure():
     text = "Hypertensive heart disease with (congestive) heart failure"
     assert {"heart_failure", "hypertension"} <= read(text=text)[0]
+
+
+# (29) displays read by name as the code reads them (held-out GM SDE and WHO ICD-10 2019 lists,
+# term-ho11): a Read-style UK term names the site first and the skin morphology after a comma
+# ("Cancer of chin, basal cell"): a basal or squamous cell carcinoma of skin is non-melanoma skin
+# cancer (exempt from the JAK-inhibitor malignancy warning), a squamous cell cancer of a site that
+# is not skin stays malignancy
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cancer of chin, basal cell",
+        "Cancer of scalp, basal cell",
+        "Cancer of skin of trunk, basal cell",
+        "Cancer of upper eyelid, basal cell",
+        "Squamous cell cancer of skin of face",
+        "Cancer of skin of lower limb, squamous cell",
+        "Cancer of scalp, squamous cell",
+        "Malignant basal cell tumour of skin",
+    ],
+)
+def test_read_style_skin_basal_and_squamous_cell_cancers_are_nmsc_by_name(text):
+    assert read(text=text)[0] == {"nmsc", "malignancy"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cancer of lip, squamous cell",
+        "Cancer of lung, squamous cell",
+        "Cancer of cervix, squamous cell",
+        "Squamous cell cancer of oesophagus",
+        "Cancer of prostate, basal cell",
+    ],
+)
+def test_read_style_squamous_cell_cancer_of_a_non_skin_site_stays_malignancy(text):
+    assert read(text=text)[0] == {"malignancy"}
