@@ -1214,3 +1214,37 @@ def test_read_style_skin_basal_and_squamous_cell_cancers_are_nmsc_by_name(text):
 )
 def test_read_style_squamous_cell_cancer_of_a_non_skin_site_stays_malignancy(text):
     assert read(text=text)[0] == {"malignancy"}
+
+
+# ICD-10 C44 titles (WHO "Other malignant neoplasms of skin", its subcategories "Malignant
+# neoplasm: Skin of X"; Japanese and Chinese alike) are NMSC by name as C44 is by code; melanoma
+# (C43) and SNOMED CT's "Malignant neoplasm of skin" (which holds melanoma) stay malignancy
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Other malignant neoplasms of skin",
+        "Malignant neoplasm: Skin of lip",
+        "Malignant neoplasm: Skin of trunk",
+        "Malignant neoplasm: Overlapping lesion of skin",
+        "Malignant neoplasm: Malignant neoplasm of skin, unspecified",
+        "皮膚のその他の悪性新生物",
+        "皮肤其他恶性肿瘤",
+    ],
+)
+def test_icd10_c44_titles_are_nmsc_by_name_as_by_code(text):
+    assert read(text=text)[0] == {"nmsc", "malignancy"}
+    assert read(coding(WHO, "C44.5"))[0] == {"nmsc", "malignancy"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Malignant neoplasm: Malignant melanoma of skin, unspecified",
+        "Malignant neoplasm: Overlapping malignant melanoma of skin",
+        "Malignant neoplasm of skin",
+    ],
+)
+def test_melanoma_and_unqualified_skin_malignancy_titles_stay_malignancy(text):
+    assert read(text=text)[0] == {"malignancy"}
