@@ -29,7 +29,7 @@ from typing import Any
 from cards.catalogue import Catalogue, catalogue, format_number
 from cards.ids import UuidDraw
 from cards.language import LANGUAGES, match_language
-from cards.suggestions import build_suggestion, fhir_codes
+from cards.suggestions import build_suggestion, fhir_codes, forget_references
 from cds_service.assess.scores import SCORE_IDS, score_specs
 from cds_service.knowledge import Knowledge
 from cds_service.knowledge.citations import MAX_CARD_SOURCES, card_sources, markdown_link
@@ -1250,6 +1250,7 @@ def render_cards(
     No recognised target order on an order hook: no cards. With `app_url` (the trend app), the
     disease-activity and patient-view cards also link it as a SMART app.
     """
+    forget_references()  # the patient of the previous call is not kept for this one
     if language not in LANGUAGES:  # a raw tag such as "zh-Hant-HK" or "ja-JP"
         language = match_language(language) or "en"
     ctx = _Ctx(catalogue(language), knowledge, docs_base_url.rstrip("/"), app_url)

@@ -69,12 +69,20 @@ def _shape_valid(model_name: str, shape: bytes) -> bool:
 # Whether a patient reference is a valid R4 Reference, by its text: the same patients' orders
 # come back call after call, and validating one costs more than the rest of a suggestion.
 # Only the answer is kept, in memory (never logged); bounded, then it starts again.
-_REFERENCES: dict[str, bool] = {}
+_REFERENCES: dict[str, bool] = {}  # reference text -> valid, as judged in this call
 REFERENCES_KEPT = 1024
 
 
+def forget_references() -> None:
+    """Forget the patient references judged (`render_cards` calls it first): one call's
+    suggestions share their subject, the next call's patient is another one, so keeping them
+    across calls would only pay when the same patient is sent again."""
+    _REFERENCES.clear()
+
+
 def _subject_valid(subject: dict[str, Any]) -> bool:
-    """Whether `subject` is a valid R4 Reference (one of only a `reference` text: remembered)."""
+    """Whether `subject` is a valid R4 Reference (one of only a `reference` text: remembered
+    within the call)."""
     reference = subject.get("reference")
     key = reference if type(reference) is str and len(subject) == 1 else None
     if key is not None:
@@ -102,7 +110,7 @@ def _with_subject(
 
     The part built from the knowledge and catalogue files is validated once per shape (it is
     the same for every patient); the patient reference, the only per-request part, once per
-    reference text (`_subject_valid`).
+    reference text within a call (`_subject_valid`).
     """
     if not _shape_valid(model.__name__, orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)):
         return None

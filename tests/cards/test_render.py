@@ -208,6 +208,31 @@ def test_screening_card(language: str, knowledge) -> None:
     assert card["selectionBehavior"] == "any"
 
 
+def test_a_patient_reference_is_not_kept_for_the_next_call(knowledge) -> None:
+    """The suggestions of one call carry its patient; the next call (another patient) keeps
+    nothing of the first: no reference of an earlier patient stays in the process, and each
+    call's proposals carry their own patient."""
+    from cards import suggestions
+
+    first = render(samples.elderly_smoker(), "en", knowledge)
+    assert "Patient/p1" in json.dumps(first)
+    other = samples.elderly_smoker()
+    orders = [
+        replace(o, resource={**o.resource, "subject": {"reference": "Patient/p2"}})
+        for o in other.orders
+    ]
+    second = render(replace(other, orders=orders), "en", knowledge)
+    subjects = {
+        json.dumps(a["resource"]["subject"])
+        for card in second
+        for s in card.get("suggestions", [])
+        for a in s["actions"]
+        if "subject" in a.get("resource", {})
+    }
+    assert subjects == {'{"reference": "Patient/p2"}'}
+    assert list(suggestions._REFERENCES) == ["Patient/p2"]
+
+
 def test_missing_tests_are_ordered_with_loinc_codes(knowledge) -> None:
     """IGRA, HBV serology and creatinine each become ServiceRequests coded as tests.toml says."""
     card = render(samples.elderly_smoker(), "en", knowledge)[2]
