@@ -1248,3 +1248,14 @@ def test_icd10_c44_titles_are_nmsc_by_name_as_by_code(text):
 )
 def test_melanoma_and_unqualified_skin_malignancy_titles_stay_malignancy(text):
     assert read(text=text)[0] == {"malignancy"}
+
+
+# amaurosis fugax is a transient ischaemic attack of the retina: by name (English, Japanese,
+# Chinese) it is a stroke and a visual disturbance, as its codes (SNOMED CT 88032003, ICD-10 G45.3)
+
+
+@pytest.mark.parametrize("text", ["Amaurosis fugax", "一過性黒内障", "一过性黑矇", "一過性黑矇"])
+def test_amaurosis_fugax_by_name_is_stroke_and_visual_disturbance_as_by_code(text):
+    assert read(text=text)[0] == {"stroke", "visual_disturbance"}
+    assert read(coding(SCT, "88032003"))[0] == {"stroke", "visual_disturbance"}
+    assert read(coding(WHO, "G45.3"))[0] == {"stroke", "visual_disturbance"}
