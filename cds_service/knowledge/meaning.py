@@ -75,6 +75,11 @@ NEGATED_REASON = "ruled-out or negated X is not X"
 # associated with acquired immunodeficiency syndrome", "Plasmacytoma, extramedullary (not
 # occurring in bone)"); Y is not ("Galactorrhea not associated with childbirth" is no pregnancy)
 NOT_CAUSED = re.compile(r"\bnot (?:due to|associated with|occurring in|caused by)\b")
+SCREENING_REASON = "screening for X is not X"
+# "Antenatal screening (for Y)": a screening done in a pregnancy (ICD-10 Z36, read as pregnancy by
+# code) records the pregnancy, as an antenatal examination or visit does; Y, the screened-for
+# condition, stays unasserted (a screening for pregnancy is still no pregnancy)
+SCREENING_IN = re.compile(r"\b(antenatal|prenatal|antepartum) screening\b")
 # "risk" that grades something else than the disease the name goes on to name: the diabetic's
 # foot ("Diabetic foot at risk", "Diabetes mellitus - high risk foot", "At high risk of ulcer
 # of left foot due to diabetes mellitus": the foot ulcer is at risk, the diabetes is present) or
@@ -103,7 +108,7 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
     (
         r"(?<!detected by )(?<!detected by national )(?<!detected at )(?<!detected on )"
         r"(?<!found by )(?<!found at )(?<!found on )\bscreening\b",
-        "screening for X is not X",
+        SCREENING_REASON,
     ),
     (
         r"\bsuspected\b|\bpossible\b|\bprobable\b|\bquery\b|\?|\bdifferential\b"
@@ -338,6 +343,10 @@ def _says(pattern: re.Pattern[str], reason: str, d: Definition, text: str) -> bo
         before, after = text[: cut.start()], text[cut.end() :]
         if any(p.search(before) for p in d.include) and not any(p.search(after) for p in d.include):
             text = before
+    if reason == SCREENING_REASON and any(
+        any(p.search(m.group(1)) for p in d.include) for m in SCREENING_IN.finditer(text)
+    ):  # the screening is of the pregnancy this concept names: not a screening for it
+        text = SCREENING_IN.sub(r"\1", text)
     if reason == FAMILY_REASON and (cut := FAMILY_QUALIFIES.search(text)):
         before = text[: cut.start()]
         if any(p.search(before) for p in d.include) and not pattern.search(before):

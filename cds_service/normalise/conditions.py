@@ -42,6 +42,7 @@ from cds_service.knowledge.meaning import (
     MARKER_BEFORE_NEGATIVE_AT_END,
     MORPHOLOGY_TAG,
     RISK_OF_ANOTHER,
+    SCREENING_IN,
     SEMANTIC_TAGS,
 )
 from cds_service.model import Problem, Unclassified
@@ -211,6 +212,8 @@ def _read_name(vs: ValueSets, text: str) -> NameRead | None:
                 for status, (prefixes, suffixes) in vs.name_qualifiers.items()
                 # "Diabetic foot at risk": the foot is at risk, the diabetes is asserted
                 if status != "risk" or not RISK_OF_ANOTHER.search(current)
+                # "Antenatal screening": a screening in a pregnancy, not a screening for one
+                if status != "screening" or not SCREENING_IN.search(current)
                 if (rest := _take(current, prefixes, suffixes)) is not None
             ),
             None,

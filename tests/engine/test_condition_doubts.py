@@ -1259,3 +1259,32 @@ def test_amaurosis_fugax_by_name_is_stroke_and_visual_disturbance_as_by_code(tex
     assert read(text=text)[0] == {"stroke", "visual_disturbance"}
     assert read(coding(SCT, "88032003"))[0] == {"stroke", "visual_disturbance"}
     assert read(coding(WHO, "G45.3"))[0] == {"stroke", "visual_disturbance"}
+
+
+# an antenatal screening is done in a pregnancy: it records the pregnancy (ICD-10 Z36 by code), as
+# an antenatal examination or visit does; the screened-for condition is not asserted, and a
+# screening for pregnancy is no pregnancy
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Antenatal screening",
+        "Antenatal screening, unspecified",
+        "Other antenatal screening",
+        "Antenatal screening for isoimmunization",
+        "Prenatal screening",
+    ],
+)
+def test_antenatal_screening_by_name_is_a_pregnancy_as_by_code(text):
+    assert read(text=text)[0] == {"pregnancy"}
+    assert read(coding(WHO, "Z36"))[0] == {"pregnancy"}
+
+
+@pytest.mark.parametrize("text", ["Screening for pregnancy", "Pregnancy screening"])
+def test_screening_for_pregnancy_is_no_pregnancy(text):
+    assert "pregnancy" not in read(text=text)[0]
+
+
+def test_antenatal_screening_for_a_disease_does_not_assert_the_disease():
+    assert read(text="Antenatal screening for diabetes mellitus")[0] == {"pregnancy"}
