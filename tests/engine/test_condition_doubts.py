@@ -1288,3 +1288,37 @@ def test_screening_for_pregnancy_is_no_pregnancy(text):
 
 def test_antenatal_screening_for_a_disease_does_not_assert_the_disease():
     assert read(text="Antenatal screening for diabetes mellitus")[0] == {"pregnancy"}
+
+
+# (30) Codes the inputs list as cancer (eCQM Cancer 2.16.840.1.113883.3.526.2.1079, the NHS
+# primary care solid-cancer refset) that the names did not take: the WHO thymoma types are
+# malignant (WHO thoracic tumours 2015/2021, ICD-O-3.2 8581/3-8586/3), as is a mixed
+# neuroendocrine-non-neuroendocrine neoplasm (WHO digestive tumours 2019, 8154/3)
+
+
+@pytest.mark.parametrize(
+    ("code", "display"),
+    [
+        ("1144928005", "Thymoma type A"),
+        ("1144922006", "Thymoma type AB"),
+        ("1144924007", "Thymoma type B"),
+        ("444374006", "Type C thymoma"),
+        ("128713007", "Thymoma, type B2"),
+        ("1186735007", "Mixed neuroendocrine-non neuroendocrine neoplasm of pancreas"),
+    ],
+)
+def test_who_thymoma_types_and_minen_are_malignancy(code, display):
+    assert "malignancy" in read(coding(SCT, code))[0]
+    assert "malignancy" in read(text=display)[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thymoma",  # no type: ICD-10 D15.0 benign, ICD-O-3 8580/1
+        "Micronodular thymoma with lymphoid stroma",  # 8580/1
+        "Benign thymoma, type A",
+    ],
+)
+def test_an_untyped_or_micronodular_thymoma_is_not_malignancy_by_name(text):
+    assert "malignancy" not in read(text=text)[0]
