@@ -44,7 +44,6 @@ import json
 import logging
 import os
 import secrets
-import sys
 import threading
 import time
 import weakref
@@ -79,7 +78,6 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from cds_service import metrics
 
@@ -342,45 +340,6 @@ class _Flush:
         self.done = threading.Event()
 
 
-class _NativeCommits:
-    """Under gevent, the writer's commits on a native thread of their own (one, so batches
-    stay in order); the writer greenlet waits for each cooperatively.
-
-    gevent's monkey-patching turns the writer's thread into a greenlet on the worker's only
-    thread, and SQLite's work for a commit (and its waits for another process's write lock,
-    up to the busy timeout) holds that thread: a request arriving meanwhile waited for the
-    batch, and while another worker held the database's write lock the whole worker stood
-    still. On a native thread the commit runs beside the event loop; the GIL is released
-    inside SQLite's calls. Only for a SQLite file: PostgreSQL's driver waits on its socket,
-    which gevent already makes cooperative, and an in-memory SQLite database is one connection
-    per thread. Everything else stays as it was: the queue, the flush markers and the events are
-    the writer greenlet's, which sets the markers once the native thread has committed.
-    """
-
-    def __init__(self, pool: Any) -> None:
-        self._pool = pool
-
-    @classmethod
-    def for_storage(cls, storage: Storage | None) -> _NativeCommits | None:
-        monkey = sys.modules.get("gevent.monkey")
-        if storage is None or monkey is None or not monkey.is_module_patched("threading"):
-            return None
-        if storage.backend != "sqlite" or isinstance(
-            storage.engine.pool, (SingletonThreadPool, StaticPool)
-        ):
-            return None
-        from gevent.threadpool import ThreadPool
-
-        return cls(ThreadPool(1))
-
-    def run(self, commit: Any, rows: list[AuditRow]) -> None:
-        self._pool.apply(commit, (rows,))
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._pool.kill()
-
-
 _STOP = object()
 IDLE_CHECK_S = 30.0  # an idle writer checks this often whether its Storage still exists
 
@@ -389,10 +348,7 @@ class AuditWriter:
     """Commits the audit and issued-card rows of hook calls after their answers, in batches.
 
     One per process (a daemon thread; a greenlet under gevent, whose monkey-patching makes
-    `threading` cooperative, and then, on a SQLite file, each batch is committed on a native
-    thread of its own, `_NativeCommits`: SQLite works and waits for its locks inside the
-    calling thread, which would otherwise be the worker's only one, the one that answers every
-    connection). A hook call appends its row to the writer's queue and answers
+    `threading` cooperative). A hook call appends its row to the writer's queue and answers
     at once; the first row wakes the writer, which lets `delay_s` pass, takes every row then
     queued (at most `max_batch`) and commits them in one transaction. The rows in between
     only join the queue: the writer is woken once per batch, not once per row. Rows are never
@@ -421,7 +377,6 @@ class AuditWriter:
         self._closed = False
         self._unfinished = 0  # rows queued and not yet committed (or given up)
         self.idle_check_s = IDLE_CHECK_S
-        self._native: _NativeCommits | None = None  # under gevent, on SQLite: see the class
 
     def _ensure_thread(self) -> None:
         # started on first use, in the process that uses it (workers are forked)
@@ -437,7 +392,6 @@ class AuditWriter:
                 self._pid = os.getpid()
                 self._closed = False
                 self._running = True
-                self._native = _NativeCommits.for_storage(self._storage())
                 self._thread = threading.Thread(
                     target=self._run, name="rheum-cds-audit-writer", daemon=True
                 )
@@ -506,18 +460,15 @@ class AuditWriter:
     def _drain(self) -> None:
         while self._queue:
             rows, markers, _ = self._take()
-            self._commit(rows, native=None)  # in the caller's thread (close, or no writer)
+            self._commit(rows)
             for marker in markers:
                 marker.done.set()
 
-    def _commit(self, rows: list[AuditRow], native: _NativeCommits | None) -> None:
+    def _commit(self, rows: list[AuditRow]) -> None:
         storage = self._storage()
         try:
             if storage is not None and rows:
-                if native is not None:
-                    native.run(storage._write_audit, rows)
-                else:
-                    storage._write_audit(rows)
+                storage._write_audit(rows)
         finally:
             with self._lock:
                 self._unfinished -= len(rows)
@@ -527,9 +478,6 @@ class AuditWriter:
             self._loop()
         finally:
             self._running = False
-            native, self._native = self._native, None
-            if native is not None:
-                native.close()  # its thread ends with the writer
 
     def _loop(self) -> None:
         while True:
@@ -548,7 +496,7 @@ class AuditWriter:
                 if len(self._queue) >= self.max_batch or stop or markers:
                     self._now.set()
             try:
-                self._commit(rows, self._native)
+                self._commit(rows)
             except Exception as exc:  # never let the writer die silently  # noqa: BLE001
                 metrics.AUDIT_WRITE_FAILURES.inc(len(rows))
                 log.error("audit writer failed: %s", type(exc).__name__)
