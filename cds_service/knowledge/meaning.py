@@ -267,15 +267,20 @@ class Definition:
     allow: frozenset[str] = frozenset()
 
 
+def split_tag(name: str) -> tuple[str, str]:
+    """(name without its semantic tag, as written; the tag, case folded, or ""). Only a SNOMED
+    CT semantic tag is a tag: "Hypertension (malignant)" keeps its parenthetical,
+    "Rheumatoid arthritis (Disorder)" loses it."""
+    m = _TAG.match(name.strip())
+    if m and (tag := " ".join(m.group(2).split()).casefold()) in SEMANTIC_TAGS:
+        return m.group(1), tag
+    return name, ""
+
+
 def fsn_parts(name: str) -> tuple[str, str]:
     """(name without its semantic tag, case folded and with single spaces; the tag, case
-    folded, or ""). Only a SNOMED CT semantic tag is a tag: "Hypertension (malignant)" keeps
-    its parenthetical, "Rheumatoid arthritis (Disorder)" loses it."""
-    m = _TAG.match(name.strip())
-    if m and " ".join(m.group(2).split()).casefold() in SEMANTIC_TAGS:
-        text, tag = m.group(1), " ".join(m.group(2).split()).casefold()
-    else:
-        text, tag = name, ""
+    folded, or ""), as `split_tag` reads them."""
+    text, tag = split_tag(name)
     return " ".join(text.split()).casefold(), tag
 
 

@@ -423,6 +423,8 @@ def test_the_2020_lists_are_read_with_their_semantic_tag_cut_off(tmp_path):
         "id,name,active,notes\n"
         "684211000000107,Essential hypertension NOS (disorder),n,via Query Table\n"
         "843851000000107,Severe hypertension ,n,via Query Table\n"
+        # a parenthetical that is no SNOMED CT semantic tag is part of the name
+        "70272006,Hypertension (malignant),n,\n"
         # tags that never name a condition: not read
         "308503007,Hypertension monitoring call (procedure),y,\n"
         "170574005,Yearly observation of borderline hypertension (regime/therapy),y,\n",
@@ -437,8 +439,9 @@ def test_the_2020_lists_are_read_with_their_semantic_tag_cut_off(tmp_path):
         old_lists=True,
     )
     rows, titles = build.read_ecqm(extract)
-    assert [(code, name) for code, name, _ in rows] == [
+    assert sorted((code, name) for code, name, _ in rows) == [
         ("684211000000107", "Essential hypertension NOS"),
+        ("70272006", "Hypertension (malignant)"),
         ("843851000000107", "Severe hypertension"),
     ]
     assert set(titles) == {"opencodelists:opensafely-hypertension-snomed"}

@@ -118,6 +118,7 @@ from cds_service.knowledge.meaning import (
     load_definitions,
     load_not_a_condition,
     resolve,
+    split_tag,
 )
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent
@@ -694,7 +695,6 @@ OLD_LIST_SKIPPED_TAGS = frozenset(
         "event",
     }
 )
-OLD_LIST_TAG = re.compile(r"^(.*?)\s*\(([a-z /-]+)\)\s*$")
 UK_MORE_INPUT = {
     "id": "uk_more",
     "name": (
@@ -1961,15 +1961,10 @@ def refresh_opensafely(
 
 def _old_list_row(row: list[str]) -> list[str]:
     """A row of a 2020 OpenCodelists list (id, name with its semantic tag, ...) as [code, term]:
-    the tag cut off, the term left empty (the row not read) when the tag never names a
-    condition (OLD_LIST_SKIPPED_TAGS)."""
-    name = " ".join(row[1].split())
-    tagged = OLD_LIST_TAG.match(name)
-    if tagged is None:
-        return [row[0], name]
-    if tagged.group(2) in OLD_LIST_SKIPPED_TAGS:
-        return [row[0], ""]
-    return [row[0], tagged.group(1)]
+    the SNOMED CT semantic tag cut off (another parenthetical is part of the name), the term
+    left empty (the row not read) when the tag never names a condition (OLD_LIST_SKIPPED_TAGS)."""
+    name, tag = split_tag(" ".join(row[1].split()))
+    return [row[0], "" if tag in OLD_LIST_SKIPPED_TAGS else name]
 
 
 def refresh_opensafely_more(folder: Path, out: Path = UK_MORE_FILE) -> None:
