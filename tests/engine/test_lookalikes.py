@@ -155,6 +155,23 @@ def _display_only(text: str) -> list[tuple[frozenset[str], bool]]:
         ("Clark melanoma level 1", "malignancy"),
         ("Clark's melanoma level", "malignancy"),
         ("pTis: Paget disease without invasive carcinoma (breast) (finding)", "malignancy"),
+        # term-fp audit (2026-12-06): names that state a concept's word in another sense
+        ("Pregnancy adenoma", "pregnancy"),
+        ("Gestational rubella syndrome (disorder)", "pregnancy"),
+        ("Pregnancy status unknown", "pregnancy"),
+        ("Transmural infarction of intestine (disorder)", "mi"),
+        ("Allergic encephalitis (disorder)", "serious_infection"),
+        ("Experimental allergic encephalomyelitis", "serious_infection"),
+        ("Fall into septic tank", "serious_infection"),
+        ("Monoclonal B-cell lymphocytosis chronic lymphocytic leukemia-type", "malignancy"),
+        ("Waldenstrom's hypergammaglobulinemic purpura", "malignancy"),
+        ("Lymphoma finding", "malignancy"),
+        ("Malignant cerebral edema", "malignancy"),
+        ("Potentially malignant lesion", "malignancy"),
+        ("糖尿病母亲婴儿", "diabetes"),
+        ("母体糖尿病児", "diabetes"),
+        ("副银屑病", "psoriasis"),
+        ("乾癬樣皮膚炎", "psoriasis"),
     ],
 )
 def test_display_read_by_name_is_not_a_look_alike(text, concept):
@@ -171,6 +188,13 @@ def test_display_read_by_name_is_not_a_look_alike(text, concept):
         ("Hepatitis B carrier", "hbv_chronic"),
         ("Clark melanoma level 4 (finding)", "malignancy"),
         ("Antenatal care of primigravida", "pregnancy"),
+        ("Unplanned pregnancy unknown if child is wanted", "pregnancy"),
+        ("Transmural myocardial infarction", "mi"),
+        ("Septic shock", "serious_infection"),
+        ("Chronic lymphocytic leukemia", "malignancy"),
+        ("Waldenstrom macroglobulinemia", "lymphoma"),
+        ("Malignant neoplasm of brain", "malignancy"),
+        ("银屑病", "psoriasis"),
     ],
 )
 def test_display_read_by_name_still_takes_true_members(text, concept):
