@@ -1322,3 +1322,89 @@ def test_who_thymoma_types_and_minen_are_malignancy(code, display):
 )
 def test_an_untyped_or_micronodular_thymoma_is_not_malignancy_by_name(text):
     assert "malignancy" not in read(text=text)[0]
+
+
+# (31) Review of the "not taken" rows, cardiovascular families (2026-12-06). A condition that
+# happens during surgery is the condition (a perioperative stroke is ICD-10-CM I97.81); the
+# vertebrobasilar and basilar artery syndromes are ICD-10 G45.0 and the anterior
+# choroidal artery syndrome a vascular syndrome of the brain (G46.8), both read as stroke/TIA
+# as G45/G46 are; coronary microvascular disease and cardiac syndrome X are ICD-10-CM I25.85 /
+# I20.81, hibernating myocardium chronic ischaemic dysfunction, coronary embolism I24.0, a
+# coronary graft stenosis T82.855 / I25.7; an ischaemic ulcer of the foot or toe is lower-limb
+# arterial disease; an acute cardiac pulmonary oedema is left ventricular failure (WHO I50.1)
+
+
+@pytest.mark.parametrize(
+    ("code", "display", "concept"),
+    [
+        ("716051003", "Cerebrovascular accident during surgery", "stroke"),
+        ("195199008", "Vertebrobasilar artery syndrome", "stroke"),
+        ("64009001", "Basilar artery syndrome", "stroke"),
+        ("14309005", "Anterior choroidal artery syndrome", "stroke"),
+        ("194798004", "Acute anteroapical infarction", "mi"),
+        ("810681000000101", "Coronary microvascular disease", "cad"),
+        ("281093002", "Hibernating myocardium", "cad"),
+        ("29899005", "Coronary artery embolism", "cad"),
+        ("251024009", "Coronary graft stenosis", "cad"),
+        ("426856002", "Ischemic congestive cardiomyopathy", "cad"),
+        ("35471000087101", "Ischemia of apical anterior segment of left cardiac ventricle", "cad"),
+        ("238794007", "Ischemic foot ulcer", "pad"),
+        ("429768000", "Ischemic ulcer of toe", "pad"),
+        ("360371003", "Acute cardiac pulmonary edema", "heart_failure"),
+    ],
+)
+def test_cardiovascular_rows_not_taken_before_are_their_concept(code, display, concept):
+    assert concept in read(coding(SCT, code))[0]
+    assert concept in read(text=display)[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        # an occlusion or embolism of a precerebral or cerebral artery not said to have caused
+        # an infarction is ICD-10 I65 / I66 ("not resulting in cerebral infarction")
+        ("Occlusion of anterior cerebral artery", "stroke"),
+        ("Embolism of left vertebral artery", "stroke"),
+        ("Thrombosis of right vertebral artery", "stroke"),
+        # a perinatal stroke is the newborn's (ICD-10-CM P91.82-), not atherosclerotic disease
+        ("Perinatal arterial ischemic stroke", "stroke"),
+        ("Non-cardiogenic pulmonary edema", "heart_failure"),
+        ("Nonischemic congestive cardiomyopathy", "cad"),
+        ("Asymptomatic left ventricular systolic dysfunction", "heart_failure"),
+        ("Chronic cor pulmonale", "heart_failure"),
+        ("Ischemic ulcer", "pad"),
+        # the vertebral artery (compression) syndrome is cervical spondylosis compressing the
+        # artery, ICD-10 M47.0 (the vertebro-basilar artery syndrome is G45.0)
+        ("Vertebral artery syndrome", "stroke"),
+    ],
+)
+def test_cardiovascular_neighbours_stay_out(text, concept):
+    assert concept not in read(text=text)[0]
+
+
+def test_a_myocardial_infarction_is_read_as_mi_and_counts_as_established_ascvd():
+    # MI is its own concept (not also cad): JAKI-MACE-RISK reads mi, stroke, cad, pad and
+    # heart failure alike as established ASCVD, and the card names the infarction
+    concepts = read(coding(SCT, "1089451000000100", "Acute nontransmural myocardial infarction"))[0]
+    assert concepts == {"mi"}
+    nstemi = active_condition({"coding": [coding(SCT, "401314000")]})
+    assert "JAKI-MACE-RISK" in rule_ids(nstemi)
+
+
+# (32) WHO ICD-10 K74 "Fibrosis and cirrhosis of liver" sent by its title alone groups hepatic
+# fibrosis and primary biliary cholangitis with cirrhosis: no cirrhosis by name, as by code
+
+
+@pytest.mark.parametrize(
+    "text", ["Fibrosis and cirrhosis of liver", "Hepatic fibrosis and cirrhosis"]
+)
+def test_the_k74_title_alone_is_not_cirrhosis(text):
+    concepts, _active, unclassified = read(text=text)
+    assert "cirrhosis" not in concepts
+    assert unclassified == 1
+    assert read(coding(WHO, "K74", text))[0] == set()
+
+
+def test_a_liver_disease_with_fibrosis_and_cirrhosis_is_cirrhosis():
+    assert read(text="Toxic liver disease with fibrosis and cirrhosis of liver")[0] == {"cirrhosis"}
+    assert read(coding(WHO, "K74.6"))[0] == {"cirrhosis"}
