@@ -96,6 +96,8 @@ RISK_OF_ANOTHER = re.compile(
 LOOKALIKES: tuple[tuple[str, str], ...] = (
     (
         r"\bfamily history\b|\bfh:|\bfamily hx\b"
+        # SNOMED CT's "Maternal history of X" / "Paternal history of X": a parent's X
+        r"|\b(maternal|paternal) history\b"
         # SNOMED CT's "History of X in child of subject", "X in mother of subject"
         r"|\b(mother|father|sister|brother|sibling|parent|child|son|daughter|relative"
         r"|family member)s? of subject\b"

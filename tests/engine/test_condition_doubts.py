@@ -1408,3 +1408,29 @@ def test_the_k74_title_alone_is_not_cirrhosis(text):
 def test_a_liver_disease_with_fibrosis_and_cirrhosis_is_cirrhosis():
     assert read(text="Toxic liver disease with fibrosis and cirrhosis of liver")[0] == {"cirrhosis"}
     assert read(coding(WHO, "K74.6"))[0] == {"cirrhosis"}
+
+
+# (33) a parent's history named by SNOMED CT's "Maternal history of X" / "Paternal history of X"
+# (situations of a newborn's or child's record; found surveying the FHIR R5 expansions, which
+# list them as adverse-event supporting information): the mother's or father's X, never the
+# patient's, read as a family history is
+
+
+@pytest.mark.parametrize(
+    ("code", "display", "concept", "own"),
+    [
+        ("704144000", "Maternal history of diabetes mellitus (situation)", "diabetes", True),
+        ("719763000", "Maternal history of diabetes mellitus type 2 (situation)", "diabetes", True),
+        # the mother's labour, in the baby's record (the patient's own past labour is no
+        # pregnancy now either)
+        ("785846009", "Maternal history of pyrexia in labor", "pregnancy", False),
+        (None, "Paternal history of myocardial infarction", "mi", True),
+    ],
+)
+def test_a_parents_history_is_not_the_patients_condition(code, display, concept, own):
+    if code is not None:
+        assert concept not in read(coding(SCT, code, display))[0]
+    assert concept not in read(text=display)[0]
+    # the patient's own history of the disease stays the disease, in the past
+    patients = display.replace("Maternal history", "History").replace("Paternal history", "History")
+    assert (concept in read(text=patients)[0]) is own
