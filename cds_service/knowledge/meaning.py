@@ -70,6 +70,18 @@ FAMILY_REASON = "family history of X is not X"
 # patient's pregnancy now, not a relative's); Y, named only after it, stays a relative's
 FAMILY_QUALIFIES = re.compile(r"\b(?:with|due to|because of) (?:a )?(?:family history|fh)\b")
 NEGATED_REASON = "ruled-out or negated X is not X"
+# "X without Y" says Y is absent: a concept named only in what "without" governs is not asserted
+# ("Pleurisy without effusion or active tuberculosis" is no tuberculosis, "Hypertensive heart
+# disease with or without heart failure" no heart failure); one named before it is ("Type 2
+# diabetes mellitus without complication", "Pulmonary embolism without acute cor pulmonale"), and
+# so is one named after the phrase ends ("Ketoacidosis without coma due to diabetes mellitus",
+# "Rupture of cardiac wall without hemopericardium ... following acute myocardial infarction",
+# "pT1a: Tumor ... without microscopic extraocular extension (...) (uveal melanoma)")
+WITHOUT_REASON = "X named only after 'without' is absent"
+WITHOUT = re.compile(r"\bwithout\b")
+WITHOUT_ENDS = re.compile(
+    r"\b(due to|following|after|caused by|secondary to|associated with|as|in|with|from)\b|[(,;:]"
+)
 # "X not due to / not associated with / not occurring in Y" says what X is not caused by or
 # where it is not: X is there ("Cirrhosis of liver not due to alcohol", "Kaposi sarcoma not
 # associated with acquired immunodeficiency syndrome", "Plasmacytoma, extramedullary (not
@@ -118,7 +130,7 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
         "suspected X is not X",
     ),
     (
-        r"\bruled out\b|\brule out\b|\br/o\b|\bexcluded\b|\bno history\b"
+        r"\bruled out\b|\brule out\b|\br/o\b|\bexcluded\b|\bno history\b|\bnever (had|diagnosed)\b"
         # "not amenable to photocoagulation": how the disease can be treated, not its absence
         r"|\bnot\b(?! (yet )?delivered)(?! resulting in)(?! done)(?! confirmed bacteriolog)"
         r"(?! amenable to)"
@@ -167,9 +179,10 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
         # immunization" is a sepsis)
         r"(?<!following )(?<!after )(?<!due to )"
         r"(?:\bvaccination\b|\bimmunization\b|\bimmunisation\b|\bvaccine\b)"
-        r"|\bimmune to\b|\bvaccinated\b|\bimmuni[sz]ed\b",
+        r"|\bimmune to\b|\bimmunity (to|against)\b|\bvaccinated\b|\bimmuni[sz]ed\b",
         "vaccination or immunity against X is not X",
     ),
+    (WITHOUT.pattern, WITHOUT_REASON),
 )
 _LOOKALIKES = tuple((re.compile(p), why) for p, why in LOOKALIKES)
 _LIKE = re.compile(r"[- ]like\b")
@@ -344,6 +357,16 @@ def _says(pattern: re.Pattern[str], reason: str, d: Definition, text: str) -> bo
     lesion" is not; so when the concept is named after the last "-like", that look-alike does
     not apply. "Risk" that grades another finding (RISK_OF_ANOTHER) is no risk of X; a family
     history that qualifies the concept named before it (FAMILY_QUALIFIES) is no relative's X."""
+    if reason == WITHOUT_REASON:
+        cut = WITHOUT.search(text)
+        if cut is None:
+            return False
+        end = WITHOUT_ENDS.search(text, cut.end())
+        stop = end.start() if end else len(text)
+        said = text[: cut.start()] + " | " + text[stop:]
+        return any(p.search(text[cut.end() : stop]) for p in d.include) and not any(
+            p.search(said) for p in d.include
+        )
     if reason == RISK_REASON:
         text = RISK_OF_ANOTHER.sub(" ", text)
     if reason == NEGATED_REASON and (cut := NOT_CAUSED.search(text)):

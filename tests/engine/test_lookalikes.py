@@ -172,6 +172,10 @@ def _display_only(text: str) -> list[tuple[frozenset[str], bool]]:
         ("母体糖尿病児", "diabetes"),
         ("副银屑病", "psoriasis"),
         ("乾癬樣皮膚炎", "psoriasis"),
+        # a concept named only in what "without" governs is absent
+        ("Pleurisy without effusion or active tuberculosis", "tb_active"),
+        ("Pleurisy without effusion or active tuberculosis (disorder)", "tb_active"),
+        ("Hypertensive heart disease with or without heart failure", "heart_failure"),
     ],
 )
 def test_display_read_by_name_is_not_a_look_alike(text, concept):
@@ -195,6 +199,10 @@ def test_display_read_by_name_is_not_a_look_alike(text, concept):
         ("Waldenstrom macroglobulinemia", "lymphoma"),
         ("Malignant neoplasm of brain", "malignancy"),
         ("银屑病", "psoriasis"),
+        ("Type 2 diabetes mellitus without complication", "diabetes"),
+        ("Ketoacidosis without coma due to diabetes mellitus", "diabetes"),
+        ("Pulmonary embolism without acute cor pulmonale", "pe"),
+        ("Hypertensive heart disease with or without heart failure", "hypertension"),
     ],
 )
 def test_display_read_by_name_still_takes_true_members(text, concept):
