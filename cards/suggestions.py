@@ -82,10 +82,21 @@ def forget_references() -> None:
 
 def _subject_valid(subject: dict[str, Any]) -> bool:
     """Whether `subject` is a valid R4 Reference (one of only a `reference` text: remembered
-    within the call)."""
+    within the call).
+
+    The usual subject, `{"reference": text}` with an ASCII text that is not all whitespace, is
+    valid without asking fhir.resources: R4 constrains a Reference's `reference` only as a FHIR
+    string (at least one character that is a space, tab, CR, LF or not whitespace; fhir.resources
+    checks the pattern ``[ \\r\\n\\t\\S]+``), and such a text has one. Any other subject is
+    validated by fhir.resources. Its validation of a Reference costs ~6 us on a warm CPU but
+    ~60-100 us when the call runs after other processes (the pydantic schema is out of the
+    caches), once per call (tests/cards/test_suggestions.py compares both on edge cases).
+    """
     reference = subject.get("reference")
     key = reference if type(reference) is str and len(subject) == 1 else None
     if key is not None:
+        if key.isascii() and key and not key.isspace():
+            return True  # Python's isspace() covers every ASCII character that \s matches
         found = _REFERENCES.get(key)
         if found is not None:
             return found

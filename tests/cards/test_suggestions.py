@@ -135,6 +135,50 @@ def test_the_patient_reference_is_judged_by_its_text_call_after_call(knowledge) 
     assert zoster_vaccine_request(extra, "RZV", "2 doses") is None
 
 
+_REFERENCE_TEXTS = [
+    "Patient/p1",
+    "Patient/123-abc.x",
+    "urn:uuid:8b2f3c1e-6f0a-4c7e-9d7b-2a1f0c3e4d5a",
+    "https://ehr.example.org/fhir/Patient/42/_history/3",
+    "#contained-patient",
+    "Patient/a b",
+    " Patient/p1 ",
+    "x" * 100_000,
+    "\x00Patient/p1",
+    "Patient/\x7f",
+    "",
+    " ",
+    "\t\r\n",
+    "\x0b",
+    "\x0c\x0b",
+    "\x1c\x1d\x1e\x1f",
+    "\u00a0",
+    "\u2003\u3000",
+    "\u0085",
+    "Patient/\u00e9",
+    "\u60a3\u8005/1",
+]
+
+
+@pytest.mark.parametrize("text", _REFERENCE_TEXTS)
+def test_a_patient_reference_is_judged_as_fhir_resources_judges_it(text: str) -> None:
+    """The vaccine proposal carries the patient's reference exactly when fhir.resources finds
+    `{"reference": text}` a valid R4 Reference, whether or not the text is of the usual kind
+    the service accepts without asking it."""
+    from fhir.resources.R4B.reference import Reference
+    from pydantic import ValidationError
+
+    try:
+        Reference.model_validate({"reference": text})
+        valid = True
+    except ValidationError:
+        valid = False
+    resource = zoster_vaccine_request({"reference": text}, "RZV", "2 doses")
+    assert (resource is not None) == valid
+    if valid:
+        assert resource is not None and resource["subject"] == {"reference": text}
+
+
 def test_test_orders_and_the_vaccine_are_built_afresh_for_each_patient(knowledge) -> None:
     """The suggestions that depend only on the knowledge and the language are prepared once,
     yet every answer is its own JSON (changing one changes no other), carries its own patient,
