@@ -1434,3 +1434,59 @@ def test_a_parents_history_is_not_the_patients_condition(code, display, concept,
     # the patient's own history of the disease stays the disease, in the past
     patients = display.replace("Maternal history", "History").replace("Paternal history", "History")
     assert (concept in read(text=patients)[0]) is own
+
+
+# (34) Review of the "not taken" rows, malignancy: the UK Read v2 terms write cancer "Ca"
+# ("Ca breast - NOS", "Bladder Ca", "Secondary Ca NOS"; Read chapter B, malignant neoplasms), a
+# calcium level or salt is not it; "Ca skin - other NOS" is Read B33, other malignant neoplasm
+# of skin (non-melanoma). Aggressive systemic mastocytosis is ICD-10-CM C96.21 (WHO C96.2); a
+# teratoma of the testis is a testicular germ cell tumour (ICD-10 C62); pseudomyxoma peritonei
+# is indexed to C78.6; Askin tumour is a Ewing-family sarcoma (ICD-O-3 9365/3); epithelioid
+# trophoblastic tumour is 9105/3; a therapy-related AML is an AML (the procedure cue no longer
+# reads "therapy-related" as a therapy)
+
+
+@pytest.mark.parametrize(
+    ("code", "display"),
+    [
+        ("269595005", "Ca breast - NOS"),
+        ("269542007", "Ca colon NOS"),
+        ("154540000", "(Carcinoma bladder) or (bladder Ca)"),
+        ("154574001", "Secondary Ca NOS"),
+        ("716655008", "Aggressive systemic mastocytosis"),
+        ("255106001", "Teratoma of testis"),
+        ("307601000", "Pseudomyxoma peritonei"),
+        ("128783001", "Askin tumor"),
+        ("609515005", "Epithelioid trophoblastic tumor"),
+        ("128830003", "Therapy-related acute myeloid leukemia and myelodysplastic syndrome"),
+    ],
+)
+def test_malignancy_rows_not_taken_before_are_malignancy(code, display):
+    assert "malignancy" in read(coding(SCT, code))[0]
+    assert "malignancy" in read(text=display)[0]
+
+
+def test_read_other_skin_cancer_abbreviated_is_nmsc():
+    assert read(coding(SCT, "269587006"))[0] == {"malignancy", "nmsc"}
+    assert read(text="Ca skin - other NOS")[0] == {"malignancy", "nmsc"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Low Ca",
+        "Plasma Ca",
+        "Serum Ca low",
+        "Ca oxalate calculus",
+        "Ca 125 raised",
+        "Ca channel blocker poisoning",
+        "Suspected bowel Ca",
+        "Ca breast screening",
+        "Ca cervix in situ",
+        "Systemic mastocytosis",  # D47.02, uncertain behaviour
+        "Therapy-related myelodysplastic syndrome",  # MDS: a doubt left to a clinician
+        "Mature teratoma of ovary",
+    ],
+)
+def test_calcium_and_other_ca_neighbours_are_not_malignancy(text):
+    assert "malignancy" not in read(text=text)[0]
