@@ -76,9 +76,11 @@ NEGATED_REASON = "ruled-out or negated X is not X"
 # diabetes mellitus without complication", "Pulmonary embolism without acute cor pulmonale"), and
 # so is one named after the phrase ends ("Ketoacidosis without coma due to diabetes mellitus",
 # "Rupture of cardiac wall without hemopericardium ... following acute myocardial infarction",
-# "pT1a: Tumor ... without microscopic extraocular extension (...) (uveal melanoma)")
-WITHOUT_REASON = "X named only after 'without' is absent"
-WITHOUT = re.compile(r"\bwithout\b")
+# "pT1a: Tumor ... without microscopic extraocular extension (...) (uveal melanoma)"); "excluding"
+# alike ("Other pleural effusion excluding mention of tuberculosis" is no tuberculosis, "Malignant
+# neoplasm of skin of trunk, excluding scrotum" a malignancy)
+WITHOUT_REASON = "X named only after 'without' or 'excluding' is absent"
+WITHOUT = re.compile(r"\b(without|excluding)\b")
 WITHOUT_ENDS = re.compile(
     r"\b(due to|following|after|caused by|secondary to|associated with|as|in|with|from)\b|[(,;:]"
 )
@@ -126,7 +128,8 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
     ),
     (
         r"\bsuspected\b|\bpossible\b|\bprobable\b|\bquery\b|\?|\bdifferential\b"
-        r"|\bquestionable\b(?! if\b)|\bcannot be assessed\b|\bunable to confirm\b|\bunconfirmed\b",
+        r"|\bquestionable\b(?! if\b)|\bcannot be assessed\b|\bunable to confirm\b|\bunconfirmed\b"
+        r"|\b(time needed )?to decide\b|\bundecided\b",
         "suspected X is not X",
     ),
     (

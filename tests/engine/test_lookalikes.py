@@ -176,6 +176,24 @@ def _display_only(text: str) -> list[tuple[frozenset[str], bool]]:
         ("Pleurisy without effusion or active tuberculosis", "tb_active"),
         ("Pleurisy without effusion or active tuberculosis (disorder)", "tb_active"),
         ("Hypertensive heart disease with or without heart failure", "heart_failure"),
+        ("Other pleural effusion excluding mention of tuberculosis", "tb_active"),
+        # UK primary care terms (CPRD Aurum) read by display
+        ("Myalgic encephalomyelitis", "serious_infection"),
+        ("ME - Myalgic encephalomyelitis", "serious_infection"),
+        ("Kuru encephalitis", "serious_infection"),
+        ("Interstitial pulmonary emphysema", "ild"),
+        ("Interstitial pulmonary emphysema", "chronic_lung_disease"),
+        ("Maternal diabetes syndrome", "diabetes"),
+        ("Bronzed diabetes", "diabetes"),
+        ("AURAS-AF - more time needed to decide on diabetes status", "diabetes"),
+        ("[M]Juvenile astrocytoma", "malignancy"),
+        ("[M]Neuroastrocytoma", "malignancy"),
+        ("Diabetic relative", "diabetes"),
+        ("Staff group: Nursing - Diabetic Nursing/Liaison", "diabetes"),
+        ("Liverpool diabetes pilot - support option 3", "diabetes"),
+        ("Diabetes, Heart disease and Stroke(DHDS)prevention pilot project", "stroke"),
+        ("Signposting to Diabetes UK", "diabetes"),
+        ("Discussion about hypoglycaemia in pregnancy", "pregnancy"),
     ],
 )
 def test_display_read_by_name_is_not_a_look_alike(text, concept):
@@ -203,6 +221,10 @@ def test_display_read_by_name_is_not_a_look_alike(text, concept):
         ("Ketoacidosis without coma due to diabetes mellitus", "diabetes"),
         ("Pulmonary embolism without acute cor pulmonale", "pe"),
         ("Hypertensive heart disease with or without heart failure", "hypertension"),
+        ("Malignant neoplasm of skin of trunk, excluding scrotum", "malignancy"),
+        ("Anaplastic astrocytoma", "malignancy"),
+        ("Herpes simplex encephalitis", "serious_infection"),
+        ("Pulmonary emphysema", "chronic_lung_disease"),
     ],
 )
 def test_display_read_by_name_still_takes_true_members(text, concept):
