@@ -1490,3 +1490,133 @@ def test_read_other_skin_cancer_abbreviated_is_nmsc():
 )
 def test_calcium_and_other_ca_neighbours_are_not_malignancy(text):
     assert "malignancy" not in read(text=text)[0]
+
+
+# (35) Review of the "not taken" rows, pregnancy and venous thrombosis. ICD-10 chapter XV
+# counts "maternal care for" a fetal problem (O32-O36), a fetal malpresentation or
+# malposition (O32, O64), umbilical cord complications (O69), disproportion (O33, O65),
+# placental and membrane disorders (O41, O43, O45), obstetric perineal lacerations and
+# episiotomy wounds (O70, O86, O90) and vomiting of pregnancy (O21): each is a pregnancy now (or
+# its delivery and puerperium), as the O codes are. A genetic syndrome of the child that lists
+# polyhydramnios or anhydramnios among its features is not. A venous thrombosis not said to be
+# deep is VTE (I82.9, as "Venous thrombosis"), an embolism from a thigh vein thrombosis is DVT
+
+
+@pytest.mark.parametrize(
+    ("code", "display"),
+    [
+        ("200474004", "Maternal care for poor fetal growth"),
+        ("8014007", "Brow presentation"),
+        ("64433002", "Left sacroanterior position"),
+        ("302929008", "Umbilical cord around neck"),
+        ("270500004", "Prolapsed cord"),
+        ("31805001", "Fetal disproportion"),
+        ("62131008", "Couvelaire uterus"),
+        ("313017000", "Anhydramnios"),
+        ("13404009", "Twin-to-twin blood transfer"),
+        ("57759005", "First degree perineal laceration"),
+        ("300927001", "Episiotomy infection"),
+        ("51885006", "Morning sickness"),
+        ("32644009", "Braxton Hicks contractions"),
+        ("249122000", "Baby overdue"),
+    ],
+)
+def test_pregnancy_rows_not_taken_before_are_a_pregnancy(code, display):
+    assert "pregnancy" in read(coding(SCT, code))[0]
+    assert "pregnancy" in read(text=display)[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Polyhydramnios, megalencephaly, symptomatic epilepsy syndrome",
+        "Multinucleated neurons, anhydramnios, renal dysplasia, cerebellar hypoplasia, "
+        "hydranencephaly syndrome",
+        "Had umbilical cord around neck",  # the patient's own birth
+        "Single umbilical artery",  # the child's anomaly (Q27.0)
+        "Para 2",
+        "Stillbirth",  # outcome of delivery (Z37): the pregnancy has ended
+        "Contracted pelvis",
+        # a benign placental haemangioma: ICD-10 neoplasm table, placenta benign (D26.7), mostly
+        # found on the placenta's pathology after the delivery
+        "Chorioangioma",
+    ],
+)
+def test_pregnancy_neighbours_stay_out(text):
+    assert "pregnancy" not in read(text=text)[0]
+
+
+@pytest.mark.parametrize(
+    ("code", "display", "concept"),
+    [
+        ("155458001", "Thrombosis of vein NOS", "vte"),
+        ("16026431000119101", "Chronic venous thrombosis", "vte"),
+        ("234049002", "Venous embolism", "vte"),
+        ("370249006", "Thrombosis of vein of leg", "vte"),
+        ("444549009", "Embolism from thrombosis of vein of thigh", "dvt"),
+    ],
+)
+def test_venous_thrombosis_rows_not_taken_before(code, display, concept):
+    assert concept in read(coding(SCT, code))[0]
+    assert concept in read(text=display)[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thrombophlebitis of saphenous vein",
+        "Visceral venous thrombosis",
+        "Pulmonary venous thrombosis",
+        "Thrombosis of vein of trunk",
+    ],
+)
+def test_superficial_and_visceral_vein_thrombosis_are_not_vte(text):
+    assert not read(text=text)[0] & {"dvt", "vte", "pe"}
+
+
+def test_a_leg_vein_thrombosis_not_said_deep_gives_the_vte_history_finding():
+    clot = active_condition({"coding": [coding(SCT, "370249006", "Thrombosis of vein of leg")]})
+    assert "JAKI-VTE-HISTORY" in rule_ids(clot)
+
+
+# (36) Small families of the "not taken" rows: ulcerative ileocolitis and enterocolitis are WHO
+# ICD-10 K51.1 / K51.0 (2010 titles) ulcerative colitis; a vanishing lung is giant bullous
+# emphysema (J43); a thrombophilia caused by a drug, a hormone or an antineoplastic therapy is an
+# acquired thrombophilia (the procedure cue no longer reads "caused by ... therapy" as a therapy)
+
+
+@pytest.mark.parametrize(
+    ("code", "display", "concept"),
+    [
+        ("196987008", "Ulcerative ileocolitis", "ulcerative_colitis"),
+        ("15342002", "Chronic ulcerative enterocolitis", "ulcerative_colitis"),
+        ("23958009", "Vanishing lung", "chronic_lung_disease"),
+        ("442654007", "Thrombophilia caused by hormone therapy", "thrombophilia"),
+        ("442760001", "Thrombophilia caused by antineoplastic agent therapy", "thrombophilia"),
+        # NIDDM / IDDM are the UK abbreviations of type 2 / type 1 diabetes; Kimmelstiel-Wilson
+        # syndrome is diabetic glomerulosclerosis (E1x.2 with N08.3), Mauriac syndrome a child's
+        # poorly controlled type 1 diabetes
+        ("190359002", "NIDDM with peripheral circulatory disorder", "diabetes"),
+        ("311366001", "Kimmelstiel-Wilson syndrome", "diabetes"),
+        ("80660001", "Mauriac's syndrome", "diabetes"),
+        # a diabetes "with peripheral circulatory complications" is diabetic peripheral arterial
+        # disease, as ICD-10 E10.5-E14.5 are read by code
+        ("190359002", "NIDDM with peripheral circulatory disorder", "pad"),
+        ("982001", "Diabetes with peripheral circulatory disorders", "pad"),
+        # idiopathic interstitial pneumonias and pneumoconioses named by their dust (J62.8)
+        ("192681000000108", "Cryptogenic organising pneumonitis", "ild"),
+        ("1172606002", "Idiopathic pleuroparenchymal fibroelastosis", "ild"),
+        ("233714005", "Diffuse infiltrative lung disease", "ild"),
+        ("44547005", "Chalicosis", "ild"),
+        ("196009005", "Massive silicotic fibrosis", "ild"),
+        ("427046006", "Drug-induced pneumonitis", "ild"),
+    ],
+)
+def test_small_family_rows_not_taken_before(code, display, concept):
+    assert concept in read(coding(SCT, code))[0]
+    assert concept in read(text=display)[0]
+
+
+def test_who_diabetes_with_peripheral_circulatory_complications_title_is_pad_as_its_code():
+    title = "Insulin-dependent diabetes mellitus with peripheral circulatory complications"
+    assert read(text=title)[0] == read(coding(WHO, "E10.5"))[0] == {"diabetes", "pad"}
