@@ -341,6 +341,9 @@ class _Flush:
 
 
 _STOP = object()
+# a hook call's audit row and issued-card rows, as inserted (Storage._audit_values): what the
+# writer's queue holds, a few hundred bytes, not the call's cards (~130 KB of objects each)
+PreparedAudit = tuple[tuple[Any, ...], list[tuple[Any, ...]]]
 IDLE_CHECK_S = 30.0  # an idle writer checks this often whether its Storage still exists
 
 
@@ -348,16 +351,17 @@ class AuditWriter:
     """Commits the audit and issued-card rows of hook calls after their answers, in batches.
 
     One per process (a daemon thread; a greenlet under gevent, whose monkey-patching makes
-    `threading` cooperative). A hook call appends its row to the writer's queue and answers
-    at once; the first row wakes the writer, which lets `delay_s` pass, takes every row then
-    queued (at most `max_batch`) and commits them in one transaction. The rows in between
-    only join the queue: the writer is woken once per batch, not once per row. Rows are never
-    dropped on the way: when `max_queue` rows wait the caller writes its own row
-    (back-pressure instead of loss); `flush()` commits what is queued now (reads of this
-    process call it first, so a card answered here is found by feedback handled here);
-    `close()` flushes and stops, and is called at graceful shutdown (gunicorn worker_exit,
-    atexit). What a `kill -9` can lose is the rows of the last `delay_s` (feedback itself is
-    committed before it is acknowledged).
+    `threading` cooperative). A hook call appends its row to the writer's queue and answers at
+    once (the row as it will be inserted, built by the call after its answer: a queued row does
+    not keep the call's cards alive, so a writer that falls behind holds little memory); the
+    first row wakes the writer, which lets `delay_s` pass, takes every row then queued (at most
+    `max_batch`) and commits them in one transaction. The rows in between only join the queue:
+    the writer is woken once per batch, not once per row. Rows are never dropped on the way:
+    when `max_queue` rows wait the caller writes its own row (back-pressure instead of loss);
+    `flush()` commits what is queued now (reads of this process call it first, so a card
+    answered here is found by feedback handled here); `close()` flushes and stops, and is called
+    at graceful shutdown (gunicorn worker_exit, atexit). What a `kill -9` can lose is the rows
+    of the last `delay_s` (feedback itself is committed before it is acknowledged).
     """
 
     def __init__(
@@ -404,7 +408,7 @@ class AuditWriter:
         if not self._wake.is_set():
             self._wake.set()
 
-    def submit(self, row: AuditRow) -> bool:
+    def submit(self, row: PreparedAudit) -> bool:
         """Queue a row; False when it could not be queued (full, closed): write it yourself."""
         if self._closed and self._pid == os.getpid():
             return False
@@ -440,10 +444,10 @@ class AuditWriter:
             self._thread.join(timeout_s)
         self._drain()  # anything the writer did not reach (stopped, or too slow)
 
-    def _take(self) -> tuple[list[AuditRow], list[_Flush], bool]:
+    def _take(self) -> tuple[list[PreparedAudit], list[_Flush], bool]:
         """The queued rows (at most max_batch), the flush markers among them, and whether a
         stop was asked."""
-        rows: list[AuditRow] = []
+        rows: list[PreparedAudit] = []
         markers: list[_Flush] = []
         stop = False
         queued = self._queue
@@ -464,11 +468,11 @@ class AuditWriter:
             for marker in markers:
                 marker.done.set()
 
-    def _commit(self, rows: list[AuditRow]) -> None:
+    def _commit(self, rows: list[PreparedAudit]) -> None:
         storage = self._storage()
         try:
             if storage is not None and rows:
-                storage._write_audit(rows)
+                storage._write_prepared(rows)
         finally:
             with self._lock:
                 self._unfinished -= len(rows)
@@ -801,8 +805,9 @@ class Storage:
         owners = self.issued_owners(service_id, cards, wait_s)
         return {uuid for uuid, owner in owners.items() if owner is not None and owner != me}
 
-    def _audit_values(self, row: AuditRow) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
-        """The audit row and the issued-card rows of one hook call, ready to insert."""
+    def _audit_values(self, row: AuditRow) -> PreparedAudit:
+        """The audit row and the issued-card rows of one hook call, ready to insert (the
+        time stamp: `row.at`, else now)."""
         stamp = self._inserts.stamp(row.at or _now())
         values = (
             stamp,
@@ -822,18 +827,31 @@ class Storage:
         cards = self._card_rows(row.service_id, row.hook_instance, row.cards, stamp, row.client_id)
         return values, cards
 
+    def _prepare(self, row: AuditRow) -> PreparedAudit | None:
+        """`_audit_values` of `row`; None, logged and counted, when a value cannot be used."""
+        try:
+            return self._audit_values(row)
+        except Exception as exc:  # noqa: BLE001 — never let one row fail its call
+            self._audit_failed(row.service_id, 1, exc)
+            return None
+
     def _write_audit(self, rows: Sequence[AuditRow]) -> bool:
         """Commit the audit rows of `rows` and their issued cards in one transaction.
 
         Never raises: a failure is logged (without PHI) and counted once per row lost.
         """
+        prepared = [self._prepare(row) for row in rows]
+        ready = [p for p in prepared if p is not None]
+        return self._write_prepared(ready) and len(ready) == len(prepared)
+
+    def _write_prepared(self, rows: Sequence[PreparedAudit]) -> bool:
+        """`_write_audit` of rows already built by `_audit_values`."""
         if not rows:
             return True
         audits: list[tuple[Any, ...]] = []
         cards: dict[str, tuple[Any, ...]] = {}
         try:
-            for row in rows:
-                values, card_rows = self._audit_values(row)
+            for values, card_rows in rows:
                 audits.append(values)
                 for card in card_rows:
                     cards.setdefault(card[0], card)
@@ -841,23 +859,23 @@ class Storage:
             self._insert_rows(audits, list(cards.values()))
             return True
         except (StorageError, OperationalError, InterfaceError, SATimeoutError) as exc:
-            return self._audit_failed(rows, exc)  # the database is unreachable: all lost
+            return self._audit_failed(rows[0][0][1], len(rows), exc)  # unreachable: all lost
         except self._inserts.unreachable as exc:
-            return self._audit_failed(rows, exc)
+            return self._audit_failed(rows[0][0][1], len(rows), exc)
         except Exception as exc:  # noqa: BLE001 — a value the database refuses
             if len(rows) > 1:  # one row the database refuses must not cost the others
-                return all([self._write_audit([row]) for row in rows])
-            return self._audit_failed(rows, exc)
+                return all([self._write_prepared([row]) for row in rows])
+            return self._audit_failed(rows[0][0][1], 1, exc)
 
     @staticmethod
-    def _audit_failed(rows: Sequence[AuditRow], exc: Exception) -> bool:
-        metrics.AUDIT_WRITE_FAILURES.inc(len(rows))
+    def _audit_failed(service_id: str, count: int, exc: Exception) -> bool:
+        metrics.AUDIT_WRITE_FAILURES.inc(count)
         log.error(
             "audit write failed",
             extra={
                 "fields": {
-                    "service": rows[0].service_id,
-                    "rows": len(rows),
+                    "service": service_id,
+                    "rows": count,
                     "error": type(exc).__name__,
                 }
             },
@@ -877,8 +895,11 @@ class Storage:
         it within `write_delay_ms` together with the rows of other calls (one transaction per
         batch). With `write_delay_ms == 0`, or when the writer's queue is full (the database
         cannot keep up), the row is written now, by the caller. Never raises."""
-        if self._writer is None or not self._writer.submit(row):
-            self._write_audit([row])
+        prepared = self._prepare(row)  # the row as inserted, stamped now; not the cards
+        if prepared is None:
+            return
+        if self._writer is None or not self._writer.submit(prepared):
+            self._write_prepared([prepared])
 
     def flush(self, timeout_s: float = 10.0) -> bool:
         """Commit every row submitted so far by this process (no-op without a writer).

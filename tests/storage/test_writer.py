@@ -7,6 +7,7 @@ and on PostgreSQL (tests/storage/conftest.py).
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import event
@@ -228,5 +229,61 @@ def test_a_card_uuid_issued_again_keeps_its_first_owner_and_loses_no_row(
         assert len(worker.audit_rows(limit=10)) == 4
         owners = worker.issued_owners("rheum-order-sign", ["card-1", "card-2"])
         assert owners == {"card-1": "https://ehr-a.test", "card-2": "https://ehr-a.test"}
+    finally:
+        worker.dispose()
+
+
+class _Card(dict[str, Any]):
+    """A card whose lifetime a test can watch (a plain dict cannot be weakly referenced)."""
+
+
+def test_a_queued_row_does_not_keep_its_calls_cards_alive(storage_url: str) -> None:
+    """A writer that falls behind (a slow or locked database) holds what it will insert, not
+    each call's cards (tens of KB of objects a call): memory stays small while rows wait."""
+    import gc
+    import weakref
+
+    worker = Storage(storage_url, PATIENT_HASH_KEY, write_delay_ms=5000)
+    try:
+        row = _row(5)
+        card = _Card(row.cards[0])
+        watched = weakref.ref(card)
+        worker.submit_audit(
+            AuditRow(
+                service_id=row.service_id,
+                hook=row.hook,
+                hook_instance=row.hook_instance,
+                status=row.status,
+                patient_id=row.patient_id,
+                client_id=row.client_id,
+                rule_ids=row.rule_ids,
+                cards=[card],
+            )
+        )
+        del card, row
+        gc.collect()
+        assert worker._writer is not None and worker._writer.pending() == 1  # still queued
+        assert watched() is None
+        # what the card's row needs was kept: issued, to whom, with its indicator and rules
+        assert worker.issued_owners("rheum-order-sign", ["card-5"]) == {
+            "card-5": "https://ehr-a.test"
+        }
+        assert worker.audit_rows()[0]["card_count"] == 1
+    finally:
+        worker.dispose()
+
+
+def test_an_audit_row_is_stamped_when_handed_over_not_when_committed(storage_url: str) -> None:
+    """The audit trail dates a call by its answer, also when the writer commits it later."""
+    import time
+    from datetime import datetime
+
+    worker = Storage(storage_url, PATIENT_HASH_KEY, write_delay_ms=5000)
+    try:
+        before = datetime.now(UTC)
+        worker.submit_audit(_row(6))
+        after = datetime.now(UTC)
+        time.sleep(0.05)  # the commit comes later (at the flush below)
+        assert before <= worker.audit_rows()[0]["at"] <= after
     finally:
         worker.dispose()
