@@ -194,6 +194,11 @@ def _display_only(text: str) -> list[tuple[frozenset[str], bool]]:
         ("Diabetes, Heart disease and Stroke(DHDS)prevention pilot project", "stroke"),
         ("Signposting to Diabetes UK", "diabetes"),
         ("Discussion about hypoglycaemia in pregnancy", "pregnancy"),
+        ("Inadequate monitoring of dose delivery of peritoneal dialysis (finding)", "pregnancy"),
+        ("糖尿病予備軍", "diabetes"),
+        ("水痘帯状疱疹ウイルス感染症", "herpes_zoster"),
+        ("帯状疱疹ウイルス", "herpes_zoster"),
+        ("非細菌性心内膜炎", "serious_infection"),
     ],
 )
 def test_display_read_by_name_is_not_a_look_alike(text, concept):
@@ -225,6 +230,9 @@ def test_display_read_by_name_is_not_a_look_alike(text, concept):
         ("Anaplastic astrocytoma", "malignancy"),
         ("Herpes simplex encephalitis", "serious_infection"),
         ("Pulmonary emphysema", "chronic_lung_disease"),
+        ("帯状疱疹後神経痛", "herpes_zoster"),
+        ("感染性心内膜炎", "serious_infection"),
+        ("2型糖尿病", "diabetes"),
     ],
 )
 def test_display_read_by_name_still_takes_true_members(text, concept):
