@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +21,37 @@ from cds_service.commands.try_hook import (
     findings_of,
     hook_context,
     hook_request,
+    in_process_client,
     run_try,
 )
 from tests.cards.helpers import assert_valid_cards
+from tests.fixtures.hapi import FhirServer
 from tests.integration.conftest import SHARED_BUNDLES, SUPPORT_BUNDLES, shared_bundle_paths
 
 PATHS = shared_bundle_paths()
+# The service's own deadline (2.5 s) bounds a call that fetches from HAPI; on a machine loaded
+# by other work HAPI's first searches can take that long, and the call then answers, as it
+# should, with what it has ("not assessed"). These tests compare the findings with and without
+# prefetch, so their service waits long enough for every search (the deadline path has its own
+# tests, with a fault-injecting server: tests/reliability).
+FETCH_DEADLINE_MS = 30_000
 IDS = [p.name.split("__")[0] + ":" + p.stem[-8:] for p in PATHS]
 ORDER = {"drug": "tofacitinib", "dose_mg": 5.0, "per_day": 2.0}
+
+
+@pytest.fixture(scope="module")
+def cds(fhir_server: FhirServer, postgres_url: str, tmp_path_factory: Any) -> Iterator[Client]:
+    """The service in-process (as `rheum-cds try` runs it), with a deadline no search hits."""
+    config = tmp_path_factory.mktemp("shared-bundles") / "rheum-cds.toml"
+    config.write_text(f"[service]\ndeadline_ms = {FETCH_DEADLINE_MS}\n", encoding="utf-8")
+    client = in_process_client(fhir_server.base_url, str(config), storage_url=postgres_url)
+    assert client.extra["app"].extensions["rheum_cds.runtime"].config.deadline_ms == (
+        FETCH_DEADLINE_MS
+    )
+    yield client
+    storage = client.extra["app"].extensions.get("rheum_cds.storage")
+    if storage is not None:
+        storage.dispose()
 
 
 def _manifest(folder: Path) -> dict[str, dict[str, str]]:
