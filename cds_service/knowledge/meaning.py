@@ -112,6 +112,8 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
         r"\bfamily history\b|\bfh:|\bfamily hx\b"
         # SNOMED CT's "Maternal history of X" / "Paternal history of X": a parent's X
         r"|\b(maternal|paternal) history\b"
+        # a UK "FH" without its colon ("FH angina male first degree age known")
+        r"|^fh\b"
         # SNOMED CT's "History of X in child of subject", "X in mother of subject"
         r"|\b(mother|father|sister|brother|sibling|parent|child|son|daughter|relative"
         r"|family member)s? of subject\b"
@@ -129,7 +131,9 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
     (
         r"\bsuspected\b|\bpossible\b|\bprobable\b|\bquery\b|\?|\bdifferential\b"
         r"|\bquestionable\b(?! if\b)|\bcannot be assessed\b|\bunable to confirm\b|\bunconfirmed\b"
-        r"|\b(time needed )?to decide\b|\bundecided\b",
+        r"|\b(time needed )?to decide\b|\bundecided\b"
+        # a decision-support prompt ("AURAS-AF - consider the patient to have heart failure")
+        r"|\bconsider (the )?patient to have\b",
         "suspected X is not X",
     ),
     (

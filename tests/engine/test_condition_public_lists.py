@@ -445,3 +445,89 @@ def test_the_2020_lists_are_read_with_their_semantic_tag_cut_off(tmp_path):
         ("843851000000107", "Severe hypertension"),
     ]
     assert set(titles) == {"opencodelists:opensafely-hypertension-snomed"}
+
+
+# ------------------------- CPRD Aurum diagnosis lists of a study of CVD in patients with cancer
+# (Ali-Alshahrani/code_lists, CC BY 4.0, 2025-2026): UK Edition, EMIS and 2021-2024 concepts the
+# older inputs do not list, read by their CPRD Aurum terms; the treatment and procedure lists of
+# the repository are not read
+
+
+def test_the_cprd_cvd_cancer_extract_is_the_pinned_one():
+    source = build.CVD_CANCER_SOURCE
+    assert_pinned("cprd_cvd_cancer", build.CVD_CANCER_FILE, [(source["repo"], source["commit"])])
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("397082006", "malignancy"),  # Salivary duct carcinoma
+        ("719105002", "malignancy"),  # Small cell neuroendocrine carcinoma
+        ("12237071000119100", "pad"),  # Intermittent claudication of left lower limb ... atheroscl.
+        ("141911000119100", "dvt"),  # History of recurrent deep vein thrombosis
+        ("81037000", "stroke"),  # Lacunar infarct
+        ("932081000006102", "mi"),  # First myocardial infarction (EMIS concept)
+    ],
+)
+def test_codes_of_the_cprd_cvd_cancer_lists_are_their_concept(code, expected):
+    assert origin()[code] == "cprd_cvd_cancer"
+    assert expected in concepts(code)
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "not_concept"),
+    [
+        ("315623009", "FH angina male first degree age known", "cad"),
+        ("315619001", "FH myocardial infarction male first degree age known", "mi"),
+        ("1104241000000108", "ex-smoker in household", "former_smoker"),
+        (
+            "1899561000006105",
+            "mother's smoking status at time of baby's birth - ex-smoker",
+            "former_smoker",
+        ),
+        ("259925005", "Polymyositis-scleroderma antibody", "polymyositis"),
+        ("910191000006109", "[RFC] Cancer prevention", "malignancy"),
+        ("897202005", "Gleason scoring system for malignant neoplasm of prostate", "malignancy"),
+        (
+            "1861731000006105",
+            "AURAS-AF - consider the patient to have heart failure",
+            "heart_failure",
+        ),
+        ("328566006", "hypercholesterolaemia food", "dyslipidaemia"),
+        ("250289002", "Lymphosarcoma cell", "lymphoma"),
+        (
+            "63221000000105",
+            "PMBCL (primary mediastinal B cell lymphoma) tumour and germline WGS",
+            "lymphoma",
+        ),
+        ("270486005", "Localised obesity", "obesity"),  # ICD-10 E65 localised adiposity
+        ("49158009", "Emphysema (morphologic abnormality)", "chronic_lung_disease"),
+    ],
+)
+def test_look_alikes_of_the_cprd_cvd_cancer_lists_are_not_the_concept(code, text, not_concept):
+    assert not_concept not in concepts(code)
+    assert not_concept not in concepts_of_text(text)
+
+
+def test_cprd_cvd_cancer_extraction_reads_the_diagnosis_lists_only(tmp_path):
+    source = build.CVD_CANCER_SOURCE
+    root = tmp_path / source["repo"].split("/")[1] / source["folder"]
+    (root / "cancer").mkdir(parents=True)
+    (root / "cancer" / "cancer_aurum.txt").write_text(
+        "medcodeid\tdesc\tsnomedctconceptid\tcancertype\n"
+        "1\tSalivary duct carcinoma\t397082006\tother\n"
+        # a second row of the same concept: the first term is kept
+        "2\tCarcinoma of salivary duct\t397082006\tother\n"
+        # in the GPS extract: read there
+        "3\tMalignant neoplasm of colon\t363406005\tcolon\n"
+        "4\tno concept id\t\tother\n",
+        encoding="utf-8",
+    )
+    (root / "cancer" / "chemotherapy_aurum.txt").write_text(
+        "medcodeid\tdesc\tsnomedctconceptid\n5\tChemotherapy\t367336001\n", encoding="utf-8"
+    )
+    extract = tmp_path / "extract.tsv"
+    build.refresh_cvd_cancer(tmp_path, extract)
+    rows, titles = build.read_ecqm(extract)
+    assert [(code, name) for code, name, _ in rows] == [("397082006", "Salivary duct carcinoma")]
+    assert list(titles.values()) == ["cancer/cancer_aurum"]

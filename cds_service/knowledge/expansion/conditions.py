@@ -20,6 +20,7 @@ Run from the repository root:
     python -m cds_service.knowledge.expansion.conditions --refresh-bhf DIR  # CVD-COVID-UK
     python -m cds_service.knowledge.expansion.conditions --refresh-aurum DIR  # CPRD Aurum
     python -m cds_service.knowledge.expansion.conditions --refresh-mondo DIR  # Mondo SSSOM
+    python -m cds_service.knowledge.expansion.conditions --refresh-cvd-cancer DIR  # CPRD Aurum
 
 Inputs, pinned and recorded in the output with their licence:
 
@@ -77,6 +78,10 @@ Inputs, pinned and recorded in the output with their licence:
   of the Mondo Disease Ontology to SNOMED CT (MONDO_SOURCE, --refresh-mondo), each code with
   the label of the Mondo disease it matches (Mondo publishes no SNOMED CT term), read as an
   untagged term.
+  After them the CPRD Aurum diagnosis code lists of a study of cardiovascular disease in
+  patients with cancer (CVD_CANCER_SOURCE, --refresh-cvd-cancer; CC BY 4.0, 2025-2026), read as
+  the UK input (CPRD Aurum terms, no semantic tag): UK Edition, EMIS and 2021-2024
+  International concepts that the older lists do not carry.
   Not inputs, their licence not allowing redistribution: the PEDSnet Variable Dictionary code
   sets and a US consumer-health app's SNOMED CT pick list (mayodtit/RHSMocker): neither
   repository states a licence.
@@ -858,6 +863,38 @@ ICDO3_INPUT = {
     ),
     "extract": "cds_service/knowledge/expansion/inputs/ohdsi-icdo3-morphology-snomed.tsv",
 }
+CVD_CANCER_FILE = INPUTS / "cprd-cvd-cancer-snomed.tsv"
+# the CPRD Aurum code lists of a study of cardiovascular disease in patients with cancer (A.
+# Alshahrani, 2025-2026; SNOMED CT UK Edition concept ids with CPRD Aurum terms, a 2025 release
+# of the CPRD Aurum dictionary): the diagnosis lists of CVD_CANCER_SOURCE["folder"], not the
+# treatment and procedure lists (chemotherapy, radiotherapy, coronary intervention...) nor the
+# measurements and demographics; a code keeps the term of the first row that lists it
+CVD_CANCER_SOURCE = {
+    "repo": "Ali-Alshahrani/code_lists",
+    "commit": "7518403733a107e5d27656ef34fb62020f90821d",
+    "folder": "primarycare_codes/medical_codes/CPRD_Aurum",
+    "skip": re.compile(
+        r"chemotherapy|immunotherapy|radiotherapy|stemcell|surgical|coronaryinterv|alcohol|bmi_"
+        r"|ethnicity|hysterectomy|sev_mental"
+    ),
+    "licence": "CC BY 4.0 (LICENSE)",
+}
+CVD_CANCER_INPUT = {
+    "id": "cprd_cvd_cancer",
+    "name": (
+        "SNOMED CT codes of the CPRD Aurum diagnosis code lists of a study of cardiovascular"
+        " disease in patients with cancer (A. Alshahrani), codes no other input lists"
+    ),
+    "package": (
+        f"https://github.com/{CVD_CANCER_SOURCE['repo']}@{CVD_CANCER_SOURCE['commit']}"
+        f" {CVD_CANCER_SOURCE['folder']}/*/*.txt"
+    ),
+    "licence": (
+        "CC BY 4.0 (Ali Alshahrani, code_lists); SNOMED CT UK Edition is (c) and (R) SNOMED"
+        " International and NHS England, terms as in CPRD Aurum"
+    ),
+    "extract": "cds_service/knowledge/expansion/inputs/cprd-cvd-cancer-snomed.tsv",
+}
 CM_INPUT = {
     "id": "cm",
     "name": "ICD-10-CM FY2026 tabular list (April 1, 2026), CDC/NCHS",
@@ -1179,6 +1216,8 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
     # morphologies (a malignant histology is that malignancy; benign, in situ and uncertain
     # behaviour are excluded as for the GPS's morphologies)
     take(ICDO3_FILE, "icdo3_morph", listed=False)
+    # CPRD Aurum diagnosis lists (2025-2026): untagged terms, only codes no other input lists
+    take(CVD_CANCER_FILE, "cprd_cvd_cancer", classify_untagged, listed=False)
     index = build_condition_index(conditions, set(concepts.get("condition", {})))
     cm_rows, cm_digest = icd10cm_codes()
     out_concepts: dict[str, dict[str, Any]] = {}
@@ -1238,6 +1277,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             {**AURUM_INPUT, "sha256": sha256_file(AURUM_FILE)},
             {**MONDO_INPUT, "sha256": sha256_file(MONDO_FILE)},
             {**ICDO3_INPUT, "sha256": sha256_file(ICDO3_FILE)},
+            {**CVD_CANCER_INPUT, "sha256": sha256_file(CVD_CANCER_FILE)},
             {**CM_INPUT, "sha256": cm_digest},
         ],
         "sources": {
@@ -1257,6 +1297,7 @@ def build(conditions: Mapping[str, Any], concepts: Mapping[str, Any]) -> dict[st
             "aurum": AURUM_INPUT["name"],
             "mondo": MONDO_INPUT["name"],
             "icdo3_morph": ICDO3_INPUT["name"],
+            "cprd_cvd_cancer": CVD_CANCER_INPUT["name"],
             "cm": CM_INPUT["name"],
         },
         "concepts": out_concepts,
@@ -2212,6 +2253,47 @@ def refresh_icdo3(folder: Path, out: Path = ICDO3_FILE) -> None:
     _only_new_listing(out, ICDO3_FILE, rows, head)
 
 
+def refresh_cvd_cancer(folder: Path, out: Path = CVD_CANCER_FILE) -> None:
+    """Re-extract the CPRD Aurum input of a study of CVD in patients with cancer from a checkout
+    of CVD_CANCER_SOURCE (folder/<repository name>/<folder>/<group>/<list>.txt): the SNOMED CT
+    concept id of every row of the diagnosis lists (rows without one are not read), with the
+    row's term (column desc or term); a code keeps its first term; only codes no other extract
+    lists. A set is named by group and list."""
+    import csv
+
+    root = folder / CVD_CANCER_SOURCE["repo"].split("/")[1] / CVD_CANCER_SOURCE["folder"]
+    paths = sorted(
+        path for path in root.glob("*/*.txt") if not CVD_CANCER_SOURCE["skip"].search(path.name)
+    )
+    rows: list[tuple[str, str, str]] = []
+    digest = hashlib.sha256()
+    for path in paths:
+        relative = path.relative_to(root).as_posix()
+        data = path.read_bytes()
+        digest.update(relative.encode() + b"\0" + data)
+        for r in csv.DictReader(data.decode("utf-8-sig").splitlines(), delimiter="\t"):
+            code = (r.get("snomedctconceptid") or "").strip()
+            term = (r.get("desc") or r.get("term") or "").strip()
+            rows.append((f"aurum:{relative.removesuffix('.txt')}", code, term))
+    head = [
+        "# SNOMED CT concept ids of the CPRD Aurum diagnosis code lists of a study of"
+        " cardiovascular disease in patients with cancer (A. Alshahrani), with their CPRD Aurum"
+        " terms",
+        f"# from https://github.com/{CVD_CANCER_SOURCE['repo']} commit"
+        f" {CVD_CANCER_SOURCE['commit']} {CVD_CANCER_SOURCE['folder']}/*/*.txt, {len(paths)}"
+        f" lists (not those matching '{CVD_CANCER_SOURCE['skip'].pattern}'); sha256 of their"
+        f" paths and contents: {digest.hexdigest()}",
+        "# codes that another extract of cds_service/knowledge/expansion/inputs lists are left"
+        " out (read and reviewed there)",
+        f"# licence: {CVD_CANCER_INPUT['licence']}",
+        "# columns: code<TAB>term (no semantic tag)<TAB>numbers of the lists that hold it;"
+        " '# vs' lines: number<TAB>aurum:<group>/<list><TAB><group>/<list>",
+        "# Regenerate: python -m cds_service.knowledge.expansion.conditions --refresh-cvd-cancer"
+        " <folder with the checkout, named as the repository>",
+    ]
+    _only_new_listing(out, CVD_CANCER_FILE, rows, head)
+
+
 SYSTEMS = {
     "snomed": "http://snomed.info/sct",
     "sct": "http://snomed.info/sct",
@@ -2341,6 +2423,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--refresh-aurum", type=Path, metavar="DIR", help="repository checkout")
     parser.add_argument("--refresh-mondo", type=Path, metavar="DIR", help="repository checkout")
     parser.add_argument("--refresh-icdo3", type=Path, metavar="DIR", help="repository checkout")
+    parser.add_argument(
+        "--refresh-cvd-cancer", type=Path, metavar="DIR", help="repository checkout"
+    )
     args = parser.parse_args(argv)
     if args.refresh_gps:
         refresh_gps(args.refresh_gps)
@@ -2374,6 +2459,8 @@ def main(argv: list[str] | None = None) -> int:
         refresh_mondo(args.refresh_mondo)
     if args.refresh_icdo3:
         refresh_icdo3(args.refresh_icdo3)
+    if args.refresh_cvd_cancer:
+        refresh_cvd_cancer(args.refresh_cvd_cancer)
     text, review = generate_both()
     if args.review:
         for row in json.loads(review)["review"]:
