@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
 
         raw = orjson.dumps(bodies.order_sign_body(600))
         classes = tuple(c for c in args.servers.split(",") if c)
-        comp = comparison(raw, args.requests, args.seconds, classes)
+        raw3000 = orjson.dumps(bodies.order_sign_body(3000))
+        comp = comparison(raw, args.requests, args.seconds, classes, raw3000=raw3000)
         (args.out / "comparison.json").write_text(json.dumps(comp, indent=2))
         print("\n".join(comparison_table(comp)))
         return 0
