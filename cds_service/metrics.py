@@ -18,7 +18,8 @@ Recording helpers the request stages call:
 - `observe_feedback(outcome, known_card, duplicate)`
 - `observe_unclassified(families)` condition codes no concept was found for, by code-system
                                    family (snomed, icd10, ..., "local"); never the codes
-- `AUDIT_WRITE_FAILURES.inc()`     (done by Storage.record_audit)
+- `AUDIT_WRITE_FAILURES.inc()`     audit rows lost (done by storage.py)
+- `AUDIT_WRITE_RETRIES.inc()`      writer commits to retry (done by storage.AuditWriter)
 Pass known service ids only (the discovery ids, or "unknown"), so label sets stay bounded.
 """
 
@@ -78,6 +79,12 @@ UNCLASSIFIED_CODES = Counter(
 )
 AUDIT_WRITE_FAILURES = Counter(
     "audit_write_failures", "Audit rows that could not be written", namespace=NS
+)
+AUDIT_WRITE_RETRIES = Counter(
+    "audit_write_retries",
+    "Commits of audit rows the database could not take for a transient reason (locked, "
+    "busy, connection lost); the rows were kept and tried again",
+    namespace=NS,
 )
 TERMINOLOGY_LOOKUPS = Counter(
     "terminology_lookups",

@@ -17,8 +17,11 @@ Interface used by the request stages (see also cds_service/auth.py):
   (`rheum_cds_audit_write_failures_total`) and the hook still answers.
 - `submit_audit(row)` the same, after the answer and off the request path: the process's
   `AuditWriter` commits the rows of several calls in one transaction within `write_delay_ms`
-  (0: written at once by the caller). `flush()` / `close()` commit what is queued; every read
-  below flushes first, so this process always reads its own writes.
+  (0: written at once by the caller). A batch the database cannot take for a while (locked,
+  connection lost) is held and retried with backoff, in order; a row it refuses is dropped
+  alone (see AuditWriter). `flush()` / `close()` commit what is queued; every read below
+  flushes first, so this process reads its own writes (and counts the cards its writer still
+  holds as issued).
 - `record_cards(service_id, hook_instance, cards, client_id)` / `issued_card(uuid) -> str | None`
   / `issued_owners(service_id, cards, wait_s)` / `cards_of_other_clients(service_id, cards,
   client_id, wait_s)`: with `wait_s`, cards not yet found are looked up again until they are
@@ -44,6 +47,7 @@ import json
 import logging
 import os
 import secrets
+import sqlite3
 import threading
 import time
 import weakref
@@ -71,9 +75,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import (
+    DBAPIError,
     IntegrityError,
-    InterfaceError,
-    OperationalError,
     SQLAlchemyError,
 )
 from sqlalchemy.exc import TimeoutError as SATimeoutError
@@ -186,6 +189,9 @@ CARD_COLUMNS = (
 )
 _AT, _ISSUED_AT = AUDIT_COLUMNS.index("at"), CARD_COLUMNS.index("issued_at")
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+# SQLite result codes (primary) of a write that may succeed later: BUSY, LOCKED, NOMEM, IOERR,
+# FULL, CANTOPEN, PROTOCOL
+_SQLITE_TRANSIENT = frozenset({5, 6, 7, 10, 13, 14, 15})
 
 
 class _DriverInserts:
@@ -311,12 +317,13 @@ def _make_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             directory = os.path.dirname(os.path.abspath(parsed.database))
             os.makedirs(directory, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 10})
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA busy_timeout=10000")  # first: WAL switch may wait for a lock
+            # first: the WAL switch may wait for a lock
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
@@ -346,6 +353,23 @@ _STOP = object()
 # with tracemalloc on the 600-resource body)
 PreparedAudit = tuple[tuple[Any, ...], list[tuple[Any, ...]]]
 IDLE_CHECK_S = 30.0  # an idle writer checks this often whether its Storage still exists
+# A batch the database could not take for a transient reason (SQLite locked or busy, a lost
+# connection, a timeout) is kept and tried again after RETRY_FIRST_S, doubling to RETRY_MAX_S.
+RETRY_FIRST_S = 0.1
+RETRY_MAX_S = 5.0
+# How long one of the writer's SQLite commits waits for the write lock before it gives the
+# batch back to be retried (the other statements wait SQLITE_BUSY_TIMEOUT_MS). Short, because
+# under gevent the whole worker stands still while SQLite waits for a lock.
+WRITE_BUSY_MS = 250
+# While the writer's commits fail, a flush (a read of this process) waits only this long for
+# the attempt it asks for; the rows still held are then found by `queued_cards`.
+FLUSH_WHILE_FAILING_S = 1.0
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+# gunicorn's worker_exit gives the writer this long to write what it holds (SIGTERM): well
+# inside the graceful timeout (10 s for `rheum-cds serve`, 20 s in deploy/), so that what it
+# cannot write is still logged and counted before the worker is killed
+WORKER_EXIT_FLUSH_S = 5.0
+CLOSE_GRACE_S = 4.0  # close() waits this much longer for an attempt under way
 
 
 class AuditWriter:
@@ -357,30 +381,59 @@ class AuditWriter:
     not keep the call's cards alive, so a writer that falls behind holds little memory); the
     first row wakes the writer, which lets `delay_s` pass, takes every row then queued (at most
     `max_batch`) and commits them in one transaction. The rows in between only join the queue:
-    the writer is woken once per batch, not once per row. Rows are never dropped on the way:
-    when `max_queue` rows wait the caller writes its own row (back-pressure instead of loss);
-    `flush()` commits what is queued now (reads of this process call it first, so a card
-    answered here is found by feedback handled here); `close()` flushes and stops, and is called
-    at graceful shutdown (gunicorn worker_exit, atexit). What a `kill -9` can lose is the rows
-    of the last `delay_s` (feedback itself is committed before it is acknowledged).
+    the writer is woken once per batch, not once per row.
+
+    A batch the database cannot take for a transient reason (SQLite locked or busy, a lost
+    connection, a timeout: `Storage._transient`) is held and tried again, first after
+    `retry_first_s`, doubling to `retry_max_s`; a flush or a stop tries it at once. Batches
+    are committed in the order their rows were submitted: the held batch goes first, so a card
+    uuid answered twice keeps its first owner. A row the database refuses (a constraint, a
+    value, the schema) is a permanent error: the batch is written row by row and only that row
+    is dropped (counted in `rheum_cds_audit_write_failures_total`, logged without PHI).
+
+    Rows wait in memory up to `max_queue` (queued and held together); beyond that the caller
+    writes its own row at once (back-pressure), as when the writer is closed. `flush()` commits
+    what is queued now (reads of this process call it first, so a card answered here is found
+    by feedback handled here; `queued_cards` finds the rows still held when a flush cannot
+    finish); `close()` flushes and stops, and is called at graceful shutdown (gunicorn
+    worker_exit, atexit): the held rows are retried until its time limit, then dropped and
+    counted. What a `kill -9` can lose is the rows not yet committed: those of the last
+    `delay_s`, or every held row while the database is unavailable (feedback itself is
+    committed before it is acknowledged).
     """
 
     def __init__(
-        self, storage: Storage, delay_s: float, max_batch: int = 500, max_queue: int = 10_000
+        self,
+        storage: Storage,
+        delay_s: float,
+        max_batch: int = 500,
+        max_queue: int = 10_000,
+        busy_ms: int = WRITE_BUSY_MS,
     ) -> None:
         self._storage = weakref.ref(storage)
         self.delay_s = delay_s
         self.max_batch = max_batch
         self._max_queue = max_queue
+        self.busy_ms = busy_ms
+        self.retry_first_s = RETRY_FIRST_S
+        self.retry_max_s = RETRY_MAX_S
         self._lock = threading.Lock()
         self._queue: collections.deque[Any] = collections.deque()
         self._wake = threading.Event()  # rows (or a marker) are queued
         self._now = threading.Event()  # commit without waiting out the delay
+        self._urgent = threading.Event()  # a flush or a stop: retry without the backoff
         self._thread: threading.Thread | None = None
         self._running = False  # the writer of this process is in its loop
         self._pid = 0
         self._closed = False
-        self._unfinished = 0  # rows queued and not yet committed (or given up)
+        self._deadline: float | None = None  # close(): held rows are given up after this
+        self._failing = False  # the last commit failed for a transient reason
+        self._unfinished = 0  # rows queued or held and not yet committed (or given up)
+        # the batch taken from the queue and not yet committed (a transient failure), its
+        # flush markers and whether a stop came with it
+        self._held: list[PreparedAudit] = []
+        self._held_markers: list[_Flush] = []
+        self._held_stop = False
         self.idle_check_s = IDLE_CHECK_S
 
     def _ensure_thread(self) -> None:
@@ -391,7 +444,10 @@ class AuditWriter:
             if self._pid != os.getpid():
                 self._queue = collections.deque()  # a forked copy is not ours
                 self._wake, self._now = threading.Event(), threading.Event()
+                self._urgent = threading.Event()
                 self._unfinished = 0
+                self._held, self._held_markers, self._held_stop = [], [], False
+                self._deadline = None
                 self._running = False
             if not self._running:
                 self._pid = os.getpid()
@@ -404,6 +460,8 @@ class AuditWriter:
 
     def _put(self, item: Any, now: bool) -> None:
         self._queue.append(item)
+        if now:
+            self._urgent.set()
         if now or len(self._queue) >= self.max_batch:
             self._now.set()
         if not self._wake.is_set():
@@ -414,7 +472,7 @@ class AuditWriter:
         if self._closed and self._pid == os.getpid():
             return False
         self._ensure_thread()
-        if len(self._queue) >= self._max_queue:
+        if self._unfinished >= self._max_queue:
             metrics.observe_error("audit_queue_full")
             return False
         with self._lock:
@@ -426,24 +484,59 @@ class AuditWriter:
         """Rows submitted by this process and not yet committed."""
         return self._unfinished if self._pid == os.getpid() else 0
 
+    def queued_cards(self, uuids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+        """Those of `uuids` whose issued-card rows this process holds uncommitted, with the
+        service id and the client of each (the first queued row of a uuid wins, as in the
+        database)."""
+        wanted = set(uuids)
+        found: dict[str, tuple[str, str | None]] = {}
+        if not wanted or not self.pending():
+            return found
+        with self._lock:
+            items = [*self._held, *self._queue.copy()]
+        for item in items:
+            if not isinstance(item, tuple):
+                continue  # a flush marker or the stop
+            for card in item[1]:
+                uid = card[0]
+                if uid in wanted and uid not in found:
+                    found[uid] = (card[1], card[6])
+        return found
+
     def flush(self, timeout_s: float = 10.0) -> bool:
         if not self.pending():
             return True  # nothing queued in this process, or all of it committed
         if not self._running:
-            self._drain()
-            return True
+            self._drain(time.monotonic() + timeout_s)
+            return not self.pending()
         marker = _Flush()
         self._put(marker, now=True)
+        if self._failing:  # the database is not taking rows: try once, do not wait it out
+            timeout_s = min(timeout_s, FLUSH_WHILE_FAILING_S)
         return marker.done.wait(timeout_s)
 
     def close(self, timeout_s: float = 10.0) -> None:
+        """Commit what is queued and stop; rows still held after `timeout_s` (the database
+        unavailable all along) are dropped and counted."""
         if self._pid != os.getpid() or self._thread is None:
             return
         self._closed = True
+        deadline = time.monotonic() + timeout_s
         if self._running:
+            self._deadline = deadline
             self._put(_STOP, now=True)
-            self._thread.join(timeout_s)
-        self._drain()  # anything the writer did not reach (stopped, or too slow)
+            # the writer gives up at the deadline; an attempt under way may need a moment
+            # (a PostgreSQL connect times out after 3 s)
+            self._thread.join(timeout_s + CLOSE_GRACE_S)
+        if self._running and self._thread.is_alive():
+            left = self.pending()
+            if left:  # stuck in the database: never write beside it (order, duplicates)
+                metrics.AUDIT_WRITE_FAILURES.inc(left)
+                log.error(
+                    "audit writer did not finish at shutdown", extra={"fields": {"rows": left}}
+                )
+            return
+        self._drain(deadline)  # anything the writer did not reach (it had stopped)
 
     def _take(self) -> tuple[list[PreparedAudit], list[_Flush], bool]:
         """The queued rows (at most max_batch), the flush markers among them, and whether a
@@ -462,21 +555,82 @@ class AuditWriter:
                 rows.append(item)
         return rows, markers, stop
 
-    def _drain(self) -> None:
-        while self._queue:
-            rows, markers, _ = self._take()
-            self._commit(rows)
-            for marker in markers:
-                marker.done.set()
+    def _hold_next(self) -> None:
+        with self._lock:  # queued_cards reads the held rows and the queue together
+            self._held, self._held_markers, self._held_stop = self._take()
 
-    def _commit(self, rows: list[PreparedAudit]) -> None:
+    def _write_held(self) -> BaseException | None:
+        """Commit the held batch; None when done (committed, or a refused row dropped), else
+        the transient error (the rows not committed stay held, in order)."""
         storage = self._storage()
-        try:
-            if storage is not None and rows:
-                storage._write_prepared(rows)
-        finally:
-            with self._lock:
-                self._unfinished -= len(rows)
+        rows = self._held
+        left: list[PreparedAudit] = []
+        error: BaseException | None = None
+        if storage is None:
+            # its Storage is gone (an app built and dropped): nothing can write these
+            if rows:
+                metrics.AUDIT_WRITE_FAILURES.inc(len(rows))
+        elif rows:
+            try:
+                left, error, _dropped = storage._commit_batch(rows, self.busy_ms)
+            except Exception as exc:  # never let the writer die silently  # noqa: BLE001
+                metrics.AUDIT_WRITE_FAILURES.inc(len(rows))
+                log.error("audit writer failed: %s", type(exc).__name__)
+        with self._lock:
+            self._unfinished -= len(rows) - len(left)
+            self._held = left
+        if left:
+            return error
+        for marker in self._held_markers:
+            marker.done.set()
+        self._held_markers = []
+        return None
+
+    def _give_up(self, error: BaseException | None) -> bool:
+        """Drop the held rows and everything queued (close's time is up and the database is
+        still unavailable): counted and logged, flush markers released. True when the stop
+        was among them."""
+        dropped = len(self._held)
+        stop = self._held_stop
+        markers = list(self._held_markers)
+        with self._lock:
+            self._held, self._held_markers, self._held_stop = [], [], False
+        while self._queue:
+            rows, more, asked = self._take()
+            dropped += len(rows)
+            markers.extend(more)
+            stop = stop or asked
+        with self._lock:
+            self._unfinished -= dropped
+        if dropped:
+            metrics.AUDIT_WRITE_FAILURES.inc(dropped)
+            log.error(
+                "audit rows not written at shutdown",
+                extra={"fields": {"rows": dropped, "error": type(error).__name__}},
+            )
+        for marker in markers:
+            marker.done.set()
+        return stop
+
+    def _drain(self, deadline: float) -> None:
+        """Commit what is queued in the caller's thread (the writer is not running), retrying
+        transient failures until `deadline`."""
+        pause = self.retry_first_s
+        while self._held or self._held_markers or self._queue:
+            if not self._held and not self._held_markers:
+                self._hold_next()
+            error = self._write_held()
+            self._failing = error is not None
+            if error is None:
+                self._held_stop = False
+                continue
+            metrics.AUDIT_WRITE_RETRIES.inc()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._give_up(error)
+                return
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, self.retry_max_s)
 
     def _run(self) -> None:
         try:
@@ -485,30 +639,57 @@ class AuditWriter:
             self._running = False
 
     def _loop(self) -> None:
+        pause = self.retry_first_s
+        failing: str | None = None  # the transient error being retried (logged once)
         while True:
-            if not self._wake.wait(self.idle_check_s):
-                if self._storage() is None:
-                    return  # its Storage is gone (an app built and dropped, as in tests)
+            if not self._held and not self._held_markers:
+                if not self._wake.wait(self.idle_check_s):
+                    if self._storage() is None:
+                        return  # its Storage is gone (an app built and dropped, as in tests)
+                    continue
+                # the first row of a batch: the rows of the next delay_s join it, unless a
+                # flush, a stop or a full batch asks for the commit now
+                self._now.wait(self.delay_s)
+                self._wake.clear()
+                self._now.clear()
+                self._hold_next()
+                if self._queue:  # more than one batch waits, or arrived meanwhile: go on
+                    self._wake.set()
+                    if len(self._queue) >= self.max_batch or self._held_stop or self._held_markers:
+                        self._now.set()
+            held = len(self._held)
+            self._urgent.clear()  # a flush from now on cuts the pause after a failure short
+            error = self._write_held()
+            self._failing = error is not None
+            if error is None:
+                if failing is not None:
+                    log.warning(
+                        "audit writer: database available again",
+                        extra={"fields": {"rows": held, "error": failing}},
+                    )
+                    failing = None
+                pause = self.retry_first_s
+                if self._held_stop:
+                    return
                 continue
-            # the first row of a batch: the rows of the next delay_s join it, unless a
-            # flush, a stop or a full batch asks for the commit now
-            self._now.wait(self.delay_s)
-            self._wake.clear()
-            self._now.clear()
-            rows, markers, stop = self._take()
-            if self._queue:  # more than one batch waits, or arrived meanwhile: go on
-                self._wake.set()
-                if len(self._queue) >= self.max_batch or stop or markers:
-                    self._now.set()
-            try:
-                self._commit(rows)
-            except Exception as exc:  # never let the writer die silently  # noqa: BLE001
-                metrics.AUDIT_WRITE_FAILURES.inc(len(rows))
-                log.error("audit writer failed: %s", type(exc).__name__)
-            for marker in markers:
-                marker.done.set()
-            if stop:
-                return
+            # a transient failure: the rows stay held and are tried again
+            metrics.AUDIT_WRITE_RETRIES.inc()
+            if failing is None:
+                failing = type(error).__name__
+                log.warning(
+                    "audit writer: database unavailable, rows held for retry",
+                    extra={"fields": {"rows": self.pending(), "error": failing}},
+                )
+            deadline = self._deadline
+            wait = pause
+            if deadline is not None:
+                wait = min(wait, deadline - time.monotonic())
+                if wait <= 0:
+                    if self._give_up(error):
+                        return
+                    continue
+            self._urgent.wait(wait)
+            pause = min(pause * 2, self.retry_max_s)
 
 
 class Storage:
@@ -520,11 +701,12 @@ class Storage:
         patient_hash_key: str = "",
         write_delay_ms: int = 0,
         write_queue: int = 10_000,
+        write_busy_ms: int = WRITE_BUSY_MS,
     ) -> None:
         self.url = url
         # submit_audit: rows of several calls committed together by a writer thread
         self._writer = (
-            AuditWriter(self, write_delay_ms / 1000, max_queue=write_queue)
+            AuditWriter(self, write_delay_ms / 1000, max_queue=write_queue, busy_ms=write_busy_ms)
             if write_delay_ms > 0
             else None
         )
@@ -697,30 +879,47 @@ class Storage:
         except self._inserts.unreachable as exc:
             raise StorageError(f"{self.backend}: {type(exc).__name__}") from exc
 
-    def _insert_rows(self, audits: list[tuple[Any, ...]], cards: list[tuple[Any, ...]]) -> None:
+    def _insert_rows(
+        self,
+        audits: list[tuple[Any, ...]],
+        cards: list[tuple[Any, ...]],
+        busy_ms: int | None = None,
+    ) -> None:
         """Insert audit and issued-card rows in one transaction (tuples in AUDIT_COLUMNS /
-        CARD_COLUMNS order); raises the driver's or SQLAlchemy's error."""
+        CARD_COLUMNS order); raises the driver's or SQLAlchemy's error. `busy_ms`: on SQLite,
+        how long to wait for the write lock (default SQLITE_BUSY_TIMEOUT_MS)."""
         inserts = self._inserts
         if not inserts.supported:
             self._insert_rows_core(audits, cards)
             return
+        sqlite = self.backend == "sqlite"
+        busy = sqlite and busy_ms is not None and busy_ms != SQLITE_BUSY_TIMEOUT_MS
         connection = self.engine.raw_connection()  # a pooled connection, as engine.begin()
+        invalidated = False
         try:
             cursor = connection.cursor()
             try:
+                if busy:
+                    cursor.execute(f"PRAGMA busy_timeout={int(busy_ms or 0)}")
                 if audits:
                     cursor.executemany(inserts.audit_sql, audits)
                 if cards:
                     cursor.executemany(inserts.cards_sql, cards)
                 connection.commit()
             except BaseException as exc:
-                if isinstance(exc, inserts.unreachable):
-                    connection.invalidate(exc)  # never handed out again
+                # a lost connection is never handed out again; a locked SQLite file is no
+                # fault of the connection
+                if isinstance(exc, inserts.unreachable) and not sqlite:
+                    connection.invalidate(exc)
+                    invalidated = True
                 else:
                     with contextlib.suppress(Exception):
                         connection.rollback()
                 raise
             finally:
+                if busy and not invalidated:
+                    with contextlib.suppress(Exception):
+                        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
                 with contextlib.suppress(Exception):
                     cursor.close()
         finally:
@@ -765,8 +964,10 @@ class Storage:
         """The client (JWT issuer; "" unsigned; None: issued before clients were recorded)
         each of `cards` was answered to by this service, for those it issued.
 
-        Rows this process submitted are committed first. Cards answered by another worker or
-        replica may still sit in its writer's queue (up to its write_delay_ms): with `wait_s`
+        Rows this process submitted are committed first (rows its writer still holds because
+        the database did not take them in time count as issued). Cards answered by another
+        worker or replica may still sit in its writer's queue (up to its write_delay_ms, or
+        longer while its database is locked or unreachable): with `wait_s`
         the look-up is repeated until every card is found or `wait_s` has passed, so feedback
         sent a moment after the answer finds its card wherever it lands. Raises StorageError.
         """
@@ -780,6 +981,10 @@ class Storage:
         found: dict[str, str | None] = {}
         while True:
             missing = [c for c in wanted if c not in found]
+            # rows this process's writer still holds (the database did not take them in time)
+            # are issued all the same; looked up before the database, so that a row committed
+            # meanwhile is found there, and the database's row (the first owner) wins
+            queued = self._writer.queued_cards(missing) if self._writer is not None else {}
             try:
                 with self.engine.connect() as conn:
                     rows = conn.execute(
@@ -789,6 +994,7 @@ class Storage:
                     ).all()
             except SQLAlchemyError as exc:
                 raise StorageError(f"{self.backend}: {type(exc).__name__}") from exc
+            found.update((u, owner) for u, (sid, owner) in queued.items() if sid == service_id)
             found.update((uuid, owner) for uuid, owner in rows)
             left = deadline - time.monotonic()
             if len(found) == len(wanted) or left <= 0:
@@ -846,9 +1052,23 @@ class Storage:
         return self._write_prepared(ready) and len(ready) == len(prepared)
 
     def _write_prepared(self, rows: Sequence[PreparedAudit]) -> bool:
-        """`_write_audit` of rows already built by `_audit_values`."""
+        """`_write_audit` of rows already built by `_audit_values`: written now, once (the
+        rows the database cannot take are dropped, logged and counted)."""
+        left, error, dropped = self._commit_batch(rows)
+        if left:
+            self._audit_failed(left[0][0][1], len(left), error or StorageError("?"))
+        return not left and not dropped
+
+    def _commit_batch(
+        self, rows: Sequence[PreparedAudit], busy_ms: int | None = None
+    ) -> tuple[list[PreparedAudit], BaseException | None, int]:
+        """Commit `rows` in one transaction. Returns the rows not committed because of a
+        transient error (`_transient`), in order, with that error (the caller may try them
+        again), and the count of rows dropped: when the database refuses the batch for
+        another reason it is written row by row and only the rows refused are dropped
+        (each logged without PHI and counted)."""
         if not rows:
-            return True
+            return [], None, 0
         audits: list[tuple[Any, ...]] = []
         cards: dict[str, tuple[Any, ...]] = {}
         try:
@@ -857,16 +1077,48 @@ class Storage:
                 for card in card_rows:
                     cards.setdefault(card[0], card)
             self._ensure_schema()
-            self._insert_rows(audits, list(cards.values()))
-            return True
-        except (StorageError, OperationalError, InterfaceError, SATimeoutError) as exc:
-            return self._audit_failed(rows[0][0][1], len(rows), exc)  # unreachable: all lost
-        except self._inserts.unreachable as exc:
-            return self._audit_failed(rows[0][0][1], len(rows), exc)
-        except Exception as exc:  # noqa: BLE001 — a value the database refuses
-            if len(rows) > 1:  # one row the database refuses must not cost the others
-                return all([self._write_prepared([row]) for row in rows])
-            return self._audit_failed(rows[0][0][1], 1, exc)
+            self._insert_rows(audits, list(cards.values()), busy_ms)
+            return [], None, 0
+        except Exception as exc:  # noqa: BLE001 — sorted below; never raised to a hook call
+            if self._transient(exc):
+                return list(rows), exc, 0
+            if len(rows) == 1:
+                self._audit_failed(rows[0][0][1], 1, exc)
+                return [], None, 1
+        # one row the database refuses must not cost the others
+        dropped = 0
+        for i, row in enumerate(rows):
+            left, error, lost = self._commit_batch([row], busy_ms)
+            if left:
+                return list(rows[i:]), error, dropped
+            dropped += lost
+        return [], None, dropped
+
+    def _transient(self, exc: BaseException | None) -> bool:
+        """Whether a write failed for a reason that passes (the rows are kept and retried):
+        SQLite locked, busy, out of disk or I/O; a connection lost or refused, a pool or lock
+        timeout. Anything else (a constraint, a value, the schema) is permanent."""
+        for _ in range(4):  # SQLAlchemy's and StorageError's wrappers
+            if isinstance(exc, SATimeoutError):
+                return True
+            if isinstance(exc, DBAPIError):
+                if exc.connection_invalidated:
+                    return True
+                exc = exc.orig
+            elif isinstance(exc, StorageError):
+                exc = exc.__cause__
+            else:
+                break
+        if exc is None:
+            return False
+        if isinstance(exc, sqlite3.Error):
+            code = getattr(exc, "sqlite_errorcode", None)
+            if isinstance(code, int):
+                return code & 0xFF in _SQLITE_TRANSIENT
+            return isinstance(exc, sqlite3.OperationalError)
+        if isinstance(exc, self._inserts.unreachable):
+            return True  # the driver's OperationalError / InterfaceError (PostgreSQL)
+        return isinstance(exc, (ConnectionError, TimeoutError))
 
     @staticmethod
     def _audit_failed(service_id: str, count: int, exc: Exception) -> bool:
@@ -976,6 +1228,13 @@ class Storage:
                     new[key] = item
                 per_item.append((item, duplicate))
             cards = {item.card for item in items}
+            # rows this process's writer still holds (the database did not take them in time)
+            # are issued cards all the same; looked up first (a row committed meanwhile is
+            # then found in the database)
+            queued: set[str] = set()
+            if cards and self._writer is not None:
+                held = self._writer.queued_cards(cards)
+                queued = {u for u, (sid, _owner) in held.items() if sid == service_id}
             known = (
                 set(
                     conn.execute(
@@ -987,6 +1246,7 @@ class Storage:
                 if cards
                 else set()
             )
+            known |= queued
             rows = [
                 {
                     "natural_key": key,
@@ -1226,13 +1486,14 @@ class Storage:
             raise StorageError(f"{self.backend}: {type(exc).__name__}") from exc
 
 
-def close_app_storage(app: Any) -> None:
+def close_app_storage(app: Any, timeout_s: float = WORKER_EXIT_FLUSH_S) -> None:
     """Commit what the app's storage writer still holds and stop it (gunicorn worker_exit:
-    a graceful stop, SIGTERM or max_requests, loses no audit or issued-card row)."""
+    a graceful stop, SIGTERM or max_requests, loses no audit or issued-card row while the
+    database takes them within `timeout_s`)."""
     extensions = getattr(app, "extensions", None)
     storage = extensions.get("rheum_cds.storage") if isinstance(extensions, dict) else None
     if isinstance(storage, Storage):
-        storage.close()
+        storage.close(timeout_s)
 
 
 def get_storage() -> Storage:

@@ -74,6 +74,90 @@ def _stop_commits_held_rows(tmp_path: Path, url: str) -> None:
     assert all(storage.issued_card(uuid) == "rheum-order-sign" for uuid in issued)
 
 
+def _retries(base: str) -> float:
+    text = requests.get(base + "/metrics", timeout=30).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("rheum_cds_audit_write_retries_total")
+    )
+
+
+HOLD_LOCK = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.readline()
+conn.execute("COMMIT")
+"""
+
+
+def test_rows_held_through_a_lock_and_feedback_meanwhile_sqlite(tmp_path: Path) -> None:
+    """Another process holds SQLite's write lock (a backup, an export) while a gevent worker
+    answers: its writer holds the rows and writes them all once the lock goes; feedback sent
+    meanwhile on one of its cards is stored as feedback on an issued card."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    db = tmp_path / "cds.db"
+    url = f"sqlite:///{db}"
+    Storage(url).dispose()  # the tables, before the lock
+    served = start_service(tmp_path / "s", url, workers=1)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    issued: list[str] = []
+    answers: list[requests.Response] = []
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        for _ in range(30):
+            issued.extend(card["uuid"] for card in _hook(served.base_url))
+        deadline = time.monotonic() + 60
+        while _retries(served.base_url) < 1:
+            assert time.monotonic() < deadline, "the writer did not try again"
+            time.sleep(0.1)
+        item = {
+            "card": issued[-1],
+            "outcome": "overridden",
+            "outcomeTimestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        }
+        sender = threading.Thread(
+            target=lambda: answers.append(
+                requests.post(
+                    served.base_url + SIGN + "/feedback", json={"feedback": [item]}, timeout=60
+                )
+            )
+        )
+        sender.start()
+        time.sleep(0.5)
+    finally:
+        if holder.poll() is None:
+            assert holder.stdin is not None
+            holder.stdin.write("\n")
+            holder.stdin.flush()
+            holder.wait(timeout=30)
+    try:
+        sender.join(timeout=90)
+        [answer] = answers
+        assert answer.status_code == 200
+        assert answer.json()["stored"] == 1
+    finally:
+        served.stop()
+    storage = Storage(url)
+    rows = storage.audit_rows(limit=1000)
+    assert len(rows) == 30  # every call once
+    assert len(set(issued)) == len(issued)
+    assert all(storage.issued_card(uuid) == "rheum-order-sign" for uuid in issued)
+    [feedback] = storage.feedback_rows()
+    assert feedback["known_card"] is True
+
+
 def test_feedback_on_another_process_finds_the_card_sqlite(tmp_path: Path) -> None:
     _feedback_elsewhere(tmp_path, f"sqlite:///{tmp_path / 'cds.db'}")
 

@@ -44,23 +44,33 @@ def test_storage_down_hooks_still_answer_with_cards(client_without_storage) -> N
     assert "JAKI-AGE-65" in ids  # 70 years old: the finding is there without storage
 
 
-def test_storage_down_audit_loss_is_counted(client_without_storage) -> None:  # type: ignore[no-untyped-def]
-    def audit_failures() -> float:
-        text = client_without_storage.get("/metrics").get_data(as_text=True)
-        return sum(
-            float(line.rsplit(" ", 1)[1])
-            for line in text.splitlines()
-            if line.startswith("rheum_cds_audit_write_failures_total")
-        )
+def _metric(client: Any, family: str) -> float:
+    text = client.get("/metrics").get_data(as_text=True)
+    return sum(
+        float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(family)
+    )
 
-    before = audit_failures()
+
+def test_storage_down_audit_rows_are_held_then_loss_is_counted(client_without_storage) -> None:  # type: ignore[no-untyped-def]
+    """The database down: the writer keeps the row and tries again (counted as retries); what
+    it still holds when the service stops is dropped and counted as lost."""
+    failures, retries = (
+        "rheum_cds_audit_write_failures_total",
+        "rheum_cds_audit_write_retries_total",
+    )
+    lost_before = _metric(client_without_storage, failures)
+    retried_before = _metric(client_without_storage, retries)
     assert client_without_storage.post(SIGN, json=_body(), buffered=True).status_code == 200
-    # the row is committed after the answer by the storage's writer: the loss is counted once
-    # its write has failed (connect timeout 2 s)
     deadline = time.monotonic() + 20
-    while audit_failures() < before + 1 and time.monotonic() < deadline:
+    while (
+        _metric(client_without_storage, retries) < retried_before + 2
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.1)
-    assert audit_failures() >= before + 1
+    assert _metric(client_without_storage, retries) >= retried_before + 2
+    assert _metric(client_without_storage, failures) == lost_before  # held, not lost
+    client_without_storage.application.extensions["rheum_cds.storage"].close(timeout_s=0.5)
+    assert _metric(client_without_storage, failures) == lost_before + 1
 
 
 def test_storage_down_feedback_is_503_never_a_false_200(client_without_storage) -> None:  # type: ignore[no-untyped-def]
