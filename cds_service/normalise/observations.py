@@ -247,7 +247,8 @@ def normalise_observations(
     names = vs.obs_names
     memo: dict[Any, Any] = {}
     specs: dict[tuple[bytes, str], Any] = {}  # the inline read's, beyond the compared ones
-    by_size: dict[int, list[tuple[Raw, str, Any]]] = {}  # code text length -> seen
+    # code text length -> (code, unit, its Spec, its concept's list in `out` or None) seen
+    by_size: dict[int, list[tuple[Raw, str, Any, list[Any] | None]]] = {}
     days = SEEN_DAYS
     located = 0  # where to look for the next result without an id (its ref is by position)
     for resource in resources:
@@ -276,14 +277,18 @@ def normalise_observations(
                     known = by_size[len(code)]
                 except KeyError:
                     known = by_size[len(code)] = []
-                for text, text_unit, found in known:
+                for text, text_unit, found, bucket in known:
                     if text == code and text_unit == unit:
                         hit = found
+                        target = bucket
                         break
                 else:
+                    target = None
                     if len(known) < _COMPARED:
                         hit = _spec(_reading(vs, bytes(code), unit), unit)
-                        known.append((code, unit, hit))
+                        if distinct and type(hit) is tuple:
+                            target = _bucket(out, hit[0], when, q.value)
+                        known.append((code, unit, hit, target))
                     else:  # many codes of one unit and length: look up a copy
                         key = (bytes(code), unit)
                         hit = specs.get(key, _UNSEEN)
@@ -295,6 +300,10 @@ def normalise_observations(
                 if day is _UNSEEN:
                     day = parse_date(when)
                 value = q.value  # a finite float when a number (fhir_json.FiniteNumber)
+                if target is not None and day is not None and type(value) is float:
+                    # the usual: appended to its concept's list, found with its code
+                    target.append((day, rid, value, hit))
+                    continue
                 if type(hit) is tuple and day is not None and type(value) is float:
                     concept = hit[0]
                     plan = (day, rid, value, hit)
@@ -414,6 +423,22 @@ def normalise_observations(
             entries.sort(key=_by_ref, reverse=True)
         lists[concept] = ObservedList(entries)
     return lists, dropped
+
+
+def _bucket(out: dict[str, list[Any]], concept: str, when: str, value: Any) -> list[Any] | None:
+    """The list of `concept` in `out` (made now when missing) for the numeric results of one
+    (code, unit) of a chart with distinct ids, as the first of them finds it: None when that
+    first one is not read as a `Plan` (no date, no number). Its results then take the general
+    way each, so that `out` gets each concept when its first result is listed, as before."""
+    day = SEEN_DAYS.get(when, _UNSEEN)
+    if day is _UNSEEN:
+        day = parse_date(when)
+    if day is None or type(value) is not float:
+        return None
+    found = out.get(concept)
+    if found is None:
+        found = out[concept] = []
+    return found
 
 
 def _position(resources: Sequence[Any], resource: Any, start: int) -> int:

@@ -532,6 +532,43 @@ def test_one_code_in_several_units_in_one_chart_reads_each_as_plain_json_does():
     assert len(plain[0]["esr"]) == 2 and len(plain[1]) == 2
 
 
+@pytest.mark.parametrize("first", ["read", "no date", "impossible date", "no value", "text"])
+def test_numbers_of_one_code_after_a_first_one_read_otherwise_are_all_read_as_plain_json(first):
+    """In a chart of distinct ids (as gather makes it), the numbers of one code and unit are
+    listed under their concept as the first of them finds it; when that first one is no plain
+    number (no date, an impossible date, no value, a text), each of the next ones is read on
+    its own: the same results, the same drops, the concepts listed in the same order as the
+    plain reading lists them (ESR before CRP when the first CRP gives none)."""
+    head = {
+        "read": obs("1988-5", "c0", "2026-10-01", **q(5.0, "mg/L")),
+        "no date": obs("1988-5", "c0", None, **q(5.0, "mg/L")),
+        "impossible date": obs("1988-5", "c0", "2026-02-30", **q(5.0, "mg/L")),
+        "no value": obs("1988-5", "c0", valueQuantity={"code": "mg/L"}),
+        "text": obs("1988-5", "c0", valueString="8 mg/L"),
+    }[first]
+    resources = [
+        head,
+        obs("4537-7", "e1", "2026-10-02", **q(30, "mm/h")),
+        obs("1988-5", "c1", "2026-10-02", **q(6.0, "mg/L")),
+        obs("4537-7", "e2", "2026-10-03", **q(31, "mm/h")),
+        obs("1988-5", "c2", "2026-10-03", **q(0.7, "mg/dL")),
+        obs("1988-5", "c3", "2026-10-04", **q(7.0, "mg/L")),
+    ]
+    decoded = decode_resource(_bundle(*resources))
+    assert isinstance(decoded, TypedBundle)
+    plain = normalise_observations(resources, K.vs)
+    for distinct in (True, False):
+        from_typed = normalise_observations(bundle_typed(decoded), K.vs, distinct=distinct)
+        assert from_typed == plain
+        assert list(from_typed[0]) == list(plain[0])  # the concepts in the same order
+    read_first = {"read": 5.0, "text": 8.0}.get(first)
+    assert [o.value for o in plain[0]["crp"]] == [7.0, 7.0, 6.0] + (
+        [read_first] if read_first else []
+    )
+    assert list(plain[0]) == (["crp", "esr"] if read_first else ["esr", "crp"])
+    assert len(plain[1]) == (0 if read_first else 1)  # dropped, with its reason
+
+
 def test_results_without_id_among_typed_ones_are_referenced_by_their_position():
     resources = [
         obs("4537-7", "esr-1", **q(20, "mm/h")),
