@@ -32,7 +32,9 @@ def _body() -> dict[str, Any]:
 def client_without_storage():  # type: ignore[no-untyped-def]
     url = f"postgresql+psycopg://nobody@127.0.0.1:{_closed_port()}/none?connect_timeout=2"
     app = create_app(Config(storage_url=url, allow_unsigned=True))
-    return app.test_client()
+    yield app.test_client()
+    # its writer would otherwise go on retrying (and counting) for the rest of the session
+    app.extensions["rheum_cds.storage"].close(timeout_s=0.1)
 
 
 def test_storage_down_hooks_still_answer_with_cards(client_without_storage) -> None:  # type: ignore[no-untyped-def]

@@ -191,7 +191,7 @@ def test_a_row_the_database_refuses_is_dropped_alone_and_the_queue_goes_on(
 ) -> None:
     worker = Storage(storage_url, PATIENT_HASH_KEY, write_delay_ms=200)
     try:
-        lost, retried = _failures(), _retries()
+        lost = _failures()
         rows = [_row(i) for i in range(6)]
         bad = _row(99, status=2**70)  # no integer column takes it
         for row in [*rows[:3], bad, *rows[3:]]:
@@ -203,7 +203,6 @@ def test_a_row_the_database_refuses_is_dropped_alone_and_the_queue_goes_on(
         assert stored == [f"hi-{i}" for i in range(7)]
         assert worker.issued_card("card-99") is None
         assert _failures() == lost + 1
-        assert _retries() == retried  # refused, not retried
     finally:
         worker.dispose()
 
