@@ -52,8 +52,23 @@ def normalise(
     clarithromycin or a live vaccine ordered in the same session counts for the interaction
     and vaccine rules like an active medication (its status stays "draft").
     """
+    # the dates as sent are remembered while this record is read, not after it: none of a
+    # chart's values outlives its call in the worker's memory
+    forget_values()
+    try:
+        return _normalise(record, orders, knowledge, today, co_orders)
+    finally:
+        forget_values()
+
+
+def _normalise(
+    record: PatientRecord,
+    orders: list[Order],
+    knowledge: Knowledge,
+    today: date,
+    co_orders: list[dict[str, Any]] | None,
+) -> Facts:
     vs = knowledge.vs
-    forget_values()  # the dates as sent are remembered within one call, not across calls
     age, sex, birth = demographics(record.patient, today)
     observations, dropped = normalise_observations(record.observations, vs, record.distinct)
     problems, unclassified = normalise_conditions(record.conditions, vs, record.distinct)

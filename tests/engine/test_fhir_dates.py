@@ -166,5 +166,8 @@ def test_a_chart_s_date_times_are_not_kept_for_the_next_call():
     )
     facts = normalise(first, [], knowledge, date(2024, 6, 1))
     assert facts.observations["crp"][0].when == date(2024, 5, 3)
+    # gone once the chart is read, not only when the next call starts
+    assert sent not in fhir._SEEN
+    assert sent[10:] not in fhir._TIMES
     normalise(PatientRecord(patient_id="q"), [], knowledge, date(2024, 6, 1))
     assert sent not in fhir._SEEN
