@@ -88,3 +88,45 @@ def test_a_declared_length_over_the_limit_is_a_413_without_reading_it(
     answer = _raw_call(served, head, b"{")
     assert answer.split(b"\r\n", 1)[0].startswith(b"HTTP/1.1 413"), answer[:300]
     assert b"OperationOutcome" in answer
+
+
+def _read_answer(sock: socket.socket, buffered: bytearray) -> tuple[bytes, bytes]:
+    """One HTTP/1.1 answer with a Content-Length body: (status line, body)."""
+    while b"\r\n\r\n" not in buffered:
+        data = sock.recv(65536)
+        assert data, "the connection closed before an answer"
+        buffered += data
+    head, _, rest = bytes(buffered).partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    length = next(
+        int(ln.split(b":", 1)[1]) for ln in lines if ln.lower().startswith(b"content-length:")
+    )
+    while len(rest) < length:
+        data = sock.recv(65536)
+        assert data, "the connection closed within an answer"
+        rest += data
+    buffered[:] = rest[length:]
+    return lines[0], rest[:length]
+
+
+def test_a_large_body_and_the_request_behind_it_on_one_connection_are_both_answered(
+    served: ServedService,
+) -> None:
+    """A 1 MB hook body read whole, then the next request on the kept-alive connection
+    (sent in the same stream) parsed from where the body ends."""
+    body = _body() + b" " * 1_000_000  # JSON may end in whitespace
+    head = (
+        f"POST {HOOK} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    follow = b"GET /cds-services HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    host, port = served.base_url.rsplit("/", 1)[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=20) as sock:
+        sock.sendall(head + body + follow)
+        buffered = bytearray()
+        status, answer = _read_answer(sock, buffered)
+        assert status.startswith(b"HTTP/1.1 200"), answer[:300]
+        assert json.loads(answer)["cards"]
+        status, answer = _read_answer(sock, buffered)
+        assert status.startswith(b"HTTP/1.1 200"), answer[:300]
+        assert json.loads(answer)["services"]
