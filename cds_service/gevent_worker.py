@@ -22,7 +22,9 @@ what a connection costs the worker:
 - a body with a Content-Length, when the application reads all of it, is read from the
   socket with one copy (`WholeBody`) instead of gunicorn's four or so; any other read of a
   body is gunicorn's. No deadline is added or removed: as before, a slow body holds its
-  greenlet and what it has sent, nothing more.
+  greenlet and what it has sent, nothing more;
+- connections accept a body of up to 2 MB into the kernel before the worker reads it
+  (`widen_receive_buffer`), instead of ~120 KB at a time.
 
 The idle wait reads one gunicorn internal: whether the parser holds bytes read ahead of the
 socket (`Unreader.buf`, an `io.BytesIO` in gunicorn 22 to 27). Each worker checks at start that
@@ -41,6 +43,7 @@ from __future__ import annotations
 
 import errno
 import io
+import socket
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -170,6 +173,36 @@ def whole_body(req: Any, unreader: Any, sock: Any) -> None:
         req.body = WholeBody(reader, sock)
 
 
+RECEIVE_BUFFER = 2 * 1024 * 1024  # room for a 3 000-resource order-sign body (1.24 MB)
+
+
+def widen_receive_buffer(listener: Any) -> None:
+    """Let a client send a hook body of up to ~`RECEIVE_BUFFER` bytes without waiting for the
+    worker to read it: the receive buffer of the connections `listener` accepts (inherited
+    from it) is set to that, when it is smaller.
+
+    A new connection starts with the kernel's default buffer (128 KB here, ~120 KB of body)
+    and grows it only as the application reads, so a 1.24 MB body crossed a connection in
+    ten or so rounds: a `recv` of ~120 KB, a window update sent, a wait for the next part.
+    With the body already in the kernel, it is read in a few `recv`s. The kernel caps the
+    size at `net.core.rmem_max` (208 KB by default: still ~1.7x the start; 4 MB here). The
+    buffer fills only with what a client sends: a slow client holds no more than before.
+    Receive-buffer autotuning is off for these connections (the size is set), which matters
+    only for transfers far larger than the body limit.
+
+    Measured (2026-12-06, loaded machine): reading the 3 000-resource body in the served
+    worker 0.62-0.74 -> 0.35-0.37 ms of CPU, wall 0.93 -> 0.43 ms; capped at 208 KB 0.52 ms.
+    """
+    try:
+        if listener.family not in (socket.AF_INET, socket.AF_INET6):
+            return
+        # the kernel reports twice the size set (it counts its bookkeeping too)
+        if listener.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) < 2 * RECEIVE_BUFFER:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+    except (OSError, AttributeError):  # not a socket as expected: left as it is
+        return
+
+
 class ReusingPool(Pool):  # type: ignore[misc]
     """gevent's `Pool` whose greenlets, once done with a connection, wait for the next one
     instead of ending (at most `max_idle` wait).
@@ -248,6 +281,8 @@ class GeventWorker(_GunicornGeventWorker):  # type: ignore[misc]
         )
         if self.lean_loop:
             ggevent.Pool = ReusingPool  # what gunicorn's run() serves each listener with
+        for listener in self.sockets:
+            widen_receive_buffer(listener)
         super().init_process()
 
     def handle(self, listener: Any, client: Any, addr: Any) -> None:

@@ -2,7 +2,8 @@
 the body exactly, however it arrives; a body cut short read short; the next request on the
 connection parsed from where the body ends; memory growing with what the client sent, not
 with what it declared; any other body, or a gunicorn that builds it otherwise, read by
-gunicorn. gunicorn's own parser over a socket pair, no server."""
+gunicorn; a connection taking a large body into the kernel before it is read. gunicorn's own
+parser over a socket pair, no server."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from gunicorn.config import Config
 from gunicorn.http.errors import NoMoreData
 from gunicorn.http.parser import RequestParser
 
-from cds_service.gevent_worker import WholeBody, whole_body
+from cds_service.gevent_worker import RECEIVE_BUFFER, WholeBody, whole_body, widen_receive_buffer
 
 BODY = bytes(range(256)) * 4000  # 1 MB: more than one read of the socket, every byte value
 
@@ -194,3 +195,37 @@ def test_a_gunicorn_that_buffers_elsewhere_keeps_its_own_body(
     whole_body(req, parser.unreader, server)
     assert not isinstance(req.body, WholeBody)
     assert req.body.read(len(body)) == body
+
+
+def _rmem_max() -> int:
+    try:
+        with open("/proc/sys/net/core/rmem_max") as f:
+            return int(f.read())
+    except OSError:
+        return RECEIVE_BUFFER
+
+
+def test_connections_accept_a_large_body_into_the_kernel_before_it_is_read() -> None:
+    """A connection the worker's listener accepts takes ~2 MB of body (or the system's
+    maximum) before the worker reads, instead of the kernel's 128 KB start."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        widen_receive_buffer(listener)
+        with socket.create_connection(listener.getsockname()) as client:
+            accepted, _ = listener.accept()
+            with accepted:
+                size = accepted.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+                assert size >= 2 * min(RECEIVE_BUFFER, _rmem_max())
+                assert client  # the client end is untouched
+
+
+def test_a_listener_with_a_larger_buffer_or_not_tcp_is_left_as_it_is() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 3 * RECEIVE_BUFFER)
+        before = listener.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        widen_receive_buffer(listener)
+        assert listener.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) == before
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as unix:
+        before = unix.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        widen_receive_buffer(unix)
+        assert unix.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) == before
+    widen_receive_buffer(object())  # not a socket: nothing happens
