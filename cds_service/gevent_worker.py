@@ -186,9 +186,12 @@ def widen_receive_buffer(listener: Any) -> None:
     ten or so rounds: a `recv` of ~120 KB, a window update sent, a wait for the next part.
     With the body already in the kernel, it is read in a few `recv`s. The kernel caps the
     size at `net.core.rmem_max` (208 KB by default: still ~1.7x the start; 4 MB here). The
-    buffer fills only with what a client sends: a slow client holds no more than before.
-    Receive-buffer autotuning is off for these connections (the size is set), which matters
-    only for transfers far larger than the body limit.
+    buffer fills only with what a client has sent and the worker has not read yet: a slow
+    client holds no more than before; a client sending fast while the worker is busy with
+    other calls can park up to twice the size set in kernel memory (the kernel counts its
+    bookkeeping), against 128 KB before, within the kernel's `tcp_mem` limits (under cgroup
+    v2, charged to the container). Receive-buffer autotuning is off for these connections
+    (the size is set), which matters only for transfers far larger than the body limit.
 
     Measured (2026-12-06, loaded machine): reading the 3 000-resource body in the served
     worker 0.62-0.74 -> 0.35-0.37 ms of CPU, wall 0.93 -> 0.43 ms; capped at 208 KB 0.52 ms.
