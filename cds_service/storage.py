@@ -29,6 +29,11 @@ Interface used by the request stages (see also cds_service/auth.py):
 - `store_feedback(service_id, items, client_id) -> FeedbackResult` idempotent; raises
   `StorageError` when the database cannot commit (the route answers 503, never a false 200).
 
+The statements of the request path (`remember_jti`, `store_feedback`, a call's own audit row
+when the writer's queue is full) wait at most REQUEST_LOCK_WAIT_MS (500 ms) for a lock another
+connection holds, in pauses that let a gevent worker serve other calls, then fail safe (see
+REQUEST_LOCK_WAIT_MS); the other statements wait up to SQLite's busy timeout (10 s).
+
 Patient ids never reach the database: `AuditRow.patient_id` is replaced by an HMAC-SHA256
 of it under `patient_hash_key`. When that key is empty a random key is drawn per process, so
 hashes are then not comparable across restarts or workers (audit rows of one patient cannot
@@ -51,10 +56,10 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from flask import current_app
@@ -73,7 +78,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import (
     DBAPIError,
     IntegrityError,
@@ -192,6 +197,19 @@ _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 # SQLite result codes (primary) of a write that may succeed later: BUSY, LOCKED, NOMEM, IOERR,
 # FULL, CANTOPEN, PROTOCOL
 _SQLITE_TRANSIENT = frozenset({5, 6, 7, 10, 13, 14, 15})
+_SQLITE_BUSY = frozenset({5, 6})  # BUSY, LOCKED: another connection holds the lock
+_T = TypeVar("_T")
+
+
+def _sqlite_busy(exc: BaseException) -> bool:
+    """Whether a SQLite statement failed because another connection held the lock."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    if not isinstance(orig, sqlite3.OperationalError):
+        return False
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _SQLITE_BUSY
+    return "locked" in str(orig) or "busy" in str(orig)
 
 
 class _DriverInserts:
@@ -361,6 +379,28 @@ RETRY_MAX_S = 5.0
 # batch back to be retried (the other statements wait SQLITE_BUSY_TIMEOUT_MS). Short, because
 # under gevent the whole worker stands still while SQLite waits for a lock.
 WRITE_BUSY_MS = 250
+# How long a statement on the request path waits for a lock before the call fails safe: the
+# replay check of a signed call (then 503), feedback (503, never a 200 for feedback not kept),
+# a hook call's own audit row when the writer's queue is full (dropped, counted). Those who
+# normally hold SQLite's write lock (the writers' batches, other calls' one-row commits) hold
+# it for milliseconds: 500 ms is a hundred times that and still leaves an EHR most of its
+# budget for a hook call to get the 503. A lock held longer is a backup, an export or a
+# migration, which takes seconds or more: waiting longer would not outlast it. Twice the
+# writer's wait, because the writer tries again later and a call cannot. On SQLite the wait is
+# spent in short sleeps between attempts that do not wait (busy_timeout 0): `time.sleep`, a
+# gevent sleep in the served worker, so the worker serves other calls meanwhile (SQLite's
+# own busy wait sleeps inside the C library and holds the worker still). On PostgreSQL it is
+# the transaction's `lock_timeout` (psycopg waits cooperatively under gevent).
+REQUEST_LOCK_WAIT_MS = 500
+# How long feedback waits for this process's writer to commit what it has queued (so that a
+# card answered here is found in the database); the rows not committed by then are looked up
+# among those the writer holds (`AuditWriter.queued_cards`). The writer commits within its
+# write delay (50 ms) when the database takes the rows.
+REQUEST_FLUSH_S = REQUEST_LOCK_WAIT_MS / 1000
+LOCK_POLL_FIRST_S = 0.002  # the pauses between attempts: doubling up to LOCK_POLL_MAX_S
+LOCK_POLL_MAX_S = 0.05
+# A 503 because the database could not be used (locked, unreachable) says when to try again
+RETRY_AFTER_S = 1
 # While the writer's commits fail, a flush (a read of this process) waits only this long for
 # the attempt it asks for; the rows still held are then found by `queued_cards`.
 FLUSH_WHILE_FAILING_S = 1.0
@@ -771,6 +811,44 @@ class Storage:
         self.close()
         self.engine.dispose()
 
+    @contextlib.contextmanager
+    def _short_lock(self, wait_ms: int = REQUEST_LOCK_WAIT_MS) -> Iterator[Connection]:
+        """A transaction of the request path, committed on leaving: its statements do not
+        wait for a lock (SQLite: busy_timeout 0 for its duration, see `_patiently`) or wait
+        at most `wait_ms` (PostgreSQL: `SET LOCAL lock_timeout`)."""
+        with self.engine.connect() as conn:
+            if self.backend != "sqlite":
+                with conn.begin():
+                    if self.backend == "postgresql":
+                        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(wait_ms)}")
+                    yield conn
+                return
+            raw = conn.connection.driver_connection
+            raw.execute("PRAGMA busy_timeout=0")  # a PRAGMA begins no transaction
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                with contextlib.suppress(Exception):
+                    raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
+    def _patiently(self, attempt: Callable[[], _T], wait_ms: int = REQUEST_LOCK_WAIT_MS) -> _T:
+        """`attempt()` (one transaction in `_short_lock`), tried again while SQLite's lock is
+        held by another connection, after pauses of LOCK_POLL_FIRST_S doubling to
+        LOCK_POLL_MAX_S, until `wait_ms` has passed; then its error is raised. The pauses are
+        `time.sleep`: under gevent the worker serves other calls meanwhile."""
+        deadline = time.monotonic() + wait_ms / 1000
+        pause = LOCK_POLL_FIRST_S
+        while True:
+            try:
+                return attempt()
+            except SQLAlchemyError as exc:
+                left = deadline - time.monotonic()
+                if self.backend != "sqlite" or left <= 0 or not _sqlite_busy(exc):
+                    raise
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, LOCK_POLL_MAX_S)
+
     def hash_patient_id(self, patient_id: str) -> str:
         """Keyed HMAC-SHA256 (hex) of a patient id; the raw id is never stored."""
         return hmac.new(self._hash_key, patient_id.encode(), hashlib.sha256).hexdigest()
@@ -792,25 +870,44 @@ class Storage:
     def remember_jti(self, issuer: str, jti: str, exp: datetime) -> bool:
         """Record a token id; False when this issuer's `jti` was seen before (a replay).
 
-        Raises StorageError when the database is unavailable (the caller refuses the call:
-        a replay cannot be ruled out).
+        Raises StorageError when the database is unavailable, or locked by another
+        connection for longer than REQUEST_LOCK_WAIT_MS (the caller refuses the call: a
+        replay cannot be ruled out).
         """
         self._ensure_schema()
+        # one statement compiled once (parameters, not .values(): the cache key is fixed)
+        values = {"issuer": issuer, "jti": jti, "exp": _aware(exp)}
+
+        def insert_jti() -> None:
+            with self._short_lock() as conn:
+                conn.execute(_INSERT_JTI, values)
+
         try:
             if time.monotonic() - self._last_purge > JTI_PURGE_EVERY_S:
-                # its own transaction, and only when due: a replay's failed insert must not
-                # undo it, and the other calls pay for one transaction, not two
-                with self.engine.begin() as conn:
-                    conn.execute(delete(SeenJti).where(SeenJti.exp < _now() - JTI_PURGE_LEEWAY))
-                self._last_purge = time.monotonic()
-            with self.engine.begin() as conn:
-                # one statement compiled once (parameters, not .values(): the cache key is fixed)
-                conn.execute(_INSERT_JTI, {"issuer": issuer, "jti": jti, "exp": _aware(exp)})
+                self._purge_jti_now()
+            self._patiently(insert_jti)
             return True
         except IntegrityError:
             return False
         except SQLAlchemyError as exc:
             raise StorageError(f"{self.backend}: {type(exc).__name__}") from exc
+
+    def _purge_jti_now(self) -> None:
+        """The purge of a signed call when due: its own transaction (a replay's failed insert
+        must not undo it; the other calls pay for one transaction, not two). It does not wait
+        for a lock: when the database is locked it is left to the next period."""
+        try:
+            with self._short_lock(0) as conn:
+                conn.execute(delete(SeenJti).where(SeenJti.exp < _now() - JTI_PURGE_LEEWAY))
+        except SQLAlchemyError as exc:
+            if not (_sqlite_busy(exc) or self._lock_timeout(exc)):
+                raise
+        self._last_purge = time.monotonic()
+
+    def _lock_timeout(self, exc: BaseException) -> bool:
+        """PostgreSQL's lock_timeout ended a statement (SQLSTATE 55P03)."""
+        orig = exc.orig if isinstance(exc, DBAPIError) else exc
+        return getattr(orig, "sqlstate", None) == "55P03"
 
     def purge_expired_jti(self) -> int:
         """Delete replay-cache rows whose exp (plus leeway) has passed; returns the count."""
@@ -884,10 +981,12 @@ class Storage:
         audits: list[tuple[Any, ...]],
         cards: list[tuple[Any, ...]],
         busy_ms: int | None = None,
+        lock_timeout_ms: int | None = None,
     ) -> None:
         """Insert audit and issued-card rows in one transaction (tuples in AUDIT_COLUMNS /
         CARD_COLUMNS order); raises the driver's or SQLAlchemy's error. `busy_ms`: on SQLite,
-        how long to wait for the write lock (default SQLITE_BUSY_TIMEOUT_MS)."""
+        how long to wait for the write lock (default SQLITE_BUSY_TIMEOUT_MS).
+        `lock_timeout_ms`: on PostgreSQL, the transaction's lock_timeout (default: none)."""
         inserts = self._inserts
         if not inserts.supported:
             self._insert_rows_core(audits, cards)
@@ -901,6 +1000,8 @@ class Storage:
             try:
                 if busy:
                     cursor.execute(f"PRAGMA busy_timeout={int(busy_ms or 0)}")
+                elif lock_timeout_ms is not None and self.backend == "postgresql":
+                    cursor.execute(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
                 if audits:
                     cursor.executemany(inserts.audit_sql, audits)
                 if cards:
@@ -964,8 +1065,9 @@ class Storage:
         """The client (JWT issuer; "" unsigned; None: issued before clients were recorded)
         each of `cards` was answered to by this service, for those it issued.
 
-        Rows this process submitted are committed first (rows its writer still holds because
-        the database did not take them in time count as issued). Cards answered by another
+        Rows this process submitted are committed first, waiting at most REQUEST_FLUSH_S
+        (rows its writer still holds because the database did not take them in time count as
+        issued). Cards answered by another
         worker or replica may still sit in its writer's queue (up to its write_delay_ms, or
         longer while its database is locked or unreachable): with `wait_s`
         the look-up is repeated until every card is found or `wait_s` has passed, so feedback
@@ -974,7 +1076,9 @@ class Storage:
         wanted = sorted({c for c in cards if c})
         if not wanted:
             return {}
-        self.flush()
+        # a call waits briefly for the writer: the rows it cannot commit now are found among
+        # those it holds (before, a writer not yet failing was waited for up to 10 s)
+        self.flush(REQUEST_FLUSH_S)
         self._ensure_schema()
         deadline = time.monotonic() + wait_s
         pause = 0.01
@@ -1060,7 +1164,10 @@ class Storage:
         return not left and not dropped
 
     def _commit_batch(
-        self, rows: Sequence[PreparedAudit], busy_ms: int | None = None
+        self,
+        rows: Sequence[PreparedAudit],
+        busy_ms: int | None = None,
+        lock_timeout_ms: int | None = None,
     ) -> tuple[list[PreparedAudit], BaseException | None, int]:
         """Commit `rows` in one transaction. Returns the rows not committed because of a
         transient error (`_transient`), in order, with that error (the caller may try them
@@ -1077,7 +1184,7 @@ class Storage:
                 for card in card_rows:
                     cards.setdefault(card[0], card)
             self._ensure_schema()
-            self._insert_rows(audits, list(cards.values()), busy_ms)
+            self._insert_rows(audits, list(cards.values()), busy_ms, lock_timeout_ms)
             return [], None, 0
         except Exception as exc:  # noqa: BLE001 — sorted below; never raised to a hook call
             if self._transient(exc):
@@ -1088,7 +1195,7 @@ class Storage:
         # one row the database refuses must not cost the others
         dropped = 0
         for i, row in enumerate(rows):
-            left, error, lost = self._commit_batch([row], busy_ms)
+            left, error, lost = self._commit_batch([row], busy_ms, lock_timeout_ms)
             if left:
                 return list(rows[i:]), error, dropped
             dropped += lost
@@ -1147,12 +1254,34 @@ class Storage:
         """Hand the audit row (and its issued cards) to this process's writer, which commits
         it within `write_delay_ms` together with the rows of other calls (one transaction per
         batch). With `write_delay_ms == 0`, or when the writer's queue is full (the database
-        cannot keep up), the row is written now, by the caller. Never raises."""
+        cannot keep up), the row is written now, by the caller, which waits at most
+        REQUEST_LOCK_WAIT_MS for a lock (`_write_inline`). Never raises."""
         prepared = self._prepare(row)  # the row as inserted, stamped now; not the cards
         if prepared is None:
             return
         if self._writer is None or not self._writer.submit(prepared):
-            self._write_prepared([prepared])
+            self._write_inline([prepared])
+
+    def _write_inline(self, rows: list[PreparedAudit]) -> bool:
+        """A hook call's own rows, written by the call (no writer, or its queue is full): a
+        lock held by another connection is waited for at most REQUEST_LOCK_WAIT_MS (SQLite: in
+        pauses that let a gevent worker serve other calls, as `_patiently`; PostgreSQL: the
+        transaction's lock_timeout); rows still not written then are dropped, logged without
+        PHI and counted. Never raises."""
+        deadline = time.monotonic() + REQUEST_LOCK_WAIT_MS / 1000
+        pause = LOCK_POLL_FIRST_S
+        lost = 0
+        while True:
+            rows, error, dropped = self._commit_batch(rows, 0, REQUEST_LOCK_WAIT_MS)
+            lost += dropped
+            if not rows:
+                return lost == 0
+            left = deadline - time.monotonic()
+            if self.backend != "sqlite" or left <= 0 or error is None or not _sqlite_busy(error):
+                self._audit_failed(rows[0][0][1], len(rows), error or StorageError("?"))
+                return False
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, LOCK_POLL_MAX_S)
 
     def flush(self, timeout_s: float = 10.0) -> bool:
         """Commit every row submitted so far by this process (no-op without a writer).
@@ -1189,14 +1318,17 @@ class Storage:
         """Store feedback items idempotently (natural key: see FeedbackItem.natural_key).
 
         Everything is committed in one transaction before this returns; raises StorageError
-        otherwise, so that the caller never acknowledges feedback it did not keep.
+        otherwise (the database unreachable, or locked by another connection for longer than
+        REQUEST_LOCK_WAIT_MS), so that the caller never acknowledges feedback it did not keep.
         """
-        self.flush()
+        self.flush(REQUEST_FLUSH_S)  # rows not committed by then: found among those held
         self._ensure_schema()
         last_exc: Exception | None = None
         for _attempt in range(3):
             try:
-                return self._store_feedback_once(service_id, items, client_id)
+                return self._patiently(
+                    lambda: self._store_feedback_once(service_id, items, client_id)
+                )
             except IntegrityError as exc:  # a concurrent writer stored one of them first
                 last_exc = exc
                 continue
@@ -1212,7 +1344,7 @@ class Storage:
     ) -> FeedbackResult:
         now = _now()
         keys = [item.natural_key(service_id) for item in items]
-        with self.engine.begin() as conn:
+        with self._short_lock() as conn:
             existing = set(
                 conn.execute(
                     select(FeedbackRecord.natural_key).where(

@@ -31,7 +31,7 @@ from cds_service.auth import AuthError, get_authenticator, unauthorized_body
 from cds_service.config import Config
 from cds_service.discovery import SERVICE_HOOKS
 from cds_service.outcome import operation_outcome
-from cds_service.storage import FeedbackItem, StorageError, get_storage
+from cds_service.storage import RETRY_AFTER_S, FeedbackItem, StorageError, get_storage
 
 bp = Blueprint("feedback", __name__)
 
@@ -57,6 +57,14 @@ def _error(status: int, error: str, member: str | None, message: str) -> Respons
     """An OperationOutcome answer (`error` is the short code kept for the reader of this
     module; the body says it with the FHIR issue type)."""
     return _json(status, operation_outcome(status, message, member))
+
+
+def _unavailable() -> Response:
+    """503: the database could not keep the feedback now (unreachable, or locked longer than
+    storage.REQUEST_LOCK_WAIT_MS); the EHR may send it again."""
+    response = _error(503, "unavailable", None, "feedback could not be stored; retry later")
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
 
 
 def _string(value: Any, member: str, *, required: bool = True, limit: int = 255) -> str | None:
@@ -189,7 +197,7 @@ def feedback(service_id: str) -> Response:
         )
     except StorageError:
         metrics.observe_error("feedback_storage")
-        return _error(503, "unavailable", None, "feedback could not be stored; retry later")
+        return _unavailable()
     if foreign:
         index = next(i for i, item in enumerate(items) if item.card in foreign)
         member = f"feedback[{index}].card"
@@ -198,7 +206,7 @@ def feedback(service_id: str) -> Response:
         result = get_storage().store_feedback(service_id, items, client_id)
     except StorageError:
         metrics.observe_error("feedback_storage")
-        return _error(503, "unavailable", None, "feedback could not be stored; retry later")
+        return _unavailable()
     for outcome, known, duplicate in result.items:
         metrics.observe_feedback(outcome, known, duplicate)
     return _json(

@@ -25,7 +25,7 @@ from flask import Blueprint, Response, current_app, request
 from cds_service import metrics
 from cds_service.config import Config
 from cds_service.outcome import operation_outcome
-from cds_service.storage import StorageError, get_storage
+from cds_service.storage import RETRY_AFTER_S, StorageError, get_storage
 
 bp = Blueprint("ops", __name__)
 
@@ -81,7 +81,9 @@ def prometheus_metrics() -> Response:
 @bp.app_errorhandler(StorageError)
 def storage_unavailable(_exc: StorageError) -> Response:
     metrics.observe_error("storage_unavailable")
-    return _json(503, operation_outcome(503, "storage unavailable; retry later"))
+    response = _json(503, operation_outcome(503, "storage unavailable; retry later"))
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
 
 
 def install(app: Any, config: Config) -> None:
