@@ -32,7 +32,8 @@ Interface used by the request stages (see also cds_service/auth.py):
 The statements of the request path (`remember_jti`, `store_feedback`, a call's own audit row
 when the writer's queue is full) wait at most REQUEST_LOCK_WAIT_MS (500 ms) for a lock another
 connection holds, in pauses that let a gevent worker serve other calls, then fail safe (see
-REQUEST_LOCK_WAIT_MS); the other statements wait up to SQLite's busy timeout (10 s).
+REQUEST_LOCK_WAIT_MS); the writer's attempts wait WRITE_BUSY_MS (250 ms) the same way; the
+other statements wait up to SQLite's busy timeout (10 s).
 
 Patient ids never reach the database: `AuditRow.patient_id` is replaced by an HMAC-SHA256
 of it under `patient_hash_key`. When that key is empty a random key is drawn per process, so
@@ -376,8 +377,9 @@ IDLE_CHECK_S = 30.0  # an idle writer checks this often whether its Storage stil
 RETRY_FIRST_S = 0.1
 RETRY_MAX_S = 5.0
 # How long one of the writer's SQLite commits waits for the write lock before it gives the
-# batch back to be retried (the other statements wait SQLITE_BUSY_TIMEOUT_MS). Short, because
-# under gevent the whole worker stands still while SQLite waits for a lock.
+# batch back to be retried. The wait is spent in pauses between attempts that do not wait
+# (Storage._commit_patiently), in which a gevent worker serves other calls; before, it was
+# SQLite's own busy wait, which holds the whole worker still.
 WRITE_BUSY_MS = 250
 # How long a statement on the request path waits for a lock before the call fails safe: the
 # replay check of a signed call (then 503), feedback (503, never a 200 for feedback not kept),
@@ -612,7 +614,7 @@ class AuditWriter:
                 metrics.AUDIT_WRITE_FAILURES.inc(len(rows))
         elif rows:
             try:
-                left, error, _dropped = storage._commit_batch(rows, self.busy_ms)
+                left, error, _dropped = storage._commit_patiently(rows, self.busy_ms)
             except Exception as exc:  # never let the writer die silently  # noqa: BLE001
                 metrics.AUDIT_WRITE_FAILURES.inc(len(rows))
                 log.error("audit writer failed: %s", type(exc).__name__)
@@ -1265,21 +1267,36 @@ class Storage:
     def _write_inline(self, rows: list[PreparedAudit]) -> bool:
         """A hook call's own rows, written by the call (no writer, or its queue is full): a
         lock held by another connection is waited for at most REQUEST_LOCK_WAIT_MS (SQLite: in
-        pauses that let a gevent worker serve other calls, as `_patiently`; PostgreSQL: the
-        transaction's lock_timeout); rows still not written then are dropped, logged without
-        PHI and counted. Never raises."""
-        deadline = time.monotonic() + REQUEST_LOCK_WAIT_MS / 1000
+        pauses that let a gevent worker serve other calls, `_commit_patiently`; PostgreSQL:
+        the transaction's lock_timeout); rows still not written then are dropped, logged
+        without PHI and counted. Never raises."""
+        left, error, dropped = self._commit_patiently(
+            rows, REQUEST_LOCK_WAIT_MS, lock_timeout_ms=REQUEST_LOCK_WAIT_MS
+        )
+        if left:
+            self._audit_failed(left[0][0][1], len(left), error or StorageError("?"))
+        return not left and not dropped
+
+    def _commit_patiently(
+        self, rows: Sequence[PreparedAudit], wait_ms: int, lock_timeout_ms: int | None = None
+    ) -> tuple[list[PreparedAudit], BaseException | None, int]:
+        """`_commit_batch`, waiting at most `wait_ms` for a SQLite lock held by another
+        connection: attempts that do not wait (busy_timeout 0), after pauses of
+        LOCK_POLL_FIRST_S doubling to LOCK_POLL_MAX_S (time.sleep: under gevent the worker
+        serves other calls meanwhile; SQLite's own busy wait would hold it still). On
+        PostgreSQL one attempt, under `lock_timeout_ms` when given."""
+        deadline = time.monotonic() + wait_ms / 1000
         pause = LOCK_POLL_FIRST_S
         lost = 0
         while True:
-            rows, error, dropped = self._commit_batch(rows, 0, REQUEST_LOCK_WAIT_MS)
+            left_rows, error, dropped = self._commit_batch(rows, 0, lock_timeout_ms)
             lost += dropped
-            if not rows:
-                return lost == 0
+            if not left_rows:
+                return [], None, lost
             left = deadline - time.monotonic()
             if self.backend != "sqlite" or left <= 0 or error is None or not _sqlite_busy(error):
-                self._audit_failed(rows[0][0][1], len(rows), error or StorageError("?"))
-                return False
+                return left_rows, error, lost
+            rows = left_rows
             time.sleep(min(pause, left))
             pause = min(pause * 2, LOCK_POLL_MAX_S)
 
