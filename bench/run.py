@@ -381,7 +381,7 @@ def ratios(r: dict[str, Any]) -> dict[str, Any]:
     # calling each server in turn); the back-to-back figure of `run` (the next call sent the
     # moment an answer arrives, so it also waits for the worker to free the previous call's
     # objects) is reported beside it
-    back_to_back = r["order_sign"]["3000"]["latency"]["p50_ms"]
+    back_to_back = round(r["order_sign"]["3000"]["latency"]["p50_ms"], 2)
     lat3000 = comp.get("latency_3000", {})
     default3000 = lat3000.get(comp.get("default", ""))
     out["order_sign_3000_p50_ms"] = default3000["p50_ms"] if default3000 else back_to_back
