@@ -20,6 +20,7 @@ import requests
 
 from cds_service.storage import Storage
 from tests.fixtures.service import start_service
+from tests.fixtures.sqlite_lock import SqliteWriteLock
 from tests.service import samples
 
 SIGN = "/cds-services/rheum-order-sign"
@@ -83,22 +84,10 @@ def _retries(base: str) -> float:
     )
 
 
-HOLD_LOCK = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN IMMEDIATE")
-print("locked", flush=True)
-sys.stdin.readline()
-conn.execute("COMMIT")
-"""
-
-
 def test_rows_held_through_a_lock_and_feedback_meanwhile_sqlite(tmp_path: Path) -> None:
     """Another process holds SQLite's write lock (a backup, an export) while a gevent worker
     answers: its writer holds the rows and writes them all once the lock goes; feedback sent
     meanwhile on one of its cards is stored as feedback on an issued card."""
-    import subprocess
-    import sys
     import threading
     import time
 
@@ -106,16 +95,10 @@ def test_rows_held_through_a_lock_and_feedback_meanwhile_sqlite(tmp_path: Path) 
     url = f"sqlite:///{db}"
     Storage(url).dispose()  # the tables, before the lock
     served = start_service(tmp_path / "s", url, workers=1)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(db)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    holder = SqliteWriteLock(db)
     issued: list[str] = []
     answers: list[requests.Response] = []
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         for _ in range(30):
             issued.extend(card["uuid"] for card in _hook(served.base_url))
         deadline = time.monotonic() + 60
@@ -137,11 +120,7 @@ def test_rows_held_through_a_lock_and_feedback_meanwhile_sqlite(tmp_path: Path) 
         sender.start()
         time.sleep(0.5)
     finally:
-        if holder.poll() is None:
-            assert holder.stdin is not None
-            holder.stdin.write("\n")
-            holder.stdin.flush()
-            holder.wait(timeout=30)
+        holder.release()
     try:
         sender.join(timeout=90)
         [answer] = answers

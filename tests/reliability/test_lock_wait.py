@@ -11,8 +11,6 @@ lock goes, the same feedback is stored and signed calls are served.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -23,20 +21,13 @@ import requests
 from cds_service.storage import SQLITE_BUSY_TIMEOUT_MS, Storage
 from tests.fixtures.jwt import ClientSigner, bearer
 from tests.fixtures.service import start_service
+from tests.fixtures.sqlite_lock import SqliteWriteLock
 from tests.service import samples
 
 SIGN = "/cds-services/rheum-order-sign"
 ISSUER = "https://ehr-lock.test"
 # far below SQLite's busy timeout: an answer that waited for it would take 10 s
 SHORT_S = SQLITE_BUSY_TIMEOUT_MS / 1000 / 3
-HOLD_LOCK = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN IMMEDIATE")
-print("locked", flush=True)
-sys.stdin.readline()
-conn.execute("COMMIT")
-"""
 
 
 def _config(path: Path, signer: ClientSigner) -> Path:
@@ -99,28 +90,18 @@ def test_a_long_sqlite_lock_gives_fast_503s_and_the_worker_serves_on(tmp_path: P
         # feedback is sent unsigned, on a card answered to an unsigned call
         unsigned = requests.post(base + SIGN, json=body, timeout=60)
         card = unsigned.json()["cards"][0]["uuid"]
-        holder = subprocess.Popen(
-            [sys.executable, "-c", HOLD_LOCK, str(db)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        holder = SqliteWriteLock(db)
         caller = threading.Thread(target=other_calls, daemon=True)
         try:
-            assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
             caller.start()
             time.sleep(0.02)  # an unsigned call's row is queued: the writer has not failed yet
             fed, fed_took = _timed(lambda: feedback(card))
             refused = [_timed(signed) for _ in range(3)]
             time.sleep(1.0)
-            still_held = holder.poll() is None
+            still_held = holder.held()
         finally:
             stop.set()
-            if holder.poll() is None:
-                assert holder.stdin is not None
-                holder.stdin.write("\n")
-                holder.stdin.flush()
-                holder.wait(timeout=30)
+            holder.release()
             caller.join(timeout=90)
         assert still_held
         for response, took in refused:

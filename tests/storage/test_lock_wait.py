@@ -12,8 +12,6 @@ goes, the same jti and the same feedback are taken: nothing half-done was left b
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -33,54 +31,23 @@ from cds_service.storage import (
     normalise_url,
 )
 from tests.fixtures.apps import PATIENT_HASH_KEY
+from tests.fixtures.sqlite_lock import SqliteWriteLock
 
 SERVICE = "rheum-order-sign"
 ISSUER = "https://ehr-a.test"
 # far below SQLite's busy timeout: a call that waited for it would take 10 s
 SHORT_S = SQLITE_BUSY_TIMEOUT_MS / 1000 / 2
-HOLD_LOCK = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN IMMEDIATE")
-print("locked", flush=True)
-sys.stdin.readline()
-conn.execute("COMMIT")
-"""
-
-
-class _SqliteLock:
-    """Another process holding the SQLite database's write lock until `release()`."""
-
-    def __init__(self, path: Path) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", HOLD_LOCK, str(path)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        assert self.proc.stdout.readline().strip() == "locked"
-
-    def held(self) -> bool:
-        return self.proc.poll() is None
-
-    def release(self) -> None:
-        if self.proc.poll() is None:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write("\n")
-            self.proc.stdin.flush()
-            assert self.proc.wait(timeout=30) == 0
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> Iterator[tuple[str, Callable[[], _SqliteLock]]]:
+def sqlite_url(tmp_path: Path) -> Iterator[tuple[str, Callable[[], SqliteWriteLock]]]:
     db = tmp_path / "cds.db"
     url = f"sqlite:///{db}"
     Storage(url, PATIENT_HASH_KEY).dispose()  # the tables, before the lock
-    held: list[_SqliteLock] = []
+    held: list[SqliteWriteLock] = []
 
-    def take() -> _SqliteLock:
-        held.append(_SqliteLock(db))
+    def take() -> SqliteWriteLock:
+        held.append(SqliteWriteLock(db))
         return held[-1]
 
     yield url, take
@@ -124,7 +91,7 @@ def _count(url: str, sql: str) -> int:
 
 
 def test_replay_check_gives_up_soon_while_locked_then_takes_the_jti(
-    sqlite_url: tuple[str, Callable[[], _SqliteLock]],
+    sqlite_url: tuple[str, Callable[[], SqliteWriteLock]],
 ) -> None:
     url, lock = sqlite_url
     storage = Storage(url, PATIENT_HASH_KEY)
@@ -143,7 +110,7 @@ def test_replay_check_gives_up_soon_while_locked_then_takes_the_jti(
 
 
 def test_replay_purge_due_while_locked_does_not_hold_the_call(
-    sqlite_url: tuple[str, Callable[[], _SqliteLock]],
+    sqlite_url: tuple[str, Callable[[], SqliteWriteLock]],
 ) -> None:
     url, lock = sqlite_url
     storage = Storage(url, PATIENT_HASH_KEY)
@@ -161,7 +128,7 @@ def test_replay_purge_due_while_locked_does_not_hold_the_call(
 
 
 def test_feedback_is_refused_while_locked_and_stored_once_after(
-    sqlite_url: tuple[str, Callable[[], _SqliteLock]],
+    sqlite_url: tuple[str, Callable[[], SqliteWriteLock]],
 ) -> None:
     url, lock = sqlite_url
     storage = Storage(url, PATIENT_HASH_KEY, write_delay_ms=20)
@@ -184,7 +151,7 @@ def test_feedback_is_refused_while_locked_and_stored_once_after(
 
 @pytest.mark.parametrize("delay_ms", [0, 20], ids=["no-writer", "queue-full"])
 def test_own_audit_row_is_dropped_counted_without_phi_while_locked(
-    sqlite_url: tuple[str, Callable[[], _SqliteLock]],
+    sqlite_url: tuple[str, Callable[[], SqliteWriteLock]],
     delay_ms: int,
     caplog: pytest.LogCaptureFixture,
 ) -> None:

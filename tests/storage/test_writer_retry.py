@@ -9,8 +9,6 @@ database refuses is dropped alone. Waits are for an eventual state, with generou
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,16 +22,9 @@ from sqlalchemy import create_engine, text
 from cds_service import metrics
 from cds_service.storage import AuditRow, Base, FeedbackItem, Storage, normalise_url
 from tests.fixtures.apps import PATIENT_HASH_KEY
+from tests.fixtures.sqlite_lock import SqliteWriteLock
 
 SERVICE = "rheum-order-sign"
-HOLD_LOCK = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN IMMEDIATE")
-print("locked", flush=True)
-sys.stdin.readline()
-conn.execute("COMMIT")
-"""
 
 
 def _row(i: int, client: str = "https://ehr-a.test", status: int = 200) -> AuditRow:
@@ -70,38 +61,17 @@ def _eventually(check: Callable[[], bool], what: str, within_s: float = 60.0) ->
         time.sleep(0.05)
 
 
-class _LockHolder:
-    """Another process holding the SQLite database's write lock until `release()`."""
-
-    def __init__(self, path: Path) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", HOLD_LOCK, str(path)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        assert self.proc.stdout.readline().strip() == "locked"
-
-    def release(self) -> None:
-        if self.proc.poll() is None:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write("\n")
-            self.proc.stdin.flush()
-            assert self.proc.wait(timeout=30) == 0
-
-
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "cds.db"
 
 
 @pytest.fixture
-def lock(db: Path) -> Iterator[Callable[[], _LockHolder]]:
-    held: list[_LockHolder] = []
+def lock(db: Path) -> Iterator[Callable[[], SqliteWriteLock]]:
+    held: list[SqliteWriteLock] = []
 
-    def take() -> _LockHolder:
-        held.append(_LockHolder(db))
+    def take() -> SqliteWriteLock:
+        held.append(SqliteWriteLock(db))
         return held[-1]
 
     yield take
@@ -119,7 +89,7 @@ def _count(url: str, sql: str) -> int:
 
 
 def test_rows_held_while_another_process_locks_the_database_are_all_written_once(
-    db: Path, lock: Callable[[], _LockHolder]
+    db: Path, lock: Callable[[], SqliteWriteLock]
 ) -> None:
     url = f"sqlite:///{db}"
     worker = Storage(url, PATIENT_HASH_KEY, write_delay_ms=20, write_busy_ms=50)
@@ -147,7 +117,7 @@ def test_rows_held_while_another_process_locks_the_database_are_all_written_once
 
 
 def test_feedback_on_a_card_whose_row_waits_for_the_lock_is_feedback_on_an_issued_card(
-    db: Path, lock: Callable[[], _LockHolder]
+    db: Path, lock: Callable[[], SqliteWriteLock]
 ) -> None:
     """The calls the feedback route makes (the client binding, then the store), while the
     card's row is held by the writer of the process that answered it."""
@@ -208,7 +178,7 @@ def test_a_row_the_database_refuses_is_dropped_alone_and_the_queue_goes_on(
 
 
 def test_shutdown_writes_held_rows_when_the_lock_goes_within_its_time(
-    db: Path, lock: Callable[[], _LockHolder]
+    db: Path, lock: Callable[[], SqliteWriteLock]
 ) -> None:
     url = f"sqlite:///{db}"
     worker = Storage(url, PATIENT_HASH_KEY, write_delay_ms=20, write_busy_ms=50)
@@ -230,7 +200,7 @@ def test_shutdown_writes_held_rows_when_the_lock_goes_within_its_time(
 
 
 def test_shutdown_drops_and_counts_what_the_locked_database_never_took(
-    db: Path, lock: Callable[[], _LockHolder]
+    db: Path, lock: Callable[[], SqliteWriteLock]
 ) -> None:
     url = f"sqlite:///{db}"
     worker = Storage(url, PATIENT_HASH_KEY, write_delay_ms=20, write_busy_ms=50)
