@@ -35,7 +35,7 @@ from cds_service.normalise import normalise
 from cds_service.normalise.orders import recognise_orders
 from cds_service.outcome import operation_outcome
 from cds_service.request import RequestError, parse_hook_request
-from cds_service.storage import AuditRow, StorageError
+from cds_service.storage import RETRY_AFTER_S, AuditRow, StorageError
 
 if TYPE_CHECKING:
     from cds_service.runtime import Runtime
@@ -127,6 +127,8 @@ def handle_hook(
     except StorageError:
         outcome.status = 503
         outcome.body = operation_outcome(503, "replay cache not reachable")
+        # the call may be sent again: the database is usually back within seconds
+        outcome.headers["Retry-After"] = str(RETRY_AFTER_S)
         return outcome
     clock.lap("auth")
 
