@@ -132,6 +132,10 @@ class AuditRecord(Base):
     unavailable: Mapped[str] = mapped_column(Text)  # JSON array of data keys
     timings_ms: Mapped[str] = mapped_column(Text)  # JSON object stage -> ms
     language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # random, drawn when the call's row is made: a batch committed although its writer never
+    # read the answer (the connection lost during COMMIT) is not stored twice when tried
+    # again. NULL: rows written before the column existed.
+    call_id: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True, index=True)
 
 
 class IssuedCard(Base):
@@ -183,6 +187,7 @@ AUDIT_COLUMNS = (
     "unavailable",
     "timings_ms",
     "language",
+    "call_id",
 )
 CARD_COLUMNS = (
     "uuid",
@@ -194,6 +199,19 @@ CARD_COLUMNS = (
     "client_id",
 )
 _AT, _ISSUED_AT = AUDIT_COLUMNS.index("at"), CARD_COLUMNS.index("issued_at")
+# (table, column, statements adding it) to databases made before the column existed; the
+# unique index is the one create_all makes for `unique=True, index=True` on a new table
+_ADDED_COLUMNS = (
+    ("issued_card", "client_id", ("ALTER TABLE issued_card ADD COLUMN client_id VARCHAR(512)",)),
+    (
+        "audit",
+        "call_id",
+        (
+            "ALTER TABLE audit ADD COLUMN call_id VARCHAR(32)",
+            "CREATE UNIQUE INDEX IF NOT EXISTS ix_audit_call_id ON audit (call_id)",
+        ),
+    ),
+)
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 # SQLite result codes (primary) of a write that may succeed later: BUSY, LOCKED, NOMEM, IOERR,
 # FULL, CANTOPEN, PROTOCOL
@@ -221,13 +239,17 @@ class _DriverInserts:
     SQLAlchemy's per-statement work (execution context, compiled parameters, a bind processor
     per value) was most of a batch's CPU. The timestamps are converted by SQLAlchemy's own
     bind processor of the column type, so the stored values are those SQLAlchemy writes (and
-    reads back). A uuid already stored keeps its first row (ON CONFLICT DO NOTHING)."""
+    reads back). A card uuid or an audit row's call id already stored keeps its first row
+    (ON CONFLICT DO NOTHING): a batch tried again after its commit's answer was lost."""
 
     def __init__(self, engine: Engine) -> None:
         dialect = engine.dialect
         mark = _PLACEHOLDERS.get(dialect.paramstyle)
         self.supported = dialect.name in ("sqlite", "postgresql") and mark is not None
-        self.audit_sql = _insert_sql(AuditRecord.__tablename__, AUDIT_COLUMNS, mark or "?")
+        self.audit_sql = (
+            _insert_sql(AuditRecord.__tablename__, AUDIT_COLUMNS, mark or "?")
+            + " ON CONFLICT (call_id) DO NOTHING"
+        )
         self.cards_sql = (
             _insert_sql(IssuedCard.__tablename__, CARD_COLUMNS, mark or "?")
             + " ON CONFLICT (uuid) DO NOTHING"
@@ -803,11 +825,19 @@ class Storage:
             self._schema_ready = True
 
     def _add_missing_columns(self) -> None:
-        """Columns added after a table was first created (create_all adds tables only)."""
-        columns = {c["name"] for c in inspect(self.engine).get_columns("issued_card")}
-        if "client_id" not in columns:
-            with self.engine.begin() as conn:
-                conn.execute(text("ALTER TABLE issued_card ADD COLUMN client_id VARCHAR(512)"))
+        """Columns added after a table was first created (create_all adds tables only). Each
+        in its own transaction; when another process added it meanwhile, its ALTER fails and
+        the column is there: looked at again rather than raised."""
+        for table, column, statements in _ADDED_COLUMNS:
+            if column in {c["name"] for c in inspect(self.engine).get_columns(table)}:
+                continue
+            try:
+                with self.engine.begin() as conn:
+                    for statement in statements:
+                        conn.execute(text(statement))
+            except SQLAlchemyError:
+                if column not in {c["name"] for c in inspect(self.engine).get_columns(table)}:
+                    raise
 
     def dispose(self) -> None:
         self.close()
@@ -1033,10 +1063,18 @@ class Storage:
     ) -> None:
         """_insert_rows for other databases, through SQLAlchemy Core."""
         with self.engine.begin() as conn:
-            if audits:
-                conn.execute(
-                    insert(AuditRecord), [dict(zip(AUDIT_COLUMNS, r, strict=True)) for r in audits]
+            calls = [dict(zip(AUDIT_COLUMNS, r, strict=True)) for r in audits]
+            if calls:
+                stored = set(
+                    conn.execute(
+                        select(AuditRecord.call_id).where(
+                            AuditRecord.call_id.in_([r["call_id"] for r in calls])
+                        )
+                    ).scalars()
                 )
+                calls = [r for r in calls if r["call_id"] not in stored]
+            if calls:
+                conn.execute(insert(AuditRecord), calls)
             if not cards:
                 return
             wanted = [dict(zip(CARD_COLUMNS, r, strict=True)) for r in cards]
@@ -1136,6 +1174,7 @@ class Storage:
             _json_text(list(row.unavailable)),
             _json_text({k: round(float(v), 2) for k, v in row.timings_ms.items()}),
             row.language,
+            os.urandom(16).hex(),  # call_id
         )
         cards = self._card_rows(row.service_id, row.hook_instance, row.cards, stamp, row.client_id)
         return values, cards

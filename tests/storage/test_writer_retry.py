@@ -2,9 +2,10 @@
 
 Another process holds SQLite's write lock (`BEGIN IMMEDIATE`, as a backup or an export
 would) longer than the writer waits for it; on PostgreSQL the writer's connection is dropped
-by the server (`pg_terminate_backend`) while it waits for a lock. Nothing is lost or written
-twice; feedback on a card whose row waits is taken as feedback on an issued card; a row the
-database refuses is dropped alone. Waits are for an eventual state, with generous limits.
+by the server (`pg_terminate_backend`) while it waits for a lock, or breaks after the server
+committed and before the writer read its answer. Nothing is lost or written twice; feedback
+on a card whose row waits is taken as feedback on an issued card; a row the database refuses
+is dropped alone. Waits are for an eventual state, with generous limits.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy import create_engine, text
 from cds_service import metrics
 from cds_service.storage import AuditRow, Base, FeedbackItem, Storage, normalise_url
 from tests.fixtures.apps import PATIENT_HASH_KEY
+from tests.fixtures.pg_commit_cut import CommitCut
 from tests.fixtures.sqlite_lock import SqliteWriteLock
 
 SERVICE = "rheum-order-sign"
@@ -255,3 +257,32 @@ def test_rows_survive_a_dropped_connection_postgres(postgres_url: str) -> None:
     finally:
         worker.dispose()
         engine.dispose()
+
+
+@pytest.mark.integration
+def test_a_batch_whose_commit_answer_is_lost_is_written_once_postgres(postgres_url: str) -> None:
+    """The server commits a batch and the connection breaks before the writer reads "COMMIT":
+    the writer cannot tell it from a failed commit and tries the batch again; the calls must
+    not be audited twice (the hook-call counts of the analytics would double)."""
+    engine = create_engine(normalise_url(postgres_url))
+    Base.metadata.drop_all(engine)
+    target = engine.url
+    with CommitCut(target.host or "127.0.0.1", int(target.port or 5432)) as proxy:
+        worker = Storage(proxy.url_for(postgres_url), PATIENT_HASH_KEY, write_delay_ms=20)
+        try:
+            worker.submit_audit(_row(0))
+            assert worker.flush(timeout_s=30)
+            retried = _retries()
+            proxy.arm()
+            for i in range(1, 20):
+                worker.submit_audit(_row(i))
+            assert proxy.wait_cut(30), "no COMMIT went through the proxy"
+            _eventually(lambda: _retries() >= retried + 1, "the writer tried again")
+            assert worker.flush(timeout_s=30)
+            instances = [r["hook_instance"] for r in worker.audit_rows(limit=1000)]
+            assert sorted(instances) == sorted(f"hi-{i}" for i in range(20))
+            assert _count(postgres_url, "SELECT count(*) FROM issued_card") == 20
+            assert proxy.cuts == 1
+        finally:
+            worker.dispose()
+            engine.dispose()
