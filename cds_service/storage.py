@@ -199,19 +199,15 @@ CARD_COLUMNS = (
     "client_id",
 )
 _AT, _ISSUED_AT = AUDIT_COLUMNS.index("at"), CARD_COLUMNS.index("issued_at")
-# (table, column, statements adding it) to databases made before the column existed; the
-# unique index is the one create_all makes for `unique=True, index=True` on a new table
+# (table, column, its SQL type) added to databases made before the column existed
 _ADDED_COLUMNS = (
-    ("issued_card", "client_id", ("ALTER TABLE issued_card ADD COLUMN client_id VARCHAR(512)",)),
-    (
-        "audit",
-        "call_id",
-        (
-            "ALTER TABLE audit ADD COLUMN call_id VARCHAR(32)",
-            "CREATE UNIQUE INDEX IF NOT EXISTS ix_audit_call_id ON audit (call_id)",
-        ),
-    ),
+    ("issued_card", "client_id", "VARCHAR(512)"),
+    ("audit", "call_id", "VARCHAR(32)"),
 )
+# (table, name, kind, columns): indexes of added columns, as create_all makes them on a new
+# table (`unique=True, index=True`), made when missing at each start (a process stopped
+# between adding a column and its index leaves no column without it)
+_ENSURED_INDEXES = (("audit", "ix_audit_call_id", "UNIQUE INDEX", "call_id"),)
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 # SQLite result codes (primary) of a write that may succeed later: BUSY, LOCKED, NOMEM, IOERR,
 # FULL, CANTOPEN, PROTOCOL
@@ -825,18 +821,24 @@ class Storage:
             self._schema_ready = True
 
     def _add_missing_columns(self) -> None:
-        """Columns added after a table was first created (create_all adds tables only). Each
-        in its own transaction; when another process added it meanwhile, its ALTER fails and
-        the column is there: looked at again rather than raised."""
-        for table, column, statements in _ADDED_COLUMNS:
+        """Columns added after a table was first created (create_all adds tables only), then
+        their indexes. When another process added a column meanwhile, the ALTER fails and the
+        column is there: looked at again rather than raised."""
+        for table, column, sql_type in _ADDED_COLUMNS:
             if column in {c["name"] for c in inspect(self.engine).get_columns(table)}:
                 continue
             try:
                 with self.engine.begin() as conn:
-                    for statement in statements:
-                        conn.execute(text(statement))
+                    conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
             except SQLAlchemyError:
                 if column not in {c["name"] for c in inspect(self.engine).get_columns(table)}:
+                    raise
+        for table, name, kind, columns in _ENSURED_INDEXES:
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(text(f"CREATE {kind} IF NOT EXISTS {name} ON {table} ({columns})"))
+            except SQLAlchemyError:
+                if name not in {i["name"] for i in inspect(self.engine).get_indexes(table)}:
                     raise
 
     def dispose(self) -> None:

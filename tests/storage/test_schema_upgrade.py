@@ -100,3 +100,26 @@ def test_an_old_database_gets_the_call_id_and_keeps_its_rows(url: str) -> None:
         Storage(url, PATIENT_HASH_KEY, write_delay_ms=0).dispose()
     finally:
         engine.dispose()
+
+
+def test_a_call_id_column_without_its_index_gets_it(url: str) -> None:
+    """A process stopped after adding the column and before its index (SQLite runs the two
+    statements apart): the next start makes the index, so that rows tried again still
+    collide with their first copy instead of failing the insert."""
+    engine = create_engine(normalise_url(url))
+    try:
+        _make_old_database(engine)
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE audit ADD COLUMN call_id VARCHAR(32)"))
+        storage = Storage(url, PATIENT_HASH_KEY, write_delay_ms=0)
+        try:
+            storage.submit_audit(_row(0))
+            assert len(storage.audit_rows(limit=100)) == OLD_ROWS + 1
+        finally:
+            storage.dispose()
+        [index] = [
+            i for i in inspect(engine).get_indexes("audit") if i["name"] == "ix_audit_call_id"
+        ]
+        assert index["unique"] and index["column_names"] == ["call_id"]
+    finally:
+        engine.dispose()
