@@ -47,6 +47,7 @@ from __future__ import annotations
 import atexit
 import collections
 import contextlib
+import functools
 import hashlib
 import hmac
 import json
@@ -822,24 +823,35 @@ class Storage:
 
     def _add_missing_columns(self) -> None:
         """Columns added after a table was first created (create_all adds tables only), then
-        their indexes. When another process added a column meanwhile, the ALTER fails and the
-        column is there: looked at again rather than raised."""
+        their indexes."""
         for table, column, sql_type in _ADDED_COLUMNS:
-            if column in {c["name"] for c in inspect(self.engine).get_columns(table)}:
-                continue
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
-            except SQLAlchemyError:
-                if column not in {c["name"] for c in inspect(self.engine).get_columns(table)}:
-                    raise
+            self._ddl_once(
+                f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}",
+                functools.partial(self._has_column, table, column),
+            )
         for table, name, kind, columns in _ENSURED_INDEXES:
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(text(f"CREATE {kind} IF NOT EXISTS {name} ON {table} ({columns})"))
-            except SQLAlchemyError:
-                if name not in {i["name"] for i in inspect(self.engine).get_indexes(table)}:
-                    raise
+            self._ddl_once(
+                f"CREATE {kind} IF NOT EXISTS {name} ON {table} ({columns})",
+                functools.partial(self._has_index, table, name),
+            )
+
+    def _ddl_once(self, statement: str, done: Callable[[], bool]) -> None:
+        """Run `statement` unless `done()`. When another process ran it meanwhile, it fails
+        and `done()` is then true: looked at again rather than raised."""
+        if done():
+            return
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(text(statement))
+        except SQLAlchemyError:
+            if not done():
+                raise
+
+    def _has_column(self, table: str, name: str) -> bool:
+        return name in {c["name"] for c in inspect(self.engine).get_columns(table)}
+
+    def _has_index(self, table: str, name: str) -> bool:
+        return name in {i["name"] for i in inspect(self.engine).get_indexes(table)}
 
     def dispose(self) -> None:
         self.close()
