@@ -81,15 +81,6 @@ def _row(i: int) -> AuditRow:
     )
 
 
-def _count(url: str, sql: str) -> int:
-    engine = create_engine(normalise_url(url))
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text(sql)).scalar_one())
-    finally:
-        engine.dispose()
-
-
 def test_replay_check_gives_up_soon_while_locked_then_takes_the_jti(
     sqlite_url: tuple[str, Callable[[], SqliteWriteLock]],
 ) -> None:
