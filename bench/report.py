@@ -28,6 +28,16 @@ def markdown(r: dict[str, Any]) -> str:
             f["json.loads_600"],
         ),
         _row("floor: orjson.loads, same body", f["orjson.loads_600"]),
+        *(
+            [
+                _row(
+                    "floor: orjson.loads, 3 000-resource body (collector paused)",
+                    f["orjson.loads_3000"],
+                )
+            ]
+            if "orjson.loads_3000" in f
+            else []
+        ),
         _row("engine alone (normalise + assess + render), 600 resources", r["engine_600"]["total"]),
         _row("  of which normalise", r["engine_600"]["normalise"]),
         _row("  of which assess", r["engine_600"]["assess"]),
@@ -155,6 +165,19 @@ def comparison_table(comp: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _parse_floor_3000(r: dict[str, Any]) -> str:
+    """The 3 000-resource body parsed by orjson and nothing else, in the same run: the host's
+    speed that day, which moves the 3 000-resource p50 with it."""
+    parse = r["floors"].get("orjson.loads_3000")
+    ratio = r.get("ratios", {}).get("order_sign_3000_p50_over_orjson_parse")
+    if not parse or ratio is None:
+        return ""
+    return (
+        f"; orjson.loads of the same body alone, in the client, in this run: "
+        f"{parse['p50_ms']:.2f} ms (the order-sign p50 is {ratio}× that)"
+    )
+
+
 def summary(r: dict[str, Any]) -> list[str]:
     """Issue 16's figures first: the three HealthChain ratios of the default server, the
     3 000-resource p50, memory over the soak, and the engine A/B of issue 11."""
@@ -176,6 +199,7 @@ def summary(r: dict[str, Any]) -> list[str]:
                 if back is not None and back != ratios["order_sign_3000_p50_ms"]
                 else ""
             )
+            + _parse_floor_3000(r)
         )
     mem = r.get("memory", {})
     if "rss_mb_end" in mem:

@@ -57,3 +57,27 @@ def test_without_the_interleaved_run_the_back_to_back_figure_is_the_one() -> Non
     assert r["ratios"]["order_sign_3000_p50_ms"] == 12.5
     assert "vs_healthchain_3000_p50" not in r["ratios"]
     assert "back to back, the next call" not in markdown(r)
+
+
+def test_the_3000_resource_body_parsed_alone_is_shown_beside_its_p50() -> None:
+    """A reader of one run sees how fast the host read JSON that day: the same body parsed by
+    orjson and nothing else, and the order-sign p50 as a multiple of it."""
+    r = _result(gevent_3000=12.0, back_to_back=11.0)
+    r["floors"]["orjson.loads_3000"] = {"p50_ms": 4.0, "p95_ms": 5.0, "p99_ms": 6.0}
+    r["ratios"] = ratios(r)
+    assert r["ratios"]["order_sign_3000_p50_over_orjson_parse"] == 3.0
+    text = markdown(r)
+    assert "orjson.loads of the same body alone, in the client, in this run: 4.00 ms" in text
+    assert "(the order-sign p50 is 3.0× that)" in text
+    assert (
+        "| floor: orjson.loads, 3 000-resource body (collector paused) | 4.00 | 5.00 | 6.00 |  |"
+        in text
+    )
+
+
+def test_a_run_without_the_3000_resource_parse_floor_still_reports() -> None:
+    r = _result(gevent_3000=12.0, back_to_back=11.0)
+    r["floors"].pop("orjson.loads_3000", None)
+    r["ratios"] = ratios(r)
+    assert "order_sign_3000_p50_over_orjson_parse" not in r["ratios"]
+    assert "orjson.loads of the same body alone" not in markdown(r)
