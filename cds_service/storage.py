@@ -133,9 +133,10 @@ class AuditRecord(Base):
     unavailable: Mapped[str] = mapped_column(Text)  # JSON array of data keys
     timings_ms: Mapped[str] = mapped_column(Text)  # JSON object stage -> ms
     language: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    # random, drawn when the call's row is made: a batch committed although its writer never
-    # read the answer (the connection lost during COMMIT) is not stored twice when tried
-    # again. NULL: rows written before the column existed.
+    # unique without coordination (`_call_id`: time, then random bits), drawn when the call's
+    # row is made: a batch committed although its writer never read the answer (the
+    # connection lost during COMMIT) is not stored twice when tried again. NULL: rows written
+    # before the column existed.
     call_id: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True, index=True)
 
 
