@@ -31,6 +31,7 @@ from cds_service.storage import (
     normalise_url,
 )
 from tests.fixtures.apps import PATIENT_HASH_KEY
+from tests.fixtures.audit_rows import audit_row
 from tests.fixtures.sqlite_lock import SqliteWriteLock
 
 SERVICE = "rheum-order-sign"
@@ -69,16 +70,7 @@ def _feedback(card: str = "card-1") -> FeedbackItem:
 
 
 def _row(i: int) -> AuditRow:
-    return AuditRow(
-        service_id=SERVICE,
-        hook="order-sign",
-        hook_instance=f"hi-{i}",
-        status=200,
-        patient_id=f"patient-secret-{i}",
-        client_id=ISSUER,
-        rule_ids=["JAKI-AGE-65"],
-        cards=[{"uuid": f"card-{i}", "indicator": "warning"}],
-    )
+    return audit_row(i, client=ISSUER, patient="patient-secret")
 
 
 def test_replay_check_gives_up_soon_while_locked_then_takes_the_jti(

@@ -13,21 +13,13 @@ from sqlalchemy.engine import Engine
 
 from cds_service.storage import AuditRow, Base, Storage, normalise_url
 from tests.fixtures.apps import PATIENT_HASH_KEY
+from tests.fixtures.audit_rows import audit_row
 
 OLD_ROWS = 3
 
 
 def _row(i: int) -> AuditRow:
-    return AuditRow(
-        service_id="rheum-order-sign",
-        hook="order-sign",
-        hook_instance=f"new-{i}",
-        status=200,
-        patient_id=f"patient-{i}",
-        client_id="https://ehr.test",
-        rule_ids=[],
-        cards=[{"uuid": f"card-{i}", "indicator": "info"}],
-    )
+    return audit_row(i, client="https://ehr.test", instance="new", rule_ids=())
 
 
 def _make_old_database(engine: Engine) -> None:

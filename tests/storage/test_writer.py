@@ -14,27 +14,11 @@ from sqlalchemy import event
 
 from cds_service.storage import AuditRow, FeedbackItem, Storage
 from tests.fixtures.apps import PATIENT_HASH_KEY
+from tests.fixtures.audit_rows import audit_row
 
 
 def _row(i: int, client: str | None = "https://ehr-a.test") -> AuditRow:
-    return AuditRow(
-        service_id="rheum-order-sign",
-        hook="order-sign",
-        hook_instance=f"hi-{i}",
-        status=200,
-        patient_id=f"patient-{i}",
-        client_id=client,
-        rule_ids=["JAKI-AGE-65"],
-        cards=[
-            {
-                "uuid": f"card-{i}",
-                "indicator": "warning",
-                "extension": {"org.rheum-cds": {"findings": [{"id": "JAKI-AGE-65"}]}},
-            }
-        ],
-        timings_ms={"total": 3.2},
-        language="en",
-    )
+    return audit_row(i, client=client, timings_ms={"total": 3.2}, language="en")
 
 
 def _transactions(storage: Storage) -> list[int]:

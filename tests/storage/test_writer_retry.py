@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, text
 from cds_service import metrics
 from cds_service.storage import AuditRow, Base, FeedbackItem, Storage, normalise_url
 from tests.fixtures.apps import PATIENT_HASH_KEY
+from tests.fixtures.audit_rows import audit_row
 from tests.fixtures.pg_commit_cut import CommitCut
 from tests.fixtures.sqlite_lock import SqliteWriteLock
 
@@ -30,22 +31,7 @@ SERVICE = "rheum-order-sign"
 
 
 def _row(i: int, client: str = "https://ehr-a.test", status: int = 200) -> AuditRow:
-    return AuditRow(
-        service_id=SERVICE,
-        hook="order-sign",
-        hook_instance=f"hi-{i}",
-        status=status,
-        patient_id=f"patient-{i}",
-        client_id=client,
-        rule_ids=["JAKI-AGE-65"],
-        cards=[
-            {
-                "uuid": f"card-{i}",
-                "indicator": "warning",
-                "extension": {"org.rheum-cds": {"findings": [{"id": "JAKI-AGE-65"}]}},
-            }
-        ],
-    )
+    return audit_row(i, client=client, status=status)
 
 
 def _retries() -> float:
