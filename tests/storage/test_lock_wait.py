@@ -31,10 +31,9 @@ from cds_service.storage import (
     normalise_url,
 )
 from tests.fixtures.apps import PATIENT_HASH_KEY
-from tests.fixtures.audit_rows import audit_row
+from tests.fixtures.audit_rows import SERVICE, audit_row
 from tests.fixtures.sqlite_lock import SqliteWriteLock
 
-SERVICE = "rheum-order-sign"
 ISSUER = "https://ehr-a.test"
 # far below SQLite's busy timeout: a call that waited for it would take 10 s
 SHORT_S = SQLITE_BUSY_TIMEOUT_MS / 1000 / 2

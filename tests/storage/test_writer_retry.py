@@ -23,11 +23,9 @@ from sqlalchemy import create_engine, text
 from cds_service import metrics
 from cds_service.storage import AuditRow, Base, FeedbackItem, Storage, normalise_url
 from tests.fixtures.apps import PATIENT_HASH_KEY
-from tests.fixtures.audit_rows import audit_row
+from tests.fixtures.audit_rows import SERVICE, audit_row
 from tests.fixtures.pg_commit_cut import CommitCut
 from tests.fixtures.sqlite_lock import SqliteWriteLock
-
-SERVICE = "rheum-order-sign"
 
 
 def _row(i: int, client: str = "https://ehr-a.test", status: int = 200) -> AuditRow:
