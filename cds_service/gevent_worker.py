@@ -57,6 +57,8 @@ from gunicorn.http.body import Body, LengthReader
 from gunicorn.workers import ggevent
 from gunicorn.workers.ggevent import GeventWorker as _GunicornGeventWorker
 
+from cds_service.request_head import CommonHead, Limits, common_head
+
 
 def read_ahead(unreader: Any) -> int | None:
     """How many bytes gunicorn's parser holds read ahead of the socket (the start of a
@@ -272,6 +274,7 @@ class ReusingPool(Pool):  # type: ignore[misc]
 
 class GeventWorker(_GunicornGeventWorker):  # type: ignore[misc]
     lean_loop = False  # set per worker at start: the configuration and gunicorn allow it
+    head_limits: Limits | None = None  # set with lean_loop when common heads are read here
 
     def init_process(self) -> None:
         gevent.config.track_greenlet_tree = False
@@ -282,11 +285,27 @@ class GeventWorker(_GunicornGeventWorker):  # type: ignore[misc]
             and "h2" not in getattr(cfg, "http_protocols", "h1")
             and read_ahead_is_visible(cfg)
         )
+        if self.lean_loop and cfg.proxy_protocol == "off":
+            self.head_limits = Limits(cfg)
         if self.lean_loop:
             ggevent.Pool = ReusingPool  # what gunicorn's run() serves each listener with
         for listener in self.sockets:
             widen_receive_buffer(listener)
         super().init_process()
+
+    def common_request(self, data: bytes, unreader: Any, sock: Any) -> CommonHead | None:
+        """The request whose head `data` (the first bytes read of it) holds whole, when it is
+        of the plain shape `request_head.common_head` reads, with its body reader; else None,
+        and `data` is handed to gunicorn's parser."""
+        end = data.find(b"\r\n\r\n") if self.head_limits is not None else -1
+        req = common_head(data[:end], self.head_limits) if end > 0 else None
+        if req is None:
+            unreader.unread(data)
+            return None
+        if len(data) > end + 4:
+            unreader.unread(data[end + 4 :])  # the start of the body
+        req.body = WholeBody(LengthReader(unreader, req.content_length), sock)
+        return req
 
     def handle(self, listener: Any, client: Any, addr: Any) -> None:
         if not self.lean_loop:
@@ -301,30 +320,38 @@ class GeventWorker(_GunicornGeventWorker):  # type: ignore[misc]
             try:
                 listener_name = listener.getsockname()
                 proxy_protocol_info: dict[str, Any] = {}
-                first = True
+                served: Any = None  # the last request served (gunicorn's or a CommonHead)
                 while True:
                     req = None
                     deadline.start()
                     try:
-                        if not first and not read_ahead(unreader):
-                            # idle on a kept-alive connection: wait for the next request
-                            if getattr(getattr(parser.mesg, "body", None), "failed", False):
-                                break  # the last body was malformed: gunicorn stops here too
+                        if getattr(getattr(served, "body", None), "failed", False):
+                            break  # the last body was malformed: gunicorn stops here too
+                        if type(served) is CommonHead:
+                            # what the application left of its body is read and dropped, as
+                            # gunicorn's parser does before the next request
+                            while served.body.read(8192):
+                                pass
+                        if not read_ahead(unreader):
+                            # the first request, or idle on a kept-alive connection: wait for
+                            # what the client sends
                             data = client.recv(8192)
                             if not data:
                                 break  # the client closed it
-                            unreader.unread(data)
-                        req = next(parser)
+                            req = self.common_request(data, unreader, client)
+                        if req is None:
+                            req = next(parser)
                     except gevent.Timeout as exc:
                         if exc is not deadline:
                             raise
                         break  # no (complete) request head within keepalive seconds
                     finally:
                         deadline.cancel()
-                    first = False
                     if not req:
                         break
-                    whole_body(req, unreader, client)
+                    served = req
+                    if type(req) is not CommonHead:
+                        whole_body(req, unreader, client)
                     if req.proxy_protocol_info:
                         proxy_protocol_info = req.proxy_protocol_info
                     else:
