@@ -3,7 +3,10 @@ with a leaner connection loop) serves connections as gunicorn's gevent worker do
 and pipelined requests are answered, a client that closes after its answer ends the
 connection, an idle kept-alive connection and a request head that has not arrived within the
 keep-alive time (5 s) are closed, and gunicorn's request-line limit still refuses a longer one.
-Loopback only, raw sockets, bounded in count and time."""
+Plain hook heads, which the worker reads itself (request_head.py), mix with heads gunicorn's
+parser reads on one connection; a body the service did not read is skipped, never served as a
+request; the framing shapes of request smuggling meet gunicorn's refusal. Loopback only, raw
+sockets, bounded in count and time."""
 
 from __future__ import annotations
 
@@ -124,6 +127,65 @@ def test_a_post_body_sent_after_a_pause_on_a_kept_alive_connection_is_read(
         status, _, answer = _read_response(sock, buffered)
         assert status == 400
         assert json.loads(answer)["resourceType"] == "OperationOutcome"
+
+
+def _post(path: str, body: bytes, extra: bytes = b"") -> bytes:
+    return (
+        b"POST " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\n"
+        + extra
+        + b"Content-Length: %d\r\n\r\n" % len(body)
+        + body
+    )
+
+
+def test_a_body_the_service_does_not_read_is_not_read_as_the_next_request(
+    served: ServedService,
+) -> None:
+    """A hook call to an unknown service is answered 404 without reading its body; that body
+    (here shaped like a request of its own) is skipped, not served, before the next request
+    on the connection (a plain head, read by the worker itself: request_head.py)."""
+    hidden = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+    first = _post("/cds-services/no-such-service", hidden)
+    second = _post("/cds-services/rheum-order-sign", b"{", b"Connection: close\r\n")
+    with _connect(served) as sock:
+        sock.sendall(first + second)
+        buffered = bytearray()
+        assert _read_response(sock, buffered)[0] == 404
+        status, _, answer = _read_response(sock, buffered)  # the second request
+        assert status == 400
+        assert json.loads(answer)["resourceType"] == "OperationOutcome"
+        assert _closed_by_server(sock, within_s=5)
+
+
+def test_plain_and_other_heads_on_one_connection_are_answered_in_order(
+    served: ServedService,
+) -> None:
+    plain = _post("/cds-services/rheum-order-sign", b"{")
+    chunked = (
+        b"POST /cds-services/rheum-order-sign HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n0\r\n\r\n"
+    )
+    last = _post("/cds-services/no-such-service", b"{}", b"Connection: close\r\n")
+    with _connect(served) as sock:
+        sock.sendall(plain + chunked + plain + last)
+        buffered = bytearray()
+        assert [_read_response(sock, buffered)[0] for _ in range(4)] == [400, 400, 400, 404]
+
+
+def test_smuggling_shapes_get_gunicorns_refusal(served: ServedService) -> None:
+    both = (
+        b"POST /cds-services/rheum-order-sign HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+    )
+    twice = (
+        b"POST /cds-services/rheum-order-sign HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Length: 1\r\nContent-Length: 40\r\n\r\n{"
+    )
+    for head in (both, twice):
+        with _connect(served) as sock:
+            sock.sendall(head)
+            assert _read_response(sock, bytearray())[0] == 400
 
 
 def test_an_idle_kept_alive_connection_is_closed_after_the_keepalive_time(

@@ -3,14 +3,11 @@ hands every other head to gunicorn's parser. Whatever it reads must be what guni
 reads from the same bytes: the same WSGI environ, the same body length, the same keep-alive
 decision; and every head gunicorn refuses, or decides by configuration or by peer, must go to
 gunicorn. Compared on generated heads (hypothesis) and on the shapes request smuggling and
-header tricks use; then over a real connection to `rheum-cds serve`."""
+header tricks use (the same over a connection to `rheum-cds serve`: test_gevent_worker.py)."""
 
 from __future__ import annotations
 
 import io
-import json
-import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,7 +18,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cds_service.request_head import CommonHead, Limits, common_head
-from tests.fixtures.service import ServedService, start_service
 
 LISTENER = ("127.0.0.1", 8080)
 PEER = ("127.0.0.1", 50123)
@@ -266,99 +262,6 @@ def test_generated_heads_are_read_as_gunicorn_reads_them_or_handed_on(
         lines.append(f"Content-Length: {length}")
     head = "\r\n".join(lines).encode("latin-1")
     _same_as_gunicorn(head)  # asserts the two agree whenever common_head reads it
-
-
-# --- over a connection to `rheum-cds serve` -------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedService]:
-    work = tmp_path_factory.mktemp("request-head")
-    service = start_service(work, f"sqlite:///{work / 'cds.db'}", workers=1)
-    try:
-        yield service
-    finally:
-        service.stop()
-
-
-def _exchange(served: ServedService, data: bytes, answers: int) -> list[tuple[int, bytes]]:
-    port = int(served.base_url.rsplit(":", 1)[1])
-    out: list[tuple[int, bytes]] = []
-    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
-        sock.sendall(data)
-        buffered = b""
-        while len(out) < answers:
-            while b"\r\n\r\n" not in buffered:
-                piece = sock.recv(65536)
-                assert piece, "the connection closed before an answer"
-                buffered += piece
-            head, _, rest = buffered.partition(b"\r\n\r\n")
-            lines = head.decode("latin-1").split("\r\n")
-            fields = {
-                k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:])
-            }
-            length = int(fields["content-length"])
-            while len(rest) < length:
-                piece = sock.recv(65536)
-                assert piece
-                rest += piece
-            out.append((int(lines[0].split()[1]), rest[:length]))
-            buffered = rest[length:]
-    return out
-
-
-def _post(path: str, body: bytes, extra: bytes = b"") -> bytes:
-    return (
-        b"POST "
-        + path.encode()
-        + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        + extra
-        + b"Content-Length: "
-        + str(len(body)).encode()
-        + b"\r\n\r\n"
-        + body
-    )
-
-
-def test_a_body_the_service_does_not_read_is_not_read_as_the_next_request(
-    served: ServedService,
-) -> None:
-    """A hook call to an unknown service is answered 404 without reading its body; that body
-    (here shaped like a request of its own) must be skipped, not served, before the next
-    request on the connection."""
-    hidden = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
-    first = _post("/cds-services/no-such-service", hidden)
-    second = _post("/cds-services/rheum-order-sign", b"{", b"Connection: close\r\n")
-    answers = _exchange(served, first + second, 2)
-    assert answers[0][0] == 404
-    assert answers[1][0] == 400  # the second request, read where the first body ends
-    assert json.loads(answers[1][1])["resourceType"] == "OperationOutcome"
-
-
-def test_plain_and_other_heads_on_one_connection_are_answered_in_order(
-    served: ServedService,
-) -> None:
-    plain = _post("/cds-services/rheum-order-sign", b"{")
-    chunked = (
-        b"POST /cds-services/rheum-order-sign HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n0\r\n\r\n"
-    )
-    last = _post("/cds-services/no-such-service", b"{}", b"Connection: close\r\n")
-    answers = _exchange(served, plain + chunked + plain + last, 4)
-    assert [status for status, _ in answers] == [400, 400, 400, 404]
-
-
-def test_smuggling_shapes_get_gunicorns_refusal(served: ServedService) -> None:
-    both = (
-        b"POST /cds-services/rheum-order-sign HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\n"
-        b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
-    )
-    assert _exchange(served, both, 1)[0][0] == 400
-    twice = (
-        b"POST /cds-services/rheum-order-sign HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\n"
-        b"Content-Length: 40\r\n\r\n{"
-    )
-    assert _exchange(served, twice, 1)[0][0] == 400
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
