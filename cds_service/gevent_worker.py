@@ -304,8 +304,9 @@ class GeventWorker(_GunicornGeventWorker):  # type: ignore[misc]
         """The request whose head `data` (the first bytes read of it) holds whole, when it is
         of the plain shape `request_head.common_head` reads, with its body reader; else None,
         and `data` is handed to gunicorn's parser."""
-        end = data.find(b"\r\n\r\n") if self.head_limits is not None else -1
-        req = common_head(data[:end], self.head_limits) if end > 0 else None
+        limits = self.head_limits
+        end = data.find(b"\r\n\r\n") if limits is not None else -1
+        req = common_head(data[:end], limits) if limits is not None and end > 0 else None
         if req is None:
             unreader.unread(data)
             return None
