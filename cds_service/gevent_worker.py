@@ -31,7 +31,7 @@ what a connection costs the worker:
   gunicorn's `handle_request` like any other (environ, answer, access log, errors); every
   other head goes to gunicorn's parser as read. Measured against the worker without it
   (2026-12-06, 600-resource order-sign, one client calling both and HealthChain in turn,
-  3 x 600 calls, twice): p50 0.947-0.993x.
+  3 x 600 calls, three times): p50 0.939-0.993x.
 
 The idle wait reads one gunicorn internal: whether the parser holds bytes read ahead of the
 socket (`Unreader.buf`, an `io.BytesIO` in gunicorn 22 to 27). Each worker checks at start that

@@ -77,7 +77,6 @@ class CommonHead:
         "uri",
         "path",
         "query",
-        "fragment",
         "version",
         "headers",
         "content_length",
@@ -101,7 +100,6 @@ class CommonHead:
         self.uri = uri
         self.path = path
         self.query = query
-        self.fragment = ""
         self.version = (1, minor)
         self.headers = headers
         self.content_length = content_length
