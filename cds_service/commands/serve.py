@@ -65,6 +65,8 @@ def headers_with_body(response: type) -> Callable[[Any, bytes], None]:
     bytes on the wire are the same; any other response (chunked, no Content-Length, a body
     the method or status omits, a piece past the declared length, a Response subclass) is
     written by `response`'s own `write`."""
+    from cds_service.plain_answer import head_with_body
+
     write = response.write
 
     def write_with_headers(self: Any, arg: bytes) -> None:
@@ -79,13 +81,9 @@ def headers_with_body(response: type) -> Callable[[Any, bytes], None]:
         ):
             write(self, arg)
             return
-        lines = self.default_headers()
-        lines.extend([f"{name}: {value}\r\n" for name, value in self.headers])
-        lines.append("\r\n")
-        head = "".join(lines).encode("latin-1")
         self.headers_sent = True
         self.sent += len(arg)
-        self.sock.sendall(head + arg)
+        self.sock.sendall(head_with_body(self, arg))
 
     write_with_headers.headers_with_body = True  # type: ignore[attr-defined]
     return write_with_headers
