@@ -16,7 +16,7 @@ Expect, Upgrade, a forwarded-scheme field (`secure_scheme_headers`: their trust 
 peer), no Content-Length or more than one, a repeated Host, Content-Type or Connection, a
 Connection other than `close` / `keep-alive`, and any head at or over gunicorn's limits
 (`limit_request_line`, `limit_request_fields`, `limit_request_field_size`). So every head read
-here is one gunicorn's parser reads the same way (tests/service/test_request_head.py compares
+here is one gunicorn's parser reads the same way (tests/reliability/test_request_head.py compares
 the two on generated heads), and every head it would refuse still meets its refusal.
 
 Pure function over bytes; no I/O.
