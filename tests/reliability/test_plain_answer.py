@@ -22,25 +22,11 @@ from hypothesis import strategies as st
 from cds_service.commands import serve
 from cds_service.plain_answer import PlainEnviron, PlainResponse
 from cds_service.request_head import Limits, common_head
+from tests.fixtures.sockets import CountingSocket
 
 LISTENER = ("127.0.0.1", 8080)
 PEER = ("127.0.0.1", 50123)
 BODY = b'{"cards": [{"summary": "x"}]}' * 200
-
-
-class CountingSocket:
-    """A connected socket that counts the sendall calls an answer makes."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
-        self.writes: list[int] = []
-
-    def sendall(self, data: bytes) -> None:
-        self.writes.append(len(data))
-        self._sock.sendall(data)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._sock, name)
 
 
 def _request(method: str = "POST", version: str = "1.1", connection: str | None = None) -> bytes:

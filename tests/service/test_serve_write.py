@@ -15,23 +15,9 @@ from gunicorn.config import Config
 from gunicorn.http import RequestParser, wsgi
 
 from cds_service.commands import serve
+from tests.fixtures.sockets import CountingSocket
 
 BODY = b'{"cards": []}' * 400  # 5.2 kB, one piece, like a hook answer
-
-
-class CountingSocket:
-    """A connected socket that counts the sendall calls the response makes."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
-        self.writes: list[int] = []
-
-    def sendall(self, data: bytes) -> None:
-        self.writes.append(len(data))
-        self._sock.sendall(data)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._sock, name)
 
 
 def _answer(
