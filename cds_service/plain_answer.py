@@ -58,7 +58,16 @@ class PlainResponse(wsgi.Response):  # type: ignore[misc]
     """gunicorn's `Response`, with the plain answer's checks in one loop and its head sent
     with its body (module docstring)."""
 
-    usable = bool(_STATUS_RE and _TOKEN_RE and _VALUE_RE and _HOP)
+    # gunicorn's checks by name, and its Response deciding per answer whether the body is
+    # omitted (`_omits_body`): gunicorn 27 has both; in an older one the worker serves every
+    # request with gunicorn's handle_request and Response
+    usable = bool(
+        _STATUS_RE
+        and _TOKEN_RE
+        and _VALUE_RE
+        and _HOP
+        and hasattr(wsgi.Response, "_response_omits_body")
+    )
 
     def start_response(self, status: Any, headers: Any, exc_info: Any = None) -> Any:
         plain = None
@@ -106,7 +115,7 @@ class PlainResponse(wsgi.Response):  # type: ignore[misc]
             or type(arg) is not bytes
             or self.chunked
             or self.response_length is None
-            or self._omits_body
+            or getattr(self, "_omits_body", True)
             or self.upgrade
             or len(arg) > self.response_length - self.sent
         ):
