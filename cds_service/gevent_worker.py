@@ -337,10 +337,10 @@ class GeventWorker(_GunicornGeventWorker):  # type: ignore[misc]
             return self._environs[server]
         except KeyError:
             pass
-        environ: PlainEnviron | None = PlainEnviron(self.cfg, server)
-        if not environ.matches_gunicorn(req, sock, addr, server, self.cfg):  # type: ignore[union-attr]
+        made = PlainEnviron(self.cfg, server)
+        environ = made if made.matches_gunicorn(req, sock, addr, server, self.cfg) else None
+        if environ is None:
             self.log.debug("Plain environ differs from gunicorn's; not used.")
-            environ = None
         self._environs[server] = environ
         return environ
 

@@ -36,7 +36,7 @@ from typing import Any
 from gunicorn import util
 from gunicorn.http import wsgi
 
-__all__ = ["PlainEnviron", "PlainResponse", "head_with_body"]
+__all__ = ["PlainEnviron", "PlainResponse", "sent_with_head"]
 
 # gunicorn's response checks (gunicorn 27 names them; absent, `PlainResponse` is not used)
 _STATUS_RE = getattr(wsgi, "STATUS_RE", None)
@@ -45,13 +45,28 @@ _VALUE_RE = getattr(wsgi, "HEADER_VALUE_RE", None)
 _HOP = frozenset(getattr(util, "hop_headers", ()))
 
 
-def head_with_body(resp: Any, body: bytes) -> bytes:
-    """The bytes of gunicorn `Response` `resp`'s head (its status line and own fields, as its
-    `send_headers` writes them), then `body`: one piece for one `sendall`."""
+def sent_with_head(resp: Any, piece: Any) -> bool:
+    """Send gunicorn `Response` `resp`'s head (as its `send_headers` writes it) and `piece` in
+    one `sendall` when `piece` is bytes within the declared Content-Length of a body the
+    answer carries and nothing was sent yet; False, nothing sent, otherwise (chunked, no
+    Content-Length, a body the method or status omits, a piece past the declared length):
+    the caller then writes it as gunicorn does. gunicorn writes head and body in two."""
+    if (
+        resp.headers_sent
+        or type(piece) is not bytes
+        or resp.chunked
+        or resp.response_length is None
+        or getattr(resp, "_omits_body", True)
+        or len(piece) > resp.response_length - resp.sent
+    ):
+        return False
     lines = resp.default_headers()
     lines.extend([f"{name}: {value}\r\n" for name, value in resp.headers])
     lines.append("\r\n")
-    return "".join(lines).encode("latin-1") + body
+    resp.headers_sent = True
+    resp.sent += len(piece)
+    resp.sock.sendall("".join(lines).encode("latin-1") + piece)
+    return True
 
 
 class PlainResponse(wsgi.Response):  # type: ignore[misc]
@@ -110,20 +125,8 @@ class PlainResponse(wsgi.Response):  # type: ignore[misc]
         return code, kept, length
 
     def write(self, arg: bytes) -> None:
-        if (
-            self.headers_sent
-            or type(arg) is not bytes
-            or self.chunked
-            or self.response_length is None
-            or getattr(self, "_omits_body", True)
-            or self.upgrade
-            or len(arg) > self.response_length - self.sent
-        ):
+        if not sent_with_head(self, arg):
             super().write(arg)
-            return
-        self.headers_sent = True
-        self.sent += len(arg)
-        self.sock.sendall(head_with_body(self, arg))
 
 
 class PlainEnviron:

@@ -65,25 +65,13 @@ def headers_with_body(response: type) -> Callable[[Any, bytes], None]:
     bytes on the wire are the same; any other response (chunked, no Content-Length, a body
     the method or status omits, a piece past the declared length, a Response subclass) is
     written by `response`'s own `write`."""
-    from cds_service.plain_answer import head_with_body
+    from cds_service.plain_answer import sent_with_head
 
     write = response.write
 
     def write_with_headers(self: Any, arg: bytes) -> None:
-        if (
-            self.headers_sent
-            or type(arg) is not bytes
-            or type(self) is not response
-            or self.chunked
-            or self.response_length is None
-            or getattr(self, "_omits_body", True)
-            or len(arg) > self.response_length - self.sent
-        ):
+        if type(self) is not response or not sent_with_head(self, arg):
             write(self, arg)
-            return
-        self.headers_sent = True
-        self.sent += len(arg)
-        self.sock.sendall(head_with_body(self, arg))
 
     write_with_headers.headers_with_body = True  # type: ignore[attr-defined]
     return write_with_headers
