@@ -13,19 +13,19 @@ against gunicorn's own result:
 
 - `PlainEnviron` builds the environ from a copy of what is the same for every request on one
   listener (made once by gunicorn's own `base_environ`), plus the request's own keys, set as
-  `wsgi.create` sets them. At worker start `PlainEnviron.matches_gunicorn` compares the two
-  environs of a sample request; any difference (another gunicorn) and the worker keeps
+  `wsgi.create` sets them. On each listener's first such request `PlainEnviron.matches_gunicorn`
+  compares the two environs; any difference (another gunicorn) and that listener keeps
   `wsgi.create`. A request it does not cover (a `SCRIPT_NAME` in the process environment, a
   client address that is not an (address, port) pair, a listener not named that way) gets
   `wsgi.create` too.
 - `PlainResponse` is gunicorn's `Response` whose `start_response` checks a plain answer (a
-  status from 200 up, not 204 or 304, a single digit-only Content-Length, no hop-by-hop field)
-  with gunicorn's own patterns (`STATUS_RE`, `TOKEN_RE`, `HEADER_VALUE_RE`) in one loop, and
-  whose first write sends the head with the body in one `sendall`. Any other answer (another
-  status, no or a repeated Content-Length, a hop-by-hop field, a value or name gunicorn would
-  refuse, `exc_info`, a second call) goes to gunicorn's `start_response`, which raises or
-  answers as it always does. The bytes sent are gunicorn's (tests/reliability/
-  test_plain_answer.py compares them).
+  status from 200 up, not 204 or 304, not to a HEAD request, a single digit-only
+  Content-Length, no hop-by-hop field) with gunicorn's own patterns (`STATUS_RE`, `TOKEN_RE`,
+  `HEADER_VALUE_RE`) in one loop, and whose first write sends the head with the body in one
+  `sendall`. Any other answer (another status, no or a repeated Content-Length, a hop-by-hop
+  field, a value or name gunicorn would refuse, `exc_info`, a second call) goes to gunicorn's
+  `start_response`, which raises or answers as it always does. The bytes sent are gunicorn's
+  (tests/reliability/test_plain_answer.py compares them).
 """
 
 from __future__ import annotations
